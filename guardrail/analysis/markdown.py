@@ -1,0 +1,264 @@
+"""Find a named section in a pull request description, with a real Markdown parser.
+
+A section is either a heading (`## Rollback plan`) with everything up to the next heading of
+the same or a higher level, or an inline label (`**Rollback:** revert the deploy`, `Rollback:`
+on its own line followed by a list). HTML comments, template hints and placeholders such as
+"N/A" do not count as content.
+
+Pure and linear: markdown-it-py tokenises in linear time, and nothing here uses a regular
+expression that could backtrack on untrusted text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+MAX_BODY_CHARS = 262_144  # GitHub caps a PR body at 65,536; local bodies are bounded too.
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: str  # heading | text | code | html
+    text: str
+    line: int  # 1-based line in the body
+    level: int = 0  # heading level (1-6) for headings
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str  # the heading or label as written
+    text: str  # the content, comments removed, one line per Markdown line
+    line: int  # 1-based line of the heading or label
+    kind: str  # heading | label
+
+
+@dataclass(frozen=True)
+class Assessment:
+    status: str  # ok | empty | placeholder | template
+    text: str  # the meaningful content that remains ("" unless ok)
+
+
+@lru_cache(maxsize=1)
+def _parser() -> MarkdownIt:
+    return MarkdownIt("commonmark").enable("table")
+
+
+def strip_html_comments(text: str) -> str:
+    out: list[str] = []
+    pos = 0
+    while True:
+        start = text.find("<!--", pos)
+        if start < 0:
+            out.append(text[pos:])
+            break
+        out.append(text[pos:start])
+        end = text.find("-->", start + 4)
+        if end < 0:
+            break  # an unclosed comment hides the rest, as it does on GitHub
+        pos = end + 3
+    return "".join(out)
+
+
+def _strip_tags(text: str) -> str:
+    out: list[str] = []
+    depth = False
+    for ch in text:
+        if ch == "<":
+            depth = True
+        elif ch == ">" and depth:
+            depth = False
+        elif not depth:
+            out.append(ch)
+    return "".join(out)
+
+
+def _inline_text(token: Token) -> str:
+    parts: list[str] = []
+    for child in token.children or ():
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append("\n")
+        elif child.type == "image":
+            parts.append(child.content)
+    return "".join(parts)
+
+
+@lru_cache(maxsize=8)
+def blocks(body: str) -> tuple[Block, ...]:
+    """The body as a flat list of blocks (headings, text, code, raw HTML without comments)."""
+    body = (body or "")[:MAX_BODY_CHARS].replace("\r\n", "\n").replace("\r", "\n")
+    tokens = _parser().parse(body)
+    out: list[Block] = []
+    heading_level = 0
+    for tok in tokens:
+        line = (tok.map[0] + 1) if tok.map else 1
+        if tok.type == "heading_open":
+            heading_level = int(tok.tag[1:])
+            continue
+        if tok.type == "inline":
+            text = _inline_text(tok)
+            if heading_level:
+                out.append(Block("heading", text.strip(), line, heading_level))
+                heading_level = 0
+            else:
+                out.append(Block("text", text, line))
+        elif tok.type in ("fence", "code_block"):
+            out.append(Block("code", tok.content, line))
+        elif tok.type == "html_block":
+            text = _strip_tags(strip_html_comments(tok.content))
+            if text.strip():
+                out.append(Block("html", text, line))
+    return tuple(out)
+
+
+def normalize(text: str) -> str:
+    """Lowercase words only: 'Rollback / Revert plan:' -> 'rollback revert plan'."""
+    words: list[str] = []
+    current: list[str] = []
+    for ch in text.lower():
+        if ch.isalnum():
+            current.append(ch)
+        elif current:
+            words.append("".join(current))
+            current = []
+    if current:
+        words.append("".join(current))
+    # A leading number ("3. Rollback") is an outline number, not part of the title.
+    while words and words[0].isdigit():
+        words.pop(0)
+    return " ".join(words)
+
+
+def _title_matches(title: str, wanted: frozenset[str]) -> bool:
+    norm = normalize(title)
+    if not norm:
+        return False
+    if norm in wanted:
+        return True
+    return any(norm.startswith(w + " ") for w in wanted)
+
+
+def _label_split(text: str, wanted: frozenset[str]) -> tuple[str, str] | None:
+    """'Rollback: revert it' -> ('Rollback', 'revert it') when the label is a wanted title."""
+    first_line, _, rest_lines = text.partition("\n")
+    for sep in (":", " — ", " – ", " - "):
+        idx = first_line.find(sep)
+        if 0 < idx <= 80:
+            label = first_line[:idx]
+            norm = normalize(label)
+            if norm in wanted:
+                value = first_line[idx + len(sep) :]
+                if rest_lines:
+                    value = value + "\n" + rest_lines
+                return label.strip(), value
+            break
+    return None
+
+
+def _looks_like_label(block: Block) -> bool:
+    text = block.text.strip()
+    return block.kind == "text" and "\n" not in text and 0 < len(text) <= 80 and text.endswith(":")
+
+
+def find_sections(body: str, titles: tuple[str, ...]) -> list[Section]:
+    """Every section of `body` whose heading or inline label is one of `titles`."""
+    wanted = frozenset(normalize(t) for t in titles if normalize(t))
+    blist = blocks(body)
+    found: list[Section] = []
+    i = 0
+    while i < len(blist):
+        block = blist[i]
+        if block.kind == "heading" and _title_matches(block.text, wanted):
+            parts: list[str] = []
+            j = i + 1
+            while j < len(blist):
+                nxt = blist[j]
+                if nxt.kind == "heading" and nxt.level <= block.level:
+                    break
+                parts.append(nxt.text)
+                j += 1
+            found.append(Section(block.text, "\n".join(parts), block.line, "heading"))
+            i = j
+            continue
+        if block.kind == "text":
+            split = _label_split(block.text, wanted)
+            if split is not None:
+                label, value = split
+                parts = [value]
+                j = i + 1
+                if not value.strip():
+                    # "Rollback:" alone: the answer is the blocks that follow, up to the next
+                    # heading or the next label-like line.
+                    while j < len(blist):
+                        nxt = blist[j]
+                        if nxt.kind == "heading" or _looks_like_label(nxt):
+                            break
+                        if _label_split(nxt.text, wanted) is not None:
+                            break
+                        parts.append(nxt.text)
+                        j += 1
+                found.append(Section(label, "\n".join(parts), block.line, "label"))
+                i = j
+                continue
+        i += 1
+    return found
+
+
+def _is_placeholder(value: str, placeholders: frozenset[str]) -> bool:
+    v = value.strip().strip("*_`~").strip()
+    if not v:
+        return True
+    low = v.lower().rstrip(".!").strip()
+    if low in placeholders or low.replace(" ", "") in placeholders:
+        return True
+    if normalize(low) in placeholders:
+        return True
+    if not normalize(low):  # only punctuation: "-", "...", "…", "?"
+        return True
+    # <describe the rollback>, [fill in], (optional), {…}
+    if len(v) >= 2 and (v[0], v[-1]) in (("<", ">"), ("[", "]"), ("{", "}"), ("(", ")")):
+        return True
+    return False
+
+
+def assess(text: str, placeholders: tuple[str, ...]) -> Assessment:
+    """Is this section a real answer, or empty, a placeholder, or an unfilled template?"""
+    ph = frozenset(p.lower() for p in placeholders) | frozenset(
+        normalize(p) for p in placeholders if normalize(p)
+    )
+    text = strip_html_comments(text)
+    lines = [ln.strip() for ln in text.split("\n")]
+    lines = [ln for ln in lines if ln]
+    if not lines:
+        return Assessment("empty", "")
+    meaningful: list[str] = []
+    template_lines = 0
+    for ln in lines:
+        if ln.startswith("[ ]"):  # unticked checkbox: a question, not an answer
+            template_lines += 1
+            continue
+        if ln.lower().startswith("[x]"):
+            ln = ln[3:].strip()
+        label, sep, value = ln.partition(":")
+        if sep and label.strip() and len(label) <= 60 and _is_placeholder(value, ph):
+            # "How to undo it: …" — a template prompt left unanswered.
+            template_lines += 1
+            continue
+        if _is_placeholder(ln, ph):
+            if normalize(ln) and normalize(ln) not in ph:
+                template_lines += 1  # <bracketed hint>
+            else:
+                meaningful.append("")
+            continue
+        meaningful.append(ln)
+    real = [m for m in meaningful if m]
+    if real:
+        return Assessment("ok", "\n".join(real))
+    if template_lines:
+        return Assessment("template", "")
+    return Assessment("placeholder", "")

@@ -1,0 +1,18 @@
+"""Glob matching with gitignore semantics (pathspec), compiled once per set of patterns."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pathspec
+
+
+@lru_cache(maxsize=64)
+def _spec(patterns: tuple[str, ...]) -> pathspec.PathSpec:
+    return pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+
+
+def matches(path: str, patterns: tuple[str, ...]) -> bool:
+    if not patterns:
+        return False
+    return bool(_spec(patterns).match_file(path))

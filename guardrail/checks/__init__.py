@@ -1,0 +1,12 @@
+"""Every check, registered explicitly (importing a module never registers as a side effect
+elsewhere): a check is a pure function of the Context that yields Findings."""
+
+from __future__ import annotations
+
+from guardrail.checks import meta, rollback
+from guardrail.checks.base import Check
+
+ALL_CHECKS: tuple[Check, ...] = (
+    *rollback.CHECKS,
+    *meta.CHECKS,
+)

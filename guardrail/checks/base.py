@@ -1,0 +1,37 @@
+"""What every check receives: the pull request, the configuration and shared, cached analysis."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from guardrail.config import Config
+from guardrail.model import Answer, ContentReader, Finding, PullRequest
+
+if TYPE_CHECKING:
+    from guardrail.checks.risk import Risk
+
+
+@dataclass
+class Context:
+    pr: PullRequest
+    config: Config
+    read: ContentReader | None = None  # base/head file contents, when the source can give them
+    answers: list[Answer] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    # Filled by the rollback check for later checks: the note's text, when there is a real one.
+    rollback_note: str | None = None
+
+    @cached_property
+    def risk(self) -> Risk:
+        from guardrail.checks.risk import assess_risk
+
+        return assess_risk(self.pr, self.config)
+
+    def answered(self, check: str, text: str) -> None:
+        self.answers.append(Answer(check, text))
+
+
+Check = Callable[[Context], Iterable[Finding]]

@@ -1,0 +1,74 @@
+"""How risky is this change? Risk decides whether a missing rollback note is an error or a notice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from guardrail.analysis.paths import matches
+from guardrail.config import Config
+from guardrail.model import PullRequest
+from guardrail.text import code
+
+
+@dataclass(frozen=True)
+class Risk:
+    level: str  # none | low | high
+    reasons: tuple[str, ...]  # in words, for the comment: "changes a migration (db/0002.sql)"
+    migrations: tuple[str, ...] = ()
+    data_contracts: tuple[str, ...] = ()
+    infra: tuple[str, ...] = ()
+
+    @property
+    def high(self) -> bool:
+        return self.level == "high"
+
+
+def _example(paths: list[str]) -> str:
+    shown = ", ".join(code(p) for p in paths[:2])
+    more = len(paths) - 2
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def is_migration_path(path: str, config: Config) -> bool:
+    if not matches(path, config.risk.migrations):
+        return False
+    name = path.rsplit("/", 1)[-1]
+    return name not in ("__init__.py", "README.md", "README", ".gitkeep", "migration_lock.toml")
+
+
+def assess_risk(pr: PullRequest, config: Config) -> Risk:
+    rc = config.risk
+    migrations: list[str] = []
+    contracts: list[str] = []
+    infra: list[str] = []
+    non_docs = 0
+    for f in pr.files:
+        for path in {f.path, f.previous_path or f.path}:
+            if is_migration_path(path, config):
+                migrations.append(f.path)
+                break
+        else:
+            if matches(f.path, rc.data_contracts):
+                contracts.append(f.path)
+            elif matches(f.path, rc.infra):
+                infra.append(f.path)
+        if not matches(f.path, rc.docs):
+            non_docs += 1
+    reasons: list[str] = []
+    if migrations:
+        reasons.append(f"changes a database migration ({_example(migrations)})")
+    if contracts:
+        reasons.append(f"changes a data model or schema ({_example(contracts)})")
+    if infra:
+        reasons.append(f"changes deploy or infrastructure configuration ({_example(infra)})")
+    lines = pr.lines_changed
+    nfiles = max(len(pr.files), pr.changed_files or 0)
+    if lines >= rc.large_pr_lines or nfiles >= rc.large_pr_files:
+        reasons.append(f"is large ({nfiles} files, {lines} changed lines)")
+    if reasons:
+        level = "high"
+    elif non_docs == 0 and pr.files_unseen == 0:
+        level = "none"  # docs only (or nothing at all): nothing to roll back
+    else:
+        level = "low"
+    return Risk(level, tuple(reasons), tuple(migrations), tuple(contracts), tuple(infra))

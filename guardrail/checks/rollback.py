@@ -1,0 +1,96 @@
+"""GR1xx — Can we roll this back? The PR description needs a real rollback note.
+
+Severity follows risk: a change to migrations, data contracts, deploy configuration, or a large
+change without a note is an error; an ordinary code change gets a notice; docs-only passes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from guardrail.analysis.markdown import assess, find_sections
+from guardrail.checks.base import Context
+from guardrail.model import Finding, Severity
+from guardrail.rules import Rule, register
+from guardrail.text import md, plain
+
+CHECK = "rollback-note"
+
+GR101 = register(
+    Rule(
+        "GR101",
+        "missing-rollback-note",
+        CHECK,
+        "The description has no rollback note.",
+        Severity.ERROR,
+    )
+)
+GR102 = register(
+    Rule(
+        "GR102",
+        "placeholder-rollback-note",
+        CHECK,
+        "The rollback note is empty, a placeholder such as “N/A”, or an unfilled template.",
+        Severity.ERROR,
+    )
+)
+
+TEMPLATE_RISKY = """## Rollback plan
+How to undo it: …
+Data written by this version that the previous version must still read: …
+"""
+TEMPLATE_SMALL = """## Rollback plan
+Revert this PR; it changes no schema, stored data or configuration.
+"""
+
+
+def _why(ctx: Context) -> str:
+    risk = ctx.risk
+    if risk.high:
+        return (
+            f"This PR {risk.reasons[0]}, so undoing it may take more than a revert: say how, "
+            "and whether the previous version can read what this one writes."
+        )
+    return (
+        "A one-line note saves whoever is on call from guessing; for a small change "
+        "“revert this PR” is enough."
+    )
+
+
+def _snippet(text: str) -> str:
+    return md(plain(text, 40))
+
+
+def check_rollback_note(ctx: Context) -> Iterator[Finding]:
+    risk = ctx.risk
+    if risk.level == "none":
+        ctx.answered(CHECK, "docs-only change, nothing to roll back")
+        return
+    severity = Severity.ERROR if risk.high else Severity.NOTICE
+    template = TEMPLATE_RISKY if risk.high else TEMPLATE_SMALL
+    sections = find_sections(ctx.pr.body, ctx.config.rollback.all_headings)
+    if not sections:
+        yield GR101.finding(
+            "No rollback note in the description.",
+            _why(ctx),
+            severity=severity,
+            template=template,
+        )
+        return
+    verdicts = [(s, assess(s.text, ctx.config.rollback.placeholders)) for s in sections]
+    for section, verdict in verdicts:
+        if verdict.status == "ok":
+            ctx.rollback_note = verdict.text
+            ctx.answered(CHECK, f"rollback note under “{_snippet(section.title)}”")
+            return
+    section, verdict = verdicts[0]
+    if verdict.status == "placeholder" and section.text.strip():
+        title = f"The rollback note says only “{_snippet(section.text)}”."
+    elif verdict.status == "template":
+        title = "The rollback note is still the template, not filled in."
+    else:
+        title = f"The “{_snippet(section.title)}” section is empty."
+    yield GR102.finding(title, _why(ctx), severity=severity, template=template)
+
+
+CHECKS = (check_rollback_note,)

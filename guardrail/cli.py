@@ -1,0 +1,314 @@
+"""The only wiring: inputs -> config -> source -> engine -> render -> publish -> exit code.
+
+`guardrail action` is the container's entrypoint (inputs from INPUT_* variables, the event
+from GITHUB_EVENT_PATH); `guardrail check --base REF` runs the same analysis on a local
+checkout with no token. Exit codes: 0 nothing reaches `fail-on`, 1 something does, 2 a usage,
+configuration, input or GitHub error (one line of reason, one of fix).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from guardrail import __version__
+from guardrail.errors import ConfigError, GitHubError, GuardrailError, InputError
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+FAIL_ON = ("error", "warning", "never")
+COMMENT_MODES = ("on-gaps", "always", "off")
+
+
+def _input(name: str, default: str = "") -> str:
+    """An action input: INPUT_<NAME> with hyphens kept (as the runner sets it) or underscored."""
+    upper = name.upper()
+    for key in (f"INPUT_{upper}", f"INPUT_{upper.replace('-', '_')}"):
+        value = os.environ.get(key)
+        if value is not None and value.strip() != "":
+            return value.strip()
+    return default
+
+
+def _bool_input(name: str, default: bool) -> bool:
+    raw = _input(name, "true" if default else "false").lower()
+    if raw in ("true", "yes", "1", "on"):
+        return True
+    if raw in ("false", "no", "0", "off"):
+        return False
+    raise InputError(f"input `{name}` must be true or false, got {raw!r}", f"set `{name}: true`")
+
+
+def _choice_input(name: str, choices: Sequence[str], default: str) -> str:
+    raw = _input(name, default).lower()
+    if raw not in choices:
+        raise InputError(
+            f"input `{name}` must be one of {', '.join(choices)}, got {raw!r}",
+            f"set `{name}: {default}`",
+        )
+    return raw
+
+
+def _exit_for(verdict: str) -> int:
+    return EXIT_FAIL if verdict == "fail" else EXIT_OK
+
+
+# -- local runs ---------------------------------------------------------------------------------
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from guardrail import config as cfgmod
+    from guardrail import engine
+    from guardrail.publish.actions import print_untrusted
+    from guardrail.render import json as render_json
+    from guardrail.render import markdown as render_md
+    from guardrail.sources import local_git
+
+    body: str | None = None
+    if args.body == "-":
+        body = sys.stdin.read()
+    elif args.body:
+        try:
+            body = Path(args.body).read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            raise InputError(f"cannot read --body {args.body}: {exc.strerror}", "pass a readable file, or - for stdin") from None
+    pr, read, notes = local_git.load(Path.cwd(), args.base, args.head, body)
+    root = local_git.repo_root(Path.cwd())
+    config_path = Path(args.config) if args.config else root / cfgmod.DEFAULT_CONFIG_PATH
+    config = cfgmod.load(config_path, required=bool(args.config))
+    report = engine.run(pr, config, read=read, fail_on=args.fail_on)
+    for note in notes:
+        print(f"guardrail: {note}", file=sys.stderr)
+    if args.format == "json":
+        sys.stdout.write(render_json.render(report))
+    else:
+        text = render_md.render(report, render_md.Meta(local=True), marker=False, budget=None)
+        print_untrusted(text.rstrip("\n"))
+    return _exit_for(report.verdict)
+
+
+# -- the action ---------------------------------------------------------------------------------
+
+
+def _event() -> dict[str, Any]:
+    path = os.environ.get("GITHUB_EVENT_PATH")
+    if not path or not Path(path).is_file():
+        return {}
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise InputError(
+            f"cannot read the event payload at {path}", "run guardrail as a step of a workflow"
+        ) from None
+    return data if isinstance(data, dict) else {}
+
+
+def _pr_number(event_name: str, event: dict[str, Any]) -> int:
+    raw = _input("pr-number")
+    if not raw:
+        inputs = event.get("inputs") or {}
+        raw = str(inputs.get("pr-number") or inputs.get("pr_number") or "").strip()
+    if not raw:
+        pull = event.get("pull_request") or {}
+        if pull.get("number"):
+            raw = str(pull["number"])
+    if not raw:
+        raise InputError(
+            f"no pull request to check: the `{event_name or 'unknown'}` event carries none",
+            "run on pull_request or pull_request_target, or pass `pr-number` "
+            "(for example from a workflow_dispatch input)",
+        )
+    if not raw.isdigit() or int(raw) <= 0:
+        raise InputError(
+            f"input `pr-number` must be a pull request number, got {raw!r}",
+            "pass the number only, e.g. `pr-number: 42`",
+        )
+    return int(raw)
+
+
+def _action_config(client: Any, pr: Any, workspace: Path, path_input: str) -> tuple[Any, list[str]]:
+    """The configuration this PR is judged by: the base commit's, never the PR's own edit."""
+    from guardrail import config as cfgmod
+
+    notes: list[str] = []
+    rel = path_input or cfgmod.DEFAULT_CONFIG_PATH
+    explicit = bool(path_input) and path_input != cfgmod.DEFAULT_CONFIG_PATH
+    changed = any(rel in (f.path, f.previous_path) for f in pr.files)
+    local = workspace / rel
+    if local.is_file() and not changed:
+        return cfgmod.load(local, required=explicit), notes
+    if changed:
+        notes.append(
+            f"This PR changes `{rel}`; it is judged by the base branch's configuration, "
+            "and the new one takes effect after merge."
+        )
+    text = client.file_text(rel, pr.base_sha) if pr.base_sha else None
+    if text is None:
+        if explicit and not changed:
+            raise ConfigError(
+                f"{rel}: configuration file not found in the workspace or at the base commit",
+                "check the `config` input, or remove it to run with defaults",
+            )
+        return cfgmod.Config(), notes
+    return cfgmod.load_text(text, f"{rel} (at base {pr.base_sha[:7]})"), notes
+
+
+def _cmd_action(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from guardrail import engine
+    from guardrail.publish import actions, comment
+    from guardrail.render import annotations
+    from guardrail.render import json as render_json
+    from guardrail.render import markdown as render_md
+    from guardrail.sources.github_api import GitHubClient
+
+    token = _input("github-token") or os.environ.get("GITHUB_TOKEN", "")
+    fail_on_input = _input("fail-on")
+    if fail_on_input and fail_on_input.lower() not in FAIL_ON:
+        raise InputError(
+            f"input `fail-on` must be one of {', '.join(FAIL_ON)}, got {fail_on_input!r}",
+            "set `fail-on: error`",
+        )
+    comment_mode = _choice_input("comment", COMMENT_MODES, "on-gaps")
+    want_status = _bool_input("status", True)
+    context = _input("status-context", "guardrail")
+    repository = os.environ.get("GITHUB_REPOSITORY", "")
+    if "/" not in repository:
+        raise InputError(
+            "GITHUB_REPOSITORY is not set", "run guardrail as a GitHub Actions step, or use `guardrail check` locally"
+        )
+    if not token:
+        raise InputError(
+            "no GitHub token", "pass `github-token: ${{ github.token }}` (the default) to the action"
+        )
+    event_name = os.environ.get("GITHUB_EVENT_NAME", "")
+    event = _event()
+    number = _pr_number(event_name, event)
+    api_url = os.environ.get("GITHUB_API_URL") or "https://api.github.com"
+    server_url = os.environ.get("GITHUB_SERVER_URL") or "https://github.com"
+    run_id = os.environ.get("GITHUB_RUN_ID")
+    run_url = f"{server_url}/{repository}/actions/runs/{run_id}" if run_id else None
+    workspace = Path(os.environ.get("GITHUB_WORKSPACE") or os.getcwd())
+    write_interval = float(os.environ.get("GUARDRAIL_WRITE_INTERVAL", "1.0"))
+
+    client = GitHubClient(
+        token, repository, api_url, write_interval=write_interval, log=actions.log
+    )
+    info = client.pull_request(number)
+    pr = info.pr
+    actions.log(f"guardrail {__version__}: checking pull request #{number} of {repository} ({len(pr.files)} files)")
+    config, notes = _action_config(client, pr, workspace, _input("config"))
+
+    cache: dict[tuple[str, str], str | None] = {}
+
+    def read(side: str, path: str) -> str | None:
+        sha = pr.base_sha if side == "base" else pr.head_sha
+        if not sha:
+            return None
+        key = (sha, path)
+        if key not in cache:
+            cache[key] = client.file_text(path, sha)
+        return cache[key]
+
+    report = engine.run(pr, config, read=read, fail_on=fail_on_input.lower() or None)
+    if notes:
+        report = replace(report, notes=report.notes + tuple(notes))
+
+    report_path = Path(_input("report-path", "guardrail-report.json"))
+    actions.write_file(report_path if report_path.is_absolute() else workspace / report_path, render_json.render(report))
+    meta = render_md.Meta(head_sha=pr.head_sha, run_url=run_url, summary_url=run_url)
+    summary = render_md.render(report, meta, marker=False, budget=None)
+    actions.append_summary(summary)
+    for line in annotations.render(report):
+        print(line, flush=True)
+
+    degraded: list[str] = []
+    if comment_mode != "off":
+        body = render_md.render(report, meta)
+        try:
+            outcome = comment.upsert(
+                client, number, body, create=comment_mode == "always" or report.gaps > 0
+            )
+            actions.log(f"guardrail: comment {outcome}")
+        except GitHubError as exc:
+            if exc.status not in (403, 404):
+                raise
+            degraded.append("comment")
+    if want_status and pr.head_sha:
+        state = "failure" if report.verdict == "fail" else "success"
+        try:
+            client.create_status(
+                pr.head_sha, state, context, render_md.status_description(report), run_url
+            )
+            actions.log(f"guardrail: status {context!r} = {state} on {pr.head_sha[:7]}")
+        except GitHubError as exc:
+            if exc.status not in (403, 404):
+                raise
+            degraded.append("status")
+    if degraded:
+        why = (
+            "this pull request comes from a fork, where the workflow token is read-only"
+            if info.from_fork
+            else "the token lacks permission (grant `pull-requests: write` and `statuses: write`)"
+        )
+        actions.warn(
+            f"guardrail could not post its {' and '.join(degraded)}: {why}. The full report is in "
+            "the job summary. To comment on fork pull requests, see the README section "
+            "'Pull requests from forks'."
+        )
+
+    actions.set_output("verdict", report.verdict)
+    actions.set_output("gaps", str(report.gaps))
+    actions.set_output("report", str(report_path))
+    actions.log(f"guardrail: verdict {report.verdict} ({report.gaps} gaps, fail-on {report.fail_on})")
+    return _exit_for(report.verdict)
+
+
+# -- entry point --------------------------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="guardrail",
+        description="Ask a pull request: can we roll it back, how does the migration ship, "
+        "do the tests include old data?",
+    )
+    parser.add_argument("--version", action="version", version=f"guardrail {__version__}")
+    sub = parser.add_subparsers(dest="command")
+    check = sub.add_parser("check", help="check the change HEAD makes over a base ref, locally")
+    check.add_argument("--base", required=True, help="the branch this will merge into, e.g. origin/main")
+    check.add_argument("--head", default="HEAD", help="the tip of the change (default HEAD)")
+    check.add_argument("--body", help="the PR description: a file, or - for stdin")
+    check.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    check.add_argument("--config", help="configuration file (default .github/guardrail.yml)")
+    check.add_argument("--fail-on", choices=FAIL_ON, help="override the configuration's fail-on")
+    sub.add_parser("action", help="run as the GitHub Action (reads INPUT_* and GITHUB_*)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "check":
+            return _cmd_check(args)
+        if args.command == "action":
+            return _cmd_action(args)
+        parser.print_usage(sys.stderr)
+        print("guardrail: error: choose a command: check or action", file=sys.stderr)
+        return EXIT_USAGE
+    except GuardrailError as exc:
+        from guardrail.publish import actions
+
+        actions.error(str(exc))
+        if actions.in_actions():
+            actions.append_summary(
+                f"### 🛡️ guardrail could not run\n\n{exc.message}\n\n**Fix:** {exc.fix}\n"
+            )
+            actions.set_output("verdict", "error")
+        return exc.exit_code

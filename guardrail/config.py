@@ -1,0 +1,301 @@
+"""Configuration: `.github/guardrail.yml`, optional, validated when it loads.
+
+Every model forbids unknown keys, so a typo is an error that names the file, the field and
+the fix, never a setting silently ignored.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from guardrail.errors import ConfigError
+from guardrail.model import Severity
+
+CONFIG_DOCS = "docs/configuration.md"
+DEFAULT_CONFIG_PATH = ".github/guardrail.yml"
+
+
+def _kebab(name: str) -> str:
+    return name.replace("_", "-")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, alias_generator=_kebab, populate_by_name=True
+    )
+
+
+FailOn = Literal["error", "warning", "never"]
+SeverityName = Literal["error", "warning", "notice"]
+
+DEFAULT_MIGRATION_GLOBS = (
+    "**/migrations/**",
+    "**/alembic/versions/**",
+    "**/db/migrate/**",
+    "**/db/post_migrate/**",
+    "**/db/migration/**",
+    "**/db/migrations/**",
+    "**/priv/repo/migrations/**",
+    "**/database/migrations/**",
+    "**/Migrations/*.cs",
+    "**/changelog/**/*.xml",
+    "**/changelog/**/*.yaml",
+    "**/changelog/**/*.yml",
+    "**/changelog/**/*.sql",
+    "sqitch.plan",
+    "**/deploy/*.sql",
+    "**/revert/*.sql",
+)
+DEFAULT_DATA_CONTRACT_GLOBS = (
+    "**/models.py",
+    "**/models/**/*.py",
+    "**/schemas.py",
+    "**/schema.py",
+    "**/schemas/**",
+    "**/serializers.py",
+    "**/entities/**",
+    "**/*.proto",
+    "**/*.graphql",
+    "**/*.graphqls",
+    "**/*.gql",
+    "**/*.avsc",
+    "**/*.schema.json",
+    "**/openapi*.yaml",
+    "**/openapi*.yml",
+    "**/openapi*.json",
+    "**/swagger*.yaml",
+    "**/swagger*.json",
+    "**/schema.prisma",
+    "**/db/schema.rb",
+    "**/db/structure.sql",
+    "**/app/models/**",
+)
+DEFAULT_INFRA_GLOBS = (
+    "**/*.tf",
+    "**/*.tfvars",
+    "**/terragrunt.hcl",
+    "**/Chart.yaml",
+    "**/charts/**",
+    "**/helm/**",
+    "**/values*.yaml",
+    "**/values*.yml",
+    "**/k8s/**",
+    "**/kubernetes/**",
+    "**/manifests/**",
+    "**/kustomization.yaml",
+    "**/kustomization.yml",
+    "**/deploy/**",
+    "**/deployment/**",
+    "**/deployments/**",
+    "**/infra/**",
+    "**/cloudformation/**",
+    "**/serverless.yml",
+    "**/Procfile",
+    "**/app.yaml",
+    "**/fly.toml",
+    "**/Pulumi*.yaml",
+    "**/ansible/**",
+)
+DEFAULT_DOCS_GLOBS = (
+    "**/*.md",
+    "**/*.mdx",
+    "**/*.rst",
+    "**/*.adoc",
+    "**/docs/**",
+    "**/doc/**",
+    "**/LICENSE*",
+    "**/CHANGELOG*",
+    "**/AUTHORS*",
+    "**/CODEOWNERS",
+    "**/.github/ISSUE_TEMPLATE/**",
+    "**/.github/PULL_REQUEST_TEMPLATE*",
+)
+
+DEFAULT_ROLLBACK_HEADINGS = (
+    "rollback",
+    "rollback plan",
+    "rollback strategy",
+    "rollback steps",
+    "rollback procedure",
+    "rollback notes",
+    "roll back",
+    "roll back plan",
+    "rolling back",
+    "how to roll back",
+    "how to rollback",
+    "how to revert",
+    "how to undo",
+    "revert plan",
+    "revert strategy",
+    "reverting",
+    "back out plan",
+    "backout plan",
+    "backout",
+    "undo plan",
+)
+
+DEFAULT_PLACEHOLDERS = (
+    "n/a",
+    "na",
+    "n.a",
+    "none",
+    "nothing",
+    "no",
+    "nope",
+    "nil",
+    "null",
+    "tbd",
+    "tba",
+    "todo",
+    "to do",
+    "-",
+    "--",
+    "---",
+    "—",
+    "...",
+    "…",
+    "?",
+    "x",
+    "not applicable",
+    "not needed",
+    "not required",
+    "no rollback",
+    "no rollback needed",
+    "no rollback plan",
+    "fill in",
+    "fill me in",
+    "describe here",
+    "add rollback plan here",
+)
+
+
+class RiskConfig(_Model):
+    """What makes a change risky enough that a missing rollback note is an error."""
+
+    migrations: tuple[str, ...] = DEFAULT_MIGRATION_GLOBS
+    data_contracts: tuple[str, ...] = DEFAULT_DATA_CONTRACT_GLOBS
+    infra: tuple[str, ...] = DEFAULT_INFRA_GLOBS
+    docs: tuple[str, ...] = DEFAULT_DOCS_GLOBS
+    large_pr_lines: int = Field(default=500, ge=1)
+    large_pr_files: int = Field(default=40, ge=1)
+
+
+class RollbackConfig(_Model):
+    headings: tuple[str, ...] = DEFAULT_ROLLBACK_HEADINGS
+    extra_headings: tuple[str, ...] = ()
+    placeholders: tuple[str, ...] = DEFAULT_PLACEHOLDERS
+
+    @property
+    def all_headings(self) -> tuple[str, ...]:
+        return self.headings + self.extra_headings
+
+
+class RuleConfig(_Model):
+    enabled: bool = True
+    severity: SeverityName | None = None
+
+    @property
+    def severity_value(self) -> Severity | None:
+        return Severity.parse(self.severity) if self.severity else None
+
+
+class Config(_Model):
+    fail_on: FailOn = "error"
+    rules: dict[str, RuleConfig] = Field(default_factory=dict)
+    risk: RiskConfig = RiskConfig()
+    rollback: RollbackConfig = RollbackConfig()
+
+    @field_validator("rules")
+    @classmethod
+    def _known_rules(cls, value: dict[str, RuleConfig]) -> dict[str, RuleConfig]:
+        from guardrail.rules import REGISTRY, resolve
+
+        out: dict[str, RuleConfig] = {}
+        for key, rule_cfg in value.items():
+            code = resolve(key)
+            if code is None:
+                known = ", ".join(sorted(REGISTRY))
+                raise ValueError(f"unknown rule {key!r}; known rules: {known}")
+            out[code] = rule_cfg
+        return out
+
+    def rule(self, code: str) -> RuleConfig:
+        return self.rules.get(code, _DEFAULT_RULE)
+
+
+_DEFAULT_RULE = RuleConfig()
+
+
+def _format_loc(loc: tuple[int | str, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        else:
+            parts.append(("." if parts else "") + str(item))
+    return "".join(parts) or "(top level)"
+
+
+def parse(data: Any, source: str) -> Config:
+    """Validate already-loaded YAML data; errors name `source`, the field path and the fix."""
+    if data is None:
+        return Config()
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{source}: the file must be a mapping of settings, got {type(data).__name__}",
+            f"start it with keys such as `fail-on: error`; see {CONFIG_DOCS}",
+        )
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = _format_loc(tuple(err["loc"]))
+            msg = err["msg"]
+            if err["type"] == "extra_forbidden":
+                msg = "unknown setting (check the spelling; settings use kebab-case)"
+            problems.append(f"{loc}: {msg}")
+        raise ConfigError(
+            f"{source}: invalid configuration: " + "; ".join(problems),
+            f"fix the field(s) named above; every setting is listed in {CONFIG_DOCS}",
+        ) from None
+
+
+def load_text(text: str, source: str) -> Config:
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        where = ""
+        mark = getattr(exc, "problem_mark", None)
+        if mark is not None:
+            where = f" at line {mark.line + 1}, column {mark.column + 1}"
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise ConfigError(
+            f"{source}: cannot parse YAML{where}: {problem}",
+            "fix the YAML syntax (indentation, quotes, colons)",
+        ) from None
+    return parse(data, source)
+
+
+def load(path: Path, *, required: bool = False) -> Config:
+    """Load the file at `path`. A missing file means defaults, unless the user named it."""
+    if not path.is_file():
+        if required:
+            raise ConfigError(
+                f"{path}: configuration file not found",
+                "create it, or leave the `config` input at its default to run with defaults",
+            )
+        return Config()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}", "make it a readable UTF-8 file") from None
+    return load_text(text, str(path))
+
+
+__all__ = ["Config", "ConfigError", "load", "load_text", "parse"]

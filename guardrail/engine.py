@@ -1,0 +1,69 @@
+"""Run every check over one pull request and decide the verdict. Pure: no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from guardrail.checks import ALL_CHECKS
+from guardrail.checks.base import Check, Context
+from guardrail.config import Config
+from guardrail.model import ContentReader, Finding, PullRequest, Report, Severity
+from guardrail.rules import QUESTIONS, REGISTRY
+
+_CHECK_ORDER = {name: i for i, name in enumerate(QUESTIONS)}
+
+
+def _apply_rule_config(finding: Finding, config: Config) -> Finding | None:
+    rule_cfg = config.rule(finding.rule)
+    if not rule_cfg.enabled:
+        return None
+    override = rule_cfg.severity_value
+    if override is None:
+        return finding
+    rule = REGISTRY[finding.rule]
+    if finding.severity == rule.default_severity:
+        return replace(finding, severity=override)
+    # The rule lowered this finding on purpose (a low-risk change): keep it at most as severe.
+    return replace(finding, severity=min(finding.severity, override))
+
+
+def verdict_for(findings: tuple[Finding, ...], fail_on: str) -> str:
+    threshold = {"error": Severity.ERROR, "warning": Severity.WARNING}.get(fail_on)
+    worst = max((f.severity for f in findings), default=None)
+    if worst is None:
+        return "pass"
+    if threshold is not None and worst >= threshold:
+        return "fail"
+    return "warn" if worst >= Severity.WARNING else "pass"
+
+
+def sort_key(f: Finding) -> tuple[int, int, str, int, str]:
+    return (-f.severity, _CHECK_ORDER.get(f.check, 99), f.path or "", f.line or 0, f.rule)
+
+
+def run(
+    pr: PullRequest,
+    config: Config,
+    *,
+    read: ContentReader | None = None,
+    fail_on: str | None = None,
+    checks: tuple[Check, ...] = ALL_CHECKS,
+) -> Report:
+    ctx = Context(pr=pr, config=config, read=read)
+    findings: list[Finding] = []
+    for check in checks:
+        for finding in check(ctx):
+            kept = _apply_rule_config(finding, config)
+            if kept is not None:
+                findings.append(kept)
+    findings.sort(key=sort_key)
+    effective_fail_on = fail_on or config.fail_on
+    ordered = tuple(findings)
+    return Report(
+        findings=ordered,
+        verdict=verdict_for(ordered, effective_fail_on),
+        fail_on=effective_fail_on,
+        answers=tuple(ctx.answers),
+        risk=ctx.risk.reasons,
+        notes=tuple(ctx.notes),
+    )

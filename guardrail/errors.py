@@ -1,0 +1,40 @@
+"""Errors a user can act on. Each carries one line of what went wrong and one line of the fix.
+
+Findings are data, not errors. Bugs are not GuardrailErrors: they keep their traceback.
+"""
+
+from __future__ import annotations
+
+
+class GuardrailError(Exception):
+    """A usage, configuration, input or GitHub problem the user can fix. Exit code 2."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, fix: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.fix = fix
+
+    def __str__(self) -> str:
+        return f"{self.message} — {self.fix}" if self.fix else self.message
+
+
+class ConfigError(GuardrailError):
+    """The configuration file (or an action input) is invalid."""
+
+
+class InputError(GuardrailError):
+    """The run was started with inputs or in an event guardrail cannot work from."""
+
+
+class GitHubError(GuardrailError):
+    """GitHub refused or failed a request in a way retrying will not fix."""
+
+    def __init__(self, message: str, fix: str = "", status: int | None = None) -> None:
+        super().__init__(message, fix)
+        self.status = status
+
+
+class GitError(GuardrailError):
+    """A local git command failed (not a repository, unknown ref, …)."""

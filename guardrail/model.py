@@ -1,0 +1,119 @@
+"""The data every part of guardrail shares. Frozen, plain, and free of I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+
+class Severity(IntEnum):
+    NOTICE = 1
+    WARNING = 2
+    ERROR = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        return cls[text.strip().upper()]
+
+
+@dataclass(frozen=True)
+class ChangedFile:
+    """One file of a pull request, as GitHub's files endpoint or `git diff` describes it."""
+
+    path: str
+    status: str = "modified"  # added | modified | removed | renamed | copied | changed
+    previous_path: str | None = None
+    additions: int = 0
+    deletions: int = 0
+    # Unified-diff hunks in GitHub's `patch` form. None means "content unknown" (binary,
+    # too large for GitHub to include, or not fetched): never read that as "no change".
+    patch: str | None = None
+    binary: bool = False
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    title: str = ""
+    body: str = ""
+    files: tuple[ChangedFile, ...] = ()
+    number: int | None = None
+    labels: tuple[str, ...] = ()
+    base_sha: str | None = None
+    head_sha: str | None = None
+    author: str | None = None
+    # How many files GitHub says the PR changes; more than len(files) when the listing was capped.
+    changed_files: int | None = None
+    url: str | None = None
+
+    @property
+    def lines_changed(self) -> int:
+        return sum(f.additions + f.deletions for f in self.files)
+
+    @property
+    def files_unseen(self) -> int:
+        if self.changed_files is None:
+            return 0
+        return max(0, self.changed_files - len(self.files))
+
+
+# Reads a file's text at one side of the change: ("base" | "head", path) -> text or None.
+ContentReader = Callable[[str, str], "str | None"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str  # rollback-note | migration-plan | migration-safety | legacy-data-tests | …
+    rule: str  # GR101
+    severity: Severity
+    title: str  # one line: the gap
+    detail: str  # one sentence: why it matters, and what to do
+    path: str | None = None
+    line: int | None = None
+    template: str | None = None  # a ready text to paste (Markdown or code)
+    template_lang: str = "markdown"
+    docs_url: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "check": self.check,
+            "rule": self.rule,
+            "severity": self.severity.label,
+            "path": self.path,
+            "line": self.line,
+            "title": self.title,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A question guardrail asked and found answered, shown briefly so a clean PR says why."""
+
+    check: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Report:
+    findings: tuple[Finding, ...]
+    verdict: str  # pass | warn | fail
+    fail_on: str
+    answers: tuple[Answer, ...] = ()
+    risk: tuple[str, ...] = ()  # why this change counts as risky, in words
+    notes: tuple[str, ...] = field(default_factory=tuple)  # things the reader should know
+
+    @property
+    def gaps(self) -> int:
+        return sum(1 for f in self.findings if f.severity >= Severity.WARNING)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "schema_version": 1,
+            "verdict": self.verdict,
+            "findings": [f.to_json() for f in self.findings],
+        }

@@ -1,0 +1,81 @@
+"""What a run leaves in GitHub Actions itself: outputs, the job summary, log lines.
+
+Untrusted text never reaches stdout where the runner would read it as a workflow command:
+our own commands are escaped (render/annotations.py), and any free text is printed between
+`::stop-commands::<random token>` and its resume, so nothing inside can act.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+
+from guardrail.render.annotations import command
+
+
+def in_actions() -> bool:
+    return os.environ.get("GITHUB_ACTIONS") == "true"
+
+
+def print_untrusted(text: str, *, stream: object = None) -> None:
+    out = stream or sys.stdout
+    if in_actions():
+        token = secrets.token_hex(16)
+        print(f"::stop-commands::{token}", file=out)  # type: ignore[call-overload]
+        print(text, file=out)  # type: ignore[call-overload]
+        print(f"::{token}::", file=out)  # type: ignore[call-overload]
+    else:
+        print(text, file=out)  # type: ignore[call-overload]
+
+
+def log(message: str) -> None:
+    """A line of our own words. Never starts a workflow command, whatever it contains."""
+    line = " ".join(message.split())
+    if line.startswith(("::", "##[")):  # the runner trims leading spaces before parsing
+        line = "guardrail: " + line
+    print(line, flush=True)
+
+
+def warn(message: str, title: str = "guardrail") -> None:
+    print(command("warning", message, title=title), flush=True)
+
+
+def error(message: str, title: str = "guardrail") -> None:
+    if in_actions():
+        print(command("error", message, title=title), flush=True)
+    else:
+        print(f"guardrail: error: {message}", file=sys.stderr, flush=True)
+
+
+def set_output(name: str, value: str) -> None:
+    path = os.environ.get("GITHUB_OUTPUT")
+    if not path:
+        return
+    delim = "guardrail_" + secrets.token_hex(8)
+    with open(path, "a", encoding="utf-8") as fh:
+        if "\n" in value:
+            fh.write(f"{name}<<{delim}\n{value}\n{delim}\n")
+        else:
+            fh.write(f"{name}={value}\n")
+
+
+def append_summary(markdown: str) -> bool:
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not path:
+        return False
+    limit = 1_000_000
+    if len(markdown.encode("utf-8")) > limit:
+        markdown = markdown.encode("utf-8")[: limit - 200].decode("utf-8", "ignore")
+        markdown += "\n\n…the report was cut to fit the job summary's 1 MiB; see the JSON report.\n"
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(markdown)
+        if not markdown.endswith("\n"):
+            fh.write("\n")
+    return True
+
+
+def write_file(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")

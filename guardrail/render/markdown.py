@@ -1,0 +1,210 @@
+"""The report as Markdown: the PR comment, the job summary and the local report.
+
+Speaks to a colleague about to ship: one line per gap, why it matters in one sentence, a
+template to paste, the most important gap first. Notices never crowd out errors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from guardrail.model import Finding, Report, Severity
+from guardrail.rules import QUESTIONS
+from guardrail.text import fence_block, location, md
+
+MARKER = "<!-- guardrail:report v1 -->"
+COMMENT_LIMIT = 65_536  # GitHub refuses longer comment bodies (422)
+COMMENT_BUDGET = 60_000  # leave room for the marker, footer and multi-byte surprises
+SUMMARY_BUDGET = 1_000_000  # GitHub's job summary holds 1 MiB per step
+
+_ICON = {Severity.ERROR: "❌", Severity.WARNING: "⚠️", Severity.NOTICE: "ℹ️"}
+
+
+@dataclass(frozen=True)
+class Meta:
+    head_sha: str | None = None
+    run_url: str | None = None
+    summary_url: str | None = None  # where the full report lives when the comment is condensed
+    local: bool = False
+
+
+def _by_check(findings: tuple[Finding, ...]) -> dict[str, list[Finding]]:
+    groups: dict[str, list[Finding]] = {}
+    for f in findings:
+        groups.setdefault(f.check, []).append(f)
+    return groups
+
+
+def _question(check: str) -> str:
+    return QUESTIONS.get(check, check.replace("-", " ").capitalize() + "?")
+
+
+def _headline(report: Report) -> str:
+    serious = {f.check for f in report.findings if f.severity >= Severity.WARNING}
+    n = len(serious)
+    if not n:
+        return "ready to ship"
+    noun = "question needs" if n == 1 else "questions need"
+    if report.verdict == "fail":
+        return f"{n} {noun} an answer before this ships"
+    return f"{n} {noun} a look before this ships"
+
+
+def _finding_line(f: Finding) -> str:
+    where = location(f.path, f.line)
+    head = f"{where} — {f.title}" if where else f.title
+    return f"- {head} {f.detail}"
+
+
+def _rule_links(findings: list[Finding]) -> str:
+    seen: dict[str, str] = {}
+    for f in findings:
+        seen.setdefault(f.rule, f.docs_url or "")
+    return ", ".join(f"[{code}]({url})" if url else code for code, url in seen.items())
+
+
+def _templates(findings: list[Finding]) -> list[str]:
+    out: list[str] = []
+    seen: set[str] = set()
+    for f in findings:
+        if f.template and f.template not in seen:
+            seen.add(f.template)
+            label = "Paste and fill in" if f.template_lang == "markdown" else "A test to start from"
+            out.append(
+                f"<details><summary>{label}</summary>\n\n"
+                f"{fence_block(f.template, f.template_lang)}\n</details>"
+            )
+    return out
+
+
+def _section(check: str, findings: list[Finding], limit: int | None) -> str:
+    shown = findings if limit is None else findings[:limit]
+    lines = [f"**{_question(check)}** — {_rule_links(findings)}"]
+    lines += [_finding_line(f) for f in shown]
+    hidden = len(findings) - len(shown)
+    if hidden > 0:
+        lines.append(f"- …and {hidden} more in the job summary.")
+    lines += _templates(shown)
+    return "\n".join(lines)
+
+
+def _table(report: Report, groups: dict[str, list[Finding]]) -> str:
+    rows = ["| | question | answer |", "|---|---|---|"]
+    answered = {a.check: a.text for a in report.answers}
+    for check in QUESTIONS:
+        items = [f for f in groups.get(check, []) if f.severity >= Severity.WARNING]
+        if items:
+            worst = max(f.severity for f in items)
+            first = items[0]
+            where = location(first.path, first.line)
+            text = f"{where} {first.title}" if where else first.title
+            if len(items) > 1:
+                text += f" (+{len(items) - 1} more)"
+            rows.append(f"| {_ICON[worst]} | {_question(check)} | {text} |")
+        elif check in answered:
+            rows.append(f"| ✅ | {_question(check)} | {answered[check]} |")
+    return "\n".join(rows)
+
+
+def _footer(meta: Meta) -> str:
+    if meta.local:
+        return ""
+    bits = []
+    if meta.head_sha:
+        bits.append(f"Updated for {meta.head_sha[:7]}")
+    if meta.run_url:
+        bits.append(f"[run]({meta.run_url})")
+    bits.append("re-run: push, edit the description, or run the workflow by hand with this PR's number")
+    return "<sub>" + " · ".join(bits) + "</sub>"
+
+
+def _all_clear(report: Report, meta: Meta, marker: bool) -> str:
+    answers = " · ".join(f"{a.text} ✓" for a in report.answers) or "nothing to ask"
+    parts = [MARKER] if marker else []
+    parts += ["### 🛡️ guardrail — ready to ship", answers[:1].upper() + answers[1:]]
+    notices = [f for f in report.findings if f.severity == Severity.NOTICE]
+    if notices:
+        parts.append(_notices(notices))
+    footer = _footer(meta)
+    if footer:
+        parts.append(footer)
+    return "\n".join(parts) + "\n"
+
+
+def _notices(notices: list[Finding]) -> str:
+    if len(notices) == 1:
+        f = notices[0]
+        return f"\n<sub>ℹ️ {f.title} {f.detail} ({f.rule})</sub>"
+    body = "\n".join(_finding_line(f) + f" ({f.rule})" for f in notices)
+    return f"\n<details><summary>ℹ️ {len(notices)} notes</summary>\n\n{body}\n</details>"
+
+
+def render(
+    report: Report, meta: Meta, *, marker: bool = True, budget: int | None = COMMENT_BUDGET
+) -> str:
+    serious = tuple(f for f in report.findings if f.severity >= Severity.WARNING)
+    if not serious:
+        return _all_clear(report, meta, marker)
+    groups = _by_check(serious)
+    notices = [f for f in report.findings if f.severity == Severity.NOTICE]
+    for limit in (None, 20, 10, 5, 3, 1):
+        text = _compose(report, meta, groups, notices, limit, marker)
+        if budget is None or len(text) <= budget:
+            return text
+    # Still too long (enormous titles): the table alone, and where to read the rest.
+    return _compose(report, meta, {}, [], 0, marker, table_groups=groups)
+
+
+def _compose(
+    report: Report,
+    meta: Meta,
+    groups: dict[str, list[Finding]],
+    notices: list[Finding],
+    limit: int | None,
+    marker: bool,
+    table_groups: dict[str, list[Finding]] | None = None,
+) -> str:
+    parts = [MARKER] if marker else []
+    parts.append(f"### 🛡️ guardrail — {_headline(report)}")
+    parts.append("")
+    parts.append(_table(report, table_groups if table_groups is not None else groups))
+    if report.risk:
+        parts.append("")
+        parts.append("<sub>Why this counts as risky: it " + "; it ".join(report.risk) + ".</sub>")
+    for check in QUESTIONS:
+        if check in groups:
+            parts.append("")
+            parts.append(_section(check, groups[check], limit))
+    if limit is not None:
+        where = f"[job summary]({meta.summary_url})" if meta.summary_url else "job summary"
+        parts.append("")
+        parts.append(f"<sub>Shortened to fit a comment; every finding is in the {where}.</sub>")
+    if notices and limit is None:
+        parts.append(_notices(notices))
+    elif notices:
+        parts.append(f"\n<sub>ℹ️ {len(notices)} notes in the job summary.</sub>")
+    for note in report.notes:
+        parts.append(f"\n<sub>{note}</sub>")
+    footer = _footer(meta)
+    if footer:
+        parts.append("")
+        parts.append(footer)
+    return "\n".join(parts) + "\n"
+
+
+def status_description(report: Report) -> str:
+    """At most 140 characters, GitHub's limit for a commit status description."""
+    serious = [f for f in report.findings if f.severity >= Severity.WARNING]
+    if not serious:
+        return "Ready to ship"
+    checks: list[str] = []
+    for f in serious:
+        name = f.check.replace("-", " ")
+        if name not in checks:
+            checks.append(name)
+    n = len(serious)
+    text = f"{n} gap{'s' if n != 1 else ''} to answer: " + ", ".join(checks)
+    return text if len(text) <= 140 else text[:139] + "…"
+
+
+__all__ = ["COMMENT_LIMIT", "MARKER", "Meta", "md", "render", "status_description"]

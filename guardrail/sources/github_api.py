@@ -1,0 +1,332 @@
+"""GitHub, through PyGithub, with a retry policy of our own.
+
+PyGithub's built-in retry re-sends POSTs after a 5xx (a second comment), does not retry
+PATCH, and can sleep for an hour on a rate limit without a word. So PyGithub runs with
+`retry=None` and every call goes through `_call`, which:
+- retries 5xx and connection errors with bounded exponential backoff (idempotent calls only);
+- waits as GitHub says (`retry-after`, `x-ratelimit-reset`) when the wait is short, and
+  otherwise stops with a message saying when to try again;
+- turns 401/404 into a GitHubError that names the likely cause (exit 2).
+
+Requests per typical run: the PR, its files (1 page per 100), its comments (GraphQL, one page
+per 100), one comment write, one status write.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import requests
+from github import Auth, Github, GithubException
+
+from guardrail.errors import GitHubError
+from guardrail.model import ChangedFile, PullRequest
+
+T = TypeVar("T")
+
+MAX_FILES = 3000  # GitHub's files endpoint stops here
+COMMENTS_QUERY = """
+query($owner: String!, $name: String!, $number: Int!, $cursor: String) {
+  repository(owner: $owner, name: $name) {
+    pullRequest(number: $number) {
+      comments(first: 100, after: $cursor) {
+        nodes { databaseId body viewerDidAuthor isMinimized }
+        pageInfo { hasNextPage endCursor }
+      }
+    }
+  }
+}
+"""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 4  # tries in all, for 5xx and connection errors
+    backoff: float = 1.0  # seconds before the 2nd try; doubles after
+    max_wait: float = 90.0  # the longest single rate-limit wait; longer stops the run
+
+
+@dataclass(frozen=True)
+class Comment:
+    id: int
+    body: str
+    mine: bool
+    minimized: bool = False
+
+
+@dataclass
+class PullInfo:
+    pr: PullRequest
+    head_repo: str | None
+    base_repo: str | None
+    state: str = "open"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def from_fork(self) -> bool:
+        return bool(self.head_repo and self.base_repo and self.head_repo != self.base_repo)
+
+
+def _header(headers: dict[str, Any] | None, name: str) -> str | None:
+    if not headers:
+        return None
+    for key, value in headers.items():
+        if key.lower() == name:
+            return str(value)
+    return None
+
+
+def _message(exc: GithubException) -> str:
+    data = exc.data
+    if isinstance(data, dict):
+        msg = data.get("message")
+        if msg:
+            return str(msg)
+    return str(data)[:200] if data else ""
+
+
+class GitHubClient:
+    def __init__(
+        self,
+        token: str,
+        repository: str,
+        api_url: str = "https://api.github.com",
+        *,
+        policy: RetryPolicy = RetryPolicy(),
+        write_interval: float = 1.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+        log: Callable[[str], None] = lambda _msg: None,
+    ) -> None:
+        self.repository = repository
+        self.owner, _, self.name = repository.partition("/")
+        self.policy = policy
+        self.sleep = sleep
+        self.clock = clock
+        self.log = log
+        self.retries = 0
+        self.gh = Github(
+            auth=Auth.Token(token),
+            base_url=api_url.rstrip("/"),
+            per_page=100,
+            retry=None,
+            timeout=30,
+            seconds_between_requests=None,
+            seconds_between_writes=write_interval or None,
+            lazy=True,
+            user_agent="guardrail-action",
+        )
+        self.repo = self.gh.get_repo(repository, lazy=True)
+        self.repo_url = f"{api_url.rstrip('/')}/repos/{repository}"
+
+    # -- the one place every request goes through ------------------------------------------
+
+    def _call(self, what: str, fn: Callable[[], T], *, idempotent: bool = True) -> T:
+        attempt = 1
+        while True:
+            try:
+                return fn()
+            except GithubException as exc:
+                delay = self._delay(exc, attempt, idempotent)
+                if delay is None:
+                    raise self._explain(what, exc) from None
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                if not idempotent or attempt >= self.policy.attempts:
+                    raise GitHubError(
+                        f"cannot reach GitHub to {what}: {type(exc).__name__}",
+                        "check GITHUB_API_URL and the runner's network, then re-run",
+                    ) from None
+                delay = self.policy.backoff * 2 ** (attempt - 1)
+            self.log(f"GitHub: retrying {what} in {delay:.0f}s (attempt {attempt + 1})")
+            self.retries += 1
+            self.sleep(delay)
+            attempt += 1
+
+    def _delay(self, exc: GithubException, attempt: int, idempotent: bool) -> float | None:
+        status = exc.status
+        headers = exc.headers or {}
+        remaining = _header(headers, "x-ratelimit-remaining")
+        retry_after = _header(headers, "retry-after")
+        message = _message(exc).lower()
+        limited = status in (403, 429) and (
+            retry_after is not None or remaining == "0" or "rate limit" in message or status == 429
+        )
+        if limited:
+            if retry_after is not None and retry_after.strip().isdigit():
+                wait = float(retry_after)
+            elif remaining == "0" and (reset := _header(headers, "x-ratelimit-reset")):
+                wait = max(0.0, float(reset) - self.clock()) + 1.0
+            else:
+                wait = 60.0 * 2 ** (attempt - 1)  # GitHub: wait at least a minute, then back off
+            if wait > self.policy.max_wait or attempt >= self.policy.attempts:
+                raise GitHubError(
+                    f"GitHub's rate limit stops this run (it asks to wait {wait:.0f}s)",
+                    "re-run the job later; a busy repository can use a GitHub App token, "
+                    "which has a higher limit",
+                    status=status,
+                )
+            return wait
+        if status >= 500 and idempotent and attempt < self.policy.attempts:
+            return self.policy.backoff * 2 ** (attempt - 1)
+        return None
+
+    def _explain(self, what: str, exc: GithubException) -> GitHubError:
+        status = exc.status
+        msg = _message(exc)
+        if status == 401:
+            return GitHubError(
+                f"GitHub rejected the token while trying to {what} (401 {msg or 'Bad credentials'})",
+                "pass a valid token in `github-token` (the default `${{ github.token }}` works)",
+                status=401,
+            )
+        if status == 404:
+            return GitHubError(
+                f"GitHub found nothing to {what} in {self.repository} (404)",
+                "check the PR number, and that the token can read this repository "
+                "(`contents: read`, `pull-requests: read`)",
+                status=404,
+            )
+        if status == 403:
+            return GitHubError(
+                f"GitHub refused to {what} (403 {msg})",
+                "grant the workflow `pull-requests: write` and `statuses: write`; on pull "
+                "requests from forks the token is read-only (see the README's fork setup)",
+                status=403,
+            )
+        return GitHubError(
+            f"GitHub failed to {what} ({status} {msg})".strip(),
+            "re-run the job; if it keeps failing, check https://www.githubstatus.com",
+            status=status,
+        )
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    def pull_request(self, number: int) -> PullInfo:
+        gpr = self._call(f"read pull request #{number}", lambda: self.repo.get_pull(number))
+        files: list[ChangedFile] = []
+
+        def list_files() -> None:
+            files.clear()
+            for f in gpr.get_files():
+                if len(files) >= MAX_FILES:
+                    break
+                patch = f.patch
+                changes = (f.additions or 0) + (f.deletions or 0)
+                binary = patch is None and changes == 0 and f.status != "removed"
+                files.append(
+                    ChangedFile(
+                        path=f.filename,
+                        status=f.status,
+                        previous_path=f.previous_filename,
+                        additions=f.additions or 0,
+                        deletions=f.deletions or 0,
+                        patch=patch,
+                        binary=binary,
+                    )
+                )
+
+        self._call(f"list the files of pull request #{number}", list_files)
+        head_repo = gpr.head.repo.full_name if gpr.head.repo is not None else None
+        pr = PullRequest(
+            title=gpr.title or "",
+            body=gpr.body or "",
+            files=tuple(files),
+            number=gpr.number,
+            labels=tuple(label.name for label in gpr.labels),
+            base_sha=gpr.base.sha,
+            head_sha=gpr.head.sha,
+            author=gpr.user.login if gpr.user is not None else None,
+            changed_files=gpr.changed_files,
+            url=gpr.html_url,
+        )
+        return PullInfo(pr, head_repo, self.repository, gpr.state)
+
+    def comments(self, number: int) -> list[Comment]:
+        """Every conversation comment, with whether this token's identity wrote it.
+
+        GraphQL's `viewerDidAuthor` answers "is this mine?" for any kind of token, including
+        the default GITHUB_TOKEN, which may not call `GET /user`.
+        """
+        out: list[Comment] = []
+        cursor: str | None = None
+        while True:
+            variables = {"owner": self.owner, "name": self.name, "number": number, "cursor": cursor}
+            _, data = self._call(
+                f"list the comments of pull request #{number}",
+                lambda v=variables: self.gh.requester.graphql_query(COMMENTS_QUERY, v),  # type: ignore[misc]
+            )
+            conn = data["data"]["repository"]["pullRequest"]["comments"]
+            for node in conn["nodes"]:
+                if node and node.get("databaseId") is not None:
+                    out.append(
+                        Comment(
+                            int(node["databaseId"]),
+                            node.get("body") or "",
+                            bool(node.get("viewerDidAuthor")),
+                            bool(node.get("isMinimized")),
+                        )
+                    )
+            if not conn["pageInfo"]["hasNextPage"]:
+                return out
+            cursor = conn["pageInfo"]["endCursor"]
+
+    def file_text(self, path: str, ref: str) -> str | None:
+        """A file's text at a commit, or None when it does not exist there."""
+        try:
+            content = self._call(
+                f"read {path} at {ref[:7]}", lambda: self.repo.get_contents(path, ref=ref)
+            )
+        except GitHubError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        if isinstance(content, list):
+            return None
+        try:
+            return content.decoded_content.decode("utf-8", "replace")
+        except (AssertionError, GithubException):
+            return None
+
+    # -- writes ---------------------------------------------------------------------------------
+
+    def create_comment(self, number: int, body: str) -> int:
+        _, data = self._call(
+            f"comment on pull request #{number}",
+            lambda: self.gh.requester.requestJsonAndCheck(
+                "POST", f"{self.repo_url}/issues/{number}/comments", input={"body": body}
+            ),
+            idempotent=False,
+        )
+        return int(data["id"])
+
+    def update_comment(self, comment_id: int, body: str) -> None:
+        self._call(
+            "update guardrail's comment",
+            lambda: self.gh.requester.requestJsonAndCheck(
+                "PATCH", f"{self.repo_url}/issues/comments/{comment_id}", input={"body": body}
+            ),
+        )
+
+    def delete_comment(self, comment_id: int) -> None:
+        self._call(
+            "delete a duplicate guardrail comment",
+            lambda: self.gh.requester.requestJsonAndCheck(
+                "DELETE", f"{self.repo_url}/issues/comments/{comment_id}"
+            ),
+        )
+
+    def create_status(
+        self, sha: str, state: str, context: str, description: str, target_url: str | None
+    ) -> None:
+        payload = {"state": state, "context": context, "description": description[:140]}
+        if target_url:
+            payload["target_url"] = target_url
+        self._call(
+            f"set the {context!r} status on {sha[:7]}",
+            lambda: self.gh.requester.requestJsonAndCheck(
+                "POST", f"{self.repo_url}/statuses/{sha}", input=payload
+            ),
+        )

@@ -1,0 +1,145 @@
+"""A pull request from a local git checkout: HEAD against the merge base of a ref. No token."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from guardrail.analysis.diff import split_git_diff
+from guardrail.errors import GitError
+from guardrail.model import ChangedFile, ContentReader, PullRequest
+
+_STATUS = {"A": "added", "M": "modified", "D": "removed", "R": "renamed", "C": "copied"}
+
+
+def git(args: list[str], cwd: Path, *, check: bool = True) -> str:
+    try:
+        proc = subprocess.run(
+            ["git", "-c", "core.quotePath=false", *args],
+            cwd=cwd,
+            capture_output=True,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise GitError("git is not installed", "install git, or run guardrail as the action") from None
+    if check and proc.returncode != 0:
+        err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise GitError(f"git {args[0]} failed: {err[-1] if err else proc.returncode}")
+    return proc.stdout.decode("utf-8", "replace")
+
+
+def _git_bytes(args: list[str], cwd: Path) -> bytes | None:
+    proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False)
+    return proc.stdout if proc.returncode == 0 else None
+
+
+def repo_root(start: Path) -> Path:
+    proc = subprocess.run(
+        ["git", "rev-parse", "--show-toplevel"], cwd=start, capture_output=True, check=False
+    )
+    if proc.returncode != 0:
+        raise GitError(
+            f"{start} is not inside a git checkout",
+            "run `guardrail check` from your repository, or pass the pull request with the action",
+        )
+    return Path(proc.stdout.decode().strip())
+
+
+def merge_base(root: Path, base: str, head: str) -> str:
+    for ref in (base, head):
+        if subprocess.run(
+            ["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
+            cwd=root,
+            capture_output=True,
+            check=False,
+        ).returncode:
+            raise GitError(
+                f"unknown git ref {ref!r}",
+                "pass a branch, tag or commit that exists here, e.g. `--base origin/main` "
+                "(run `git fetch` first if it lives on the remote)",
+            )
+    out = git(["merge-base", base, head], root, check=False).strip()
+    if not out:
+        raise GitError(
+            f"{base!r} and {head!r} have no common history",
+            "pass the branch this change will merge into as --base",
+        )
+    return out
+
+
+def _parse_name_status(raw: str) -> list[tuple[str, str, str | None]]:
+    parts = raw.split("\0")
+    out: list[tuple[str, str, str | None]] = []
+    i = 0
+    while i < len(parts) and parts[i]:
+        code = parts[i]
+        letter = code[0]
+        if letter in ("R", "C"):
+            out.append((_STATUS[letter], parts[i + 2], parts[i + 1]))
+            i += 3
+        else:
+            out.append((_STATUS.get(letter, "modified"), parts[i + 1], None))
+            i += 2
+    return out
+
+
+def _parse_numstat(raw: str) -> dict[str, tuple[int, int, bool]]:
+    parts = raw.split("\0")
+    out: dict[str, tuple[int, int, bool]] = {}
+    i = 0
+    while i < len(parts) and parts[i]:
+        fields = parts[i].split("\t")
+        added, deleted = fields[0], fields[1]
+        binary = added == "-"
+        if len(fields) >= 3 and fields[2]:
+            path = fields[2]
+            i += 1
+        else:  # rename: "a\td\t\0old\0new"
+            path = parts[i + 2]
+            i += 3
+        out[path] = (0 if binary else int(added), 0 if binary else int(deleted), binary)
+    return out
+
+
+def load(
+    cwd: Path, base: str, head: str = "HEAD", body: str | None = None
+) -> tuple[PullRequest, ContentReader, list[str]]:
+    """The change HEAD makes over merge-base(base, HEAD), with a reader for both sides."""
+    root = repo_root(cwd)
+    mb = merge_base(root, base, head)
+    notes: list[str] = []
+    ns = _parse_name_status(git(["diff", "--name-status", "-z", "-M", mb, head], root))
+    stats = _parse_numstat(git(["diff", "--numstat", "-z", "-M", mb, head], root))
+    patches = split_git_diff(
+        git(["diff", "-M", "--no-color", "--no-ext-diff", "--unified=3", mb, head], root)
+    )
+    files = []
+    for status, path, previous in ns:
+        added, deleted, binary = stats.get(path, (0, 0, False))
+        patch = None if binary else patches.get(path, "")
+        files.append(ChangedFile(path, status, previous, added, deleted, patch, binary))
+    log = git(["log", "--format=%s%n%n%b%x00", f"{mb}..{head}"], root).split("\0")
+    messages = [m.strip() for m in log if m.strip()]
+    title = messages[0].splitlines()[0] if messages else ""
+    if body is None:
+        body = "\n\n".join(messages[::-1])
+        notes.append(
+            "no --body given: reading the commit messages as the description "
+            "(GitHub pre-fills a PR from them); pass --body FILE to check your PR text"
+        )
+    head_sha = git(["rev-parse", head], root).strip()
+
+    def read(side: str, path: str) -> str | None:
+        rev = mb if side == "base" else head_sha
+        data = _git_bytes(["cat-file", "blob", f"{rev}:{path}"], root)
+        return None if data is None else data.decode("utf-8", "replace")
+
+    pr = PullRequest(
+        title=title,
+        body=body,
+        files=tuple(files),
+        base_sha=mb,
+        head_sha=head_sha,
+        changed_files=len(files),
+    )
+    return pr, read, notes
