@@ -165,7 +165,7 @@ def _cmd_action(args: argparse.Namespace) -> int:
     from guardrail.render import annotations
     from guardrail.render import json as render_json
     from guardrail.render import markdown as render_md
-    from guardrail.sources.github_api import GitHubClient
+    from guardrail.sources.github_api import GitHubClient, RetryPolicy
 
     token = _input("github-token") or os.environ.get("GITHUB_TOKEN", "")
     fail_on_input = _input("fail-on")
@@ -194,10 +194,17 @@ def _cmd_action(args: argparse.Namespace) -> int:
     run_id = os.environ.get("GITHUB_RUN_ID")
     run_url = f"{server_url}/{repository}/actions/runs/{run_id}" if run_id else None
     workspace = Path(os.environ.get("GITHUB_WORKSPACE") or os.getcwd())
+    # Pacing knobs (seconds): GitHub asks for >= 1 s between writes; tests shorten both.
     write_interval = float(os.environ.get("GUARDRAIL_WRITE_INTERVAL", "1.0"))
+    backoff = float(os.environ.get("GUARDRAIL_RETRY_BACKOFF", "1.0"))
 
     client = GitHubClient(
-        token, repository, api_url, write_interval=write_interval, log=actions.log
+        token,
+        repository,
+        api_url,
+        policy=RetryPolicy(backoff=backoff),
+        write_interval=write_interval,
+        log=actions.log,
     )
     info = client.pull_request(number)
     pr = info.pr

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 import requests
 from github import Auth, Github, GithubException
+from github.PullRequest import PullRequest as PyPullRequest
 
 from guardrail.errors import GitHubError
 from guardrail.model import ChangedFile, PullRequest
@@ -88,6 +89,13 @@ def _message(exc: GithubException) -> str:
     return str(data)[:200] if data else ""
 
 
+def _loaded(pull: PyPullRequest) -> PyPullRequest:
+    """A lazy PyGithub object fetches on first attribute access: make that happen here, inside
+    the retrying call, rather than later at some innocent-looking attribute."""
+    _ = pull.title
+    return pull
+
+
 class GitHubClient:
     def __init__(
         self,
@@ -116,7 +124,7 @@ class GitHubClient:
             timeout=30,
             seconds_between_requests=None,
             seconds_between_writes=write_interval or None,
-            lazy=True,
+            lazy=True,  # no request until we ask; _loaded() completes inside _call
             user_agent="guardrail-action",
         )
         self.repo = self.gh.get_repo(repository, lazy=True)
@@ -205,7 +213,9 @@ class GitHubClient:
     # -- reads ----------------------------------------------------------------------------------
 
     def pull_request(self, number: int) -> PullInfo:
-        gpr = self._call(f"read pull request #{number}", lambda: self.repo.get_pull(number))
+        gpr = self._call(
+            f"read pull request #{number}", lambda: _loaded(self.repo.get_pull(number))
+        )
         files: list[ChangedFile] = []
 
         def list_files() -> None:

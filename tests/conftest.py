@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fakegithub import FakeGitHub
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+CORPUS = SHARED / "corpus"
+
+
+def corpus_dir(name: str) -> Path:
+    path = CORPUS / name
+    if not path.is_dir():
+        pytest.skip(f"../shared/corpus/{name} is not here")
+    return path
+
+
+@pytest.fixture
+def fake_github() -> Iterator[FakeGitHub]:
+    with FakeGitHub() as fake:
+        yield fake
+
+
+def console_script() -> str:
+    found = shutil.which("guardrail", path=str(Path(sys.executable).parent))
+    assert found, "the guardrail console script is not installed in this environment"
+    return found
+
+
+@dataclass
+class ActionRun:
+    returncode: int
+    stdout: str
+    stderr: str
+    outputs: dict[str, str]
+    summary: str
+    workspace: Path
+
+
+def parse_outputs(text: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if "<<" in line and "=" not in line.split("<<")[0]:
+            name, delim = line.split("<<", 1)
+            value = []
+            i += 1
+            while lines[i] != delim:
+                value.append(lines[i])
+                i += 1
+            out[name] = "\n".join(value)
+        elif "=" in line:
+            name, value = line.split("=", 1)
+            out[name] = value
+        i += 1
+    return out
+
+
+@pytest.fixture
+def run_action(tmp_path: Path):  # type: ignore[no-untyped-def]
+    def run(
+        fake: FakeGitHub,
+        event_name: str,
+        event: dict[str, Any],
+        inputs: dict[str, str] | None = None,
+        token: str = "t-bot",
+        extra_env: dict[str, str] | None = None,
+    ) -> ActionRun:
+        work = tmp_path / f"run{len(list(tmp_path.iterdir()))}"
+        workspace = work / "workspace"
+        workspace.mkdir(parents=True)
+        event_path = work / "event.json"
+        event_path.write_text(json.dumps(event))
+        output = work / "output"
+        summary = work / "summary"
+        output.touch()
+        summary.touch()
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": str(work),
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_EVENT_NAME": event_name,
+            "GITHUB_EVENT_PATH": str(event_path),
+            "GITHUB_REPOSITORY": fake.repo,
+            "GITHUB_API_URL": fake.url,
+            "GITHUB_GRAPHQL_URL": f"{fake.url}/graphql",
+            "GITHUB_SERVER_URL": "https://github.example",
+            "GITHUB_RUN_ID": "777",
+            "GITHUB_SHA": "f" * 40,
+            "GITHUB_WORKSPACE": str(workspace),
+            "GITHUB_OUTPUT": str(output),
+            "GITHUB_STEP_SUMMARY": str(summary),
+            "GUARDRAIL_WRITE_INTERVAL": "0",
+            "INPUT_GITHUB-TOKEN": token,
+            "INPUT_CONFIG": ".github/guardrail.yml",
+            "INPUT_FAIL-ON": "",
+            "INPUT_STATUS-CONTEXT": "guardrail",
+            "INPUT_PR-NUMBER": "",
+        }
+        for key, value in (inputs or {}).items():
+            env[f"INPUT_{key.upper()}"] = value
+        env.update(extra_env or {})
+        # The runner starts the container as: docker run … --workdir /github/workspace <image>
+        # with ENTRYPOINT ["guardrail", "action"]; here, the same console script and argument.
+        proc = subprocess.run(
+            [console_script(), "action"],
+            cwd=workspace,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        return ActionRun(
+            proc.returncode,
+            proc.stdout,
+            proc.stderr,
+            parse_outputs(output.read_text()),
+            summary.read_text(),
+            workspace,
+        )
+
+    return run

@@ -1,0 +1,335 @@
+"""A fake GitHub REST + GraphQL API on 127.0.0.1, for end-to-end tests of the console script.
+
+It keeps just enough state to be honest: pull requests, their files (paginated with Link
+headers, at most 3,000 like GitHub), conversation comments with authors, commit statuses and
+file contents. Every request is logged. Faults can be queued per method and path.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+BOT = "github-actions[bot]"
+
+
+@dataclass
+class Fault:
+    method: str
+    path_re: str
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+    times: int = 1
+    drop: bool = False  # close the connection without answering
+
+
+@dataclass
+class Logged:
+    method: str
+    path: str
+    body: Any
+    status: int
+
+
+class FakeGitHub:
+    def __init__(self) -> None:
+        self.pulls: dict[int, dict[str, Any]] = {}
+        self.files: dict[int, list[dict[str, Any]]] = {}
+        self.comments: dict[int, list[dict[str, Any]]] = {}
+        self.statuses: list[dict[str, Any]] = []
+        self.contents: dict[tuple[str, str], str] = {}
+        self.tokens: dict[str, str] = {"t-bot": BOT}
+        self.read_only_tokens: set[str] = set()
+        self.faults: list[Fault] = []
+        self.log: list[Logged] = []
+        self.repo = "octo/shop"
+        self._next_id = 1000
+        self._lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def __enter__(self) -> FakeGitHub:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    # -- state helpers ---------------------------------------------------------------------------
+    def add_pull(
+        self,
+        number: int,
+        *,
+        title: str = "A change",
+        body: str | None = "",
+        files: list[dict[str, Any]] | None = None,
+        head_sha: str = "a" * 40,
+        base_sha: str = "b" * 40,
+        fork: bool = False,
+        changed_files: int | None = None,
+        labels: tuple[str, ...] = (),
+    ) -> None:
+        files = files or []
+        full = self.repo
+        head_repo = "someone/shop" if fork else full
+        api = f"{self.url}/repos/{full}"
+        self.pulls[number] = {
+            "url": f"{api}/pulls/{number}",
+            "id": 10_000 + number,
+            "node_id": f"PR_{number}",
+            "number": number,
+            "state": "open",
+            "title": title,
+            "body": body,
+            "html_url": f"https://github.example/{full}/pull/{number}",
+            "issue_url": f"{api}/issues/{number}",
+            "user": {"login": "alice", "id": 1, "type": "User", "url": f"{self.url}/users/alice"},
+            "labels": [{"name": n, "id": i, "url": f"{api}/labels/{n}"} for i, n in enumerate(labels)],
+            "head": {
+                "sha": head_sha,
+                "ref": "feature",
+                "label": "x:feature",
+                "repo": {"full_name": head_repo, "name": "shop", "url": f"{self.url}/repos/{head_repo}"},
+            },
+            "base": {
+                "sha": base_sha,
+                "ref": "main",
+                "label": "x:main",
+                "repo": {"full_name": full, "name": "shop", "url": api},
+            },
+            "changed_files": changed_files if changed_files is not None else len(files),
+            "additions": sum(f.get("additions", 0) for f in files),
+            "deletions": sum(f.get("deletions", 0) for f in files),
+        }
+        self.files[number] = files
+        self.comments.setdefault(number, [])
+
+    def add_comment(self, number: int, body: str, login: str) -> int:
+        cid = self._new_id()
+        self.comments.setdefault(number, []).append(
+            {"id": cid, "body": body, "user": {"login": login}}
+        )
+        return cid
+
+    def _new_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    def requests(self, method: str | None = None, contains: str = "") -> list[Logged]:
+        return [
+            r for r in self.log if (method is None or r.method == method) and contains in r.path
+        ]
+
+    # -- HTTP ------------------------------------------------------------------------------------
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _dispatch(self, method: str) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                try:
+                    body = json.loads(raw) if raw else None
+                except ValueError:
+                    body = None
+                token = (self.headers.get("Authorization") or "").removeprefix("token ").removeprefix("Bearer ")
+                with fake._lock:
+                    status, headers, payload, drop = fake._route(method, self.path, body, token)
+                    fake.log.append(Logged(method, self.path, body, status))
+                if drop:
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return
+                data = b"" if payload is None else json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                self._dispatch("GET")
+
+            def do_POST(self) -> None:
+                self._dispatch("POST")
+
+            def do_PATCH(self) -> None:
+                self._dispatch("PATCH")
+
+            def do_DELETE(self) -> None:
+                self._dispatch("DELETE")
+
+        return Handler
+
+    def _route(
+        self, method: str, raw_path: str, body: Any, token: str
+    ) -> tuple[int, dict[str, str], Any, bool]:
+        parsed = urlparse(raw_path)
+        path = parsed.path
+        query = parse_qs(parsed.query)
+        for fault in self.faults:
+            if fault.times > 0 and fault.method == method and re.search(fault.path_re, path):
+                fault.times -= 1
+                return fault.status, fault.headers, fault.body, fault.drop
+        login = self.tokens.get(token)
+        if login is None:
+            return 401, {}, {"message": "Bad credentials"}, False
+        repo = f"/repos/{self.repo}"
+        forbidden = (403, {}, {"message": "Resource not accessible by integration"}, False)
+
+        if method == "GET" and path == "/user":
+            return forbidden
+        if method == "POST" and path in ("/graphql", "/api/graphql"):
+            return self._graphql(body or {}, login)
+        m = re.fullmatch(rf"{repo}/pulls/(\d+)", path)
+        if method == "GET" and m:
+            number = int(m.group(1))
+            if number not in self.pulls:
+                return 404, {}, {"message": "Not Found"}, False
+            return 200, {}, self.pulls[number], False
+        m = re.fullmatch(rf"{repo}/pulls/(\d+)/files", path)
+        if method == "GET" and m:
+            number = int(m.group(1))
+            if number not in self.pulls:
+                return 404, {}, {"message": "Not Found"}, False
+            per_page = min(100, int(query.get("per_page", ["30"])[0]))
+            page = int(query.get("page", ["1"])[0])
+            items = self.files[number][:3000]
+            chunk = items[(page - 1) * per_page : page * per_page]
+            headers = {}
+            pages = max(1, -(-len(items) // per_page))
+            if page < pages:
+                nxt = f"{self.url}{path}?per_page={per_page}&page={page + 1}"
+                last = f"{self.url}{path}?per_page={per_page}&page={pages}"
+                headers["Link"] = f'<{nxt}>; rel="next", <{last}>; rel="last"'
+            return 200, headers, chunk, False
+        m = re.fullmatch(rf"{repo}/issues/(\d+)/comments", path)
+        if m and method == "POST":
+            if token in self.read_only_tokens:
+                return forbidden
+            number = int(m.group(1))
+            body_text = (body or {}).get("body", "")
+            if len(body_text) > 65536:
+                return 422, {}, {"message": "Validation Failed", "errors": [{"message": "body is too long (maximum is 65536 characters)"}]}, False
+            cid = self.add_comment(number, body_text, login)
+            return 201, {}, self._rest_comment(cid, number), False
+        m = re.fullmatch(rf"{repo}/issues/comments/(\d+)", path)
+        if m and method in ("PATCH", "DELETE"):
+            if token in self.read_only_tokens:
+                return forbidden
+            cid = int(m.group(1))
+            for number, items in self.comments.items():
+                for c in items:
+                    if c["id"] == cid:
+                        if method == "DELETE":
+                            items.remove(c)
+                            return 204, {}, None, False
+                        text = (body or {}).get("body", "")
+                        if len(text) > 65536:
+                            return 422, {}, {"message": "Validation Failed"}, False
+                        c["body"] = text
+                        c["edited_by"] = login
+                        return 200, {}, self._rest_comment(cid, number), False
+            return 404, {}, {"message": "Not Found"}, False
+        m = re.fullmatch(rf"{repo}/statuses/([0-9a-f]{{40}})", path)
+        if m and method == "POST":
+            if token in self.read_only_tokens:
+                return forbidden
+            payload = dict(body or {})
+            if len(payload.get("description", "")) > 140:
+                return 422, {}, {"message": "description is too long (maximum is 140 characters)"}, False
+            payload["sha"] = m.group(1)
+            self.statuses.append(payload)
+            return 201, {}, {"id": self._new_id(), **payload}, False
+        m = re.fullmatch(rf"{repo}/contents/(.+)", path)
+        if m and method == "GET":
+            ref = query.get("ref", [""])[0]
+            key = (ref, m.group(1))
+            if key not in self.contents:
+                return 404, {}, {"message": "Not Found"}, False
+            data = self.contents[key].encode()
+            return 200, {}, {
+                "type": "file",
+                "encoding": "base64",
+                "name": key[1].rsplit("/", 1)[-1],
+                "path": key[1],
+                "size": len(data),
+                "sha": "c" * 40,
+                "url": f"{self.url}{path}",
+                "content": base64.b64encode(data).decode(),
+            }, False
+        return 404, {}, {"message": f"fake GitHub has no route for {method} {path}"}, False
+
+    def _rest_comment(self, cid: int, number: int) -> dict[str, Any]:
+        for c in self.comments[number]:
+            if c["id"] == cid:
+                return {
+                    "id": cid,
+                    "body": c["body"],
+                    "user": c["user"],
+                    "url": f"{self.url}/repos/{self.repo}/issues/comments/{cid}",
+                    "html_url": f"https://github.example/{self.repo}/pull/{number}#issuecomment-{cid}",
+                }
+        raise KeyError(cid)
+
+    def _graphql(self, body: dict[str, Any], login: str) -> tuple[int, dict[str, str], Any, bool]:
+        variables = body.get("variables") or {}
+        number = int(variables.get("number", 0))
+        if number not in self.pulls:
+            return 200, {}, {"data": {"repository": {"pullRequest": None}}, "errors": [{"type": "NOT_FOUND", "message": "Could not resolve to a PullRequest"}]}, False
+        items = self.comments.get(number, [])
+        start = int(variables.get("cursor") or 0)
+        chunk = items[start : start + 100]
+        nodes = [
+            {
+                "databaseId": c["id"],
+                "body": c["body"],
+                "viewerDidAuthor": c["user"]["login"] == login,
+                "isMinimized": False,
+            }
+            for c in chunk
+        ]
+        more = start + 100 < len(items)
+        conn = {
+            "nodes": nodes,
+            "pageInfo": {"hasNextPage": more, "endCursor": str(start + 100) if more else None},
+        }
+        return 200, {}, {"data": {"repository": {"pullRequest": {"comments": conn}}}}, False
+
+
+def file_entry(path: str, patch: str | None, status: str = "modified", **extra: Any) -> dict[str, Any]:
+    adds = sum(1 for ln in (patch or "").splitlines() if ln.startswith("+"))
+    dels = sum(1 for ln in (patch or "").splitlines() if ln.startswith("-"))
+    entry: dict[str, Any] = {
+        "sha": "d" * 40,
+        "filename": path,
+        "status": status,
+        "additions": adds,
+        "deletions": dels,
+        "changes": adds + dels,
+    }
+    if patch is not None:
+        entry["patch"] = patch
+    entry.update(extra)
+    return entry

@@ -1,0 +1,198 @@
+"""The installed console script, started the way the runner starts the container, against a
+fake GitHub on 127.0.0.1: INPUT_* and GITHUB_* environment, event file, GITHUB_OUTPUT and
+GITHUB_STEP_SUMMARY."""
+
+from __future__ import annotations
+
+import json
+
+from tests.fakegithub import BOT, FakeGitHub, Fault, file_entry
+
+MIGRATION_PATCH = "@@ -0,0 +1 @@\n+ALTER TABLE orders ADD COLUMN coupon text NOT NULL;"
+HEAD = "1" * 40
+BASE = "2" * 40
+GOOD_BODY = (
+    "Adds a coupon column.\n\n## Rollback plan\n"
+    "Revert the deploy; the column is nullable so the previous version ignores it.\n"
+)
+
+
+def pr_event(number: int, body: str = "stale body from the event") -> dict[str, object]:
+    # The event payload's body is stale on re-runs; guardrail must read the PR from the API.
+    return {"action": "synchronize", "number": number, "pull_request": {"number": number, "body": body}}
+
+
+def risky_pull(fake: FakeGitHub, number: int = 7, body: str = "Adds a coupon.") -> None:
+    fake.add_pull(
+        number,
+        body=body,
+        head_sha=HEAD,
+        base_sha=BASE,
+        files=[file_entry("db/migrations/0002_coupon.sql", MIGRATION_PATCH, "added")],
+    )
+
+
+def ours(fake: FakeGitHub, number: int = 7) -> list[dict[str, object]]:
+    return [c for c in fake.comments[number] if c["user"]["login"] == BOT]
+
+
+def test_pull_request_twice_gives_one_comment_and_a_failing_status(fake_github, run_action):
+    risky_pull(fake_github)
+    first = run_action(fake_github, "pull_request", pr_event(7))
+    assert first.returncode == 1, first.stderr + first.stdout
+    second = run_action(fake_github, "pull_request", pr_event(7))
+    assert second.returncode == 1, second.stderr
+    comments = ours(fake_github)
+    assert len(comments) == 1
+    assert "<!-- guardrail:report v1 -->" in comments[0]["body"]
+    assert "Can we roll this back?" in comments[0]["body"]
+    assert [s["state"] for s in fake_github.statuses] == ["failure", "failure"]
+    assert {s["sha"] for s in fake_github.statuses} == {HEAD}
+    assert fake_github.statuses[0]["context"] == "guardrail"
+    assert fake_github.statuses[0]["target_url"] == "https://github.example/octo/shop/actions/runs/777"
+    assert len(fake_github.statuses[0]["description"]) <= 140
+    assert second.outputs["verdict"] == "fail"
+    assert second.outputs["gaps"] == "1"
+    report = json.loads((second.workspace / second.outputs["report"]).read_text())
+    assert report["schema_version"] == 1 and report["findings"][0]["rule"] == "GR101"
+    assert "Can we roll this back?" in second.summary
+    assert "::error file=" not in second.stdout or "GR101" in second.stdout
+    # No dependency on GET /user, which the default GITHUB_TOKEN may not call.
+    assert not fake_github.requests("GET", "/user")
+    assert "Traceback" not in first.stderr + second.stderr
+
+
+def test_second_run_updates_in_place_after_the_body_is_fixed(fake_github, run_action):
+    risky_pull(fake_github)
+    run_action(fake_github, "pull_request", pr_event(7))
+    fake_github.pulls[7]["body"] = GOOD_BODY  # edited on GitHub; the event file still has the old one
+    again = run_action(fake_github, "pull_request", pr_event(7, body="stale"))
+    assert again.returncode == 0, again.stderr
+    comments = ours(fake_github)
+    assert len(comments) == 1
+    assert "ready to ship" in comments[0]["body"]
+    assert fake_github.statuses[-1]["state"] == "success"
+    assert len(fake_github.requests("PATCH")) == 1
+
+
+def test_good_pull_request_gives_success(fake_github, run_action):
+    risky_pull(fake_github, body=GOOD_BODY)
+    run = run_action(fake_github, "pull_request", pr_event(7))
+    assert run.returncode == 0, run.stderr
+    assert fake_github.statuses[-1]["state"] == "success"
+    assert fake_github.statuses[-1]["description"] == "Ready to ship"
+    assert run.outputs["verdict"] == "pass" and run.outputs["gaps"] == "0"
+    # Default comment mode "on-gaps": a PR that is fine from the start gets no comment.
+    assert ours(fake_github) == []
+
+
+def test_comment_always_says_all_is_well_briefly(fake_github, run_action):
+    risky_pull(fake_github, body=GOOD_BODY)
+    run = run_action(fake_github, "pull_request", pr_event(7), inputs={"comment": "always"})
+    assert run.returncode == 0
+    (comment,) = ours(fake_github)
+    assert "ready to ship" in comment["body"]
+    assert len(comment["body"].splitlines()) <= 5
+
+
+def test_workflow_dispatch_puts_the_status_on_the_pr_head(fake_github, run_action):
+    risky_pull(fake_github, number=12)
+    event = {"inputs": {"pr-number": "12"}, "ref": "refs/heads/main"}
+    run = run_action(fake_github, "workflow_dispatch", event, inputs={"pr-number": "12"})
+    assert run.returncode == 1, run.stderr
+    assert [s["sha"] for s in fake_github.statuses] == [HEAD]  # not GITHUB_SHA (fff…)
+    assert len(ours(fake_github, 12)) == 1
+
+
+def test_human_comment_with_the_marker_is_never_touched(fake_github, run_action):
+    risky_pull(fake_github)
+    human = fake_github.add_comment(7, "<!-- guardrail:report v1 --> I pasted this on purpose", "mallory")
+    run_action(fake_github, "pull_request", pr_event(7))
+    run_action(fake_github, "pull_request", pr_event(7))
+    theirs = [c for c in fake_github.comments[7] if c["id"] == human]
+    assert theirs and theirs[0]["body"].endswith("on purpose") and "edited_by" not in theirs[0]
+    assert len(ours(fake_github)) == 1
+    assert not any(f"/{human}" in r.path for r in fake_github.requests("PATCH"))
+    assert not fake_github.requests("DELETE")
+
+
+def test_api_requests_per_run_are_few(fake_github, run_action):
+    risky_pull(fake_github)
+    run_action(fake_github, "pull_request", pr_event(7))
+    first = len(fake_github.log)
+    fake_github.log.clear()
+    run_action(fake_github, "pull_request", pr_event(7))
+    # pull, files, config at base (no checkout), comments, status (comment unchanged: no write)
+    assert len(fake_github.log) <= 6, [(r.method, r.path) for r in fake_github.log]
+    assert first <= 7
+
+
+def test_fork_pull_request_degrades_to_summary_and_annotations(fake_github, run_action):
+    fake_github.add_pull(
+        9,
+        body="",
+        head_sha=HEAD,
+        fork=True,
+        files=[file_entry("db/migrations/0003.sql", MIGRATION_PATCH, "added")],
+    )
+    fake_github.read_only_tokens.add("t-bot")
+    run = run_action(fake_github, "pull_request", pr_event(9))
+    assert run.returncode == 1  # the verdict still decides the exit code
+    assert "Traceback" not in run.stderr
+    assert "::warning" in run.stdout and "fork" in run.stdout
+    assert "Can we roll this back?" in run.summary
+    assert run.outputs["verdict"] == "fail"
+
+
+def test_bad_token_is_a_clear_error(fake_github, run_action):
+    risky_pull(fake_github)
+    run = run_action(fake_github, "pull_request", pr_event(7), token="wrong")
+    assert run.returncode == 2
+    assert "::error" in run.stdout and "token" in run.stdout
+    assert "Traceback" not in run.stderr
+
+
+def test_unknown_pr_number_is_a_clear_error(fake_github, run_action):
+    run = run_action(fake_github, "workflow_dispatch", {"inputs": {}}, inputs={"pr-number": "404"})
+    assert run.returncode == 2
+    assert "PR number" in run.stdout
+
+
+def test_dispatch_without_pr_number_explains_the_fix(fake_github, run_action):
+    run = run_action(fake_github, "workflow_dispatch", {"inputs": {}})
+    assert run.returncode == 2
+    assert "pr-number" in run.stdout and "Traceback" not in run.stderr
+
+
+def test_invalid_config_fails_with_file_field_and_fix(fake_github, run_action):
+    risky_pull(fake_github)
+    fake_github.contents[(BASE, ".github/guardrail.yml")] = "fail-on: sometimes\nrisk:\n  migratons: []\n"
+    run = run_action(fake_github, "pull_request", pr_event(7))
+    assert run.returncode == 2
+    assert ".github/guardrail.yml" in run.stdout
+    assert "fail-on" in run.stdout and "risk.migratons" in run.stdout
+
+
+def test_config_changed_by_the_pr_is_not_used_for_that_pr(fake_github, run_action):
+    fake_github.add_pull(
+        8,
+        body="",
+        head_sha=HEAD,
+        base_sha=BASE,
+        files=[
+            file_entry("db/migrations/0004.sql", MIGRATION_PATCH, "added"),
+            file_entry(".github/guardrail.yml", "@@ -0,0 +1 @@\n+fail-on: never", "added"),
+        ],
+    )
+    run = run_action(fake_github, "pull_request", pr_event(8))
+    assert run.returncode == 1  # the PR's own "fail-on: never" does not apply to itself
+    assert "takes effect after merge" in run.summary
+
+
+def test_server_errors_are_retried(fake_github, run_action):
+    risky_pull(fake_github)
+    fake_github.faults.append(Fault("GET", r"/pulls/7$", 502, times=2))
+    run = run_action(fake_github, "pull_request", pr_event(7), extra_env={"GUARDRAIL_RETRY_BACKOFF": "0.01"})
+    assert run.returncode == 1, run.stdout + run.stderr
+    pull_gets = [r.status for r in fake_github.requests("GET") if r.path.endswith("/pulls/7")]
+    assert pull_gets == [502, 502, 200]
