@@ -245,7 +245,7 @@ def assess(text: str, placeholders: tuple[str, ...]) -> Assessment:
         if ln.lower().startswith("[x]"):
             ln = ln[3:].strip()
         label, sep, value = ln.partition(":")
-        if sep and label.strip() and len(label) <= 60 and _is_placeholder(value, ph):
+        if sep and label.strip() and len(label) <= 120 and _is_placeholder(value, ph):
             # "How to undo it: …" — a template prompt left unanswered.
             template_lines += 1
             continue

@@ -8,8 +8,8 @@ import pathspec
 
 
 @lru_cache(maxsize=64)
-def _spec(patterns: tuple[str, ...]) -> pathspec.PathSpec:
-    return pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+def _spec(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
+    return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
 def matches(path: str, patterns: tuple[str, ...]) -> bool:

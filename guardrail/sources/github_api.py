@@ -127,7 +127,7 @@ class GitHubClient:
             lazy=True,  # no request until we ask; _loaded() completes inside _call
             user_agent="guardrail-action",
         )
-        self.repo = self.gh.get_repo(repository, lazy=True)
+        self.repo = self.gh.get_repo(repository)
         self.repo_url = f"{api_url.rstrip('/')}/repos/{repository}"
 
     # -- the one place every request goes through ------------------------------------------

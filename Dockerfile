@@ -1,0 +1,21 @@
+# guardrail as a Docker container action. The runner mounts the workspace at
+# /github/workspace and makes it the working directory, so the program lives in /action.
+# No USER: Docker actions must run as root to read and write the workspace.
+FROM python:3.12-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+# Dependencies first, pinned with hashes by the lock file, so code changes reuse this layer.
+COPY requirements.lock /action/requirements.lock
+RUN pip install --no-cache-dir --require-hashes -r /action/requirements.lock
+
+COPY pyproject.toml README.md /action/src/
+COPY guardrail /action/src/guardrail
+RUN pip install --no-cache-dir --no-deps /action/src
+
+# The installed console script, the same program `pip install` gives everyone else.
+ENTRYPOINT ["guardrail"]
+CMD ["action"]

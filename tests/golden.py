@@ -1,0 +1,67 @@
+"""Golden cases: tests/rules/<CODE>.yml, one PR-shaped input and its expected findings each."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from guardrail import config as cfgmod
+from guardrail.model import ChangedFile, PullRequest
+
+RULES_DIR = Path(__file__).parent / "rules"
+
+
+def load_cases() -> list[tuple[str, str, dict[str, Any]]]:
+    out = []
+    for path in sorted(RULES_DIR.glob("*.yml")):
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for name, case in doc["cases"].items():
+            out.append((doc["rule"], name, case))
+    return out
+
+
+def build(case: dict[str, Any]) -> tuple[PullRequest, cfgmod.Config, dict[tuple[str, str], str]]:
+    files = []
+    contents: dict[tuple[str, str], str] = {}
+    for spec in case.get("files", []):
+        patch = spec.get("patch", "")
+        adds = spec.get("additions")
+        if adds is None:
+            adds = sum(1 for ln in (patch or "").splitlines() if ln.startswith("+"))
+        dels = spec.get("deletions")
+        if dels is None:
+            dels = sum(1 for ln in (patch or "").splitlines() if ln.startswith("-"))
+        if patch and not patch.startswith("@@"):
+            n = len(patch.splitlines())
+            patch = f"@@ -0,0 +1,{n} @@\n{patch}"
+        files.append(
+            ChangedFile(
+                path=spec["path"],
+                status=spec.get("status", "modified"),
+                previous_path=spec.get("previous_path"),
+                additions=adds,
+                deletions=dels,
+                patch=patch,
+                binary=spec.get("binary", False),
+            )
+        )
+        if "base" in spec:
+            contents[("base", spec.get("previous_path") or spec["path"])] = spec["base"]
+        if "head" in spec:
+            contents[("head", spec["path"])] = spec["head"]
+    for side in ("base", "head"):
+        for path, text in (case.get(f"{side}_files") or {}).items():
+            contents[(side, path)] = text
+    pr = PullRequest(
+        title=case.get("title", "A change"),
+        body=case.get("body") or "",
+        files=tuple(files),
+        labels=tuple(case.get("labels", ())),
+        changed_files=case.get("changed_files", len(files)),
+        base_sha="b" * 40,
+        head_sha="a" * 40,
+    )
+    config = cfgmod.parse(case.get("config"), "golden case")
+    return pr, config, contents

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from guardrail import config as cfgmod
+from guardrail.errors import ConfigError
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "guardrail.yml"
+    path.write_text(text)
+    return path
+
+
+def test_missing_file_means_defaults(tmp_path: Path) -> None:
+    assert cfgmod.load(tmp_path / "nope.yml") == cfgmod.Config()
+
+
+def test_missing_file_named_by_the_user_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not found"):
+        cfgmod.load(tmp_path / "nope.yml", required=True)
+
+
+def test_empty_file_means_defaults(tmp_path: Path) -> None:
+    assert cfgmod.load(write(tmp_path, "")).fail_on == "error"
+
+
+def test_valid_file(tmp_path: Path) -> None:
+    cfg = cfgmod.load(
+        write(
+            tmp_path,
+            "fail-on: warning\nrules:\n  gr101: {severity: notice}\n  placeholder-rollback-note: {enabled: false}\n"
+            "risk:\n  large-pr-lines: 50\n",
+        )
+    )
+    assert cfg.fail_on == "warning"
+    assert cfg.rule("GR101").severity == "notice"
+    assert cfg.rule("GR102").enabled is False
+    assert cfg.risk.large_pr_lines == 50
+
+
+def test_unknown_key_names_file_field_and_fix(tmp_path: Path) -> None:
+    path = write(tmp_path, "risk:\n  migratons: ['x/**']\n")
+    with pytest.raises(ConfigError) as info:
+        cfgmod.load(path)
+    text = str(info.value)
+    assert str(path) in text and "risk.migratons" in text and "unknown setting" in text
+    assert "docs/configuration.md" in text
+
+
+def test_bad_value(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"fail-on: Input should be 'error', 'warning' or 'never'"):
+        cfgmod.load(write(tmp_path, "fail-on: sometimes\n"))
+
+
+def test_unknown_rule(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="unknown rule 'GR999'"):
+        cfgmod.load(write(tmp_path, "rules:\n  GR999: {enabled: false}\n"))
+
+
+def test_bad_severity_names_the_path(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"rules\.GR101\.severity"):
+        cfgmod.load(write(tmp_path, "rules:\n  GR101: {severity: fatal}\n"))
+
+
+def test_yaml_syntax_error_has_a_position(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="line 2"):
+        cfgmod.load(write(tmp_path, "fail-on: error\n  bad: [\n"))
+
+
+def test_not_a_mapping(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="must be a mapping"):
+        cfgmod.load(write(tmp_path, "- a\n- b\n"))
+
+
+def test_docs_list_every_setting() -> None:
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "configuration.md").read_text()
+
+    def walk(model: type, prefix: str = "") -> list[str]:
+        names = []
+        for name, field in model.model_fields.items():  # type: ignore[attr-defined]
+            key = prefix + (field.alias or name)
+            names.append(key)
+            ann = field.annotation
+            if isinstance(ann, type) and issubclass(ann, cfgmod._Model):
+                names += walk(ann, key + ".")
+        return names
+
+    for key in walk(cfgmod.Config):
+        assert f"`{key.rsplit('.', 1)[-1]}`" in docs, f"docs/configuration.md does not mention {key}"

@@ -1,0 +1,38 @@
+"""Every golden case in tests/rules/*.yml: `pytest -k GR101` selects one rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from guardrail import engine
+from tests.golden import build, load_cases
+
+CASES = load_cases()
+
+
+@pytest.mark.parametrize(
+    ("rule", "name", "case"), CASES, ids=[f"{rule}-{name}" for rule, name, _ in CASES]
+)
+def test_golden_case(rule: str, name: str, case: dict[str, Any]) -> None:
+    pr, config, contents = build(case)
+    report = engine.run(pr, config, read=lambda side, path: contents.get((side, path)))
+    expected = case["expect"]
+    watched = {rule} | {e["rule"] for e in expected}
+    got = [f for f in report.findings if f.rule in watched]
+    summary = [(f.rule, f.severity.label, f.path, f.line, f.title) for f in got]
+    assert len(got) == len(expected), f"{name}: got {summary}"
+    for finding, want in zip(got, expected, strict=True):
+        assert finding.rule == want["rule"], summary
+        if "severity" in want:
+            assert finding.severity.label == want["severity"], summary
+        if "path" in want:
+            assert finding.path == want["path"], summary
+        if "line" in want:
+            assert finding.line == want["line"], summary
+        if "title_contains" in want:
+            assert want["title_contains"] in finding.title, summary
+        if "detail_contains" in want:
+            assert want["detail_contains"] in finding.detail, summary
+        assert finding.detail.strip(), "every finding says why it matters"
