@@ -75,7 +75,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
         try:
             body = Path(args.body).read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
-            raise InputError(f"cannot read --body {args.body}: {exc.strerror}", "pass a readable file, or - for stdin") from None
+            raise InputError(
+                f"cannot read --body {args.body}: {exc.strerror}",
+                "pass a readable file, or - for stdin",
+            ) from None
     pr, read, notes = local_git.load(Path.cwd(), args.base, args.head, body)
     root = local_git.repo_root(Path.cwd())
     config_path = Path(args.config) if args.config else root / cfgmod.DEFAULT_CONFIG_PATH
@@ -180,11 +183,13 @@ def _cmd_action(args: argparse.Namespace) -> int:
     repository = os.environ.get("GITHUB_REPOSITORY", "")
     if "/" not in repository:
         raise InputError(
-            "GITHUB_REPOSITORY is not set", "run guardrail as a GitHub Actions step, or use `guardrail check` locally"
+            "GITHUB_REPOSITORY is not set",
+            "run guardrail as a GitHub Actions step, or use `guardrail check` locally",
         )
     if not token:
         raise InputError(
-            "no GitHub token", "pass `github-token: ${{ github.token }}` (the default) to the action"
+            "no GitHub token",
+            "pass `github-token: ${{ github.token }}` (the default) to the action",
         )
     event_name = os.environ.get("GITHUB_EVENT_NAME", "")
     event = _event()
@@ -208,7 +213,10 @@ def _cmd_action(args: argparse.Namespace) -> int:
     )
     info = client.pull_request(number)
     pr = info.pr
-    actions.log(f"guardrail {__version__}: checking pull request #{number} of {repository} ({len(pr.files)} files)")
+    actions.log(
+        f"guardrail {__version__}: checking pull request #{number} of {repository} "
+        f"({len(pr.files)} files)"
+    )
     config, notes = _action_config(client, pr, workspace, _input("config"))
 
     cache: dict[tuple[str, str], str | None] = {}
@@ -227,7 +235,10 @@ def _cmd_action(args: argparse.Namespace) -> int:
         report = replace(report, notes=report.notes + tuple(notes))
 
     report_path = Path(_input("report-path", "guardrail-report.json"))
-    actions.write_file(report_path if report_path.is_absolute() else workspace / report_path, render_json.render(report))
+    actions.write_file(
+        report_path if report_path.is_absolute() else workspace / report_path,
+        render_json.render(report),
+    )
     meta = render_md.Meta(head_sha=pr.head_sha, run_url=run_url, summary_url=run_url)
     summary = render_md.render(report, meta, marker=False, budget=None)
     actions.append_summary(summary)
@@ -272,7 +283,8 @@ def _cmd_action(args: argparse.Namespace) -> int:
     actions.set_output("verdict", report.verdict)
     actions.set_output("gaps", str(report.gaps))
     actions.set_output("report", str(report_path))
-    actions.log(f"guardrail: verdict {report.verdict} ({report.gaps} gaps, fail-on {report.fail_on})")
+    gaps = f"{report.gaps} gap" + ("" if report.gaps == 1 else "s")
+    actions.log(f"guardrail: verdict {report.verdict} ({gaps}, fail-on {report.fail_on})")
     return _exit_for(report.verdict)
 
 
@@ -288,7 +300,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"guardrail {__version__}")
     sub = parser.add_subparsers(dest="command")
     check = sub.add_parser("check", help="check the change HEAD makes over a base ref, locally")
-    check.add_argument("--base", required=True, help="the branch this will merge into, e.g. origin/main")
+    check.add_argument(
+        "--base", required=True, help="the branch this will merge into, e.g. origin/main"
+    )
     check.add_argument("--head", default="HEAD", help="the tip of the change (default HEAD)")
     check.add_argument("--body", help="the PR description: a file, or - for stdin")
     check.add_argument("--format", choices=("markdown", "json"), default="markdown")

@@ -98,12 +98,18 @@ class FakeGitHub:
             "html_url": f"https://github.example/{full}/pull/{number}",
             "issue_url": f"{api}/issues/{number}",
             "user": {"login": "alice", "id": 1, "type": "User", "url": f"{self.url}/users/alice"},
-            "labels": [{"name": n, "id": i, "url": f"{api}/labels/{n}"} for i, n in enumerate(labels)],
+            "labels": [
+                {"name": n, "id": i, "url": f"{api}/labels/{n}"} for i, n in enumerate(labels)
+            ],
             "head": {
                 "sha": head_sha,
                 "ref": "feature",
                 "label": "x:feature",
-                "repo": {"full_name": head_repo, "name": "shop", "url": f"{self.url}/repos/{head_repo}"},
+                "repo": {
+                    "full_name": head_repo,
+                    "name": "shop",
+                    "url": f"{self.url}/repos/{head_repo}",
+                },
             },
             "base": {
                 "sha": base_sha,
@@ -151,7 +157,11 @@ class FakeGitHub:
                     body = json.loads(raw) if raw else None
                 except ValueError:
                     body = None
-                token = (self.headers.get("Authorization") or "").removeprefix("token ").removeprefix("Bearer ")
+                token = (
+                    (self.headers.get("Authorization") or "")
+                    .removeprefix("token ")
+                    .removeprefix("Bearer ")
+                )
                 with fake._lock:
                     status, headers, payload, drop = fake._route(method, self.path, body, token)
                     fake.log.append(Logged(method, self.path, body, status))
@@ -231,7 +241,15 @@ class FakeGitHub:
             number = int(m.group(1))
             body_text = (body or {}).get("body", "")
             if len(body_text) > 65536:
-                return 422, {}, {"message": "Validation Failed", "errors": [{"message": "body is too long (maximum is 65536 characters)"}]}, False
+                return (
+                    422,
+                    {},
+                    {
+                        "message": "Validation Failed",
+                        "errors": [{"message": "body is too long (maximum is 65536 characters)"}],
+                    },
+                    False,
+                )
             cid = self.add_comment(number, body_text, login)
             return 201, {}, self._rest_comment(cid, number), False
         m = re.fullmatch(rf"{repo}/issues/comments/(\d+)", path)
@@ -258,7 +276,12 @@ class FakeGitHub:
                 return forbidden
             payload = dict(body or {})
             if len(payload.get("description", "")) > 140:
-                return 422, {}, {"message": "description is too long (maximum is 140 characters)"}, False
+                return (
+                    422,
+                    {},
+                    {"message": "description is too long (maximum is 140 characters)"},
+                    False,
+                )
             payload["sha"] = m.group(1)
             self.statuses.append(payload)
             return 201, {}, {"id": self._new_id(), **payload}, False
@@ -269,16 +292,21 @@ class FakeGitHub:
             if key not in self.contents:
                 return 404, {}, {"message": "Not Found"}, False
             data = self.contents[key].encode()
-            return 200, {}, {
-                "type": "file",
-                "encoding": "base64",
-                "name": key[1].rsplit("/", 1)[-1],
-                "path": key[1],
-                "size": len(data),
-                "sha": "c" * 40,
-                "url": f"{self.url}{path}",
-                "content": base64.b64encode(data).decode(),
-            }, False
+            return (
+                200,
+                {},
+                {
+                    "type": "file",
+                    "encoding": "base64",
+                    "name": key[1].rsplit("/", 1)[-1],
+                    "path": key[1],
+                    "size": len(data),
+                    "sha": "c" * 40,
+                    "url": f"{self.url}{path}",
+                    "content": base64.b64encode(data).decode(),
+                },
+                False,
+            )
         return 404, {}, {"message": f"fake GitHub has no route for {method} {path}"}, False
 
     def _rest_comment(self, cid: int, number: int) -> dict[str, Any]:
@@ -297,7 +325,17 @@ class FakeGitHub:
         variables = body.get("variables") or {}
         number = int(variables.get("number", 0))
         if number not in self.pulls:
-            return 200, {}, {"data": {"repository": {"pullRequest": None}}, "errors": [{"type": "NOT_FOUND", "message": "Could not resolve to a PullRequest"}]}, False
+            return (
+                200,
+                {},
+                {
+                    "data": {"repository": {"pullRequest": None}},
+                    "errors": [
+                        {"type": "NOT_FOUND", "message": "Could not resolve to a PullRequest"}
+                    ],
+                },
+                False,
+            )
         items = self.comments.get(number, [])
         start = int(variables.get("cursor") or 0)
         chunk = items[start : start + 100]
@@ -318,7 +356,9 @@ class FakeGitHub:
         return 200, {}, {"data": {"repository": {"pullRequest": {"comments": conn}}}}, False
 
 
-def file_entry(path: str, patch: str | None, status: str = "modified", **extra: Any) -> dict[str, Any]:
+def file_entry(
+    path: str, patch: str | None, status: str = "modified", **extra: Any
+) -> dict[str, Any]:
     adds = sum(1 for ln in (patch or "").splitlines() if ln.startswith("+"))
     dels = sum(1 for ln in (patch or "").splitlines() if ln.startswith("-"))
     entry: dict[str, Any] = {

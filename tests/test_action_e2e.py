@@ -19,7 +19,11 @@ GOOD_BODY = (
 
 def pr_event(number: int, body: str = "stale body from the event") -> dict[str, object]:
     # The event payload's body is stale on re-runs; guardrail must read the PR from the API.
-    return {"action": "synchronize", "number": number, "pull_request": {"number": number, "body": body}}
+    return {
+        "action": "synchronize",
+        "number": number,
+        "pull_request": {"number": number, "body": body},
+    }
 
 
 def risky_pull(fake: FakeGitHub, number: int = 7, body: str = "Adds a coupon.") -> None:
@@ -49,7 +53,9 @@ def test_pull_request_twice_gives_one_comment_and_a_failing_status(fake_github, 
     assert [s["state"] for s in fake_github.statuses] == ["failure", "failure"]
     assert {s["sha"] for s in fake_github.statuses} == {HEAD}
     assert fake_github.statuses[0]["context"] == "guardrail"
-    assert fake_github.statuses[0]["target_url"] == "https://github.example/octo/shop/actions/runs/777"
+    assert (
+        fake_github.statuses[0]["target_url"] == "https://github.example/octo/shop/actions/runs/777"
+    )
     assert len(fake_github.statuses[0]["description"]) <= 140
     assert second.outputs["verdict"] == "fail"
     assert second.outputs["gaps"] == "1"
@@ -65,7 +71,9 @@ def test_pull_request_twice_gives_one_comment_and_a_failing_status(fake_github, 
 def test_second_run_updates_in_place_after_the_body_is_fixed(fake_github, run_action):
     risky_pull(fake_github)
     run_action(fake_github, "pull_request", pr_event(7))
-    fake_github.pulls[7]["body"] = GOOD_BODY  # edited on GitHub; the event file still has the old one
+    fake_github.pulls[7]["body"] = (
+        GOOD_BODY  # edited on GitHub; the event file still has the old one
+    )
     again = run_action(fake_github, "pull_request", pr_event(7, body="stale"))
     assert again.returncode == 0, again.stderr
     comments = ours(fake_github)
@@ -106,7 +114,9 @@ def test_workflow_dispatch_puts_the_status_on_the_pr_head(fake_github, run_actio
 
 def test_human_comment_with_the_marker_is_never_touched(fake_github, run_action):
     risky_pull(fake_github)
-    human = fake_github.add_comment(7, "<!-- guardrail:report v1 --> I pasted this on purpose", "mallory")
+    human = fake_github.add_comment(
+        7, "<!-- guardrail:report v1 --> I pasted this on purpose", "mallory"
+    )
     run_action(fake_github, "pull_request", pr_event(7))
     run_action(fake_github, "pull_request", pr_event(7))
     theirs = [c for c in fake_github.comments[7] if c["id"] == human]
@@ -166,7 +176,9 @@ def test_dispatch_without_pr_number_explains_the_fix(fake_github, run_action):
 
 def test_invalid_config_fails_with_file_field_and_fix(fake_github, run_action):
     risky_pull(fake_github)
-    fake_github.contents[(BASE, ".github/guardrail.yml")] = "fail-on: sometimes\nrisk:\n  migratons: []\n"
+    fake_github.contents[(BASE, ".github/guardrail.yml")] = (
+        "fail-on: sometimes\nrisk:\n  migratons: []\n"
+    )
     run = run_action(fake_github, "pull_request", pr_event(7))
     assert run.returncode == 2
     assert ".github/guardrail.yml" in run.stdout
@@ -192,7 +204,9 @@ def test_config_changed_by_the_pr_is_not_used_for_that_pr(fake_github, run_actio
 def test_server_errors_are_retried(fake_github, run_action):
     risky_pull(fake_github)
     fake_github.faults.append(Fault("GET", r"/pulls/7$", 502, times=2))
-    run = run_action(fake_github, "pull_request", pr_event(7), extra_env={"GUARDRAIL_RETRY_BACKOFF": "0.01"})
+    run = run_action(
+        fake_github, "pull_request", pr_event(7), extra_env={"GUARDRAIL_RETRY_BACKOFF": "0.01"}
+    )
     assert run.returncode == 1, run.stdout + run.stderr
     pull_gets = [r.status for r in fake_github.requests("GET") if r.path.endswith("/pulls/7")]
     assert pull_gets == [502, 502, 200]

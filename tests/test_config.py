@@ -51,7 +51,9 @@ def test_unknown_key_names_file_field_and_fix(tmp_path: Path) -> None:
 
 
 def test_bad_value(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"fail-on: Input should be 'error', 'warning' or 'never'"):
+    with pytest.raises(
+        ConfigError, match=r"fail-on: Input should be 'error', 'warning' or 'never'"
+    ):
         cfgmod.load(write(tmp_path, "fail-on: sometimes\n"))
 
 
@@ -89,4 +91,6 @@ def test_docs_list_every_setting() -> None:
         return names
 
     for key in walk(cfgmod.Config):
-        assert f"`{key.rsplit('.', 1)[-1]}`" in docs, f"docs/configuration.md does not mention {key}"
+        assert f"`{key.rsplit('.', 1)[-1]}`" in docs, (
+            f"docs/configuration.md does not mention {key}"
+        )

@@ -15,23 +15,39 @@ MIGRATION = "ALTER TABLE orders ADD COLUMN coupon text;\n"
 
 def check(repo: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [console_script(), "check", *args], cwd=repo, capture_output=True, text=True, input=stdin,
+        [console_script(), "check", *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        input=stdin,
         env={"PATH": "/usr/bin:/bin", "HOME": str(repo)},
     )
 
 
 def test_json_on_stdout_only_and_exit_1(tmp_path: Path) -> None:
-    repo = make_repo(tmp_path / "r", {"app.py": "x\n"}, {"db/migrations/0002_coupon.sql": MIGRATION})
+    repo = make_repo(
+        tmp_path / "r", {"app.py": "x\n"}, {"db/migrations/0002_coupon.sql": MIGRATION}
+    )
     proc = check(repo, "--base", "main", "--body", "-", "--format", "json", stdin="Adds coupons.")
     assert proc.returncode == 1, proc.stderr
     data = json.loads(proc.stdout)
     assert data["schema_version"] == 1 and data["verdict"] == "fail"
     assert data["findings"][0]["rule"] == "GR101"
-    assert set(data["findings"][0]) == {"check", "rule", "severity", "path", "line", "title", "detail"}
+    assert set(data["findings"][0]) == {
+        "check",
+        "rule",
+        "severity",
+        "path",
+        "line",
+        "title",
+        "detail",
+    }
 
 
 def test_good_body_file_passes(tmp_path: Path) -> None:
-    repo = make_repo(tmp_path / "r", {"app.py": "x\n"}, {"db/migrations/0002_coupon.sql": MIGRATION})
+    repo = make_repo(
+        tmp_path / "r", {"app.py": "x\n"}, {"db/migrations/0002_coupon.sql": MIGRATION}
+    )
     body = tmp_path / "body.md"
     body.write_text("## Rollback plan\nRevert; the column is nullable.\n")
     proc = check(repo, "--base", "main", "--body", str(body))
@@ -41,7 +57,9 @@ def test_good_body_file_passes(tmp_path: Path) -> None:
 
 def test_commit_messages_stand_in_for_the_body(tmp_path: Path) -> None:
     repo = make_repo(
-        tmp_path / "r", {"app.py": "x\n"}, {"db/migrations/0002_coupon.sql": MIGRATION},
+        tmp_path / "r",
+        {"app.py": "x\n"},
+        {"db/migrations/0002_coupon.sql": MIGRATION},
         message="Add coupons\n\nRollback: revert; nothing reads the column yet.",
     )
     proc = check(repo, "--base", "main")
@@ -100,7 +118,9 @@ def test_outside_a_checkout_is_exit_2(tmp_path: Path) -> None:
 def test_bad_config_is_exit_2(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "r", {".github/guardrail.yml": "fail-on: maybe\n"}, {"a": "2"})
     proc = check(repo, "--base", "main")
-    assert proc.returncode == 2 and "fail-on" in proc.stderr and ".github/guardrail.yml" in proc.stderr
+    assert (
+        proc.returncode == 2 and "fail-on" in proc.stderr and ".github/guardrail.yml" in proc.stderr
+    )
 
 
 def test_version_and_usage() -> None:
@@ -113,8 +133,12 @@ def test_version_and_usage() -> None:
 def test_markdown_output_in_actions_cannot_issue_commands(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "r", {"app.py": "x\n"}, {"db/migrations/::error::x.sql": MIGRATION})
     proc = subprocess.run(
-        [console_script(), "check", "--base", "main", "--body", "-"], cwd=repo, capture_output=True,
-        text=True, input="## Rollback\n::add-mask::secret\n", env={"PATH": "/usr/bin:/bin", "GITHUB_ACTIONS": "true"},
+        [console_script(), "check", "--base", "main", "--body", "-"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        input="## Rollback\n::add-mask::secret\n",
+        env={"PATH": "/usr/bin:/bin", "GITHUB_ACTIONS": "true"},
     )
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("::stop-commands::")

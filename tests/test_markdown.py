@@ -22,7 +22,12 @@ def test_setext_heading_and_crlf() -> None:
 
 
 def test_inline_label_variants() -> None:
-    for body in ("**Rollback:** revert", "__Rollback__: revert", "Rollback — revert", "*Revert plan*: revert"):
+    for body in (
+        "**Rollback:** revert",
+        "__Rollback__: revert",
+        "Rollback — revert",
+        "*Revert plan*: revert",
+    ):
         secs = find_sections(body, H)
         assert secs and secs[0].text.strip() == "revert", body
 

@@ -29,8 +29,13 @@ R = "/repos/octo/shop"
 
 def client(**kw: Any) -> GitHubClient:
     return GitHubClient(
-        "tok", "octo/shop", API, write_interval=0, sleep=lambda s: None,
-        policy=RetryPolicy(backoff=0), **kw,
+        "tok",
+        "octo/shop",
+        API,
+        write_interval=0,
+        sleep=lambda s: None,
+        policy=RetryPolicy(backoff=0),
+        **kw,
     )
 
 
@@ -41,7 +46,10 @@ def gql_pages(*pages: list[dict[str, Any]]) -> Any:
         variables = json.loads(request.body)["variables"]
         index = int(variables["cursor"] or 0)
         more = index + 1 < len(pages)
-        conn = {"nodes": pages[index], "pageInfo": {"hasNextPage": more, "endCursor": str(index + 1) if more else None}}
+        conn = {
+            "nodes": pages[index],
+            "pageInfo": {"hasNextPage": more, "endCursor": str(index + 1) if more else None},
+        }
         return 200, {}, json.dumps({"data": {"repository": {"pullRequest": {"comments": conn}}}})
 
     return cb
@@ -56,13 +64,17 @@ def test_creates_when_none_is_ours() -> None:
     responses.add_callback(responses.POST, GQL, callback=gql_pages([node(1, "hello", False)]))
     responses.add(responses.POST, u(f"{R}/issues/5/comments"), json={"id": 99}, status=201)
     assert comment.upsert(client(), 5, f"{MARKER}\nreport") == "created"
-    posted = [c for c in responses.calls if c.request.method == "POST" and "comments" in c.request.url]
+    posted = [
+        c for c in responses.calls if c.request.method == "POST" and "comments" in c.request.url
+    ]
     assert json.loads(posted[0].request.body)["body"].startswith(MARKER)
 
 
 @responses.activate
 def test_updates_ours_found_on_a_later_page_and_leaves_a_spoof_alone() -> None:
-    page1 = [node(i, f"{MARKER} spoof by a human" if i == 3 else "chat", False) for i in range(1, 101)]
+    page1 = [
+        node(i, f"{MARKER} spoof by a human" if i == 3 else "chat", False) for i in range(1, 101)
+    ]
     page2 = [node(200, f"{MARKER}\nold report", True)]
     responses.add_callback(responses.POST, GQL, callback=gql_pages(page1, page2))
     responses.add(responses.PATCH, u(f"{R}/issues/comments/200"), json={"id": 200})
@@ -74,7 +86,9 @@ def test_updates_ours_found_on_a_later_page_and_leaves_a_spoof_alone() -> None:
 
 @responses.activate
 def test_unchanged_body_is_not_written_again() -> None:
-    responses.add_callback(responses.POST, GQL, callback=gql_pages([node(7, f"{MARKER}\nsame", True)]))
+    responses.add_callback(
+        responses.POST, GQL, callback=gql_pages([node(7, f"{MARKER}\nsame", True)])
+    )
     assert comment.upsert(client(), 5, f"{MARKER}\nsame") == "unchanged"
     assert len(responses.calls) == 1
 
@@ -82,8 +96,15 @@ def test_unchanged_body_is_not_written_again() -> None:
 @responses.activate
 def test_duplicates_left_by_a_race_are_removed_keeping_the_oldest() -> None:
     responses.add_callback(
-        responses.POST, GQL,
-        callback=gql_pages([node(7, f"{MARKER}\na", True), node(8, f"{MARKER}\nb", True), node(9, f"{MARKER}\nhuman", False)]),
+        responses.POST,
+        GQL,
+        callback=gql_pages(
+            [
+                node(7, f"{MARKER}\na", True),
+                node(8, f"{MARKER}\nb", True),
+                node(9, f"{MARKER}\nhuman", False),
+            ]
+        ),
     )
     responses.add(responses.DELETE, u(f"{R}/issues/comments/8"), status=204)
     responses.add(responses.PATCH, u(f"{R}/issues/comments/7"), json={"id": 7})
@@ -115,19 +136,43 @@ def test_create_after_a_5xx_looks_before_posting_again() -> None:
 @responses.activate
 def test_files_are_paginated_and_patches_kept() -> None:
     pr = {
-        "url": f"{REPO}/pulls/5", "number": 5, "title": "t", "body": None, "state": "open",
-        "labels": [], "user": {"login": "a"}, "changed_files": 150, "html_url": "h",
-        "head": {"sha": "1" * 40, "repo": {"full_name": "octo/shop"}}, "base": {"sha": "2" * 40, "repo": {"full_name": "octo/shop"}},
+        "url": f"{REPO}/pulls/5",
+        "number": 5,
+        "title": "t",
+        "body": None,
+        "state": "open",
+        "labels": [],
+        "user": {"login": "a"},
+        "changed_files": 150,
+        "html_url": "h",
+        "head": {"sha": "1" * 40, "repo": {"full_name": "octo/shop"}},
+        "base": {"sha": "2" * 40, "repo": {"full_name": "octo/shop"}},
     }
     responses.add(responses.GET, u(f"{R}/pulls/5"), json=pr)
-    page1 = [{"filename": f"f{i}.py", "status": "modified", "additions": 1, "deletions": 0, "patch": "@@ -1 +1 @@\n+x"} for i in range(100)]
+    page1 = [
+        {
+            "filename": f"f{i}.py",
+            "status": "modified",
+            "additions": 1,
+            "deletions": 0,
+            "patch": "@@ -1 +1 @@\n+x",
+        }
+        for i in range(100)
+    ]
     page2 = [{"filename": "big.sql", "status": "added", "additions": 9000, "deletions": 0}]
     responses.add(
-        responses.GET, u(f"{R}/pulls/5/files"), json=page1,
+        responses.GET,
+        u(f"{R}/pulls/5/files"),
+        json=page1,
         headers={"Link": f'<{REPO}/pulls/5/files?per_page=100&page=2>; rel="next"'},
         match=[responses.matchers.query_param_matcher({"per_page": "100"})],
     )
-    responses.add(responses.GET, u(f"{R}/pulls/5/files"), json=page2, match=[responses.matchers.query_param_matcher({"per_page": "100", "page": "2"})])
+    responses.add(
+        responses.GET,
+        u(f"{R}/pulls/5/files"),
+        json=page2,
+        match=[responses.matchers.query_param_matcher({"per_page": "100", "page": "2"})],
+    )
     info = client().pull_request(5)
     assert len(info.pr.files) == 101 and info.pr.body == ""
     assert info.pr.files[-1].patch is None and not info.pr.files[-1].binary
@@ -137,12 +182,26 @@ def test_files_are_paginated_and_patches_kept() -> None:
 @responses.activate
 def test_rate_limit_waits_when_short_and_stops_when_long() -> None:
     sleeps: list[float] = []
-    c = GitHubClient("tok", "octo/shop", API, write_interval=0, sleep=sleeps.append, clock=lambda: 1000.0)
-    responses.add(responses.POST, u(f"{R}/statuses/{'a' * 40}"), status=403, json={"message": "You have exceeded a secondary rate limit"}, headers={"Retry-After": "3"})
+    c = GitHubClient(
+        "tok", "octo/shop", API, write_interval=0, sleep=sleeps.append, clock=lambda: 1000.0
+    )
+    responses.add(
+        responses.POST,
+        u(f"{R}/statuses/{'a' * 40}"),
+        status=403,
+        json={"message": "You have exceeded a secondary rate limit"},
+        headers={"Retry-After": "3"},
+    )
     responses.add(responses.POST, u(f"{R}/statuses/{'a' * 40}"), status=201, json={})
     c.create_status("a" * 40, "success", "guardrail", "ok", None)
     assert sleeps == [3.0]
-    responses.add(responses.POST, u(f"{R}/statuses/{'b' * 40}"), status=403, json={"message": "API rate limit exceeded"}, headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(1000 + 3600)})
+    responses.add(
+        responses.POST,
+        u(f"{R}/statuses/{'b' * 40}"),
+        status=403,
+        json={"message": "API rate limit exceeded"},
+        headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(1000 + 3600)},
+    )
     with pytest.raises(GitHubError, match="rate limit"):
         c.create_status("b" * 40, "success", "guardrail", "ok", None)
     assert sleeps == [3.0]

@@ -9,7 +9,14 @@ from guardrail.rules import all_rules
 from tests.golden import load_cases
 
 ROOT = Path(__file__).resolve().parent.parent
-HEADINGS = ("## What it flags", "## Why it matters", "## Example (flagged)", "## Fix", "## Configuration", "## Since")
+HEADINGS = (
+    "## What it flags",
+    "## Why it matters",
+    "## Example (flagged)",
+    "## Fix",
+    "## Configuration",
+    "## Since",
+)
 
 
 def test_codes_are_well_formed_and_unique() -> None:
@@ -26,7 +33,9 @@ def test_every_rule_has_a_docs_page_with_the_fixed_headings() -> None:
         page = ROOT / "docs" / "rules" / f"{rule.code}.md"
         assert page.is_file(), f"{rule.code} has no docs page: create docs/rules/{rule.code}.md"
         text = page.read_text(encoding="utf-8")
-        assert text.startswith(f"# {rule.code} {rule.name}"), f"{page} must start with '# {rule.code} {rule.name}'"
+        assert text.startswith(f"# {rule.code} {rule.name}"), (
+            f"{page} must start with '# {rule.code} {rule.name}'"
+        )
         for heading in HEADINGS:
             assert heading in text, f"{page} lacks the heading {heading!r}"
 

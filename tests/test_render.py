@@ -9,8 +9,13 @@ from guardrail.text import md as md_text
 
 def finding(**kw: object) -> Finding:
     base: dict[str, object] = dict(
-        check="rollback-note", rule="GR101", severity=Severity.ERROR, title="No rollback note.",
-        detail="Why it matters.", template="## Rollback plan\n…\n", docs_url="https://x/GR101.md",
+        check="rollback-note",
+        rule="GR101",
+        severity=Severity.ERROR,
+        title="No rollback note.",
+        detail="Why it matters.",
+        template="## Rollback plan\n…\n",
+        docs_url="https://x/GR101.md",
     )
     base.update(kw)
     return Finding(**base)  # type: ignore[arg-type]
@@ -30,13 +35,23 @@ def test_comment_has_marker_question_why_and_template() -> None:
 
 
 def test_all_clear_is_brief() -> None:
-    r = Report(findings=(), verdict="pass", fail_on="error", answers=(Answer("rollback-note", "rollback note under “Rollback”"),))
+    r = Report(
+        findings=(),
+        verdict="pass",
+        fail_on="error",
+        answers=(Answer("rollback-note", "rollback note under “Rollback”"),),
+    )
     text = md.render(r, md.Meta(head_sha="1234567"))
     assert "ready to ship" in text and len(text.splitlines()) <= 4
 
 
 def test_notices_do_not_bury_errors() -> None:
-    notices = [finding(rule="GR901", check="analysis", severity=Severity.NOTICE, title=f"n{i}", template=None) for i in range(10)]
+    notices = [
+        finding(
+            rule="GR901", check="analysis", severity=Severity.NOTICE, title=f"n{i}", template=None
+        )
+        for i in range(10)
+    ]
     text = md.render(report(finding(), *notices), md.Meta())
     assert text.index("Can we roll this back?") < text.index("10 notes")
     assert "<details><summary>ℹ️ 10 notes</summary>" in text

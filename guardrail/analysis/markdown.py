@@ -221,9 +221,7 @@ def _is_placeholder(value: str, placeholders: frozenset[str]) -> bool:
     if not normalize(low):  # only punctuation: "-", "...", "…", "?"
         return True
     # <describe the rollback>, [fill in], (optional), {…}
-    if len(v) >= 2 and (v[0], v[-1]) in (("<", ">"), ("[", "]"), ("{", "}"), ("(", ")")):
-        return True
-    return False
+    return len(v) >= 2 and (v[0], v[-1]) in (("<", ">"), ("[", "]"), ("{", "}"), ("(", ")"))
 
 
 def assess(text: str, placeholders: tuple[str, ...]) -> Assessment:

@@ -30,7 +30,9 @@ def check_coverage(ctx: Context) -> Iterator[Finding]:
             "GitHub lists at most 3,000 files per pull request, so those files were not checked; "
             "run `guardrail check --base <base branch>` on a checkout to check them all.",
         )
-    unknown = [f.path for f in pr.files if f.patch is None and not f.binary and f.status != "removed"]
+    unknown = [
+        f.path for f in pr.files if f.patch is None and not f.binary and f.status != "removed"
+    ]
     if unknown:
         shown = ", ".join(code(p) for p in unknown[:3])
         more = f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""

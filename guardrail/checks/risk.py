@@ -1,4 +1,4 @@
-"""How risky is this change? Risk decides whether a missing rollback note is an error or a notice."""
+"""How risky is this change? Risk decides if a missing rollback note is an error or a notice."""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ import os
 import secrets
 import sys
 from pathlib import Path
+from typing import TextIO
 
 from guardrail.render.annotations import command
 
@@ -19,15 +20,15 @@ def in_actions() -> bool:
     return os.environ.get("GITHUB_ACTIONS") == "true"
 
 
-def print_untrusted(text: str, *, stream: object = None) -> None:
+def print_untrusted(text: str, *, stream: TextIO | None = None) -> None:
     out = stream or sys.stdout
     if in_actions():
         token = secrets.token_hex(16)
-        print(f"::stop-commands::{token}", file=out)  # type: ignore[call-overload]
-        print(text, file=out)  # type: ignore[call-overload]
-        print(f"::{token}::", file=out)  # type: ignore[call-overload]
+        print(f"::stop-commands::{token}", file=out)
+        print(text, file=out)
+        print(f"::{token}::", file=out)
     else:
-        print(text, file=out)  # type: ignore[call-overload]
+        print(text, file=out)
 
 
 def log(message: str) -> None:

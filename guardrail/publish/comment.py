@@ -9,22 +9,17 @@ from typing import Protocol
 
 from guardrail.errors import GitHubError
 from guardrail.render.markdown import MARKER
+from guardrail.sources.github_api import Comment
 
 
 class CommentAPI(Protocol):
-    def comments(self, number: int) -> list[_Comment]: ...
+    def comments(self, number: int) -> list[Comment]: ...
     def create_comment(self, number: int, body: str) -> int: ...
     def update_comment(self, comment_id: int, body: str) -> None: ...
     def delete_comment(self, comment_id: int) -> None: ...
 
 
-class _Comment(Protocol):
-    id: int
-    body: str
-    mine: bool
-
-
-def _ours(comments: list[_Comment]) -> list[_Comment]:
+def _ours(comments: list[Comment]) -> list[Comment]:
     return [c for c in comments if c.mine and MARKER in c.body]
 
 

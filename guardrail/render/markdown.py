@@ -114,7 +114,9 @@ def _footer(meta: Meta) -> str:
         bits.append(f"Updated for {meta.head_sha[:7]}")
     if meta.run_url:
         bits.append(f"[run]({meta.run_url})")
-    bits.append("re-run: push, edit the description, or run the workflow by hand with this PR's number")
+    bits.append(
+        "re-run: push, edit the description, or run the workflow by hand with this PR's number"
+    )
     return "<sub>" + " · ".join(bits) + "</sub>"
 
 

@@ -147,7 +147,7 @@ class GitHubClient:
                         f"cannot reach GitHub to {what}: {type(exc).__name__}",
                         "check GITHUB_API_URL and the runner's network, then re-run",
                     ) from None
-                delay = self.policy.backoff * 2 ** (attempt - 1)
+                delay = float(self.policy.backoff * 2.0 ** (attempt - 1))
             self.log(f"GitHub: retrying {what} in {delay:.0f}s (attempt {attempt + 1})")
             self.retries += 1
             self.sleep(delay)
@@ -178,7 +178,7 @@ class GitHubClient:
                 )
             return wait
         if status >= 500 and idempotent and attempt < self.policy.attempts:
-            return self.policy.backoff * 2 ** (attempt - 1)
+            return float(self.policy.backoff * 2.0 ** (attempt - 1))
         return None
 
     def _explain(self, what: str, exc: GithubException) -> GitHubError:
@@ -186,7 +186,8 @@ class GitHubClient:
         msg = _message(exc)
         if status == 401:
             return GitHubError(
-                f"GitHub rejected the token while trying to {what} (401 {msg or 'Bad credentials'})",
+                f"GitHub rejected the token while trying to {what} "
+                f"(401 {msg or 'Bad credentials'})",
                 "pass a valid token in `github-token` (the default `${{ github.token }}` works)",
                 status=401,
             )

@@ -21,7 +21,9 @@ def git(args: list[str], cwd: Path, *, check: bool = True) -> str:
             check=False,
         )
     except FileNotFoundError:
-        raise GitError("git is not installed", "install git, or run guardrail as the action") from None
+        raise GitError(
+            "git is not installed", "install git, or run guardrail as the action"
+        ) from None
     if check and proc.returncode != 0:
         err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         raise GitError(f"git {args[0]} failed: {err[-1] if err else proc.returncode}")
