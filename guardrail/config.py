@@ -31,24 +31,6 @@ class _Model(BaseModel):
 FailOn = Literal["error", "warning", "never"]
 SeverityName = Literal["error", "warning", "notice"]
 
-DEFAULT_MIGRATION_GLOBS = (
-    "**/migrations/**",
-    "**/alembic/versions/**",
-    "**/db/migrate/**",
-    "**/db/post_migrate/**",
-    "**/db/migration/**",
-    "**/db/migrations/**",
-    "**/priv/repo/migrations/**",
-    "**/database/migrations/**",
-    "**/Migrations/*.cs",
-    "**/changelog/**/*.xml",
-    "**/changelog/**/*.yaml",
-    "**/changelog/**/*.yml",
-    "**/changelog/**/*.sql",
-    "sqitch.plan",
-    "**/deploy/*.sql",
-    "**/revert/*.sql",
-)
 DEFAULT_DATA_CONTRACT_GLOBS = (
     "**/models.py",
     "**/models/**/*.py",
@@ -175,7 +157,6 @@ DEFAULT_PLACEHOLDERS = (
 class RiskConfig(_Model):
     """What makes a change risky enough that a missing rollback note is an error."""
 
-    migrations: tuple[str, ...] = DEFAULT_MIGRATION_GLOBS
     data_contracts: tuple[str, ...] = DEFAULT_DATA_CONTRACT_GLOBS
     infra: tuple[str, ...] = DEFAULT_INFRA_GLOBS
     docs: tuple[str, ...] = DEFAULT_DOCS_GLOBS
@@ -193,6 +174,38 @@ class RollbackConfig(_Model):
         return self.headings + self.extra_headings
 
 
+DEFAULT_PLAN_HEADINGS = (
+    "migration plan",
+    "migration",
+    "migrations",
+    "database migration",
+    "database migrations",
+    "database changes",
+    "db changes",
+    "db migration",
+    "schema change",
+    "schema changes",
+    "deploy plan",
+    "deployment plan",
+    "rollout plan",
+    "rollout",
+    "release plan",
+)
+
+
+class MigrationsConfig(_Model):
+    """Where migrations are (beyond the frameworks' conventions) and where the plan is written."""
+
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    plan_headings: tuple[str, ...] = DEFAULT_PLAN_HEADINGS
+    extra_plan_headings: tuple[str, ...] = ()
+
+    @property
+    def all_plan_headings(self) -> tuple[str, ...]:
+        return self.plan_headings + self.extra_plan_headings
+
+
 class RuleConfig(_Model):
     enabled: bool = True
     severity: SeverityName | None = None
@@ -207,6 +220,7 @@ class Config(_Model):
     rules: dict[str, RuleConfig] = Field(default_factory=dict)
     risk: RiskConfig = RiskConfig()
     rollback: RollbackConfig = RollbackConfig()
+    migrations: MigrationsConfig = MigrationsConfig()
 
     @field_validator("rules")
     @classmethod

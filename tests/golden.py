@@ -27,6 +27,8 @@ def build(case: dict[str, Any]) -> tuple[PullRequest, cfgmod.Config, dict[tuple[
     contents: dict[tuple[str, str], str] = {}
     for spec in case.get("files", []):
         patch = spec.get("patch", "")
+        if isinstance(patch, str) and patch.endswith("\n"):
+            patch = patch[:-1]
         adds = spec.get("additions")
         if adds is None:
             adds = sum(1 for ln in (patch or "").splitlines() if ln.startswith("+"))
@@ -34,8 +36,11 @@ def build(case: dict[str, Any]) -> tuple[PullRequest, cfgmod.Config, dict[tuple[
         if dels is None:
             dels = sum(1 for ln in (patch or "").splitlines() if ln.startswith("-"))
         if patch and not patch.startswith("@@"):
-            n = len(patch.splitlines())
-            patch = f"@@ -0,0 +1,{n} @@\n{patch}"
+            # Shorthand: a new file's content; each line becomes an added line.
+            body = patch.splitlines()
+            if not all(ln.startswith("+") for ln in body):
+                body = ["+" + ln for ln in body]
+            patch = f"@@ -0,0 +1,{len(body)} @@\n" + "\n".join(body)
         files.append(
             ChangedFile(
                 path=spec["path"],

@@ -8,11 +8,13 @@ import json
 
 from tests.fakegithub import BOT, FakeGitHub, Fault, file_entry
 
-MIGRATION_PATCH = "@@ -0,0 +1 @@\n+ALTER TABLE orders ADD COLUMN coupon text NOT NULL;"
+MIGRATION_PATCH = "@@ -0,0 +1 @@\n+ALTER TABLE orders ADD COLUMN coupon text;"
 HEAD = "1" * 40
 BASE = "2" * 40
 GOOD_BODY = (
-    "Adds a coupon column.\n\n## Rollback plan\n"
+    "Adds a coupon column.\n\n## Migration plan\n"
+    "Runs before the deploy; the column is nullable, so existing rows stay NULL and the running "
+    "version ignores it. Undo: drop the column.\n\n## Rollback plan\n"
     "Revert the deploy; the column is nullable so the previous version ignores it.\n"
 )
 
@@ -58,7 +60,7 @@ def test_pull_request_twice_gives_one_comment_and_a_failing_status(fake_github, 
     )
     assert len(fake_github.statuses[0]["description"]) <= 140
     assert second.outputs["verdict"] == "fail"
-    assert second.outputs["gaps"] == "1"
+    assert second.outputs["gaps"] == "2"  # no rollback note, no migration plan
     report = json.loads((second.workspace / second.outputs["report"]).read_text())
     assert report["schema_version"] == 1 and report["findings"][0]["rule"] == "GR101"
     assert "Can we roll this back?" in second.summary

@@ -49,7 +49,10 @@ def test_good_body_file_passes(tmp_path: Path) -> None:
         tmp_path / "r", {"app.py": "x\n"}, {"db/migrations/0002_coupon.sql": MIGRATION}
     )
     body = tmp_path / "body.md"
-    body.write_text("## Rollback plan\nRevert; the column is nullable.\n")
+    body.write_text(
+        "## Migration plan\nRuns before the deploy; existing rows stay NULL; undo: drop the column.\n\n"
+        "## Rollback plan\nRevert; the column is nullable.\n"
+    )
     proc = check(repo, "--base", "main", "--body", str(body))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "ready to ship" in proc.stdout
@@ -60,7 +63,8 @@ def test_commit_messages_stand_in_for_the_body(tmp_path: Path) -> None:
         tmp_path / "r",
         {"app.py": "x\n"},
         {"db/migrations/0002_coupon.sql": MIGRATION},
-        message="Add coupons\n\nRollback: revert; nothing reads the column yet.",
+        message="Add coupons\n\nRollback: revert; nothing reads the column yet.\n\n"
+        "Migration plan: runs before the deploy; existing rows stay NULL; undo drops the column.",
     )
     proc = check(repo, "--base", "main")
     assert proc.returncode == 0, proc.stdout

@@ -3,10 +3,11 @@ elsewhere): a check is a pure function of the Context that yields Findings."""
 
 from __future__ import annotations
 
-from guardrail.checks import meta, rollback
+from guardrail.checks import meta, migrations, rollback
 from guardrail.checks.base import Check
 
 ALL_CHECKS: tuple[Check, ...] = (
-    *rollback.CHECKS,
+    *rollback.CHECKS,  # first: later checks read the rollback note it finds
+    *migrations.CHECKS,
     *meta.CHECKS,
 )

@@ -23,6 +23,8 @@ class Context:
     notes: list[str] = field(default_factory=list)
     # Filled by the rollback check for later checks: the note's text, when there is a real one.
     rollback_note: str | None = None
+    # Shared, parsed once per run: migrations read, shapes compared, tests indexed.
+    cache: dict[str, object] = field(default_factory=dict)
 
     @cached_property
     def risk(self) -> Risk:

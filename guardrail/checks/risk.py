@@ -30,10 +30,10 @@ def _example(paths: list[str]) -> str:
 
 
 def is_migration_path(path: str, config: Config) -> bool:
-    if not matches(path, config.risk.migrations):
-        return False
-    name = path.rsplit("/", 1)[-1]
-    return name not in ("__init__.py", "README.md", "README", ".gitkeep", "migration_lock.toml")
+    from guardrail.analysis.migrations.detect import detect
+
+    mc = config.migrations
+    return detect(path, include=mc.include, exclude=mc.exclude) is not None
 
 
 def assess_risk(pr: PullRequest, config: Config) -> Risk:

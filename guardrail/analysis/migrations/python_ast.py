@@ -1,0 +1,338 @@
+"""Django and Alembic migrations, read from the Python syntax tree — never imported or run."""
+
+from __future__ import annotations
+
+import ast
+
+from guardrail.analysis.migrations import ops as O
+from guardrail.analysis.migrations.ops import Op, Reading
+from guardrail.analysis.migrations.sql import comments_above, parse_ignores, read_sql
+
+
+def _const(node: ast.AST | None) -> object:
+    if isinstance(node, ast.Constant):
+        return node.value
+    return None
+
+
+def _kw(call: ast.Call, name: str) -> ast.expr | None:
+    for kw in call.keywords:
+        if kw.arg == name:
+            return kw.value
+    return None
+
+
+def _has_kw(call: ast.Call, name: str) -> bool:
+    return any(kw.arg == name for kw in call.keywords)
+
+
+def _callee(call: ast.Call) -> str:
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Name):
+        return func.id
+    return ""
+
+
+def _arg(call: ast.Call, index: int, name: str) -> ast.expr | None:
+    if len(call.args) > index:
+        return call.args[index]
+    return _kw(call, name)
+
+
+def _str(node: ast.AST | None) -> str | None:
+    value = _const(node)
+    return value if isinstance(value, str) else None
+
+
+def _sql_text(node: ast.AST | None) -> str | None:
+    """A SQL string, or a list/tuple of them, as one script."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, (ast.List, ast.Tuple)):
+        parts = [_sql_text(e) for e in node.elts]
+        if all(p is not None for p in parts):
+            return ";\n".join(p for p in parts if p)
+    return None
+
+
+def _short(node: ast.AST, source: str) -> str:
+    seg = ast.get_source_segment(source, node) or ""
+    one = " ".join(seg.split())
+    return one if len(one) <= 90 else one[:89] + "…"
+
+
+def _is_noop(node: ast.AST | None) -> bool:
+    return isinstance(node, ast.Attribute) and node.attr == "noop"
+
+
+# -- Django ---------------------------------------------------------------------------------------
+
+_DJANGO_FK = ("ForeignKey", "OneToOneField")
+
+
+def _field_facts(field: ast.expr | None) -> dict[str, object]:
+    if not isinstance(field, ast.Call):
+        return {}
+    null = _const(_kw(field, "null")) is True
+    facts: dict[str, object] = {
+        "field": _callee(field),
+        "null": null,
+        "has_default": _has_kw(field, "default"),
+        "db_default": _has_kw(field, "db_default"),
+        "primary_key": _const(_kw(field, "primary_key")) is True,
+    }
+    return facts
+
+
+def read_django(source: str) -> Reading:
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    found: list[Op] = []
+    notes: list[str] = []
+    reversible = True
+    why = ""
+    atomic = True
+    created: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "atomic" for t in node.targets
+        ):
+            atomic = _const(node.value) is not False
+    operations: list[ast.Call] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "operations" for t in node.targets
+        ):
+            if isinstance(node.value, (ast.List, ast.Tuple)):
+                operations = [e for e in node.value.elts if isinstance(e, ast.Call)]
+    for call in operations:
+        name = _callee(call)
+        line = call.lineno
+        ignores = parse_ignores(comments_above(lines, line))
+        text = _short(call, source)
+        model = _str(_kw(call, "model_name")) or _str(_arg(call, 0, "name"))
+        table = model.lower() if model else None
+
+        def add(kind: str, column: str | None = None, **detail: object) -> None:
+            detail.setdefault("new_table", table in created if table else False)
+            detail.setdefault("in_transaction", atomic)
+            found.append(Op(kind, line, table, column, dict(detail), text, tuple(ignores)))
+
+        if name == "CreateModel":
+            if table:
+                created.add(table)
+            add(O.CREATE_TABLE)
+        elif name == "AddField":
+            column = _str(_kw(call, "name")) or _str(_arg(call, 1, "name"))
+            facts = _field_facts(_kw(call, "field") or _arg(call, 2, "field"))
+            not_null = not facts.get("null") and facts.get("field") not in ("ManyToManyField",)
+            if facts.get("field") == "ManyToManyField":
+                add(O.CREATE_TABLE, column)
+                continue
+            add(
+                O.ADD_COLUMN,
+                column,
+                not_null=not_null,
+                # Django's `default=` is applied by the ORM and dropped from the table right
+                # after; only `db_default=` stays in the database for old code's inserts.
+                has_default=bool(facts.get("db_default")),
+                orm_default=bool(facts.get("has_default")),
+            )
+            if facts.get("field") in _DJANGO_FK:
+                add(O.ADD_FOREIGN_KEY, column, not_valid=False)
+                add(O.CREATE_INDEX, column, concurrently=False)
+        elif name == "AlterField":
+            column = _str(_kw(call, "name")) or _str(_arg(call, 1, "name"))
+            facts = _field_facts(_kw(call, "field") or _arg(call, 2, "field"))
+            if not facts.get("null") and not facts.get("primary_key"):
+                add(O.SET_NOT_NULL, column, maybe=True)
+            add(O.ALTER_TYPE, column, maybe=True, to=facts.get("field"))
+        elif name == "RemoveField":
+            add(O.DROP_COLUMN, _str(_kw(call, "name")) or _str(_arg(call, 1, "name")))
+        elif name == "DeleteModel":
+            table = (_str(_arg(call, 0, "name")) or "").lower() or None
+            add(O.DROP_TABLE)
+        elif name == "RenameField":
+            add(
+                O.RENAME_COLUMN,
+                _str(_kw(call, "old_name")) or _str(_arg(call, 1, "old_name")),
+                new_name=_str(_kw(call, "new_name")) or _str(_arg(call, 2, "new_name")),
+            )
+        elif name == "RenameModel":
+            table = (_str(_kw(call, "old_name")) or _str(_arg(call, 0, "old_name")) or "").lower() or None
+            add(O.RENAME_TABLE, new_name=_str(_kw(call, "new_name")) or _str(_arg(call, 1, "new_name")))
+        elif name in ("AddIndex",):
+            add(O.CREATE_INDEX, concurrently=False)
+        elif name == "AddIndexConcurrently":
+            add(O.CREATE_INDEX, concurrently=True)
+        elif name == "RemoveIndex":
+            add(O.DROP_INDEX, concurrently=False)
+        elif name == "RemoveIndexConcurrently":
+            add(O.DROP_INDEX, concurrently=True)
+        elif name == "AddConstraint":
+            con = _kw(call, "constraint") or _arg(call, 1, "constraint")
+            cname = _callee(con) if isinstance(con, ast.Call) else ""
+            if cname == "UniqueConstraint":
+                add(O.ADD_UNIQUE, using_index=False)
+            elif cname == "CheckConstraint":
+                add(O.ADD_CHECK, not_valid=False)
+        elif name == "AddConstraintNotValid":
+            add(O.ADD_CHECK, not_valid=True)
+        elif name == "AlterUniqueTogether":
+            add(O.ADD_UNIQUE, using_index=False, maybe=True)
+        elif name == "RunPython":
+            reverse = _kw(call, "reverse_code") or (call.args[1] if len(call.args) > 1 else None)
+            add(O.DATA_MIGRATION)
+            if reverse is None:
+                reversible = False
+                why = "RunPython has no reverse_code"
+                add(O.IRREVERSIBLE, why=why)
+        elif name == "RunSQL":
+            sql = _sql_text(_arg(call, 0, "sql"))
+            reverse = _kw(call, "reverse_sql") or (call.args[1] if len(call.args) > 1 else None)
+            if sql is not None:
+                sub = read_sql(sql, line_offset=line - 1, in_transaction=atomic)
+                found.extend(sub.ops)
+                notes.extend(sub.notes)
+            else:
+                found.append(Op(O.RAW, line, text=text, detail={"why": "RunSQL with computed SQL"}))
+            if reverse is None:
+                reversible = False
+                why = "RunSQL has no reverse_sql"
+                add(O.IRREVERSIBLE, why=why)
+        elif name == "SeparateDatabaseAndState":
+            notes.append(f"line {line}: SeparateDatabaseAndState read as its database operations only")
+    return Reading("django", tuple(found), reversible, why, tuple(notes), atomic)
+
+
+# -- Alembic --------------------------------------------------------------------------------------
+
+
+def _func(tree: ast.Module, name: str) -> ast.FunctionDef | None:
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == name:
+            return node
+    return None
+
+
+def _empty(fn: ast.FunctionDef) -> bool:
+    for stmt in fn.body:
+        if isinstance(stmt, ast.Pass):
+            continue
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+            continue  # a docstring or "..."
+        return False
+    return True
+
+
+def _column_facts(col: ast.expr | None) -> dict[str, object]:
+    if not isinstance(col, ast.Call):
+        return {}
+    nullable = _kw(col, "nullable")
+    not_null = _const(nullable) is False or _const(_kw(col, "primary_key")) is True
+    default = _kw(col, "server_default")
+    volatile = isinstance(default, ast.Call) and _callee(default) == "text" and any(
+        isinstance(a, ast.Constant) and isinstance(a.value, str) and "(" in a.value
+        and not a.value.lower().startswith(("now(", "current_timestamp"))
+        for a in default.args
+    )
+    fk = any(isinstance(a, ast.Call) and _callee(a) == "ForeignKey" for a in col.args)
+    return {"not_null": not_null, "has_default": default is not None, "volatile": volatile, "fk": fk}
+
+
+def read_alembic(source: str) -> Reading:
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    found: list[Op] = []
+    notes: list[str] = []
+    up = _func(tree, "upgrade")
+    down = _func(tree, "downgrade")
+    reversible = down is not None and not _empty(down)
+    why = "" if reversible else ("downgrade() is empty" if down is not None else "there is no downgrade()")
+    created: set[str] = set()
+    if up is None:
+        return Reading("alembic", (), reversible, why, ("no upgrade() function",), True)
+    for node in ast.walk(up):
+        if not isinstance(node, ast.Call):
+            continue
+        name = _callee(node)
+        owner = node.func.value if isinstance(node.func, ast.Attribute) else None
+        owner_name = owner.id if isinstance(owner, ast.Name) else getattr(owner, "attr", "")
+        if owner_name not in ("op", "batch_op", "migration"):
+            continue
+        line = node.lineno
+        ignores = parse_ignores(comments_above(lines, line))
+        text = _short(node, source)
+        table = _str(_arg(node, 0, "table_name"))
+
+        def add(kind: str, column: str | None = None, _t: str | None = table, **detail: object) -> None:
+            detail.setdefault("new_table", _t in created if _t else False)
+            detail.setdefault("in_transaction", True)
+            found.append(Op(kind, line, _t, column, dict(detail), text, tuple(ignores)))
+
+        if name == "create_table":
+            if table:
+                created.add(table)
+            add(O.CREATE_TABLE)
+        elif name == "add_column":
+            col = _arg(node, 1, "column")
+            facts = _column_facts(col)
+            column = _str(_arg(col, 0, "name")) if isinstance(col, ast.Call) else None
+            add(
+                O.ADD_COLUMN,
+                column,
+                not_null=facts.get("not_null", False),
+                has_default=facts.get("has_default", False),
+                volatile_default=facts.get("volatile", False),
+            )
+            if facts.get("fk"):
+                add(O.ADD_FOREIGN_KEY, column, not_valid=False)
+        elif name == "alter_column":
+            column = _str(_arg(node, 1, "column_name"))
+            if _const(_kw(node, "nullable")) is False:
+                add(O.SET_NOT_NULL, column)
+            if _const(_kw(node, "nullable")) is True:
+                add(O.DROP_NOT_NULL, column)
+            if _kw(node, "type_") is not None:
+                add(O.ALTER_TYPE, column, narrowing=True)
+            new = _str(_kw(node, "new_column_name"))
+            if new:
+                add(O.RENAME_COLUMN, column, new_name=new)
+        elif name == "drop_column":
+            add(O.DROP_COLUMN, _str(_arg(node, 1, "column_name")))
+        elif name == "drop_table":
+            add(O.DROP_TABLE)
+        elif name == "rename_table":
+            add(O.RENAME_TABLE, new_name=_str(_arg(node, 1, "new_table_name")))
+        elif name == "create_index":
+            t = _str(_arg(node, 1, "table_name"))
+            conc = _const(_kw(node, "postgresql_concurrently")) is True
+            add(O.CREATE_INDEX, _t=t, concurrently=conc, unique=_const(_kw(node, "unique")) is True)
+        elif name == "drop_index":
+            conc = _const(_kw(node, "postgresql_concurrently")) is True
+            add(O.DROP_INDEX, _t=_str(_kw(node, "table_name")), concurrently=conc)
+        elif name == "create_foreign_key":
+            t = _str(_arg(node, 1, "source_table"))
+            add(O.ADD_FOREIGN_KEY, _t=t, not_valid=False)
+        elif name == "create_unique_constraint":
+            add(O.ADD_UNIQUE, _t=_str(_arg(node, 1, "table_name")), using_index=False)
+        elif name == "create_check_constraint":
+            add(O.ADD_CHECK, _t=_str(_arg(node, 1, "table_name")), not_valid=False)
+        elif name == "create_primary_key":
+            add(O.ADD_PRIMARY_KEY, _t=_str(_arg(node, 1, "table_name")), using_index=False)
+        elif name == "execute":
+            arg = _arg(node, 0, "sqltext")
+            if isinstance(arg, ast.Call) and _callee(arg) == "text":
+                arg = arg.args[0] if arg.args else None
+            sql = _sql_text(arg)
+            if sql is not None:
+                sub = read_sql(sql, line_offset=line - 1, in_transaction=True)
+                found.extend(sub.ops)
+                notes.extend(sub.notes)
+            else:
+                found.append(Op(O.RAW, line, text=text, detail={"why": "op.execute with computed SQL"}))
+        elif name in ("bulk_insert",):
+            add(O.BACKFILL)
+    return Reading("alembic", tuple(found), reversible, why, tuple(notes), True)

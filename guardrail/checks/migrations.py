@@ -1,0 +1,531 @@
+"""GR2xx — How does the migration ship, and is it safe to run?
+
+`migration-safety` judges what each migration does (locks, rewrites, old code breaking against
+the new schema, data loss, no way back). `migration-plan` asks the description for a plan that
+fits the operations actually present: the order relative to the deploy, how existing rows are
+handled, what locks are held, and how it is undone. GR103 catches a rollback note that says
+"just revert" when a migration destroys data.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from guardrail.analysis.diff import parse_patch
+from guardrail.analysis.markdown import assess, find_sections, normalize
+from guardrail.analysis.migrations import ops as O
+from guardrail.analysis.migrations.detect import MigrationFile, detect, read
+from guardrail.analysis.migrations.ops import Op, Reading
+from guardrail.checks.base import Context
+from guardrail.model import ChangedFile, Finding, Severity
+from guardrail.rules import Rule, register
+from guardrail.text import code, md, plain
+
+PLAN = "migration-plan"
+SAFETY = "migration-safety"
+
+GR103 = register(
+    Rule(
+        "GR103",
+        "revert-loses-data",
+        "rollback-note",
+        "The rollback note says to revert, but a migration in this PR destroys data.",
+        Severity.ERROR,
+    )
+)
+GR201 = register(
+    Rule("GR201", "missing-migration-plan", PLAN, "The PR migrates a database and has no migration plan.", Severity.ERROR)
+)
+GR202 = register(
+    Rule(
+        "GR202",
+        "incomplete-migration-plan",
+        PLAN,
+        "The migration plan leaves out what the operations in this PR need.",
+        Severity.WARNING,
+    )
+)
+GR210 = register(Rule("GR210", "required-column-without-default", SAFETY, "Adds a NOT NULL column with no default.", Severity.ERROR))
+GR211 = register(Rule("GR211", "set-not-null", SAFETY, "Makes an existing column NOT NULL.", Severity.ERROR))
+GR212 = register(Rule("GR212", "drop-column", SAFETY, "Drops a column.", Severity.WARNING))
+GR213 = register(Rule("GR213", "drop-table-or-rows", SAFETY, "Drops a table, truncates it or deletes rows.", Severity.WARNING))
+GR214 = register(Rule("GR214", "rename-column", SAFETY, "Renames a column.", Severity.ERROR))
+GR215 = register(Rule("GR215", "rename-table", SAFETY, "Renames a table.", Severity.ERROR))
+GR216 = register(Rule("GR216", "change-column-type", SAFETY, "Changes a column's type.", Severity.WARNING))
+GR217 = register(Rule("GR217", "blocking-index-change", SAFETY, "Creates or drops an index without CONCURRENTLY.", Severity.WARNING))
+GR218 = register(
+    Rule("GR218", "constraint-validates-under-lock", SAFETY, "Adds a constraint that checks the whole table under a lock.", Severity.WARNING)
+)
+GR219 = register(Rule("GR219", "volatile-default", SAFETY, "Adds a column whose default rewrites the table.", Severity.WARNING))
+GR220 = register(Rule("GR220", "irreversible-migration", SAFETY, "The migration cannot be undone.", Severity.WARNING))
+GR221 = register(
+    Rule("GR221", "concurrent-index-in-transaction", SAFETY, "Builds an index CONCURRENTLY inside a transaction.", Severity.ERROR)
+)
+GR222 = register(Rule("GR222", "drop-not-null", SAFETY, "Allows NULL in a column readers may expect to be set.", Severity.NOTICE))
+GR290 = register(Rule("GR290", "migration-not-understood", SAFETY, "Part of a migration could not be read.", Severity.NOTICE))
+GR902 = register(
+    Rule("GR902", "suppression-without-reason", "analysis", "An inline guardrail ignore has no reason.", Severity.WARNING)
+)
+
+
+@dataclass(frozen=True)
+class Migration:
+    file: ChangedFile
+    kind: MigrationFile
+    reading: Reading
+
+
+# -- reading the migrations of a PR (cached on the Context) ---------------------------------------
+
+
+def _text_of(ctx: Context, f: ChangedFile) -> str | None:
+    """The head text: rebuilt from the patch of an added file (no request), else read."""
+    if f.status == "added" and f.patch is not None:
+        lines = parse_patch(f.patch).added
+        if lines and lines[-1].number == len(lines):
+            return "\n".join(ln.text for ln in lines) + "\n"
+    if ctx.read is not None:
+        return ctx.read("head", f.path)
+    if f.patch is not None:
+        # Only the patch: keep added lines at their line numbers so findings point right.
+        out: list[str] = []
+        for ln in parse_patch(f.patch).added:
+            while len(out) < ln.number - 1:
+                out.append("")
+            out.append(ln.text)
+        return "\n".join(out) + "\n"
+    return None
+
+
+def migrations(ctx: Context) -> list[Migration]:
+    cached = ctx.cache.get("migrations")
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    mc = ctx.config.migrations
+    changed = {f.path for f in ctx.pr.files if f.status != "removed"}
+
+    def exists(path: str) -> bool:
+        if path in changed:
+            return True
+        return ctx.read is not None and ctx.read("head", path) is not None
+
+    found: list[Migration] = []
+    for f in ctx.pr.files:
+        if f.status == "removed" or f.binary:
+            continue
+        kind = detect(f.path, include=mc.include, exclude=mc.exclude)
+        if kind is None and f.path.lower().endswith((".sql", ".js", ".ts", ".py")):
+            # goose/dbmate/alembic files outside the usual folders are known by their content.
+            maybe = detect(f.path, _text_of(ctx, f) or "", include=mc.include, exclude=mc.exclude)
+            kind = maybe
+        if kind is None:
+            continue
+        text = _text_of(ctx, f)
+        if text is None:
+            reading = Reading(kind.framework, (), None, "", ("its content could not be read",))
+        else:
+            reading = read(kind, text, exists)
+        found.append(Migration(f, kind, reading))
+    ctx.cache["migrations"] = found
+    return found
+
+
+# -- Django AlterField: was the field nullable before? --------------------------------------------
+
+
+def _django_field(source: str, model: str, field: str) -> ast.Call | None:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and node.name.lower() == model.lower():
+            for stmt in node.body:
+                if (
+                    isinstance(stmt, ast.Assign)
+                    and any(isinstance(t, ast.Name) and t.id == field for t in stmt.targets)
+                    and isinstance(stmt.value, ast.Call)
+                ):
+                    return stmt.value
+    return None
+
+
+def _resolve_django_alter(ctx: Context, m: Migration, op: Op) -> Op | None:
+    """AlterField restates a whole field; compare with the model before the PR to know what
+    really changes. Unknown history keeps the op, marked as a possibility."""
+    if not op.flag("maybe") or m.kind.framework != "django" or ctx.read is None:
+        return op
+    app_dir = m.file.path.rsplit("/migrations/", 1)[0]
+    base = ctx.read("base", f"{app_dir}/models.py")
+    if base is None or not op.table or not op.column:
+        return op
+    before = _django_field(base, op.table, op.column)
+    if before is None:
+        return op
+    was_null = any(k.arg == "null" and isinstance(k.value, ast.Constant) and k.value.value is True for k in before.keywords)
+    before_type = before.func.attr if isinstance(before.func, ast.Attribute) else getattr(before.func, "id", "")
+    detail = {k: v for k, v in op.detail.items() if k != "maybe"}
+    if op.kind == O.SET_NOT_NULL:
+        return Op(op.kind, op.line, op.table, op.column, detail, op.text, op.ignores) if was_null else None
+    if op.kind == O.ALTER_TYPE:
+        changed = op.detail.get("to") and op.detail.get("to") != before_type
+        return Op(op.kind, op.line, op.table, op.column, {**detail, "narrowing": True}, op.text, op.ignores) if changed else None
+    return op
+
+
+# -- migration-safety --------------------------------------------------------------------------------
+
+
+def _target(op: Op) -> str:
+    if op.table and op.column:
+        return code(f"{op.table}.{op.column}")
+    if op.table:
+        return code(op.table)
+    if op.column:
+        return code(op.column)
+    return "a table"
+
+
+def _judge(op: Op, m: Migration) -> tuple[Rule, str, str, Severity | None] | None:
+    """(rule, title, why + safe pattern, severity override) for one operation, or None."""
+    new = op.flag("new_table")
+    t = _target(op)
+    if op.kind == O.ADD_COLUMN:
+        if op.flag("not_null") and not op.flag("has_default") and not new:
+            if op.flag("orm_default"):
+                return (
+                    GR210,
+                    f"adds NOT NULL {t} with an ORM-only default",
+                    "Django drops the default right after adding the column, so the running version inserts rows "
+                    "without it and fails during the deploy. Add it with `db_default=`, or nullable, backfill, then "
+                    "set NOT NULL.",
+                    Severity.WARNING,
+                )
+            return (
+                GR210,
+                f"adds NOT NULL {t} with no default",
+                "It fails on a table that has rows, and the running version (and a rollback) inserts rows without "
+                "it. Add it nullable, backfill in batches, then set NOT NULL in a later migration.",
+                None,
+            )
+        if op.flag("volatile_default") and not new:
+            return (
+                GR219,
+                f"adds {t} with a volatile or generated default",
+                "Computing a value per row rewrites the whole table under an ACCESS EXCLUSIVE lock. Add the column "
+                "without a default, set the default for new rows, then backfill in batches.",
+                None,
+            )
+        return None
+    if op.kind == O.SET_NOT_NULL and not new:
+        maybe = op.flag("maybe")
+        return (
+            GR211,
+            f"{'may make' if maybe else 'makes'} {t} NOT NULL",
+            "It scans the table under an ACCESS EXCLUSIVE lock and fails on any stored row that is still NULL. "
+            "Backfill first; on Postgres add `CHECK (col IS NOT NULL) NOT VALID`, `VALIDATE` it, then SET NOT NULL.",
+            Severity.WARNING if maybe else None,
+        )
+    if op.kind == O.DROP_NOT_NULL and not new:
+        return (GR222, f"allows NULL in {t}", "Code that assumed the value is always set (including the previous version) may break on new rows.", None)
+    if op.kind == O.DROP_COLUMN:
+        return (
+            GR212,
+            f"drops {t}",
+            "The data is gone, and the running version still selects the column until it is restarted. Stop using "
+            "it in code first, deploy, then drop it in a later release.",
+            None,
+        )
+    if op.kind in (O.DROP_TABLE, O.TRUNCATE, O.DELETE_ROWS):
+        verb = {O.DROP_TABLE: "drops", O.TRUNCATE: "truncates", O.DELETE_ROWS: "deletes rows from"}[op.kind]
+        return (
+            GR213,
+            f"{verb} {t}",
+            "The data cannot come back with a revert. Remove every use in code first, keep a backup, and say how "
+            "to recover in the rollback note.",
+            None,
+        )
+    if op.kind == O.RENAME_COLUMN:
+        return (
+            GR214,
+            f"renames {t}" + (f" to {code(str(op.detail['new_name']))}" if op.detail.get("new_name") else ""),
+            "The running version still uses the old name and fails until every instance is replaced. Expand and "
+            "contract: add the new column, write both, backfill, switch reads, then drop the old one.",
+            None,
+        )
+    if op.kind == O.RENAME_TABLE:
+        return (
+            GR215,
+            f"renames {t}" + (f" to {code(str(op.detail['new_name']))}" if op.detail.get("new_name") else ""),
+            "The running version still queries the old name. Create the new table (or a view under the old "
+            "name), write to both, then switch.",
+            None,
+        )
+    if op.kind == O.ALTER_TYPE and not new:
+        maybe = op.flag("maybe")
+        if maybe:
+            return None
+        return (
+            GR216,
+            f"changes the type of {t}",
+            "Most type changes rewrite the table and its indexes under an ACCESS EXCLUSIVE lock, and stored values "
+            "that do not fit fail. Add a new column, backfill, and switch reads instead.",
+            None,
+        )
+    if op.kind == O.CREATE_INDEX and not new:
+        if op.flag("concurrently"):
+            if op.flag("in_transaction"):
+                return (
+                    GR221,
+                    f"builds an index on {t} CONCURRENTLY inside a transaction",
+                    "Postgres refuses CREATE INDEX CONCURRENTLY in a transaction, so the migration fails. Mark the "
+                    "migration non-transactional (Django `atomic = False`, Rails `disable_ddl_transaction!`, goose "
+                    "`NO TRANSACTION`).",
+                    None,
+                )
+            return None
+        return (
+            GR217,
+            f"creates an index on {t} without CONCURRENTLY",
+            "Building it holds a SHARE lock that blocks every write to the table until it finishes. Use CREATE "
+            "INDEX CONCURRENTLY outside a transaction (Django `AddIndexConcurrently`, Rails `algorithm: :concurrently`).",
+            None,
+        )
+    if op.kind == O.DROP_INDEX and not op.flag("concurrently") and not new:
+        return (
+            GR217,
+            "drops an index without CONCURRENTLY",
+            "DROP INDEX takes an ACCESS EXCLUSIVE lock on the table. Use DROP INDEX CONCURRENTLY, after checking the "
+            "index is unused.",
+            None,
+        )
+    if op.kind in (O.ADD_FOREIGN_KEY, O.ADD_CHECK) and not op.flag("not_valid") and not new:
+        what = "a foreign key" if op.kind == O.ADD_FOREIGN_KEY else "a CHECK constraint"
+        return (
+            GR218,
+            f"adds {what} on {t} that validates every row",
+            "Validation scans the table while writes are blocked. Add it `NOT VALID`, then `VALIDATE CONSTRAINT` in "
+            "a separate step, which lets writes continue.",
+            None,
+        )
+    if op.kind in (O.ADD_UNIQUE, O.ADD_PRIMARY_KEY) and not op.flag("using_index") and not new:
+        what = "a unique constraint" if op.kind == O.ADD_UNIQUE else "a primary key"
+        return (
+            GR218,
+            f"adds {what} on {t} built under a lock",
+            "The index is built under an ACCESS EXCLUSIVE lock, and duplicates already stored make it fail. Build "
+            "a unique index CONCURRENTLY, then `ADD CONSTRAINT … USING INDEX`.",
+            None,
+        )
+    return None
+
+
+def _suppressed(op: Op, rule: Rule) -> tuple[bool, bool]:
+    """(is it suppressed, is there a suppression without a reason)."""
+    for code_, reason in op.ignores:
+        if code_ == rule.code:
+            if reason.strip():
+                return True, False
+            return False, True
+    return False, False
+
+
+def safety_findings(ctx: Context) -> list[Finding]:
+    out: list[Finding] = []
+    for m in migrations(ctx):
+        path = m.file.path
+        for raw in m.reading.ops:
+            op = _resolve_django_alter(ctx, m, raw)
+            if op is None:
+                continue
+            judged = _judge(op, m)
+            if judged is None:
+                continue
+            rule, title, why, severity = judged
+            suppressed, unreasoned = _suppressed(op, rule)
+            if unreasoned:
+                out.append(
+                    GR902.finding(
+                        f"`guardrail: ignore {rule.code}` has no reason, so it does not apply.",
+                        "Say why the operation is safe here, e.g. `-- guardrail: ignore GR217 the table has 40 rows`.",
+                        path=path,
+                        line=op.line,
+                    )
+                )
+            if suppressed:
+                ctx.notes.append(f"{rule.code} ignored at {code(f'{path}:{op.line}')}: {md(plain(dict(op.ignores)[rule.code], 80))}")
+                continue
+            out.append(rule.finding(title[:1].upper() + title[1:] + ".", why, severity=severity, path=path, line=op.line))
+        if m.reading.reversible is False:
+            out.append(
+                GR220.finding(
+                    f"This migration cannot be undone: {md(m.reading.irreversible_why)}.",
+                    "If the deploy has to be rolled back, the schema cannot follow it. Write the reverse step "
+                    "(use a no-op reverse when nothing needs undoing), or say in the plan why there is none.",
+                    path=path,
+                    line=1,
+                )
+            )
+        unread = [op for op in m.reading.ops if op.kind == O.RAW]
+        if m.reading.notes or unread:
+            first = m.reading.notes[0] if m.reading.notes else f"line {unread[0].line}: {unread[0].detail.get('why')}"
+            line = unread[0].line if unread else None
+            more = len(m.reading.notes) + len(unread) - 1
+            out.append(
+                GR290.finding(
+                    f"Part of this migration was not understood ({md(plain(first, 100))}"
+                    + (f"; {more} more" if more > 0 else "")
+                    + ").",
+                    "guardrail judged what it could read; review that part by hand.",
+                    path=path,
+                    line=line,
+                )
+            )
+    return out
+
+
+def check_safety(ctx: Context) -> Iterator[Finding]:
+    findings = safety_findings(ctx)
+    ms = migrations(ctx)
+    if ms and not any(f.severity >= Severity.WARNING for f in findings):
+        ctx.answered(SAFETY, f"{len(ms)} migration{'s' if len(ms) != 1 else ''} read, no risky operation")
+    yield from findings
+
+
+# -- migration-plan ----------------------------------------------------------------------------------
+
+_ASPECT_WORDS: dict[str, tuple[str, ...]] = {
+    "order": (
+        "before", "after", "order", "first", "then", "deploy", "deployed", "release", "expand", "contract",
+        "step", "steps", "phase", "sequence", "prior", "followed", "once",
+    ),
+    "backfill": (
+        "backfill", "backfilled", "existing rows", "existing data", "existing records", "batch", "batches",
+        "default", "populate", "populated", "update", "null", "nulls", "data migration", "migrate data", "rows",
+        "records", "empty table", "no rows", "not populated",
+    ),
+    "locks": (
+        "lock", "locks", "locking", "concurrently", "downtime", "maintenance", "small table", "rows", "online",
+        "not valid", "timeout", "lock timeout", "seconds", "minutes", "blocking", "blocks", "rewrite",
+    ),
+    "undo": (
+        "rollback", "roll back", "revert", "undo", "down", "downgrade", "reverse", "restore", "backup",
+        "irreversible", "cannot be undone", "no way back", "point of no return", "snapshot",
+    ),
+}
+_ASPECT_PROMPT = {
+    "order": "Order relative to the code deploy: …",
+    "backfill": "Existing rows (backfill): …",
+    "locks": "Locks and how long they are held: …",
+    "undo": "How it is undone: …",
+}
+_ASPECT_NAME = {
+    "order": "the order relative to the code deploy",
+    "backfill": "how existing rows are handled",
+    "locks": "what locks it takes and for how long",
+    "undo": "how it is undone",
+}
+_NEEDS_BACKFILL = frozenset({O.SET_NOT_NULL, O.ALTER_TYPE, O.RENAME_COLUMN, O.ADD_UNIQUE, O.ADD_CHECK})
+_BLOCKING = frozenset({O.CREATE_INDEX, O.DROP_INDEX, O.ADD_FOREIGN_KEY, O.ADD_CHECK, O.ADD_UNIQUE, O.ADD_PRIMARY_KEY, O.ALTER_TYPE, O.SET_NOT_NULL})
+
+
+def _words(text: str) -> str:
+    return f" {normalize(text)} "
+
+
+def _mentions(text: str, aspect: str) -> bool:
+    hay = _words(text)
+    return any(f" {normalize(w)} " in hay for w in _ASPECT_WORDS[aspect])
+
+
+def needed_aspects(ctx: Context) -> dict[str, list[str]]:
+    """Aspect -> why it is needed (a short reason naming the operation)."""
+    needs: dict[str, list[str]] = {"order": ["every migration ships relative to a code deploy"], "undo": []}
+    for m in migrations(ctx):
+        for op in m.reading.ops:
+            new = op.flag("new_table")
+            if new:
+                continue
+            if (op.kind == O.ADD_COLUMN and op.flag("not_null")) or op.kind in _NEEDS_BACKFILL:
+                needs.setdefault("backfill", []).append(f"{op.kind.replace('_', ' ')} in {m.file.path.rsplit('/', 1)[-1]}")
+            if op.kind in _BLOCKING and not op.flag("concurrently") and not op.flag("not_valid"):
+                needs.setdefault("locks", []).append(f"{op.kind.replace('_', ' ')} in {m.file.path.rsplit('/', 1)[-1]}")
+            if op.destructive:
+                needs["undo"].append("it destroys data")
+    return needs
+
+
+def plan_template(aspects: list[str]) -> str:
+    return "## Migration plan\n" + "\n".join(_ASPECT_PROMPT[a] for a in aspects) + "\n"
+
+
+def check_plan(ctx: Context) -> Iterator[Finding]:
+    ms = [m for m in migrations(ctx) if m.kind.role in ("up", "repeatable", "baseline")]
+    if not ms:
+        return
+    needs = needed_aspects(ctx)
+    order = [a for a in ("order", "backfill", "locks", "undo") if a in needs]
+    sections = find_sections(ctx.pr.body, ctx.config.migrations.all_plan_headings)
+    real = [s for s in sections if assess(s.text, ctx.config.rollback.placeholders).status == "ok"]
+    first = ms[0].file.path
+    n = len(ms)
+    if not real:
+        yield GR201.finding(
+            f"No migration plan for the {n} migration{'s' if n != 1 else ''} in this PR"
+            + (f" ({code(first)})." if n == 1 else "."),
+            "A migration runs against production data while the old version is still serving: say in what order "
+            "it ships, what happens to existing rows, and how it is undone.",
+            template=plan_template(order),
+        )
+        return
+    text = "\n".join(s.text for s in real) + "\n" + (ctx.rollback_note or "")
+    missing = [a for a in order if not _mentions(text, a)]
+    if missing:
+        names = ", ".join(_ASPECT_NAME[a] for a in missing)
+        reasons = [needs[a][0] for a in missing if needs.get(a)]
+        why = f" ({'; '.join(dict.fromkeys(reasons))})" if reasons else ""
+        yield GR202.finding(
+            f"The migration plan does not say {names}.",
+            f"These follow from what the migrations do{why}; one sentence each is enough.",
+            template=plan_template(missing),
+        )
+        return
+    ctx.answered(PLAN, f"migration plan fits the {n} migration{'s' if n != 1 else ''}")
+
+
+# -- GR103: "just revert" when data is destroyed ------------------------------------------------------
+
+_DATA_AWARE = (
+    "backup", "backups", "restore", "restored", "snapshot", "dump", "pitr", "point in time", "data loss",
+    "lost", "lose", "irreversible", "cannot", "can't", "cant", "not reversible", "copy", "archive",
+    "archived", "recreate", "export", "exported",
+)
+
+
+def check_revert_claim(ctx: Context) -> Iterator[Finding]:
+    note = ctx.rollback_note
+    if not note:
+        return
+    hay = _words(note)
+    if not any(f" {w} " in hay for w in ("revert", "reverting", "roll back", "rollback", "redeploy", "undo")):
+        return
+    if any(f" {normalize(w)} " in hay for w in _DATA_AWARE):
+        return
+    for m in migrations(ctx):
+        for op in m.reading.ops:
+            if op.destructive and not op.flag("new_table"):
+                what = {O.DROP_COLUMN: "drops", O.DROP_TABLE: "drops", O.TRUNCATE: "truncates", O.DELETE_ROWS: "deletes rows from", O.ALTER_TYPE: "narrows"}.get(op.kind, "changes")
+                yield GR103.finding(
+                    f"The rollback note says to revert, but {code(f'{m.file.path}:{op.line}')} {what} {_target(op)}.",
+                    "A revert brings the schema back, not the data: say how the data is recovered (backup, copy "
+                    "kept aside) or that losing it is acceptable.",
+                    path=m.file.path,
+                    line=op.line,
+                    template="## Rollback plan\nHow to undo it: …\nHow the dropped data is recovered: …\n",
+                )
+                return
+
+
+CHECKS = (check_safety, check_plan, check_revert_claim)
