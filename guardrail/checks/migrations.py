@@ -10,7 +10,7 @@ handled, what locks are held, and how it is undone. GR103 catches a rollback not
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from guardrail.analysis.diff import parse_patch
@@ -36,7 +36,13 @@ GR103 = register(
     )
 )
 GR201 = register(
-    Rule("GR201", "missing-migration-plan", PLAN, "The PR migrates a database and has no migration plan.", Severity.ERROR)
+    Rule(
+        "GR201",
+        "missing-migration-plan",
+        PLAN,
+        "The PR migrates a database and has no migration plan.",
+        Severity.ERROR,
+    )
 )
 GR202 = register(
     Rule(
@@ -47,27 +53,108 @@ GR202 = register(
         Severity.WARNING,
     )
 )
-GR210 = register(Rule("GR210", "required-column-without-default", SAFETY, "Adds a NOT NULL column with no default.", Severity.ERROR))
-GR211 = register(Rule("GR211", "set-not-null", SAFETY, "Makes an existing column NOT NULL.", Severity.ERROR))
+GR210 = register(
+    Rule(
+        "GR210",
+        "required-column-without-default",
+        SAFETY,
+        "Adds a NOT NULL column with no default.",
+        Severity.ERROR,
+    )
+)
+GR211 = register(
+    Rule("GR211", "set-not-null", SAFETY, "Makes an existing column NOT NULL.", Severity.ERROR)
+)
 GR212 = register(Rule("GR212", "drop-column", SAFETY, "Drops a column.", Severity.WARNING))
-GR213 = register(Rule("GR213", "drop-table-or-rows", SAFETY, "Drops a table, truncates it or deletes rows.", Severity.WARNING))
+GR213 = register(
+    Rule(
+        "GR213",
+        "drop-table-or-rows",
+        SAFETY,
+        "Drops a table, truncates it or deletes rows.",
+        Severity.WARNING,
+    )
+)
 GR214 = register(Rule("GR214", "rename-column", SAFETY, "Renames a column.", Severity.ERROR))
 GR215 = register(Rule("GR215", "rename-table", SAFETY, "Renames a table.", Severity.ERROR))
-GR216 = register(Rule("GR216", "change-column-type", SAFETY, "Changes a column's type.", Severity.WARNING))
-GR217 = register(Rule("GR217", "blocking-index-change", SAFETY, "Creates or drops an index without CONCURRENTLY.", Severity.WARNING))
+GR216 = register(
+    Rule("GR216", "change-column-type", SAFETY, "Changes a column's type.", Severity.WARNING)
+)
+GR217 = register(
+    Rule(
+        "GR217",
+        "blocking-index-change",
+        SAFETY,
+        "Creates or drops an index without CONCURRENTLY.",
+        Severity.WARNING,
+    )
+)
 GR218 = register(
-    Rule("GR218", "constraint-validates-under-lock", SAFETY, "Adds a constraint that checks the whole table under a lock.", Severity.WARNING)
+    Rule(
+        "GR218",
+        "constraint-validates-under-lock",
+        SAFETY,
+        "Adds a constraint that checks the whole table under a lock.",
+        Severity.WARNING,
+    )
 )
-GR219 = register(Rule("GR219", "volatile-default", SAFETY, "Adds a column whose default rewrites the table.", Severity.WARNING))
-GR220 = register(Rule("GR220", "irreversible-migration", SAFETY, "The migration cannot be undone.", Severity.WARNING))
+GR219 = register(
+    Rule(
+        "GR219",
+        "volatile-default",
+        SAFETY,
+        "Adds a column whose default rewrites the table.",
+        Severity.WARNING,
+    )
+)
+GR220 = register(
+    Rule(
+        "GR220",
+        "irreversible-migration",
+        SAFETY,
+        "The migration cannot be undone.",
+        Severity.WARNING,
+    )
+)
 GR221 = register(
-    Rule("GR221", "concurrent-index-in-transaction", SAFETY, "Builds an index CONCURRENTLY inside a transaction.", Severity.ERROR)
+    Rule(
+        "GR221",
+        "concurrent-index-in-transaction",
+        SAFETY,
+        "Builds an index CONCURRENTLY inside a transaction.",
+        Severity.ERROR,
+    )
 )
-GR222 = register(Rule("GR222", "drop-not-null", SAFETY, "Allows NULL in a column readers may expect to be set.", Severity.NOTICE))
-GR290 = register(Rule("GR290", "migration-not-understood", SAFETY, "Part of a migration could not be read.", Severity.NOTICE))
+GR222 = register(
+    Rule(
+        "GR222",
+        "drop-not-null",
+        SAFETY,
+        "Allows NULL in a column readers may expect to be set.",
+        Severity.NOTICE,
+    )
+)
+GR290 = register(
+    Rule(
+        "GR290",
+        "migration-not-understood",
+        SAFETY,
+        "Part of a migration could not be read.",
+        Severity.NOTICE,
+    )
+)
 GR902 = register(
-    Rule("GR902", "suppression-without-reason", "analysis", "An inline guardrail ignore has no reason.", Severity.WARNING)
+    Rule(
+        "GR902",
+        "suppression-without-reason",
+        "analysis",
+        "An inline guardrail ignore has no reason.",
+        Severity.WARNING,
+    )
 )
+
+
+_SNIFFED = (".sql", ".py", ".js", ".ts", ".mjs", ".cjs")
 
 
 @dataclass(frozen=True)
@@ -101,8 +188,8 @@ def _text_of(ctx: Context, f: ChangedFile) -> str | None:
 
 def migrations(ctx: Context) -> list[Migration]:
     cached = ctx.cache.get("migrations")
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
+    if isinstance(cached, list):
+        return cached
     mc = ctx.config.migrations
     changed = {f.path for f in ctx.pr.files if f.status != "removed"}
 
@@ -116,13 +203,17 @@ def migrations(ctx: Context) -> list[Migration]:
         if f.status == "removed" or f.binary:
             continue
         kind = detect(f.path, include=mc.include, exclude=mc.exclude)
-        if kind is None and f.path.lower().endswith((".sql", ".js", ".ts", ".py")):
-            # goose/dbmate/alembic files outside the usual folders are known by their content.
-            maybe = detect(f.path, _text_of(ctx, f) or "", include=mc.include, exclude=mc.exclude)
-            kind = maybe
+        text: str | None = None
+        free = f.status == "added" and f.patch is not None
+        if (kind is not None or free) and f.path.lower().endswith(_SNIFFED):
+            # goose, dbmate, Liquibase formatted SQL and Alembic are known by their content:
+            # look when the text is at hand (a new file) or the path already says "migration".
+            text = _text_of(ctx, f)
+            kind = detect(f.path, text or "", include=mc.include, exclude=mc.exclude) or kind
         if kind is None:
             continue
-        text = _text_of(ctx, f)
+        if text is None:
+            text = _text_of(ctx, f)
         if text is None:
             reading = Reading(kind.framework, (), None, "", ("its content could not be read",))
         else:
@@ -164,14 +255,37 @@ def _resolve_django_alter(ctx: Context, m: Migration, op: Op) -> Op | None:
     before = _django_field(base, op.table, op.column)
     if before is None:
         return op
-    was_null = any(k.arg == "null" and isinstance(k.value, ast.Constant) and k.value.value is True for k in before.keywords)
-    before_type = before.func.attr if isinstance(before.func, ast.Attribute) else getattr(before.func, "id", "")
+    was_null = any(
+        k.arg == "null" and isinstance(k.value, ast.Constant) and k.value.value is True
+        for k in before.keywords
+    )
+    before_type = (
+        before.func.attr
+        if isinstance(before.func, ast.Attribute)
+        else getattr(before.func, "id", "")
+    )
     detail = {k: v for k, v in op.detail.items() if k != "maybe"}
     if op.kind == O.SET_NOT_NULL:
-        return Op(op.kind, op.line, op.table, op.column, detail, op.text, op.ignores) if was_null else None
+        return (
+            Op(op.kind, op.line, op.table, op.column, detail, op.text, op.ignores)
+            if was_null
+            else None
+        )
     if op.kind == O.ALTER_TYPE:
         changed = op.detail.get("to") and op.detail.get("to") != before_type
-        return Op(op.kind, op.line, op.table, op.column, {**detail, "narrowing": True}, op.text, op.ignores) if changed else None
+        return (
+            Op(
+                op.kind,
+                op.line,
+                op.table,
+                op.column,
+                {**detail, "narrowing": True},
+                op.text,
+                op.ignores,
+            )
+            if changed
+            else None
+        )
     return op
 
 
@@ -229,7 +343,12 @@ def _judge(op: Op, m: Migration) -> tuple[Rule, str, str, Severity | None] | Non
             Severity.WARNING if maybe else None,
         )
     if op.kind == O.DROP_NOT_NULL and not new:
-        return (GR222, f"allows NULL in {t}", "Code that assumed the value is always set (including the previous version) may break on new rows.", None)
+        return (
+            GR222,
+            f"allows NULL in {t}",
+            "Code that assumed the value is always set (including the previous version) may break on new rows.",
+            None,
+        )
     if op.kind == O.DROP_COLUMN:
         return (
             GR212,
@@ -239,7 +358,9 @@ def _judge(op: Op, m: Migration) -> tuple[Rule, str, str, Severity | None] | Non
             None,
         )
     if op.kind in (O.DROP_TABLE, O.TRUNCATE, O.DELETE_ROWS):
-        verb = {O.DROP_TABLE: "drops", O.TRUNCATE: "truncates", O.DELETE_ROWS: "deletes rows from"}[op.kind]
+        verb = {O.DROP_TABLE: "drops", O.TRUNCATE: "truncates", O.DELETE_ROWS: "deletes rows from"}[
+            op.kind
+        ]
         return (
             GR213,
             f"{verb} {t}",
@@ -250,7 +371,8 @@ def _judge(op: Op, m: Migration) -> tuple[Rule, str, str, Severity | None] | Non
     if op.kind == O.RENAME_COLUMN:
         return (
             GR214,
-            f"renames {t}" + (f" to {code(str(op.detail['new_name']))}" if op.detail.get("new_name") else ""),
+            f"renames {t}"
+            + (f" to {code(str(op.detail['new_name']))}" if op.detail.get("new_name") else ""),
             "The running version still uses the old name and fails until every instance is replaced. Expand and "
             "contract: add the new column, write both, backfill, switch reads, then drop the old one.",
             None,
@@ -258,7 +380,8 @@ def _judge(op: Op, m: Migration) -> tuple[Rule, str, str, Severity | None] | Non
     if op.kind == O.RENAME_TABLE:
         return (
             GR215,
-            f"renames {t}" + (f" to {code(str(op.detail['new_name']))}" if op.detail.get("new_name") else ""),
+            f"renames {t}"
+            + (f" to {code(str(op.detail['new_name']))}" if op.detail.get("new_name") else ""),
             "The running version still queries the old name. Create the new table (or a view under the old "
             "name), write to both, then switch.",
             None,
@@ -355,13 +478,23 @@ def safety_findings(ctx: Context) -> list[Finding]:
                     )
                 )
             if suppressed:
-                ctx.notes.append(f"{rule.code} ignored at {code(f'{path}:{op.line}')}: {md(plain(dict(op.ignores)[rule.code], 80))}")
+                ctx.notes.append(
+                    f"{rule.code} ignored at {code(f'{path}:{op.line}')}: {md(plain(dict(op.ignores)[rule.code], 80))}"
+                )
                 continue
-            out.append(rule.finding(title[:1].upper() + title[1:] + ".", why, severity=severity, path=path, line=op.line))
+            out.append(
+                rule.finding(
+                    title[:1].upper() + title[1:] + ".",
+                    why,
+                    severity=severity,
+                    path=path,
+                    line=op.line,
+                )
+            )
         if m.reading.reversible is False:
             out.append(
                 GR220.finding(
-                    f"This migration cannot be undone: {md(m.reading.irreversible_why)}.",
+                    f"This migration cannot be undone: {m.reading.irreversible_why}.",
                     "If the deploy has to be rolled back, the schema cannot follow it. Write the reverse step "
                     "(use a no-op reverse when nothing needs undoing), or say in the plan why there is none.",
                     path=path,
@@ -370,7 +503,11 @@ def safety_findings(ctx: Context) -> list[Finding]:
             )
         unread = [op for op in m.reading.ops if op.kind == O.RAW]
         if m.reading.notes or unread:
-            first = m.reading.notes[0] if m.reading.notes else f"line {unread[0].line}: {unread[0].detail.get('why')}"
+            first = (
+                m.reading.notes[0]
+                if m.reading.notes
+                else f"line {unread[0].line}: {unread[0].detail.get('why')}"
+            )
             line = unread[0].line if unread else None
             more = len(m.reading.notes) + len(unread) - 1
             out.append(
@@ -390,7 +527,9 @@ def check_safety(ctx: Context) -> Iterator[Finding]:
     findings = safety_findings(ctx)
     ms = migrations(ctx)
     if ms and not any(f.severity >= Severity.WARNING for f in findings):
-        ctx.answered(SAFETY, f"{len(ms)} migration{'s' if len(ms) != 1 else ''} read, no risky operation")
+        ctx.answered(
+            SAFETY, f"{len(ms)} migration{'s' if len(ms) != 1 else ''} read, no risky operation"
+        )
     yield from findings
 
 
@@ -398,21 +537,80 @@ def check_safety(ctx: Context) -> Iterator[Finding]:
 
 _ASPECT_WORDS: dict[str, tuple[str, ...]] = {
     "order": (
-        "before", "after", "order", "first", "then", "deploy", "deployed", "release", "expand", "contract",
-        "step", "steps", "phase", "sequence", "prior", "followed", "once",
+        "before",
+        "after",
+        "order",
+        "first",
+        "then",
+        "deploy",
+        "deployed",
+        "release",
+        "expand",
+        "contract",
+        "step",
+        "steps",
+        "phase",
+        "sequence",
+        "prior",
+        "followed",
+        "once",
     ),
     "backfill": (
-        "backfill", "backfilled", "existing rows", "existing data", "existing records", "batch", "batches",
-        "default", "populate", "populated", "update", "null", "nulls", "data migration", "migrate data", "rows",
-        "records", "empty table", "no rows", "not populated",
+        "backfill",
+        "backfilled",
+        "existing rows",
+        "existing data",
+        "existing records",
+        "batch",
+        "batches",
+        "default",
+        "populate",
+        "populated",
+        "update",
+        "null",
+        "nulls",
+        "data migration",
+        "migrate data",
+        "rows",
+        "records",
+        "empty table",
+        "no rows",
+        "not populated",
     ),
     "locks": (
-        "lock", "locks", "locking", "concurrently", "downtime", "maintenance", "small table", "rows", "online",
-        "not valid", "timeout", "lock timeout", "seconds", "minutes", "blocking", "blocks", "rewrite",
+        "lock",
+        "locks",
+        "locking",
+        "concurrently",
+        "downtime",
+        "maintenance",
+        "small table",
+        "rows",
+        "online",
+        "not valid",
+        "timeout",
+        "lock timeout",
+        "seconds",
+        "minutes",
+        "blocking",
+        "blocks",
+        "rewrite",
     ),
     "undo": (
-        "rollback", "roll back", "revert", "undo", "down", "downgrade", "reverse", "restore", "backup",
-        "irreversible", "cannot be undone", "no way back", "point of no return", "snapshot",
+        "rollback",
+        "roll back",
+        "revert",
+        "undo",
+        "down",
+        "downgrade",
+        "reverse",
+        "restore",
+        "backup",
+        "irreversible",
+        "cannot be undone",
+        "no way back",
+        "point of no return",
+        "snapshot",
     ),
 }
 _ASPECT_PROMPT = {
@@ -427,8 +625,21 @@ _ASPECT_NAME = {
     "locks": "what locks it takes and for how long",
     "undo": "how it is undone",
 }
-_NEEDS_BACKFILL = frozenset({O.SET_NOT_NULL, O.ALTER_TYPE, O.RENAME_COLUMN, O.ADD_UNIQUE, O.ADD_CHECK})
-_BLOCKING = frozenset({O.CREATE_INDEX, O.DROP_INDEX, O.ADD_FOREIGN_KEY, O.ADD_CHECK, O.ADD_UNIQUE, O.ADD_PRIMARY_KEY, O.ALTER_TYPE, O.SET_NOT_NULL})
+_NEEDS_BACKFILL = frozenset(
+    {O.SET_NOT_NULL, O.ALTER_TYPE, O.RENAME_COLUMN, O.ADD_UNIQUE, O.ADD_CHECK}
+)
+_BLOCKING = frozenset(
+    {
+        O.CREATE_INDEX,
+        O.DROP_INDEX,
+        O.ADD_FOREIGN_KEY,
+        O.ADD_CHECK,
+        O.ADD_UNIQUE,
+        O.ADD_PRIMARY_KEY,
+        O.ALTER_TYPE,
+        O.SET_NOT_NULL,
+    }
+)
 
 
 def _words(text: str) -> str:
@@ -442,22 +653,29 @@ def _mentions(text: str, aspect: str) -> bool:
 
 def needed_aspects(ctx: Context) -> dict[str, list[str]]:
     """Aspect -> why it is needed (a short reason naming the operation)."""
-    needs: dict[str, list[str]] = {"order": ["every migration ships relative to a code deploy"], "undo": []}
+    needs: dict[str, list[str]] = {
+        "order": ["every migration ships relative to a code deploy"],
+        "undo": [],
+    }
     for m in migrations(ctx):
         for op in m.reading.ops:
             new = op.flag("new_table")
             if new:
                 continue
             if (op.kind == O.ADD_COLUMN and op.flag("not_null")) or op.kind in _NEEDS_BACKFILL:
-                needs.setdefault("backfill", []).append(f"{op.kind.replace('_', ' ')} in {m.file.path.rsplit('/', 1)[-1]}")
+                needs.setdefault("backfill", []).append(
+                    f"{op.kind.replace('_', ' ')} in {m.file.path.rsplit('/', 1)[-1]}"
+                )
             if op.kind in _BLOCKING and not op.flag("concurrently") and not op.flag("not_valid"):
-                needs.setdefault("locks", []).append(f"{op.kind.replace('_', ' ')} in {m.file.path.rsplit('/', 1)[-1]}")
+                needs.setdefault("locks", []).append(
+                    f"{op.kind.replace('_', ' ')} in {m.file.path.rsplit('/', 1)[-1]}"
+                )
             if op.destructive:
                 needs["undo"].append("it destroys data")
     return needs
 
 
-def plan_template(aspects: list[str]) -> str:
+def plan_template(aspects: Sequence[str]) -> str:
     return "## Migration plan\n" + "\n".join(_ASPECT_PROMPT[a] for a in aspects) + "\n"
 
 
@@ -498,9 +716,32 @@ def check_plan(ctx: Context) -> Iterator[Finding]:
 # -- GR103: "just revert" when data is destroyed ------------------------------------------------------
 
 _DATA_AWARE = (
-    "backup", "backups", "restore", "restored", "snapshot", "dump", "pitr", "point in time", "data loss",
-    "lost", "lose", "irreversible", "cannot", "can't", "cant", "not reversible", "copy", "archive",
-    "archived", "recreate", "export", "exported",
+    "backup",
+    "backups",
+    "restore",
+    "restored",
+    "snapshot",
+    "dump",
+    "pitr",
+    "point in time",
+    "data loss",
+    "lost",
+    "lose",
+    "losing",
+    "loss",
+    "accepted",
+    "acceptable",
+    "irreversible",
+    "cannot",
+    "can't",
+    "cant",
+    "not reversible",
+    "copy",
+    "archive",
+    "archived",
+    "recreate",
+    "export",
+    "exported",
 )
 
 
@@ -509,14 +750,23 @@ def check_revert_claim(ctx: Context) -> Iterator[Finding]:
     if not note:
         return
     hay = _words(note)
-    if not any(f" {w} " in hay for w in ("revert", "reverting", "roll back", "rollback", "redeploy", "undo")):
+    if not any(
+        f" {w} " in hay
+        for w in ("revert", "reverting", "roll back", "rollback", "redeploy", "undo")
+    ):
         return
     if any(f" {normalize(w)} " in hay for w in _DATA_AWARE):
         return
     for m in migrations(ctx):
         for op in m.reading.ops:
             if op.destructive and not op.flag("new_table"):
-                what = {O.DROP_COLUMN: "drops", O.DROP_TABLE: "drops", O.TRUNCATE: "truncates", O.DELETE_ROWS: "deletes rows from", O.ALTER_TYPE: "narrows"}.get(op.kind, "changes")
+                what = {
+                    O.DROP_COLUMN: "drops",
+                    O.DROP_TABLE: "drops",
+                    O.TRUNCATE: "truncates",
+                    O.DELETE_ROWS: "deletes rows from",
+                    O.ALTER_TYPE: "narrows",
+                }.get(op.kind, "changes")
                 yield GR103.finding(
                     f"The rollback note says to revert, but {code(f'{m.file.path}:{op.line}')} {what} {_target(op)}.",
                     "A revert brings the schema back, not the data: say how the data is recovered (backup, copy "

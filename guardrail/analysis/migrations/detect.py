@@ -16,6 +16,7 @@ from guardrail.analysis.migrations import dsl, python_ast
 from guardrail.analysis.migrations.ops import Reading
 from guardrail.analysis.migrations.sql import read_sql
 from guardrail.analysis.paths import matches
+from guardrail.text import code
 
 MAX_MIGRATION_CHARS = 2_000_000
 
@@ -25,7 +26,9 @@ _TS14 = re.compile(r"^\d{12,14}[_-]")
 _DJANGO = re.compile(r"^\d{4}_\w+\.py$")
 _EF = re.compile(r"^\d{14}_\w+\.cs$")
 _LARAVEL = re.compile(r"^\d{4}_\d{2}_\d{2}_\d{6}_\w+\.php$")
-_MIGRATION_DIRS = frozenset({"migrations", "migration", "migrate", "post_migrate", "schema_migrations"})
+_MIGRATION_DIRS = frozenset(
+    {"migrations", "migration", "migrate", "post_migrate", "schema_migrations"}
+)
 
 
 @dataclass(frozen=True)
@@ -100,9 +103,10 @@ def detect(
     elif low.endswith(".cs"):
         if "migrations" in dirs and _EF.match(name) and not low.endswith(".designer.cs"):
             return MigrationFile(path, "efcore")
-    elif low.endswith((".xml", ".yaml", ".yml", ".json")):
-        if low.startswith("db.changelog") or any("changelog" in d for d in dirs):
-            return MigrationFile(path, "liquibase")
+    elif low.endswith((".xml", ".yaml", ".yml", ".json")) and (
+        low.startswith("db.changelog") or any("changelog" in d for d in dirs)
+    ):
+        return MigrationFile(path, "liquibase")
     if include and matches(path, include):
         return MigrationFile(path, "sql" if low.endswith(".sql") else "unknown")
     return None
@@ -171,13 +175,27 @@ def read(mf: MigrationFile, text: str, exists: Callable[[str], bool] | None = No
         tx = "-- +goose no transaction" not in text.lower()
         sub = read_sql(up, line_offset=offset, in_transaction=tx)
         ok = _has_sql(down)
-        return Reading(fw, tuple(sub.ops), ok, "" if ok else "no -- +goose Down section", tuple(sub.notes), tx)
+        return Reading(
+            fw,
+            tuple(sub.ops),
+            ok,
+            "" if ok else "there is no `-- +goose Down` section",
+            tuple(sub.notes),
+            tx,
+        )
     if fw == "dbmate":
         up, offset, down = _section(text, "-- migrate:up", "-- migrate:down")
         tx = "transaction:false" not in text.lower()
         sub = read_sql(up, line_offset=offset, in_transaction=tx)
         ok = _has_sql(down)
-        return Reading(fw, tuple(sub.ops), ok, "" if ok else "the -- migrate:down section is empty", tuple(sub.notes), tx)
+        return Reading(
+            fw,
+            tuple(sub.ops),
+            ok,
+            "" if ok else "the `-- migrate:down` section is empty",
+            tuple(sub.notes),
+            tx,
+        )
     # Plain SQL files: Flyway, golang-migrate, Prisma, sqitch, plain folders.
     if mf.role in ("down", "verify"):
         return Reading(fw, (), None)
@@ -187,9 +205,13 @@ def read(mf: MigrationFile, text: str, exists: Callable[[str], bool] | None = No
     if fw == "golang-migrate" and exists is not None:
         down_path = mf.path[: -len(".up.sql")] + ".down.sql"
         reversible = exists(down_path)
-        why = "" if reversible else f"there is no {down_path.rsplit('/', 1)[-1]}"
+        why = "" if reversible else f"there is no {code(down_path.rsplit('/', 1)[-1])}"
     elif fw == "sqitch" and exists is not None:
-        revert = mf.path.replace("/deploy/", "/revert/") if "/deploy/" in mf.path else "revert/" + mf.path.split("deploy/", 1)[-1]
+        revert = (
+            mf.path.replace("/deploy/", "/revert/")
+            if "/deploy/" in mf.path
+            else "revert/" + mf.path.split("deploy/", 1)[-1]
+        )
         reversible = exists(revert)
-        why = "" if reversible else f"there is no {revert}"
+        why = "" if reversible else f"there is no {code(revert)}"
     return Reading(fw, tuple(sub.ops), reversible, why, tuple(sub.notes), False)

@@ -90,7 +90,15 @@ def statements(
         code = _strip_line_comment(lines[i], comment)
         if heredoc and "<<" in code:
             idx = code.find("<<")
-            tag = code[idx + 2 :].lstrip("~-").strip().strip("'\"").split(")")[0].split(",")[0].strip()
+            tag = (
+                code[idx + 2 :]
+                .lstrip("~-")
+                .strip()
+                .strip("'\"")
+                .split(")")[0]
+                .split(",")[0]
+                .strip()
+            )
             if tag.isidentifier():
                 body: list[str] = []
                 j = i + 1
@@ -118,7 +126,7 @@ def statements(
                 last = ch
                 continue
             if braces and ch == "{":
-                if last in "(,:=[?" :
+                if last in "(,:=[?":
                     literal.append(True)
                     depth += 1
                     buf.append(ch)
@@ -206,12 +214,16 @@ class _Collector:
         self.created: set[str] = set()
         self.in_tx = True
 
-    def add(self, stmt: Stmt, kind: str, table: str | None, column: str | None = None, **detail: object) -> None:
+    def add(
+        self, stmt: Stmt, kind: str, table: str | None, column: str | None = None, **detail: object
+    ) -> None:
         detail.setdefault("new_table", bool(table and table in self.created))
         detail.setdefault("in_transaction", self.in_tx)
         ignores = parse_ignores(comments_above(self.lines, stmt.line))
         short = " ".join(stmt.text.split())
-        self.ops.append(Op(kind, stmt.line, table, column, dict(detail), short[:90], tuple(ignores)))
+        self.ops.append(
+            Op(kind, stmt.line, table, column, dict(detail), short[:90], tuple(ignores))
+        )
 
     def sql(self, stmt: Stmt) -> None:
         _embedded_sql(stmt.text, stmt.line, self.ops, self.notes, self.in_tx)
@@ -228,10 +240,12 @@ def read_rails(source: str) -> Reading:
     has_up = re.search(r"^\s*def up\b", source, re.M) is not None
     has_down = re.search(r"^\s*def down\b", source, re.M) is not None
     irreversible = ""
-    for st in statements(source, comment=("#",), up=("def change", "def up"), down=("def down",), heredoc=True):
+    for st in statements(
+        source, comment=("#",), up=("def change", "def up"), down=("def down",), heredoc=True
+    ):
         if st.section == "down":
             if "IrreversibleMigration" in st.text:
-                irreversible = "down raises ActiveRecord::IrreversibleMigration"
+                irreversible = "`down` raises `ActiveRecord::IrreversibleMigration`"
             continue
         t = st.text
         head = t.split("(")[0].split(" ")[0]
@@ -243,13 +257,23 @@ def read_rails(source: str) -> Reading:
             c.add(st, O.CREATE_TABLE, a[0])
         elif head == "add_column" and len(a) >= 2:
             c.add(
-                st, O.ADD_COLUMN, a[0], a[1],
+                st,
+                O.ADD_COLUMN,
+                a[0],
+                a[1],
                 not_null=_has(t, "null: false", ":null => false"),
                 has_default=_has(t, "default:", ":default =>"),
                 volatile_default=_has(t, "default: -> {", "default: ->{"),
             )
         elif head == "add_reference" and len(a) >= 2:
-            c.add(st, O.ADD_COLUMN, a[0], f"{a[1]}_id", not_null=_has(t, "null: false"), has_default=False)
+            c.add(
+                st,
+                O.ADD_COLUMN,
+                a[0],
+                f"{a[1]}_id",
+                not_null=_has(t, "null: false"),
+                has_default=False,
+            )
             if not _has(t, "index: false"):
                 c.add(st, O.CREATE_INDEX, a[0], concurrently=_has(t, "algorithm: :concurrently"))
             if _has(t, "foreign_key: true", "foreign_key: {"):
@@ -263,13 +287,13 @@ def read_rails(source: str) -> Reading:
             for col in a[1:] if head == "remove_columns" else a[1:2]:
                 c.add(st, O.DROP_COLUMN, a[0], col)
             if has_change and head == "remove_column" and len(a) < 3:
-                irreversible = irreversible or "remove_column in change without a column type"
+                irreversible = irreversible or "`remove_column` in `change` has no column type"
         elif head == "remove_reference" and len(a) >= 2:
             c.add(st, O.DROP_COLUMN, a[0], f"{a[1]}_id")
         elif head in ("drop_table",) and a:
             c.add(st, O.DROP_TABLE, a[0])
             if has_change and " do " not in f" {t} " and "{" not in t:
-                irreversible = irreversible or "drop_table in change without a block"
+                irreversible = irreversible or "`drop_table` in `change` has no block"
         elif head == "rename_column" and len(a) >= 3:
             c.add(st, O.RENAME_COLUMN, a[0], a[1], new_name=a[2])
         elif head == "rename_table" and len(a) >= 2:
@@ -277,9 +301,15 @@ def read_rails(source: str) -> Reading:
         elif head == "change_column" and len(a) >= 2:
             c.add(st, O.ALTER_TYPE, a[0], a[1], narrowing=True)
             if has_change:
-                irreversible = irreversible or "change_column in change cannot be reversed"
+                irreversible = irreversible or "`change_column` in `change` cannot be reversed"
         elif head == "add_index" and a:
-            c.add(st, O.CREATE_INDEX, a[0], concurrently=_has(t, "algorithm: :concurrently"), unique=_has(t, "unique: true"))
+            c.add(
+                st,
+                O.CREATE_INDEX,
+                a[0],
+                concurrently=_has(t, "algorithm: :concurrently"),
+                unique=_has(t, "unique: true"),
+            )
         elif head == "remove_index" and a:
             c.add(st, O.DROP_INDEX, a[0], concurrently=_has(t, "algorithm: :concurrently"))
         elif head == "add_foreign_key" and a:
@@ -289,11 +319,11 @@ def read_rails(source: str) -> Reading:
         elif head == "execute":
             c.sql(st)
             if has_change and "reversible" not in source:
-                irreversible = irreversible or "execute in change cannot be reversed"
+                irreversible = irreversible or "`execute` in `change` cannot be reversed"
         elif _has(t, "update_all", "find_each", "in_batches", ".update!("):
             c.add(st, O.BACKFILL, None, batched=_has(t, "in_batches", "find_each"))
     if has_up and not has_down and not has_change:
-        irreversible = irreversible or "def up has no def down"
+        irreversible = irreversible or "`def up` has no `def down`"
     reversible = not irreversible
     return Reading("rails", tuple(c.ops), reversible, irreversible, tuple(c.notes), c.in_tx)
 
@@ -301,11 +331,52 @@ def read_rails(source: str) -> Reading:
 # -- Laravel --------------------------------------------------------------------------------------
 
 _LARAVEL_TYPES = frozenset(
-    "bigIncrements bigInteger binary boolean char date dateTime dateTimeTz decimal double enum "
-    "float foreignId foreignIdFor foreignUlid foreignUuid geometry increments integer ipAddress json "
-    "jsonb longText macAddress mediumInteger mediumText morphs nullableMorphs set smallInteger "
-    "string text time timeTz timestamp timestampTz tinyInteger tinyText unsignedBigInteger "
-    "unsignedInteger unsignedSmallInteger ulid uuid year".split()
+    [
+        "bigIncrements",
+        "bigInteger",
+        "binary",
+        "boolean",
+        "char",
+        "date",
+        "dateTime",
+        "dateTimeTz",
+        "decimal",
+        "double",
+        "enum",
+        "float",
+        "foreignId",
+        "foreignIdFor",
+        "foreignUlid",
+        "foreignUuid",
+        "geometry",
+        "increments",
+        "integer",
+        "ipAddress",
+        "json",
+        "jsonb",
+        "longText",
+        "macAddress",
+        "mediumInteger",
+        "mediumText",
+        "morphs",
+        "nullableMorphs",
+        "set",
+        "smallInteger",
+        "string",
+        "text",
+        "time",
+        "timeTz",
+        "timestamp",
+        "timestampTz",
+        "tinyInteger",
+        "tinyText",
+        "unsignedBigInteger",
+        "unsignedInteger",
+        "unsignedSmallInteger",
+        "ulid",
+        "uuid",
+        "year",
+    ]
 )
 
 
@@ -326,7 +397,8 @@ def _down_is_empty(source: str, marker: str) -> bool:
             if depth == 0:
                 body = source[open_ + 1 : j]
                 code = [
-                    ln for ln in body.splitlines()
+                    ln
+                    for ln in body.splitlines()
                     if ln.strip() and not ln.strip().startswith(("//", "#", "*", "/*"))
                 ]
                 return not code
@@ -337,7 +409,9 @@ def read_laravel(source: str) -> Reading:
     c = _Collector(source, "laravel")
     table: str | None = None
     creating = False
-    for st in statements(source, comment=("//", "#"), up=("function up",), down=("function down",), braces=True):
+    for st in statements(
+        source, comment=("//", "#"), up=("function up",), down=("function down",), braces=True
+    ):
         if st.section != "up":
             continue
         t = st.text
@@ -375,7 +449,10 @@ def read_laravel(source: str) -> Reading:
                     c.add(st, O.SET_NOT_NULL, table, col, maybe=True)
             else:
                 c.add(
-                    st, O.ADD_COLUMN, table, col,
+                    st,
+                    O.ADD_COLUMN,
+                    table,
+                    col,
                     not_null="->nullable(" not in t,
                     has_default="->default(" in t or "->useCurrent(" in t,
                 )
@@ -395,16 +472,41 @@ def read_laravel(source: str) -> Reading:
         elif method in ("dropIndex", "dropUnique"):
             c.add(st, O.DROP_INDEX, table, concurrently=False)
     reversible = not _down_is_empty(source, "function down")
-    why = "" if reversible else "down() is empty or missing"
+    why = "" if reversible else "`down()` is empty or missing"
     return Reading("laravel", tuple(c.ops), reversible, why, tuple(c.notes), True)
 
 
 # -- Knex, Sequelize, TypeORM (JavaScript / TypeScript) ------------------------------------------
 
 _KNEX_TYPES = frozenset(
-    "increments integer bigInteger bigIncrements text string float double decimal boolean date "
-    "datetime time timestamp timestamps binary enu enum json jsonb uuid specificType tinyint "
-    "smallint mediumint bigint".split()
+    [
+        "increments",
+        "integer",
+        "bigInteger",
+        "bigIncrements",
+        "text",
+        "string",
+        "float",
+        "double",
+        "decimal",
+        "boolean",
+        "date",
+        "datetime",
+        "time",
+        "timestamp",
+        "timestamps",
+        "binary",
+        "enu",
+        "enum",
+        "json",
+        "jsonb",
+        "uuid",
+        "specificType",
+        "tinyint",
+        "smallint",
+        "mediumint",
+        "bigint",
+    ]
 )
 
 
@@ -421,7 +523,9 @@ def read_js(source: str, framework: str) -> Reading:
     table: str | None = None
     creating = False
     for st in statements(
-        source, comment=("//",), up=("exports.up", "async up(", "up(", "function up", "up:"),
+        source,
+        comment=("//",),
+        up=("exports.up", "async up(", "up(", "function up", "up:"),
         down=("exports.down", "async down(", "down(", "function down", "down:"),
         braces=True,
     ):
@@ -455,7 +559,10 @@ def read_js(source: str, framework: str) -> Reading:
             col = s[1] if len(s) > 1 else None
             if method == "addColumn":
                 c.add(
-                    st, O.ADD_COLUMN, tbl, col,
+                    st,
+                    O.ADD_COLUMN,
+                    tbl,
+                    col,
                     not_null=_has(t, "allownull: false", "isnullable: false"),
                     has_default=_has(t, "defaultvalue", "default:"),
                 )
@@ -492,7 +599,14 @@ def read_js(source: str, framework: str) -> Reading:
                     if ".notNullable(" in t:
                         c.add(st, O.SET_NOT_NULL, table, col)
                 else:
-                    c.add(st, O.ADD_COLUMN, table, col, not_null=".notNullable(" in t, has_default=".defaultTo(" in t)
+                    c.add(
+                        st,
+                        O.ADD_COLUMN,
+                        table,
+                        col,
+                        not_null=".notNullable(" in t,
+                        has_default=".defaultTo(" in t,
+                    )
                     if ".references(" in t:
                         c.add(st, O.ADD_FOREIGN_KEY, table, col, not_valid=False)
             elif method in ("dropColumn", "dropColumns"):
@@ -511,7 +625,7 @@ def read_js(source: str, framework: str) -> Reading:
             elif method == "dropNullable":
                 c.add(st, O.SET_NOT_NULL, table, col)
     reversible = not _js_down_empty(source)
-    why = "" if reversible else "down is empty or missing"
+    why = "" if reversible else "`down` is empty or missing"
     return Reading(framework, tuple(c.ops), reversible, why, tuple(c.notes), True)
 
 
@@ -528,12 +642,17 @@ def read_ecto(source: str) -> Reading:
     irreversible = ""
     table: str | None = None
     creating = False
-    for st in statements(source, comment=("#",), up=("def change", "def up"), down=("def down",), heredoc=True):
+    for st in statements(
+        source, comment=("#",), up=("def change", "def up"), down=("def down",), heredoc=True
+    ):
         if st.section == "down":
             continue
         t = st.text
         a = _args(t)
-        m = re.match(r"(alter|create|create_if_not_exists|drop|drop_if_exists|rename|remove|add|modify|execute)\b", t)
+        m = re.match(
+            r"(alter|create|create_if_not_exists|drop|drop_if_exists|rename|remove|add|modify|execute)\b",
+            t,
+        )
         head = m.group(1) if m else ""
         if head in ("alter", "create", "create_if_not_exists") and "table(" in t:
             table = a[0] if a else None
@@ -542,7 +661,13 @@ def read_ecto(source: str) -> Reading:
                 c.created.add(table)
                 c.add(st, O.CREATE_TABLE, table)
         elif head in ("create", "create_if_not_exists") and ("index(" in t):
-            c.add(st, O.CREATE_INDEX, a[0] if a else None, concurrently=_has(t, "concurrently: true"), unique="unique_index(" in t)
+            c.add(
+                st,
+                O.CREATE_INDEX,
+                a[0] if a else None,
+                concurrently=_has(t, "concurrently: true"),
+                unique="unique_index(" in t,
+            )
         elif head in ("drop", "drop_if_exists") and "index(" in t:
             c.add(st, O.DROP_INDEX, a[0] if a else None, concurrently=_has(t, "concurrently: true"))
         elif head in ("drop", "drop_if_exists") and "table(" in t:
@@ -550,15 +675,34 @@ def read_ecto(source: str) -> Reading:
         elif head == "rename" and " to: table(" in t:
             c.add(st, O.RENAME_TABLE, a[0] if a else None, new_name=a[1] if len(a) > 1 else None)
         elif head == "rename" and "table(" in t:
-            c.add(st, O.RENAME_COLUMN, a[0] if a else None, a[1] if len(a) > 1 else None, new_name=a[2] if len(a) > 2 else None)
+            c.add(
+                st,
+                O.RENAME_COLUMN,
+                a[0] if a else None,
+                a[1] if len(a) > 1 else None,
+                new_name=a[2] if len(a) > 2 else None,
+            )
         elif head == "add" and table and not creating:
-            c.add(st, O.ADD_COLUMN, table, a[0] if a else None, not_null=_has(t, "null: false"), has_default=_has(t, "default:"))
+            c.add(
+                st,
+                O.ADD_COLUMN,
+                table,
+                a[0] if a else None,
+                not_null=_has(t, "null: false"),
+                has_default=_has(t, "default:"),
+            )
             if "references(" in t:
-                c.add(st, O.ADD_FOREIGN_KEY, table, a[0] if a else None, not_valid=_has(t, "validate: false"))
+                c.add(
+                    st,
+                    O.ADD_FOREIGN_KEY,
+                    table,
+                    a[0] if a else None,
+                    not_valid=_has(t, "validate: false"),
+                )
         elif head == "remove" and table and not creating:
             c.add(st, O.DROP_COLUMN, table, a[0] if a else None)
             if has_change and len(a) < 2:
-                irreversible = irreversible or "remove in change without a column type"
+                irreversible = irreversible or "`remove` in `change` has no column type"
         elif head == "modify" and table and not creating:
             c.add(st, O.ALTER_TYPE, table, a[0] if a else None, narrowing=True)
             if _has(t, "null: false"):
@@ -566,11 +710,11 @@ def read_ecto(source: str) -> Reading:
         elif head == "execute":
             c.sql(st)
             if has_change and len(_strings(t)) < 2:
-                irreversible = irreversible or "execute/1 in change cannot be reversed"
+                irreversible = irreversible or "`execute/1` in `change` cannot be reversed"
         elif t.strip() == "end":
             table, creating = None, False
     if has_up and not has_down:
-        irreversible = irreversible or "def up has no def down"
+        irreversible = irreversible or "`def up` has no `def down`"
     return Reading("ecto", tuple(c.ops), not irreversible, irreversible, tuple(c.notes), c.in_tx)
 
 
@@ -600,7 +744,14 @@ def read_efcore(source: str) -> Reading:
             c.created.add(col or "")
             c.add(st, O.CREATE_TABLE, col)
         elif method == "AddColumn":
-            c.add(st, O.ADD_COLUMN, table, col, not_null=_has(t, "nullable: false"), has_default=_has(t, "defaultvalue:", "defaultvaluesql:"))
+            c.add(
+                st,
+                O.ADD_COLUMN,
+                table,
+                col,
+                not_null=_has(t, "nullable: false"),
+                has_default=_has(t, "defaultvalue:", "defaultvaluesql:"),
+            )
         elif method == "DropColumn":
             c.add(st, O.DROP_COLUMN, table, col)
         elif method == "RenameColumn":
@@ -628,7 +779,14 @@ def read_efcore(source: str) -> Reading:
         elif method == "Sql":
             c.sql(st)
     reversible = not _down_is_empty(source, "void Down(")
-    return Reading("efcore", tuple(c.ops), reversible, "" if reversible else "Down() is empty", tuple(c.notes), True)
+    return Reading(
+        "efcore",
+        tuple(c.ops),
+        reversible,
+        "" if reversible else "`Down()` is empty",
+        tuple(c.notes),
+        True,
+    )
 
 
 # -- Liquibase ------------------------------------------------------------------------------------
@@ -658,16 +816,33 @@ def _lb_change(kind: str, attrs: dict[str, object], line: int, sink: Callable[..
     if kind == "createTable":
         sink(O.CREATE_TABLE, table, line)
     elif kind == "addColumn":
-        for col in attrs.get("columns", []) or []:
-            col = col.get("column", col) if isinstance(col, dict) else {}
+        columns = attrs.get("columns") or []
+        for raw in columns if isinstance(columns, list) else []:
+            col = raw.get("column", raw) if isinstance(raw, dict) else {}
             cons = col.get("constraints") or {}
-            not_null = str(cons.get("nullable", "true")).lower() == "false" or str(cons.get("primaryKey", "false")).lower() == "true"
+            not_null = (
+                str(cons.get("nullable", "true")).lower() == "false"
+                or str(cons.get("primaryKey", "false")).lower() == "true"
+            )
             has_default = any(k.startswith("defaultValue") for k in col)
-            sink(O.ADD_COLUMN, table, line, column=col.get("name"), not_null=not_null, has_default=has_default)
+            sink(
+                O.ADD_COLUMN,
+                table,
+                line,
+                column=col.get("name"),
+                not_null=not_null,
+                has_default=has_default,
+            )
     elif kind == "dropColumn":
         sink(O.DROP_COLUMN, table, line, column=attrs.get("columnName"))
     elif kind == "renameColumn":
-        sink(O.RENAME_COLUMN, table, line, column=attrs.get("oldColumnName"), new_name=attrs.get("newColumnName"))
+        sink(
+            O.RENAME_COLUMN,
+            table,
+            line,
+            column=attrs.get("oldColumnName"),
+            new_name=attrs.get("newColumnName"),
+        )
     elif kind == "dropTable":
         sink(O.DROP_TABLE, table, line)
     elif kind == "renameTable":
@@ -681,11 +856,22 @@ def _lb_change(kind: str, attrs: dict[str, object], line: int, sink: Callable[..
     elif kind == "dropNotNullConstraint":
         sink(O.DROP_NOT_NULL, table, line, column=attrs.get("columnName"))
     elif kind == "createIndex":
-        sink(O.CREATE_INDEX, table, line, concurrently=False, unique=str(attrs.get("unique", "")).lower() == "true")
+        sink(
+            O.CREATE_INDEX,
+            table,
+            line,
+            concurrently=False,
+            unique=str(attrs.get("unique", "")).lower() == "true",
+        )
     elif kind == "dropIndex":
         sink(O.DROP_INDEX, table, line, concurrently=False)
     elif kind == "addForeignKeyConstraint":
-        sink(O.ADD_FOREIGN_KEY, table, line, not_valid=str(attrs.get("validate", "true")).lower() == "false")
+        sink(
+            O.ADD_FOREIGN_KEY,
+            table,
+            line,
+            not_valid=str(attrs.get("validate", "true")).lower() == "false",
+        )
     elif kind == "addUniqueConstraint":
         sink(O.ADD_UNIQUE, table, line, using_index=False)
     elif kind == "update":
@@ -704,7 +890,9 @@ def read_liquibase(source: str, path: str) -> Reading:
                 return i + 1
         return after + 1 if after < len(lines) else 1
 
-    def sink(kind: str, table: str | None, line: int, column: object = None, **detail: object) -> None:
+    def sink(
+        kind: str, table: str | None, line: int, column: object = None, **detail: object
+    ) -> None:
         st = Stmt(line, lines[line - 1] if 0 < line <= len(lines) else kind, "up")
         c.add(st, kind, table, str(column) if column is not None else None, **detail)
 
@@ -725,7 +913,7 @@ def read_liquibase(source: str, path: str) -> Reading:
                 c.ops.extend(sub.ops)
                 c.notes.extend(sub.notes)
                 if not has_rollback:
-                    reversible, why = False, "a changeset has no --rollback"
+                    reversible, why = False, "a changeset has no `--rollback`"
 
         for i, ln in enumerate(lines, 1):
             s = ln.strip().lower()
@@ -762,7 +950,8 @@ def read_liquibase(source: str, path: str) -> Reading:
                     {
                         **col.attrib,
                         "constraints": next(
-                            (dict(k.attrib) for k in col if k.tag.split("}")[-1] == "constraints"), {}
+                            (dict(k.attrib) for k in col if k.tag.split("}")[-1] == "constraints"),
+                            {},
                         ),
                     }
                     for col in child
@@ -785,11 +974,13 @@ def read_liquibase(source: str, path: str) -> Reading:
         items = (doc or {}).get("databaseChangeLog", []) if isinstance(doc, dict) else []
         cursor = 0
         for item in items or []:
-            cs = item.get("changeSet") if isinstance(item, dict) else None
-            if not isinstance(cs, dict):
+            changeset = item.get("changeSet") if isinstance(item, dict) else None
+            if not isinstance(changeset, dict):
                 continue
-            entry = {"changes": [], "rollback": "rollback" in cs}
-            for change in cs.get("changes", []) or []:
+            cs_doc: dict[str, object] = changeset
+            entry = {"changes": [], "rollback": "rollback" in cs_doc}
+            raw_changes = cs_doc.get("changes") or []
+            for change in raw_changes if isinstance(raw_changes, list) else []:
                 if not isinstance(change, dict):
                     continue
                 for tag, attrs in change.items():
@@ -808,7 +999,7 @@ def read_liquibase(source: str, path: str) -> Reading:
                 c.ops.extend(sub.ops)
                 c.notes.extend(sub.notes)
                 if not entry["rollback"]:
-                    reversible, why = False, "a <sql> change has no <rollback>"
+                    reversible, why = False, "an `<sql>` change has no `<rollback>`"
             else:
                 _lb_change(tag, attrs, line, sink)
     return Reading("liquibase", tuple(c.ops), reversible, why, tuple(c.notes), True)

@@ -102,11 +102,12 @@ def read_django(source: str) -> Reading:
             atomic = _const(node.value) is not False
     operations: list[ast.Call] = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == "operations" for t in node.targets
+        if (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "operations" for t in node.targets)
+            and isinstance(node.value, (ast.List, ast.Tuple))
         ):
-            if isinstance(node.value, (ast.List, ast.Tuple)):
-                operations = [e for e in node.value.elts if isinstance(e, ast.Call)]
+            operations = [e for e in node.value.elts if isinstance(e, ast.Call)]
     for call in operations:
         name = _callee(call)
         line = call.lineno
@@ -161,8 +162,13 @@ def read_django(source: str) -> Reading:
                 new_name=_str(_kw(call, "new_name")) or _str(_arg(call, 2, "new_name")),
             )
         elif name == "RenameModel":
-            table = (_str(_kw(call, "old_name")) or _str(_arg(call, 0, "old_name")) or "").lower() or None
-            add(O.RENAME_TABLE, new_name=_str(_kw(call, "new_name")) or _str(_arg(call, 1, "new_name")))
+            table = (
+                _str(_kw(call, "old_name")) or _str(_arg(call, 0, "old_name")) or ""
+            ).lower() or None
+            add(
+                O.RENAME_TABLE,
+                new_name=_str(_kw(call, "new_name")) or _str(_arg(call, 1, "new_name")),
+            )
         elif name in ("AddIndex",):
             add(O.CREATE_INDEX, concurrently=False)
         elif name == "AddIndexConcurrently":
@@ -187,7 +193,7 @@ def read_django(source: str) -> Reading:
             add(O.DATA_MIGRATION)
             if reverse is None:
                 reversible = False
-                why = "RunPython has no reverse_code"
+                why = "`RunPython` has no `reverse_code`"
                 add(O.IRREVERSIBLE, why=why)
         elif name == "RunSQL":
             sql = _sql_text(_arg(call, 0, "sql"))
@@ -200,10 +206,12 @@ def read_django(source: str) -> Reading:
                 found.append(Op(O.RAW, line, text=text, detail={"why": "RunSQL with computed SQL"}))
             if reverse is None:
                 reversible = False
-                why = "RunSQL has no reverse_sql"
+                why = "`RunSQL` has no `reverse_sql`"
                 add(O.IRREVERSIBLE, why=why)
         elif name == "SeparateDatabaseAndState":
-            notes.append(f"line {line}: SeparateDatabaseAndState read as its database operations only")
+            notes.append(
+                f"line {line}: SeparateDatabaseAndState read as its database operations only"
+            )
     return Reading("django", tuple(found), reversible, why, tuple(notes), atomic)
 
 
@@ -233,13 +241,24 @@ def _column_facts(col: ast.expr | None) -> dict[str, object]:
     nullable = _kw(col, "nullable")
     not_null = _const(nullable) is False or _const(_kw(col, "primary_key")) is True
     default = _kw(col, "server_default")
-    volatile = isinstance(default, ast.Call) and _callee(default) == "text" and any(
-        isinstance(a, ast.Constant) and isinstance(a.value, str) and "(" in a.value
-        and not a.value.lower().startswith(("now(", "current_timestamp"))
-        for a in default.args
+    volatile = (
+        isinstance(default, ast.Call)
+        and _callee(default) == "text"
+        and any(
+            isinstance(a, ast.Constant)
+            and isinstance(a.value, str)
+            and "(" in a.value
+            and not a.value.lower().startswith(("now(", "current_timestamp"))
+            for a in default.args
+        )
     )
     fk = any(isinstance(a, ast.Call) and _callee(a) == "ForeignKey" for a in col.args)
-    return {"not_null": not_null, "has_default": default is not None, "volatile": volatile, "fk": fk}
+    return {
+        "not_null": not_null,
+        "has_default": default is not None,
+        "volatile": volatile,
+        "fk": fk,
+    }
 
 
 def read_alembic(source: str) -> Reading:
@@ -250,7 +269,11 @@ def read_alembic(source: str) -> Reading:
     up = _func(tree, "upgrade")
     down = _func(tree, "downgrade")
     reversible = down is not None and not _empty(down)
-    why = "" if reversible else ("downgrade() is empty" if down is not None else "there is no downgrade()")
+    why = (
+        ""
+        if reversible
+        else ("`downgrade()` is empty" if down is not None else "there is no `downgrade()`")
+    )
     created: set[str] = set()
     if up is None:
         return Reading("alembic", (), reversible, why, ("no upgrade() function",), True)
@@ -267,7 +290,9 @@ def read_alembic(source: str) -> Reading:
         text = _short(node, source)
         table = _str(_arg(node, 0, "table_name"))
 
-        def add(kind: str, column: str | None = None, _t: str | None = table, **detail: object) -> None:
+        def add(
+            kind: str, column: str | None = None, _t: str | None = table, **detail: object
+        ) -> None:
             detail.setdefault("new_table", _t in created if _t else False)
             detail.setdefault("in_transaction", True)
             found.append(Op(kind, line, _t, column, dict(detail), text, tuple(ignores)))
@@ -332,7 +357,9 @@ def read_alembic(source: str) -> Reading:
                 found.extend(sub.ops)
                 notes.extend(sub.notes)
             else:
-                found.append(Op(O.RAW, line, text=text, detail={"why": "op.execute with computed SQL"}))
+                found.append(
+                    Op(O.RAW, line, text=text, detail={"why": "op.execute with computed SQL"})
+                )
         elif name in ("bulk_insert",):
             add(O.BACKFILL)
     return Reading("alembic", tuple(found), reversible, why, tuple(notes), True)

@@ -64,7 +64,12 @@ def parse_ignores(comment_lines: list[str]) -> tuple[tuple[str, str], ...]:
     for raw in comment_lines:
         text = raw.strip().lstrip("-#/*").strip().rstrip("*/").strip()
         low = text.lower()
-        for prefix in ("guardrail: ignore", "guardrail:ignore", "guardrail-ignore", "guardrail ignore"):
+        for prefix in (
+            "guardrail: ignore",
+            "guardrail:ignore",
+            "guardrail-ignore",
+            "guardrail ignore",
+        ):
             if low.startswith(prefix):
                 rest = text[len(prefix) :].strip()
                 break
@@ -79,7 +84,7 @@ def parse_ignores(comment_lines: list[str]) -> tuple[tuple[str, str], ...]:
         reason = " ".join(words[i:]).lstrip(":—–-").strip()
         for code in codes:
             out.append((code, reason))
-    return out
+    return tuple(out)
 
 
 def comments_above(lines: list[str], line: int) -> list[str]:
@@ -206,7 +211,9 @@ def read_sql(text: str, *, line_offset: int = 0, in_transaction: bool = False) -
         ignores = parse_ignores(comments_above(lines, line))
         short = _short(stmt_text)
 
-        def op(kind: str, *, table: str | None = None, column: str | None = None, **detail: object) -> None:
+        def op(
+            kind: str, *, table: str | None = None, column: str | None = None, **detail: object
+        ) -> None:
             detail.setdefault("new_table", table in created if table else False)
             detail.setdefault("in_transaction", transaction)
             result.append(
@@ -218,10 +225,16 @@ def read_sql(text: str, *, line_offset: int = 0, in_transaction: bool = False) -
             continue
         if isinstance(node, ast.TransactionStmt):
             kind = node.kind
-            if kind in (enums.TransactionStmtKind.TRANS_STMT_BEGIN, enums.TransactionStmtKind.TRANS_STMT_START):
+            if kind in (
+                enums.TransactionStmtKind.TRANS_STMT_BEGIN,
+                enums.TransactionStmtKind.TRANS_STMT_START,
+            ):
                 transaction = True
                 op(O.BEGIN)
-            elif kind in (enums.TransactionStmtKind.TRANS_STMT_COMMIT, enums.TransactionStmtKind.TRANS_STMT_ROLLBACK):
+            elif kind in (
+                enums.TransactionStmtKind.TRANS_STMT_COMMIT,
+                enums.TransactionStmtKind.TRANS_STMT_ROLLBACK,
+            ):
                 transaction = in_transaction
                 op(O.COMMIT)
             continue
@@ -246,7 +259,9 @@ def read_sql(text: str, *, line_offset: int = 0, in_transaction: bool = False) -
         if isinstance(node, ast.DropStmt):
             if node.removeType == enums.ObjectType.OBJECT_TABLE:
                 for obj in node.objects or ():
-                    parts = [getattr(p, "sval", "") for p in (obj if isinstance(obj, tuple) else ())]
+                    parts = [
+                        getattr(p, "sval", "") for p in (obj if isinstance(obj, tuple) else ())
+                    ]
                     op(O.DROP_TABLE, table=".".join(p for p in parts if p) or None)
             elif node.removeType == enums.ObjectType.OBJECT_INDEX:
                 op(O.DROP_INDEX, concurrently=bool(node.concurrent))
@@ -256,7 +271,12 @@ def read_sql(text: str, *, line_offset: int = 0, in_transaction: bool = False) -
             continue
         if isinstance(node, ast.IndexStmt):
             table = _name(node.relation)
-            op(O.CREATE_INDEX, table=table, concurrently=bool(node.concurrent), unique=bool(node.unique))
+            op(
+                O.CREATE_INDEX,
+                table=table,
+                concurrently=bool(node.concurrent),
+                unique=bool(node.unique),
+            )
             continue
         if isinstance(node, ast.UpdateStmt):
             op(O.BACKFILL, table=_name(node.relation), batched=node.whereClause is not None)
