@@ -31,7 +31,7 @@ unit: $(STAMP)
 test: lint typecheck unit
 
 bench: $(STAMP)
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/migrations_vs_squawk.py
 
 # Refresh the lock files (needs the package registry).
 lock: $(STAMP)

@@ -5,7 +5,7 @@ it cannot parse is reported as not understood, never guessed at.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from guardrail.analysis.migrations import ops as O
@@ -203,6 +203,7 @@ def read_sql(text: str, *, line_offset: int = 0, in_transaction: bool = False) -
     result: list[Op] = []
     created: set[str] = set()
     transaction = in_transaction
+    state = _State()
 
     for node, stmt_text, byte_off in stmts:
         char_off = len(data[:byte_off].decode("utf-8", "replace"))
@@ -247,7 +248,7 @@ def read_sql(text: str, *, line_offset: int = 0, in_transaction: bool = False) -
         if isinstance(node, ast.AlterTableStmt):
             table = _name(node.relation)
             for cmd in node.cmds or ():
-                _alter_cmd(cmd, table, op)
+                _alter_cmd(cmd, table, op, state, transaction)
             continue
         if isinstance(node, ast.RenameStmt):
             table = _name(node.relation)
@@ -291,7 +292,27 @@ def read_sql(text: str, *, line_offset: int = 0, in_transaction: bool = False) -
     return SqlReading(result, notes)
 
 
-def _alter_cmd(cmd: Any, table: str | None, op: Any) -> None:
+@dataclass
+class _State:
+    """What earlier statements of the same file established."""
+
+    added_in_tx: set[str] = field(default_factory=set)  # NOT VALID constraints of this transaction
+    not_null_checks: dict[str, str] = field(default_factory=dict)  # constraint -> column
+    validated_columns: set[str] = field(default_factory=set)
+
+
+def _not_null_check_column(expr: Any) -> str | None:
+    """`CHECK (col IS NOT NULL)` -> col."""
+    from pglast import ast, enums
+
+    if isinstance(expr, ast.NullTest) and expr.nulltesttype == enums.NullTestType.IS_NOT_NULL:
+        fields = getattr(expr.arg, "fields", None) or ()
+        if fields:
+            return str(getattr(fields[-1], "sval", "")) or None
+    return None
+
+
+def _alter_cmd(cmd: Any, table: str | None, op: Any, state: _State, transaction: bool) -> None:
     from pglast import ast, enums
 
     at = enums.AlterTableType
@@ -300,6 +321,7 @@ def _alter_cmd(cmd: Any, table: str | None, op: Any) -> None:
         col = cmd.def_
         not_null = has_default = volatile = stored = False
         inline_fk = False
+        inline_unique = ""
         for con in col.constraints or ():
             ct = con.contype
             if ct == enums.ConstrType.CONSTR_NOTNULL:
@@ -309,8 +331,12 @@ def _alter_cmd(cmd: Any, table: str | None, op: Any) -> None:
                 volatile = volatile or _is_volatile(con.raw_expr)
             elif ct == enums.ConstrType.CONSTR_GENERATED:
                 stored = True
+                has_default = True
             elif ct == enums.ConstrType.CONSTR_PRIMARY:
                 not_null = True
+                inline_unique = "primary key"
+            elif ct == enums.ConstrType.CONSTR_UNIQUE:
+                inline_unique = "unique"
             elif ct == enums.ConstrType.CONSTR_FOREIGN:
                 inline_fk = True
             elif ct == enums.ConstrType.CONSTR_IDENTITY:
@@ -329,8 +355,20 @@ def _alter_cmd(cmd: Any, table: str | None, op: Any) -> None:
         )
         if inline_fk:
             op(O.ADD_FOREIGN_KEY, table=table, column=col.colname, not_valid=False)
+        if inline_unique:
+            kind = O.ADD_PRIMARY_KEY if inline_unique == "primary key" else O.ADD_UNIQUE
+            op(kind, table=table, column=col.colname, using_index=False)
+    elif sub == at.AT_ValidateConstraint:
+        if cmd.name in state.added_in_tx:
+            # Validating in the transaction that added it NOT VALID keeps the add's lock.
+            op(O.ADD_CHECK, table=table, not_valid=False, validate_in_same_transaction=True)
+        if cmd.name in state.not_null_checks:
+            state.validated_columns.add(f"{table}.{state.not_null_checks[cmd.name]}")
     elif sub == at.AT_SetNotNull:
-        op(O.SET_NOT_NULL, table=table, column=cmd.name)
+        # PG >= 12 uses a validated CHECK (col IS NOT NULL) instead of scanning the table.
+        safe = f"{table}.{cmd.name}" in state.validated_columns
+        if not safe:
+            op(O.SET_NOT_NULL, table=table, column=cmd.name)
     elif sub == at.AT_DropNotNull:
         op(O.DROP_NOT_NULL, table=table, column=cmd.name)
     elif sub == at.AT_DropColumn:
@@ -347,6 +385,16 @@ def _alter_cmd(cmd: Any, table: str | None, op: Any) -> None:
         con = cmd.def_
         ct = con.contype
         not_valid = bool(con.skip_validation)
+        if not_valid and con.conname:
+            if transaction:
+                state.added_in_tx.add(con.conname)
+            column = (
+                _not_null_check_column(con.raw_expr)
+                if ct == enums.ConstrType.CONSTR_CHECK
+                else None
+            )
+            if column:
+                state.not_null_checks[con.conname] = column
         if ct == enums.ConstrType.CONSTR_FOREIGN:
             op(O.ADD_FOREIGN_KEY, table=table, not_valid=not_valid)
         elif ct == enums.ConstrType.CONSTR_CHECK:

@@ -1,0 +1,141 @@
+"""Run guardrail's migration reading over peers' test cases (squawk, django-migration-linter)
+and measure agreement. Used by tests/test_conformance.py and bench/migrations_vs_squawk.py."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from guardrail import engine
+from guardrail.config import Config
+from guardrail.model import ChangedFile, PullRequest, Severity
+
+# squawk rule -> the guardrail rules that flag the same operation.
+SQUAWK_MAP: dict[str, frozenset[str]] = {
+    "adding-field-with-default": frozenset({"GR219"}),
+    "adding-foreign-key-constraint": frozenset({"GR218"}),
+    "adding-not-nullable-field": frozenset({"GR211"}),
+    "adding-required-field": frozenset({"GR210"}),
+    "adding-serial-primary-key-field": frozenset({"GR218", "GR219"}),
+    "ban-concurrent-index-creation-in-transaction": frozenset({"GR221"}),
+    "ban-drop-column": frozenset({"GR212"}),
+    "ban-drop-database": frozenset({"GR213"}),
+    "ban-drop-not-null": frozenset({"GR222"}),
+    "ban-drop-table": frozenset({"GR213"}),
+    "ban-truncate-cascade": frozenset({"GR213"}),
+    "changing-column-type": frozenset({"GR216"}),
+    "constraint-missing-not-valid": frozenset({"GR218"}),
+    "disallowed-unique-constraint": frozenset({"GR218"}),
+    "renaming-column": frozenset({"GR214"}),
+    "renaming-table": frozenset({"GR215"}),
+    "require-concurrent-index-creation": frozenset({"GR217"}),
+    "require-concurrent-index-deletion": frozenset({"GR217"}),
+}
+# Backward incompatibility in django-migration-linter's sense (old code vs new schema).
+DML_RULES = frozenset({"GR210", "GR211", "GR212", "GR213", "GR214", "GR215", "GR216"})
+
+
+@dataclass
+class Tally:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    tn: int = 0
+    misses: list[str] = field(default_factory=list)
+
+    def add(self, expected: bool, got: bool, name: str) -> None:
+        if expected and got:
+            self.tp += 1
+        elif expected:
+            self.fn += 1
+            self.misses.append(f"missed {name}")
+        elif got:
+            self.fp += 1
+            self.misses.append(f"extra {name}")
+        else:
+            self.tn += 1
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+
+def codes_for(path: str, text: str) -> set[str]:
+    """Rule codes guardrail reports for one new migration file."""
+    lines = text.splitlines() or [""]
+    patch = f"@@ -0,0 +1,{len(lines)} @@\n" + "\n".join("+" + ln for ln in lines)
+    pr = PullRequest(body="", files=(ChangedFile(path, "added", None, len(lines), 0, patch),))
+    report = engine.run(
+        pr, Config(), read=lambda side, p: text if (side, p) == ("head", path) else None
+    )
+    return {f.rule for f in report.findings if f.severity >= Severity.NOTICE}
+
+
+def squawk(corpus: Path) -> dict[str, Tally]:
+    index = json.loads((corpus / "cases.json").read_text())
+    tallies: dict[str, Tally] = {}
+    for case in index["cases"]:
+        rule = case["rule"]
+        if rule not in SQUAWK_MAP:
+            continue
+        settings = {**index.get("default_settings", {}), **(case.get("settings") or {})}
+        sql = (corpus / case["file"]).read_text()
+        if settings.get("assume_in_transaction"):
+            sql = "BEGIN;\n" + sql + "\nCOMMIT;"
+        got = bool(codes_for("migrations/0001_case.sql", sql) & SQUAWK_MAP[rule])
+        tallies.setdefault(rule, Tally()).add(case["expected"] == "flag", got, case["file"])
+    return tallies
+
+
+def django_migration_linter(corpus: Path) -> dict[str, Tally]:
+    index = json.loads((corpus / "cases.json").read_text())
+    tallies: dict[str, Tally] = {}
+    for case in index["cases"]:
+        kind = case["kind"]
+        if kind == "sql" and case.get("vendor") != "postgresql":
+            continue
+        text = (corpus / case["file"]).read_text()
+        if kind == "django-migration":
+            path = "app/migrations/" + case["file"].rsplit("/", 1)[-1]
+            if not path.rsplit("/", 1)[-1][:4].isdigit():
+                continue
+        else:
+            path = "migrations/0001_case.sql"
+        got_codes = codes_for(path, text)
+        expected = case["expected"] == "flag" and case.get("expected_severity") in (None, "error")
+        got = bool(got_codes & DML_RULES)
+        key = case.get("rule") or case.get("label", "unlabelled").split(" (")[0]
+        tallies.setdefault(f"{kind}:{key}", Tally()).add(expected, got, case["file"])
+    return tallies
+
+
+def total(tallies: dict[str, Tally]) -> Tally:
+    out = Tally()
+    for t in tallies.values():
+        out.tp += t.tp
+        out.fp += t.fp
+        out.fn += t.fn
+        out.tn += t.tn
+        out.misses += t.misses
+    return out
+
+
+def table(title: str, tallies: dict[str, Tally]) -> str:
+    rows = [
+        f"{title}",
+        f"{'peer rule':52} {'TP':>3} {'FN':>3} {'FP':>3} {'TN':>3}  recall  precision",
+    ]
+    for name, t in sorted(tallies.items()):
+        rows.append(
+            f"{name:52} {t.tp:3} {t.fn:3} {t.fp:3} {t.tn:3}  {t.recall:6.0%}  {t.precision:9.0%}"
+        )
+    t = total(tallies)
+    rows.append(
+        f"{'all':52} {t.tp:3} {t.fn:3} {t.fp:3} {t.tn:3}  {t.recall:6.0%}  {t.precision:9.0%}"
+    )
+    return "\n".join(rows)

@@ -1,0 +1,43 @@
+"""Agreement with peers on their own test cases (../shared/corpus; skipped when absent).
+
+Floors, and why they are where they are:
+- squawk, over the 18 squawk rules that guardrail maps (the rest are style rules such as
+  prefer-text-field, or settings of squawk's own such as require-timeout-settings): recall at
+  least 90% and precision at least 80% overall, and every mapped rule at least 60% recall.
+  The known differences: guardrail assumes a supported Postgres (>= 12), so squawk's pg_version
+  11 cases differ; squawk exempts a lone CONCURRENTLY index under assume_in_transaction; a
+  plain TRUNCATE is a finding for guardrail (data is destroyed) while squawk only bans CASCADE.
+- django-migration-linter (backward incompatibility, Postgres): recall at least 60%,
+  precision at least 70%. Its linter knows the previous model state from a live Django
+  project (AlterField history) and treats unique indexes as incompatible; guardrail reads
+  files only, and reports a unique index as a lock problem.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from guardrail import conformance
+from tests.conftest import corpus_dir
+
+pytestmark = pytest.mark.corpus
+
+
+def test_squawk_cases(capsys: pytest.CaptureFixture[str]) -> None:
+    tallies = conformance.squawk(corpus_dir("squawk"))
+    with capsys.disabled():
+        print("\n" + conformance.table("squawk (mapped rules)", tallies))
+    overall = conformance.total(tallies)
+    assert overall.recall >= 0.90, overall.misses
+    assert overall.precision >= 0.80, overall.misses
+    for rule, tally in tallies.items():
+        assert tally.recall >= 0.60, f"{rule}: {tally.misses}"
+
+
+def test_django_migration_linter_cases(capsys: pytest.CaptureFixture[str]) -> None:
+    tallies = conformance.django_migration_linter(corpus_dir("django-migration-linter"))
+    with capsys.disabled():
+        print("\n" + conformance.table("django-migration-linter (postgresql)", tallies))
+    overall = conformance.total(tallies)
+    assert overall.recall >= 0.60, overall.misses
+    assert overall.precision >= 0.70, overall.misses
