@@ -83,7 +83,16 @@ def _cmd_check(args: argparse.Namespace) -> int:
     root = local_git.repo_root(Path.cwd())
     config_path = Path(args.config) if args.config else root / cfgmod.DEFAULT_CONFIG_PATH
     config = cfgmod.load(config_path, required=bool(args.config))
-    report = engine.run(pr, config, read=read, fail_on=args.fail_on)
+    head_sha = pr.head_sha or "HEAD"
+    report = engine.run(
+        pr,
+        config,
+        read=read,
+        source="git",
+        tree=lambda: local_git.tree_files(root, head_sha),
+        read_tree=lambda path: read("head", path),
+        fail_on=args.fail_on,
+    )
     for note in notes:
         print(f"guardrail: {note}", file=sys.stderr)
     if args.format == "json":
@@ -160,6 +169,31 @@ def _action_config(client: Any, pr: Any, workspace: Path, path_input: str) -> tu
     return cfgmod.load_text(text, f"{rel} (at base {pr.base_sha[:7]})"), notes
 
 
+def _workspace_tree(workspace: Path) -> tuple[Any, Any]:
+    """The checkout's files, when the workflow checked the repository out: tests are then read
+    from disk instead of the API. No checkout: only the tests the PR changes are searched."""
+    if not (workspace / ".git").exists():
+        return None, None
+
+    def tree() -> list[str]:
+        out: list[str] = []
+        for path in sorted(workspace.rglob("*")):
+            if ".git" in path.parts or not path.is_file():
+                continue
+            out.append(path.relative_to(workspace).as_posix())
+            if len(out) >= 50_000:
+                break
+        return out
+
+    def read_tree(rel: str) -> str | None:
+        try:
+            return (workspace / rel).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+
+    return tree, read_tree
+
+
 def _cmd_action(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
@@ -230,7 +264,16 @@ def _cmd_action(args: argparse.Namespace) -> int:
             cache[key] = client.file_text(path, sha)
         return cache[key]
 
-    report = engine.run(pr, config, read=read, fail_on=fail_on_input.lower() or None)
+    tree, read_tree = _workspace_tree(workspace)
+    report = engine.run(
+        pr,
+        config,
+        read=read,
+        source="api",
+        tree=tree,
+        read_tree=read_tree,
+        fail_on=fail_on_input.lower() or None,
+    )
     if notes:
         report = replace(report, notes=report.notes + tuple(notes))
 

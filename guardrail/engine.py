@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from guardrail.checks import ALL_CHECKS
@@ -46,10 +47,13 @@ def run(
     config: Config,
     *,
     read: ContentReader | None = None,
+    source: str = "none",
+    tree: Callable[[], list[str]] | None = None,
+    read_tree: Callable[[str], str | None] | None = None,
     fail_on: str | None = None,
     checks: tuple[Check, ...] = ALL_CHECKS,
 ) -> Report:
-    ctx = Context(pr=pr, config=config, read=read)
+    ctx = Context(pr=pr, config=config, read=read, source=source, tree=tree, read_tree=read_tree)
     findings: list[Finding] = []
     for check in checks:
         for finding in check(ctx):

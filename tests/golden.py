@@ -23,6 +23,7 @@ def load_cases() -> list[tuple[str, str, dict[str, Any]]]:
 
 
 def build(case: dict[str, Any]) -> tuple[PullRequest, cfgmod.Config, dict[tuple[str, str], str]]:
+    """The PR, its configuration and the file contents both sides (keyed (side, path))."""
     files = []
     contents: dict[tuple[str, str], str] = {}
     for spec in case.get("files", []):
@@ -52,6 +53,15 @@ def build(case: dict[str, Any]) -> tuple[PullRequest, cfgmod.Config, dict[tuple[
                 binary=spec.get("binary", False),
             )
         )
+        if "base" in spec and "patch" not in spec:
+            files[-1] = ChangedFile(
+                path=spec["path"],
+                status=spec.get("status", "modified"),
+                previous_path=spec.get("previous_path"),
+                additions=1,
+                deletions=1,
+                patch=None,
+            )
         if "base" in spec:
             contents[("base", spec.get("previous_path") or spec["path"])] = spec["base"]
         if "head" in spec:

@@ -17,7 +17,15 @@ CASES = load_cases()
 )
 def test_golden_case(rule: str, name: str, case: dict[str, Any]) -> None:
     pr, config, contents = build(case)
-    report = engine.run(pr, config, read=lambda side, path: contents.get((side, path)))
+    tree = case.get("tree")
+    report = engine.run(
+        pr,
+        config,
+        read=lambda side, path: contents.get((side, path)),
+        source="git",
+        tree=(lambda: list(tree)) if tree else None,
+        read_tree=lambda path: contents.get(("head", path)),
+    )
     expected = case["expect"]
     watched = {rule} | {e["rule"] for e in expected}
     got = [f for f in report.findings if f.rule in watched]

@@ -3,11 +3,12 @@ elsewhere): a check is a pure function of the Context that yields Findings."""
 
 from __future__ import annotations
 
-from guardrail.checks import meta, migrations, rollback
+from guardrail.checks import legacy, meta, migrations, rollback
 from guardrail.checks.base import Check
 
 ALL_CHECKS: tuple[Check, ...] = (
     *rollback.CHECKS,  # first: later checks read the rollback note it finds
     *migrations.CHECKS,
+    *legacy.CHECKS,
     *meta.CHECKS,
 )

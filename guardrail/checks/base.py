@@ -19,6 +19,10 @@ class Context:
     pr: PullRequest
     config: Config
     read: ContentReader | None = None  # base/head file contents, when the source can give them
+    source: str = "none"  # where `read` gets base versions: git | api | none
+    # Every file of the head tree, and a cheap reader for them (a checkout, not the API).
+    tree: Callable[[], list[str]] | None = None
+    read_tree: Callable[[str], str | None] | None = None
     answers: list[Answer] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     # Filled by the rollback check for later checks: the note's text, when there is a real one.

@@ -103,6 +103,11 @@ def _parse_numstat(raw: str) -> dict[str, tuple[int, int, bool]]:
     return out
 
 
+def tree_files(root: Path, rev: str) -> list[str]:
+    out = git(["ls-tree", "-r", "-z", "--name-only", rev], root)
+    return [p for p in out.split("\0") if p]
+
+
 def load(
     cwd: Path, base: str, head: str = "HEAD", body: str | None = None
 ) -> tuple[PullRequest, ContentReader, list[str]]:

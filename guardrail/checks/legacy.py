@@ -1,0 +1,387 @@
+"""GR3xx — Do the tests include old data?
+
+For every data shape the PR tightens (optional → required, a new required field, null no
+longer accepted, a field removed or renamed, values narrowed), look for a test that feeds the
+new code data of the old shape. None found: a finding at the model's line, with what old data
+looks like and a test to paste. Found: the comment says which test covers it. A migration in
+the same PR that backfills or defaults the column lowers the severity, and the comment says so.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from guardrail.analysis import evidence as ev
+from guardrail.analysis.diff import parse_patch
+from guardrail.analysis.migrations import ops as O
+from guardrail.analysis.shapes import (
+    SHAPE_EXTENSIONS,
+    Field,
+    Shape,
+    Tightening,
+    compare,
+    language,
+    shapes_of,
+)
+from guardrail.checks.base import Context
+from guardrail.checks.migrations import migrations
+from guardrail.model import ChangedFile, Finding, Severity
+from guardrail.rules import Rule, register
+from guardrail.text import code
+
+CHECK = "legacy-data-tests"
+MAX_SHAPE_FILES = 200  # files compared per run; the rest are named in a note
+
+GR301 = register(
+    Rule(
+        "GR301",
+        "required-without-legacy-test",
+        CHECK,
+        "A field became required (or stopped accepting null) and no test feeds the code data of the old shape.",
+        Severity.ERROR,
+    )
+)
+GR302 = register(
+    Rule(
+        "GR302",
+        "removed-field-without-legacy-test",
+        CHECK,
+        "A field was removed or renamed and no test feeds the code data that still has it.",
+        Severity.WARNING,
+    )
+)
+GR303 = register(
+    Rule(
+        "GR303",
+        "narrowed-values-without-legacy-test",
+        CHECK,
+        "Accepted values were narrowed (type, enum, constraint, unknown keys) and no test feeds old values.",
+        Severity.WARNING,
+    )
+)
+
+_RULE = {
+    "T01": GR301,
+    "T02": GR301,
+    "T03": GR301,
+    "T06": GR301,
+    "T05": GR302,
+    "T13": GR302,
+    "T07": GR303,
+    "T08": GR303,
+    "T09": GR303,
+    "T10": GR303,
+}
+
+
+@dataclass(frozen=True)
+class Change:
+    file: ChangedFile
+    tightening: Tightening
+    source: str  # git | api | patch
+
+
+def _partial(patch: str, side: str) -> str:
+    """A file rebuilt from the hunks alone (context plus one side's lines)."""
+    out: list[str] = []
+    for line in patch.splitlines():
+        if line.startswith("@@"):
+            out.append("")
+        elif (
+            line.startswith(" ")
+            or line.startswith("+")
+            and side == "head"
+            or line.startswith("-")
+            and side == "base"
+        ):
+            out.append(line[1:])
+    return "\n".join(out)
+
+
+def _versions(ctx: Context, f: ChangedFile) -> tuple[str | None, str | None, str]:
+    base_path = f.previous_path or f.path
+    if f.status == "added":
+        if f.patch is not None:
+            lines = parse_patch(f.patch).added
+            return None, "\n".join(ln.text for ln in lines), "patch"
+        return None, ctx.read("head", f.path) if ctx.read else None, ctx.source
+    if ctx.read is not None:
+        head = ctx.read("head", f.path)
+        base = ctx.read("base", base_path)
+        if head is not None and base is not None:
+            return base, head, ctx.source
+    if f.patch:
+        return _partial(f.patch, "base"), _partial(f.patch, "head"), "patch"
+    return None, None, "none"
+
+
+def _candidate(f: ChangedFile) -> bool:
+    if f.status in ("removed", "added") or f.binary:
+        return False
+    if not f.path.lower().endswith(SHAPE_EXTENSIONS) or ev.is_test_path(f.path):
+        return False
+    if language(f.path) is None and not f.path.lower().endswith((".json", ".yaml", ".yml")):
+        return False
+    return not (f.patch is not None and not f.patch.strip())
+
+
+def changes(ctx: Context) -> list[Change]:
+    cached = ctx.cache.get("shape_changes")
+    if isinstance(cached, list):
+        return cached
+    out: list[Change] = []
+    migration_paths = {m.file.path for m in migrations(ctx)}
+    seen = 0
+    skipped: list[str] = []
+    for f in ctx.pr.files:
+        if not _candidate(f) or f.path in migration_paths:
+            continue
+        if (
+            f.patch is not None
+            and f.path.endswith(".py")
+            and "class " not in f.patch
+            and ":" not in f.patch
+        ):
+            continue
+        if seen >= MAX_SHAPE_FILES:
+            skipped.append(f.path)
+            continue
+        seen += 1
+        base, head, source = _versions(ctx, f)
+        if base is None or head is None:
+            continue
+        if language(f.path, head) is None:
+            continue
+        for t in compare(shapes_of(f.previous_path or f.path, base), shapes_of(f.path, head)):
+            out.append(Change(f, t, source))
+    if skipped:
+        ctx.notes.append(
+            f"{len(skipped)} more data-shape files were not compared (limit {MAX_SHAPE_FILES} per run)."
+        )
+    out.extend(_sql_changes(ctx))
+    ctx.cache["shape_changes"] = out
+    return out
+
+
+def _sql_changes(ctx: Context) -> list[Change]:
+    """Tightenings written as DDL in migrations: the DDL side of a data shape."""
+    out: list[Change] = []
+    for m in migrations(ctx):
+        for op in m.reading.ops:
+            if not op.table or not op.column or op.flag("new_table") or op.flag("maybe"):
+                continue
+            if op.kind == O.SET_NOT_NULL:
+                code_, what = "T03", f"`{op.column}` became NOT NULL"
+            elif (
+                op.kind == O.ADD_COLUMN
+                and op.flag("not_null")
+                and not op.flag("has_default")
+                and not op.flag("orm_default")
+            ):
+                code_, what = "T02", f"new column `{op.column}` is NOT NULL"
+            else:
+                continue
+            field = Field(op.column, op.line, True, False)
+            shape = Shape(op.table, "sql", op.line, {op.column: field})
+            out.append(
+                Change(
+                    m.file,
+                    Tightening(code_, shape, op.column, op.line, what, None, field),
+                    "migration",
+                )
+            )
+    return out
+
+
+def _index(ctx: Context) -> ev.TestIndex:
+    cached = ctx.cache.get("test_index")
+    if isinstance(cached, ev.TestIndex):
+        return cached
+    changed: list[tuple[str, str]] = []
+    for f in ctx.pr.files:
+        if f.status == "removed" or not ev.is_test_path(f.path):
+            continue
+        text = None
+        if f.status == "added" and f.patch is not None:
+            text = "\n".join(ln.text for ln in parse_patch(f.patch).added)
+        elif ctx.read is not None:
+            text = ctx.read("head", f.path)
+        elif f.patch:
+            text = _partial(f.patch, "head")
+        if text is not None:
+            changed.append((f.path, text))
+    rest = ctx.tree() if ctx.tree is not None and ctx.read_tree is not None else []
+    reader = ctx.read_tree or (lambda _path: None)
+    index = ev.build_index(changed, rest, reader)
+    ctx.cache["test_index"] = index
+    return index
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _backfilled(ctx: Context, t: Tightening) -> str | None:
+    """A migration in this PR that fills or defaults this field for rows already stored."""
+    table_names = {
+        t.shape.name.lower(),
+        _snake(t.shape.name),
+        _snake(t.shape.name) + "s",
+        t.shape.name.lower() + "s",
+    }
+    for m in migrations(ctx):
+        for op in m.reading.ops:
+            table = (op.table or "").lower().rsplit(".", 1)[-1]
+            same_table = table in table_names or any(table.endswith("_" + n) for n in table_names)
+            if op.kind == O.BACKFILL and same_table:
+                return f"{code(m.file.path)} backfills it"
+            if op.kind == O.DATA_MIGRATION:
+                return f"{code(m.file.path)} runs a data migration"
+            if (
+                op.column == t.field
+                and same_table
+                and (op.flag("has_default") or op.flag("orm_default") or op.kind == O.SET_DEFAULT)
+            ):
+                return f"{code(m.file.path)} gives it a default"
+    return None
+
+
+def _placeholder(f: Field) -> str:
+    t = f.type.lower()
+    if "int" in t or "number" in t or "float" in t or "decimal" in t:
+        return "1"
+    if "bool" in t:
+        return "True"
+    if "list" in t or "[]" in t or "array" in t:
+        return "[]"
+    if "dict" in t or "object" in t:
+        return "{}"
+    return '"…"'
+
+
+def _old_payload(t: Tightening) -> str:
+    shape = t.shape
+    carried = set(t.old_fields) if t.old_fields else set(shape.fields)
+    keep = [f for n, f in shape.fields.items() if n != t.field and n in carried][:4]
+    parts = [f'"{f.name}": {_placeholder(f)}' for f in keep]
+    if t.code == "T03" and t.field:
+        parts.append(f'"{t.field}": None')
+    if t.code in ("T05",) and t.field:
+        parts.append(f'"{t.field}": "…"')
+    if t.code == "T06" and t.old is not None:
+        parts.append(f'"{t.old.name}": "…"')
+    return "{" + ", ".join(parts) + "}"
+
+
+def _template(t: Tightening, path: str) -> tuple[str, str]:
+    shape = t.shape
+    field = t.field or "value"
+    name = shape.name
+    payload = _old_payload(t)
+    test_name = f"test_{_snake(name)}_stored_before_{_snake(field)}_changed"
+    if path.endswith(".py"):
+        load = {
+            "pydantic": f"{name}.model_validate(old)",
+            "dataclass": f"{name}(**old)",
+            "attrs": f"{name}(**old)",
+        }.get(shape.kind, f"load_{_snake(name)}(old)  # the code path that reads stored data")
+        return (
+            f"def {test_name}():\n"
+            f"    old = {payload}  # the shape production still holds\n"
+            f"    result = {load}\n"
+            f"    assert ...  # what should happen to it: a default, a migration, a clear error\n",
+            "python",
+        )
+    if path.endswith((".ts", ".tsx")):
+        return (
+            f"it('reads a {name} stored before `{field}` changed', () => {{\n"
+            f"  const old = {payload.replace('None', 'null')} as unknown as {name};\n"
+            f"  expect(() => parse{name}(old)).not.toThrow();  // or assert the fallback\n"
+            f"}});\n",
+            "ts",
+        )
+    return (
+        f"# A test fixture of the old shape ({name} before `{field}` changed):\n"
+        f"{payload.replace('None', 'null')}\n"
+        f"# Feed it to the code that reads stored {name} data and assert what happens.\n",
+        "text",
+    )
+
+
+def _why(t: Tightening) -> str:
+    name, f = code(t.shape.name), code(t.field or "")
+    if t.code in ("T01", "T02"):
+        return f"{name} data stored before this change has no {f}, and the new code rejects it or reads it wrong."
+    if t.code == "T03":
+        return f"{name} data stored before this change can have {f} set to null, which the new shape rejects."
+    if t.code == "T06":
+        old = code(t.old.name) if t.old is not None else "the old name"
+        return f"{name} data stored before this change carries {old}, not {f}."
+    if t.code in ("T05", "T13"):
+        return f"Stored {name} data and older clients still carry {f}; check the new code ignores or migrates it."
+    return f"{name} values stored before this change may not fit the new shape."
+
+
+_SOURCE = {
+    "git": "compared with the base commit from git",
+    "api": "compared with the base commit (contents API)",
+    "patch": "read from the patch alone",
+    "migration": "from the migration's DDL",
+}
+
+
+def check_legacy(ctx: Context) -> Iterator[Finding]:
+    found = changes(ctx)
+    if not found:
+        return
+    index = _index(ctx)
+    seen: set[tuple[str, str, str | None]] = set()
+    model_fields = {(c.tightening.field or "") for c in found if c.source != "migration"}
+    covered: list[str] = []
+    for change in found:
+        t = change.tightening
+        key = (change.file.path, t.shape.name, t.field)
+        if key in seen:
+            continue
+        seen.add(key)
+        if change.source == "migration" and (t.field or "") in model_fields:
+            continue  # the model's own finding already asks for the test
+        rule = _RULE.get(t.code, GR303)
+        evidence = ev.find(t, index)
+        where = f"{code(t.shape.name)}: {t.what}"
+        if evidence is not None:
+            covered.append(
+                f"{code(t.shape.name + '.' + (t.field or ''))} by {code(f'{evidence.path}:{evidence.line}')} ({evidence.what})"
+            )
+            continue
+        severity: Severity | None = None
+        detail = _why(t)
+        fill = _backfilled(ctx, t)
+        if fill and rule is GR301:
+            severity = Severity.WARNING
+            detail += f" {fill[:1].upper() + fill[1:]}, so stored rows are handled; a test still proves the code reads them."
+        if change.source == "migration":
+            severity = Severity.WARNING if severity is None else severity
+        detail += f" ({_SOURCE.get(change.source, change.source)})"
+        template, lang = _template(t, change.file.path)
+        yield rule.finding(
+            f"{where}, and no test reads data of the old shape.",
+            detail,
+            severity=severity,
+            path=change.file.path,
+            line=t.line,
+            template=template,
+            template_lang=lang,
+        )
+    if covered:
+        ctx.answered(
+            CHECK,
+            "old data covered: "
+            + "; ".join(covered[:3])
+            + (f" and {len(covered) - 3} more" if len(covered) > 3 else ""),
+        )
+
+
+CHECKS = (check_legacy,)
