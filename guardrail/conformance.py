@@ -139,3 +139,59 @@ def table(title: str, tallies: dict[str, Tally]) -> str:
         f"{'all':52} {t.tp:3} {t.fn:3} {t.fp:3} {t.tn:3}  {t.recall:6.0%}  {t.precision:9.0%}"
     )
     return "\n".join(rows)
+
+
+# -- data shapes: oasdiff and json-schema-diff --------------------------------------------------
+
+
+def _tightenings(base_text: str, head_text: str, path: str) -> list[str]:
+    from guardrail.analysis.jsonschema_diff import tightenings
+
+    return [t.code for t in tightenings(base_text, head_text, path)]
+
+
+def oasdiff(corpus: Path) -> dict[str, Tally]:
+    """Per oasdiff change id: does guardrail report a tightening where oasdiff reports a breaking
+    change in the request direction (data flowing in, which is what stored and client data is),
+    and stay silent where oasdiff asserts no change or only response-side / informational ones?"""
+    index = json.loads((corpus / "cases.json").read_text())
+    tallies: dict[str, Tally] = {}
+    for case in index["cases"]:
+        base = (corpus / case["base"]).read_text()
+        head = (corpus / case["revision"]).read_text()
+        got = bool(_tightenings(base, head, "openapi.yaml"))
+        meta = case.get("rule_metadata") or {}
+        ids = case.get("expected_change_ids") or []
+        breaking_in = [
+            i
+            for i in ids
+            if meta.get(i, {}).get("direction") == "request"
+            and meta.get(i, {}).get("level") in ("ERR", "WARN")
+        ]
+        expected = bool(breaking_in)
+        key = (breaking_in or ids or ["(no change)"])[0]
+        tallies.setdefault(key, Tally()).add(expected, got, case["id"])
+    return tallies
+
+
+def json_schema_diff(corpus: Path) -> dict[str, Tally]:
+    index = json.loads((corpus / "cases.json").read_text())
+    tallies: dict[str, Tally] = {}
+    for case in index["cases"]:
+        doc = json.loads((corpus / case["file"]).read_text())
+
+        def at(pointer: str, doc: object = doc) -> object:
+            node: object = doc
+            for part in [p for p in pointer.split("/") if p]:
+                node = node[part] if isinstance(node, dict) else node
+            return node
+
+        base = json.dumps(at(case.get("old_schema_pointer", "/lhs")))
+        head = json.dumps(at(case.get("new_schema_pointer", "/rhs")))
+        got = bool(_tightenings(base, head, "case.schema.json"))
+        kinds = case.get("expected_change_kinds") or ["(no change)"]
+        key = ",".join(sorted(kinds))[:52]
+        tallies.setdefault(key, Tally()).add(
+            bool(case.get("any_breaking_derived")), got, case["id"]
+        )
+    return tallies

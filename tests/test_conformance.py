@@ -41,3 +41,28 @@ def test_django_migration_linter_cases(capsys: pytest.CaptureFixture[str]) -> No
     overall = conformance.total(tallies)
     assert overall.recall >= 0.60, overall.misses
     assert overall.precision >= 0.70, overall.misses
+
+
+def test_oasdiff_cases(capsys: pytest.CaptureFixture[str]) -> None:
+    """oasdiff's breaking changes in the request direction (what old clients and stored data send)
+    should be tightenings for guardrail; response-side and informational changes should not.
+    Floors: recall 50%, precision 75%. Not covered by design: media types and whole request
+    bodies added or removed, x-extensible-enum, changed defaults, `not` sub-schemas, webhooks."""
+    tallies = conformance.oasdiff(corpus_dir("oasdiff"))
+    with capsys.disabled():
+        print("\n" + conformance.table("oasdiff (request direction = old data in)", tallies))
+    overall = conformance.total(tallies)
+    assert overall.recall >= 0.50, overall.misses
+    assert overall.precision >= 0.75, overall.misses
+
+
+def test_json_schema_diff_cases(capsys: pytest.CaptureFixture[str]) -> None:
+    """getsentry/json-schema-diff: a change is breaking when data valid under the old schema may
+    fail the new one, which is exactly a tightening. Floors: recall 75%, precision 75% (anyOf
+    reorderings and equivalent rewrites are where guardrail over-reports)."""
+    tallies = conformance.json_schema_diff(corpus_dir("json-schema-diff"))
+    with capsys.disabled():
+        print("\n" + conformance.table("json-schema-diff (breaking = old data may fail)", tallies))
+    overall = conformance.total(tallies)
+    assert overall.recall >= 0.75, overall.misses
+    assert overall.precision >= 0.75, overall.misses

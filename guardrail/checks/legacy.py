@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from guardrail.analysis import evidence as ev
+from guardrail.analysis import jsonschema_diff
 from guardrail.analysis.diff import parse_patch
 from guardrail.analysis.migrations import ops as O
 from guardrail.analysis.shapes import (
@@ -152,10 +153,14 @@ def changes(ctx: Context) -> list[Change]:
         base, head, source = _versions(ctx, f)
         if base is None or head is None:
             continue
-        if language(f.path, head) is None:
+        lang = language(f.path, head)
+        if lang is None:
             continue
-        for t in compare(shapes_of(f.previous_path or f.path, base), shapes_of(f.path, head)):
-            out.append(Change(f, t, source))
+        if lang == "jsonschema":
+            found = jsonschema_diff.tightenings(base, head, f.path)
+        else:
+            found = compare(shapes_of(f.previous_path or f.path, base), shapes_of(f.path, head))
+        out.extend(Change(f, t, source) for t in found)
     if skipped:
         ctx.notes.append(
             f"{len(skipped)} more data-shape files were not compared (limit {MAX_SHAPE_FILES} per run)."
@@ -350,7 +355,9 @@ def check_legacy(ctx: Context) -> Iterator[Finding]:
             continue  # the model's own finding already asks for the test
         rule = _RULE.get(t.code, GR303)
         evidence = ev.find(t, index)
-        where = f"{code(t.shape.name)}: {t.what}"
+        where = (
+            t.what if t.what.startswith(f"`{t.shape.name}") else f"{code(t.shape.name)}: {t.what}"
+        )
         if evidence is not None:
             covered.append(
                 f"{code(t.shape.name + '.' + (t.field or ''))} by {code(f'{evidence.path}:{evidence.line}')} ({evidence.what})"

@@ -1,0 +1,269 @@
+"""Tightenings between two JSON Schema or OpenAPI documents, schema node by schema node.
+
+JSON Schema: the root and every `$defs`/`definitions` entry. OpenAPI: what flows *in* — request
+bodies and parameters of each operation, with `$ref`s into `components` resolved in each version.
+Response schemas are not compared: old data and old clients are on the request side (oasdiff's
+"request direction", Confluent's BACKWARD compatibility).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from guardrail.analysis.shapes import Field, Shape, Tightening
+
+_MAX_DEPTH = 32
+_INTEGRAL = {"integer": "number"}  # integer narrows number
+
+
+def _load(text: str, path: str) -> Any:
+    if path.endswith((".yaml", ".yml")):
+        import yaml
+
+        try:
+            return yaml.safe_load(text)
+        except yaml.YAMLError:
+            return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _resolver(doc: Any) -> Callable[[Any], Any]:
+    def resolve(node: Any, depth: int = 0) -> Any:
+        while isinstance(node, dict) and isinstance(node.get("$ref"), str) and depth < 16:
+            ref = node["$ref"]
+            if not ref.startswith("#/"):
+                return node
+            target: Any = doc
+            for part in ref[2:].split("/"):
+                part = part.replace("~1", "/").replace("~0", "~")
+                target = target.get(part) if isinstance(target, dict) else None
+            if target is None:
+                return node
+            node = target
+            depth += 1
+        return node
+
+    return resolve
+
+
+def _types(s: dict[str, Any]) -> tuple[frozenset[str], bool]:
+    t = s.get("type")
+    types: set[str] = set()
+    if isinstance(t, list):
+        types = {str(x) for x in t}
+    elif isinstance(t, str):
+        types = {t}
+    nullable = "null" in types or bool(s.get("nullable"))
+    types.discard("null")
+    return frozenset(types), nullable
+
+
+def _narrowed(old: frozenset[str], new: frozenset[str]) -> bool:
+    """Some value valid before is not now: a type dropped (integer still fits number)."""
+    if not new:
+        return False
+    if not old:
+        return True  # untyped (anything) -> typed
+    return any(t not in new and not (t == "integer" and "number" in new) for t in old)
+
+
+_LIMITS = (
+    ("maxLength", "max"),
+    ("minLength", "min"),
+    ("maximum", "max"),
+    ("minimum", "min"),
+    ("exclusiveMaximum", "max"),
+    ("exclusiveMinimum", "min"),
+    ("maxItems", "max"),
+    ("minItems", "min"),
+    ("maxProperties", "max"),
+    ("minProperties", "min"),
+)
+
+
+def _walk(
+    old: Any,
+    new: Any,
+    where: str,
+    ro: Callable[[Any], Any],
+    rn: Callable[[Any], Any],
+    depth: int = 0,
+) -> Iterator[tuple[str, str, str | None, dict[str, Any]]]:
+    """(code, phrase, field name, the object schema holding the field) for each tightening."""
+    old, new = ro(old), rn(new)
+    if depth > _MAX_DEPTH or not isinstance(old, dict) or not isinstance(new, dict):
+        return
+    leaf = where.rsplit(".", 1)[-1] if "." in where else None
+    ot, onull = _types(old)
+    nt, nnull = _types(new)
+    if onull and not nnull and (nt or new.get("$ref")):
+        yield "T03", f"`{where}` no longer accepts null", leaf, {}
+    if _narrowed(ot, nt):
+        yield (
+            "T07",
+            f"`{where}` changed type {'/'.join(sorted(ot)) or 'any'} → {'/'.join(sorted(nt))}",
+            leaf,
+            {},
+        )
+    oe, ne = old.get("enum"), new.get("enum")
+    if isinstance(ne, list) and not isinstance(oe, list) and "const" not in old:
+        yield "T08", f"`{where}` became an enum", leaf, {}
+    elif isinstance(oe, list) and isinstance(ne, list):
+        removed = [v for v in oe if v not in ne]
+        if removed:
+            yield "T08", f"`{where}` no longer accepts {json.dumps(removed[0])}", leaf, {}
+    if "const" in new and old.get("const") != new.get("const"):
+        yield "T08", f"`{where}` now only accepts {json.dumps(new['const'])}", leaf, {}
+    for key, kind in _LIMITS:
+        ov, nv = old.get(key), new.get(key)
+        if (
+            isinstance(nv, (int, float))
+            and not isinstance(nv, bool)
+            and (
+                not isinstance(ov, (int, float))
+                or (kind == "max" and nv < ov)
+                or (kind == "min" and nv > ov)
+            )
+        ):
+            yield "T09", f"`{where}` {key} tightened to {nv:g}", leaf, {}
+    for key in ("pattern", "format"):
+        if new.get(key) is not None and new.get(key) != old.get(key):
+            yield "T09", f"`{where}` {key} changed", leaf, {}
+    oprops, nprops = old.get("properties") or {}, new.get("properties") or {}
+    if isinstance(oprops, dict) and isinstance(nprops, dict):
+        oreq = set(old.get("required") or []) if isinstance(old.get("required"), list) else set()
+        nreq = set(new.get("required") or []) if isinstance(new.get("required"), list) else set()
+        for name in sorted(nreq - oreq):
+            sub = rn(nprops.get(name)) if name in nprops else {}
+            if isinstance(sub, dict) and "default" in sub:
+                continue
+            code = "T01" if name in oprops else "T02"
+            yield (
+                code,
+                f"`{name}` became required"
+                if code == "T01"
+                else f"new property `{name}` is required",
+                name,
+                new,
+            )
+        closed_old = old.get("additionalProperties") is False
+        for name in sorted(set(oprops) - set(nprops)):
+            if new.get("additionalProperties") is False or closed_old:
+                yield "T05", f"`{name}` was removed", name, old
+        if (
+            new.get("additionalProperties") is False
+            and old.get("additionalProperties") is not False
+        ):
+            yield "T10", f"`{where}` now rejects unknown properties", None, new
+        for name in sorted(set(oprops) & set(nprops)):
+            for code, phrase, fname, holder in _walk(
+                oprops[name], nprops[name], f"{where}.{name}", ro, rn, depth + 1
+            ):
+                yield code, phrase, fname, holder or new
+    if "items" in old and "items" in new:
+        yield from _walk(old["items"], new["items"], f"{where}[]", ro, rn, depth + 1)
+    for key in ("allOf", "anyOf", "oneOf"):
+        ol, nl = old.get(key), new.get(key)
+        if isinstance(ol, list) and isinstance(nl, list) and len(ol) == len(nl):
+            for a, b in zip(ol, nl, strict=True):
+                yield from _walk(a, b, f"{where}", ro, rn, depth + 1)
+
+
+def _is_openapi(doc: Any) -> bool:
+    return isinstance(doc, dict) and ("openapi" in doc or "swagger" in doc)
+
+
+def _request_schemas(doc: Any) -> dict[str, Any]:
+    """operation input -> schema: 'POST /orders body', 'GET /orders query limit'."""
+    out: dict[str, Any] = {}
+    paths = doc.get("paths") if isinstance(doc, dict) else None
+    if not isinstance(paths, dict):
+        return out
+    resolve = _resolver(doc)
+    for p, item in paths.items():
+        if not isinstance(item, dict):
+            continue
+        shared = item.get("parameters") if isinstance(item.get("parameters"), list) else []
+        for method, op in item.items():
+            if method.lower() not in (
+                "get",
+                "put",
+                "post",
+                "patch",
+                "delete",
+                "options",
+                "head",
+            ) or not isinstance(op, dict):
+                continue
+            body = resolve(op.get("requestBody"))
+            if isinstance(body, dict) and isinstance(body.get("content"), dict):
+                for media, spec in body["content"].items():
+                    if isinstance(spec, dict) and "schema" in spec:
+                        out[f"{method.upper()} {p} body ({media})"] = spec["schema"]
+            own = op.get("parameters")
+            params = list(shared or []) + (own if isinstance(own, list) else [])
+            for param in params:
+                param = resolve(param)
+                if isinstance(param, dict) and "name" in param:
+                    schema = param.get(
+                        "schema",
+                        {k: v for k, v in param.items() if k in ("type", "enum", "format")},
+                    )
+                    out[f"{method.upper()} {p} {param.get('in', 'query')} {param['name']}"] = schema
+    return out
+
+
+def _roots(doc: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if not isinstance(doc, dict):
+        return out
+    out[str(doc.get("title") or "(root)")] = doc
+    for key in ("$defs", "definitions"):
+        sub = doc.get(key)
+        if isinstance(sub, dict):
+            out.update({str(k): v for k, v in sub.items()})
+    return out
+
+
+def _line_of(text: str, needle: str | None) -> int:
+    if needle:
+        for i, line in enumerate(text.splitlines(), 1):
+            if f'"{needle}"' in line or f"{needle}:" in line or f"'{needle}'" in line:
+                return i
+    return 1
+
+
+def tightenings(base_text: str, head_text: str, path: str) -> list[Tightening]:
+    old, new = _load(base_text, path), _load(head_text, path)
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return []
+    if _is_openapi(new):
+        before, after = _request_schemas(old), _request_schemas(new)
+    else:
+        before, after = _roots(old), _roots(new)
+    ro, rn = _resolver(old), _resolver(new)
+    out: list[Tightening] = []
+    seen: set[tuple[str, str]] = set()
+    for name, schema in after.items():
+        if name not in before:
+            continue
+        for code, phrase, fname, holder in _walk(before[name], schema, name, ro, rn):
+            if (code, phrase) in seen:
+                continue
+            seen.add((code, phrase))
+            props = holder.get("properties") if isinstance(holder, dict) else None
+            fields = (
+                {k: Field(k, 1, False, False) for k in props} if isinstance(props, dict) else {}
+            )
+            shape = Shape(name, "jsonschema", _line_of(head_text, fname), fields)
+            out.append(
+                Tightening(
+                    code, shape, fname, _line_of(head_text, fname), phrase, old_fields=tuple(fields)
+                )
+            )
+    return out
