@@ -236,12 +236,14 @@ def _cmd_action(args: argparse.Namespace) -> int:
     # Pacing knobs (seconds): GitHub asks for >= 1 s between writes; tests shorten both.
     write_interval = float(os.environ.get("GUARDRAIL_WRITE_INTERVAL", "1.0"))
     backoff = float(os.environ.get("GUARDRAIL_RETRY_BACKOFF", "1.0"))
+    rate_wait = float(os.environ.get("GUARDRAIL_RATE_WAIT", "60"))
+    max_wait = float(os.environ.get("GUARDRAIL_MAX_WAIT", "90"))
 
     client = GitHubClient(
         token,
         repository,
         api_url,
-        policy=RetryPolicy(backoff=backoff),
+        policy=RetryPolicy(backoff=backoff, rate_wait=rate_wait, max_wait=max_wait),
         write_interval=write_interval,
         log=actions.log,
     )
@@ -288,18 +290,25 @@ def _cmd_action(args: argparse.Namespace) -> int:
     for line in annotations.render(report):
         print(line, flush=True)
 
-    degraded: list[str] = []
+    # Publishing never decides the outcome: a comment or status GitHub refuses leaves the
+    # report in the job summary and annotations, and the exit code still follows the verdict.
+    refused: list[str] = []  # 403/404: permissions (forks)
+    failed: list[str] = []  # anything else, after retries
     if comment_mode != "off":
         body = render_md.render(report, meta)
+        create = comment_mode == "always" or report.gaps > 0
         try:
-            outcome = comment.upsert(
-                client, number, body, create=comment_mode == "always" or report.gaps > 0
-            )
+            try:
+                outcome = comment.upsert(client, number, body, create=create)
+            except GitHubError as exc:
+                if exc.status != 422:
+                    raise
+                # Refused as too long despite the budget (multi-byte text): the short form.
+                short = render_md.render(report, meta, budget=render_md.MINIMAL_BUDGET)
+                outcome = comment.upsert(client, number, short, create=create)
             actions.log(f"guardrail: comment {outcome}")
         except GitHubError as exc:
-            if exc.status not in (403, 404):
-                raise
-            degraded.append("comment")
+            (refused if exc.status in (403, 404) else failed).append(f"comment ({exc.message})")
     if want_status and pr.head_sha:
         state = "failure" if report.verdict == "fail" else "success"
         try:
@@ -308,19 +317,23 @@ def _cmd_action(args: argparse.Namespace) -> int:
             )
             actions.log(f"guardrail: status {context!r} = {state} on {pr.head_sha[:7]}")
         except GitHubError as exc:
-            if exc.status not in (403, 404):
-                raise
-            degraded.append("status")
-    if degraded:
+            (refused if exc.status in (403, 404) else failed).append(f"status ({exc.message})")
+    if refused:
         why = (
             "this pull request comes from a fork, where the workflow token is read-only"
             if info.from_fork
             else "the token lacks permission (grant `pull-requests: write` and `statuses: write`)"
         )
+        what = " and ".join(r.split(" (")[0] for r in refused)
         actions.warn(
-            f"guardrail could not post its {' and '.join(degraded)}: {why}. The full report is in "
-            "the job summary. To comment on fork pull requests, see the README section "
-            "'Pull requests from forks'."
+            f"guardrail could not post its {what}: {why}. The full report is in the job "
+            "summary and the annotations. To comment on fork pull requests, see the README "
+            "section 'Pull requests from forks'."
+        )
+    if failed:
+        actions.warn(
+            "guardrail could not post its " + "; ".join(failed) + ". The full report is in the "
+            "job summary and the annotations; re-run the job to post it."
         )
 
     actions.set_output("verdict", report.verdict)

@@ -522,10 +522,31 @@ def avro_shapes(text: str) -> list[Shape]:
 
 # -- protobuf, GraphQL, TypeScript (tokenizers) ---------------------------------------------------
 
-_TOKEN = re.compile(r'"[^"\n]*"|//[^\n]*|/\*.*?\*/|#[^\n]*|\w[\w.]*|[{}();=<>\[\]:,?|!@]|\n', re.S)
+_TOKEN = re.compile(r'"[^"\n]*"|//[^\n]*|#[^\n]*|\w[\w.]*|[{}();=<>\[\]:,?|!@]|\n')
+
+
+def _strip_block_comments(text: str) -> str:
+    """Remove /* … */ in one pass, keeping newlines (a lazy regex would rescan an unclosed one
+    from every opening, quadratic on hostile input)."""
+    out: list[str] = []
+    pos = 0
+    while True:
+        start = text.find("/*", pos)
+        if start < 0:
+            out.append(text[pos:])
+            break
+        out.append(text[pos:start])
+        end = text.find("*/", start + 2)
+        if end < 0:
+            out.append("\n" * text.count("\n", start))
+            break
+        out.append("\n" * text.count("\n", start, end))
+        pos = end + 2
+    return "".join(out)
 
 
 def _tokens(text: str, hash_comments: bool = False) -> list[tuple[str, int]]:
+    text = _strip_block_comments(text)
     out: list[tuple[str, int]] = []
     line = 1
     for m in _TOKEN.finditer(text):

@@ -16,6 +16,7 @@ MARKER = "<!-- guardrail:report v1 -->"
 COMMENT_LIMIT = 65_536  # GitHub refuses longer comment bodies (422)
 COMMENT_BUDGET = 60_000  # leave room for the marker, footer and multi-byte surprises
 SUMMARY_BUDGET = 1_000_000  # GitHub's job summary holds 1 MiB per step
+MINIMAL_BUDGET = 1  # forces the shortest form: the table and where to read the rest
 
 _ICON = {Severity.ERROR: "❌", Severity.WARNING: "⚠️", Severity.NOTICE: "ℹ️"}
 

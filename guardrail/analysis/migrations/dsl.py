@@ -73,10 +73,15 @@ def statements(
     literal: list[bool] = []  # for each open brace: is it an object literal?
     last = ""  # last non-space character seen
 
+    size = 0  # characters in buf; `has_code` says whether any of them is not blank
+    has_code = False
+
     def emit() -> Iterator[Stmt]:
-        nonlocal buf, section
+        nonlocal buf, section, size, has_code
         text = " ".join("".join(buf).split()).strip()
         buf = []
+        size = 0
+        has_code = False
         if text:
             low = text.lower()
             if any(marker in low for marker in up):
@@ -105,7 +110,7 @@ def statements(
                 while j < len(lines) and lines[j].strip() != tag:
                     body.append(lines[j])
                     j += 1
-                if not "".join(buf).strip():
+                if not has_code:
                     start = i + 1
                 buf.append(code[:idx] + json.dumps("\n".join(body)))
                 yield from emit()
@@ -113,8 +118,10 @@ def statements(
                 continue
         quote = ""
         for ch in code:
-            if not "".join(buf).strip() and not ch.isspace():
+            if not has_code and not ch.isspace():
                 start = i + 1
+                has_code = True
+            size += 1
             if quote:
                 buf.append(ch)
                 if ch == quote:
@@ -167,7 +174,7 @@ def statements(
         continues = stripped.endswith((",", "\\", "->", ".", "=>", "(", "[", "+", "&&", "||"))
         if depth == 0 and not continues and not braces:
             yield from emit()
-        elif sum(len(b) for b in buf) > _MAX_STATEMENT:
+        elif size > _MAX_STATEMENT:
             yield from emit()
             depth = 0
         i += 1

@@ -1,0 +1,120 @@
+"""Arbitrary input gives a result or a clean error, never an exception, and time stays linear."""
+
+from __future__ import annotations
+
+import time
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from guardrail.analysis import shapes
+from guardrail.analysis.diff import parse_patch, split_git_diff
+from guardrail.analysis.jsonschema_diff import tightenings
+from guardrail.analysis.markdown import assess, blocks, find_sections
+from guardrail.analysis.migrations import dsl, python_ast
+from guardrail.analysis.migrations.sql import read_sql
+from guardrail.config import DEFAULT_PLACEHOLDERS, DEFAULT_ROLLBACK_HEADINGS
+
+FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+MARKDOWNISH = st.text(
+    alphabet=st.sampled_from(list("#*_`[]()<>!-:|\n \tRollbackplan N/A<!--> ")), max_size=400
+)
+SQLISH = st.text(
+    alphabet=st.sampled_from(list("ALTER TABLE DROP COLUMN INDEX CONCURRENTLY ;'\"()`-/*\n x1")),
+    max_size=300,
+)
+
+
+@FAST
+@given(st.text(max_size=500) | MARKDOWNISH)
+def test_markdown_sections_never_raise(body: str) -> None:
+    for section in find_sections(body, DEFAULT_ROLLBACK_HEADINGS):
+        assert assess(section.text, DEFAULT_PLACEHOLDERS).status in (
+            "ok",
+            "empty",
+            "placeholder",
+            "template",
+        )
+
+
+@FAST
+@given(st.text(max_size=500))
+def test_diff_reader_never_raises(text: str) -> None:
+    result = parse_patch(text)
+    assert all(line.number > 0 for line in result.added + result.removed)
+    split_git_diff(text)
+
+
+@FAST
+@given(st.text(max_size=300) | SQLISH)
+def test_sql_reader_never_raises(sql: str) -> None:
+    reading = read_sql(sql)
+    assert all(op.line >= 1 for op in reading.ops)
+
+
+@FAST
+@given(st.text(max_size=300))
+def test_dsl_readers_never_raise(text: str) -> None:
+    dsl.read_rails(text)
+    dsl.read_laravel(text)
+    dsl.read_js(text, "knex")
+    dsl.read_ecto(text)
+    dsl.read_efcore(text)
+    dsl.read_liquibase(text, "db/changelog/x.yaml")
+    dsl.read_liquibase(text, "db/changelog/x.xml")
+    try:
+        python_ast.read_django(text)
+        python_ast.read_alembic(text)
+    except SyntaxError:
+        pass  # detect.read turns this into a "not understood" note
+
+
+@FAST
+@given(
+    st.text(max_size=300),
+    st.text(max_size=300),
+    st.sampled_from(
+        ["a.py", "a.proto", "a.graphql", "a.ts", "a.avsc", "a.schema.json", "openapi.yaml"]
+    ),
+)
+def test_shape_differ_never_raises(base: str, head: str, path: str) -> None:
+    shapes.compare(shapes.shapes_of(path, base), shapes.shapes_of(path, head))
+    if path.endswith((".json", ".yaml")):
+        tightenings(base, head, path)
+
+
+def _linear(make: object, run: object, small: int = 2_000, factor: int = 8) -> None:
+    def timed(n: int) -> float:
+        data = make(n)  # type: ignore[operator]
+        start = time.perf_counter()
+        run(data)  # type: ignore[operator]
+        return time.perf_counter() - start
+
+    timed(small)  # warm up
+    a, b = timed(small), timed(small * factor)
+    # Linear would be ~factor times slower; allow generous noise, fail clearly on quadratic.
+    assert b < a * factor * 4 + 0.5, (a, b)
+
+
+def test_markdown_is_linear_on_hostile_bodies() -> None:
+    unit = "**Rollback:** " + "<!--" * 3 + "* _ [ ` " * 5 + "\n"
+
+    def run(body: str) -> None:
+        blocks.cache_clear()  # parsed bodies are cached per run; measure the parse
+        find_sections(body, DEFAULT_ROLLBACK_HEADINGS)
+
+    _linear(lambda n: unit * n, run, small=300, factor=4)
+
+
+def test_sql_reader_is_linear() -> None:
+    _linear(lambda n: "ALTER TABLE t ADD COLUMN c int NOT NULL;\n" * (n // 4), read_sql, small=400)
+
+
+def test_tokenizers_are_linear_on_unclosed_comments() -> None:
+    _linear(lambda n: "message A { /* " * n, lambda t: shapes.shapes_of("a.proto", t))
+    _linear(lambda n: "interface A { x?: string; /* \n" * n, lambda t: shapes.shapes_of("a.ts", t))
+
+
+def test_dsl_scanner_is_linear_on_deep_nesting() -> None:
+    _linear(lambda n: "add_column(" * n + "\n", dsl.read_rails)
+    _linear(lambda n: "exports.up = () => { " * n, lambda t: dsl.read_js(t, "knex"))
