@@ -31,7 +31,11 @@ unit: $(STAMP)
 test: lint typecheck unit
 
 bench: $(STAMP)
+	$(BIN)/python bench/startup.py
+	$(BIN)/python bench/api_requests.py
+	$(BIN)/python bench/large_pr.py
 	$(BIN)/python bench/migrations_vs_squawk.py
+	$(BIN)/python bench/image.py
 
 # Refresh the lock files (needs the package registry).
 lock: $(STAMP)

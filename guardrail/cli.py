@@ -253,6 +253,19 @@ def _cmd_action(args: argparse.Namespace) -> int:
         f"guardrail {__version__}: checking pull request #{number} of {repository} "
         f"({len(pr.files)} files)"
     )
+    # One GraphQL request: the first page of comments, the configuration at the base commit and
+    # the files the checks will read, instead of a request for each.
+    from guardrail import config as cfgmod
+    from guardrail.checks.reads import files_to_read
+
+    config_rel = _input("config") or cfgmod.DEFAULT_CONFIG_PATH
+    wanted = [(pr.base_sha, config_rel)] if pr.base_sha else []
+    guess = cfgmod.Config()  # the configuration is not known yet; defaults choose the files
+    for side, path in files_to_read(pr, guess):
+        sha = pr.base_sha if side == "base" else pr.head_sha
+        if sha:
+            wanted.append((sha, path))
+    client.prefetch(number, wanted)
     config, notes = _action_config(client, pr, workspace, _input("config"))
 
     cache: dict[tuple[str, str], str | None] = {}

@@ -324,6 +324,16 @@ class FakeGitHub:
     def _graphql(self, body: dict[str, Any], login: str) -> tuple[int, dict[str, str], Any, bool]:
         variables = body.get("variables") or {}
         number = int(variables.get("number", 0))
+        blobs: dict[str, Any] = {}
+        for key, value in variables.items():
+            if key.startswith("e") and key[1:].isdigit() and isinstance(value, str):
+                sha, _, path = value.partition(":")
+                text = self.contents.get((sha, path))
+                blobs[f"f{key[1:]}"] = (
+                    None
+                    if text is None
+                    else {"text": text, "isBinary": False, "isTruncated": False}
+                )
         if number not in self.pulls:
             return (
                 200,
@@ -353,7 +363,12 @@ class FakeGitHub:
             "nodes": nodes,
             "pageInfo": {"hasNextPage": more, "endCursor": str(start + 100) if more else None},
         }
-        return 200, {}, {"data": {"repository": {"pullRequest": {"comments": conn}}}}, False
+        return (
+            200,
+            {},
+            {"data": {"repository": {"pullRequest": {"comments": conn}, **blobs}}},
+            False,
+        )
 
 
 def file_entry(

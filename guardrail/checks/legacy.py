@@ -125,7 +125,39 @@ def _candidate(f: ChangedFile) -> bool:
         return False
     if language(f.path) is None and not f.path.lower().endswith((".json", ".yaml", ".yml")):
         return False
-    return not (f.patch is not None and not f.patch.strip())
+    return f.patch is None or _touches_fields(f.patch)
+
+
+_SHAPE_HINTS = (
+    ":",
+    "class ",
+    "Field(",
+    "Column(",
+    "column(",
+    "models.",
+    "required",
+    "enum",
+    "?",
+    "|",
+    "message ",
+    "input ",
+    "type ",
+    "interface ",
+    "optional",
+    "nullable",
+    "default",
+)
+
+
+def _touches_fields(patch: str) -> bool:
+    """Do the changed lines look like declarations (a field, a class, a schema key)? A code
+    change elsewhere in the file cannot tighten a shape, and is not worth reading twice."""
+    return any(
+        line[:1] in ("+", "-")
+        and not line.startswith(("+++", "---"))
+        and any(h in line for h in _SHAPE_HINTS)
+        for line in patch.splitlines()
+    )
 
 
 def changes(ctx: Context) -> list[Change]:
@@ -228,28 +260,55 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-def _backfilled(ctx: Context, t: Tightening) -> str | None:
-    """A migration in this PR that fills or defaults this field for rows already stored."""
-    table_names = {
-        t.shape.name.lower(),
-        _snake(t.shape.name),
-        _snake(t.shape.name) + "s",
-        t.shape.name.lower() + "s",
-    }
+@dataclass(frozen=True)
+class _Fills:
+    """What the PR's migrations do for rows already stored, indexed once per run."""
+
+    backfilled: dict[str, str]  # table -> migration path
+    defaults: dict[tuple[str, str], str]  # (table, column) -> migration path
+    data_migration: str | None
+
+
+def _fills(ctx: Context) -> _Fills:
+    cached = ctx.cache.get("fills")
+    if isinstance(cached, _Fills):
+        return cached
+    backfilled: dict[str, str] = {}
+    defaults: dict[tuple[str, str], str] = {}
+    data_migration: str | None = None
     for m in migrations(ctx):
         for op in m.reading.ops:
             table = (op.table or "").lower().rsplit(".", 1)[-1]
-            same_table = table in table_names or any(table.endswith("_" + n) for n in table_names)
-            if op.kind == O.BACKFILL and same_table:
-                return f"{code(m.file.path)} backfills it"
-            if op.kind == O.DATA_MIGRATION:
-                return f"{code(m.file.path)} runs a data migration"
-            if (
-                op.column == t.field
-                and same_table
-                and (op.flag("has_default") or op.flag("orm_default") or op.kind == O.SET_DEFAULT)
+            if op.kind == O.BACKFILL and table:
+                backfilled.setdefault(table, m.file.path)
+            elif op.kind == O.DATA_MIGRATION:
+                data_migration = data_migration or m.file.path
+            elif op.column and (
+                op.flag("has_default") or op.flag("orm_default") or op.kind == O.SET_DEFAULT
             ):
-                return f"{code(m.file.path)} gives it a default"
+                defaults.setdefault((table, op.column), m.file.path)
+    fills = _Fills(backfilled, defaults, data_migration)
+    ctx.cache["fills"] = fills
+    return fills
+
+
+def _backfilled(ctx: Context, t: Tightening) -> str | None:
+    """A migration in this PR that fills or defaults this field for rows already stored."""
+    fills = _fills(ctx)
+    snake = _snake(t.shape.name)
+    names = {t.shape.name.lower(), snake, snake + "s", t.shape.name.lower() + "s"}
+
+    def same(table: str) -> bool:
+        return table in names or any(table.endswith("_" + n) for n in names)
+
+    for table, path in fills.backfilled.items():
+        if same(table):
+            return f"{code(path)} backfills it"
+    if fills.data_migration:
+        return f"{code(fills.data_migration)} runs a data migration"
+    for (table, column), path in fills.defaults.items():
+        if column == t.field and same(table):
+            return f"{code(path)} gives it a default"
     return None
 
 

@@ -29,18 +29,17 @@ from guardrail.model import ChangedFile, PullRequest
 T = TypeVar("T")
 
 MAX_FILES = 3000  # GitHub's files endpoint stops here
-COMMENTS_QUERY = """
-query($owner: String!, $name: String!, $number: Int!, $cursor: String) {
-  repository(owner: $owner, name: $name) {
-    pullRequest(number: $number) {
-      comments(first: 100, after: $cursor) {
-        nodes { databaseId body viewerDidAuthor isMinimized }
-        pageInfo { hasNextPage endCursor }
-      }
-    }
-  }
-}
-"""
+COMMENTS_FIELDS = (
+    "comments(first: 100, after: $cursor) { nodes { databaseId body viewerDidAuthor isMinimized } "
+    "pageInfo { hasNextPage endCursor } }"
+)
+COMMENTS_QUERY = (
+    "query($owner: String!, $name: String!, $number: Int!, $cursor: String) { "
+    "repository(owner: $owner, name: $name) { pullRequest(number: $number) { "
+    + COMMENTS_FIELDS
+    + " } } }"
+)
+PREFETCH_LIMIT = 80  # files per prefetch; more are read one by one
 
 
 @dataclass(frozen=True)
@@ -129,6 +128,8 @@ class GitHubClient:
             user_agent="guardrail-action",
         )
         self.repo = self.gh.get_repo(repository)
+        self.blobs: dict[tuple[str, str], str | None] = {}
+        self._first_page: tuple[int, dict[str, Any]] | None = None
         self.repo_url = f"{api_url.rstrip('/')}/repos/{repository}"
 
     # -- the one place every request goes through ------------------------------------------
@@ -256,6 +257,46 @@ class GitHubClient:
         )
         return PullInfo(pr, head_repo, self.repository, gpr.state)
 
+    def prefetch(self, number: int, specs: list[tuple[str, str]]) -> None:
+        """One GraphQL request for the first page of comments and the files the checks will
+        read ((sha, path) pairs, most important first): what would otherwise be a request per
+        file. Past PREFETCH_LIMIT, files are read one by one when a check asks."""
+        specs = list(dict.fromkeys(specs))[:PREFETCH_LIMIT]
+        variables: dict[str, object] = {
+            "owner": self.owner,
+            "name": self.name,
+            "number": number,
+            "cursor": None,
+        }
+        decls = ["$owner: String!", "$name: String!", "$number: Int!", "$cursor: String"]
+        fields = []
+        for i, (sha, path) in enumerate(specs):
+            variables[f"e{i}"] = f"{sha}:{path}"
+            decls.append(f"$e{i}: String!")
+            fields.append(
+                f"f{i}: object(expression: $e{i}) {{ ... on Blob {{ text isBinary isTruncated }} }}"
+            )
+        query = (
+            f"query({', '.join(decls)}) {{ repository(owner: $owner, name: $name) {{ "
+            f"pullRequest(number: $number) {{ {COMMENTS_FIELDS} }} {' '.join(fields)} }} }}"
+        )
+        _, data = self._call(
+            f"read pull request #{number}'s comments and files",
+            lambda: self.gh.requester.graphql_query(query, variables),
+        )
+        repo = data["data"]["repository"]
+        for i, key in enumerate(specs):
+            blob = repo.get(f"f{i}")
+            if blob is None:
+                self.blobs[key] = None  # not in that commit
+            elif (
+                not blob.get("isBinary")
+                and not blob.get("isTruncated")
+                and blob.get("text") is not None
+            ):
+                self.blobs[key] = blob["text"]
+        self._first_page = (number, repo["pullRequest"]["comments"])
+
     def comments(self, number: int) -> list[Comment]:
         """Every conversation comment, with whether this token's identity wrote it.
 
@@ -264,29 +305,45 @@ class GitHubClient:
         """
         out: list[Comment] = []
         cursor: str | None = None
+        first = self._first_page
+        self._first_page = None  # prefetched comments serve one listing; later ones are fresh
         while True:
+            if first is not None and first[0] == number:
+                conn = first[1]
+                first = None
+                self._collect(conn, out)
+                if not conn["pageInfo"]["hasNextPage"]:
+                    return out
+                cursor = conn["pageInfo"]["endCursor"]
+                continue
             variables = {"owner": self.owner, "name": self.name, "number": number, "cursor": cursor}
             _, data = self._call(
                 f"list the comments of pull request #{number}",
                 lambda v=variables: self.gh.requester.graphql_query(COMMENTS_QUERY, v),  # type: ignore[misc]
             )
             conn = data["data"]["repository"]["pullRequest"]["comments"]
-            for node in conn["nodes"]:
-                if node and node.get("databaseId") is not None:
-                    out.append(
-                        Comment(
-                            int(node["databaseId"]),
-                            node.get("body") or "",
-                            bool(node.get("viewerDidAuthor")),
-                            bool(node.get("isMinimized")),
-                        )
-                    )
+            self._collect(conn, out)
             if not conn["pageInfo"]["hasNextPage"]:
                 return out
             cursor = conn["pageInfo"]["endCursor"]
 
+    @staticmethod
+    def _collect(conn: dict[str, Any], out: list[Comment]) -> None:
+        for node in conn["nodes"]:
+            if node and node.get("databaseId") is not None:
+                out.append(
+                    Comment(
+                        int(node["databaseId"]),
+                        node.get("body") or "",
+                        bool(node.get("viewerDidAuthor")),
+                        bool(node.get("isMinimized")),
+                    )
+                )
+
     def file_text(self, path: str, ref: str) -> str | None:
         """A file's text at a commit, or None when it does not exist there."""
+        if (ref, path) in self.blobs:
+            return self.blobs[(ref, path)]
         try:
             content = self._call(
                 f"read {path} at {ref[:7]}", lambda: self.repo.get_contents(path, ref=ref)

@@ -35,6 +35,43 @@ def _git_bytes(args: list[str], cwd: Path) -> bytes | None:
     return proc.stdout if proc.returncode == 0 else None
 
 
+class _BatchReader:
+    """One `git cat-file --batch` process for every file read: a process per file costs
+    milliseconds each, which is most of the time on a large change."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.cache: dict[str, bytes | None] = {}
+
+    def blob(self, spec: str) -> bytes | None:
+        if spec in self.cache:
+            return self.cache[spec]
+        if "\n" in spec:
+            return None
+        if self.proc is None:
+            self.proc = subprocess.Popen(
+                ["git", "cat-file", "--batch"],
+                cwd=self.root,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(spec.encode("utf-8", "surrogateescape") + b"\n")
+        self.proc.stdin.flush()
+        header = self.proc.stdout.readline().split()
+        data: bytes | None = None
+        if len(header) == 3 and header[1] == b"blob":
+            size = int(header[2])
+            data = self.proc.stdout.read(size)
+            self.proc.stdout.read(1)  # the newline after the content
+        elif len(header) == 3:
+            self.proc.stdout.read(int(header[2]) + 1)  # a tree or commit: not a file
+        self.cache[spec] = data
+        return data
+
+
 def repo_root(start: Path) -> Path:
     proc = subprocess.run(
         ["git", "rev-parse", "--show-toplevel"], cwd=start, capture_output=True, check=False
@@ -135,10 +172,11 @@ def load(
             "(GitHub pre-fills a PR from them); pass --body FILE to check your PR text"
         )
     head_sha = git(["rev-parse", head], root).strip()
+    batch = _BatchReader(root)
 
     def read(side: str, path: str) -> str | None:
         rev = mb if side == "base" else head_sha
-        data = _git_bytes(["cat-file", "blob", f"{rev}:{path}"], root)
+        data = batch.blob(f"{rev}:{path}")
         return None if data is None else data.decode("utf-8", "replace")
 
     pr = PullRequest(

@@ -1,0 +1,35 @@
+"""Which files the checks will read, known before they run, so a source that pays per request
+(the GitHub API) can fetch them all at once. Pure."""
+
+from __future__ import annotations
+
+from guardrail.analysis import evidence as ev
+from guardrail.analysis.migrations.detect import detect
+from guardrail.checks.legacy import _candidate
+from guardrail.config import Config
+from guardrail.model import PullRequest
+
+
+def files_to_read(pr: PullRequest, config: Config) -> list[tuple[str, str]]:
+    """(side, path) pairs: side is "base" or "head"."""
+    mc = config.migrations
+    out: list[tuple[str, str]] = []
+    for f in pr.files:
+        if f.status == "removed" or f.binary:
+            continue
+        modified = f.status != "added" or f.patch is None
+        kind = detect(f.path, include=mc.include, exclude=mc.exclude)
+        if kind is not None:
+            if modified:
+                out.append(("head", f.path))
+            if kind.framework == "django" and "/migrations/" in f.path:
+                out.append(("base", f.path.rsplit("/migrations/", 1)[0] + "/models.py"))
+            if kind.framework == "golang-migrate" and f.path.endswith(".up.sql"):
+                out.append(("head", f.path[: -len(".up.sql")] + ".down.sql"))
+            continue
+        if _candidate(f):
+            out.append(("base", f.previous_path or f.path))
+            out.append(("head", f.path))
+        elif ev.is_test_path(f.path) and modified:
+            out.append(("head", f.path))
+    return list(dict.fromkeys(out))
