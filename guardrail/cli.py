@@ -97,6 +97,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
         print(f"guardrail: {note}", file=sys.stderr)
     if args.format == "json":
         sys.stdout.write(render_json.render(report))
+    elif args.format == "sarif":
+        from guardrail.render import sarif
+
+        sys.stdout.write(sarif.render(report))
     else:
         text = render_md.render(report, render_md.Meta(local=True), marker=False, budget=None)
         print_untrusted(text.rstrip("\n"))
@@ -297,6 +301,13 @@ def _cmd_action(args: argparse.Namespace) -> int:
         report_path if report_path.is_absolute() else workspace / report_path,
         render_json.render(report),
     )
+    sarif_path = _input("sarif-path")
+    if sarif_path:
+        from guardrail.render import sarif
+
+        target = Path(sarif_path)
+        actions.write_file(target if target.is_absolute() else workspace / target, sarif.render(report))
+        actions.set_output("sarif", sarif_path)
     meta = render_md.Meta(head_sha=pr.head_sha, run_url=run_url, summary_url=run_url)
     summary = render_md.render(report, meta, marker=False, budget=None)
     actions.append_summary(summary)
@@ -374,7 +385,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--head", default="HEAD", help="the tip of the change (default HEAD)")
     check.add_argument("--body", help="the PR description: a file, or - for stdin")
-    check.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    check.add_argument("--format", choices=("markdown", "json", "sarif"), default="markdown")
     check.add_argument("--config", help="configuration file (default .github/guardrail.yml)")
     check.add_argument("--fail-on", choices=FAIL_ON, help="override the configuration's fail-on")
     sub.add_parser("action", help="run as the GitHub Action (reads INPUT_* and GITHUB_*)")

@@ -26,7 +26,7 @@ def test_action_metadata() -> None:
     assert meta["name"] and meta["description"] and meta["branding"]
     assert meta["runs"]["using"] == "docker" and meta["runs"]["image"] == "Dockerfile"
     assert meta["runs"]["args"] == ["action"]
-    assert set(meta["outputs"]) == {"verdict", "gaps", "report"}
+    assert set(meta["outputs"]) == {"verdict", "gaps", "report", "sarif"}
     for name, spec in meta["inputs"].items():
         assert spec.get("description"), f"input {name} has no description"
     assert meta["inputs"]["github-token"]["default"] == "${{ github.token }}"
