@@ -80,6 +80,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
                 "pass a readable file, or - for stdin",
             ) from None
     pr, read, notes = local_git.load(Path.cwd(), args.base, args.head, body)
+    if args.label:
+        from dataclasses import replace as _replace
+
+        pr = _replace(pr, labels=tuple(args.label))
     root = local_git.repo_root(Path.cwd())
     config_path = Path(args.config) if args.config else root / cfgmod.DEFAULT_CONFIG_PATH
     config = cfgmod.load(config_path, required=bool(args.config))
@@ -388,6 +392,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--format", choices=("markdown", "json", "sarif"), default="markdown")
     check.add_argument("--config", help="configuration file (default .github/guardrail.yml)")
     check.add_argument("--fail-on", choices=FAIL_ON, help="override the configuration's fail-on")
+    check.add_argument(
+        "--label", action="append", default=[], help="a label the PR will carry (repeatable)"
+    )
     sub.add_parser("action", help="run as the GitHub Action (reads INPUT_* and GITHUB_*)")
     return parser
 

@@ -206,6 +206,31 @@ class MigrationsConfig(_Model):
         return self.plan_headings + self.extra_plan_headings
 
 
+DEFAULT_ACK_LABELS = {
+    "guardrail:acknowledged": "all",
+    "guardrail:no-rollback-needed": "rollback-note",
+    "guardrail:no-migration-plan-needed": "migration-plan",
+    "guardrail:migration-reviewed": "migration-safety",
+    "guardrail:no-legacy-data": "legacy-data-tests",
+}
+AckWay = Literal["label", "description"]
+
+
+class AcknowledgeConfig(_Model):
+    """Who may acknowledge a gap, and how: labels (reviewers) and/or the description (author)."""
+
+    labels: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_ACK_LABELS))
+    allow: dict[str, tuple[AckWay, ...]] = Field(
+        default_factory=lambda: {
+            "all": ("label", "description"),
+            "migration-safety": ("label",),
+        }
+    )
+    # Inline `guardrail: ignore` comments that a PR adds: `reason` (a reason is enough) or
+    # `label` (the PR also needs a reviewer's migration-safety acknowledgement label).
+    inline_ignores: Literal["reason", "label"] = "reason"
+
+
 class RuleConfig(_Model):
     enabled: bool = True
     severity: SeverityName | None = None
@@ -221,6 +246,7 @@ class Config(_Model):
     risk: RiskConfig = RiskConfig()
     rollback: RollbackConfig = RollbackConfig()
     migrations: MigrationsConfig = MigrationsConfig()
+    acknowledge: AcknowledgeConfig = AcknowledgeConfig()
 
     @field_validator("rules")
     @classmethod

@@ -60,6 +60,11 @@ def run(
             kept = _apply_rule_config(finding, config)
             if kept is not None:
                 findings.append(kept)
+    from guardrail.checks import acknowledge
+
+    findings, acks = acknowledge.apply(findings, pr, config)
+    findings = [f for f in (_apply_rule_config(f, config) for f in findings) if f is not None]
+    ctx.notes.extend(acknowledge.summary(acks))
     findings.sort(key=sort_key)
     effective_fail_on = fail_on or config.fail_on
     ordered = tuple(findings)

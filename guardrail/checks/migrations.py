@@ -468,6 +468,13 @@ def safety_findings(ctx: Context) -> list[Finding]:
                 continue
             rule, title, why, severity = judged
             suppressed, unreasoned = _suppressed(op, rule)
+            if suppressed and ctx.config.acknowledge.inline_ignores == "label":
+                # The PR adds this ignore itself: it applies once a reviewer acknowledges.
+                labels = {lab.lower() for lab in ctx.pr.labels}
+                ack_labels = {
+                    k.lower() for k, v in ctx.config.acknowledge.labels.items() if v in (SAFETY, "all")
+                }
+                suppressed = bool(labels & ack_labels)
             if unreasoned:
                 out.append(
                     GR902.finding(

@@ -128,6 +128,8 @@ def _all_clear(report: Report, meta: Meta, marker: bool) -> str:
     notices = [f for f in report.findings if f.severity == Severity.NOTICE]
     if notices:
         parts.append(_notices(notices))
+    for note in report.notes:
+        parts.append(f"<sub>{note}</sub>")
     footer = _footer(meta)
     if footer:
         parts.append(footer)

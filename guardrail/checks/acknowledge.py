@@ -1,0 +1,182 @@
+"""Acknowledging a gap without switching the check off.
+
+A reviewer adds a label (`guardrail:no-rollback-needed`, or `guardrail:acknowledged` for every
+check), or the author ticks a line in the description:
+
+    - [x] guardrail: acknowledge GR101 — a docs hotfix, nothing to roll back
+
+Either way a reason is required, written in the description on a line
+`guardrail: acknowledge <rule, check or label>: <reason>`; an acknowledgement without one is
+itself a finding (GR903) and does not apply. Configuration decides which way may acknowledge
+which check (labels, which only people with triage or write access can add, and/or the
+description, which the author writes). Acknowledged gaps leave the verdict and are listed in the
+comment with who acknowledged them how, and why. Pure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from guardrail.analysis.markdown import blocks
+from guardrail.config import Config
+from guardrail.model import Finding, PullRequest, Severity
+from guardrail.rules import REGISTRY, Rule, register
+from guardrail.text import code, md, plain
+
+GR903 = register(
+    Rule(
+        "GR903",
+        "acknowledgement-without-reason",
+        "analysis",
+        "A gap was acknowledged without a reason, or by a way the configuration does not allow.",
+        Severity.WARNING,
+    )
+)
+ALL = "all"
+
+
+@dataclass(frozen=True)
+class Ack:
+    rule: str
+    how: str  # "label `guardrail:no-rollback-needed`" | "the description"
+    reason: str
+
+
+@dataclass(frozen=True)
+class _Line:
+    ticked: bool
+    targets: tuple[str, ...]
+    reason: str
+
+
+def _lines(body: str) -> list[_Line]:
+    out: list[_Line] = []
+    for block in blocks(body):
+        if block.kind not in ("text", "html"):
+            continue
+        for raw in block.text.split("\n"):
+            text = raw.strip()
+            ticked = True
+            low = text.lower()
+            if low.startswith("[ ]"):
+                ticked, text = False, text[3:].strip()
+            elif low.startswith("[x]"):
+                text = text[3:].strip()
+            low = text.lower()
+            prefix = "guardrail: acknowledge"
+            if not low.startswith(prefix):
+                continue
+            rest = text[len(prefix) :].strip()
+            targets: list[str] = []
+            words = rest.replace(",", " ").split()
+            i = 0
+            while i < len(words):
+                w = words[i].rstrip(":")
+                if w.upper().startswith("GR") or w.lower() in _CHECK_NAMES or w.lower().startswith("guardrail:"):
+                    targets.append(w)
+                    if words[i].endswith(":"):
+                        i += 1
+                        break
+                    i += 1
+                else:
+                    break
+            reason = " ".join(words[i:]).lstrip(":—–- ").strip()
+            out.append(_Line(ticked, tuple(targets), reason))
+    return out
+
+
+_CHECK_NAMES = frozenset({"rollback-note", "migration-plan", "migration-safety", "legacy-data-tests", "all"})
+
+
+def _matches(target: str, finding: Finding, label_checks: dict[str, str]) -> bool:
+    t = target.strip().lower()
+    if t.upper() == finding.rule or t == finding.check or t == ALL:
+        return True
+    if t in label_checks:
+        return label_checks[t] in (finding.check, ALL)
+    rule = REGISTRY.get(finding.rule)
+    return bool(rule and t == rule.name)
+
+
+def apply(findings: list[Finding], pr: PullRequest, config: Config) -> tuple[list[Finding], list[Ack]]:
+    """(findings left, acknowledgements applied); problems with acknowledgements are findings."""
+    ac = config.acknowledge
+    label_checks = {k.lower(): v for k, v in ac.labels.items()}
+    present = [lab for lab in pr.labels if lab.lower() in label_checks]
+    lines = _lines(pr.body)
+    if not present and not lines:
+        return findings, []
+    kept: list[Finding] = []
+    acks: list[Ack] = []
+    problems: dict[str, Finding] = {}
+    for f in findings:
+        if f.rule == GR903.code or f.check == "analysis":
+            kept.append(f)
+            continue
+        allowed = ac.allow.get(f.check, ac.allow.get(ALL, ("label", "description")))
+        done = False
+        for lab in present:
+            if label_checks[lab.lower()] not in (f.check, ALL):
+                continue
+            if "label" not in allowed:
+                problems.setdefault(
+                    f"label:{lab}:{f.check}",
+                    GR903.finding(
+                        f"The label {code(lab)} cannot acknowledge {f.check} here.",
+                        f"The configuration allows {', '.join(allowed) or 'nothing'} for {f.check}.",
+                    ),
+                )
+                continue
+            reason = next((ln.reason for ln in lines if ln.reason and any(t.lower() in (lab.lower(), f.rule.lower(), f.check, ALL) for t in ln.targets)), "")
+            if not reason:
+                problems.setdefault(
+                    f"label:{lab}",
+                    GR903.finding(
+                        f"The label {code(lab)} acknowledges a gap without saying why.",
+                        f"Add a line to the description: `guardrail: acknowledge {lab}: <the reason>`.",
+                    ),
+                )
+                continue
+            acks.append(Ack(f.rule, f"label {code(lab)}", reason))
+            done = True
+            break
+        if not done:
+            for ln in lines:
+                if not ln.ticked or not any(_matches(t, f, label_checks) for t in ln.targets):
+                    continue
+                if any(t.lower() in label_checks for t in ln.targets) and not any(
+                    t.upper() == f.rule or t.lower() == f.check for t in ln.targets
+                ):
+                    continue  # a reason line for a label, handled above
+                if "description" not in allowed:
+                    problems.setdefault(
+                        f"desc:{f.check}",
+                        GR903.finding(
+                            f"{f.check} gaps can only be acknowledged by a reviewer's label here.",
+                            f"Ask a reviewer to add the label for {f.check}, with the reason in the description.",
+                        ),
+                    )
+                    break
+                if not ln.reason:
+                    problems.setdefault(
+                        f"desc:{f.rule}",
+                        GR903.finding(
+                            f"The acknowledgement of {f.rule} in the description has no reason.",
+                            f"Write it as `guardrail: acknowledge {f.rule}: <the reason>`.",
+                        ),
+                    )
+                    break
+                acks.append(Ack(f.rule, "the description", ln.reason))
+                done = True
+                break
+        if not done:
+            kept.append(f)
+    kept.extend(problems.values())
+    return kept, acks
+
+
+def summary(acks: list[Ack]) -> list[str]:
+    seen: dict[tuple[str, str], str] = {}
+    for a in acks:
+        seen.setdefault((a.rule, a.how), a.reason)
+    return [f"Acknowledged {rule} by {how}: {md(plain(reason, 120))}" for (rule, how), reason in seen.items()]
