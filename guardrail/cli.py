@@ -310,7 +310,9 @@ def _cmd_action(args: argparse.Namespace) -> int:
         from guardrail.render import sarif
 
         target = Path(sarif_path)
-        actions.write_file(target if target.is_absolute() else workspace / target, sarif.render(report))
+        actions.write_file(
+            target if target.is_absolute() else workspace / target, sarif.render(report)
+        )
         actions.set_output("sarif", sarif_path)
     meta = render_md.Meta(head_sha=pr.head_sha, run_url=run_url, summary_url=run_url)
     summary = render_md.render(report, meta, marker=False, budget=None)

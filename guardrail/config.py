@@ -214,18 +214,17 @@ DEFAULT_ACK_LABELS = {
     "guardrail:no-legacy-data": "legacy-data-tests",
 }
 AckWay = Literal["label", "description"]
+_DEFAULT_ALLOW: dict[str, tuple[AckWay, ...]] = {
+    "all": ("label", "description"),
+    "migration-safety": ("label",),
+}
 
 
 class AcknowledgeConfig(_Model):
     """Who may acknowledge a gap, and how: labels (reviewers) and/or the description (author)."""
 
     labels: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_ACK_LABELS))
-    allow: dict[str, tuple[AckWay, ...]] = Field(
-        default_factory=lambda: {
-            "all": ("label", "description"),
-            "migration-safety": ("label",),
-        }
-    )
+    allow: dict[str, tuple[AckWay, ...]] = Field(default_factory=lambda: dict(_DEFAULT_ALLOW))
     # Inline `guardrail: ignore` comments that a PR adds: `reason` (a reason is enough) or
     # `label` (the PR also needs a reviewer's migration-safety acknowledgement label).
     inline_ignores: Literal["reason", "label"] = "reason"

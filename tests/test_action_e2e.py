@@ -217,7 +217,9 @@ def test_server_errors_are_retried(fake_github, run_action):
 
 def test_sarif_path_writes_sarif_and_names_it_in_the_outputs(fake_github, run_action):
     risky_pull(fake_github)
-    run = run_action(fake_github, "pull_request", pr_event(7), inputs={"sarif-path": "out/guardrail.sarif"})
+    run = run_action(
+        fake_github, "pull_request", pr_event(7), inputs={"sarif-path": "out/guardrail.sarif"}
+    )
     assert run.outputs["sarif"] == "out/guardrail.sarif"
     doc = json.loads((run.workspace / "out" / "guardrail.sarif").read_text())
     assert doc["version"] == "2.1.0" and doc["runs"][0]["results"]

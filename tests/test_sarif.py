@@ -13,7 +13,9 @@ from tests.conftest import corpus_dir
 
 def report():  # type: ignore[no-untyped-def]
     patch = "@@ -0,0 +1,2 @@\n+ALTER TABLE orders ADD COLUMN c text NOT NULL;\n+CREATE INDEX ix ON orders (c);"
-    pr = PullRequest(body="", files=(ChangedFile("db/migrations/0002 x.sql", "added", None, 2, 0, patch),))
+    pr = PullRequest(
+        body="", files=(ChangedFile("db/migrations/0002 x.sql", "added", None, 2, 0, patch),)
+    )
     return engine.run(pr, Config())
 
 
@@ -31,5 +33,10 @@ def test_sarif_content() -> None:
     located = [r for r in run["results"] if r.get("locations")]
     assert any(r["ruleId"] == "GR210" and r["level"] == "error" for r in located)
     loc = located[0]["locations"][0]["physicalLocation"]
-    assert loc["artifactLocation"]["uri"] == "db/migrations/0002 x.sql" and loc["region"]["startLine"] >= 1
-    assert all(run["tool"]["driver"]["rules"][r["ruleIndex"]]["id"] == r["ruleId"] for r in run["results"])
+    assert (
+        loc["artifactLocation"]["uri"] == "db/migrations/0002 x.sql"
+        and loc["region"]["startLine"] >= 1
+    )
+    assert all(
+        run["tool"]["driver"]["rules"][r["ruleIndex"]]["id"] == r["ruleId"] for r in run["results"]
+    )

@@ -3,7 +3,7 @@ elsewhere): a check is a pure function of the Context that yields Findings."""
 
 from __future__ import annotations
 
-from guardrail.checks import legacy, meta, migrations, rollback
+from guardrail.checks import acknowledge, legacy, meta, migrations, rollback
 from guardrail.checks.base import Check
 
 ALL_CHECKS: tuple[Check, ...] = (
@@ -12,3 +12,5 @@ ALL_CHECKS: tuple[Check, ...] = (
     *legacy.CHECKS,
     *meta.CHECKS,
 )
+
+__all__ = ["ALL_CHECKS", "acknowledge"]

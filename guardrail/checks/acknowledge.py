@@ -72,7 +72,11 @@ def _lines(body: str) -> list[_Line]:
             i = 0
             while i < len(words):
                 w = words[i].rstrip(":")
-                if w.upper().startswith("GR") or w.lower() in _CHECK_NAMES or w.lower().startswith("guardrail:"):
+                if (
+                    w.upper().startswith("GR")
+                    or w.lower() in _CHECK_NAMES
+                    or w.lower().startswith("guardrail:")
+                ):
                     targets.append(w)
                     if words[i].endswith(":"):
                         i += 1
@@ -85,7 +89,9 @@ def _lines(body: str) -> list[_Line]:
     return out
 
 
-_CHECK_NAMES = frozenset({"rollback-note", "migration-plan", "migration-safety", "legacy-data-tests", "all"})
+_CHECK_NAMES = frozenset(
+    {"rollback-note", "migration-plan", "migration-safety", "legacy-data-tests", "all"}
+)
 
 
 def _matches(target: str, finding: Finding, label_checks: dict[str, str]) -> bool:
@@ -98,7 +104,9 @@ def _matches(target: str, finding: Finding, label_checks: dict[str, str]) -> boo
     return bool(rule and t == rule.name)
 
 
-def apply(findings: list[Finding], pr: PullRequest, config: Config) -> tuple[list[Finding], list[Ack]]:
+def apply(
+    findings: list[Finding], pr: PullRequest, config: Config
+) -> tuple[list[Finding], list[Ack]]:
     """(findings left, acknowledgements applied); problems with acknowledgements are findings."""
     ac = config.acknowledge
     label_checks = {k.lower(): v for k, v in ac.labels.items()}
@@ -127,7 +135,17 @@ def apply(findings: list[Finding], pr: PullRequest, config: Config) -> tuple[lis
                     ),
                 )
                 continue
-            reason = next((ln.reason for ln in lines if ln.reason and any(t.lower() in (lab.lower(), f.rule.lower(), f.check, ALL) for t in ln.targets)), "")
+            reason = next(
+                (
+                    ln.reason
+                    for ln in lines
+                    if ln.reason
+                    and any(
+                        t.lower() in (lab.lower(), f.rule.lower(), f.check, ALL) for t in ln.targets
+                    )
+                ),
+                "",
+            )
             if not reason:
                 problems.setdefault(
                     f"label:{lab}",
@@ -179,4 +197,7 @@ def summary(acks: list[Ack]) -> list[str]:
     seen: dict[tuple[str, str], str] = {}
     for a in acks:
         seen.setdefault((a.rule, a.how), a.reason)
-    return [f"Acknowledged {rule} by {how}: {md(plain(reason, 120))}" for (rule, how), reason in seen.items()]
+    return [
+        f"Acknowledged {rule} by {how}: {md(plain(reason, 120))}"
+        for (rule, how), reason in seen.items()
+    ]

@@ -472,7 +472,9 @@ def safety_findings(ctx: Context) -> list[Finding]:
                 # The PR adds this ignore itself: it applies once a reviewer acknowledges.
                 labels = {lab.lower() for lab in ctx.pr.labels}
                 ack_labels = {
-                    k.lower() for k, v in ctx.config.acknowledge.labels.items() if v in (SAFETY, "all")
+                    k.lower()
+                    for k, v in ctx.config.acknowledge.labels.items()
+                    if v in (SAFETY, "all")
                 }
                 suppressed = bool(labels & ack_labels)
             if unreasoned:

@@ -32,7 +32,10 @@ def render(report: Report) -> str:
                 "shortDescription": {"text": r.summary},
                 "fullDescription": {"text": f"{QUESTIONS.get(r.check, r.check)} {r.summary}"},
                 "helpUri": r.docs_url,
-                "help": {"text": f"See {r.docs_url}", "markdown": f"[{r.code} {r.name}]({r.docs_url})"},
+                "help": {
+                    "text": f"See {r.docs_url}",
+                    "markdown": f"[{r.code} {r.name}]({r.docs_url})",
+                },
                 "defaultConfiguration": {"level": _LEVEL[r.default_severity]},
                 "properties": {"tags": ["guardrail", r.check]},
             }
@@ -45,7 +48,10 @@ def render(report: Report) -> str:
             "ruleId": f.rule,
             "ruleIndex": index.get(f.rule, 0),
             "level": _LEVEL[f.severity],
-            "message": {"text": _plain(f"{f.title} {f.detail}"), "markdown": f"{f.title} {f.detail}"},
+            "message": {
+                "text": _plain(f"{f.title} {f.detail}"),
+                "markdown": f"{f.title} {f.detail}",
+            },
             "partialFingerprints": {
                 "guardrail/v1": hashlib.sha256(f"{f.rule}|{f.path}|{f.title}".encode()).hexdigest()
             },
