@@ -111,6 +111,27 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return _exit_for(report.verdict)
 
 
+def _cmd_template(args: argparse.Namespace) -> int:
+    from guardrail import config as cfgmod
+    from guardrail import template
+
+    config_path = Path(args.config or cfgmod.DEFAULT_CONFIG_PATH)
+    config = cfgmod.load(config_path, required=bool(args.config))
+    text = template.render(config)
+    if not args.write:
+        sys.stdout.write(text)
+        return EXIT_OK
+    target = Path(args.write)
+    if target.exists() and not args.force:
+        raise InputError(
+            f"{target} already exists", "pass --force to replace it, or print with no --write"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    print(f"guardrail: wrote {target}", file=sys.stderr)
+    return EXIT_OK
+
+
 # -- the action ---------------------------------------------------------------------------------
 
 
@@ -398,6 +419,17 @@ def _parser() -> argparse.ArgumentParser:
         "--label", action="append", default=[], help="a label the PR will carry (repeatable)"
     )
     sub.add_parser("action", help="run as the GitHub Action (reads INPUT_* and GITHUB_*)")
+    tpl = sub.add_parser(
+        "template", help="print (or write) a pull-request template guardrail recognises"
+    )
+    tpl.add_argument("--config", help="configuration file (default .github/guardrail.yml)")
+    tpl.add_argument(
+        "--write",
+        nargs="?",
+        const=".github/pull_request_template.md",
+        help="write it (default .github/pull_request_template.md)",
+    )
+    tpl.add_argument("--force", action="store_true", help="replace an existing file")
     return parser
 
 
@@ -409,8 +441,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_check(args)
         if args.command == "action":
             return _cmd_action(args)
+        if args.command == "template":
+            return _cmd_template(args)
         parser.print_usage(sys.stderr)
-        print("guardrail: error: choose a command: check or action", file=sys.stderr)
+        print("guardrail: error: choose a command: check, template or action", file=sys.stderr)
         return EXIT_USAGE
     except GuardrailError as exc:
         from guardrail.publish import actions

@@ -230,6 +230,35 @@ class AcknowledgeConfig(_Model):
     inline_ignores: Literal["reason", "label"] = "reason"
 
 
+class QuestionsConfig(_Model):
+    """The questions beyond the three checks (notices unless configured otherwise)."""
+
+    large_release_lines: int = Field(default=400, ge=1)
+    signal_headings: tuple[str, ...] = (
+        "monitoring",
+        "observability",
+        "how will we know",
+        "signals",
+        "alerts",
+        "what to watch",
+    )
+    flag_patterns: tuple[str, ...] = (
+        "feature_flag",
+        "featureflag",
+        "feature-flag",
+        "is_enabled(",
+        "launchdarkly",
+        "ldclient",
+        "unleash",
+        "flipper",
+        "waffle",
+        "growthbook",
+        "flagsmith",
+        "openfeature",
+        "split.io",
+    )
+
+
 class RuleConfig(_Model):
     enabled: bool = True
     severity: SeverityName | None = None
@@ -246,6 +275,7 @@ class Config(_Model):
     rollback: RollbackConfig = RollbackConfig()
     migrations: MigrationsConfig = MigrationsConfig()
     acknowledge: AcknowledgeConfig = AcknowledgeConfig()
+    questions: QuestionsConfig = QuestionsConfig()
 
     @field_validator("rules")
     @classmethod

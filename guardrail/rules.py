@@ -16,6 +16,9 @@ QUESTIONS: dict[str, str] = {
     "migration-plan": "How does the migration ship?",
     "migration-safety": "Is the migration safe to run?",
     "legacy-data-tests": "Do the tests include old data?",
+    "smaller-releases": "Could this ship in smaller steps?",
+    "observability": "If this goes wrong, how will we know?",
+    "feature-flag": "Can we turn it off?",
     "analysis": "Did guardrail see the whole change?",
 }
 
