@@ -268,6 +268,32 @@ class RuleConfig(_Model):
         return Severity.parse(self.severity) if self.severity else None
 
 
+class PathConfig(_Model):
+    """Settings for one part of a monorepo: the files matching `paths`."""
+
+    paths: tuple[str, ...]
+    rules: dict[str, RuleConfig] = Field(default_factory=dict)
+    migrations: MigrationsConfig | None = None
+
+    @field_validator("rules")
+    @classmethod
+    def _known(cls, value: dict[str, RuleConfig]) -> dict[str, RuleConfig]:
+        return _validate_rules(value)
+
+
+def _validate_rules(value: dict[str, RuleConfig]) -> dict[str, RuleConfig]:
+    from guardrail.rules import REGISTRY, resolve
+
+    out: dict[str, RuleConfig] = {}
+    for key, rule_cfg in value.items():
+        code = resolve(key)
+        if code is None:
+            known = ", ".join(sorted(REGISTRY))
+            raise ValueError(f"unknown rule {key!r}; known rules: {known}")
+        out[code] = rule_cfg
+    return out
+
+
 class Config(_Model):
     fail_on: FailOn = "error"
     rules: dict[str, RuleConfig] = Field(default_factory=dict)
@@ -277,22 +303,33 @@ class Config(_Model):
     acknowledge: AcknowledgeConfig = AcknowledgeConfig()
     questions: QuestionsConfig = QuestionsConfig()
 
+    paths: tuple[PathConfig, ...] = ()
+
     @field_validator("rules")
     @classmethod
     def _known_rules(cls, value: dict[str, RuleConfig]) -> dict[str, RuleConfig]:
-        from guardrail.rules import REGISTRY, resolve
+        return _validate_rules(value)
 
-        out: dict[str, RuleConfig] = {}
-        for key, rule_cfg in value.items():
-            code = resolve(key)
-            if code is None:
-                known = ", ".join(sorted(REGISTRY))
-                raise ValueError(f"unknown rule {key!r}; known rules: {known}")
-            out[code] = rule_cfg
-        return out
+    def rule(self, code: str, path: str | None = None) -> RuleConfig:
+        """The settings of a rule for a file: the first `paths` entry that matches it and
+        configures the rule, else the top level."""
+        if path and self.paths:
+            from guardrail.analysis.paths import matches
 
-    def rule(self, code: str) -> RuleConfig:
+            for entry in self.paths:
+                if code in entry.rules and matches(path, entry.paths):
+                    return entry.rules[code]
         return self.rules.get(code, _DEFAULT_RULE)
+
+    @property
+    def migration_include(self) -> tuple[str, ...]:
+        extra = tuple(g for e in self.paths if e.migrations for g in e.migrations.include)
+        return self.migrations.include + extra
+
+    @property
+    def migration_exclude(self) -> tuple[str, ...]:
+        extra = tuple(g for e in self.paths if e.migrations for g in e.migrations.exclude)
+        return self.migrations.exclude + extra
 
 
 _DEFAULT_RULE = RuleConfig()

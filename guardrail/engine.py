@@ -15,7 +15,7 @@ _CHECK_ORDER = {name: i for i, name in enumerate(QUESTIONS)}
 
 
 def _apply_rule_config(finding: Finding, config: Config) -> Finding | None:
-    rule_cfg = config.rule(finding.rule)
+    rule_cfg = config.rule(finding.rule, finding.path)
     if not rule_cfg.enabled:
         return None
     override = rule_cfg.severity_value

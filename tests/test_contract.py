@@ -125,7 +125,9 @@ def test_third_party_actions_are_pinned_by_sha() -> None:
 def test_workflows_use_least_privilege() -> None:
     for wf in (ROOT / ".github" / "workflows").glob("*.yml"):
         doc = yaml.safe_load(wf.read_text())
-        assert doc.get("permissions") in ({"contents": "read"}, {}), f"{wf.name}: top-level permissions"
+        assert doc.get("permissions") in ({"contents": "read"}, {}), (
+            f"{wf.name}: top-level permissions"
+        )
         for name, job in doc["jobs"].items():
             perms = job.get("permissions", doc.get("permissions"))
             assert perms is not None and "write-all" not in str(perms), f"{wf.name}:{name}"

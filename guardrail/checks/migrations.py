@@ -190,7 +190,7 @@ def migrations(ctx: Context) -> list[Migration]:
     cached = ctx.cache.get("migrations")
     if isinstance(cached, list):
         return cached
-    mc = ctx.config.migrations
+    config_include, config_exclude = ctx.config.migration_include, ctx.config.migration_exclude
     changed = {f.path for f in ctx.pr.files if f.status != "removed"}
 
     def exists(path: str) -> bool:
@@ -202,14 +202,16 @@ def migrations(ctx: Context) -> list[Migration]:
     for f in ctx.pr.files:
         if f.status == "removed" or f.binary:
             continue
-        kind = detect(f.path, include=mc.include, exclude=mc.exclude)
+        kind = detect(f.path, include=config_include, exclude=config_exclude)
         text: str | None = None
         free = f.status == "added" and f.patch is not None
         if (kind is not None or free) and f.path.lower().endswith(_SNIFFED):
             # goose, dbmate, Liquibase formatted SQL and Alembic are known by their content:
             # look when the text is at hand (a new file) or the path already says "migration".
             text = _text_of(ctx, f)
-            kind = detect(f.path, text or "", include=mc.include, exclude=mc.exclude) or kind
+            kind = (
+                detect(f.path, text or "", include=config_include, exclude=config_exclude) or kind
+            )
         if kind is None:
             continue
         if text is None:

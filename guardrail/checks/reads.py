@@ -12,13 +12,13 @@ from guardrail.model import PullRequest
 
 def files_to_read(pr: PullRequest, config: Config) -> list[tuple[str, str]]:
     """(side, path) pairs: side is "base" or "head"."""
-    mc = config.migrations
+    config_include, config_exclude = config.migration_include, config.migration_exclude
     out: list[tuple[str, str]] = []
     for f in pr.files:
         if f.status == "removed" or f.binary:
             continue
         modified = f.status != "added" or f.patch is None
-        kind = detect(f.path, include=mc.include, exclude=mc.exclude)
+        kind = detect(f.path, include=config_include, exclude=config_exclude)
         if kind is not None:
             if modified:
                 out.append(("head", f.path))

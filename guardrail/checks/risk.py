@@ -32,8 +32,8 @@ def _example(paths: list[str]) -> str:
 def is_migration_path(path: str, config: Config) -> bool:
     from guardrail.analysis.migrations.detect import detect
 
-    mc = config.migrations
-    return detect(path, include=mc.include, exclude=mc.exclude) is not None
+    config_include, config_exclude = config.migration_include, config.migration_exclude
+    return detect(path, include=config_include, exclude=config_exclude) is not None
 
 
 def assess_risk(pr: PullRequest, config: Config) -> Risk:
