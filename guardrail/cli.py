@@ -86,7 +86,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         pr = _replace(pr, labels=tuple(args.label))
     root = local_git.repo_root(Path.cwd())
     config_path = Path(args.config) if args.config else root / cfgmod.DEFAULT_CONFIG_PATH
-    config = cfgmod.load(config_path, required=bool(args.config))
+    config = cfgmod.load(config_path, required=bool(args.config), fetch=cfgmod.local_fetch(root))
     head_sha = pr.head_sha or "HEAD"
     report = engine.run(
         pr,
@@ -179,9 +179,19 @@ def _action_config(client: Any, pr: Any, workspace: Path, path_input: str) -> tu
     rel = path_input or cfgmod.DEFAULT_CONFIG_PATH
     explicit = bool(path_input) and path_input != cfgmod.DEFAULT_CONFIG_PATH
     changed = any(rel in (f.path, f.previous_path) for f in pr.files)
+
+    def fetch(ref: str) -> str | None:
+        if ":" in ref:  # owner/repo:path@ref — an organization-wide file
+            repo, _, rest = ref.partition(":")
+            path, _, at = rest.partition("@")
+            text: str | None = client.other_file(repo, path, at or None)
+            return text
+        own: str | None = client.file_text(ref, pr.base_sha) if pr.base_sha else None
+        return own
+
     local = workspace / rel
     if local.is_file() and not changed:
-        return cfgmod.load(local, required=explicit), notes
+        return cfgmod.load(local, required=explicit, fetch=fetch), notes
     if changed:
         notes.append(
             f"This PR changes `{rel}`; it is judged by the base branch's configuration, "
@@ -195,7 +205,7 @@ def _action_config(client: Any, pr: Any, workspace: Path, path_input: str) -> tu
                 "check the `config` input, or remove it to run with defaults",
             )
         return cfgmod.Config(), notes
-    return cfgmod.load_text(text, f"{rel} (at base {pr.base_sha[:7]})"), notes
+    return cfgmod.load_text(text, f"{rel} (at base {pr.base_sha[:7]})", fetch), notes
 
 
 def _workspace_tree(workspace: Path) -> tuple[Any, Any]:

@@ -6,6 +6,7 @@ the fix, never a setting silently ignored.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -370,11 +371,11 @@ def parse(data: Any, source: str) -> Config:
         ) from None
 
 
-def load_text(text: str, source: str) -> Config:
+def _yaml(text: str, source: str) -> Any:
     import yaml
 
     try:
-        data = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         where = ""
         mark = getattr(exc, "problem_mark", None)
@@ -385,10 +386,72 @@ def load_text(text: str, source: str) -> Config:
             f"{source}: cannot parse YAML{where}: {problem}",
             "fix the YAML syntax (indentation, quotes, colons)",
         ) from None
+
+
+def _merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    """The child's settings over the parent's: mappings merge key by key, the rest is replaced."""
+    out = dict(parent)
+    for key, value in child.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+# Reads the configuration an `extends:` names (a path in the repository, or
+# "owner/repo:path@ref" for an organization-wide file); None when it cannot be read.
+Fetch = Callable[[str], "str | None"]
+
+
+def _resolve_extends(data: Any, source: str, fetch: Fetch | None, depth: int = 0) -> Any:
+    if not isinstance(data, dict) or "extends" not in data:
+        return data
+    ref = data.pop("extends")
+    if not isinstance(ref, str) or not ref.strip():
+        raise ConfigError(
+            f"{source}: extends: must name a file",
+            "e.g. `extends: my-org/.github:guardrail.yml@main`",
+        )
+    if depth >= 3:
+        raise ConfigError(
+            f"{source}: extends: more than 3 levels deep at {ref!r}", "flatten the chain"
+        )
+    text = fetch(ref.strip()) if fetch is not None else None
+    if text is None:
+        raise ConfigError(
+            f"{source}: extends: cannot read {ref!r}",
+            "check the name (a path in this repository, or owner/repo:path@ref) and that the "
+            "token can read that repository; the default GITHUB_TOKEN reads only this one",
+        )
+    parent = _resolve_extends(_yaml(text, ref), ref, fetch, depth + 1)
+    if parent is None:
+        return data
+    if not isinstance(parent, dict):
+        raise ConfigError(f"{ref}: the file must be a mapping of settings", f"see {CONFIG_DOCS}")
+    return _merge(parent, data)
+
+
+def load_text(text: str, source: str, fetch: Fetch | None = None) -> Config:
+    data = _resolve_extends(_yaml(text, source), source, fetch)
     return parse(data, source)
 
 
-def load(path: Path, *, required: bool = False) -> Config:
+def local_fetch(root: Path) -> Fetch:
+    """`extends:` from a checkout: paths in the repository only."""
+
+    def fetch(ref: str) -> str | None:
+        if ":" in ref:
+            return None
+        target = (root / ref).resolve()
+        if root.resolve() not in target.parents or not target.is_file():
+            return None
+        return target.read_text(encoding="utf-8", errors="replace")
+
+    return fetch
+
+
+def load(path: Path, *, required: bool = False, fetch: Fetch | None = None) -> Config:
     """Load the file at `path`. A missing file means defaults, unless the user named it."""
     if not path.is_file():
         if required:
@@ -401,7 +464,7 @@ def load(path: Path, *, required: bool = False) -> Config:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}", "make it a readable UTF-8 file") from None
-    return load_text(text, str(path))
+    return load_text(text, str(path), fetch or local_fetch(path.resolve().parent.parent))
 
 
 __all__ = ["Config", "ConfigError", "load", "load_text", "parse"]

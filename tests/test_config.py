@@ -94,3 +94,44 @@ def test_docs_list_every_setting() -> None:
         assert f"`{key.rsplit('.', 1)[-1]}`" in docs, (
             f"docs/configuration.md does not mention {key}"
         )
+
+
+def test_extends_merges_a_shared_file_under_the_repositorys_own(tmp_path: Path) -> None:
+    (tmp_path / ".github").mkdir()
+    (tmp_path / "shared.yml").write_text(
+        "fail-on: warning\nrules:\n  GR217: {severity: error}\n  GR402: {enabled: false}\n"
+    )
+    path = tmp_path / ".github" / "guardrail.yml"
+    path.write_text("extends: shared.yml\nrules:\n  GR217: {severity: notice}\n")
+    cfg = cfgmod.load(path)
+    assert cfg.fail_on == "warning"  # from the shared file
+    assert cfg.rule("GR217").severity == "notice"  # the repository's own wins
+    assert cfg.rule("GR402").enabled is False
+
+
+def test_extends_that_cannot_be_read_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / ".github").mkdir()
+    path = tmp_path / ".github" / "guardrail.yml"
+    path.write_text("extends: my-org/.github:guardrail.yml@main\n")
+    with pytest.raises(ConfigError, match="extends: cannot read") as info:
+        cfgmod.load(path)
+    assert "token" in info.value.fix
+
+
+def test_extends_through_the_api_for_an_organization_file(fake_github, run_action) -> None:  # type: ignore[no-untyped-def]
+    from tests.fakegithub import file_entry
+
+    migration = file_entry(
+        "db/migrations/0002.sql",
+        "@@ -0,0 +1 @@\n+ALTER TABLE t ADD COLUMN c int NOT NULL;",
+        "added",
+    )
+    fake_github.add_pull(3, body="", head_sha="1" * 40, base_sha="2" * 40, files=[migration])
+    fake_github.contents[("2" * 40, ".github/guardrail.yml")] = (
+        "extends: octo/shop:org/guardrail.yml@main\n"
+    )
+    fake_github.contents[("main", "org/guardrail.yml")] = "fail-on: never\n"
+    run = run_action(fake_github, "pull_request", {"pull_request": {"number": 3}})
+    # Errors everywhere, but the organization's file says `fail-on: never`.
+    assert run.returncode == 0, run.stdout
+    assert run.outputs["verdict"] == "warn"

@@ -359,6 +359,25 @@ class GitHubClient:
         except (AssertionError, GithubException):
             return None
 
+    def other_file(self, repository: str, path: str, ref: str | None) -> str | None:
+        """A file of another repository (an organization's shared configuration)."""
+        import base64
+
+        url = f"{self.repo_url.rsplit('/repos/', 1)[0]}/repos/{repository}/contents/{path}"
+        params = {"ref": ref} if ref else None
+        try:
+            _, data = self._call(
+                f"read {repository}:{path}",
+                lambda: self.gh.requester.requestJsonAndCheck("GET", url, parameters=params),
+            )
+        except GitHubError as exc:
+            if exc.status in (401, 403, 404):
+                return None
+            raise
+        if not isinstance(data, dict) or data.get("encoding") != "base64":
+            return None
+        return base64.b64decode(str(data.get("content", ""))).decode("utf-8", "replace")
+
     # -- writes ---------------------------------------------------------------------------------
 
     def create_comment(self, number: int, body: str) -> int:
