@@ -69,3 +69,24 @@ def plain(text: str, limit: int) -> str:
     """One line of plain text, at most `limit` characters."""
     one = " ".join(text.split())
     return one if len(one) <= limit else one[: limit - 1] + "…"
+
+
+def strip_spans(text: str, open_: str, close: str, *, keep_newlines: bool = False) -> str:
+    """Remove every `open_ … close` span in one linear pass (an unclosed span runs to the end).
+    A lazy regex would rescan an unclosed span from every opening: quadratic on hostile text."""
+    out: list[str] = []
+    pos = 0
+    while True:
+        start = text.find(open_, pos)
+        if start < 0:
+            out.append(text[pos:])
+            break
+        out.append(text[pos:start])
+        end = text.find(close, start + len(open_))
+        stop = len(text) if end < 0 else end
+        if keep_newlines:
+            out.append("\n" * text.count("\n", start, stop))
+        if end < 0:
+            break
+        pos = end + len(close)
+    return "".join(out)

@@ -12,24 +12,10 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from guardrail.analysis.shapes import Field, Shape, Tightening
+from guardrail.analysis.shapes import Field, Shape, Tightening, load_structured
 
 _MAX_DEPTH = 32
 _INTEGRAL = {"integer": "number"}  # integer narrows number
-
-
-def _load(text: str, path: str) -> Any:
-    if path.endswith((".yaml", ".yml")):
-        import yaml
-
-        try:
-            return yaml.safe_load(text)
-        except yaml.YAMLError:
-            return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None
 
 
 def _resolver(doc: Any) -> Callable[[Any], Any]:
@@ -239,7 +225,7 @@ def _line_of(text: str, needle: str | None) -> int:
 
 
 def tightenings(base_text: str, head_text: str, path: str) -> list[Tightening]:
-    old, new = _load(base_text, path), _load(head_text, path)
+    old, new = load_structured(base_text, path), load_structured(head_text, path)
     if not isinstance(old, dict) or not isinstance(new, dict):
         return []
     if _is_openapi(new):

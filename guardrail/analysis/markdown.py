@@ -17,6 +17,8 @@ from functools import lru_cache
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from guardrail.text import strip_spans
+
 MAX_BODY_CHARS = 262_144  # GitHub caps a PR body at 65,536; local bodies are bounded too.
 
 
@@ -48,19 +50,7 @@ def _parser() -> MarkdownIt:
 
 
 def strip_html_comments(text: str) -> str:
-    out: list[str] = []
-    pos = 0
-    while True:
-        start = text.find("<!--", pos)
-        if start < 0:
-            out.append(text[pos:])
-            break
-        out.append(text[pos:start])
-        end = text.find("-->", start + 4)
-        if end < 0:
-            break  # an unclosed comment hides the rest, as it does on GitHub
-        pos = end + 3
-    return "".join(out)
+    return strip_spans(text, "<!--", "-->")
 
 
 def _strip_tags(text: str) -> str:

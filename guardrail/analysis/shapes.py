@@ -15,6 +15,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from guardrail.text import strip_spans
+
 MAX_SHAPE_FILE = 1_000_000
 
 
@@ -306,7 +308,7 @@ def python_shapes(source: str) -> list[Shape]:
 # -- JSON Schema / OpenAPI / Avro -------------------------------------------------------------------
 
 
-def _load_structured(text: str, path: str) -> object:
+def load_structured(text: str, path: str) -> object:
     if path.endswith((".yaml", ".yml")):
         import yaml
 
@@ -369,7 +371,7 @@ _LIMITS = (
 
 
 def jsonschema_shapes(text: str, path: str) -> list[Shape]:
-    doc = _load_structured(text, path)
+    doc = load_structured(text, path)
     if not isinstance(doc, dict):
         return []
     find = _line_finder(text)
@@ -526,23 +528,7 @@ _TOKEN = re.compile(r'"[^"\n]*"|//[^\n]*|#[^\n]*|\w[\w.]*|[{}();=<>\[\]:,?|!@]|\
 
 
 def _strip_block_comments(text: str) -> str:
-    """Remove /* … */ in one pass, keeping newlines (a lazy regex would rescan an unclosed one
-    from every opening, quadratic on hostile input)."""
-    out: list[str] = []
-    pos = 0
-    while True:
-        start = text.find("/*", pos)
-        if start < 0:
-            out.append(text[pos:])
-            break
-        out.append(text[pos:start])
-        end = text.find("*/", start + 2)
-        if end < 0:
-            out.append("\n" * text.count("\n", start))
-            break
-        out.append("\n" * text.count("\n", start, end))
-        pos = end + 2
-    return "".join(out)
+    return strip_spans(text, "/*", "*/", keep_newlines=True)
 
 
 def _tokens(text: str, hash_comments: bool = False) -> list[tuple[str, int]]:

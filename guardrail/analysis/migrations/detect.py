@@ -143,6 +143,24 @@ def _has_sql(text: str) -> bool:
     return False
 
 
+# SQL files with up and down sections: (up marker, down marker, no-transaction marker, what a
+# missing down section is called).
+_SECTIONED = {
+    "goose": (
+        "-- +goose up",
+        "-- +goose down",
+        "-- +goose no transaction",
+        "there is no `-- +goose Down` section",
+    ),
+    "dbmate": (
+        "-- migrate:up",
+        "-- migrate:down",
+        "transaction:false",
+        "the `-- migrate:down` section is empty",
+    ),
+}
+
+
 def read(mf: MigrationFile, text: str, exists: Callable[[str], bool] | None = None) -> Reading:
     """What the migration does. `exists(path)` answers whether a sibling file is in the head."""
     if len(text) > MAX_MIGRATION_CHARS:
@@ -170,32 +188,13 @@ def read(mf: MigrationFile, text: str, exists: Callable[[str], bool] | None = No
         return dsl.read_efcore(text)
     if fw == "liquibase":
         return dsl.read_liquibase(text, mf.path)
-    if fw == "goose":
-        up, offset, down = _section(text, "-- +goose up", "-- +goose down")
-        tx = "-- +goose no transaction" not in text.lower()
+    if fw in _SECTIONED:
+        up_marker, down_marker, no_tx, missing = _SECTIONED[fw]
+        up, offset, down = _section(text, up_marker, down_marker)
+        tx = no_tx not in text.lower()
         sub = read_sql(up, line_offset=offset, in_transaction=tx)
         ok = _has_sql(down)
-        return Reading(
-            fw,
-            tuple(sub.ops),
-            ok,
-            "" if ok else "there is no `-- +goose Down` section",
-            tuple(sub.notes),
-            tx,
-        )
-    if fw == "dbmate":
-        up, offset, down = _section(text, "-- migrate:up", "-- migrate:down")
-        tx = "transaction:false" not in text.lower()
-        sub = read_sql(up, line_offset=offset, in_transaction=tx)
-        ok = _has_sql(down)
-        return Reading(
-            fw,
-            tuple(sub.ops),
-            ok,
-            "" if ok else "the `-- migrate:down` section is empty",
-            tuple(sub.notes),
-            tx,
-        )
+        return Reading(fw, tuple(sub.ops), ok, "" if ok else missing, tuple(sub.notes), tx)
     # Plain SQL files: Flyway, golang-migrate, Prisma, sqitch, plain folders.
     if mf.role in ("down", "verify"):
         return Reading(fw, (), None)
