@@ -90,3 +90,17 @@ def test_annotation_escaping_and_caps() -> None:
     assert "\n" not in line and "%0A::add-mask::x" in line and "100%25" in line
     many = [finding(line=i) for i in range(30)]
     assert len(annotations.render(report(*many))) == annotations.PER_LEVEL_CAP
+
+
+def test_hostile_schema_names_stay_inside_code_spans() -> None:
+    from guardrail.analysis.jsonschema_diff import tightenings
+
+    base = '{"$schema": "x", "type": "object", "properties": {"a": {"type": "string", "enum": ["ok", "</details><img src=x> @org/team"]}}}'
+    head = '{"$schema": "x", "type": "object", "properties": {"a": {"type": "string", "enum": ["ok"]}}}'
+    (t,) = tightenings(base, head, "x.schema.json")
+    assert "`" in t.what and "<img" in t.what  # the value is quoted inside a code span
+    rendered = md.render(
+        report(finding(check="legacy-data-tests", rule="GR303", title=t.what, template=None)),
+        md.Meta(),
+    )
+    assert "``" in rendered or '`"</details>' in rendered

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from guardrail.analysis.paths import matches
 from guardrail.analysis.shapes import Tightening
+from guardrail.text import code
 
 TEST_GLOBS = (
     "**/test_*.py",
@@ -147,7 +148,7 @@ def _python_evidence(t: Tightening, tree: ast.Module, path: str) -> Evidence | N
             if None in kws:
                 continue  # Order(**payload): the payload is judged where it is written
             if fname not in kws and kws & others:
-                return Evidence(path, node.lineno, f"builds `{name}` without `{fname}`")
+                return Evidence(path, node.lineno, f"builds {code(name)} without {code(fname)}")
             for k in node.keywords:
                 if (
                     k.arg == fname
@@ -155,36 +156,38 @@ def _python_evidence(t: Tightening, tree: ast.Module, path: str) -> Evidence | N
                     and k.value.value is None
                     and t.code in ("T01", "T03")
                 ):
-                    return Evidence(path, node.lineno, f"builds `{name}` with `{fname}=None`")
+                    return Evidence(path, node.lineno, f"builds {code(name)} with `{fname}=None`")
         if isinstance(node, ast.Dict):
             keys = _str_keys(node)
             overlap = set(keys) & others
             if not overlap:
                 continue
             if t.code in ("T01", "T02") and fname not in keys:
-                return Evidence(path, node.lineno, f"a `{name}` payload without `{fname}`")
+                return Evidence(path, node.lineno, f"a {code(name)} payload without {code(fname)}")
             if (
                 t.code in ("T01", "T03")
                 and fname in keys
                 and isinstance(value_node := keys[fname], ast.Constant)
                 and value_node.value is None
             ):
-                return Evidence(path, node.lineno, f"a `{name}` payload with `{fname}` set to None")
+                return Evidence(
+                    path, node.lineno, f"a {code(name)} payload with {code(fname)} set to None"
+                )
             if t.code == "T06" and old_name in keys and fname not in keys:
                 return Evidence(
-                    path, node.lineno, f"a `{name}` payload with the old name `{old_name}`"
+                    path, node.lineno, f"a {code(name)} payload with the old name {code(old_name)}"
                 )
             if t.code == "T05" and fname in keys:
                 return Evidence(
-                    path, node.lineno, f"a `{name}` payload that still carries `{fname}`"
+                    path, node.lineno, f"a {code(name)} payload that still carries {code(fname)}"
                 )
         if t.code == "T08" and isinstance(node, (ast.Constant, ast.Attribute)):
             value = node.value if isinstance(node, ast.Constant) else node.attr
             if value == fname:
-                return Evidence(path, node.lineno, f"uses the removed value {fname!r}")
+                return Evidence(path, node.lineno, f"uses the removed value {code(fname)}")
     for fn_name, line in legacy_fn:
         if fname and fname in ast.unparse(tree):
-            return Evidence(path, line, f"`{fn_name}` exercises stored `{name}` data")
+            return Evidence(path, line, f"{code(fn_name)} exercises stored {code(name)} data")
     return None
 
 
@@ -222,13 +225,17 @@ def _text_evidence(t: Tightening, text: str, path: str, need_name: bool) -> Evid
             continue
         has = _key_present(block, fname)
         if t.code in ("T01", "T02") and not has:
-            return Evidence(path, line, f"a `{shape.name}` payload without `{fname}`")
+            return Evidence(path, line, f"a {code(shape.name)} payload without {code(fname)}")
         if t.code in ("T01", "T03") and re.search(
             rf"""["']?{re.escape(fname)}["']?\s*[:=]\s*(null|None|nil|undefined)\b""", block
         ):
-            return Evidence(path, line, f"a `{shape.name}` payload with `{fname}` set to null")
+            return Evidence(
+                path, line, f"a {code(shape.name)} payload with {code(fname)} set to null"
+            )
         if t.code == "T05" and has:
-            return Evidence(path, line, f"a `{shape.name}` payload that still carries `{fname}`")
+            return Evidence(
+                path, line, f"a {code(shape.name)} payload that still carries {code(fname)}"
+            )
     return None
 
 
@@ -256,10 +263,12 @@ def _fixture_evidence(t: Tightening, text: str, path: str) -> Evidence | None:
             keys = set(node)
             if len(keys & others) >= 2:
                 if t.code in ("T01", "T02") and fname not in keys:
-                    return Evidence(path, 1, f"a stored `{t.shape.name}` record without `{fname}`")
+                    return Evidence(
+                        path, 1, f"a stored {code(t.shape.name)} record without {code(fname)}"
+                    )
                 if t.code in ("T01", "T03") and fname in keys and node[fname] is None:
                     return Evidence(
-                        path, 1, f"a stored `{t.shape.name}` record with `{fname}` null"
+                        path, 1, f"a stored {code(t.shape.name)} record with {code(fname)} null"
                     )
             stack.extend(node.values())
         elif isinstance(node, list):

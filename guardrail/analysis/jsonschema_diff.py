@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from guardrail.analysis.shapes import Field, Shape, Tightening, load_structured
+from guardrail.text import code
 
 _MAX_DEPTH = 32
 _INTEGRAL = {"integer": "number"}  # integer narrows number
@@ -88,23 +89,23 @@ def _walk(
     ot, onull = _types(old)
     nt, nnull = _types(new)
     if onull and not nnull and (nt or new.get("$ref")):
-        yield "T03", f"`{where}` no longer accepts null", leaf, {}
+        yield "T03", f"{code(where)} no longer accepts null", leaf, {}
     if _narrowed(ot, nt):
         yield (
             "T07",
-            f"`{where}` changed type {'/'.join(sorted(ot)) or 'any'} → {'/'.join(sorted(nt))}",
+            f"{code(where)} changed type {'/'.join(sorted(ot)) or 'any'} → {'/'.join(sorted(nt))}",
             leaf,
             {},
         )
     oe, ne = old.get("enum"), new.get("enum")
     if isinstance(ne, list) and not isinstance(oe, list) and "const" not in old:
-        yield "T08", f"`{where}` became an enum", leaf, {}
+        yield "T08", f"{code(where)} became an enum", leaf, {}
     elif isinstance(oe, list) and isinstance(ne, list):
         removed = [v for v in oe if v not in ne]
         if removed:
-            yield "T08", f"`{where}` no longer accepts {json.dumps(removed[0])}", leaf, {}
+            yield "T08", f"{code(where)} no longer accepts {code(json.dumps(removed[0]))}", leaf, {}
     if "const" in new and old.get("const") != new.get("const"):
-        yield "T08", f"`{where}` now only accepts {json.dumps(new['const'])}", leaf, {}
+        yield "T08", f"{code(where)} now only accepts {code(json.dumps(new['const']))}", leaf, {}
     for key, kind in _LIMITS:
         ov, nv = old.get(key), new.get(key)
         if (
@@ -116,10 +117,10 @@ def _walk(
                 or (kind == "min" and nv > ov)
             )
         ):
-            yield "T09", f"`{where}` {key} tightened to {nv:g}", leaf, {}
+            yield "T09", f"{code(where)} {key} tightened to {nv:g}", leaf, {}
     for key in ("pattern", "format"):
         if new.get(key) is not None and new.get(key) != old.get(key):
-            yield "T09", f"`{where}` {key} changed", leaf, {}
+            yield "T09", f"{code(where)} {key} changed", leaf, {}
     oprops, nprops = old.get("properties") or {}, new.get("properties") or {}
     if isinstance(oprops, dict) and isinstance(nprops, dict):
         oreq = set(old.get("required") or []) if isinstance(old.get("required"), list) else set()
@@ -128,29 +129,29 @@ def _walk(
             sub = rn(nprops.get(name)) if name in nprops else {}
             if isinstance(sub, dict) and "default" in sub:
                 continue
-            code = "T01" if name in oprops else "T02"
+            tcode = "T01" if name in oprops else "T02"
             yield (
-                code,
-                f"`{name}` became required"
-                if code == "T01"
-                else f"new property `{name}` is required",
+                tcode,
+                f"{code(name)} became required"
+                if tcode == "T01"
+                else f"new property {code(name)} is required",
                 name,
                 new,
             )
         closed_old = old.get("additionalProperties") is False
         for name in sorted(set(oprops) - set(nprops)):
             if new.get("additionalProperties") is False or closed_old:
-                yield "T05", f"`{name}` was removed", name, old
+                yield "T05", f"{code(name)} was removed", name, old
         if (
             new.get("additionalProperties") is False
             and old.get("additionalProperties") is not False
         ):
-            yield "T10", f"`{where}` now rejects unknown properties", None, new
+            yield "T10", f"{code(where)} now rejects unknown properties", None, new
         for name in sorted(set(oprops) & set(nprops)):
-            for code, phrase, fname, holder in _walk(
+            for tcode, phrase, fname, holder in _walk(
                 oprops[name], nprops[name], f"{where}.{name}", ro, rn, depth + 1
             ):
-                yield code, phrase, fname, holder or new
+                yield tcode, phrase, fname, holder or new
     if "items" in old and "items" in new:
         yield from _walk(old["items"], new["items"], f"{where}[]", ro, rn, depth + 1)
     for key in ("allOf", "anyOf", "oneOf"):
@@ -238,10 +239,10 @@ def tightenings(base_text: str, head_text: str, path: str) -> list[Tightening]:
     for name, schema in after.items():
         if name not in before:
             continue
-        for code, phrase, fname, holder in _walk(before[name], schema, name, ro, rn):
-            if (code, phrase) in seen:
+        for tcode, phrase, fname, holder in _walk(before[name], schema, name, ro, rn):
+            if (tcode, phrase) in seen:
                 continue
-            seen.add((code, phrase))
+            seen.add((tcode, phrase))
             props = holder.get("properties") if isinstance(holder, dict) else None
             fields = (
                 {k: Field(k, 1, False, False) for k in props} if isinstance(props, dict) else {}
@@ -249,7 +250,12 @@ def tightenings(base_text: str, head_text: str, path: str) -> list[Tightening]:
             shape = Shape(name, "jsonschema", _line_of(head_text, fname), fields)
             out.append(
                 Tightening(
-                    code, shape, fname, _line_of(head_text, fname), phrase, old_fields=tuple(fields)
+                    tcode,
+                    shape,
+                    fname,
+                    _line_of(head_text, fname),
+                    phrase,
+                    old_fields=tuple(fields),
                 )
             )
     return out

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from guardrail.text import strip_spans
+from guardrail.text import code, strip_spans
 
 MAX_SHAPE_FILE = 1_000_000
 
@@ -867,7 +867,9 @@ def compare(base: list[Shape], head: list[Shape]) -> list[Tightening]:
             removed = sorted((old.members or frozenset()) - (new.members or frozenset()))
             for member in removed:
                 found.append(
-                    Tightening("T08", new, member, new.line, f"enum member {member!r} was removed")
+                    Tightening(
+                        "T08", new, member, new.line, f"enum member {code(member)} was removed"
+                    )
                 )
             continue
         reads = new.reads_stored_data
@@ -894,7 +896,7 @@ def compare(base: list[Shape], head: list[Shape]) -> list[Tightening]:
                         new,
                         a,
                         new.fields[a].line,
-                        f"`{g}` was renamed to `{a}`",
+                        f"{code(g)} was renamed to {code(a)}",
                         old.fields[g],
                         new.fields[a],
                     )
@@ -906,19 +908,21 @@ def compare(base: list[Shape], head: list[Shape]) -> list[Tightening]:
                         new,
                         g,
                         new.line,
-                        f"field `{g}` = {old.fields[g].number} was removed without `reserved`",
+                        f"field {code(g)} = {old.fields[g].number} was removed without `reserved`",
                         old.fields[g],
                     )
                 )
             else:
-                out.append(Tightening("T05", new, g, new.line, f"`{g}` was removed", old.fields[g]))
+                out.append(
+                    Tightening("T05", new, g, new.line, f"{code(g)} was removed", old.fields[g])
+                )
         for a in added:
             if a in renamed_to.values():
                 continue
             f = new.fields[a]
             if f.required and reads and new.kind not in ("protobuf",):
                 out.append(
-                    Tightening("T02", new, a, f.line, f"new field `{a}` is required", None, f)
+                    Tightening("T02", new, a, f.line, f"new field {code(a)} is required", None, f)
                 )
         for name, f in new.fields.items():
             o = old.fields.get(name)
@@ -932,7 +936,7 @@ def compare(base: list[Shape], head: list[Shape]) -> list[Tightening]:
                             new,
                             name,
                             f.line,
-                            f"`{name}` was renumbered {o.number} → {f.number}",
+                            f"{code(name)} was renumbered {o.number} → {f.number}",
                             o,
                             f,
                         )
@@ -944,35 +948,37 @@ def compare(base: list[Shape], head: list[Shape]) -> list[Tightening]:
                             new,
                             name,
                             f.line,
-                            f"`{name}` changed type {o.type} → {f.type}",
+                            f"{code(name)} changed type {o.type} → {f.type}",
                             o,
                             f,
                         )
                     )
                 elif f.required and not o.required:
                     out.append(
-                        Tightening("T01", new, name, f.line, f"`{name}` became required", o, f)
+                        Tightening("T01", new, name, f.line, f"{code(name)} became required", o, f)
                     )
                 continue
             if not reads and new.kind == "graphql-type":
                 continue
             if f.required and not o.required:
-                what = f"`{name}` became required" + (
+                what = f"{code(name)} became required" + (
                     " (its default was removed)" if o.has_default else ""
                 )
                 out.append(Tightening("T01", new, name, f.line, what, o, f))
             elif o.nullable and not f.nullable:
                 out.append(
-                    Tightening("T03", new, name, f.line, f"`{name}` no longer accepts null", o, f)
+                    Tightening(
+                        "T03", new, name, f.line, f"{code(name)} no longer accepts null", o, f
+                    )
                 )
-            elif _types_narrowed(o.type, f.type):
+            elif (o.values is None or f.values is None) and _types_narrowed(o.type, f.type):
                 out.append(
                     Tightening(
                         "T07",
                         new,
                         name,
                         f.line,
-                        f"`{name}` changed type `{o.type}` → `{f.type}`",
+                        f"{code(name)} changed type {code(o.type)} → {code(f.type)}",
                         o,
                         f,
                     )
@@ -981,7 +987,13 @@ def compare(base: list[Shape], head: list[Shape]) -> list[Tightening]:
                 for v in sorted(o.values - f.values):
                     out.append(
                         Tightening(
-                            "T08", new, name, f.line, f"`{name}` no longer accepts {v!r}", o, f
+                            "T08",
+                            new,
+                            name,
+                            f.line,
+                            f"{code(name)} no longer accepts {code(str(v))}",
+                            o,
+                            f,
                         )
                     )
             lim_old, lim_new = dict(o.limits), dict(f.limits)
@@ -998,7 +1010,13 @@ def compare(base: list[Shape], head: list[Shape]) -> list[Tightening]:
                 if tighter:
                     out.append(
                         Tightening(
-                            "T09", new, name, f.line, f"`{name}` {key} tightened to {value:g}", o, f
+                            "T09",
+                            new,
+                            name,
+                            f.line,
+                            f"{code(name)} {key} tightened to {value:g}",
+                            o,
+                            f,
                         )
                     )
         if new.closed and not old.closed:
