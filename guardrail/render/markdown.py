@@ -65,11 +65,10 @@ def _rule_links(findings: list[Finding]) -> str:
 
 
 def _templates(findings: list[Finding]) -> list[str]:
+    """The template of the section's most important gap: one thing to paste, not a pile."""
     out: list[str] = []
-    seen: set[str] = set()
     for f in findings:
-        if f.template and f.template not in seen:
-            seen.add(f.template)
+        if f.template and not out:
             label = "Paste and fill in" if f.template_lang == "markdown" else "A test to start from"
             out.append(
                 f"<details><summary>{label}</summary>\n\n"
