@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from guardrail.checks import ALL_CHECKS
+from guardrail.checks import ALL_CHECKS, acknowledge
 from guardrail.checks.base import Check, Context
 from guardrail.config import Config
 from guardrail.model import ContentReader, Finding, PullRequest, Report, Severity
@@ -54,16 +54,12 @@ def run(
     checks: tuple[Check, ...] = ALL_CHECKS,
 ) -> Report:
     ctx = Context(pr=pr, config=config, read=read, source=source, tree=tree, read_tree=read_tree)
-    findings: list[Finding] = []
-    for check in checks:
-        for finding in check(ctx):
-            kept = _apply_rule_config(finding, config)
-            if kept is not None:
-                findings.append(kept)
-    from guardrail.checks import acknowledge
-
-    findings, acks = acknowledge.apply(findings, pr, config)
-    findings = [f for f in (_apply_rule_config(f, config) for f in findings) if f is not None]
+    raw = [finding for check in checks for finding in check(ctx)]
+    configured = [f for f in (_apply_rule_config(f, config) for f in raw) if f is not None]
+    kept, acks, problems = acknowledge.apply(configured, pr, config)
+    findings = kept + [
+        f for f in (_apply_rule_config(f, config) for f in problems) if f is not None
+    ]
     ctx.notes.extend(acknowledge.summary(acks))
     findings.sort(key=sort_key)
     effective_fail_on = fail_on or config.fail_on

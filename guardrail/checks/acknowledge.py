@@ -106,14 +106,14 @@ def _matches(target: str, finding: Finding, label_checks: dict[str, str]) -> boo
 
 def apply(
     findings: list[Finding], pr: PullRequest, config: Config
-) -> tuple[list[Finding], list[Ack]]:
-    """(findings left, acknowledgements applied); problems with acknowledgements are findings."""
+) -> tuple[list[Finding], list[Ack], list[Finding]]:
+    """(findings left, acknowledgements applied, problems with acknowledgements as findings)."""
     ac = config.acknowledge
     label_checks = {k.lower(): v for k, v in ac.labels.items()}
     present = [lab for lab in pr.labels if lab.lower() in label_checks]
     lines = _lines(pr.body)
     if not present and not lines:
-        return findings, []
+        return findings, [], []
     kept: list[Finding] = []
     acks: list[Ack] = []
     problems: dict[str, Finding] = {}
@@ -189,8 +189,7 @@ def apply(
                 break
         if not done:
             kept.append(f)
-    kept.extend(problems.values())
-    return kept, acks
+    return kept, acks, list(problems.values())
 
 
 def summary(acks: list[Ack]) -> list[str]:
