@@ -466,3 +466,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             actions.set_output("verdict", "error")
         return exc.exit_code
+    except Exception as exc:  # a bug: keep the traceback, but never look like a failing verdict
+        import traceback
+
+        from guardrail.publish import actions
+
+        traceback.print_exc()
+        if not actions.in_actions():
+            raise
+        actions.error(
+            f"guardrail hit a bug ({type(exc).__name__}); the traceback is in the log. "
+            "Please report it; re-running will not help."
+        )
+        actions.append_summary(
+            "### 🛡️ guardrail could not run\n\nguardrail hit a bug; the traceback is in the "
+            "step's log. This is not a verdict on the pull request.\n"
+        )
+        actions.set_output("verdict", "error")
+        return EXIT_USAGE

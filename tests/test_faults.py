@@ -242,3 +242,12 @@ def test_more_than_3000_files_is_never_all_clear(fake_github, run_action):
     assert "400 of 3400 changed files were not listed" in run.summary
     report = json.loads((run.workspace / run.outputs["report"]).read_text())
     assert any(f["rule"] == "GR901" and f["severity"] == "warning" for f in report["findings"])
+
+
+def test_a_bug_is_exit_2_with_an_error_not_a_failing_verdict(fake_github, run_action):
+    pull(fake_github)
+    fake_github.pulls[5]["changed_files"] = "not a number"  # GitHub never sends this: a bug path
+    run = run_action(fake_github, "pull_request", event(), extra_env=FAST)
+    assert run.returncode == 2
+    assert "hit a bug" in run.stdout and run.outputs.get("verdict") == "error"
+    assert "Traceback" in run.stderr  # kept for whoever reports it
