@@ -86,7 +86,20 @@ def _cmd_check(args: argparse.Namespace) -> int:
         pr = _replace(pr, labels=tuple(args.label))
     root = local_git.repo_root(Path.cwd())
     config_path = Path(args.config) if args.config else root / cfgmod.DEFAULT_CONFIG_PATH
-    config = cfgmod.load(config_path, required=bool(args.config), fetch=cfgmod.local_fetch(root))
+    rel = cfgmod.DEFAULT_CONFIG_PATH
+    if not args.config and any(rel in (f.path, f.previous_path) for f in pr.files):
+        # The change edits its own configuration: judge it by the base commit's, as the action does.
+        base_text = read("base", rel)
+        notes.append(f"this change edits {rel}; it is judged by the base commit's configuration")
+        config = (
+            cfgmod.load_text(base_text, f"{rel} (at the merge base)", cfgmod.local_fetch(root))
+            if base_text is not None
+            else cfgmod.Config()
+        )
+    else:
+        config = cfgmod.load(
+            config_path, required=bool(args.config), fetch=cfgmod.local_fetch(root)
+        )
     head_sha = pr.head_sha or "HEAD"
     report = engine.run(
         pr,

@@ -148,3 +148,14 @@ def test_markdown_output_in_actions_cannot_issue_commands(tmp_path: Path) -> Non
     assert lines[0].startswith("::stop-commands::")
     token = lines[0].split("::")[2]
     assert lines[-1] == f"::{token}::"
+
+
+def test_a_change_to_the_config_does_not_apply_to_itself(tmp_path: Path) -> None:
+    repo = make_repo(
+        tmp_path / "r",
+        {".github/guardrail.yml": "fail-on: error\n"},
+        {".github/guardrail.yml": "fail-on: never\n", "db/migrations/0002.sql": MIGRATION},
+    )
+    proc = check(repo, "--base", "main", "--body", "-", stdin="No notes.")
+    assert proc.returncode == 1  # the base commit's fail-on: error still applies
+    assert "judged by the base commit's configuration" in proc.stderr

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from guardrail import docs_base
 from guardrail.model import Finding, Report, Severity
 from guardrail.rules import QUESTIONS
 from guardrail.text import fence_block, location, md
