@@ -104,3 +104,16 @@ def test_hostile_schema_names_stay_inside_code_spans() -> None:
         md.Meta(),
     )
     assert "``" in rendered or '`"</details>' in rendered
+
+
+def test_many_notes_are_capped_in_the_comment_and_all_in_the_summary() -> None:
+    r = Report(
+        findings=(finding(),),
+        verdict="fail",
+        fail_on="error",
+        notes=tuple(f"note {i}" for i in range(30)),
+    )
+    comment = md.render(r, md.Meta())
+    summary = md.render(r, md.Meta(), marker=False, budget=None)
+    assert comment.count("<sub>note ") == 10 and "20 more notes" in comment
+    assert summary.count("<sub>note ") == 30

@@ -120,15 +120,14 @@ def _footer(meta: Meta) -> str:
     return "<sub>" + " · ".join(bits) + "</sub>"
 
 
-def _all_clear(report: Report, meta: Meta, marker: bool) -> str:
+def _all_clear(report: Report, meta: Meta, marker: bool, full: bool = False) -> str:
     answers = " · ".join(f"{a.text} ✓" for a in report.answers) or "nothing to ask"
     parts = [MARKER] if marker else []
     parts += ["### 🛡️ guardrail — ready to ship", answers[:1].upper() + answers[1:]]
     notices = [f for f in report.findings if f.severity == Severity.NOTICE]
     if notices:
         parts.append(_notices(notices))
-    for note in report.notes:
-        parts.append(f"<sub>{note}</sub>")
+    parts += _note_lines(report, full, leading="")
     footer = _footer(meta)
     if footer:
         parts.append(footer)
@@ -147,12 +146,13 @@ def render(
     report: Report, meta: Meta, *, marker: bool = True, budget: int | None = COMMENT_BUDGET
 ) -> str:
     serious = tuple(f for f in report.findings if f.severity >= Severity.WARNING)
+    full = budget is None
     if not serious:
-        return _all_clear(report, meta, marker)
+        return _all_clear(report, meta, marker, full)
     groups = _by_check(serious)
     notices = [f for f in report.findings if f.severity == Severity.NOTICE]
     for limit in (None, 20, 10, 5, 3, 1):
-        text = _compose(report, meta, groups, notices, limit, marker)
+        text = _compose(report, meta, groups, notices, limit, marker, full=full)
         if budget is None or len(text) <= budget:
             return text
     # Still too long (enormous titles): the table alone, and where to read the rest.
@@ -167,6 +167,7 @@ def _compose(
     limit: int | None,
     marker: bool,
     table_groups: dict[str, list[Finding]] | None = None,
+    full: bool = False,
 ) -> str:
     parts = [MARKER] if marker else []
     parts.append(f"### 🛡️ guardrail — {_headline(report)}")
@@ -187,13 +188,24 @@ def _compose(
         parts.append(_notices(notices))
     elif notices:
         parts.append(f"\n<sub>ℹ️ {len(notices)} notes in the job summary.</sub>")
-    for note in report.notes:
-        parts.append(f"\n<sub>{note}</sub>")
+    parts += _note_lines(report, table_groups is None and limit is None and full, leading="\n")
     footer = _footer(meta)
     if footer:
         parts.append("")
         parts.append(footer)
     return "\n".join(parts) + "\n"
+
+
+def _note_lines(report: Report, full: bool, leading: str) -> list[str]:
+    """Notes (acknowledgements, ignores, configuration): all in the summary, 10 in a comment."""
+    notes = list(report.notes)
+    shown = notes if full else notes[:10]
+    lines = [f"{leading}<sub>{note}</sub>" for note in shown]
+    if len(notes) > len(shown):
+        lines.append(
+            f"{leading}<sub>…and {len(notes) - len(shown)} more notes in the job summary.</sub>"
+        )
+    return lines
 
 
 def status_description(report: Report) -> str:
