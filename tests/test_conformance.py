@@ -46,13 +46,16 @@ def test_django_migration_linter_cases(capsys: pytest.CaptureFixture[str]) -> No
 def test_oasdiff_cases(capsys: pytest.CaptureFixture[str]) -> None:
     """oasdiff's breaking changes in the request direction (what old clients and stored data send)
     should be tightenings for guardrail; response-side and informational changes should not.
-    Floors: recall 50%, precision 75%. Not covered by design: media types and whole request
-    bodies added or removed, x-extensible-enum, changed defaults, `not` sub-schemas, webhooks."""
+    Floors: recall 75%, precision 75%. Differences by design: a property removed from an open
+    schema is not a tightening (old data with the extra key still passes), a new required
+    property with a default is not one either; not read: `not` and oneOf-wrapping sub-schemas,
+    webhooks, new required path parameters. Over-reported: changed request-body defaults (a
+    stored record that relied on the default changes meaning; oasdiff calls it informational)."""
     tallies = conformance.oasdiff(corpus_dir("oasdiff"))
     with capsys.disabled():
         print("\n" + conformance.table("oasdiff (request direction = old data in)", tallies))
     overall = conformance.total(tallies)
-    assert overall.recall >= 0.50, overall.misses
+    assert overall.recall >= 0.75, overall.misses
     assert overall.precision >= 0.75, overall.misses
 
 

@@ -59,6 +59,7 @@ def _narrowed(old: frozenset[str], new: frozenset[str]) -> bool:
     return any(t not in new and not (t == "integer" and "number" in new) for t in old)
 
 
+_ANY_PATTERN = frozenset({".*", "^.*$", "^.*", ".*$", "(.*)"})
 _LIMITS = (
     ("maxLength", "max"),
     ("minLength", "min"),
@@ -97,13 +98,32 @@ def _walk(
             leaf,
             {},
         )
-    oe, ne = old.get("enum"), new.get("enum")
-    if isinstance(ne, list) and not isinstance(oe, list) and "const" not in old:
-        yield "T08", f"{code(where)} became an enum", leaf, {}
-    elif isinstance(oe, list) and isinstance(ne, list):
-        removed = [v for v in oe if v not in ne]
-        if removed:
-            yield "T08", f"{code(where)} no longer accepts {code(json.dumps(removed[0]))}", leaf, {}
+    for enum_key in ("enum", "x-extensible-enum"):
+        oe, ne = old.get(enum_key), new.get(enum_key)
+        if (
+            enum_key == "enum"
+            and isinstance(ne, list)
+            and not isinstance(oe, list)
+            and "const" not in old
+        ):
+            yield "T08", f"{code(where)} became an enum", leaf, {}
+        elif isinstance(oe, list) and isinstance(ne, list):
+            removed = [v for v in oe if v not in ne]
+            if removed:
+                yield (
+                    "T08",
+                    f"{code(where)} no longer accepts {code(json.dumps(removed[0]))}",
+                    leaf,
+                    {},
+                )
+    if "default" in old and "default" in new and old["default"] != new["default"]:
+        # Old data that relied on the default now means something else (T04).
+        yield (
+            "T04",
+            f"{code(where)} default changed to {code(json.dumps(new['default']))}",
+            leaf,
+            {},
+        )
     if "const" in new and old.get("const") != new.get("const"):
         yield "T08", f"{code(where)} now only accepts {code(json.dumps(new['const']))}", leaf, {}
     for key, kind in _LIMITS:
@@ -118,9 +138,11 @@ def _walk(
             )
         ):
             yield "T09", f"{code(where)} {key} tightened to {nv:g}", leaf, {}
-    for key in ("pattern", "format"):
-        if new.get(key) is not None and new.get(key) != old.get(key):
-            yield "T09", f"{code(where)} {key} changed", leaf, {}
+    for key in ("pattern", "format", "contentMediaType", "contentEncoding", "contentSchema"):
+        value = new.get(key)
+        if value is None or value == old.get(key) or (key == "pattern" and value in _ANY_PATTERN):
+            continue
+        yield "T09", f"{code(where)} {key} changed", leaf, {}
     oprops, nprops = old.get("properties") or {}, new.get("properties") or {}
     if isinstance(oprops, dict) and isinstance(nprops, dict):
         oreq = set(old.get("required") or []) if isinstance(old.get("required"), list) else set()
@@ -205,6 +227,15 @@ def _request_schemas(doc: Any) -> dict[str, Any]:
     return out
 
 
+def _operation_exists(doc: Any, name: str) -> bool:
+    """'POST /orders body (application/json)' -> is POST /orders still in the document?"""
+    method, _, rest = name.partition(" ")
+    path = rest.split(" body (", 1)[0]
+    paths = doc.get("paths") if isinstance(doc, dict) else None
+    item = paths.get(path) if isinstance(paths, dict) else None
+    return isinstance(item, dict) and method.lower() in item
+
+
 def _roots(doc: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if not isinstance(doc, dict):
@@ -236,6 +267,20 @@ def tightenings(base_text: str, head_text: str, path: str) -> list[Tightening]:
     ro, rn = _resolver(old), _resolver(new)
     out: list[Tightening] = []
     seen: set[tuple[str, str]] = set()
+    for name in before:
+        if name in after or " body (" not in name or not _operation_exists(new, name):
+            continue
+        # A request body media type (or the whole body) of an operation that still exists was
+        # dropped: clients still sending it now fail.
+        out.append(
+            Tightening(
+                "T05",
+                Shape(name, "jsonschema", 1, {}),
+                None,
+                1,
+                f"{code(name)} is no longer accepted",
+            )
+        )
     for name, schema in after.items():
         if name not in before:
             continue
