@@ -79,7 +79,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
                 f"cannot read --body {args.body}: {exc.strerror}",
                 "pass a readable file, or - for stdin",
             ) from None
-    pr, read, notes = local_git.load(Path.cwd(), args.base, args.head, body)
+    base = args.base or local_git.default_base(Path.cwd())
+    pr, read, notes = local_git.load(Path.cwd(), base, args.head, body)
     if args.label:
         from dataclasses import replace as _replace
 
@@ -431,7 +432,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
     check = sub.add_parser("check", help="check the change HEAD makes over a base ref, locally")
     check.add_argument(
-        "--base", required=True, help="the branch this will merge into, e.g. origin/main"
+        "--base",
+        help="the branch this will merge into, e.g. origin/main "
+        "(default: the first of origin/HEAD, origin/main, main, origin/master, master)",
     )
     check.add_argument("--head", default="HEAD", help="the tip of the change (default HEAD)")
     check.add_argument("--body", help="the PR description: a file, or - for stdin")

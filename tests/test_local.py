@@ -159,3 +159,12 @@ def test_a_change_to_the_config_does_not_apply_to_itself(tmp_path: Path) -> None
     proc = check(repo, "--base", "main", "--body", "-", stdin="No notes.")
     assert proc.returncode == 1  # the base commit's fail-on: error still applies
     assert "judged by the base commit's configuration" in proc.stderr
+
+
+def test_base_defaults_to_main(tmp_path: Path) -> None:
+    repo = make_repo(
+        tmp_path / "r", {"app.py": "x\n"}, {"db/migrations/0002_coupon.sql": MIGRATION}
+    )
+    proc = check(repo, "--body", "-", "--format", "json", stdin="No notes.")
+    assert proc.returncode == 1, proc.stderr
+    assert json.loads(proc.stdout)["findings"][0]["rule"] == "GR101"

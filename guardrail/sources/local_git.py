@@ -84,6 +84,23 @@ def repo_root(start: Path) -> Path:
     return Path(proc.stdout.decode().strip())
 
 
+def default_base(cwd: Path) -> str:
+    """The branch a change most likely merges into, when --base is not given."""
+    root = repo_root(cwd)
+    for ref in ("origin/HEAD", "origin/main", "main", "origin/master", "master"):
+        if not subprocess.run(
+            ["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
+            cwd=root,
+            capture_output=True,
+            check=False,
+        ).returncode:
+            return ref
+    raise GitError(
+        "no --base given and none of origin/HEAD, origin/main, main, origin/master, master exists",
+        "pass the branch this change will merge into, e.g. `--base origin/develop`",
+    )
+
+
 def merge_base(root: Path, base: str, head: str) -> str:
     for ref in (base, head):
         if subprocess.run(

@@ -208,6 +208,24 @@ def read_django(source: str) -> Reading:
                 reversible = False
                 why = "`RunSQL` has no `reverse_sql`"
                 add(O.IRREVERSIBLE, why=why)
+        elif name == "AddDefaultValue":
+            # django-add-default-value: keeps a database default for the column, so rows the
+            # running version inserts without it still get a value.
+            column = _str(_kw(call, "name"))
+            found[:] = [
+                Op(
+                    o.kind,
+                    o.line,
+                    o.table,
+                    o.column,
+                    {**o.detail, "has_default": True},
+                    o.text,
+                    o.ignores,
+                )
+                if o.kind == O.ADD_COLUMN and o.column == column and o.table == table
+                else o
+                for o in found
+            ]
         elif name == "SeparateDatabaseAndState":
             notes.append(
                 f"line {line}: SeparateDatabaseAndState read as its database operations only"
