@@ -223,3 +223,11 @@ def test_sarif_path_writes_sarif_and_names_it_in_the_outputs(fake_github, run_ac
     assert run.outputs["sarif"] == "out/guardrail.sarif"
     doc = json.loads((run.workspace / "out" / "guardrail.sarif").read_text())
     assert doc["version"] == "2.1.0" and doc["runs"][0]["results"]
+
+
+def test_pull_request_target_works_like_pull_request(fake_github, run_action):
+    risky_pull(fake_github, number=21)
+    run = run_action(fake_github, "pull_request_target", pr_event(21))
+    assert run.returncode == 1, run.stdout
+    assert [s["sha"] for s in fake_github.statuses] == [HEAD]
+    assert len(ours(fake_github, 21)) == 1
