@@ -1,19 +1,31 @@
 """Agreement with peers on their own test cases (../shared/corpus; skipped when absent).
 
-Floors, and why they are where they are:
-- squawk, over the 18 squawk rules that guardrail maps (the rest are style rules such as
-  prefer-text-field, or settings of squawk's own such as require-timeout-settings): recall at
-  least 90% and precision at least 80% overall, and every mapped rule at least 60% recall.
-  The known differences: guardrail assumes a supported Postgres (>= 12), so squawk's pg_version
-  11 cases differ; squawk exempts a lone CONCURRENTLY index under assume_in_transaction; a
-  plain TRUNCATE is a finding for guardrail (data is destroyed) while squawk only bans CASCADE.
-- django-migration-linter (backward incompatibility, Postgres): recall at least 60%,
-  precision at least 70%. Its linter knows the previous model state from a live Django
-  project (AlterField history) and treats unique indexes as incompatible; guardrail reads
-  files only, and reports a unique index as a lock problem.
+Each peer gets a recall and a precision floor, and why it sits where it does:
+
+- squawk, over the 18 squawk rules guardrail maps (the rest are style rules such as
+  prefer-text-field, or squawk's own settings such as require-timeout-settings): 90% / 80%
+  overall and every mapped rule at least 60% recall. Known differences: guardrail assumes a
+  supported Postgres (>= 12), so squawk's pg_version 11 cases differ; squawk exempts a lone
+  CONCURRENTLY index under assume_in_transaction; a plain TRUNCATE is a finding for guardrail
+  (data is destroyed) while squawk only bans CASCADE.
+- django-migration-linter (backward incompatibility, Postgres): 60% / 70%. Its linter knows the
+  previous model state from a live Django project (AlterField history) and treats unique indexes
+  as incompatible; guardrail reads files only, and reports a unique index as a lock problem.
+- oasdiff, request direction (what old clients and stored data send): 75% / 75%. Differences by
+  design: a property removed from an open schema is not a tightening (old data with the extra
+  key still passes), nor is a new required property with a default; not read: `not` and
+  oneOf-wrapping sub-schemas, webhooks, new required path parameters. Over-reported: changed
+  request-body defaults (a stored record that relied on the default changes meaning; oasdiff
+  calls it informational).
+- getsentry/json-schema-diff (breaking = data valid under the old schema may fail the new one,
+  exactly a tightening): 75% / 75%; anyOf reorderings and equivalent rewrites are where guardrail
+  over-reports.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -22,50 +34,50 @@ from tests.conftest import corpus_dir
 
 pytestmark = pytest.mark.corpus
 
+PEERS: list[
+    tuple[str, str, Callable[[Path], dict[str, conformance.Tally]], float, float, float]
+] = [
+    # corpus folder, title, runner, recall floor, precision floor, per-rule recall floor
+    ("squawk", "squawk (mapped rules)", conformance.squawk, 0.90, 0.80, 0.60),
+    (
+        "django-migration-linter",
+        "django-migration-linter (postgresql)",
+        conformance.django_migration_linter,
+        0.60,
+        0.70,
+        0.0,
+    ),
+    ("oasdiff", "oasdiff (request direction = old data in)", conformance.oasdiff, 0.75, 0.75, 0.0),
+    (
+        "json-schema-diff",
+        "json-schema-diff (breaking = old data may fail)",
+        conformance.json_schema_diff,
+        0.75,
+        0.75,
+        0.0,
+    ),
+]
 
-def test_squawk_cases(capsys: pytest.CaptureFixture[str]) -> None:
-    tallies = conformance.squawk(corpus_dir("squawk"))
+
+@pytest.mark.parametrize(
+    ("folder", "title", "runner", "recall", "precision", "per_rule"),
+    PEERS,
+    ids=[p[0] for p in PEERS],
+)
+def test_agreement_with_peer(
+    folder: str,
+    title: str,
+    runner: Callable[[Path], dict[str, conformance.Tally]],
+    recall: float,
+    precision: float,
+    per_rule: float,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    tallies = runner(corpus_dir(folder))
     with capsys.disabled():
-        print("\n" + conformance.table("squawk (mapped rules)", tallies))
+        print("\n" + conformance.table(title, tallies))
     overall = conformance.total(tallies)
-    assert overall.recall >= 0.90, overall.misses
-    assert overall.precision >= 0.80, overall.misses
+    assert overall.recall >= recall, overall.misses
+    assert overall.precision >= precision, overall.misses
     for rule, tally in tallies.items():
-        assert tally.recall >= 0.60, f"{rule}: {tally.misses}"
-
-
-def test_django_migration_linter_cases(capsys: pytest.CaptureFixture[str]) -> None:
-    tallies = conformance.django_migration_linter(corpus_dir("django-migration-linter"))
-    with capsys.disabled():
-        print("\n" + conformance.table("django-migration-linter (postgresql)", tallies))
-    overall = conformance.total(tallies)
-    assert overall.recall >= 0.60, overall.misses
-    assert overall.precision >= 0.70, overall.misses
-
-
-def test_oasdiff_cases(capsys: pytest.CaptureFixture[str]) -> None:
-    """oasdiff's breaking changes in the request direction (what old clients and stored data send)
-    should be tightenings for guardrail; response-side and informational changes should not.
-    Floors: recall 75%, precision 75%. Differences by design: a property removed from an open
-    schema is not a tightening (old data with the extra key still passes), a new required
-    property with a default is not one either; not read: `not` and oneOf-wrapping sub-schemas,
-    webhooks, new required path parameters. Over-reported: changed request-body defaults (a
-    stored record that relied on the default changes meaning; oasdiff calls it informational)."""
-    tallies = conformance.oasdiff(corpus_dir("oasdiff"))
-    with capsys.disabled():
-        print("\n" + conformance.table("oasdiff (request direction = old data in)", tallies))
-    overall = conformance.total(tallies)
-    assert overall.recall >= 0.75, overall.misses
-    assert overall.precision >= 0.75, overall.misses
-
-
-def test_json_schema_diff_cases(capsys: pytest.CaptureFixture[str]) -> None:
-    """getsentry/json-schema-diff: a change is breaking when data valid under the old schema may
-    fail the new one, which is exactly a tightening. Floors: recall 75%, precision 75% (anyOf
-    reorderings and equivalent rewrites are where guardrail over-reports)."""
-    tallies = conformance.json_schema_diff(corpus_dir("json-schema-diff"))
-    with capsys.disabled():
-        print("\n" + conformance.table("json-schema-diff (breaking = old data may fail)", tallies))
-    overall = conformance.total(tallies)
-    assert overall.recall >= 0.75, overall.misses
-    assert overall.precision >= 0.75, overall.misses
+        assert tally.recall >= per_rule, f"{rule}: {tally.misses}"
