@@ -15,6 +15,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from guardrail.analysis.pyast import call_name as _call_name
+from guardrail.analysis.pyast import const as _const
+from guardrail.analysis.pyast import kwarg as _kw
 from guardrail.text import code, strip_spans
 
 MAX_SHAPE_FILE = 1_000_000
@@ -90,27 +93,6 @@ def _literal_values(node: ast.AST | None) -> frozenset[str] | None:
         left, right = _literal_values(node.left), _literal_values(node.right)
         return left or right
     return None
-
-
-def _call_name(node: ast.AST | None) -> str:
-    if isinstance(node, ast.Call):
-        func = node.func
-        if isinstance(func, ast.Attribute):
-            return func.attr
-        if isinstance(func, ast.Name):
-            return func.id
-    return ""
-
-
-def _kw(call: ast.Call, name: str) -> ast.expr | None:
-    for kw in call.keywords:
-        if kw.arg == name:
-            return kw.value
-    return None
-
-
-def _const(node: ast.AST | None) -> object:
-    return node.value if isinstance(node, ast.Constant) else None
 
 
 def _bases(cls: ast.ClassDef) -> list[str]:

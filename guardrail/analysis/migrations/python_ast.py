@@ -7,43 +7,12 @@ import ast
 from guardrail.analysis.migrations import ops as O
 from guardrail.analysis.migrations.ops import Op, Reading
 from guardrail.analysis.migrations.sql import comments_above, parse_ignores, read_sql
-
-
-def _const(node: ast.AST | None) -> object:
-    if isinstance(node, ast.Constant):
-        return node.value
-    return None
-
-
-def _kw(call: ast.Call, name: str) -> ast.expr | None:
-    for kw in call.keywords:
-        if kw.arg == name:
-            return kw.value
-    return None
-
-
-def _has_kw(call: ast.Call, name: str) -> bool:
-    return any(kw.arg == name for kw in call.keywords)
-
-
-def _callee(call: ast.Call) -> str:
-    func = call.func
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    if isinstance(func, ast.Name):
-        return func.id
-    return ""
-
-
-def _arg(call: ast.Call, index: int, name: str) -> ast.expr | None:
-    if len(call.args) > index:
-        return call.args[index]
-    return _kw(call, name)
-
-
-def _str(node: ast.AST | None) -> str | None:
-    value = _const(node)
-    return value if isinstance(value, str) else None
+from guardrail.analysis.pyast import arg as _arg
+from guardrail.analysis.pyast import call_name as _callee
+from guardrail.analysis.pyast import const as _const
+from guardrail.analysis.pyast import has_kwarg as _has_kw
+from guardrail.analysis.pyast import kwarg as _kw
+from guardrail.analysis.pyast import string as _str
 
 
 def _sql_text(node: ast.AST | None) -> str | None:
