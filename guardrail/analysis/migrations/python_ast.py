@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 
 from guardrail.analysis.migrations import ops as O
 from guardrail.analysis.migrations.ops import Op, Reading
@@ -34,6 +35,36 @@ def _short(node: ast.AST, source: str) -> str:
 
 def _is_noop(node: ast.AST | None) -> bool:
     return isinstance(node, ast.Attribute) and node.attr == "noop"
+
+
+_SAME = object()  # "the statement's own table"
+
+
+@dataclass
+class _Statement:
+    """Records the operations one migration statement performs, on its line, with its text and
+    any `guardrail: ignore` written next to it."""
+
+    found: list[Op]
+    created: set[str]  # tables created earlier in the same migration
+    in_transaction: bool
+    line: int
+    text: str
+    ignores: tuple[tuple[str, str], ...]
+    table: str | None
+
+    def add(
+        self,
+        kind: str,
+        column: str | None = None,
+        _t: str | None | object = _SAME,
+        **detail: object,
+    ) -> None:
+        """`_t` names another table than the statement's own (None: no table at all)."""
+        table = self.table if _t is _SAME else (_t if isinstance(_t, str) else None)
+        detail.setdefault("new_table", table in self.created if table else False)
+        detail.setdefault("in_transaction", self.in_transaction)
+        self.found.append(Op(kind, self.line, table, column, dict(detail), self.text, self.ignores))
 
 
 # -- Django ---------------------------------------------------------------------------------------
@@ -85,10 +116,8 @@ def read_django(source: str) -> Reading:
         model = _str(_kw(call, "model_name")) or _str(_arg(call, 0, "name"))
         table = model.lower() if model else None
 
-        def add(kind: str, column: str | None = None, **detail: object) -> None:
-            detail.setdefault("new_table", table in created if table else False)
-            detail.setdefault("in_transaction", atomic)
-            found.append(Op(kind, line, table, column, dict(detail), text, tuple(ignores)))
+        st = _Statement(found, created, atomic, line, text, tuple(ignores), table)
+        add = st.add
 
         if name == "CreateModel":
             if table:
@@ -122,7 +151,7 @@ def read_django(source: str) -> Reading:
         elif name == "RemoveField":
             add(O.DROP_COLUMN, _str(_kw(call, "name")) or _str(_arg(call, 1, "name")))
         elif name == "DeleteModel":
-            table = (_str(_arg(call, 0, "name")) or "").lower() or None
+            table = st.table = (_str(_arg(call, 0, "name")) or "").lower() or None
             add(O.DROP_TABLE)
         elif name == "RenameField":
             add(
@@ -131,7 +160,7 @@ def read_django(source: str) -> Reading:
                 new_name=_str(_kw(call, "new_name")) or _str(_arg(call, 2, "new_name")),
             )
         elif name == "RenameModel":
-            table = (
+            table = st.table = (
                 _str(_kw(call, "old_name")) or _str(_arg(call, 0, "old_name")) or ""
             ).lower() or None
             add(
@@ -277,12 +306,7 @@ def read_alembic(source: str) -> Reading:
         text = _short(node, source)
         table = _str(_arg(node, 0, "table_name"))
 
-        def add(
-            kind: str, column: str | None = None, _t: str | None = table, **detail: object
-        ) -> None:
-            detail.setdefault("new_table", _t in created if _t else False)
-            detail.setdefault("in_transaction", True)
-            found.append(Op(kind, line, _t, column, dict(detail), text, tuple(ignores)))
+        add = _Statement(found, created, True, line, text, tuple(ignores), table).add
 
         if name == "create_table":
             if table:
