@@ -836,6 +836,16 @@ def _types_narrowed(old: str, new: str) -> bool:
     return not b >= a  # a superset of the old types is a widening
 
 
+def _tighter_limit(key: str, prev: float | None, value: float) -> bool:
+    if prev is None:
+        return key != "pattern"  # a limit that did not exist before
+    if key.startswith(("max", "exclusiveMax")):
+        return value < prev
+    if key.startswith(("min", "exclusiveMin")):
+        return value > prev
+    return False
+
+
 def compare(base: list[Shape], head: list[Shape]) -> list[Tightening]:
     """Tightenings from `base` to `head`: what data or clients of the old shape may now fail."""
     before = {s.name: s for s in base}
@@ -844,16 +854,29 @@ def compare(base: list[Shape], head: list[Shape]) -> list[Tightening]:
         old = before.get(new.name)
         if old is None:
             continue
-        out: list[Tightening] = []
         if new.kind == "enum" or new.members is not None:
-            removed = sorted((old.members or frozenset()) - (new.members or frozenset()))
-            for member in removed:
+            for member in sorted((old.members or frozenset()) - (new.members or frozenset())):
                 found.append(
                     Tightening(
                         "T08", new, member, new.line, f"enum member {code(member)} was removed"
                     )
                 )
             continue
+        old_fields = tuple(old.fields)
+
+        def tight(
+            tcode: str,
+            name: str | None,
+            line: int,
+            what: str,
+            o: Field | None = None,
+            f: Field | None = None,
+            *,
+            _new: Shape = new,
+            _old_fields: tuple[str, ...] = old_fields,
+        ) -> None:
+            found.append(Tightening(tcode, _new, name, line, what, o, f, _old_fields))
+
         reads = new.reads_stored_data
         renamed_to: dict[str, str] = {}
         aliased = {f.alias: n for n, f in new.fields.items() if f.alias}
@@ -872,140 +895,69 @@ def compare(base: list[Shape], head: list[Shape]) -> list[Tightening]:
                 continue
             if g in renamed_to:
                 a = renamed_to[g]
-                out.append(
-                    Tightening(
-                        "T06",
-                        new,
-                        a,
-                        new.fields[a].line,
-                        f"{code(g)} was renamed to {code(a)}",
-                        old.fields[g],
-                        new.fields[a],
-                    )
+                tight(
+                    "T06",
+                    a,
+                    new.fields[a].line,
+                    f"{code(g)} was renamed to {code(a)}",
+                    old.fields[g],
+                    new.fields[a],
                 )
             elif new.kind == "protobuf":
-                out.append(
-                    Tightening(
-                        "T13",
-                        new,
-                        g,
-                        new.line,
-                        f"field {code(g)} = {old.fields[g].number} was removed without `reserved`",
-                        old.fields[g],
-                    )
+                number = old.fields[g].number
+                tight(
+                    "T13",
+                    g,
+                    new.line,
+                    f"field {code(g)} = {number} was removed without `reserved`",
+                    old.fields[g],
                 )
             else:
-                out.append(
-                    Tightening("T05", new, g, new.line, f"{code(g)} was removed", old.fields[g])
-                )
+                tight("T05", g, new.line, f"{code(g)} was removed", old.fields[g])
         for a in added:
-            if a in renamed_to.values():
-                continue
             f = new.fields[a]
-            if f.required and reads and new.kind not in ("protobuf",):
-                out.append(
-                    Tightening("T02", new, a, f.line, f"new field {code(a)} is required", None, f)
-                )
+            if a not in renamed_to.values() and f.required and reads and new.kind != "protobuf":
+                tight("T02", a, f.line, f"new field {code(a)} is required", None, f)
         for name, f in new.fields.items():
             o = old.fields.get(name)
             if o is None:
                 continue
             if new.kind == "protobuf":
                 if o.number != f.number:
-                    out.append(
-                        Tightening(
-                            "T13",
-                            new,
-                            name,
-                            f.line,
-                            f"{code(name)} was renumbered {o.number} → {f.number}",
-                            o,
-                            f,
-                        )
+                    tight(
+                        "T13",
+                        name,
+                        f.line,
+                        f"{code(name)} was renumbered {o.number} → {f.number}",
+                        o,
+                        f,
                     )
                 elif o.type.split()[-1] != f.type.split()[-1]:
-                    out.append(
-                        Tightening(
-                            "T13",
-                            new,
-                            name,
-                            f.line,
-                            f"{code(name)} changed type {o.type} → {f.type}",
-                            o,
-                            f,
-                        )
+                    tight(
+                        "T13", name, f.line, f"{code(name)} changed type {o.type} → {f.type}", o, f
                     )
                 elif f.required and not o.required:
-                    out.append(
-                        Tightening("T01", new, name, f.line, f"{code(name)} became required", o, f)
-                    )
+                    tight("T01", name, f.line, f"{code(name)} became required", o, f)
                 continue
             if not reads and new.kind == "graphql-type":
                 continue
             if f.required and not o.required:
-                what = f"{code(name)} became required" + (
-                    " (its default was removed)" if o.has_default else ""
-                )
-                out.append(Tightening("T01", new, name, f.line, what, o, f))
+                removed_default = " (its default was removed)" if o.has_default else ""
+                tight("T01", name, f.line, f"{code(name)} became required{removed_default}", o, f)
             elif o.nullable and not f.nullable:
-                out.append(
-                    Tightening(
-                        "T03", new, name, f.line, f"{code(name)} no longer accepts null", o, f
-                    )
-                )
+                tight("T03", name, f.line, f"{code(name)} no longer accepts null", o, f)
             elif (o.values is None or f.values is None) and _types_narrowed(o.type, f.type):
-                out.append(
-                    Tightening(
-                        "T07",
-                        new,
-                        name,
-                        f.line,
-                        f"{code(name)} changed type {code(o.type)} → {code(f.type)}",
-                        o,
-                        f,
-                    )
-                )
+                what = f"{code(name)} changed type {code(o.type)} → {code(f.type)}"
+                tight("T07", name, f.line, what, o, f)
             if o.values is not None and f.values is not None:
                 for v in sorted(o.values - f.values):
-                    out.append(
-                        Tightening(
-                            "T08",
-                            new,
-                            name,
-                            f.line,
-                            f"{code(name)} no longer accepts {code(str(v))}",
-                            o,
-                            f,
-                        )
+                    tight(
+                        "T08", name, f.line, f"{code(name)} no longer accepts {code(str(v))}", o, f
                     )
-            lim_old, lim_new = dict(o.limits), dict(f.limits)
-            for key, value in lim_new.items():
-                prev = lim_old.get(key)
-                tighter = (
-                    prev is None
-                    and key != "pattern"
-                    or (prev is not None and key.startswith("max") and value < prev)
-                    or (prev is not None and key.startswith("min") and value > prev)
-                    or (prev is not None and key.startswith("exclusiveMax") and value < prev)
-                    or (prev is not None and key.startswith("exclusiveMin") and value > prev)
-                )
-                if tighter:
-                    out.append(
-                        Tightening(
-                            "T09",
-                            new,
-                            name,
-                            f.line,
-                            f"{code(name)} {key} tightened to {value:g}",
-                            o,
-                            f,
-                        )
-                    )
+            previous = dict(o.limits)
+            for key, value in f.limits:
+                if _tighter_limit(key, previous.get(key), value):
+                    tight("T09", name, f.line, f"{code(name)} {key} tightened to {value:g}", o, f)
         if new.closed and not old.closed:
-            out.append(Tightening("T10", new, None, new.line, "unknown fields are now rejected"))
-        old_fields = tuple(old.fields)
-        found.extend(
-            Tightening(t.code, t.shape, t.field, t.line, t.what, t.old, t.new, old_fields)
-            for t in out
-        )
+            tight("T10", None, new.line, "unknown fields are now rejected")
     return found
