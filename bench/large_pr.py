@@ -38,16 +38,18 @@ def write(root: Path, rel: str, text: str) -> None:
     path.write_text(text)
 
 
+def model(i: int, note: str) -> str:
+    return (
+        "from typing import Optional\nfrom pydantic import BaseModel\n\n\n"
+        f"class Record{i}(BaseModel):\n    id: int\n    name: str\n    note: {note}\n"
+    )
+
+
 def generate(root: Path, scale: int) -> None:
     root.mkdir(parents=True)
     git(root, "init", "-q", "-b", "main")
     for i in range(MODELS * scale):
-        write(
-            root,
-            f"app/models/m{i}.py",
-            "from typing import Optional\nfrom pydantic import BaseModel\n\n\n"
-            f"class Record{i}(BaseModel):\n    id: int\n    name: str\n    note: Optional[str] = None\n",
-        )
+        write(root, f"app/models/m{i}.py", model(i, note="Optional[str] = None"))
     for i in range(APP_FILES * scale // 2):
         write(
             root,
@@ -58,12 +60,7 @@ def generate(root: Path, scale: int) -> None:
     git(root, "commit", "-q", "-m", "base")
     git(root, "checkout", "-q", "-b", "feature")
     for i in range(MODELS * scale):
-        write(
-            root,
-            f"app/models/m{i}.py",
-            "from pydantic import BaseModel\n\n\n"
-            f"class Record{i}(BaseModel):\n    id: int\n    name: str\n    note: str\n",
-        )
+        write(root, f"app/models/m{i}.py", model(i, note="str"))  # the note becomes required
     for i in range(APP_FILES * scale):
         write(
             root,
