@@ -70,6 +70,12 @@ class _Statement:
 # -- Django ---------------------------------------------------------------------------------------
 
 _DJANGO_FK = ("ForeignKey", "OneToOneField")
+_DJANGO_INDEX_OPS = {
+    "AddIndex": (O.CREATE_INDEX, False),
+    "AddIndexConcurrently": (O.CREATE_INDEX, True),
+    "RemoveIndex": (O.DROP_INDEX, False),
+    "RemoveIndexConcurrently": (O.DROP_INDEX, True),
+}
 
 
 def _field_facts(field: ast.expr | None) -> dict[str, object]:
@@ -167,14 +173,9 @@ def read_django(source: str) -> Reading:
                 O.RENAME_TABLE,
                 new_name=_str(_kw(call, "new_name")) or _str(_arg(call, 1, "new_name")),
             )
-        elif name in ("AddIndex",):
-            add(O.CREATE_INDEX, concurrently=False)
-        elif name == "AddIndexConcurrently":
-            add(O.CREATE_INDEX, concurrently=True)
-        elif name == "RemoveIndex":
-            add(O.DROP_INDEX, concurrently=False)
-        elif name == "RemoveIndexConcurrently":
-            add(O.DROP_INDEX, concurrently=True)
+        elif name in _DJANGO_INDEX_OPS:
+            kind, concurrently = _DJANGO_INDEX_OPS[name]
+            add(kind, concurrently=concurrently)
         elif name == "AddConstraint":
             con = _kw(call, "constraint") or _arg(call, 1, "constraint")
             cname = _callee(con) if isinstance(con, ast.Call) else ""
