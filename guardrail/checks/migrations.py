@@ -18,13 +18,14 @@ from guardrail.analysis.markdown import assess, find_sections, normalize
 from guardrail.analysis.migrations import ops as O
 from guardrail.analysis.migrations.detect import MigrationFile, detect, read
 from guardrail.analysis.migrations.ops import Op, Reading
+from guardrail.checks import safety_rules
 from guardrail.checks.base import Context
+from guardrail.checks.safety_rules import GR220, SAFETY
 from guardrail.model import ChangedFile, Finding, Severity
 from guardrail.rules import Rule, register
 from guardrail.text import code, md, plain
 
 PLAN = "migration-plan"
-SAFETY = "migration-safety"
 
 GR103 = register(
     Rule(
@@ -51,87 +52,6 @@ GR202 = register(
         PLAN,
         "The migration plan leaves out what the operations in this PR need.",
         Severity.WARNING,
-    )
-)
-GR210 = register(
-    Rule(
-        "GR210",
-        "required-column-without-default",
-        SAFETY,
-        "Adds a NOT NULL column with no default.",
-        Severity.ERROR,
-    )
-)
-GR211 = register(
-    Rule("GR211", "set-not-null", SAFETY, "Makes an existing column NOT NULL.", Severity.ERROR)
-)
-GR212 = register(Rule("GR212", "drop-column", SAFETY, "Drops a column.", Severity.WARNING))
-GR213 = register(
-    Rule(
-        "GR213",
-        "drop-table-or-rows",
-        SAFETY,
-        "Drops a table, truncates it or deletes rows.",
-        Severity.WARNING,
-    )
-)
-GR214 = register(Rule("GR214", "rename-column", SAFETY, "Renames a column.", Severity.ERROR))
-GR215 = register(Rule("GR215", "rename-table", SAFETY, "Renames a table.", Severity.ERROR))
-GR216 = register(
-    Rule("GR216", "change-column-type", SAFETY, "Changes a column's type.", Severity.WARNING)
-)
-GR217 = register(
-    Rule(
-        "GR217",
-        "blocking-index-change",
-        SAFETY,
-        "Creates or drops an index without CONCURRENTLY.",
-        Severity.WARNING,
-    )
-)
-GR218 = register(
-    Rule(
-        "GR218",
-        "constraint-validates-under-lock",
-        SAFETY,
-        "Adds a constraint that checks the whole table under a lock.",
-        Severity.WARNING,
-    )
-)
-GR219 = register(
-    Rule(
-        "GR219",
-        "volatile-default",
-        SAFETY,
-        "Adds a column whose default rewrites the table.",
-        Severity.WARNING,
-    )
-)
-GR220 = register(
-    Rule(
-        "GR220",
-        "irreversible-migration",
-        SAFETY,
-        "The migration cannot be undone.",
-        Severity.WARNING,
-    )
-)
-GR221 = register(
-    Rule(
-        "GR221",
-        "concurrent-index-in-transaction",
-        SAFETY,
-        "Builds an index CONCURRENTLY inside a transaction.",
-        Severity.ERROR,
-    )
-)
-GR222 = register(
-    Rule(
-        "GR222",
-        "drop-not-null",
-        SAFETY,
-        "Allows NULL in a column readers may expect to be set.",
-        Severity.NOTICE,
     )
 )
 GR290 = register(
@@ -291,160 +211,7 @@ def _resolve_django_alter(ctx: Context, m: Migration, op: Op) -> Op | None:
     return op
 
 
-# -- migration-safety --------------------------------------------------------------------------------
-
-
-def _target(op: Op) -> str:
-    if op.table and op.column:
-        return code(f"{op.table}.{op.column}")
-    if op.table:
-        return code(op.table)
-    if op.column:
-        return code(op.column)
-    return "a table"
-
-
-def _judge(op: Op, m: Migration) -> tuple[Rule, str, str, Severity | None] | None:
-    """(rule, title, why + safe pattern, severity override) for one operation, or None."""
-    new = op.flag("new_table")
-    t = _target(op)
-    if op.kind == O.ADD_COLUMN:
-        if op.flag("not_null") and not op.flag("has_default") and not new:
-            if op.flag("orm_default"):
-                return (
-                    GR210,
-                    f"adds NOT NULL {t} with an ORM-only default",
-                    "Django drops the default right after adding the column, so the running version inserts rows "
-                    "without it and fails during the deploy. Add it with `db_default=`, or nullable, backfill, then "
-                    "set NOT NULL.",
-                    Severity.WARNING,
-                )
-            return (
-                GR210,
-                f"adds NOT NULL {t} with no default",
-                "It fails on a table that has rows, and the running version (and a rollback) inserts rows without "
-                "it. Add it nullable, backfill in batches, then set NOT NULL in a later migration.",
-                None,
-            )
-        if op.flag("volatile_default") and not new:
-            return (
-                GR219,
-                f"adds {t} with a volatile or generated default",
-                "Computing a value per row rewrites the whole table under an ACCESS EXCLUSIVE lock. Add the column "
-                "without a default, set the default for new rows, then backfill in batches.",
-                None,
-            )
-        return None
-    if op.kind == O.SET_NOT_NULL and not new:
-        maybe = op.flag("maybe")
-        return (
-            GR211,
-            f"{'may make' if maybe else 'makes'} {t} NOT NULL",
-            "It scans the table under an ACCESS EXCLUSIVE lock and fails on any stored row that is still NULL. "
-            "Backfill first; on Postgres add `CHECK (col IS NOT NULL) NOT VALID`, `VALIDATE` it, then SET NOT NULL.",
-            Severity.WARNING if maybe else None,
-        )
-    if op.kind == O.DROP_NOT_NULL and not new:
-        return (
-            GR222,
-            f"allows NULL in {t}",
-            "Code that assumed the value is always set (including the previous version) may break on new rows.",
-            None,
-        )
-    if op.kind == O.DROP_COLUMN:
-        return (
-            GR212,
-            f"drops {t}",
-            "The data is gone, and the running version still selects the column until it is restarted. Stop using "
-            "it in code first, deploy, then drop it in a later release.",
-            None,
-        )
-    if op.kind in (O.DROP_TABLE, O.TRUNCATE, O.DELETE_ROWS):
-        verb = {O.DROP_TABLE: "drops", O.TRUNCATE: "truncates", O.DELETE_ROWS: "deletes rows from"}[
-            op.kind
-        ]
-        return (
-            GR213,
-            f"{verb} {t}",
-            "The data cannot come back with a revert. Remove every use in code first, keep a backup, and say how "
-            "to recover in the rollback note.",
-            None,
-        )
-    if op.kind == O.RENAME_COLUMN:
-        return (
-            GR214,
-            f"renames {t}"
-            + (f" to {code(str(op.detail['new_name']))}" if op.detail.get("new_name") else ""),
-            "The running version still uses the old name and fails until every instance is replaced. Expand and "
-            "contract: add the new column, write both, backfill, switch reads, then drop the old one.",
-            None,
-        )
-    if op.kind == O.RENAME_TABLE:
-        return (
-            GR215,
-            f"renames {t}"
-            + (f" to {code(str(op.detail['new_name']))}" if op.detail.get("new_name") else ""),
-            "The running version still queries the old name. Create the new table (or a view under the old "
-            "name), write to both, then switch.",
-            None,
-        )
-    if op.kind == O.ALTER_TYPE and not new:
-        maybe = op.flag("maybe")
-        if maybe:
-            return None
-        return (
-            GR216,
-            f"changes the type of {t}",
-            "Most type changes rewrite the table and its indexes under an ACCESS EXCLUSIVE lock, and stored values "
-            "that do not fit fail. Add a new column, backfill, and switch reads instead.",
-            None,
-        )
-    if op.kind == O.CREATE_INDEX and not new:
-        if op.flag("concurrently"):
-            if op.flag("in_transaction"):
-                return (
-                    GR221,
-                    f"builds an index on {t} CONCURRENTLY inside a transaction",
-                    "Postgres refuses CREATE INDEX CONCURRENTLY in a transaction, so the migration fails. Mark the "
-                    "migration non-transactional (Django `atomic = False`, Rails `disable_ddl_transaction!`, goose "
-                    "`NO TRANSACTION`).",
-                    None,
-                )
-            return None
-        return (
-            GR217,
-            f"creates an index on {t} without CONCURRENTLY",
-            "Building it holds a SHARE lock that blocks every write to the table until it finishes. Use CREATE "
-            "INDEX CONCURRENTLY outside a transaction (Django `AddIndexConcurrently`, Rails `algorithm: :concurrently`).",
-            None,
-        )
-    if op.kind == O.DROP_INDEX and not op.flag("concurrently") and not new:
-        return (
-            GR217,
-            "drops an index without CONCURRENTLY",
-            "DROP INDEX takes an ACCESS EXCLUSIVE lock on the table. Use DROP INDEX CONCURRENTLY, after checking the "
-            "index is unused.",
-            None,
-        )
-    if op.kind in (O.ADD_FOREIGN_KEY, O.ADD_CHECK) and not op.flag("not_valid") and not new:
-        what = "a foreign key" if op.kind == O.ADD_FOREIGN_KEY else "a CHECK constraint"
-        return (
-            GR218,
-            f"adds {what} on {t} that validates every row",
-            "Validation scans the table while writes are blocked. Add it `NOT VALID`, then `VALIDATE CONSTRAINT` in "
-            "a separate step, which lets writes continue.",
-            None,
-        )
-    if op.kind in (O.ADD_UNIQUE, O.ADD_PRIMARY_KEY) and not op.flag("using_index") and not new:
-        what = "a unique constraint" if op.kind == O.ADD_UNIQUE else "a primary key"
-        return (
-            GR218,
-            f"adds {what} on {t} built under a lock",
-            "The index is built under an ACCESS EXCLUSIVE lock, and duplicates already stored make it fail. Build "
-            "a unique index CONCURRENTLY, then `ADD CONSTRAINT … USING INDEX`.",
-            None,
-        )
-    return None
+# -- migration-safety: each rule is a unit in checks/safety_rules.py ------------------------------
 
 
 def _suppressed(op: Op, rule: Rule) -> tuple[bool, bool]:
@@ -457,51 +224,57 @@ def _suppressed(op: Op, rule: Rule) -> tuple[bool, bool]:
     return False, False
 
 
+def _finding(
+    ctx: Context, rule: Rule, verdict: safety_rules.Verdict, op: Op, path: str
+) -> list[Finding]:
+    """The finding for one verdict, after inline suppressions (and GR902 for one without a reason)."""
+    title, why, severity = verdict.title, verdict.why, verdict.severity
+    out: list[Finding] = []
+    suppressed, unreasoned = _suppressed(op, rule)
+    if suppressed and ctx.config.acknowledge.inline_ignores == "label":
+        # The PR adds this ignore itself: it applies once a reviewer acknowledges.
+        labels = {lab.lower() for lab in ctx.pr.labels}
+        ack_labels = {
+            k.lower() for k, v in ctx.config.acknowledge.labels.items() if v in (SAFETY, "all")
+        }
+        suppressed = bool(labels & ack_labels)
+    if unreasoned:
+        out.append(
+            GR902.finding(
+                f"`guardrail: ignore {rule.code}` has no reason, so it does not apply.",
+                "Say why the operation is safe here, e.g. `-- guardrail: ignore GR217 the table has 40 rows`.",
+                path=path,
+                line=op.line,
+            )
+        )
+    if suppressed:
+        ctx.notes.append(
+            f"{rule.code} ignored at {code(f'{path}:{op.line}')}: {md(plain(dict(op.ignores)[rule.code], 80))}"
+        )
+        return out
+    out.append(
+        rule.finding(
+            title[:1].upper() + title[1:] + ".",
+            why,
+            severity=severity,
+            path=path,
+            line=op.line,
+        )
+    )
+    return out
+
+
 def safety_findings(ctx: Context) -> list[Finding]:
     out: list[Finding] = []
     for m in migrations(ctx):
         path = m.file.path
+        facts = safety_rules.Facts(m.kind.framework, path)
         for raw in m.reading.ops:
             op = _resolve_django_alter(ctx, m, raw)
             if op is None:
                 continue
-            judged = _judge(op, m)
-            if judged is None:
-                continue
-            rule, title, why, severity = judged
-            suppressed, unreasoned = _suppressed(op, rule)
-            if suppressed and ctx.config.acknowledge.inline_ignores == "label":
-                # The PR adds this ignore itself: it applies once a reviewer acknowledges.
-                labels = {lab.lower() for lab in ctx.pr.labels}
-                ack_labels = {
-                    k.lower()
-                    for k, v in ctx.config.acknowledge.labels.items()
-                    if v in (SAFETY, "all")
-                }
-                suppressed = bool(labels & ack_labels)
-            if unreasoned:
-                out.append(
-                    GR902.finding(
-                        f"`guardrail: ignore {rule.code}` has no reason, so it does not apply.",
-                        "Say why the operation is safe here, e.g. `-- guardrail: ignore GR217 the table has 40 rows`.",
-                        path=path,
-                        line=op.line,
-                    )
-                )
-            if suppressed:
-                ctx.notes.append(
-                    f"{rule.code} ignored at {code(f'{path}:{op.line}')}: {md(plain(dict(op.ignores)[rule.code], 80))}"
-                )
-                continue
-            out.append(
-                rule.finding(
-                    title[:1].upper() + title[1:] + ".",
-                    why,
-                    severity=severity,
-                    path=path,
-                    line=op.line,
-                )
-            )
+            for rule, verdict in safety_rules.judge(op, facts):
+                out.extend(_finding(ctx, rule, verdict, op, path))
         if m.reading.reversible is False:
             out.append(
                 GR220.finding(
@@ -779,7 +552,7 @@ def check_revert_claim(ctx: Context) -> Iterator[Finding]:
                     O.ALTER_TYPE: "narrows",
                 }.get(op.kind, "changes")
                 yield GR103.finding(
-                    f"The rollback note says to revert, but {code(f'{m.file.path}:{op.line}')} {what} {_target(op)}.",
+                    f"The rollback note says to revert, but {code(f'{m.file.path}:{op.line}')} {what} {safety_rules.target(op)}.",
                     "A revert brings the schema back, not the data: say how the data is recovered (backup, copy "
                     "kept aside) or that losing it is acceptable.",
                     path=m.file.path,
