@@ -19,8 +19,8 @@ demo: $(STAMP)
 	$(BIN)/python seeds/demo.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check guardrail tests seeds $(wildcard bench)
-	$(BIN)/ruff format --check guardrail tests seeds $(wildcard bench)
+	$(BIN)/ruff check guardrail tests seeds scripts $(wildcard bench)
+	$(BIN)/ruff format --check guardrail tests seeds scripts $(wildcard bench)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
