@@ -1,12 +1,14 @@
 """Analysis of a large pull request, locally: wall time, peak memory, and the ratio to `git diff`.
 
-Generates a git repository whose feature branch changes thousands of files (~100k changed lines
-at 1×): application code, hundreds of SQL and Django migrations, pydantic models whose fields
-become required, and test files. Runs `guardrail check --base main --format json` on it at 1×,
+Generates a git repository shaped like a real monorepo merge (about 1,000 changed files at 1×):
+Django apps with models packages (a base class in another module) and long migration histories
+whose new migrations need AlterField resolution, Python modules edited in many scattered hunks
+(long patches) that read feature flags, a TypeScript front end (component props, option objects,
+zod schemas), SQL migrations, pydantic models whose field becomes required, and test files. Runs `guardrail check --base main --format json` on it at 1×,
 2× and 4× the size and prints, for each: files, changed lines, findings, guardrail's wall time,
 its peak memory, the time of `git diff` producing the same change in the same run, and the ratio.
 
-Budgets (docs/performance.md): within 10× of `git diff`, linear in size, under 300 MB.
+Budgets (docs/performance.md): within 5× of `git diff`, linear in size, under 300 MB.
 
 Run: `.venv/bin/python bench/large_pr.py [--scale 1 2 4] [--keep DIR]`.
 """
@@ -28,8 +30,15 @@ sys.path.insert(0, str(ROOT))
 
 from seeds.seedlib import git  # noqa: E402
 
-APP_FILES, APP_LINES = 2000, 40  # per 1×: 80k lines of application code
-SQL_MIGRATIONS, DJANGO_MIGRATIONS, MODELS, TESTS = 200, 100, 100, 300
+# Per 1×, the shape of a real monorepo merge (saleor-like: Django apps with models packages and
+# long migration histories, a TypeScript front end, many tests), about 1,000 changed files:
+APPS = 20  # Django apps, each with a models/ package and 10 migrations on base
+APP_MODULES = 250  # Python modules edited with scattered hunks (long patches)
+TS_MODULES = 250  # TypeScript modules: props, option objects, API types, zod schemas
+SQL_MIGRATIONS = 100
+MODELS = 80  # pydantic models whose field becomes required
+TESTS = 200  # test files, 12 test functions each
+MODULE_LINES = 400
 
 
 def write(root: Path, rel: str, text: str) -> None:
@@ -45,50 +54,121 @@ def model(i: int, note: str) -> str:
     )
 
 
+def django_models(app: int, code_length: int, *, extra: bool) -> str:
+    fields = "".join(
+        f"    f{j} = models.CharField(max_length=64, null=True, blank=True)\n" for j in range(20)
+    )
+    more = "    legacy = models.TextField(null=True)\n" if extra else ""
+    return (
+        "from django.db import models\n\nfrom .base import TimeStamped\n\n\n"
+        f"class Order(TimeStamped):\n    code = models.CharField(max_length={code_length})\n"
+        f"{fields}{more}\n\nclass Line{app}(models.Model):\n"
+        "    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name='lines')\n"
+        "    quantity = models.IntegerField(default=1)\n"
+    )
+
+
+def django_migration(app: int, n: int, ops: str) -> str:
+    return (
+        "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n"
+        f"    dependencies = [('app{app}', '{n - 1:04d}_auto')]\n    operations = [\n{ops}    ]\n"
+    )
+
+
+def python_module(i: int, variant: int) -> str:
+    lines = []
+    for j in range(MODULE_LINES // 4):
+        # Every third function changes on the feature branch: many hunks per file.
+        k = j * (variant + 1) if j % 3 == 0 else j
+        lines.append(f"def f{j}(order, flags):\n")
+        lines.append(f"    if flags.is_enabled('feature_{i}_{j}'):\n")
+        lines.append(f"        return order.total * {k}\n")
+        lines.append("    return order.total\n")
+    return "".join(lines)
+
+
+def ts_module(i: int, variant: int) -> str:
+    opt = "?" if variant == 0 else ""
+    return (
+        "import { z } from 'zod';\n\n"
+        f"export interface ButtonProps{i} {{\n  label: string;\n  size{opt}: number;\n}}\n\n"
+        f"export interface FetchOptions{i} {{\n  retries{opt}: number;\n  timeout?: number;\n}}\n\n"
+        f"export const Order{i} = z.object({{\n  id: z.string(),\n"
+        f"  note: z.string(){'.optional()' if variant == 0 else ''},\n}});\n\n"
+        + "".join(
+            f"export function helper{j}(x: number): number {{\n  return x + {j * (variant + 1) if j % 8 == 0 else j};\n}}\n"
+            for j in range(60)
+        )
+    )
+
+
+def test_file(i: int) -> str:
+    m = i % MODELS
+    return f"from app.models.m{m} import Record{m}\n\n\n" + "".join(
+        f"def test_{i}_{j}():\n    assert Record{m}(id={j}, name='a', note='b').id == {j}\n\n\n"
+        for j in range(12)
+    )
+
+
 def generate(root: Path, scale: int) -> None:
     root.mkdir(parents=True)
     git(root, "init", "-q", "-b", "main")
-    for i in range(MODELS * scale):
-        write(root, f"app/models/m{i}.py", model(i, note="Optional[str] = None"))
-    for i in range(APP_FILES * scale // 2):
+    for a in range(APPS * scale):
+        write(root, f"app{a}/models/__init__.py", "from .order import Order  # noqa\n")
         write(
             root,
-            f"app/src/mod{i}.py",
-            "".join(f"def f{j}(x):\n    return x + {j}\n" for j in range(APP_LINES // 2)),
+            f"app{a}/models/base.py",
+            "from django.db import models\n\n\nclass TimeStamped(models.Model):\n    created = models.DateTimeField(auto_now_add=True)\n\n    class Meta:\n        abstract = True\n",
         )
+        write(root, f"app{a}/models/order.py", django_models(a, 32, extra=True))
+        for n in range(1, 11):
+            write(
+                root,
+                f"app{a}/migrations/{n:04d}_auto.py",
+                django_migration(
+                    a,
+                    n,
+                    f"        migrations.AddField('order', 'f{n}', models.CharField(max_length=64, null=True)),\n",
+                ),
+            )
+    for i in range(MODELS * scale):
+        write(root, f"app/models/m{i}.py", model(i, note="Optional[str] = None"))
+    for i in range(APP_MODULES * scale):
+        write(root, f"app/src/mod{i}.py", python_module(i, 0))
+    for i in range(TS_MODULES * scale):
+        write(root, f"web/src/mod{i}.ts", ts_module(i, 0))
+    for i in range(TESTS * scale):
+        write(root, f"tests/test_t{i}.py", test_file(i))
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "base")
     git(root, "checkout", "-q", "-b", "feature")
+    for a in range(APPS * scale):
+        write(root, f"app{a}/models/order.py", django_models(a, 16, extra=False))
+        for n in range(11, 16):
+            ops = (
+                "        migrations.AlterField('order', 'code', models.CharField(max_length=16)),\n"
+                if n == 11
+                else "        migrations.RemoveField('order', 'legacy'),\n"
+                if n == 12
+                else f"        migrations.AlterField('order', 'f{n}', models.CharField(max_length=64)),\n"
+            )
+            write(root, f"app{a}/migrations/{n:04d}_auto.py", django_migration(a, n, ops))
     for i in range(MODELS * scale):
         write(root, f"app/models/m{i}.py", model(i, note="str"))  # the note becomes required
-    for i in range(APP_FILES * scale):
-        write(
-            root,
-            f"app/src/mod{i}.py",
-            "".join(f"def g{j}(x):\n    return x * {j}\n" for j in range(APP_LINES // 2)),
-        )
+    for i in range(APP_MODULES * scale):
+        write(root, f"app/src/mod{i}.py", python_module(i, 1))
+    for i in range(TS_MODULES * scale):
+        write(root, f"web/src/mod{i}.ts", ts_module(i, 1))
     for i in range(SQL_MIGRATIONS * scale):
         write(
             root,
-            f"db/migrations/{i:05d}_change.sql",
+            f"db/migrations/V{i + 1}__change.sql",
             f"ALTER TABLE t{i} ADD COLUMN c text NOT NULL;\nCREATE INDEX ix{i} ON t{i} (c);\n"
             f"ALTER TABLE t{i} ADD CONSTRAINT fk{i} FOREIGN KEY (u) REFERENCES users (id);\n",
         )
-    for i in range(DJANGO_MIGRATIONS * scale):
-        write(
-            root,
-            f"shop{i}/migrations/0002_change.py",
-            "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n"
-            f"    dependencies = [('shop{i}', '0001_initial')]\n    operations = [\n"
-            "        migrations.AddField('order', 'coupon', models.CharField(max_length=8)),\n"
-            "        migrations.RemoveField('order', 'legacy'),\n    ]\n",
-        )
     for i in range(TESTS * scale):
         write(
-            root,
-            f"tests/test_t{i}.py",
-            f"from app.models.m{i % (MODELS * scale)} import Record{i % (MODELS * scale)}\n\n\n"
-            f"def test_{i}():\n    assert Record{i % (MODELS * scale)}(id=1, name='a', note='b').id == 1\n",
+            root, f"tests/test_t{i}.py", test_file(i) + f"def test_more_{i}():\n    assert True\n"
         )
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "A large change")

@@ -136,21 +136,30 @@ def check_signal(ctx: Context) -> Iterator[Finding]:
     )
 
 
-def _uses_flags(ctx: Context) -> bool:
-    patterns = tuple(p.lower() for p in ctx.config.questions.flag_patterns)
+def _flag_patterns(ctx: Context) -> tuple[str, ...]:
+    return tuple(p.lower() for p in ctx.config.questions.flag_patterns)
+
+
+def _uses_flags(ctx: Context, patterns: tuple[str, ...]) -> bool:
     return any(f.patch and any(p in f.patch.lower() for p in patterns) for f in ctx.pr.files)
 
 
+def _adds_flag(patch: str, patterns: tuple[str, ...]) -> bool:
+    """Whether an added line of the patch names a feature flag. Only files whose patch names
+    one at all are read line by line; each patch is parsed once for the run (parse_patch)."""
+    lowered = patch.lower()
+    if not any(p in lowered for p in patterns):
+        return False
+    return any(any(p in ln.text.lower() for p in patterns) for ln in parse_patch(patch).added)
+
+
 def check_off_switch(ctx: Context) -> Iterator[Finding]:
-    if not ctx.risk.high or not _uses_flags(ctx):
+    if not ctx.risk.high:
         return
-    if _mentions(ctx.pr.body, _OFF_WORDS):
+    patterns = _flag_patterns(ctx)
+    if not _uses_flags(ctx, patterns) or _mentions(ctx.pr.body, _OFF_WORDS):
         return
-    flagged = any(
-        any(p in ln.text.lower() for p in (x.lower() for x in ctx.config.questions.flag_patterns))
-        for f in ctx.pr.files
-        for ln in parse_patch(f.patch).added
-    )
+    flagged = any(f.patch and _adds_flag(f.patch, patterns) for f in ctx.pr.files)
     yield GR403.finding(
         "The description does not say how to turn this change off."
         + (" The diff touches feature flags." if flagged else ""),
