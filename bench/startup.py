@@ -51,8 +51,7 @@ def main() -> int:
     heavy = {
         name.strip(): us
         for us, name in rows
-        if name.strip()
-        in ("github", "pglast", "pydantic", "markdown_it", "yaml", "pathspec")
+        if name.strip() in ("github", "pglast", "pydantic", "markdown_it", "yaml", "pathspec")
     }
     print(f"guardrail --version: {version * 1000:.0f} ms (median of 7)")
     print(
