@@ -12,7 +12,8 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from guardrail.analysis.shapes import Field, Shape, Tightening, load_structured
+from guardrail.analysis.shapes.common import load_structured
+from guardrail.analysis.shapes.model import Field, Shape, ShapeKind, Tightening, TKind
 from guardrail.text import code
 
 _MAX_DEPTH = 32
@@ -81,7 +82,7 @@ def _walk(
     ro: Callable[[Any], Any],
     rn: Callable[[Any], Any],
     depth: int = 0,
-) -> Iterator[tuple[str, str, str | None, dict[str, Any]]]:
+) -> Iterator[tuple[TKind, str, str | None, dict[str, Any]]]:
     """(code, phrase, field name, the object schema holding the field) for each tightening."""
     old, new = ro(old), rn(new)
     if depth > _MAX_DEPTH or not isinstance(old, dict) or not isinstance(new, dict):
@@ -90,10 +91,10 @@ def _walk(
     ot, onull = _types(old)
     nt, nnull = _types(new)
     if onull and not nnull and (nt or new.get("$ref")):
-        yield "T03", f"{code(where)} no longer accepts null", leaf, {}
+        yield TKind.NOT_NULL, f"{code(where)} no longer accepts null", leaf, {}
     if _narrowed(ot, nt):
         yield (
-            "T07",
+            TKind.TYPE_NARROWED,
             f"{code(where)} changed type {'/'.join(sorted(ot)) or 'any'} → {'/'.join(sorted(nt))}",
             leaf,
             {},
@@ -106,12 +107,12 @@ def _walk(
             and not isinstance(oe, list)
             and "const" not in old
         ):
-            yield "T08", f"{code(where)} became an enum", leaf, {}
+            yield TKind.VALUES_NARROWED, f"{code(where)} became an enum", leaf, {}
         elif isinstance(oe, list) and isinstance(ne, list):
             removed = [v for v in oe if v not in ne]
             if removed:
                 yield (
-                    "T08",
+                    TKind.VALUES_NARROWED,
                     f"{code(where)} no longer accepts {code(json.dumps(removed[0]))}",
                     leaf,
                     {},
@@ -119,13 +120,18 @@ def _walk(
     if "default" in old and "default" in new and old["default"] != new["default"]:
         # Old data that relied on the default now means something else (T04).
         yield (
-            "T04",
+            TKind.DEFAULT_CHANGED,
             f"{code(where)} default changed to {code(json.dumps(new['default']))}",
             leaf,
             {},
         )
     if "const" in new and old.get("const") != new.get("const"):
-        yield "T08", f"{code(where)} now only accepts {code(json.dumps(new['const']))}", leaf, {}
+        yield (
+            TKind.VALUES_NARROWED,
+            f"{code(where)} now only accepts {code(json.dumps(new['const']))}",
+            leaf,
+            {},
+        )
     for key, kind in _LIMITS:
         ov, nv = old.get(key), new.get(key)
         if (
@@ -137,12 +143,12 @@ def _walk(
                 or (kind == "min" and nv > ov)
             )
         ):
-            yield "T09", f"{code(where)} {key} tightened to {nv:g}", leaf, {}
+            yield TKind.LIMIT_TIGHTENED, f"{code(where)} {key} tightened to {nv:g}", leaf, {}
     for key in ("pattern", "format", "contentMediaType", "contentEncoding", "contentSchema"):
         value = new.get(key)
         if value is None or value == old.get(key) or (key == "pattern" and value in _ANY_PATTERN):
             continue
-        yield "T09", f"{code(where)} {key} changed", leaf, {}
+        yield TKind.LIMIT_TIGHTENED, f"{code(where)} {key} changed", leaf, {}
     oprops, nprops = old.get("properties") or {}, new.get("properties") or {}
     if isinstance(oprops, dict) and isinstance(nprops, dict):
         oreq = set(old.get("required") or []) if isinstance(old.get("required"), list) else set()
@@ -151,11 +157,11 @@ def _walk(
             sub = rn(nprops.get(name)) if name in nprops else {}
             if isinstance(sub, dict) and "default" in sub:
                 continue
-            tcode = "T01" if name in oprops else "T02"
+            tcode = TKind.REQUIRED if name in oprops else TKind.NEW_REQUIRED
             yield (
                 tcode,
                 f"{code(name)} became required"
-                if tcode == "T01"
+                if tcode == TKind.REQUIRED
                 else f"new property {code(name)} is required",
                 name,
                 new,
@@ -163,12 +169,12 @@ def _walk(
         closed_old = old.get("additionalProperties") is False
         for name in sorted(set(oprops) - set(nprops)):
             if new.get("additionalProperties") is False or closed_old:
-                yield "T05", f"{code(name)} was removed", name, old
+                yield TKind.REMOVED, f"{code(name)} was removed", name, old
         if (
             new.get("additionalProperties") is False
             and old.get("additionalProperties") is not False
         ):
-            yield "T10", f"{code(where)} now rejects unknown properties", None, new
+            yield TKind.CLOSED, f"{code(where)} now rejects unknown properties", None, new
         for name in sorted(set(oprops) & set(nprops)):
             for tcode, phrase, fname, holder in _walk(
                 oprops[name], nprops[name], f"{where}.{name}", ro, rn, depth + 1
@@ -274,8 +280,8 @@ def tightenings(base_text: str, head_text: str, path: str) -> list[Tightening]:
         # dropped: clients still sending it now fail.
         out.append(
             Tightening(
-                "T05",
-                Shape(name, "jsonschema", 1, {}),
+                TKind.REMOVED,
+                Shape(name, ShapeKind.JSONSCHEMA, 1, {}),
                 None,
                 1,
                 f"{code(name)} is no longer accepted",
@@ -292,7 +298,7 @@ def tightenings(base_text: str, head_text: str, path: str) -> list[Tightening]:
             fields = (
                 {k: Field(k, 1, False, False) for k in props} if isinstance(props, dict) else {}
             )
-            shape = Shape(name, "jsonschema", _line_of(head_text, fname), fields)
+            shape = Shape(name, ShapeKind.JSONSCHEMA, _line_of(head_text, fname), fields)
             out.append(
                 Tightening(
                     tcode,

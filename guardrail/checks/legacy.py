@@ -21,7 +21,9 @@ from guardrail.analysis.shapes import (
     SHAPE_EXTENSIONS,
     Field,
     Shape,
+    ShapeKind,
     Tightening,
+    TKind,
     compare,
     language,
     shapes_of,
@@ -63,17 +65,17 @@ GR303 = register(
     )
 )
 
-_RULE = {
-    "T01": GR301,
-    "T02": GR301,
-    "T03": GR301,
-    "T06": GR301,
-    "T05": GR302,
-    "T13": GR302,
-    "T07": GR303,
-    "T08": GR303,
-    "T09": GR303,
-    "T10": GR303,
+_RULE: dict[TKind, Rule] = {
+    TKind.REQUIRED: GR301,
+    TKind.NEW_REQUIRED: GR301,
+    TKind.NOT_NULL: GR301,
+    TKind.RENAMED: GR301,
+    TKind.REMOVED: GR302,
+    TKind.WIRE: GR302,
+    TKind.TYPE_NARROWED: GR303,
+    TKind.VALUES_NARROWED: GR303,
+    TKind.LIMIT_TIGHTENED: GR303,
+    TKind.CLOSED: GR303,
 }
 
 
@@ -210,18 +212,18 @@ def _sql_changes(ctx: Context) -> list[Change]:
             if not op.table or not op.column or op.flag("new_table") or op.flag("maybe"):
                 continue
             if op.kind == O.SET_NOT_NULL:
-                code_, what = "T03", f"`{op.column}` became NOT NULL"
+                code_, what = TKind.NOT_NULL, f"`{op.column}` became NOT NULL"
             elif (
                 op.kind == O.ADD_COLUMN
                 and op.flag("not_null")
                 and not op.flag("has_default")
                 and not op.flag("orm_default")
             ):
-                code_, what = "T02", f"new column `{op.column}` is NOT NULL"
+                code_, what = TKind.NEW_REQUIRED, f"new column `{op.column}` is NOT NULL"
             else:
                 continue
             field = Field(op.column, op.line, True, False)
-            shape = Shape(op.table, "sql", op.line, {op.column: field})
+            shape = Shape(op.table, ShapeKind.SQL, op.line, {op.column: field})
             out.append(
                 Change(
                     m.file,

@@ -1,0 +1,231 @@
+"""Python data shapes from the syntax tree (never imported): pydantic v1/v2, dataclasses, attrs,
+TypedDict, Enum, SQLAlchemy and Django models."""
+
+from __future__ import annotations
+
+import ast
+
+from guardrail.analysis.pyast import call_name as _call_name
+from guardrail.analysis.pyast import const as _const
+from guardrail.analysis.pyast import kwarg as _kw
+from guardrail.analysis.shapes.model import Field, Shape, ShapeKind
+
+
+def _ann_text(node: ast.AST | None) -> str:
+    return ast.unparse(node) if node is not None else ""
+
+
+def _nullable(ann: str) -> bool:
+    a = ann.replace(" ", "")
+    return (
+        "Optional[" in a or "None" in a.split("[")[-1] or "|None" in a or "None|" in a or a == "Any"
+    )
+
+
+def _literal_values(node: ast.AST | None) -> frozenset[str] | None:
+    if isinstance(node, ast.Subscript):
+        base = ast.unparse(node.value)
+        if base.endswith("Literal"):
+            elts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+            return frozenset(str(e.value) for e in elts if isinstance(e, ast.Constant))
+        for child in ast.iter_child_nodes(node):
+            found = _literal_values(child)
+            if found is not None:
+                return found
+    if isinstance(node, ast.BinOp):
+        left, right = _literal_values(node.left), _literal_values(node.right)
+        return left or right
+    return None
+
+
+def _bases(cls: ast.ClassDef) -> list[str]:
+    return [ast.unparse(b).split("[")[0].rsplit(".", 1)[-1] for b in cls.bases]
+
+
+def _decorators(cls: ast.ClassDef) -> list[str]:
+    out = []
+    for d in cls.decorator_list:
+        target = d.func if isinstance(d, ast.Call) else d
+        out.append(ast.unparse(target).rsplit(".", 1)[-1])
+    return out
+
+
+def _class_kind(cls: ast.ClassDef, known: dict[str, str]) -> str | None:
+    bases = _bases(cls)
+    decos = _decorators(cls)
+    if "dataclass" in decos:
+        return "dataclass"
+    if any(d in ("define", "frozen", "mutable", "s", "attrs") for d in decos):
+        return "attrs"
+    for b in bases:
+        if (
+            b in ("BaseModel", "SQLModel", "RootModel", "BaseSettings", "Schema")
+            or known.get(b) == "pydantic"
+        ):
+            return "pydantic"
+        if b == "TypedDict" or known.get(b) == "typeddict":
+            return "typeddict"
+        if b in ("Enum", "IntEnum", "StrEnum", "Flag", "IntFlag") or known.get(b) == "enum":
+            return "enum"
+        if b == "Model" or known.get(b) == "django":
+            return "django"
+        if (
+            b in ("Base", "DeclarativeBase", "DeclarativeBaseNoMeta")
+            or known.get(b) == "sqlalchemy"
+        ):
+            return "sqlalchemy"
+    return None
+
+
+def _python_field(kind: str, stmt: ast.stmt, total: bool) -> Field | None:
+    if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+        name = stmt.target.id
+        if name.startswith("_") or name in ("model_config", "Config", "Meta"):
+            return None
+        ann = _ann_text(stmt.annotation)
+        if ann.startswith("ClassVar"):
+            return None
+        value = stmt.value
+        values = _literal_values(stmt.annotation)
+        alias: str | None = None
+        has_default = value is not None
+        if isinstance(value, ast.Call) and _call_name(value) in (
+            "Field",
+            "field",
+            "ib",
+            "attrib",
+            "mapped_column",
+            "Column",
+        ):
+            fname = _call_name(value)
+            alias_node = _kw(value, "alias") or _kw(value, "validation_alias")
+            alias_value = _const(alias_node)
+            alias = alias_value if isinstance(alias_value, str) else None
+            if fname in ("mapped_column", "Column"):
+                nullable_kw = _const(_kw(value, "nullable"))
+                nullable = _nullable(ann) if nullable_kw is None else bool(nullable_kw)
+                dflt = _kw(value, "default") is not None or _kw(value, "server_default") is not None
+                return Field(
+                    name, stmt.lineno, not nullable and not dflt, nullable, dflt, ann, values, alias
+                )
+            positional_default = bool(value.args) and not (
+                isinstance(value.args[0], ast.Constant) and value.args[0].value is Ellipsis
+            )
+            has_default = (
+                positional_default
+                or _kw(value, "default") is not None
+                or _kw(value, "default_factory") is not None
+                or _kw(value, "factory") is not None
+            )
+            if (
+                isinstance(_kw(value, "default"), ast.Constant)
+                and _const(_kw(value, "default")) is Ellipsis
+            ):
+                has_default = False
+        nullable = _nullable(ann)
+        if kind == "typeddict":
+            required = total
+            if ann.startswith(
+                ("NotRequired[", "typing.NotRequired[", "typing_extensions.NotRequired[")
+            ):
+                required = False
+            if ann.startswith(("Required[", "typing.Required[")):
+                required = True
+            return Field(name, stmt.lineno, required, nullable, False, ann, values)
+        if kind == "sqlalchemy":
+            # `x: Mapped[str]` is NOT NULL; `Mapped[Optional[str]]` is nullable.
+            return Field(
+                name,
+                stmt.lineno,
+                not nullable and not has_default,
+                nullable,
+                has_default,
+                ann,
+                values,
+            )
+        return Field(name, stmt.lineno, not has_default, nullable, has_default, ann, values, alias)
+    if (
+        isinstance(stmt, ast.Assign)
+        and len(stmt.targets) == 1
+        and isinstance(stmt.targets[0], ast.Name)
+    ):
+        name = stmt.targets[0].id
+        if name.startswith("_") or name in ("objects", "Meta", "model_config"):
+            return None
+        value = stmt.value
+        fname = _call_name(value)
+        if (
+            kind == "django"
+            and isinstance(value, ast.Call)
+            and fname.endswith(("Field", "ForeignKey", "OneToOneField"))
+        ):
+            if fname in ("ManyToManyField",):
+                return None
+            nullable = _const(_kw(value, "null")) is True
+            dflt = _kw(value, "default") is not None or _kw(value, "db_default") is not None
+            return Field(name, stmt.lineno, not nullable and not dflt, nullable, dflt, fname)
+        if (
+            kind == "sqlalchemy"
+            and isinstance(value, ast.Call)
+            and fname in ("Column", "mapped_column")
+        ):
+            nullable_kw = _const(_kw(value, "nullable"))
+            pk = _const(_kw(value, "primary_key")) is True
+            nullable = (not pk) if nullable_kw is None else bool(nullable_kw)
+            dflt = (
+                _kw(value, "default") is not None or _kw(value, "server_default") is not None or pk
+            )
+            ctype = ast.unparse(value.args[0]) if value.args else ""
+            return Field(name, stmt.lineno, not nullable and not dflt, nullable, dflt, ctype)
+        if kind == "attrs" and fname in ("ib", "attrib", "field"):
+            dflt = _kw(value, "default") is not None or _kw(value, "factory") is not None  # type: ignore[arg-type]
+            return Field(name, stmt.lineno, not dflt, False, dflt, "")
+    return None
+
+
+def read(path: str, source: str) -> list[Shape]:
+    del path
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return []
+    known: dict[str, str] = {}
+    out: list[Shape] = []
+    for cls in [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]:
+        kind = _class_kind(cls, known)
+        if kind is None:
+            continue
+        known[cls.name] = kind
+        if kind == "enum":
+            members = frozenset(
+                t.id
+                for stmt in cls.body
+                if isinstance(stmt, ast.Assign)
+                for t in stmt.targets
+                if isinstance(t, ast.Name) and not t.id.startswith("_")
+            )
+            out.append(Shape(cls.name, ShapeKind.ENUM, cls.lineno, members=members))
+            continue
+        total = not any(kw.arg == "total" and _const(kw.value) is False for kw in cls.keywords)
+        fields: dict[str, Field] = {}
+        closed = False
+        for stmt in cls.body:
+            f = _python_field(kind, stmt, total)
+            if f is not None:
+                fields[f.name] = f
+            if (
+                isinstance(stmt, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == "model_config" for t in stmt.targets)
+                and "forbid" in ast.unparse(stmt.value)
+            ):
+                closed = True
+            if (
+                isinstance(stmt, ast.ClassDef)
+                and stmt.name == "Config"
+                and "forbid" in ast.unparse(stmt)
+            ):
+                closed = True
+        if kind in ("sqlalchemy", "django") and not fields:
+            continue
+        out.append(Shape(cls.name, ShapeKind(kind), cls.lineno, fields, closed=closed))
+    return out
