@@ -201,6 +201,13 @@ class MigrationsConfig(_Model):
     exclude: tuple[str, ...] = ()
     plan_headings: tuple[str, ...] = DEFAULT_PLAN_HEADINGS
     extra_plan_headings: tuple[str, ...] = ()
+    # The PostgreSQL major version the migrations run on (None: the oldest supported one,
+    # analysis/migrations/postgres.py says which and why).
+    postgres_version: int | None = Field(default=None, ge=10, le=30)
+    # Timeouts the deploy already sets for every migration (database.yml `variables:`, the
+    # role's `ALTER ROLE … SET`, the connection string): the migration need not set them.
+    lock_timeout: str | None = None
+    statement_timeout: str | None = None
 
     @property
     def all_plan_headings(self) -> tuple[str, ...]:
@@ -331,6 +338,25 @@ class Config(_Model):
     def migration_exclude(self) -> tuple[str, ...]:
         extra = tuple(g for e in self.paths if e.migrations for g in e.migrations.exclude)
         return self.migrations.exclude + extra
+
+    def migration_setting(self, name: str, path: str | None = None) -> Any:
+        """One `migrations.<name>` setting for a file: the first `paths` entry that matches the
+        file and sets it, else the top level (None when neither sets it)."""
+        if path and self.paths:
+            from guardrail.analysis.paths import matches
+
+            for entry in self.paths:
+                if entry.migrations is None or name not in entry.migrations.model_fields_set:
+                    continue
+                if matches(path, entry.paths):
+                    return getattr(entry.migrations, name)
+        return getattr(self.migrations, name)
+
+    def postgres_version(self, path: str | None = None) -> int:
+        from guardrail.analysis.migrations.postgres import DEFAULT_POSTGRES_VERSION
+
+        value = self.migration_setting("postgres_version", path)
+        return value if isinstance(value, int) else DEFAULT_POSTGRES_VERSION
 
 
 _DEFAULT_RULE = RuleConfig()

@@ -268,7 +268,7 @@ def safety_findings(ctx: Context) -> list[Finding]:
     out: list[Finding] = []
     for m in migrations(ctx):
         path = m.file.path
-        facts = safety_rules.Facts(m.kind.framework, path)
+        facts = safety_rules.Facts(m.kind.framework, path, ctx.config.postgres_version(path))
         for raw in m.reading.ops:
             op = _resolve_django_alter(ctx, m, raw)
             if op is None:

@@ -13,7 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from guardrail.analysis.migrations import ops as O
+from guardrail.analysis.migrations import postgres as pg
 from guardrail.analysis.migrations.ops import Op
+from guardrail.analysis.migrations.postgres import DEFAULT_POSTGRES_VERSION
 from guardrail.model import Severity
 from guardrail.rules import Rule, register
 from guardrail.text import code
@@ -27,6 +29,7 @@ class Facts:
 
     framework: str  # the migration's framework: django, rails, sql, …
     path: str
+    postgres: int = DEFAULT_POSTGRES_VERSION  # the major version the migrations run on
 
 
 @dataclass(frozen=True)
@@ -255,10 +258,21 @@ GR219 = register(
 
 
 def volatile_default(op: Op, facts: Facts) -> Verdict | None:
-    if not op.flag("volatile_default") or _new(op):
+    if _new(op) or (op.flag("not_null") and not op.flag("has_default")):
+        return None  # no rows, or GR210's case
+    if (
+        not op.flag("volatile_default")
+        and op.flag("has_default")
+        and facts.postgres < pg.NON_VOLATILE_DEFAULT_NO_REWRITE
+    ):
+        return Verdict(
+            f"adds {target(op)} with a default, which rewrites the table on {pg.describe(facts.postgres)}",
+            f"Before PostgreSQL {pg.NON_VOLATILE_DEFAULT_NO_REWRITE} every default is written into every row "
+            "under an ACCESS EXCLUSIVE lock. Add the column without a default, set the default for new rows, "
+            "then backfill in batches.",
+        )
+    if not op.flag("volatile_default"):
         return None
-    if op.flag("not_null") and not op.flag("has_default"):
-        return None  # GR210's case
     return Verdict(
         f"adds {target(op)} with a volatile or generated default",
         "Computing a value per row rewrites the whole table under an ACCESS EXCLUSIVE lock. Add the column "
