@@ -185,7 +185,7 @@ def _pr_number(event_name: str, event: dict[str, Any]) -> int:
     return int(raw)
 
 
-def _action_config(client: Any, pr: Any, workspace: Path, path_input: str) -> tuple[Any, list[str]]:
+def _action_config(client: Any, pr: Any, path_input: str) -> tuple[Any, list[str]]:
     """The configuration this PR is judged by: the base commit's, never the PR's own edit."""
     from guardrail import config as cfgmod
 
@@ -203,9 +203,8 @@ def _action_config(client: Any, pr: Any, workspace: Path, path_input: str) -> tu
         own: str | None = client.file_text(ref, pr.base_sha) if pr.base_sha else None
         return own
 
-    local = workspace / rel
-    if local.is_file() and not changed:
-        return cfgmod.load(local, required=explicit, fetch=fetch), notes
+    # Never the working tree: the checkout is the PR's head, and a file the PR controls (an
+    # edit hidden behind a flood of files, a symlink) must not choose how the PR is judged.
     if changed:
         notes.append(
             f"This PR changes `{rel}`; it is judged by the base branch's configuration, "
@@ -215,7 +214,7 @@ def _action_config(client: Any, pr: Any, workspace: Path, path_input: str) -> tu
     if text is None:
         if explicit and not changed:
             raise ConfigError(
-                f"{rel}: configuration file not found in the workspace or at the base commit",
+                f"{rel}: configuration file not found at the base commit",
                 "check the `config` input, or remove it to run with defaults",
             )
         return cfgmod.Config(), notes
@@ -302,6 +301,16 @@ def _cmd_action(args: argparse.Namespace) -> int:
     )
     info = client.pull_request(number)
     pr = info.pr
+    if pr.files_unseen:
+        from guardrail.sources import whole_change
+
+        listed = len(pr.files)
+        pr, how = whole_change.complete(pr, workspace, client, actions.log)
+        if how:
+            actions.log(
+                f"guardrail: GitHub listed {listed} files; {how} gave the other "
+                f"{len(pr.files) - listed}"
+            )
     actions.log(
         f"guardrail {__version__}: checking pull request #{number} of {repository} "
         f"({len(pr.files)} files)"
@@ -319,7 +328,7 @@ def _cmd_action(args: argparse.Namespace) -> int:
         if sha:
             wanted.append((sha, path))
     client.prefetch(number, wanted)
-    config, notes = _action_config(client, pr, workspace, _input("config"))
+    config, notes = _action_config(client, pr, _input("config"))
 
     cache: dict[tuple[str, str], str | None] = {}
 

@@ -78,10 +78,13 @@ def run_action(tmp_path: Path):  # type: ignore[no-untyped-def]
         inputs: dict[str, str] | None = None,
         token: str = "t-bot",
         extra_env: dict[str, str] | None = None,
+        prepare: Any = None,  # called with the workspace before the run: a checkout's files
     ) -> ActionRun:
         work = tmp_path / f"run{len(list(tmp_path.iterdir()))}"
         workspace = work / "workspace"
         workspace.mkdir(parents=True)
+        if prepare is not None:
+            prepare(workspace)
         event_path = work / "event.json"
         event_path.write_text(json.dumps(event))
         output = work / "output"

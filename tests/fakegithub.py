@@ -45,6 +45,10 @@ class FakeGitHub:
         self.comments: dict[int, list[dict[str, Any]]] = {}
         self.statuses: list[dict[str, Any]] = []
         self.contents: dict[tuple[str, str], str] = {}
+        # Git trees by commit sha: {path: blob sha}; a sha in `truncated_trees` is cut.
+        self.trees: dict[str, dict[str, str]] = {}
+        self.truncated_trees: set[str] = set()
+        self.merge_bases: dict[tuple[str, str], str] = {}  # (base, head) -> sha; default base
         self.tokens: dict[str, str] = {"t-bot": BOT}
         self.read_only_tokens: set[str] = set()
         self.faults: list[Fault] = []
@@ -285,6 +289,23 @@ class FakeGitHub:
             payload["sha"] = m.group(1)
             self.statuses.append(payload)
             return 201, {}, {"id": self._new_id(), **payload}, False
+        m = re.fullmatch(rf"{repo}/compare/([0-9a-f]{{40}})\.\.\.([0-9a-f]{{40}})", path)
+        if m and method == "GET":
+            base, head = m.group(1), m.group(2)
+            mb = self.merge_bases.get((base, head), base)
+            # GitHub lists at most 300 files here: useless for a flood, but it names the base.
+            return 200, {}, {"merge_base_commit": {"sha": mb}, "files": []}, False
+        m = re.fullmatch(rf"{repo}/git/trees/([0-9a-f]{{40}})", path)
+        if m and method == "GET":
+            sha = m.group(1)
+            if sha not in self.trees:
+                return 404, {}, {"message": "Not Found"}, False
+            entries = [
+                {"path": p, "mode": "100644", "type": "blob", "sha": blob}
+                for p, blob in sorted(self.trees[sha].items())
+            ]
+            truncated = sha in self.truncated_trees
+            return 200, {}, {"sha": sha, "tree": entries, "truncated": truncated}, False
         m = re.fullmatch(rf"{repo}/contents/(.+)", path)
         if m and method == "GET":
             ref = query.get("ref", [""])[0]

@@ -241,7 +241,7 @@ def test_more_than_3000_files_is_never_all_clear(fake_github, run_action):
     assert run.outputs["verdict"] != "pass"
     assert "400 of 3400 changed files were not listed" in run.summary
     report = json.loads((run.workspace / run.outputs["report"]).read_text())
-    assert any(f["rule"] == "GR901" and f["severity"] == "warning" for f in report["findings"])
+    assert any(f["rule"] == "GR910" and f["severity"] == "error" for f in report["findings"])
 
 
 def test_a_bug_is_exit_2_with_an_error_not_a_failing_verdict(fake_github, run_action):

@@ -22,13 +22,29 @@ GR901 = register(
 )
 
 
+GR910 = register(
+    Rule(
+        "GR910",
+        "change-not-fully-seen",
+        CHECK,
+        "GitHub listed only part of the change and guardrail could not find the rest, so it "
+        "cannot let the change pass.",
+        Severity.ERROR,
+    )
+)
+
+
 def check_coverage(ctx: Context) -> Iterator[Finding]:
     pr = ctx.pr
     if pr.files_unseen:
-        yield GR901.finding(
-            f"{pr.files_unseen} of {pr.changed_files} changed files were not listed by GitHub.",
-            "GitHub lists at most 3,000 files per pull request, so those files were not checked; "
-            "run `guardrail check --base <base branch>` on a checkout to check them all.",
+        # An error, not a warning: files listed first can hide a migration or a configuration
+        # edit behind them, and a check that passes on what it did not see can be gamed.
+        yield GR910.finding(
+            f"{pr.files_unseen} of {pr.changed_files} changed files were not listed by GitHub, "
+            "and guardrail could not find them another way.",
+            "GitHub lists at most 3,000 files of a pull request, and the commits' file trees "
+            "could not be compared. Check out the repository with `fetch-depth: 0` before "
+            "guardrail so it reads the whole change from git, or split the pull request.",
         )
     unknown = [
         f.path for f in pr.files if f.patch is None and not f.binary and f.status != "removed"

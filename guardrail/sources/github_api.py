@@ -378,6 +378,37 @@ class GitHubClient:
             return None
         return base64.b64decode(str(data.get("content", ""))).decode("utf-8", "replace")
 
+    # -- the whole change, when the files listing stops at 3,000 ------------------------------
+
+    def merge_base(self, base: str, head: str) -> str | None:
+        """The commit a pull request's diff starts from (GitHub compares three-dot)."""
+        url = f"{self.repo_url}/compare/{base}...{head}"
+        _, data = self._call(
+            f"compare {base[:7]}...{head[:7]}",
+            lambda: self.gh.requester.requestJsonAndCheck("GET", url, parameters={"per_page": 1}),
+        )
+        found = (data or {}).get("merge_base_commit") or {}
+        sha = found.get("sha") if isinstance(found, dict) else None
+        return str(sha) if sha else None
+
+    def tree(self, sha: str) -> dict[str, str] | None:
+        """Every file of a commit as {path: blob sha, with its mode}, or None when GitHub cut
+        the listing (`truncated`: more than 100,000 entries or 7 MB)."""
+        url = f"{self.repo_url}/git/trees/{sha}"
+        _, data = self._call(
+            f"list the files of {sha[:7]}",
+            lambda: self.gh.requester.requestJsonAndCheck(
+                "GET", url, parameters={"recursive": "1"}
+            ),
+        )
+        if not isinstance(data, dict) or data.get("truncated"):
+            return None
+        return {
+            str(e["path"]): f"{e.get('mode')}:{e.get('sha')}"
+            for e in data.get("tree") or ()
+            if isinstance(e, dict) and e.get("type") == "blob" and e.get("path")
+        }
+
     # -- writes ---------------------------------------------------------------------------------
 
     def create_comment(self, number: int, body: str) -> int:

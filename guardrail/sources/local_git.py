@@ -157,6 +157,30 @@ def _parse_numstat(raw: str) -> dict[str, tuple[int, int, bool]]:
     return out
 
 
+def changed_files(root: Path, mb: str, head: str) -> list[ChangedFile]:
+    """Every file `head` changes over `mb`, with its patch: no listing limit."""
+    ns = _parse_name_status(git(["diff", "--name-status", "-z", "-M", mb, head], root))
+    stats = _parse_numstat(git(["diff", "--numstat", "-z", "-M", mb, head], root))
+    patches = split_git_diff(
+        git(["diff", "-M", "--no-color", "--no-ext-diff", "--unified=3", mb, head], root)
+    )
+    files = []
+    for status, path, previous in ns:
+        added, deleted, binary = stats.get(path, (0, 0, False))
+        patch = None if binary else patches.get(path, "")
+        files.append(ChangedFile(path, status, previous, added, deleted, patch, binary))
+    return files
+
+
+def has_commit(root: Path, sha: str) -> bool:
+    return not subprocess.run(
+        ["git", "cat-file", "-e", f"{sha}^{{commit}}"],
+        cwd=root,
+        capture_output=True,
+        check=False,
+    ).returncode
+
+
 def tree_files(root: Path, rev: str) -> list[str]:
     out = git(["ls-tree", "-r", "-z", "--name-only", rev], root)
     return [p for p in out.split("\0") if p]
@@ -169,16 +193,7 @@ def load(
     root = repo_root(cwd)
     mb = merge_base(root, base, head)
     notes: list[str] = []
-    ns = _parse_name_status(git(["diff", "--name-status", "-z", "-M", mb, head], root))
-    stats = _parse_numstat(git(["diff", "--numstat", "-z", "-M", mb, head], root))
-    patches = split_git_diff(
-        git(["diff", "-M", "--no-color", "--no-ext-diff", "--unified=3", mb, head], root)
-    )
-    files = []
-    for status, path, previous in ns:
-        added, deleted, binary = stats.get(path, (0, 0, False))
-        patch = None if binary else patches.get(path, "")
-        files.append(ChangedFile(path, status, previous, added, deleted, patch, binary))
+    files = changed_files(root, mb, head)
     log = git(["log", "--format=%s%n%n%b%x00", f"{mb}..{head}"], root).split("\0")
     messages = [m.strip() for m in log if m.strip()]
     title = messages[0].splitlines()[0] if messages else ""

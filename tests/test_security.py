@@ -1,0 +1,149 @@
+"""Hostile pull requests (issue 16): each attack, through the installed console script against
+the fake GitHub, and what guardrail does instead of passing the change or writing what the PR
+chose. docs/security.md lists the promise each test keeps."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import ActionRun
+from tests.fakegithub import FakeGitHub, file_entry
+from tests.gitrepo import git, make_repo
+
+HEAD = "5" * 40
+BASE = "6" * 40
+FAST = {"GUARDRAIL_RETRY_BACKOFF": "0.01", "GUARDRAIL_RATE_WAIT": "0.05", "GUARDRAIL_MAX_WAIT": "5"}
+DROP = "ALTER TABLE orders DROP COLUMN coupon;\n"
+DROP_PATCH = "@@ -0,0 +1 @@\n+ALTER TABLE orders DROP COLUMN coupon;"
+PLANNED = (
+    "Drops the unused coupon column.\n\n## Migration plan\nRuns after the deploy that stopped "
+    "reading the column; nothing reads it any more.\n\n## Rollback plan\nRevert the deploy; the "
+    "column is gone, restore it from the nightly backup if ever needed.\n"
+)
+
+
+def event(number: int) -> dict[str, object]:
+    return {"action": "synchronize", "pull_request": {"number": number}}
+
+
+def report_of(run: ActionRun) -> dict[str, object]:
+    data: dict[str, object] = json.loads((run.workspace / run.outputs["report"]).read_text())
+    return data
+
+
+def rules_of(run: ActionRun) -> list[str]:
+    return [str(f["rule"]) for f in report_of(run)["findings"]]  # type: ignore[attr-defined]
+
+
+def no_traceback(run: ActionRun) -> None:
+    assert "Traceback" not in run.stderr, run.stderr
+
+
+# -- a flood of files -----------------------------------------------------------------------
+
+
+def _flood(fake: FakeGitHub, number: int = 31) -> None:
+    """3,000 dummy files that sort first, then the PR's own edit of the configuration and a
+    migration that drops a column: GitHub's listing ends before the last two."""
+    dummies = [f"aaa/{i:04d}.txt" for i in range(3000)]
+    files = [file_entry(p, "@@ -0,0 +1 @@\n+x", "added") for p in dummies]
+    files += [
+        file_entry(".github/guardrail.yml", "@@ -1 +1 @@\n-fail-on: warning\n+fail-on: never"),
+        file_entry("db/migrations/0009_drop.sql", DROP_PATCH, "added"),
+    ]
+    fake.add_pull(number, body=PLANNED, files=files, head_sha=HEAD, base_sha=BASE)
+    fake.contents[(HEAD, "db/migrations/0009_drop.sql")] = DROP
+    fake.contents[(HEAD, ".github/guardrail.yml")] = "fail-on: never\n"
+    fake.contents[(BASE, ".github/guardrail.yml")] = "fail-on: warning\n"  # the team's choice
+    base_tree = {"README.md": "r1", ".github/guardrail.yml": "c0"}
+    fake.trees[BASE] = base_tree
+    fake.trees[HEAD] = {
+        **base_tree,
+        **{p: "e" * 40 for p in dummies},
+        ".github/guardrail.yml": "c1",
+        "db/migrations/0009_drop.sql": "c2",
+    }
+
+
+def _checkout_with_the_prs_config(workspace: Path) -> None:
+    # The checkout is the PR's head: its own configuration says never to fail.
+    (workspace / ".github").mkdir()
+    (workspace / ".github" / "guardrail.yml").write_text("fail-on: never\n")
+
+
+def test_a_flood_of_files_does_not_hide_a_column_drop(fake_github, run_action):
+    _flood(fake_github)
+    run = run_action(
+        fake_github,
+        "pull_request",
+        event(31),
+        extra_env=FAST,
+        prepare=_checkout_with_the_prs_config,
+    )
+    no_traceback(run)
+    assert run.returncode == 1, run.stdout
+    assert fake_github.statuses[-1]["state"] == "failure"
+    assert "GR212" in rules_of(run)  # the drop behind the flood was read
+    assert "GR910" not in rules_of(run)  # the whole change was found
+    assert "takes effect after merge" in run.summary  # the PR's own configuration was noticed
+
+
+def test_a_flood_nobody_can_see_past_fails_and_says_why(fake_github, run_action):
+    _flood(fake_github)
+    fake_github.truncated_trees.add(HEAD)  # too large for the trees API as well
+    run = run_action(
+        fake_github,
+        "pull_request",
+        event(31),
+        extra_env=FAST,
+        prepare=_checkout_with_the_prs_config,
+    )
+    no_traceback(run)
+    assert run.returncode == 1
+    assert fake_github.statuses[-1]["state"] == "failure"
+    assert "GR910" in rules_of(run)
+    assert "fetch-depth: 0" in run.summary and "2 of 3002" in run.summary
+
+
+def test_a_flood_is_read_from_the_checkouts_history(fake_github, run_action):
+    _flood(fake_github)
+    fake_github.truncated_trees.add(HEAD)  # the API cannot help: git must
+
+    def checkout(workspace: Path) -> None:
+        base = {"README.md": "r1\n", ".github/guardrail.yml": "fail-on: warning\n"}
+        head: dict[str, str | None] = {f"aaa/{i:04d}.txt": "x\n" for i in range(3000)}
+        head.update(
+            {".github/guardrail.yml": "fail-on: never\n", "db/migrations/0009_drop.sql": DROP}
+        )
+        make_repo(workspace, base, head)
+        shas = git(workspace, "rev-parse", "main", "feature").split()
+        fake_github.pulls[31]["base"]["sha"], fake_github.pulls[31]["head"]["sha"] = shas
+        fake_github.contents[(shas[1], "db/migrations/0009_drop.sql")] = DROP
+        fake_github.contents[(shas[0], ".github/guardrail.yml")] = "fail-on: warning\n"
+
+    run = run_action(fake_github, "pull_request", event(31), extra_env=FAST, prepare=checkout)
+    no_traceback(run)
+    assert run.returncode == 1, run.stdout
+    assert "GR212" in rules_of(run) and "GR910" not in rules_of(run)
+    assert "checkout's git history" in run.stdout
+
+
+def test_the_configuration_comes_from_the_base_commit_not_the_checkout(fake_github, run_action):
+    fake_github.add_pull(
+        32,
+        body="",
+        head_sha=HEAD,
+        base_sha=BASE,
+        files=[file_entry("db/migrations/0009_drop.sql", DROP_PATCH, "added")],
+    )
+    fake_github.contents[(BASE, ".github/guardrail.yml")] = "fail-on: warning\n"
+    run = run_action(
+        fake_github,
+        "pull_request",
+        event(32),
+        extra_env=FAST,
+        prepare=_checkout_with_the_prs_config,
+    )
+    no_traceback(run)
+    assert run.returncode == 1 and fake_github.statuses[-1]["state"] == "failure"
