@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/api_requests.py
 	$(BIN)/python bench/large_pr.py
 	$(BIN)/python bench/migrations_vs_squawk.py
+	$(BIN)/python bench/squawk_throughput.py
 	$(BIN)/python bench/image.py
 
 # Refresh the lock files (needs the package registry).
