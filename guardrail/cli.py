@@ -61,11 +61,6 @@ def _exit_for(verdict: str) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from guardrail import config as cfgmod
-    from guardrail import engine
-    from guardrail.publish.actions import print_untrusted
-    from guardrail.render import json as render_json
-    from guardrail.render import markdown as render_md
     from guardrail.sources import local_git
 
     body: str | None = None
@@ -81,6 +76,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
             ) from None
     base = args.base or local_git.default_base(Path.cwd())
     pr, read, notes = local_git.load(Path.cwd(), base, args.head, body)
+    if not pr.files:
+        # Nothing to compare: no check has anything to judge, so neither the configuration
+        # nor the analysis is loaded (a no-op run costs little more than Python's start-up).
+        return _report_nothing_changed(args, base, notes)
+    from guardrail import config as cfgmod
+    from guardrail import engine
+
     if args.label:
         from dataclasses import replace as _replace
 
@@ -113,16 +115,36 @@ def _cmd_check(args: argparse.Namespace) -> int:
     )
     for note in notes:
         print(f"guardrail: {note}", file=sys.stderr)
+    _write_local_report(args, report)
+    return _exit_for(report.verdict)
+
+
+def _write_local_report(args: argparse.Namespace, report: Any) -> None:
     if args.format == "json":
+        from guardrail.render import json as render_json
+
         sys.stdout.write(render_json.render(report))
     elif args.format == "sarif":
         from guardrail.render import sarif
 
         sys.stdout.write(sarif.render(report))
     else:
+        from guardrail.publish.actions import print_untrusted
+        from guardrail.render import markdown as render_md
+
         text = render_md.render(report, render_md.Meta(local=True), marker=False, budget=None)
         print_untrusted(text.rstrip("\n"))
-    return _exit_for(report.verdict)
+
+
+def _report_nothing_changed(args: argparse.Namespace, base: str, notes: list[str]) -> int:
+    from guardrail.model import Report
+
+    notes.append(f"no file changes between {base} and {args.head or 'HEAD'}: nothing to check")
+    for note in notes:
+        print(f"guardrail: {note}", file=sys.stderr)
+    fail_on = args.fail_on or "error"
+    _write_local_report(args, Report(findings=(), verdict="pass", fail_on=fail_on))
+    return EXIT_OK
 
 
 def _cmd_template(args: argparse.Namespace) -> int:

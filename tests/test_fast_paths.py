@@ -1,0 +1,64 @@
+"""What a run that has nothing to judge costs: no configuration, no analysis, no heavy imports."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import console_script
+from tests.gitrepo import make_repo
+
+HEAVY = ("pydantic", "markdown_it", "pglast", "pathspec", "yaml", "github", "guardrail.engine")
+
+
+def _imported(repo: Path, *args: str) -> set[str]:
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "guardrail", "check", *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    names = set()
+    for line in proc.stderr.splitlines():
+        parts = line.split("|")
+        if len(parts) == 3 and parts[0].startswith("import time:"):
+            names.add(parts[2].strip())
+    return names
+
+
+def test_an_empty_change_passes_and_says_so(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r", {"app.py": "x = 1\n"}, {})
+    proc = subprocess.run(
+        [console_script(), "check", "--base", "main", "--format", "json"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["verdict"] == "pass"
+    assert "nothing to check" in proc.stderr
+
+
+def test_an_empty_change_imports_nothing_heavy(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r", {"app.py": "x = 1\n"}, {})
+    names = _imported(repo, "--base", "main")
+    assert not [n for n in HEAVY if n in names], sorted(n for n in HEAVY if n in names)
+
+
+def test_an_empty_change_does_not_read_a_broken_configuration(tmp_path: Path) -> None:
+    # Nothing is judged, so nothing depends on the configuration; a real change still reads it.
+    repo = make_repo(tmp_path / "r", {".github/guardrail.yml": "fail-on: [\n"}, {})
+    proc = subprocess.run(
+        [console_script(), "check", "--base", "main"], cwd=repo, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    changed = make_repo(
+        tmp_path / "c", {".github/guardrail.yml": "fail-on: [\n"}, {"app.py": "x = 2\n"}
+    )
+    proc = subprocess.run(
+        [console_script(), "check", "--base", "main"], cwd=changed, capture_output=True, text=True
+    )
+    assert proc.returncode == 2 and "guardrail.yml" in proc.stderr
