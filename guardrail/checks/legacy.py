@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from guardrail.analysis import evidence as ev
 from guardrail.analysis import jsonschema_diff
 from guardrail.analysis.diff import parse_patch
-from guardrail.analysis.migrations import ops as O
+from guardrail.analysis.migrations.ops import OpKind
 from guardrail.analysis.shapes import (
     SHAPE_EXTENSIONS,
     Field,
@@ -209,15 +209,15 @@ def _sql_changes(ctx: Context) -> list[Change]:
     out: list[Change] = []
     for m in migrations(ctx):
         for op in m.reading.ops:
-            if not op.table or not op.column or op.flag("new_table") or op.flag("maybe"):
+            if not op.table or not op.column or op.new_table or op.maybe:
                 continue
-            if op.kind == O.SET_NOT_NULL:
+            if op.kind == OpKind.SET_NOT_NULL:
                 code_, what = TKind.NOT_NULL, f"`{op.column}` became NOT NULL"
             elif (
-                op.kind == O.ADD_COLUMN
-                and op.flag("not_null")
-                and not op.flag("has_default")
-                and not op.flag("orm_default")
+                op.kind == OpKind.ADD_COLUMN
+                and op.not_null
+                and not op.has_default
+                and not op.orm_default
             ):
                 code_, what = TKind.NEW_REQUIRED, f"new column `{op.column}` is NOT NULL"
             else:
@@ -281,13 +281,11 @@ def _fills(ctx: Context) -> _Fills:
     for m in migrations(ctx):
         for op in m.reading.ops:
             table = (op.table or "").lower().rsplit(".", 1)[-1]
-            if op.kind == O.BACKFILL and table:
+            if op.kind == OpKind.BACKFILL and table:
                 backfilled.setdefault(table, m.file.path)
-            elif op.kind == O.DATA_MIGRATION:
+            elif op.kind == OpKind.DATA_MIGRATION:
                 data_migration = data_migration or m.file.path
-            elif op.column and (
-                op.flag("has_default") or op.flag("orm_default") or op.kind == O.SET_DEFAULT
-            ):
+            elif op.column and (op.has_default or op.orm_default or op.kind == OpKind.SET_DEFAULT):
                 defaults.setdefault((table, op.column), m.file.path)
     fills = _Fills(backfilled, defaults, data_migration)
     ctx.cache["fills"] = fills

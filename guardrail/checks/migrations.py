@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from guardrail.analysis.diff import parse_patch
 from guardrail.analysis.markdown import assess, find_sections, normalize
-from guardrail.analysis.migrations import ops as O
 from guardrail.analysis.migrations.detect import MigrationFile, detect, read
-from guardrail.analysis.migrations.ops import Op, Reading
+from guardrail.analysis.migrations.ops import Op, OpKind, Reading
 from guardrail.checks import safety_rules
 from guardrail.checks.base import Context
 from guardrail.checks.safety_rules import GR220, SAFETY
@@ -168,7 +167,7 @@ def _django_field(source: str, model: str, field: str) -> ast.Call | None:
 def _resolve_django_alter(ctx: Context, m: Migration, op: Op) -> Op | None:
     """AlterField restates a whole field; compare with the model before the PR to know what
     really changes. Unknown history keeps the op, marked as a possibility."""
-    if not op.flag("maybe") or m.kind.framework != "django" or ctx.read is None:
+    if not op.maybe or m.kind.framework != "django" or ctx.read is None:
         return op
     app_dir = m.file.path.rsplit("/migrations/", 1)[0]
     base = ctx.read("base", f"{app_dir}/models.py")
@@ -186,28 +185,11 @@ def _resolve_django_alter(ctx: Context, m: Migration, op: Op) -> Op | None:
         if isinstance(before.func, ast.Attribute)
         else getattr(before.func, "id", "")
     )
-    detail = {k: v for k, v in op.detail.items() if k != "maybe"}
-    if op.kind == O.SET_NOT_NULL:
-        return (
-            Op(op.kind, op.line, op.table, op.column, detail, op.text, op.ignores)
-            if was_null
-            else None
-        )
-    if op.kind == O.ALTER_TYPE:
-        changed = op.detail.get("to") and op.detail.get("to") != before_type
-        return (
-            Op(
-                op.kind,
-                op.line,
-                op.table,
-                op.column,
-                {**detail, "narrowing": True},
-                op.text,
-                op.ignores,
-            )
-            if changed
-            else None
-        )
+    if op.kind == OpKind.SET_NOT_NULL:
+        return replace(op, maybe=False) if was_null else None
+    if op.kind == OpKind.ALTER_TYPE:
+        changed = op.to_type and op.to_type != before_type
+        return replace(op, maybe=False, narrowing=True) if changed else None
     return op
 
 
@@ -285,12 +267,10 @@ def safety_findings(ctx: Context) -> list[Finding]:
                     line=1,
                 )
             )
-        unread = [op for op in m.reading.ops if op.kind == O.RAW]
+        unread = [op for op in m.reading.ops if op.kind == OpKind.RAW]
         if m.reading.notes or unread:
             first = (
-                m.reading.notes[0]
-                if m.reading.notes
-                else f"line {unread[0].line}: {unread[0].detail.get('why')}"
+                m.reading.notes[0] if m.reading.notes else f"line {unread[0].line}: {unread[0].why}"
             )
             line = unread[0].line if unread else None
             more = len(m.reading.notes) + len(unread) - 1
@@ -410,18 +390,24 @@ _ASPECT_NAME = {
     "undo": "how it is undone",
 }
 _NEEDS_BACKFILL = frozenset(
-    {O.SET_NOT_NULL, O.ALTER_TYPE, O.RENAME_COLUMN, O.ADD_UNIQUE, O.ADD_CHECK}
+    {
+        OpKind.SET_NOT_NULL,
+        OpKind.ALTER_TYPE,
+        OpKind.RENAME_COLUMN,
+        OpKind.ADD_UNIQUE,
+        OpKind.ADD_CHECK,
+    }
 )
 _BLOCKING = frozenset(
     {
-        O.CREATE_INDEX,
-        O.DROP_INDEX,
-        O.ADD_FOREIGN_KEY,
-        O.ADD_CHECK,
-        O.ADD_UNIQUE,
-        O.ADD_PRIMARY_KEY,
-        O.ALTER_TYPE,
-        O.SET_NOT_NULL,
+        OpKind.CREATE_INDEX,
+        OpKind.DROP_INDEX,
+        OpKind.ADD_FOREIGN_KEY,
+        OpKind.ADD_CHECK,
+        OpKind.ADD_UNIQUE,
+        OpKind.ADD_PRIMARY_KEY,
+        OpKind.ALTER_TYPE,
+        OpKind.SET_NOT_NULL,
     }
 )
 
@@ -443,16 +429,16 @@ def needed_aspects(ctx: Context) -> dict[str, list[str]]:
     }
     for m in migrations(ctx):
         for op in m.reading.ops:
-            new = op.flag("new_table")
+            new = op.new_table
             if new:
                 continue
-            if (op.kind == O.ADD_COLUMN and op.flag("not_null")) or op.kind in _NEEDS_BACKFILL:
+            if (op.kind == OpKind.ADD_COLUMN and op.not_null) or op.kind in _NEEDS_BACKFILL:
                 needs.setdefault("backfill", []).append(
-                    f"{op.kind.replace('_', ' ')} in {m.file.path.rsplit('/', 1)[-1]}"
+                    f"{op.kind.words} in {m.file.path.rsplit('/', 1)[-1]}"
                 )
-            if op.kind in _BLOCKING and not op.flag("concurrently") and not op.flag("not_valid"):
+            if op.kind in _BLOCKING and not op.concurrently and not op.not_valid:
                 needs.setdefault("locks", []).append(
-                    f"{op.kind.replace('_', ' ')} in {m.file.path.rsplit('/', 1)[-1]}"
+                    f"{op.kind.words} in {m.file.path.rsplit('/', 1)[-1]}"
                 )
             if op.destructive:
                 needs["undo"].append("it destroys data")
@@ -543,13 +529,13 @@ def check_revert_claim(ctx: Context) -> Iterator[Finding]:
         return
     for m in migrations(ctx):
         for op in m.reading.ops:
-            if op.destructive and not op.flag("new_table"):
+            if op.destructive and not op.new_table:
                 what = {
-                    O.DROP_COLUMN: "drops",
-                    O.DROP_TABLE: "drops",
-                    O.TRUNCATE: "truncates",
-                    O.DELETE_ROWS: "deletes rows from",
-                    O.ALTER_TYPE: "narrows",
+                    OpKind.DROP_COLUMN: "drops",
+                    OpKind.DROP_TABLE: "drops",
+                    OpKind.TRUNCATE: "truncates",
+                    OpKind.DELETE_ROWS: "deletes rows from",
+                    OpKind.ALTER_TYPE: "narrows",
                 }.get(op.kind, "changes")
                 yield GR103.finding(
                     f"The rollback note says to revert, but {code(f'{m.file.path}:{op.line}')} {what} {safety_rules.target(op)}.",

@@ -12,9 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from guardrail.analysis.migrations import ops as O
 from guardrail.analysis.migrations import postgres as pg
-from guardrail.analysis.migrations.ops import Op
+from guardrail.analysis.migrations.ops import Op, OpKind
 from guardrail.analysis.migrations.postgres import DEFAULT_POSTGRES_VERSION
 from guardrail.model import Severity
 from guardrail.rules import Rule, register
@@ -60,7 +59,7 @@ def target(op: Op) -> str:
 
 
 def _new(op: Op) -> bool:
-    return op.flag("new_table")
+    return op.new_table
 
 
 # -- the rules -------------------------------------------------------------------------------------
@@ -77,10 +76,10 @@ GR210 = register(
 
 
 def required_column_without_default(op: Op, facts: Facts) -> Verdict | None:
-    if not op.flag("not_null") or op.flag("has_default") or _new(op):
+    if not op.not_null or op.has_default or _new(op):
         return None
     t = target(op)
-    if op.flag("orm_default"):
+    if op.orm_default:
         return Verdict(
             f"adds NOT NULL {t} with an ORM-only default",
             "Django drops the default right after adding the column, so the running version inserts rows "
@@ -103,7 +102,7 @@ GR211 = register(
 def set_not_null(op: Op, facts: Facts) -> Verdict | None:
     if _new(op):
         return None
-    maybe = op.flag("maybe")
+    maybe = op.maybe
     return Verdict(
         f"{'may make' if maybe else 'makes'} {target(op)} NOT NULL",
         "It scans the table under an ACCESS EXCLUSIVE lock and fails on any stored row that is still NULL. "
@@ -132,7 +131,11 @@ GR213 = register(
         Severity.WARNING,
     )
 )
-_DESTROY_VERB = {O.DROP_TABLE: "drops", O.TRUNCATE: "truncates", O.DELETE_ROWS: "deletes rows from"}
+_DESTROY_VERB = {
+    OpKind.DROP_TABLE: "drops",
+    OpKind.TRUNCATE: "truncates",
+    OpKind.DELETE_ROWS: "deletes rows from",
+}
 
 
 def drop_table_or_rows(op: Op, facts: Facts) -> Verdict | None:
@@ -147,8 +150,7 @@ GR214 = register(Rule("GR214", "rename-column", SAFETY, "Renames a column.", Sev
 
 
 def _to_name(op: Op) -> str:
-    new_name = op.detail.get("new_name")
-    return f" to {code(str(new_name))}" if new_name else ""
+    return f" to {code(op.new_name)}" if op.new_name else ""
 
 
 def rename_column(op: Op, facts: Facts) -> Verdict | None:
@@ -176,7 +178,7 @@ GR216 = register(
 
 
 def change_column_type(op: Op, facts: Facts) -> Verdict | None:
-    if _new(op) or op.flag("maybe"):
+    if _new(op) or op.maybe:
         return None
     return Verdict(
         f"changes the type of {target(op)}",
@@ -197,9 +199,9 @@ GR217 = register(
 
 
 def blocking_index_change(op: Op, facts: Facts) -> Verdict | None:
-    if _new(op) or op.flag("concurrently"):
+    if _new(op) or op.concurrently:
         return None
-    if op.kind == O.DROP_INDEX:
+    if op.kind == OpKind.DROP_INDEX:
         return Verdict(
             "drops an index without CONCURRENTLY",
             "DROP INDEX takes an ACCESS EXCLUSIVE lock on the table. Use DROP INDEX CONCURRENTLY, after checking "
@@ -227,18 +229,18 @@ def constraint_validates_under_lock(op: Op, facts: Facts) -> Verdict | None:
     if _new(op):
         return None
     t = target(op)
-    if op.kind in (O.ADD_FOREIGN_KEY, O.ADD_CHECK):
-        if op.flag("not_valid"):
+    if op.kind in (OpKind.ADD_FOREIGN_KEY, OpKind.ADD_CHECK):
+        if op.not_valid:
             return None
-        what = "a foreign key" if op.kind == O.ADD_FOREIGN_KEY else "a CHECK constraint"
+        what = "a foreign key" if op.kind == OpKind.ADD_FOREIGN_KEY else "a CHECK constraint"
         return Verdict(
             f"adds {what} on {t} that validates every row",
             "Validation scans the table while writes are blocked. Add it `NOT VALID`, then `VALIDATE CONSTRAINT` "
             "in a separate step, which lets writes continue.",
         )
-    if op.flag("using_index"):
+    if op.using_index:
         return None
-    what = "a unique constraint" if op.kind == O.ADD_UNIQUE else "a primary key"
+    what = "a unique constraint" if op.kind == OpKind.ADD_UNIQUE else "a primary key"
     return Verdict(
         f"adds {what} on {t} built under a lock",
         "The index is built under an ACCESS EXCLUSIVE lock, and duplicates already stored make it fail. Build "
@@ -258,11 +260,11 @@ GR219 = register(
 
 
 def volatile_default(op: Op, facts: Facts) -> Verdict | None:
-    if _new(op) or (op.flag("not_null") and not op.flag("has_default")):
+    if _new(op) or (op.not_null and not op.has_default):
         return None  # no rows, or GR210's case
     if (
-        not op.flag("volatile_default")
-        and op.flag("has_default")
+        not op.volatile_default
+        and op.has_default
         and facts.postgres < pg.NON_VOLATILE_DEFAULT_NO_REWRITE
     ):
         return Verdict(
@@ -271,7 +273,7 @@ def volatile_default(op: Op, facts: Facts) -> Verdict | None:
             "under an ACCESS EXCLUSIVE lock. Add the column without a default, set the default for new rows, "
             "then backfill in batches.",
         )
-    if not op.flag("volatile_default"):
+    if not op.volatile_default:
         return None
     return Verdict(
         f"adds {target(op)} with a volatile or generated default",
@@ -292,7 +294,7 @@ GR221 = register(
 
 
 def concurrent_index_in_transaction(op: Op, facts: Facts) -> Verdict | None:
-    if _new(op) or not op.flag("concurrently") or not op.flag("in_transaction"):
+    if _new(op) or not op.concurrently or not op.in_transaction:
         return None
     return Verdict(
         f"builds an index on {target(op)} CONCURRENTLY inside a transaction",
@@ -337,20 +339,26 @@ GR220 = register(
 # -- the table: every operation is asked of every rule that names its kind, in this order ----------
 
 TABLE: tuple[SafetyRule, ...] = (
-    SafetyRule(GR210, frozenset({O.ADD_COLUMN}), required_column_without_default),
-    SafetyRule(GR219, frozenset({O.ADD_COLUMN}), volatile_default),
-    SafetyRule(GR211, frozenset({O.SET_NOT_NULL}), set_not_null),
-    SafetyRule(GR222, frozenset({O.DROP_NOT_NULL}), drop_not_null),
-    SafetyRule(GR212, frozenset({O.DROP_COLUMN}), drop_column),
-    SafetyRule(GR213, frozenset({O.DROP_TABLE, O.TRUNCATE, O.DELETE_ROWS}), drop_table_or_rows),
-    SafetyRule(GR214, frozenset({O.RENAME_COLUMN}), rename_column),
-    SafetyRule(GR215, frozenset({O.RENAME_TABLE}), rename_table),
-    SafetyRule(GR216, frozenset({O.ALTER_TYPE}), change_column_type),
-    SafetyRule(GR221, frozenset({O.CREATE_INDEX}), concurrent_index_in_transaction),
-    SafetyRule(GR217, frozenset({O.CREATE_INDEX, O.DROP_INDEX}), blocking_index_change),
+    SafetyRule(GR210, frozenset({OpKind.ADD_COLUMN}), required_column_without_default),
+    SafetyRule(GR219, frozenset({OpKind.ADD_COLUMN}), volatile_default),
+    SafetyRule(GR211, frozenset({OpKind.SET_NOT_NULL}), set_not_null),
+    SafetyRule(GR222, frozenset({OpKind.DROP_NOT_NULL}), drop_not_null),
+    SafetyRule(GR212, frozenset({OpKind.DROP_COLUMN}), drop_column),
+    SafetyRule(
+        GR213,
+        frozenset({OpKind.DROP_TABLE, OpKind.TRUNCATE, OpKind.DELETE_ROWS}),
+        drop_table_or_rows,
+    ),
+    SafetyRule(GR214, frozenset({OpKind.RENAME_COLUMN}), rename_column),
+    SafetyRule(GR215, frozenset({OpKind.RENAME_TABLE}), rename_table),
+    SafetyRule(GR216, frozenset({OpKind.ALTER_TYPE}), change_column_type),
+    SafetyRule(GR221, frozenset({OpKind.CREATE_INDEX}), concurrent_index_in_transaction),
+    SafetyRule(GR217, frozenset({OpKind.CREATE_INDEX, OpKind.DROP_INDEX}), blocking_index_change),
     SafetyRule(
         GR218,
-        frozenset({O.ADD_FOREIGN_KEY, O.ADD_CHECK, O.ADD_UNIQUE, O.ADD_PRIMARY_KEY}),
+        frozenset(
+            {OpKind.ADD_FOREIGN_KEY, OpKind.ADD_CHECK, OpKind.ADD_UNIQUE, OpKind.ADD_PRIMARY_KEY}
+        ),
         constraint_validates_under_lock,
     ),
 )

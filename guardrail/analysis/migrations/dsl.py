@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Protocol, Unpack
 
-from guardrail.analysis.migrations import ops as O
-from guardrail.analysis.migrations.ops import Op, Reading
+from guardrail.analysis.migrations.ops import Facts, Op, OpKind, Reading
 from guardrail.analysis.migrations.sql import comments_above, parse_ignores, read_sql
 
 _MAX_STATEMENT = 20_000
@@ -204,7 +204,7 @@ def _embedded_sql(text: str, line: int, sink: list[Op], notes: list[str], in_tx:
     strings = _strings(text)
     sql = max(strings, key=len) if strings else ""
     if not sql.strip():
-        sink.append(Op(O.RAW, line, text=text[:90], detail={"why": "SQL built at run time"}))
+        sink.append(Op(OpKind.RAW, line, text=text[:90], why="SQL built at run time"))
         return
     sql = sql.replace("\\n", "\n")
     sub = read_sql(sql, line_offset=line - 1, in_transaction=in_tx)
@@ -222,15 +222,18 @@ class _Collector:
         self.in_tx = True
 
     def add(
-        self, stmt: Stmt, kind: str, table: str | None, column: str | None = None, **detail: object
+        self,
+        stmt: Stmt,
+        kind: OpKind,
+        table: str | None,
+        column: str | None = None,
+        **facts: Unpack[Facts],
     ) -> None:
-        detail.setdefault("new_table", bool(table and table in self.created))
-        detail.setdefault("in_transaction", self.in_tx)
+        facts.setdefault("new_table", bool(table and table in self.created))
+        facts.setdefault("in_transaction", self.in_tx)
         ignores = parse_ignores(comments_above(self.lines, stmt.line))
         short = " ".join(stmt.text.split())
-        self.ops.append(
-            Op(kind, stmt.line, table, column, dict(detail), short[:90], tuple(ignores))
-        )
+        self.ops.append(Op(kind, stmt.line, table, column, short[:90], tuple(ignores), **facts))
 
     def sql(self, stmt: Stmt) -> None:
         _embedded_sql(stmt.text, stmt.line, self.ops, self.notes, self.in_tx)
@@ -260,12 +263,12 @@ def read_rails(source: str) -> Reading:
         if head in ("create_table",) and a:
             c.created.add(a[0])
             if "force: true" in t or "force: :cascade" in t:
-                c.add(st, O.DROP_TABLE, a[0], replaced=True)
-            c.add(st, O.CREATE_TABLE, a[0])
+                c.add(st, OpKind.DROP_TABLE, a[0])
+            c.add(st, OpKind.CREATE_TABLE, a[0])
         elif head == "add_column" and len(a) >= 2:
             c.add(
                 st,
-                O.ADD_COLUMN,
+                OpKind.ADD_COLUMN,
                 a[0],
                 a[1],
                 not_null=_has(t, "null: false", ":null => false"),
@@ -275,60 +278,62 @@ def read_rails(source: str) -> Reading:
         elif head == "add_reference" and len(a) >= 2:
             c.add(
                 st,
-                O.ADD_COLUMN,
+                OpKind.ADD_COLUMN,
                 a[0],
                 f"{a[1]}_id",
                 not_null=_has(t, "null: false"),
                 has_default=False,
             )
             if not _has(t, "index: false"):
-                c.add(st, O.CREATE_INDEX, a[0], concurrently=_has(t, "algorithm: :concurrently"))
+                c.add(
+                    st, OpKind.CREATE_INDEX, a[0], concurrently=_has(t, "algorithm: :concurrently")
+                )
             if _has(t, "foreign_key: true", "foreign_key: {"):
-                c.add(st, O.ADD_FOREIGN_KEY, a[0], not_valid=_has(t, "validate: false"))
+                c.add(st, OpKind.ADD_FOREIGN_KEY, a[0], not_valid=_has(t, "validate: false"))
         elif head == "change_column_null" and len(a) >= 2:
-            kind = O.SET_NOT_NULL if re.search(r",\s*false\b", t) else O.DROP_NOT_NULL
+            kind = OpKind.SET_NOT_NULL if re.search(r",\s*false\b", t) else OpKind.DROP_NOT_NULL
             c.add(st, kind, a[0], a[1])
-            if kind == O.SET_NOT_NULL and re.search(r",\s*false\s*,", t):
-                c.add(st, O.BACKFILL, a[0], a[1], batched=False)
+            if kind == OpKind.SET_NOT_NULL and re.search(r",\s*false\s*,", t):
+                c.add(st, OpKind.BACKFILL, a[0], a[1], batched=False)
         elif head in ("remove_column", "remove_columns") and len(a) >= 2:
             for col in a[1:] if head == "remove_columns" else a[1:2]:
-                c.add(st, O.DROP_COLUMN, a[0], col)
+                c.add(st, OpKind.DROP_COLUMN, a[0], col)
             if has_change and head == "remove_column" and len(a) < 3:
                 irreversible = irreversible or "`remove_column` in `change` has no column type"
         elif head == "remove_reference" and len(a) >= 2:
-            c.add(st, O.DROP_COLUMN, a[0], f"{a[1]}_id")
+            c.add(st, OpKind.DROP_COLUMN, a[0], f"{a[1]}_id")
         elif head in ("drop_table",) and a:
-            c.add(st, O.DROP_TABLE, a[0])
+            c.add(st, OpKind.DROP_TABLE, a[0])
             if has_change and " do " not in f" {t} " and "{" not in t:
                 irreversible = irreversible or "`drop_table` in `change` has no block"
         elif head == "rename_column" and len(a) >= 3:
-            c.add(st, O.RENAME_COLUMN, a[0], a[1], new_name=a[2])
+            c.add(st, OpKind.RENAME_COLUMN, a[0], a[1], new_name=a[2])
         elif head == "rename_table" and len(a) >= 2:
-            c.add(st, O.RENAME_TABLE, a[0], new_name=a[1])
+            c.add(st, OpKind.RENAME_TABLE, a[0], new_name=a[1])
         elif head == "change_column" and len(a) >= 2:
-            c.add(st, O.ALTER_TYPE, a[0], a[1], narrowing=True)
+            c.add(st, OpKind.ALTER_TYPE, a[0], a[1], narrowing=True)
             if has_change:
                 irreversible = irreversible or "`change_column` in `change` cannot be reversed"
         elif head == "add_index" and a:
             c.add(
                 st,
-                O.CREATE_INDEX,
+                OpKind.CREATE_INDEX,
                 a[0],
                 concurrently=_has(t, "algorithm: :concurrently"),
                 unique=_has(t, "unique: true"),
             )
         elif head == "remove_index" and a:
-            c.add(st, O.DROP_INDEX, a[0], concurrently=_has(t, "algorithm: :concurrently"))
+            c.add(st, OpKind.DROP_INDEX, a[0], concurrently=_has(t, "algorithm: :concurrently"))
         elif head == "add_foreign_key" and a:
-            c.add(st, O.ADD_FOREIGN_KEY, a[0], not_valid=_has(t, "validate: false"))
+            c.add(st, OpKind.ADD_FOREIGN_KEY, a[0], not_valid=_has(t, "validate: false"))
         elif head == "add_check_constraint" and a:
-            c.add(st, O.ADD_CHECK, a[0], not_valid=_has(t, "validate: false"))
+            c.add(st, OpKind.ADD_CHECK, a[0], not_valid=_has(t, "validate: false"))
         elif head == "execute":
             c.sql(st)
             if has_change and "reversible" not in source:
                 irreversible = irreversible or "`execute` in `change` cannot be reversed"
         elif _has(t, "update_all", "find_each", "in_batches", ".update!("):
-            c.add(st, O.BACKFILL, None, batched=_has(t, "in_batches", "find_each"))
+            c.add(st, OpKind.BACKFILL, None, batched=_has(t, "in_batches", "find_each"))
     if has_up and not has_down and not has_change:
         irreversible = irreversible or "`def up` has no `def down`"
     reversible = not irreversible
@@ -428,15 +433,17 @@ def read_laravel(source: str) -> Reading:
             creating = "Schema::create(" in t
             if creating and table:
                 c.created.add(table)
-                c.add(st, O.CREATE_TABLE, table)
+                c.add(st, OpKind.CREATE_TABLE, table)
         if "Schema::drop" in t:
             for name in _strings(t)[:1]:
-                c.add(st, O.DROP_TABLE, name)
+                c.add(st, OpKind.DROP_TABLE, name)
             continue
         if "Schema::rename(" in t:
             names = _strings(t)
             if names:
-                c.add(st, O.RENAME_TABLE, names[0], new_name=names[1] if len(names) > 1 else None)
+                c.add(
+                    st, OpKind.RENAME_TABLE, names[0], new_name=names[1] if len(names) > 1 else None
+                )
             continue
         if "DB::statement(" in t or "DB::unprepared(" in t:
             c.sql(st)
@@ -451,33 +458,33 @@ def read_laravel(source: str) -> Reading:
         col = args[0] if args else None
         if method in _LARAVEL_TYPES:
             if "->change()" in t:
-                c.add(st, O.ALTER_TYPE, table, col, narrowing=True)
+                c.add(st, OpKind.ALTER_TYPE, table, col, narrowing=True)
                 if "->nullable()" not in t:
-                    c.add(st, O.SET_NOT_NULL, table, col, maybe=True)
+                    c.add(st, OpKind.SET_NOT_NULL, table, col, maybe=True)
             else:
                 c.add(
                     st,
-                    O.ADD_COLUMN,
+                    OpKind.ADD_COLUMN,
                     table,
                     col,
                     not_null="->nullable(" not in t,
                     has_default="->default(" in t or "->useCurrent(" in t,
                 )
                 if "->constrained(" in t or "->references(" in t:
-                    c.add(st, O.ADD_FOREIGN_KEY, table, col, not_valid=False)
+                    c.add(st, OpKind.ADD_FOREIGN_KEY, table, col, not_valid=False)
         elif method in ("dropColumn", "dropColumns", "removeColumn"):
             for name in args or [None]:  # type: ignore[list-item]
-                c.add(st, O.DROP_COLUMN, table, name)
+                c.add(st, OpKind.DROP_COLUMN, table, name)
         elif method == "renameColumn":
-            c.add(st, O.RENAME_COLUMN, table, col, new_name=args[1] if len(args) > 1 else None)
+            c.add(st, OpKind.RENAME_COLUMN, table, col, new_name=args[1] if len(args) > 1 else None)
         elif method in ("index", "fullText", "spatialIndex"):
-            c.add(st, O.CREATE_INDEX, table, concurrently=False)
+            c.add(st, OpKind.CREATE_INDEX, table, concurrently=False)
         elif method == "unique":
-            c.add(st, O.ADD_UNIQUE, table, using_index=False)
+            c.add(st, OpKind.ADD_UNIQUE, table, using_index=False)
         elif method == "foreign":
-            c.add(st, O.ADD_FOREIGN_KEY, table, col, not_valid=False)
+            c.add(st, OpKind.ADD_FOREIGN_KEY, table, col, not_valid=False)
         elif method in ("dropIndex", "dropUnique"):
-            c.add(st, O.DROP_INDEX, table, concurrently=False)
+            c.add(st, OpKind.DROP_INDEX, table, concurrently=False)
     reversible = not _down_is_empty(source, "function down")
     why = "" if reversible else "`down()` is empty or missing"
     return Reading("laravel", tuple(c.ops), reversible, why, tuple(c.notes), True)
@@ -547,16 +554,16 @@ def read_js(source: str, framework: str) -> Reading:
         if re.search(r"\.(createTable|createTableIfNotExists)\(", t) and s:
             table, creating = s[0], True
             c.created.add(table)
-            c.add(st, O.CREATE_TABLE, table)
+            c.add(st, OpKind.CREATE_TABLE, table)
             continue
         if re.search(r"\.(alterTable|table)\(", t) and s and "schema" in t:
             table, creating = s[0], False
             continue
         if re.search(r"\.(dropTable|dropTableIfExists)\(", t) and s:
-            c.add(st, O.DROP_TABLE, s[0])
+            c.add(st, OpKind.DROP_TABLE, s[0])
             continue
         if re.search(r"\.renameTable\(", t) and s:
-            c.add(st, O.RENAME_TABLE, s[0], new_name=s[1] if len(s) > 1 else None)
+            c.add(st, OpKind.RENAME_TABLE, s[0], new_name=s[1] if len(s) > 1 else None)
             continue
         # Sequelize queryInterface.* (table is the first argument)
         m = re.search(r"queryInterface\.(\w+)\(", t) or re.search(r"queryRunner\.(\w+)\(", t)
@@ -567,33 +574,33 @@ def read_js(source: str, framework: str) -> Reading:
             if method == "addColumn":
                 c.add(
                     st,
-                    O.ADD_COLUMN,
+                    OpKind.ADD_COLUMN,
                     tbl,
                     col,
                     not_null=_has(t, "allownull: false", "isnullable: false"),
                     has_default=_has(t, "defaultvalue", "default:"),
                 )
             elif method in ("removeColumn", "dropColumn"):
-                c.add(st, O.DROP_COLUMN, tbl, col)
+                c.add(st, OpKind.DROP_COLUMN, tbl, col)
             elif method == "renameColumn":
-                c.add(st, O.RENAME_COLUMN, tbl, col, new_name=s[2] if len(s) > 2 else None)
+                c.add(st, OpKind.RENAME_COLUMN, tbl, col, new_name=s[2] if len(s) > 2 else None)
             elif method == "changeColumn":
-                c.add(st, O.ALTER_TYPE, tbl, col, narrowing=True)
+                c.add(st, OpKind.ALTER_TYPE, tbl, col, narrowing=True)
                 if _has(t, "allownull: false", "isnullable: false"):
-                    c.add(st, O.SET_NOT_NULL, tbl, col)
+                    c.add(st, OpKind.SET_NOT_NULL, tbl, col)
             elif method == "addIndex" or method == "createIndex":
-                c.add(st, O.CREATE_INDEX, tbl, concurrently=_has(t, "concurrently: true"))
+                c.add(st, OpKind.CREATE_INDEX, tbl, concurrently=_has(t, "concurrently: true"))
             elif method in ("removeIndex", "dropIndex"):
-                c.add(st, O.DROP_INDEX, tbl, concurrently=_has(t, "concurrently: true"))
+                c.add(st, OpKind.DROP_INDEX, tbl, concurrently=_has(t, "concurrently: true"))
             elif method in ("addConstraint", "createForeignKey"):
                 if _has(t, "foreign key", "foreignkey", "createforeignkey"):
-                    c.add(st, O.ADD_FOREIGN_KEY, tbl, not_valid=False)
+                    c.add(st, OpKind.ADD_FOREIGN_KEY, tbl, not_valid=False)
                 elif _has(t, "'unique'", '"unique"'):
-                    c.add(st, O.ADD_UNIQUE, tbl, using_index=False)
+                    c.add(st, OpKind.ADD_UNIQUE, tbl, using_index=False)
                 elif _has(t, "'check'", '"check"'):
-                    c.add(st, O.ADD_CHECK, tbl, not_valid=False)
+                    c.add(st, OpKind.ADD_CHECK, tbl, not_valid=False)
             elif method == "bulkUpdate":
-                c.add(st, O.BACKFILL, tbl)
+                c.add(st, OpKind.BACKFILL, tbl)
             continue
         # Knex column builder inside table callbacks: t.string('x').notNullable()
         m = re.search(r"\b\w+\.(\w+)\(", t)
@@ -602,35 +609,35 @@ def read_js(source: str, framework: str) -> Reading:
             col = s[0] if s else None
             if method in _KNEX_TYPES:
                 if ".alter(" in t:
-                    c.add(st, O.ALTER_TYPE, table, col, narrowing=True)
+                    c.add(st, OpKind.ALTER_TYPE, table, col, narrowing=True)
                     if ".notNullable(" in t:
-                        c.add(st, O.SET_NOT_NULL, table, col)
+                        c.add(st, OpKind.SET_NOT_NULL, table, col)
                 else:
                     c.add(
                         st,
-                        O.ADD_COLUMN,
+                        OpKind.ADD_COLUMN,
                         table,
                         col,
                         not_null=".notNullable(" in t,
                         has_default=".defaultTo(" in t,
                     )
                     if ".references(" in t:
-                        c.add(st, O.ADD_FOREIGN_KEY, table, col, not_valid=False)
+                        c.add(st, OpKind.ADD_FOREIGN_KEY, table, col, not_valid=False)
             elif method in ("dropColumn", "dropColumns"):
                 for name in s or [None]:  # type: ignore[list-item]
-                    c.add(st, O.DROP_COLUMN, table, name)
+                    c.add(st, OpKind.DROP_COLUMN, table, name)
             elif method == "renameColumn":
-                c.add(st, O.RENAME_COLUMN, table, col, new_name=s[1] if len(s) > 1 else None)
+                c.add(st, OpKind.RENAME_COLUMN, table, col, new_name=s[1] if len(s) > 1 else None)
             elif method == "index":
-                c.add(st, O.CREATE_INDEX, table, concurrently=False)
+                c.add(st, OpKind.CREATE_INDEX, table, concurrently=False)
             elif method == "unique":
-                c.add(st, O.ADD_UNIQUE, table, using_index=False)
+                c.add(st, OpKind.ADD_UNIQUE, table, using_index=False)
             elif method == "foreign":
-                c.add(st, O.ADD_FOREIGN_KEY, table, col, not_valid=False)
+                c.add(st, OpKind.ADD_FOREIGN_KEY, table, col, not_valid=False)
             elif method == "setNullable":
-                c.add(st, O.DROP_NOT_NULL, table, col)
+                c.add(st, OpKind.DROP_NOT_NULL, table, col)
             elif method == "dropNullable":
-                c.add(st, O.SET_NOT_NULL, table, col)
+                c.add(st, OpKind.SET_NOT_NULL, table, col)
     reversible = not _js_down_empty(source)
     why = "" if reversible else "`down` is empty or missing"
     return Reading(framework, tuple(c.ops), reversible, why, tuple(c.notes), True)
@@ -666,25 +673,32 @@ def read_ecto(source: str) -> Reading:
             creating = head != "alter"
             if creating and table:
                 c.created.add(table)
-                c.add(st, O.CREATE_TABLE, table)
+                c.add(st, OpKind.CREATE_TABLE, table)
         elif head in ("create", "create_if_not_exists") and ("index(" in t):
             c.add(
                 st,
-                O.CREATE_INDEX,
+                OpKind.CREATE_INDEX,
                 a[0] if a else None,
                 concurrently=_has(t, "concurrently: true"),
                 unique="unique_index(" in t,
             )
         elif head in ("drop", "drop_if_exists") and "index(" in t:
-            c.add(st, O.DROP_INDEX, a[0] if a else None, concurrently=_has(t, "concurrently: true"))
+            c.add(
+                st,
+                OpKind.DROP_INDEX,
+                a[0] if a else None,
+                concurrently=_has(t, "concurrently: true"),
+            )
         elif head in ("drop", "drop_if_exists") and "table(" in t:
-            c.add(st, O.DROP_TABLE, a[0] if a else None)
+            c.add(st, OpKind.DROP_TABLE, a[0] if a else None)
         elif head == "rename" and " to: table(" in t:
-            c.add(st, O.RENAME_TABLE, a[0] if a else None, new_name=a[1] if len(a) > 1 else None)
+            c.add(
+                st, OpKind.RENAME_TABLE, a[0] if a else None, new_name=a[1] if len(a) > 1 else None
+            )
         elif head == "rename" and "table(" in t:
             c.add(
                 st,
-                O.RENAME_COLUMN,
+                OpKind.RENAME_COLUMN,
                 a[0] if a else None,
                 a[1] if len(a) > 1 else None,
                 new_name=a[2] if len(a) > 2 else None,
@@ -692,7 +706,7 @@ def read_ecto(source: str) -> Reading:
         elif head == "add" and table and not creating:
             c.add(
                 st,
-                O.ADD_COLUMN,
+                OpKind.ADD_COLUMN,
                 table,
                 a[0] if a else None,
                 not_null=_has(t, "null: false"),
@@ -701,19 +715,19 @@ def read_ecto(source: str) -> Reading:
             if "references(" in t:
                 c.add(
                     st,
-                    O.ADD_FOREIGN_KEY,
+                    OpKind.ADD_FOREIGN_KEY,
                     table,
                     a[0] if a else None,
                     not_valid=_has(t, "validate: false"),
                 )
         elif head == "remove" and table and not creating:
-            c.add(st, O.DROP_COLUMN, table, a[0] if a else None)
+            c.add(st, OpKind.DROP_COLUMN, table, a[0] if a else None)
             if has_change and len(a) < 2:
                 irreversible = irreversible or "`remove` in `change` has no column type"
         elif head == "modify" and table and not creating:
-            c.add(st, O.ALTER_TYPE, table, a[0] if a else None, narrowing=True)
+            c.add(st, OpKind.ALTER_TYPE, table, a[0] if a else None, narrowing=True)
             if _has(t, "null: false"):
-                c.add(st, O.SET_NOT_NULL, table, a[0] if a else None)
+                c.add(st, OpKind.SET_NOT_NULL, table, a[0] if a else None)
         elif head == "execute":
             c.sql(st)
             if has_change and len(_strings(t)) < 2:
@@ -749,40 +763,42 @@ def read_efcore(source: str) -> Reading:
         col = _named(t, "name")
         if method == "CreateTable":
             c.created.add(col or "")
-            c.add(st, O.CREATE_TABLE, col)
+            c.add(st, OpKind.CREATE_TABLE, col)
         elif method == "AddColumn":
             c.add(
                 st,
-                O.ADD_COLUMN,
+                OpKind.ADD_COLUMN,
                 table,
                 col,
                 not_null=_has(t, "nullable: false"),
                 has_default=_has(t, "defaultvalue:", "defaultvaluesql:"),
             )
         elif method == "DropColumn":
-            c.add(st, O.DROP_COLUMN, table, col)
+            c.add(st, OpKind.DROP_COLUMN, table, col)
         elif method == "RenameColumn":
-            c.add(st, O.RENAME_COLUMN, table, col, new_name=_named(t, "newName"))
+            c.add(st, OpKind.RENAME_COLUMN, table, col, new_name=_named(t, "newName"))
         elif method == "DropTable":
-            c.add(st, O.DROP_TABLE, col)
+            c.add(st, OpKind.DROP_TABLE, col)
         elif method == "RenameTable":
-            c.add(st, O.RENAME_TABLE, col, new_name=_named(t, "newName"))
+            c.add(st, OpKind.RENAME_TABLE, col, new_name=_named(t, "newName"))
         elif method == "AlterColumn":
             if _has(t, "nullable: false") and _has(t, "oldnullable: true"):
-                c.add(st, O.SET_NOT_NULL, table, col)
+                c.add(st, OpKind.SET_NOT_NULL, table, col)
             old_type, new_type = _named(t, "oldType"), _named(t, "type")
             if old_type and new_type and old_type != new_type:
-                c.add(st, O.ALTER_TYPE, table, col, narrowing=True)
+                c.add(st, OpKind.ALTER_TYPE, table, col, narrowing=True)
         elif method == "CreateIndex":
-            c.add(st, O.CREATE_INDEX, table, concurrently=False, unique=_has(t, "unique: true"))
+            c.add(
+                st, OpKind.CREATE_INDEX, table, concurrently=False, unique=_has(t, "unique: true")
+            )
         elif method == "DropIndex":
-            c.add(st, O.DROP_INDEX, table, concurrently=False)
+            c.add(st, OpKind.DROP_INDEX, table, concurrently=False)
         elif method == "AddForeignKey":
-            c.add(st, O.ADD_FOREIGN_KEY, table, not_valid=False)
+            c.add(st, OpKind.ADD_FOREIGN_KEY, table, not_valid=False)
         elif method == "AddUniqueConstraint":
-            c.add(st, O.ADD_UNIQUE, table, using_index=False)
+            c.add(st, OpKind.ADD_UNIQUE, table, using_index=False)
         elif method == "AddCheckConstraint":
-            c.add(st, O.ADD_CHECK, table, not_valid=False)
+            c.add(st, OpKind.ADD_CHECK, table, not_valid=False)
         elif method == "Sql":
             c.sql(st)
     reversible = not _down_is_empty(source, "void Down(")
@@ -817,11 +833,26 @@ _LB_ATTRS = {
 }
 
 
-def _lb_change(kind: str, attrs: dict[str, object], line: int, sink: Callable[..., None]) -> None:
+class _Sink(Protocol):
+    def __call__(
+        self,
+        kind: OpKind,
+        table: str | None,
+        line: int,
+        column: object = None,
+        **facts: Unpack[Facts],
+    ) -> None: ...
+
+
+def _opt_str(value: object) -> str | None:
+    return str(value) if value is not None else None
+
+
+def _lb_change(kind: str, attrs: dict[str, object], line: int, sink: _Sink) -> None:
     table = attrs.get(_LB_ATTRS.get(kind, "tableName"))
     table = str(table) if table is not None else None
     if kind == "createTable":
-        sink(O.CREATE_TABLE, table, line)
+        sink(OpKind.CREATE_TABLE, table, line)
     elif kind == "addColumn":
         columns = attrs.get("columns") or []
         for raw in columns if isinstance(columns, list) else []:
@@ -833,7 +864,7 @@ def _lb_change(kind: str, attrs: dict[str, object], line: int, sink: Callable[..
             )
             has_default = any(k.startswith("defaultValue") for k in col)
             sink(
-                O.ADD_COLUMN,
+                OpKind.ADD_COLUMN,
                 table,
                 line,
                 column=col.get("name"),
@@ -841,50 +872,50 @@ def _lb_change(kind: str, attrs: dict[str, object], line: int, sink: Callable[..
                 has_default=has_default,
             )
     elif kind == "dropColumn":
-        sink(O.DROP_COLUMN, table, line, column=attrs.get("columnName"))
+        sink(OpKind.DROP_COLUMN, table, line, column=attrs.get("columnName"))
     elif kind == "renameColumn":
         sink(
-            O.RENAME_COLUMN,
+            OpKind.RENAME_COLUMN,
             table,
             line,
             column=attrs.get("oldColumnName"),
-            new_name=attrs.get("newColumnName"),
+            new_name=_opt_str(attrs.get("newColumnName")),
         )
     elif kind == "dropTable":
-        sink(O.DROP_TABLE, table, line)
+        sink(OpKind.DROP_TABLE, table, line)
     elif kind == "renameTable":
-        sink(O.RENAME_TABLE, table, line, new_name=attrs.get("newTableName"))
+        sink(OpKind.RENAME_TABLE, table, line, new_name=_opt_str(attrs.get("newTableName")))
     elif kind == "modifyDataType":
-        sink(O.ALTER_TYPE, table, line, column=attrs.get("columnName"), narrowing=True)
+        sink(OpKind.ALTER_TYPE, table, line, column=attrs.get("columnName"), narrowing=True)
     elif kind == "addNotNullConstraint":
-        sink(O.SET_NOT_NULL, table, line, column=attrs.get("columnName"))
+        sink(OpKind.SET_NOT_NULL, table, line, column=attrs.get("columnName"))
         if attrs.get("defaultNullValue") is not None:
-            sink(O.BACKFILL, table, line, batched=False)
+            sink(OpKind.BACKFILL, table, line, batched=False)
     elif kind == "dropNotNullConstraint":
-        sink(O.DROP_NOT_NULL, table, line, column=attrs.get("columnName"))
+        sink(OpKind.DROP_NOT_NULL, table, line, column=attrs.get("columnName"))
     elif kind == "createIndex":
         sink(
-            O.CREATE_INDEX,
+            OpKind.CREATE_INDEX,
             table,
             line,
             concurrently=False,
             unique=str(attrs.get("unique", "")).lower() == "true",
         )
     elif kind == "dropIndex":
-        sink(O.DROP_INDEX, table, line, concurrently=False)
+        sink(OpKind.DROP_INDEX, table, line, concurrently=False)
     elif kind == "addForeignKeyConstraint":
         sink(
-            O.ADD_FOREIGN_KEY,
+            OpKind.ADD_FOREIGN_KEY,
             table,
             line,
             not_valid=str(attrs.get("validate", "true")).lower() == "false",
         )
     elif kind == "addUniqueConstraint":
-        sink(O.ADD_UNIQUE, table, line, using_index=False)
+        sink(OpKind.ADD_UNIQUE, table, line, using_index=False)
     elif kind == "update":
-        sink(O.BACKFILL, table, line, batched=False)
+        sink(OpKind.BACKFILL, table, line, batched=False)
     elif kind == "delete":
-        sink(O.DELETE_ROWS, table, line)
+        sink(OpKind.DELETE_ROWS, table, line)
 
 
 def read_liquibase(source: str, path: str) -> Reading:
@@ -898,10 +929,10 @@ def read_liquibase(source: str, path: str) -> Reading:
         return after + 1 if after < len(lines) else 1
 
     def sink(
-        kind: str, table: str | None, line: int, column: object = None, **detail: object
+        kind: OpKind, table: str | None, line: int, column: object = None, **facts: Unpack[Facts]
     ) -> None:
         st = Stmt(line, lines[line - 1] if 0 < line <= len(lines) else kind, "up")
-        c.add(st, kind, table, str(column) if column is not None else None, **detail)
+        c.add(st, kind, table, str(column) if column is not None else None, **facts)
 
     reversible = True
     why = ""

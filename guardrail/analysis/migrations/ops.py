@@ -1,57 +1,120 @@
-"""What a migration does, in one vocabulary for every framework and SQL dialect."""
+"""What a migration does, in one vocabulary for every framework and SQL dialect.
+
+Every reader (SQL, Django/Alembic, the DSL readers) produces `Op`s; every check reads them. The
+facts an operation carries are typed attributes, so mypy catches a misspelled one: there is no
+free-form detail dictionary. A fact that does not apply to a kind keeps its default.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import enum
+from dataclasses import dataclass
+from typing import TypedDict
 
-# Operation kinds. Each maps to at most one migration-safety rule (checks/migrations.py).
-ADD_COLUMN = "add_column"  # detail: not_null, has_default, volatile_default, generated_stored
-SET_NOT_NULL = "set_not_null"
-DROP_NOT_NULL = "drop_not_null"
-DROP_COLUMN = "drop_column"
-DROP_TABLE = "drop_table"
-TRUNCATE = "truncate"
-DELETE_ROWS = "delete_rows"
-RENAME_COLUMN = "rename_column"
-RENAME_TABLE = "rename_table"
-ALTER_TYPE = "alter_type"
-CREATE_INDEX = "create_index"  # detail: concurrently, unique
-DROP_INDEX = "drop_index"  # detail: concurrently
-ADD_FOREIGN_KEY = "add_foreign_key"  # detail: not_valid
-ADD_CHECK = "add_check"  # detail: not_valid
-ADD_UNIQUE = "add_unique"  # detail: using_index
-ADD_PRIMARY_KEY = "add_primary_key"  # detail: using_index
-SET_DEFAULT = "set_default"
-CREATE_TABLE = "create_table"
-BACKFILL = "backfill"  # UPDATE / data migration code
-DATA_MIGRATION = "data_migration"  # RunPython and the like
-IRREVERSIBLE = "irreversible"  # detail: why
-RAW = "raw"  # a statement or call guardrail could not read
-BEGIN = "begin"
-COMMIT = "commit"
 
-DESTRUCTIVE = frozenset({DROP_COLUMN, DROP_TABLE, TRUNCATE, DELETE_ROWS})
+class OpKind(enum.StrEnum):
+    """Operation kinds. Each maps to at most one migration-safety rule (checks/migrations.py)."""
+
+    ADD_COLUMN = "add_column"  # not_null, has_default, orm_default, volatile_default
+    SET_NOT_NULL = "set_not_null"  # maybe
+    DROP_NOT_NULL = "drop_not_null"
+    DROP_COLUMN = "drop_column"
+    DROP_TABLE = "drop_table"
+    TRUNCATE = "truncate"
+    DELETE_ROWS = "delete_rows"
+    RENAME_COLUMN = "rename_column"  # new_name
+    RENAME_TABLE = "rename_table"  # new_name
+    ALTER_TYPE = "alter_type"  # narrowing, to_type, maybe
+    CREATE_INDEX = "create_index"  # concurrently, unique
+    DROP_INDEX = "drop_index"  # concurrently
+    ADD_FOREIGN_KEY = "add_foreign_key"  # not_valid
+    ADD_CHECK = "add_check"  # not_valid
+    ADD_UNIQUE = "add_unique"  # using_index, maybe
+    ADD_PRIMARY_KEY = "add_primary_key"  # using_index
+    SET_DEFAULT = "set_default"
+    CREATE_TABLE = "create_table"
+    BACKFILL = "backfill"  # UPDATE / data migration code; batched
+    DATA_MIGRATION = "data_migration"  # RunPython and the like
+    IRREVERSIBLE = "irreversible"  # why
+    RAW = "raw"  # a statement or call guardrail could not read; why
+    BEGIN = "begin"
+    COMMIT = "commit"
+
+    @property
+    def words(self) -> str:
+        """`add_column` -> "add column", for messages."""
+        return self.value.replace("_", " ")
+
+
+DESTRUCTIVE = frozenset(
+    {OpKind.DROP_COLUMN, OpKind.DROP_TABLE, OpKind.TRUNCATE, OpKind.DELETE_ROWS}
+)
+
+
+class Facts(TypedDict, total=False):
+    """The optional facts of an `Op`, for readers' helpers that pass them on as keywords
+    (`**facts: Unpack[Facts]`): mypy checks each name and type at the call."""
+
+    not_null: bool
+    has_default: bool
+    orm_default: bool
+    volatile_default: bool
+    concurrently: bool
+    unique: bool
+    not_valid: bool
+    using_index: bool
+    narrowing: bool
+    to_type: str | None
+    new_name: str | None
+    batched: bool
+    maybe: bool
+    why: str
+    new_table: bool
+    in_transaction: bool
 
 
 @dataclass(frozen=True)
 class Op:
-    kind: str
+    kind: OpKind
     line: int  # 1-based line in the migration file
     table: str | None = None
     column: str | None = None
-    detail: dict[str, object] = field(default_factory=dict)
     text: str = ""  # the statement or call, shortened, for messages
     # Suppression written next to the statement: ("GR217", "reason") pairs.
     ignores: tuple[tuple[str, str], ...] = ()
-
-    def flag(self, name: str) -> bool:
-        return bool(self.detail.get(name))
+    # Where it runs.
+    new_table: bool = False  # the table was created earlier in this migration: it has no rows
+    in_transaction: bool = False  # the statement runs inside a transaction
+    # ADD_COLUMN
+    not_null: bool = False
+    has_default: bool = False  # a default the database keeps (old code's inserts get it)
+    orm_default: bool = False  # a default only the ORM applies (Django `default=`)
+    volatile_default: bool = False  # computed per row (volatile, generated, serial): rewrites
+    # CREATE_INDEX / DROP_INDEX
+    concurrently: bool = False
+    unique: bool = False
+    # ADD_FOREIGN_KEY / ADD_CHECK
+    not_valid: bool = False
+    # ADD_UNIQUE / ADD_PRIMARY_KEY
+    using_index: bool = False  # built from an index that already exists
+    # ALTER_TYPE
+    narrowing: bool = False  # stored values may not fit, or the table is rewritten
+    to_type: str | None = None  # the new type as written (SQL type or ORM field class)
+    # RENAME_COLUMN / RENAME_TABLE
+    new_name: str | None = None
+    # BACKFILL
+    batched: bool = False
+    # The reader cannot tell whether this really changes anything (Django AlterField restates
+    # the whole field; what it was before is resolved against the base commit's model).
+    maybe: bool = False
+    # RAW / IRREVERSIBLE: what could not be read, or why it cannot be undone.
+    why: str = ""
 
     @property
     def destructive(self) -> bool:
         if self.kind in DESTRUCTIVE:
             return True
-        return self.kind == ALTER_TYPE and bool(self.detail.get("narrowing"))
+        return self.kind == OpKind.ALTER_TYPE and self.narrowing
 
 
 @dataclass(frozen=True)

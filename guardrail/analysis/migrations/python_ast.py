@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 from dataclasses import dataclass
+from typing import Unpack
 
-from guardrail.analysis.migrations import ops as O
-from guardrail.analysis.migrations.ops import Op, Reading
+from guardrail.analysis.migrations.ops import Facts, Op, OpKind, Reading
 from guardrail.analysis.migrations.sql import comments_above, parse_ignores, read_sql
 from guardrail.analysis.pyast import arg as _arg
 from guardrail.analysis.pyast import call_name as _callee
@@ -55,41 +56,50 @@ class _Statement:
 
     def add(
         self,
-        kind: str,
+        kind: OpKind,
         column: str | None = None,
         _t: str | None | object = _SAME,
-        **detail: object,
+        **facts: Unpack[Facts],
     ) -> None:
         """`_t` names another table than the statement's own (None: no table at all)."""
         table = self.table if _t is _SAME else (_t if isinstance(_t, str) else None)
-        detail.setdefault("new_table", table in self.created if table else False)
-        detail.setdefault("in_transaction", self.in_transaction)
-        self.found.append(Op(kind, self.line, table, column, dict(detail), self.text, self.ignores))
+        facts.setdefault("new_table", table in self.created if table else False)
+        facts.setdefault("in_transaction", self.in_transaction)
+        self.found.append(Op(kind, self.line, table, column, self.text, self.ignores, **facts))
 
 
 # -- Django ---------------------------------------------------------------------------------------
 
 _DJANGO_FK = ("ForeignKey", "OneToOneField")
 _DJANGO_INDEX_OPS = {
-    "AddIndex": (O.CREATE_INDEX, False),
-    "AddIndexConcurrently": (O.CREATE_INDEX, True),
-    "RemoveIndex": (O.DROP_INDEX, False),
-    "RemoveIndexConcurrently": (O.DROP_INDEX, True),
+    "AddIndex": (OpKind.CREATE_INDEX, False),
+    "AddIndexConcurrently": (OpKind.CREATE_INDEX, True),
+    "RemoveIndex": (OpKind.DROP_INDEX, False),
+    "RemoveIndexConcurrently": (OpKind.DROP_INDEX, True),
 }
 
 
-def _field_facts(field: ast.expr | None) -> dict[str, object]:
+@dataclass(frozen=True)
+class _Field:
+    """What a Django field declaration says (`models.CharField(null=True, default=...)`)."""
+
+    field: str = ""  # the field class: "CharField", "ForeignKey", …
+    null: bool = False
+    has_default: bool = False  # `default=`: applied by the ORM only
+    db_default: bool = False  # `db_default=`: kept by the database
+    primary_key: bool = False
+
+
+def _field_facts(field: ast.expr | None) -> _Field:
     if not isinstance(field, ast.Call):
-        return {}
-    null = _const(_kw(field, "null")) is True
-    facts: dict[str, object] = {
-        "field": _callee(field),
-        "null": null,
-        "has_default": _has_kw(field, "default"),
-        "db_default": _has_kw(field, "db_default"),
-        "primary_key": _const(_kw(field, "primary_key")) is True,
-    }
-    return facts
+        return _Field()
+    return _Field(
+        field=_callee(field),
+        null=_const(_kw(field, "null")) is True,
+        has_default=_has_kw(field, "default"),
+        db_default=_has_kw(field, "db_default"),
+        primary_key=_const(_kw(field, "primary_key")) is True,
+    )
 
 
 def read_django(source: str) -> Reading:
@@ -128,40 +138,40 @@ def read_django(source: str) -> Reading:
         if name == "CreateModel":
             if table:
                 created.add(table)
-            add(O.CREATE_TABLE)
+            add(OpKind.CREATE_TABLE)
         elif name == "AddField":
             column = _str(_kw(call, "name")) or _str(_arg(call, 1, "name"))
             facts = _field_facts(_kw(call, "field") or _arg(call, 2, "field"))
-            not_null = not facts.get("null") and facts.get("field") not in ("ManyToManyField",)
-            if facts.get("field") == "ManyToManyField":
-                add(O.CREATE_TABLE, column)
+            not_null = not facts.null and facts.field != "ManyToManyField"
+            if facts.field == "ManyToManyField":
+                add(OpKind.CREATE_TABLE, column)
                 continue
             add(
-                O.ADD_COLUMN,
+                OpKind.ADD_COLUMN,
                 column,
                 not_null=not_null,
                 # Django's `default=` is applied by the ORM and dropped from the table right
                 # after; only `db_default=` stays in the database for old code's inserts.
-                has_default=bool(facts.get("db_default")),
-                orm_default=bool(facts.get("has_default")),
+                has_default=facts.db_default,
+                orm_default=facts.has_default,
             )
-            if facts.get("field") in _DJANGO_FK:
-                add(O.ADD_FOREIGN_KEY, column, not_valid=False)
-                add(O.CREATE_INDEX, column, concurrently=False)
+            if facts.field in _DJANGO_FK:
+                add(OpKind.ADD_FOREIGN_KEY, column, not_valid=False)
+                add(OpKind.CREATE_INDEX, column, concurrently=False)
         elif name == "AlterField":
             column = _str(_kw(call, "name")) or _str(_arg(call, 1, "name"))
             facts = _field_facts(_kw(call, "field") or _arg(call, 2, "field"))
-            if not facts.get("null") and not facts.get("primary_key"):
-                add(O.SET_NOT_NULL, column, maybe=True)
-            add(O.ALTER_TYPE, column, maybe=True, to=facts.get("field"))
+            if not facts.null and not facts.primary_key:
+                add(OpKind.SET_NOT_NULL, column, maybe=True)
+            add(OpKind.ALTER_TYPE, column, maybe=True, to_type=facts.field or None)
         elif name == "RemoveField":
-            add(O.DROP_COLUMN, _str(_kw(call, "name")) or _str(_arg(call, 1, "name")))
+            add(OpKind.DROP_COLUMN, _str(_kw(call, "name")) or _str(_arg(call, 1, "name")))
         elif name == "DeleteModel":
             table = st.table = (_str(_arg(call, 0, "name")) or "").lower() or None
-            add(O.DROP_TABLE)
+            add(OpKind.DROP_TABLE)
         elif name == "RenameField":
             add(
-                O.RENAME_COLUMN,
+                OpKind.RENAME_COLUMN,
                 _str(_kw(call, "old_name")) or _str(_arg(call, 1, "old_name")),
                 new_name=_str(_kw(call, "new_name")) or _str(_arg(call, 2, "new_name")),
             )
@@ -170,7 +180,7 @@ def read_django(source: str) -> Reading:
                 _str(_kw(call, "old_name")) or _str(_arg(call, 0, "old_name")) or ""
             ).lower() or None
             add(
-                O.RENAME_TABLE,
+                OpKind.RENAME_TABLE,
                 new_name=_str(_kw(call, "new_name")) or _str(_arg(call, 1, "new_name")),
             )
         elif name in _DJANGO_INDEX_OPS:
@@ -180,20 +190,20 @@ def read_django(source: str) -> Reading:
             con = _kw(call, "constraint") or _arg(call, 1, "constraint")
             cname = _callee(con) if isinstance(con, ast.Call) else ""
             if cname == "UniqueConstraint":
-                add(O.ADD_UNIQUE, using_index=False)
+                add(OpKind.ADD_UNIQUE, using_index=False)
             elif cname == "CheckConstraint":
-                add(O.ADD_CHECK, not_valid=False)
+                add(OpKind.ADD_CHECK, not_valid=False)
         elif name == "AddConstraintNotValid":
-            add(O.ADD_CHECK, not_valid=True)
+            add(OpKind.ADD_CHECK, not_valid=True)
         elif name == "AlterUniqueTogether":
-            add(O.ADD_UNIQUE, using_index=False, maybe=True)
+            add(OpKind.ADD_UNIQUE, using_index=False, maybe=True)
         elif name == "RunPython":
             reverse = _kw(call, "reverse_code") or (call.args[1] if len(call.args) > 1 else None)
-            add(O.DATA_MIGRATION)
+            add(OpKind.DATA_MIGRATION)
             if reverse is None:
                 reversible = False
                 why = "`RunPython` has no `reverse_code`"
-                add(O.IRREVERSIBLE, why=why)
+                add(OpKind.IRREVERSIBLE, why=why)
         elif name == "RunSQL":
             sql = _sql_text(_arg(call, 0, "sql"))
             reverse = _kw(call, "reverse_sql") or (call.args[1] if len(call.args) > 1 else None)
@@ -202,26 +212,18 @@ def read_django(source: str) -> Reading:
                 found.extend(sub.ops)
                 notes.extend(sub.notes)
             else:
-                found.append(Op(O.RAW, line, text=text, detail={"why": "RunSQL with computed SQL"}))
+                found.append(Op(OpKind.RAW, line, text=text, why="RunSQL with computed SQL"))
             if reverse is None:
                 reversible = False
                 why = "`RunSQL` has no `reverse_sql`"
-                add(O.IRREVERSIBLE, why=why)
+                add(OpKind.IRREVERSIBLE, why=why)
         elif name == "AddDefaultValue":
             # django-add-default-value: keeps a database default for the column, so rows the
             # running version inserts without it still get a value.
             column = _str(_kw(call, "name"))
             found[:] = [
-                Op(
-                    o.kind,
-                    o.line,
-                    o.table,
-                    o.column,
-                    {**o.detail, "has_default": True},
-                    o.text,
-                    o.ignores,
-                )
-                if o.kind == O.ADD_COLUMN and o.column == column and o.table == table
+                dataclasses.replace(o, has_default=True)
+                if o.kind == OpKind.ADD_COLUMN and o.column == column and o.table == table
                 else o
                 for o in found
             ]
@@ -252,9 +254,19 @@ def _empty(fn: ast.FunctionDef) -> bool:
     return True
 
 
-def _column_facts(col: ast.expr | None) -> dict[str, object]:
+@dataclass(frozen=True)
+class _Column:
+    """What an Alembic `sa.Column(...)` says."""
+
+    not_null: bool = False
+    has_default: bool = False
+    volatile: bool = False
+    fk: bool = False
+
+
+def _column_facts(col: ast.expr | None) -> _Column:
     if not isinstance(col, ast.Call):
-        return {}
+        return _Column()
     nullable = _kw(col, "nullable")
     not_null = _const(nullable) is False or _const(_kw(col, "primary_key")) is True
     default = _kw(col, "server_default")
@@ -270,12 +282,7 @@ def _column_facts(col: ast.expr | None) -> dict[str, object]:
         )
     )
     fk = any(isinstance(a, ast.Call) and _callee(a) == "ForeignKey" for a in col.args)
-    return {
-        "not_null": not_null,
-        "has_default": default is not None,
-        "volatile": volatile,
-        "fk": fk,
-    }
+    return _Column(not_null, default is not None, volatile, fk)
 
 
 def read_alembic(source: str) -> Reading:
@@ -312,53 +319,58 @@ def read_alembic(source: str) -> Reading:
         if name == "create_table":
             if table:
                 created.add(table)
-            add(O.CREATE_TABLE)
+            add(OpKind.CREATE_TABLE)
         elif name == "add_column":
             col = _arg(node, 1, "column")
             facts = _column_facts(col)
             column = _str(_arg(col, 0, "name")) if isinstance(col, ast.Call) else None
             add(
-                O.ADD_COLUMN,
+                OpKind.ADD_COLUMN,
                 column,
-                not_null=facts.get("not_null", False),
-                has_default=facts.get("has_default", False),
-                volatile_default=facts.get("volatile", False),
+                not_null=facts.not_null,
+                has_default=facts.has_default,
+                volatile_default=facts.volatile,
             )
-            if facts.get("fk"):
-                add(O.ADD_FOREIGN_KEY, column, not_valid=False)
+            if facts.fk:
+                add(OpKind.ADD_FOREIGN_KEY, column, not_valid=False)
         elif name == "alter_column":
             column = _str(_arg(node, 1, "column_name"))
             if _const(_kw(node, "nullable")) is False:
-                add(O.SET_NOT_NULL, column)
+                add(OpKind.SET_NOT_NULL, column)
             if _const(_kw(node, "nullable")) is True:
-                add(O.DROP_NOT_NULL, column)
+                add(OpKind.DROP_NOT_NULL, column)
             if _kw(node, "type_") is not None:
-                add(O.ALTER_TYPE, column, narrowing=True)
+                add(OpKind.ALTER_TYPE, column, narrowing=True)
             new = _str(_kw(node, "new_column_name"))
             if new:
-                add(O.RENAME_COLUMN, column, new_name=new)
+                add(OpKind.RENAME_COLUMN, column, new_name=new)
         elif name == "drop_column":
-            add(O.DROP_COLUMN, _str(_arg(node, 1, "column_name")))
+            add(OpKind.DROP_COLUMN, _str(_arg(node, 1, "column_name")))
         elif name == "drop_table":
-            add(O.DROP_TABLE)
+            add(OpKind.DROP_TABLE)
         elif name == "rename_table":
-            add(O.RENAME_TABLE, new_name=_str(_arg(node, 1, "new_table_name")))
+            add(OpKind.RENAME_TABLE, new_name=_str(_arg(node, 1, "new_table_name")))
         elif name == "create_index":
             t = _str(_arg(node, 1, "table_name"))
             conc = _const(_kw(node, "postgresql_concurrently")) is True
-            add(O.CREATE_INDEX, _t=t, concurrently=conc, unique=_const(_kw(node, "unique")) is True)
+            add(
+                OpKind.CREATE_INDEX,
+                _t=t,
+                concurrently=conc,
+                unique=_const(_kw(node, "unique")) is True,
+            )
         elif name == "drop_index":
             conc = _const(_kw(node, "postgresql_concurrently")) is True
-            add(O.DROP_INDEX, _t=_str(_kw(node, "table_name")), concurrently=conc)
+            add(OpKind.DROP_INDEX, _t=_str(_kw(node, "table_name")), concurrently=conc)
         elif name == "create_foreign_key":
             t = _str(_arg(node, 1, "source_table"))
-            add(O.ADD_FOREIGN_KEY, _t=t, not_valid=False)
+            add(OpKind.ADD_FOREIGN_KEY, _t=t, not_valid=False)
         elif name == "create_unique_constraint":
-            add(O.ADD_UNIQUE, _t=_str(_arg(node, 1, "table_name")), using_index=False)
+            add(OpKind.ADD_UNIQUE, _t=_str(_arg(node, 1, "table_name")), using_index=False)
         elif name == "create_check_constraint":
-            add(O.ADD_CHECK, _t=_str(_arg(node, 1, "table_name")), not_valid=False)
+            add(OpKind.ADD_CHECK, _t=_str(_arg(node, 1, "table_name")), not_valid=False)
         elif name == "create_primary_key":
-            add(O.ADD_PRIMARY_KEY, _t=_str(_arg(node, 1, "table_name")), using_index=False)
+            add(OpKind.ADD_PRIMARY_KEY, _t=_str(_arg(node, 1, "table_name")), using_index=False)
         elif name == "execute":
             arg = _arg(node, 0, "sqltext")
             if isinstance(arg, ast.Call) and _callee(arg) == "text":
@@ -369,9 +381,7 @@ def read_alembic(source: str) -> Reading:
                 found.extend(sub.ops)
                 notes.extend(sub.notes)
             else:
-                found.append(
-                    Op(O.RAW, line, text=text, detail={"why": "op.execute with computed SQL"})
-                )
+                found.append(Op(OpKind.RAW, line, text=text, why="op.execute with computed SQL"))
         elif name in ("bulk_insert",):
-            add(O.BACKFILL)
+            add(OpKind.BACKFILL)
     return Reading("alembic", tuple(found), reversible, why, tuple(notes), True)

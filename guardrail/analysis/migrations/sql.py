@@ -6,10 +6,9 @@ it cannot parse is reported as not understood, never guessed at.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, Unpack
 
-from guardrail.analysis.migrations import ops as O
-from guardrail.analysis.migrations.ops import Op
+from guardrail.analysis.migrations.ops import Facts, Op, OpKind
 
 # Defaults that do not force a table rewrite on PostgreSQL >= 11 (constants and stable functions).
 _NON_VOLATILE_FUNCS = frozenset(
@@ -213,16 +212,20 @@ def read_sql(text: str, *, line_offset: int = 0, in_transaction: bool = False) -
         short = _short(stmt_text)
 
         def op(
-            kind: str, *, table: str | None = None, column: str | None = None, **detail: object
+            kind: OpKind,
+            *,
+            table: str | None = None,
+            column: str | None = None,
+            **facts: Unpack[Facts],
         ) -> None:
-            detail.setdefault("new_table", table in created if table else False)
-            detail.setdefault("in_transaction", transaction)
+            facts.setdefault("new_table", table in created if table else False)
+            facts.setdefault("in_transaction", transaction)
             result.append(
-                Op(kind, line + line_offset, table, column, dict(detail), short, tuple(ignores))
+                Op(kind, line + line_offset, table, column, short, tuple(ignores), **facts)
             )
 
         if node is None:
-            result.append(Op(O.RAW, line + line_offset, text=short, detail={"why": "unparsed"}))
+            result.append(Op(OpKind.RAW, line + line_offset, text=short, why="unparsed"))
             continue
         if isinstance(node, ast.TransactionStmt):
             kind = node.kind
@@ -231,19 +234,19 @@ def read_sql(text: str, *, line_offset: int = 0, in_transaction: bool = False) -
                 enums.TransactionStmtKind.TRANS_STMT_START,
             ):
                 transaction = True
-                op(O.BEGIN)
+                op(OpKind.BEGIN)
             elif kind in (
                 enums.TransactionStmtKind.TRANS_STMT_COMMIT,
                 enums.TransactionStmtKind.TRANS_STMT_ROLLBACK,
             ):
                 transaction = in_transaction
-                op(O.COMMIT)
+                op(OpKind.COMMIT)
             continue
         if isinstance(node, ast.CreateStmt):
             name = _name(node.relation)
             if name:
                 created.add(name)
-            op(O.CREATE_TABLE, table=name)
+            op(OpKind.CREATE_TABLE, table=name)
             continue
         if isinstance(node, ast.AlterTableStmt):
             table = _name(node.relation)
@@ -253,9 +256,9 @@ def read_sql(text: str, *, line_offset: int = 0, in_transaction: bool = False) -
         if isinstance(node, ast.RenameStmt):
             table = _name(node.relation)
             if node.renameType == enums.ObjectType.OBJECT_COLUMN:
-                op(O.RENAME_COLUMN, table=table, column=node.subname, new_name=node.newname)
+                op(OpKind.RENAME_COLUMN, table=table, column=node.subname, new_name=node.newname)
             elif node.renameType == enums.ObjectType.OBJECT_TABLE:
-                op(O.RENAME_TABLE, table=table, new_name=node.newname)
+                op(OpKind.RENAME_TABLE, table=table, new_name=node.newname)
             continue
         if isinstance(node, ast.DropStmt):
             if node.removeType == enums.ObjectType.OBJECT_TABLE:
@@ -263,31 +266,31 @@ def read_sql(text: str, *, line_offset: int = 0, in_transaction: bool = False) -
                     parts = [
                         getattr(p, "sval", "") for p in (obj if isinstance(obj, tuple) else ())
                     ]
-                    op(O.DROP_TABLE, table=".".join(p for p in parts if p) or None)
+                    op(OpKind.DROP_TABLE, table=".".join(p for p in parts if p) or None)
             elif node.removeType == enums.ObjectType.OBJECT_INDEX:
-                op(O.DROP_INDEX, concurrently=bool(node.concurrent))
+                op(OpKind.DROP_INDEX, concurrently=bool(node.concurrent))
             continue
         if isinstance(node, ast.DropdbStmt):
-            op(O.DROP_TABLE, table=f"database {node.dbname}", database=True)
+            op(OpKind.DROP_TABLE, table=f"database {node.dbname}")
             continue
         if isinstance(node, ast.IndexStmt):
             table = _name(node.relation)
             op(
-                O.CREATE_INDEX,
+                OpKind.CREATE_INDEX,
                 table=table,
                 concurrently=bool(node.concurrent),
                 unique=bool(node.unique),
             )
             continue
         if isinstance(node, ast.UpdateStmt):
-            op(O.BACKFILL, table=_name(node.relation), batched=node.whereClause is not None)
+            op(OpKind.BACKFILL, table=_name(node.relation), batched=node.whereClause is not None)
             continue
         if isinstance(node, ast.DeleteStmt):
-            op(O.DELETE_ROWS, table=_name(node.relation))
+            op(OpKind.DELETE_ROWS, table=_name(node.relation))
             continue
         if isinstance(node, ast.TruncateStmt):
             for rel in node.relations or ():
-                op(O.TRUNCATE, table=_name(rel))
+                op(OpKind.TRUNCATE, table=_name(rel))
             continue
     return SqlReading(result, notes)
 
@@ -312,7 +315,18 @@ def _not_null_check_column(expr: Any) -> str | None:
     return None
 
 
-def _alter_cmd(cmd: Any, table: str | None, op: Any, state: _State, transaction: bool) -> None:
+class _Record(Protocol):
+    def __call__(
+        self,
+        kind: OpKind,
+        *,
+        table: str | None = None,
+        column: str | None = None,
+        **facts: Unpack[Facts],
+    ) -> None: ...
+
+
+def _alter_cmd(cmd: Any, table: str | None, op: _Record, state: _State, transaction: bool) -> None:
     from pglast import ast, enums
 
     at = enums.AlterTableType
@@ -345,42 +359,47 @@ def _alter_cmd(cmd: Any, table: str | None, op: Any, state: _State, transaction:
         types = _type_names(col.typeName)
         serial = bool(types) and types[-1].lower() in _SERIAL
         op(
-            O.ADD_COLUMN,
+            OpKind.ADD_COLUMN,
             table=table,
             column=col.colname,
             not_null=not_null,
             has_default=has_default or serial,
             volatile_default=volatile or serial or stored,
-            generated_stored=stored or serial,
         )
         if inline_fk:
-            op(O.ADD_FOREIGN_KEY, table=table, column=col.colname, not_valid=False)
+            op(OpKind.ADD_FOREIGN_KEY, table=table, column=col.colname, not_valid=False)
         if inline_unique:
-            kind = O.ADD_PRIMARY_KEY if inline_unique == "primary key" else O.ADD_UNIQUE
+            kind = OpKind.ADD_PRIMARY_KEY if inline_unique == "primary key" else OpKind.ADD_UNIQUE
             op(kind, table=table, column=col.colname, using_index=False)
     elif sub == at.AT_ValidateConstraint:
         if cmd.name in state.added_in_tx:
             # Validating in the transaction that added it NOT VALID keeps the add's lock.
-            op(O.ADD_CHECK, table=table, not_valid=False, validate_in_same_transaction=True)
+            op(OpKind.ADD_CHECK, table=table, not_valid=False)
         if cmd.name in state.not_null_checks:
             state.validated_columns.add(f"{table}.{state.not_null_checks[cmd.name]}")
     elif sub == at.AT_SetNotNull:
         # PG >= 12 uses a validated CHECK (col IS NOT NULL) instead of scanning the table.
         safe = f"{table}.{cmd.name}" in state.validated_columns
         if not safe:
-            op(O.SET_NOT_NULL, table=table, column=cmd.name)
+            op(OpKind.SET_NOT_NULL, table=table, column=cmd.name)
     elif sub == at.AT_DropNotNull:
-        op(O.DROP_NOT_NULL, table=table, column=cmd.name)
+        op(OpKind.DROP_NOT_NULL, table=table, column=cmd.name)
     elif sub == at.AT_DropColumn:
-        op(O.DROP_COLUMN, table=table, column=cmd.name)
+        op(OpKind.DROP_COLUMN, table=table, column=cmd.name)
     elif sub == at.AT_AlterColumnType:
         col = cmd.def_
         types = [t.lower() for t in _type_names(getattr(col, "typeName", None))]
         mods = getattr(getattr(col, "typeName", None), "typmods", None)
         narrowing = bool(mods) or bool(types and types[-1] in _NARROW_TYPES)
-        op(O.ALTER_TYPE, table=table, column=cmd.name, narrowing=narrowing, to=" ".join(types[-1:]))
+        op(
+            OpKind.ALTER_TYPE,
+            table=table,
+            column=cmd.name,
+            narrowing=narrowing,
+            to_type=" ".join(types[-1:]),
+        )
     elif sub == at.AT_ColumnDefault:
-        op(O.SET_DEFAULT, table=table, column=cmd.name)
+        op(OpKind.SET_DEFAULT, table=table, column=cmd.name)
     elif sub == at.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
         con = cmd.def_
         ct = con.contype
@@ -396,12 +415,12 @@ def _alter_cmd(cmd: Any, table: str | None, op: Any, state: _State, transaction:
             if column:
                 state.not_null_checks[con.conname] = column
         if ct == enums.ConstrType.CONSTR_FOREIGN:
-            op(O.ADD_FOREIGN_KEY, table=table, not_valid=not_valid)
+            op(OpKind.ADD_FOREIGN_KEY, table=table, not_valid=not_valid)
         elif ct == enums.ConstrType.CONSTR_CHECK:
-            op(O.ADD_CHECK, table=table, not_valid=not_valid)
+            op(OpKind.ADD_CHECK, table=table, not_valid=not_valid)
         elif ct == enums.ConstrType.CONSTR_UNIQUE:
-            op(O.ADD_UNIQUE, table=table, using_index=bool(con.indexname))
+            op(OpKind.ADD_UNIQUE, table=table, using_index=bool(con.indexname))
         elif ct == enums.ConstrType.CONSTR_PRIMARY:
-            op(O.ADD_PRIMARY_KEY, table=table, using_index=bool(con.indexname))
+            op(OpKind.ADD_PRIMARY_KEY, table=table, using_index=bool(con.indexname))
         elif ct == enums.ConstrType.CONSTR_EXCLUSION:
-            op(O.ADD_UNIQUE, table=table, using_index=False, exclusion=True)
+            op(OpKind.ADD_UNIQUE, table=table, using_index=False)
