@@ -508,8 +508,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         actions.error(str(exc))
         if actions.in_actions():
+            from guardrail.render.inline import markdown
+
             actions.append_summary(
-                f"### 🛡️ guardrail could not run\n\n{exc.message}\n\n**Fix:** {exc.fix}\n"
+                f"### 🛡️ guardrail could not run\n\n{markdown(exc.message)}\n\n"
+                f"**Fix:** {markdown(exc.fix)}\n"
             )
             actions.set_output("verdict", "error")
         return exc.exit_code

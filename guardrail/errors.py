@@ -5,6 +5,8 @@ Findings are data, not errors. Bugs are not GuardrailErrors: they keep their tra
 
 from __future__ import annotations
 
+from guardrail.render.inline import plain
+
 
 class GuardrailError(Exception):
     """A usage, configuration, input or GitHub problem the user can fix. Exit code 2."""
@@ -17,7 +19,7 @@ class GuardrailError(Exception):
         self.fix = fix
 
     def __str__(self) -> str:
-        return f"{self.message} — {self.fix}" if self.fix else self.message
+        return plain(f"{self.message} — {self.fix}" if self.fix else self.message)
 
 
 class ConfigError(GuardrailError):

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
 
+from guardrail.text import Code, Part, parts
+
 
 class Severity(IntEnum):
     NOTICE = 1
@@ -67,6 +69,10 @@ ContentReader = Callable[[str, str], "str | None"]
 
 @dataclass(frozen=True)
 class Finding:
+    """One gap. `title` and `detail` are marked text (guardrail/text.py): guardrail's words with
+    the values it quotes kept apart, never Markdown. Render them with guardrail/render/inline.py;
+    `title_parts`/`detail_parts` give the structure."""
+
     check: str  # rollback-note | migration-plan | migration-safety | legacy-data-tests | …
     rule: str  # GR101
     severity: Severity
@@ -78,16 +84,20 @@ class Finding:
     template_lang: str = "markdown"
     docs_url: str | None = None
 
-    def to_json(self) -> dict[str, object]:
-        return {
-            "check": self.check,
-            "rule": self.rule,
-            "severity": self.severity.label,
-            "path": self.path,
-            "line": self.line,
-            "title": self.title,
-            "detail": self.detail,
-        }
+    @property
+    def title_parts(self) -> tuple[Part, ...]:
+        return parts(self.title)
+
+    @property
+    def detail_parts(self) -> tuple[Part, ...]:
+        return parts(self.detail)
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        """Every value quoted from the repository or the PR, in order."""
+        return tuple(
+            p.value for p in (*self.title_parts, *self.detail_parts) if isinstance(p, Code)
+        )
 
 
 @dataclass(frozen=True)
@@ -110,10 +120,3 @@ class Report:
     @property
     def gaps(self) -> int:
         return sum(1 for f in self.findings if f.severity >= Severity.WARNING)
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "schema_version": 1,
-            "verdict": self.verdict,
-            "findings": [f.to_json() for f in self.findings],
-        }

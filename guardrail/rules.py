@@ -9,6 +9,11 @@ from dataclasses import dataclass
 
 from guardrail import docs_base
 from guardrail.model import Finding, Severity
+from guardrail.text import cap
+
+# Every finding's text is capped where it is made, so no value can make a report unpostable.
+TITLE_LIMIT = 300
+DETAIL_LIMIT = 1_500
 
 # The questions guardrail asks, one per check, in the order the comment shows them.
 QUESTIONS: dict[str, str] = {
@@ -50,8 +55,8 @@ class Rule:
             check=self.check,
             rule=self.code,
             severity=self.default_severity if severity is None else severity,
-            title=title,
-            detail=detail,
+            title=cap(title, TITLE_LIMIT),
+            detail=cap(detail, DETAIL_LIMIT),
             path=path,
             line=line,
             template=template,

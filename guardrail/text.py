@@ -1,56 +1,132 @@
-"""Safe Markdown from untrusted text (PR bodies, titles, file names).
+"""Finding text as data: guardrail's own words, with the values it quotes marked.
 
-Untrusted text must not break out of the comment's Markdown (code spans, tables, details
-blocks, raw HTML) and must not mention people or teams. Pure string functions, no regex.
+Checks build titles, details, answers and notes as f-strings and wrap every value taken from
+the repository or the pull request (names, types, paths, snippets) in `code(value)`, and any
+untrusted free text (a PR description's words) in `md(text)`. Both return the value between
+private-use marker characters, never Markdown: `parts()` reads such a string back into prose,
+code values and literal text, and each renderer (guardrail/render/inline.py) escapes the parts
+for its own medium in one place. A marker character inside a value is removed, so no value can
+end its own span. Pure string functions, no regex.
 """
 
 from __future__ import annotations
 
-_WORD_JOINER = "\u2060"
-_MD_SPECIAL = set("\\`*_{}[]()#+!|~>")
+from dataclasses import dataclass
+
+# Private-use characters (U+E000…U+E003): never produced by guardrail's own words.
+CODE_OPEN, CODE_CLOSE = "\ue000", "\ue001"
+LIT_OPEN, LIT_CLOSE = "\ue002", "\ue003"
+_MARKS = (CODE_OPEN, CODE_CLOSE, LIT_OPEN, LIT_CLOSE)
+ELLIPSIS = "…"
 
 
-def _defang_mentions(text: str) -> str:
-    # "@org/team" -> "@\u2060org/team": shown the same, never a notification.
-    return text.replace("@", "@" + _WORD_JOINER)
+def strip_marks(text: str) -> str:
+    for mark in _MARKS:
+        if mark in text:
+            text = text.replace(mark, "")
+    return text
+
+
+def code(value: object) -> str:
+    """A value from the repository or the PR, to be shown as inline code (a name, a path…)."""
+    return CODE_OPEN + strip_marks(str(value)) + CODE_CLOSE
 
 
 def md(text: str) -> str:
-    """Untrusted text as inline Markdown that renders literally."""
-    text = " ".join(text.replace("\r", " ").replace("\n", " ").split())
-    out: list[str] = []
-    for ch in text:
-        if ch == "&":
-            out.append("&amp;")
-        elif ch == "<":
-            out.append("&lt;")
-        elif ch == ">":
-            out.append("&gt;")
-        elif ch in _MD_SPECIAL:
-            out.append("\\" + ch)
-        else:
-            out.append(ch)
-    return _defang_mentions("".join(out))
-
-
-def code(text: str) -> str:
-    """Untrusted text as an inline code span that cannot be closed from inside."""
-    text = " ".join(text.replace("\r", " ").replace("\n", " ").split()) or " "
-    longest = run = 0
-    for ch in text:
-        run = run + 1 if ch == "`" else 0
-        longest = max(longest, run)
-    fence = "`" * (longest + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    # A pipe ends a table cell even inside a code span; GFM accepts "\|" there.
-    escaped = text.replace("|", "\\|")
-    return f"{fence}{pad}{escaped}{pad}{fence}"
+    """Untrusted free text, to be shown literally (never as Markdown or HTML)."""
+    return LIT_OPEN + strip_marks(text) + LIT_CLOSE
 
 
 def location(path: str | None, line: int | None) -> str:
     if not path:
         return ""
     return code(f"{path}:{line}" if line else path)
+
+
+@dataclass(frozen=True)
+class Prose:
+    """guardrail's own words (may pair backticks around code it writes itself)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Code:
+    """A value taken from the repository or the pull request."""
+
+    value: str
+
+
+@dataclass(frozen=True)
+class Literal:
+    """Untrusted free text, shown as written."""
+
+    text: str
+
+
+Part = Prose | Code | Literal
+
+
+def parts(marked: str) -> tuple[Part, ...]:
+    """A marked string as its parts, in order. An unclosed span runs to the end of the text;
+    a stray closing mark is dropped."""
+    out: list[Part] = []
+    pos, n = 0, len(marked)
+    prose: list[str] = []
+    while pos < n:
+        ch = marked[pos]
+        if ch in (CODE_OPEN, LIT_OPEN):
+            close = CODE_CLOSE if ch == CODE_OPEN else LIT_CLOSE
+            end = marked.find(close, pos + 1)
+            stop = n if end < 0 else end
+            if prose:
+                out.append(Prose("".join(prose)))
+                prose = []
+            inner = strip_marks(marked[pos + 1 : stop])
+            out.append(Code(inner) if ch == CODE_OPEN else Literal(inner))
+            pos = stop + 1
+        else:
+            if ch not in _MARKS:
+                prose.append(ch)
+            pos += 1
+    if prose:
+        out.append(Prose("".join(prose)))
+    return tuple(out)
+
+
+def join(items: tuple[Part, ...] | list[Part]) -> str:
+    """Parts back into a marked string (the inverse of `parts`)."""
+    out: list[str] = []
+    for part in items:
+        if isinstance(part, Code):
+            out.append(code(part.value))
+        elif isinstance(part, Literal):
+            out.append(md(part.text))
+        else:
+            out.append(strip_marks(part.text))
+    return "".join(out)
+
+
+def visible_length(marked: str) -> int:
+    return sum(len(p.text if not isinstance(p, Code) else p.value) for p in parts(marked))
+
+
+def cap(marked: str, limit: int) -> str:
+    """At most `limit` visible characters, cut with an ellipsis; spans stay balanced."""
+    if len(marked) <= limit:
+        return marked
+    kept: list[Part] = []
+    room = limit - 1
+    for part in parts(marked):
+        text = part.value if isinstance(part, Code) else part.text
+        if len(text) <= room:
+            kept.append(part)
+            room -= len(text)
+            continue
+        cut = text[:room] + ELLIPSIS
+        kept.append(Code(cut) if isinstance(part, Code) else type(part)(cut))
+        return join(kept)
+    return join(kept)
 
 
 def fence_block(body: str, lang: str = "") -> str:

@@ -41,6 +41,8 @@ def test_json_on_stdout_only_and_exit_1(tmp_path: Path) -> None:
         "line",
         "title",
         "detail",
+        "title_text",
+        "detail_text",
     }
 
 

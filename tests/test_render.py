@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from guardrail.model import Answer, Finding, Report, Severity
-from guardrail.render import annotations
+from guardrail.render import annotations, inline
 from guardrail.render import markdown as md
-from guardrail.text import code, fence_block
+from guardrail.text import Code, code, fence_block, parts
 from guardrail.text import md as md_text
 
 
@@ -70,9 +70,10 @@ def test_condensed_below_githubs_limit_most_important_first() -> None:
 
 def test_untrusted_text_cannot_break_out() -> None:
     evil = "x`</details><img src=x onerror=alert(1)> @org/team | ![a](b)"
-    c = code(evil)
-    assert c.startswith("``") and "\\|" in c
-    assert "@\u2060org" in md_text(evil) and "<img" not in md_text(evil)
+    c = inline.markdown(code(evil), table=True)
+    assert c.startswith("``") and "\\|" in c and "@\u2060org" in c
+    literal = inline.markdown(md_text(evil))
+    assert "@\u2060org" in literal and "<img" not in literal and "</details>" not in literal
     fence = fence_block("```\nnot closed")
     assert fence.startswith("````")
 
@@ -87,7 +88,7 @@ def test_annotation_escaping_and_caps() -> None:
     f = finding(path="a,b:c%d\n::error::pwn.py", line=3, title="t\n::add-mask::x", detail="100%")
     (line,) = annotations.render(report(f))
     assert line.startswith("::error file=a%2Cb%3Ac%25d%0A%3A%3Aerror%3A%3Apwn.py,line=3,")
-    assert "\n" not in line and "%0A::add-mask::x" in line and "100%25" in line
+    assert "\n" not in line and "t ::add-mask::x" in line and "100%25" in line
     many = [finding(line=i) for i in range(30)]
     assert len(annotations.render(report(*many))) == annotations.PER_LEVEL_CAP
 
@@ -98,12 +99,12 @@ def test_hostile_schema_names_stay_inside_code_spans() -> None:
     base = '{"$schema": "x", "type": "object", "properties": {"a": {"type": "string", "enum": ["ok", "</details><img src=x> @org/team"]}}}'
     head = '{"$schema": "x", "type": "object", "properties": {"a": {"type": "string", "enum": ["ok"]}}}'
     (t,) = tightenings(base, head, "x.schema.json")
-    assert "`" in t.what and "<img" in t.what  # the value is quoted inside a code span
+    assert any(isinstance(p, Code) and "<img" in p.value for p in parts(t.what))
     rendered = md.render(
         report(finding(check="legacy-data-tests", rule="GR303", title=t.what, template=None)),
         md.Meta(),
     )
-    assert "``" in rendered or '`"</details>' in rendered
+    assert '`"</details><img src=x> @\u2060org/team"`' in rendered
 
 
 def test_many_notes_are_capped_in_the_comment_and_all_in_the_summary() -> None:

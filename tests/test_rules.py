@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from guardrail import engine
+from guardrail.render.inline import plain
 from tests.golden import build, load_cases
 
 CASES = load_cases()
@@ -29,7 +30,7 @@ def test_golden_case(rule: str, name: str, case: dict[str, Any]) -> None:
     expected = case["expect"]
     watched = {rule} | {e["rule"] for e in expected}
     got = [f for f in report.findings if f.rule in watched]
-    summary = [(f.rule, f.severity.label, f.path, f.line, f.title) for f in got]
+    summary = [(f.rule, f.severity.label, f.path, f.line, plain(f.title)) for f in got]
     assert len(got) == len(expected), f"{name}: got {summary}"
     for finding, want in zip(got, expected, strict=True):
         assert finding.rule == want["rule"], summary
@@ -40,7 +41,8 @@ def test_golden_case(rule: str, name: str, case: dict[str, Any]) -> None:
         if "line" in want:
             assert finding.line == want["line"], summary
         if "title_contains" in want:
-            assert want["title_contains"] in finding.title, summary
+            # Compared with the plain form: quoted values in backticks, no markers.
+            assert want["title_contains"] in plain(finding.title), summary
         if "detail_contains" in want:
-            assert want["detail_contains"] in finding.detail, summary
+            assert want["detail_contains"] in plain(finding.detail), summary
         assert finding.detail.strip(), "every finding says why it matters"

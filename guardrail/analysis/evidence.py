@@ -156,7 +156,9 @@ def _python_evidence(t: Tightening, tree: ast.Module, path: str) -> Evidence | N
                     and k.value.value is None
                     and t.code in ("T01", "T03")
                 ):
-                    return Evidence(path, node.lineno, f"builds {code(name)} with `{fname}=None`")
+                    return Evidence(
+                        path, node.lineno, f"builds {code(name)} with {code(f'{fname}=None')}"
+                    )
         if isinstance(node, ast.Dict):
             keys = _str_keys(node)
             overlap = set(keys) & others

@@ -32,7 +32,7 @@ from guardrail.checks.base import Context
 from guardrail.checks.migrations import migrations
 from guardrail.model import ChangedFile, Finding, Severity
 from guardrail.rules import Rule, register
-from guardrail.text import code
+from guardrail.text import CODE_OPEN, code
 
 CHECK = "legacy-data-tests"
 MAX_SHAPE_FILES = 200  # files compared per run; the rest are named in a note
@@ -212,14 +212,14 @@ def _sql_changes(ctx: Context) -> list[Change]:
             if not op.table or not op.column or op.new_table or op.maybe:
                 continue
             if op.kind == OpKind.SET_NOT_NULL:
-                code_, what = TKind.NOT_NULL, f"`{op.column}` became NOT NULL"
+                code_, what = TKind.NOT_NULL, f"{code(op.column)} became NOT NULL"
             elif (
                 op.kind == OpKind.ADD_COLUMN
                 and op.not_null
                 and not op.has_default
                 and not op.orm_default
             ):
-                code_, what = TKind.NEW_REQUIRED, f"new column `{op.column}` is NOT NULL"
+                code_, what = TKind.NEW_REQUIRED, f"new column {code(op.column)} is NOT NULL"
             else:
                 continue
             field = Field(op.column, op.line, True, False)
@@ -415,7 +415,9 @@ def check_legacy(ctx: Context) -> Iterator[Finding]:
         rule = _RULE.get(t.code, GR303)
         evidence = ev.find(t, index)
         where = (
-            t.what if t.what.startswith(f"`{t.shape.name}") else f"{code(t.shape.name)}: {t.what}"
+            t.what
+            if t.what.startswith(CODE_OPEN + t.shape.name)
+            else f"{code(t.shape.name)}: {t.what}"
         )
         if evidence is not None:
             covered.append(

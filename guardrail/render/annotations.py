@@ -7,6 +7,7 @@ not fit stays in the comment and the job summary.
 from __future__ import annotations
 
 from guardrail.model import Finding, Report, Severity
+from guardrail.render.inline import plain
 
 PER_LEVEL_CAP = 10
 _COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTICE: "notice"}
@@ -31,7 +32,7 @@ def command(kind: str, message: str, **props: str | int | None) -> str:
 
 def _annotation(f: Finding) -> str:
     title = f"guardrail {f.rule}"
-    message = f"{f.title} {f.detail}"
+    message = plain(f"{f.title} {f.detail}")
     if f.docs_url:
         message += f" ({f.docs_url})"
     return command(_COMMAND[f.severity], message, file=f.path, line=f.line, title=title)

@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from guardrail.model import Finding, Report, Severity
+from guardrail.render.inline import markdown as inline
 from guardrail.rules import QUESTIONS
-from guardrail.text import fence_block, location, md
+from guardrail.text import fence_block, location, strip_marks
 
 MARKER = "<!-- guardrail:report v1 -->"
 COMMENT_LIMIT = 65_536  # GitHub refuses longer comment bodies (422)
@@ -52,9 +53,10 @@ def _headline(report: Report) -> str:
 
 
 def _finding_line(f: Finding) -> str:
-    where = location(f.path, f.line)
-    head = f"{where} — {f.title}" if where else f.title
-    return f"- {head} {f.detail}"
+    where = inline(location(f.path, f.line))
+    title = inline(f.title)
+    head = f"{where} — {title}" if where else title
+    return f"- {head} {inline(f.detail)}"
 
 
 def _rule_links(findings: list[Finding]) -> str:
@@ -72,7 +74,7 @@ def _templates(findings: list[Finding]) -> list[str]:
             label = "Paste and fill in" if f.template_lang == "markdown" else "A test to start from"
             out.append(
                 f"<details><summary>{label}</summary>\n\n"
-                f"{fence_block(f.template, f.template_lang)}\n</details>"
+                f"{fence_block(strip_marks(f.template), f.template_lang)}\n</details>"
             )
     return out
 
@@ -96,13 +98,14 @@ def _table(report: Report, groups: dict[str, list[Finding]]) -> str:
         if items:
             worst = max(f.severity for f in items)
             first = items[0]
-            where = location(first.path, first.line)
-            text = f"{where} {first.title}" if where else first.title
+            where = inline(location(first.path, first.line), table=True)
+            title = inline(first.title, table=True)
+            text = f"{where} {title}" if where else title
             if len(items) > 1:
                 text += f" (+{len(items) - 1} more)"
             rows.append(f"| {_ICON[worst]} | {_question(check)} | {text} |")
         elif check in answered:
-            rows.append(f"| ✅ | {_question(check)} | {answered[check]} |")
+            rows.append(f"| ✅ | {_question(check)} | {inline(answered[check], table=True)} |")
     return "\n".join(rows)
 
 
@@ -121,7 +124,7 @@ def _footer(meta: Meta) -> str:
 
 
 def _all_clear(report: Report, meta: Meta, marker: bool, full: bool = False) -> str:
-    answers = " · ".join(f"{a.text} ✓" for a in report.answers) or "nothing to ask"
+    answers = " · ".join(f"{inline(a.text)} ✓" for a in report.answers) or "nothing to ask"
     parts = [MARKER] if marker else []
     parts += ["### 🛡️ guardrail — ready to ship", answers[:1].upper() + answers[1:]]
     notices = [f for f in report.findings if f.severity == Severity.NOTICE]
@@ -137,7 +140,7 @@ def _all_clear(report: Report, meta: Meta, marker: bool, full: bool = False) -> 
 def _notices(notices: list[Finding]) -> str:
     if len(notices) == 1:
         f = notices[0]
-        return f"\n<sub>ℹ️ {f.title} {f.detail} ({f.rule})</sub>"
+        return f"\n<sub>ℹ️ {inline(f.title)} {inline(f.detail)} ({f.rule})</sub>"
     body = "\n".join(_finding_line(f) + f" ({f.rule})" for f in notices)
     return f"\n<details><summary>ℹ️ {len(notices)} notes</summary>\n\n{body}\n</details>"
 
@@ -175,7 +178,8 @@ def _compose(
     parts.append(_table(report, table_groups if table_groups is not None else groups))
     if report.risk:
         parts.append("")
-        parts.append("<sub>Why this counts as risky: it " + "; it ".join(report.risk) + ".</sub>")
+        reasons = "; it ".join(inline(reason) for reason in report.risk)
+        parts.append(f"<sub>Why this counts as risky: it {reasons}.</sub>")
     for check in QUESTIONS:
         if check in groups:
             parts.append("")
@@ -200,7 +204,7 @@ def _note_lines(report: Report, full: bool, leading: str) -> list[str]:
     """Notes (acknowledgements, ignores, configuration): all in the summary, 10 in a comment."""
     notes = list(report.notes)
     shown = notes if full else notes[:10]
-    lines = [f"{leading}<sub>{note}</sub>" for note in shown]
+    lines = [f"{leading}<sub>{inline(note)}</sub>" for note in shown]
     if len(notes) > len(shown):
         lines.append(
             f"{leading}<sub>…and {len(notes) - len(shown)} more notes in the job summary.</sub>"
@@ -223,4 +227,4 @@ def status_description(report: Report) -> str:
     return text if len(text) <= 140 else text[:139] + "…"
 
 
-__all__ = ["COMMENT_LIMIT", "MARKER", "Meta", "md", "render", "status_description"]
+__all__ = ["COMMENT_LIMIT", "MARKER", "Meta", "render", "status_description"]

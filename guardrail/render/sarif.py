@@ -7,14 +7,11 @@ import json
 
 from guardrail import __version__
 from guardrail.model import Report, Severity
+from guardrail.render.inline import markdown, plain
 from guardrail.rules import QUESTIONS, all_rules
 
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTICE: "note"}
 INFO_URI = "https://github.com/guardrail-action/guardrail"
-
-
-def _plain(markdown: str) -> str:
-    return markdown.replace("`", "")
 
 
 def render(report: Report) -> str:
@@ -49,11 +46,13 @@ def render(report: Report) -> str:
             "ruleIndex": index.get(f.rule, 0),
             "level": _LEVEL[f.severity],
             "message": {
-                "text": _plain(f"{f.title} {f.detail}"),
-                "markdown": f"{f.title} {f.detail}",
+                "text": plain(f"{f.title} {f.detail}", quote=False),
+                "markdown": markdown(f"{f.title} {f.detail}"),
             },
             "partialFingerprints": {
-                "guardrail/v1": hashlib.sha256(f"{f.rule}|{f.path}|{f.title}".encode()).hexdigest()
+                "guardrail/v1": hashlib.sha256(
+                    f"{f.rule}|{f.path}|{plain(f.title)}".encode()
+                ).hexdigest()
             },
         }
         if f.path:
