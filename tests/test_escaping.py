@@ -114,9 +114,10 @@ def test_every_renderer_drops_the_markers() -> None:
 
 
 def test_a_huge_title_is_capped_where_findings_are_made() -> None:
-    from guardrail.checks.migrations import GR212
+    from guardrail.rules import REGISTRY, all_rules
 
-    f = GR212.finding("x" * 70_001 + code("y" * 70_001), "z" * 70_001)
+    all_rules()
+    f = REGISTRY["GR212"].finding("x" * 70_001 + code("y" * 70_001), "z" * 70_001)
     assert len(inline.plain(f.title)) <= TITLE_LIMIT
     report = Report(tuple(f for _ in range(3)), "fail", "error")
     for budget in (render_md.COMMENT_BUDGET, render_md.MINIMAL_BUDGET):
