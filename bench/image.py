@@ -4,6 +4,8 @@ venv from the lock file (from the local pip cache when warm; the first run downl
 
 from __future__ import annotations
 
+import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -59,11 +61,57 @@ def main() -> int:
             key = entry.name.split(".")[0].lower()
             per[key] = per.get(key, 0) + (size(entry) if entry.is_dir() else entry.stat().st_size)
         total = size(site)
+        cold = _cold_start(venv, py)
     print(f"install from requirements.lock into a fresh venv: {elapsed:.1f} s")
     print(f"installed size of the runtime dependencies: {total / 1e6:.1f} MB")
     for name, n in sorted(per.items(), key=lambda kv: -kv[1])[:12]:
         print(f"    {n / 1e6:6.1f} MB  {name}")
+    for label, seconds in cold:
+        print(f"{label}: {seconds * 1000:.0f} ms")
     return 0
+
+
+def _cold_start(venv: Path, py: Path) -> list[tuple[str, float]]:
+    """guardrail installed as the image installs it (not editable, bytecode compiled), then:
+    the console script's first start, the import of everything an action run loads, and a
+    no-op check — each the median of 5, CPU time (see bench/startup.py)."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(py),
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--disable-pip-version-check",
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    exe = str(venv / "bin" / "guardrail")
+    load_all = [
+        str(py),
+        "-c",
+        "import guardrail.cli, guardrail.engine, guardrail.sources.github_api",
+    ]
+    out = [
+        ("entrypoint cold start, `guardrail --version`", _cpu([exe, "--version"])),
+        ("import of what an action run loads (engine, checks, PyGithub)", _cpu(load_all)),
+    ]
+    return out
+
+
+def _cpu(args: list[str], runs: int = 5) -> float:
+    samples = []
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run(args, capture_output=True, check=False)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        samples.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return statistics.median(samples)
 
 
 if __name__ == "__main__":
