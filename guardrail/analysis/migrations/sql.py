@@ -151,8 +151,10 @@ def _short(text: str, limit: int = 90) -> str:
 
 def _statements(text: str) -> tuple[list[tuple[Any, str, int]], list[str]]:
     """(statement node, its text, its byte offset) for each statement; notes on failures."""
-    from pglast import parse_sql, split
+    from pglast import split
     from pglast.parser import ParseError
+
+    from guardrail.analysis.pgsql import parse_sql
 
     data = text.encode("utf-8")
     notes: list[str] = []
