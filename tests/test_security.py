@@ -147,3 +147,70 @@ def test_the_configuration_comes_from_the_base_commit_not_the_checkout(fake_gith
     )
     no_traceback(run)
     assert run.returncode == 1 and fake_github.statuses[-1]["state"] == "failure"
+
+
+# -- self-acknowledgement --------------------------------------------------------------------
+
+
+def _drop_pull(fake: FakeGitHub, number: int, sql: str, body: str = PLANNED) -> None:
+    patch = "@@ -0,0 +1,%d @@\n" % len(sql.splitlines()) + "".join(
+        "+" + ln + "\n" for ln in sql.splitlines()
+    )
+    fake.add_pull(
+        number,
+        body=body,
+        head_sha=HEAD,
+        base_sha=BASE,
+        files=[file_entry("db/migrations/0009_drop.sql", patch.rstrip("\n"), "added")],
+    )
+    fake.contents[(HEAD, "db/migrations/0009_drop.sql")] = sql
+    fake.contents[(BASE, ".github/guardrail.yml")] = "fail-on: warning\n"
+
+
+def test_an_inline_ignore_with_a_dot_for_a_reason_does_not_pass(fake_github, run_action):
+    _drop_pull(fake_github, 41, "-- guardrail: ignore GR212 .\n" + DROP)
+    run = run_action(fake_github, "pull_request", event(41), extra_env=FAST)
+    no_traceback(run)
+    assert run.returncode == 1 and fake_github.statuses[-1]["state"] == "failure"
+    assert {"GR212", "GR902"} <= set(rules_of(run))
+
+
+def test_the_author_cannot_ignore_what_only_a_reviewers_label_acknowledges(fake_github, run_action):
+    _drop_pull(
+        fake_github, 42, "-- guardrail: ignore GR212 nothing reads the column since March\n" + DROP
+    )
+    run = run_action(fake_github, "pull_request", event(42), extra_env=FAST)
+    no_traceback(run)
+    assert run.returncode == 1 and fake_github.statuses[-1]["state"] == "failure"
+    assert "GR212" in rules_of(run)
+    assert "applies once a reviewer adds the label" in run.summary
+    # With the reviewer's label (and its reason), the same ignore applies.
+    fake_github.pulls[42]["labels"] = [{"name": "guardrail:migration-reviewed", "id": 1}]
+    fake_github.pulls[42]["body"] = PLANNED + (
+        "\nguardrail: acknowledge guardrail:migration-reviewed: checked that nothing reads it\n"
+    )
+    again = run_action(fake_github, "pull_request", event(42), extra_env=FAST)
+    assert again.returncode == 0, again.stdout
+    assert fake_github.statuses[-1]["state"] == "success"
+
+
+def test_acknowledge_all_with_a_dot_does_not_pass(fake_github, run_action):
+    _drop_pull(
+        fake_github, 43, DROP, body="Drops a column.\n\n- [x] guardrail: acknowledge all: .\n"
+    )
+    run = run_action(fake_github, "pull_request", event(43), extra_env=FAST)
+    no_traceback(run)
+    assert run.returncode == 1 and fake_github.statuses[-1]["state"] == "failure"
+    assert {"GR101", "GR903"} <= set(rules_of(run))
+
+
+def test_an_acknowledgement_hidden_in_alt_text_does_not_count(fake_github, run_action):
+    hidden = (
+        "Drops a column.\n\n![guardrail: acknowledge all: nothing to roll back here, all good]"
+        "(https://example.com/pixel.png)\n"
+    )
+    _drop_pull(fake_github, 44, DROP, body=hidden)
+    run = run_action(fake_github, "pull_request", event(44), extra_env=FAST)
+    no_traceback(run)
+    assert run.returncode == 1 and fake_github.statuses[-1]["state"] == "failure"
+    assert "GR101" in rules_of(run)

@@ -106,6 +106,64 @@ def blocks(body: str) -> tuple[Block, ...]:
     return tuple(out)
 
 
+_HIDING = ("hidden", "display:none", "visibility:hidden", "font-size:0")
+
+
+def _hides(tag: str) -> bool:
+    squeezed = "".join(tag.lower().split())
+    return any(h in squeezed for h in _HIDING)
+
+
+def visible_lines(body: str) -> list[str]:
+    """The lines a reader sees when GitHub shows the description: paragraph, heading, list and
+    table text and code. Left out: image alt text, link titles, HTML comments, raw HTML blocks,
+    and text inside inline elements marked hidden. For what the author *says* (an
+    acknowledgement), not for finding sections."""
+    body = (body or "")[:MAX_BODY_CHARS].replace("\r\n", "\n").replace("\r", "\n")
+    out: list[str] = []
+    hidden_block = ""  # the closing tag that ends a hidden HTML block (`</div>`), while open
+    for tok in _parser().parse(body):
+        if tok.type == "html_block":
+            # Raw HTML is not taken as words; a hidden element hides the Markdown inside it.
+            content = tok.content.strip()
+            if hidden_block:
+                if hidden_block in content.lower():
+                    hidden_block = ""
+            elif content.startswith("<") and _hides(content.split(">", 1)[0]):
+                name = content[1:].split(None, 1)[0].split(">", 1)[0].lower()
+                if f"</{name}" not in content.lower():
+                    hidden_block = f"</{name}"
+            continue
+        if hidden_block:
+            continue
+        if tok.type in ("fence", "code_block"):
+            out.extend(tok.content.split("\n"))
+            continue
+        if tok.type != "inline":
+            continue
+        parts: list[str] = []
+        hidden = 0  # depth of open inline elements inside a hidden one
+        for child in tok.children or ():
+            if child.type == "html_inline":
+                tag = child.content.strip()
+                if tag.startswith("<!--") or tag.endswith("/>"):
+                    continue
+                if tag.startswith("</"):
+                    hidden = max(0, hidden - 1) if hidden else 0
+                elif hidden or _hides(tag):
+                    hidden += 1
+                continue
+            if hidden:
+                continue
+            if child.type in ("text", "code_inline"):
+                parts.append(child.content)
+            elif child.type in ("softbreak", "hardbreak"):
+                parts.append("\n")
+            # image: its alt text is not shown; link_open/close: the title is an attribute
+        out.extend("".join(parts).split("\n"))
+    return out
+
+
 def normalize(text: str) -> str:
     """Lowercase words only: 'Rollback / Revert plan:' -> 'rollback revert plan'."""
     words: list[str] = []

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from guardrail.analysis.markdown import blocks
-from guardrail.config import Config
+from guardrail.analysis.markdown import normalize, visible_lines
+from guardrail.config import DEFAULT_PLACEHOLDERS, Config
 from guardrail.model import Finding, PullRequest, Severity
 from guardrail.rules import REGISTRY, Rule, register
 from guardrail.text import code, md, plain
@@ -49,44 +49,74 @@ class _Line:
     reason: str
 
 
+MIN_REASON_WORDS = 2
+MIN_REASON_LETTERS = 8
+
+
+def explains(reason: str) -> bool:
+    """Is this a reason, words that explain? Not punctuation (`.`), not one word (`ok`), not a
+    placeholder (`n/a`, `tbd`): at least two words of letters and eight letters in all."""
+    words = ["".join(ch for ch in w if ch.isalpha()) for w in reason.split()]
+    words = [w for w in words if len(w) >= 2]
+    if len(words) < MIN_REASON_WORDS or sum(len(w) for w in words) < MIN_REASON_LETTERS:
+        return False
+    return normalize(reason) not in _PLACEHOLDERS
+
+
+_PLACEHOLDERS = frozenset(normalize(p) for p in DEFAULT_PLACEHOLDERS) | {
+    "no reason",
+    "trust me",
+    "not sure",
+    "see above",
+    "see below",
+    "it is fine",
+    "its fine",
+    "it s fine",
+    "looks fine",
+    "looks good",
+}
+
+
 def _lines(body: str) -> list[_Line]:
+    """Acknowledgement lines of what a reader of the description sees: text in image alt
+    text, HTML comments and blocks, hidden elements or link titles does not count."""
     out: list[_Line] = []
-    for block in blocks(body):
-        if block.kind not in ("text", "html"):
+    for raw in visible_lines(body):
+        text = raw.strip()
+        ticked = True
+        low = text.lower()
+        if low.startswith("[ ]"):
+            ticked, text = False, text[3:].strip()
+        elif low.startswith("[x]"):
+            text = text[3:].strip()
+        low = text.lower()
+        prefix = "guardrail: acknowledge"
+        if not low.startswith(prefix):
             continue
-        for raw in block.text.split("\n"):
-            text = raw.strip()
-            ticked = True
-            low = text.lower()
-            if low.startswith("[ ]"):
-                ticked, text = False, text[3:].strip()
-            elif low.startswith("[x]"):
-                text = text[3:].strip()
-            low = text.lower()
-            prefix = "guardrail: acknowledge"
-            if not low.startswith(prefix):
-                continue
-            rest = text[len(prefix) :].strip()
-            targets: list[str] = []
-            words = rest.replace(",", " ").split()
-            i = 0
-            while i < len(words):
-                w = words[i].rstrip(":")
-                if (
-                    w.upper().startswith("GR")
-                    or w.lower() in _CHECK_NAMES
-                    or w.lower().startswith("guardrail:")
-                ):
-                    targets.append(w)
-                    if words[i].endswith(":"):
-                        i += 1
-                        break
+        rest = text[len(prefix) :].strip()
+        targets: list[str] = []
+        # Targets are comma- or space-separated; the reason keeps its own commas.
+        words = rest.split()
+        i = 0
+        while i < len(words):
+            names = [n for n in words[i].rstrip(":").split(",") if n]
+            if names and all(_is_target(n) for n in names):
+                targets.extend(names)
+                if words[i].endswith(":"):
                     i += 1
-                else:
                     break
-            reason = " ".join(words[i:]).lstrip(":—–- ").strip()
-            out.append(_Line(ticked, tuple(targets), reason))
+                i += 1
+            else:
+                break
+        reason = " ".join(words[i:]).lstrip(":—–- ").strip()
+        out.append(_Line(ticked, tuple(targets), reason if explains(reason) else ""))
     return out
+
+
+def _is_target(word: str) -> bool:
+    w = word.lower()
+    rule = len(w) > 2 and w.startswith("gr") and w[2:].isdigit()
+    return rule or w in _CHECK_NAMES or w.startswith("guardrail:")
 
 
 _CHECK_NAMES = frozenset(
@@ -151,7 +181,8 @@ def apply(
                     f"label:{lab}",
                     GR903.finding(
                         f"The label {code(lab)} acknowledges a gap without saying why.",
-                        f"Add a line to the description: `guardrail: acknowledge {lab}: <the reason>`.",
+                        f"Add a line to the description: `guardrail: acknowledge {lab}: <the reason>`, "
+                        "in a few words that explain (a dot or a single word is not a reason).",
                     ),
                 )
                 continue
@@ -180,7 +211,8 @@ def apply(
                         f"desc:{f.rule}",
                         GR903.finding(
                             f"The acknowledgement of {f.rule} in the description has no reason.",
-                            f"Write it as `guardrail: acknowledge {f.rule}: <the reason>`.",
+                            f"Write it as `guardrail: acknowledge {f.rule}: <the reason>`, in a few words that "
+                            "explain (a dot or a single word is not a reason).",
                         ),
                     )
                     break

@@ -198,12 +198,23 @@ def _resolve_django_alter(ctx: Context, m: Migration, op: Op) -> Op | None:
 
 def _suppressed(op: Op, rule: Rule) -> tuple[bool, bool]:
     """(is it suppressed, is there a suppression without a reason)."""
+    from guardrail.checks.acknowledge import explains
+
     for code_, reason in op.ignores:
         if code_ == rule.code:
-            if reason.strip():
+            if explains(reason):  # words that explain, not `.` or `ok`
                 return True, False
             return False, True
     return False, False
+
+
+def _needs_label(ctx: Context) -> bool:
+    """An inline ignore is written by the PR's author. Where the configuration lets only a
+    reviewer's label acknowledge migration-safety (the default), an ignore cannot reach
+    further than the description could: it applies once a reviewer adds the label."""
+    ac = ctx.config.acknowledge
+    allowed = ac.allow.get(SAFETY, ac.allow.get("all", ("label", "description")))
+    return ac.inline_ignores == "label" or "description" not in allowed
 
 
 def _finding(
@@ -213,18 +224,24 @@ def _finding(
     title, why, severity = verdict.title, verdict.why, verdict.severity
     out: list[Finding] = []
     suppressed, unreasoned = _suppressed(op, rule)
-    if suppressed and ctx.config.acknowledge.inline_ignores == "label":
+    if suppressed and _needs_label(ctx):
         # The PR adds this ignore itself: it applies once a reviewer acknowledges.
         labels = {lab.lower() for lab in ctx.pr.labels}
-        ack_labels = {
-            k.lower() for k, v in ctx.config.acknowledge.labels.items() if v in (SAFETY, "all")
-        }
-        suppressed = bool(labels & ack_labels)
+        ack = {k: v for k, v in ctx.config.acknowledge.labels.items() if v in (SAFETY, "all")}
+        suppressed = bool(labels & {k.lower() for k in ack})
+        if not suppressed:
+            first = sorted(ack, key=lambda k: ack[k] != SAFETY)  # the migration-safety label
+            wanted = code(first[0] if first else "guardrail:migration-reviewed")
+            ctx.notes.append(
+                f"The `guardrail: ignore {rule.code}` at {code(f'{path}:{op.line}')} applies once "
+                f"a reviewer adds the label {wanted}."
+            )
     if unreasoned:
         out.append(
             GR902.finding(
                 f"`guardrail: ignore {rule.code}` has no reason, so it does not apply.",
-                "Say why the operation is safe here, e.g. `-- guardrail: ignore GR217 the table has 40 rows`.",
+                "Say why the operation is safe here in a few words, e.g. "
+                "`-- guardrail: ignore GR217 the table has 40 rows` (a dot or one word is not a reason).",
                 path=path,
                 line=op.line,
             )

@@ -75,10 +75,13 @@ def parse_ignores(comment_lines: list[str]) -> tuple[tuple[str, str], ...]:
         else:
             continue
         codes: list[str] = []
-        words = rest.replace(",", " ").split()
+        words = rest.split()  # codes are comma- or space-separated; the reason keeps its commas
         i = 0
-        while i < len(words) and words[i].upper().rstrip(":").startswith("GR"):
-            codes.append(words[i].upper().rstrip(":"))
+        while i < len(words):
+            names = [n.upper() for n in words[i].rstrip(":").split(",") if n]
+            if not names or not all(n.startswith("GR") and n[2:].isdigit() for n in names):
+                break
+            codes.extend(names)
             i += 1
         reason = " ".join(words[i:]).lstrip(":—–-").strip()
         for code in codes:
