@@ -153,7 +153,7 @@ def test_the_configuration_comes_from_the_base_commit_not_the_checkout(fake_gith
 
 
 def _drop_pull(fake: FakeGitHub, number: int, sql: str, body: str = PLANNED) -> None:
-    patch = "@@ -0,0 +1,%d @@\n" % len(sql.splitlines()) + "".join(
+    patch = f"@@ -0,0 +1,{len(sql.splitlines())} @@\n" + "".join(
         "+" + ln + "\n" for ln in sql.splitlines()
     )
     fake.add_pull(
