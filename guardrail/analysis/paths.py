@@ -12,7 +12,10 @@ def _spec(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
     return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
+@lru_cache(maxsize=65536)
 def matches(path: str, patterns: tuple[str, ...]) -> bool:
+    """Whether the path matches a pattern. Remembered: several checks ask the same question of
+    every changed file, and pathspec tries each pattern's regular expression in turn."""
     if not patterns:
         return False
     return bool(_spec(patterns).match_file(path))
