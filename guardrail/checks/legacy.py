@@ -208,7 +208,7 @@ def _sql_changes(ctx: Context) -> list[Change]:
     """Tightenings written as DDL in migrations: the DDL side of a data shape."""
     out: list[Change] = []
     for m in migrations(ctx):
-        for op in m.reading.ops:
+        for op in m.ops:
             if not op.table or not op.column or op.new_table or op.maybe:
                 continue
             if op.kind == OpKind.SET_NOT_NULL:
@@ -279,7 +279,7 @@ def _fills(ctx: Context) -> _Fills:
     defaults: dict[tuple[str, str], str] = {}
     data_migration: str | None = None
     for m in migrations(ctx):
-        for op in m.reading.ops:
+        for op in m.ops:
             table = (op.table or "").lower().rsplit(".", 1)[-1]
             if op.kind == OpKind.BACKFILL and table:
                 backfilled.setdefault(table, m.file.path)

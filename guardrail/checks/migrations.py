@@ -10,11 +10,14 @@ handled, what locks are held, and how it is undone. GR103 catches a rollback not
 from __future__ import annotations
 
 import ast
+import re
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from guardrail.analysis.diff import parse_patch
 from guardrail.analysis.markdown import assess, find_sections, normalize
+from guardrail.analysis.migrations.compare import Edit, compare
 from guardrail.analysis.migrations.detect import MigrationFile, detect, read
 from guardrail.analysis.migrations.ops import Op, OpKind, Reading
 from guardrail.checks import safety_rules
@@ -80,7 +83,58 @@ _SNIFFED = (".sql", ".py", ".js", ".ts", ".mjs", ".cjs")
 class Migration:
     file: ChangedFile
     kind: MigrationFile
-    reading: Reading
+    reading: Reading  # the whole file at the head commit
+    # The same file at the base commit, when it was already there (it has run in production).
+    base: Reading | None = None
+    # What the PR changes in it: every operation of a new file, only the new or changed ones of
+    # a file edited by the PR (compare.py). The checks judge these.
+    ops: tuple[Op, ...] = ()
+    edit: Edit = Edit.ADDED
+
+    @property
+    def cosmetic(self) -> bool:
+        """An edit of a shipped migration that changes none of its operations."""
+        return self.edit is Edit.COSMETIC
+
+
+def _table_key(table: str | None) -> str:
+    return (table or "").lower().replace('"', "").rsplit(".", 1)[-1]
+
+
+def _new_tables_across(found: list[Migration]) -> list[Migration]:
+    """Tables created by the PR (not merely named in CREATE TABLE IF NOT EXISTS) have no rows:
+    what other migrations of the same PR do to them locks or rewrites nothing that exists.
+    A table the PR also drops is left alone (its old rows are what the drop destroys)."""
+    created: set[str] = set()
+    dropped: set[str] = set()
+    for m in found:
+        for op in m.ops:
+            if op.kind == OpKind.CREATE_TABLE and op.table and not op.if_not_exists:
+                created.add(_table_key(op.table))
+            elif op.kind in (OpKind.DROP_TABLE, OpKind.RENAME_TABLE) and op.table:
+                dropped.add(_table_key(op.table))
+    fresh = created - dropped
+    if not fresh:
+        return found
+    keep = (OpKind.CREATE_TABLE, OpKind.DROP_TABLE)
+
+    def mark(op: Op) -> Op:
+        if op.new_table or op.kind in keep or _table_key(op.table) not in fresh:
+            return op
+        return replace(op, new_table=True)
+
+    return [replace(m, ops=tuple(mark(op) for op in m.ops)) for m in found]
+
+
+def _base_reading(ctx: Context, f: ChangedFile, kind: MigrationFile) -> Reading | None:
+    """The migration as it was at the base commit, for a file the PR edits."""
+    if f.status == "added" or ctx.read is None:
+        return None
+    path = f.previous_path or f.path
+    text = ctx.read("base", path)
+    if text is None:
+        return None
+    return read(replace(kind, path=path), text)
 
 
 # -- reading the migrations of a PR (cached on the Context) ---------------------------------------
@@ -139,7 +193,10 @@ def migrations(ctx: Context) -> list[Migration]:
             reading = Reading(kind.framework, (), None, "", ("its content could not be read",))
         else:
             reading = read(kind, text, exists)
-        found.append(Migration(f, kind, reading))
+        base = _base_reading(ctx, f, kind)
+        changes = compare(base, reading)
+        found.append(Migration(f, kind, reading, base, changes.new, changes.edit))
+    found = _new_tables_across(found)
     ctx.cache["migrations"] = found
     return found
 
@@ -263,18 +320,37 @@ def _finding(
     return out
 
 
+def _without_line(note: str) -> str:
+    return re.sub(r"^line \d+: ", "", note)
+
+
+def _new_notes(m: Migration) -> list[str]:
+    """What could not be read in the head file and was not already unread at the base commit."""
+    if m.base is None:
+        return list(m.reading.notes)
+    before = Counter(_without_line(n) for n in m.base.notes)
+    out: list[str] = []
+    for note in m.reading.notes:
+        key = _without_line(note)
+        if before[key] > 0:
+            before[key] -= 1
+        else:
+            out.append(note)
+    return out
+
+
 def safety_findings(ctx: Context) -> list[Finding]:
     out: list[Finding] = []
     for m in migrations(ctx):
         path = m.file.path
         facts = safety_rules.Facts(m.kind.framework, path, ctx.config.postgres_version(path))
-        for raw in m.reading.ops:
+        for raw in m.ops:
             op = _resolve_django_alter(ctx, m, raw)
             if op is None:
                 continue
             for rule, verdict in safety_rules.judge(op, facts):
                 out.extend(_finding(ctx, rule, verdict, op, path))
-        if m.reading.reversible is False:
+        if m.reading.reversible is False and not (m.base and m.base.reversible is False):
             out.append(
                 GR220.finding(
                     f"This migration cannot be undone: {m.reading.irreversible_why}.",
@@ -284,13 +360,12 @@ def safety_findings(ctx: Context) -> list[Finding]:
                     line=1,
                 )
             )
-        unread = [op for op in m.reading.ops if op.kind == OpKind.RAW]
-        if m.reading.notes or unread:
-            first = (
-                m.reading.notes[0] if m.reading.notes else f"line {unread[0].line}: {unread[0].why}"
-            )
+        unread = [op for op in m.ops if op.kind == OpKind.RAW]
+        notes = _new_notes(m)
+        if notes or unread:
+            first = notes[0] if notes else f"line {unread[0].line}: {unread[0].why}"
             line = unread[0].line if unread else None
-            more = len(m.reading.notes) + len(unread) - 1
+            more = len(notes) + len(unread) - 1
             out.append(
                 GR290.finding(
                     f"Part of this migration was not understood ({md(plain(first, 100))}"
@@ -445,7 +520,7 @@ def needed_aspects(ctx: Context) -> dict[str, list[str]]:
         "undo": [],
     }
     for m in migrations(ctx):
-        for op in m.reading.ops:
+        for op in m.ops:
             new = op.new_table
             if new:
                 continue
@@ -467,7 +542,11 @@ def plan_template(aspects: Sequence[str]) -> str:
 
 
 def check_plan(ctx: Context) -> Iterator[Finding]:
-    ms = [m for m in migrations(ctx) if m.kind.role in ("up", "repeatable", "baseline")]
+    ms = [
+        m
+        for m in migrations(ctx)
+        if m.kind.role in ("up", "repeatable", "baseline") and not m.cosmetic
+    ]
     if not ms:
         return
     needs = needed_aspects(ctx)
@@ -545,7 +624,7 @@ def check_revert_claim(ctx: Context) -> Iterator[Finding]:
     if any(f" {normalize(w)} " in hay for w in _DATA_AWARE):
         return
     for m in migrations(ctx):
-        for op in m.reading.ops:
+        for op in m.ops:
             if op.destructive and not op.new_table:
                 what = {
                     OpKind.DROP_COLUMN: "drops",

@@ -69,6 +69,8 @@ class Facts(TypedDict, total=False):
     batched: bool
     maybe: bool
     why: str
+    if_not_exists: bool
+    definition: str
     new_table: bool
     in_transaction: bool
 
@@ -109,6 +111,13 @@ class Op:
     maybe: bool = False
     # RAW / IRREVERSIBLE: what could not be read, or why it cannot be undone.
     why: str = ""
+    # CREATE_TABLE: `IF NOT EXISTS` — the table may already be there, with rows.
+    if_not_exists: bool = False
+    # What the reader saw that decides the database's shape beyond the facts above, normalized
+    # (comments, formatting and ORM-only arguments such as Django's `related_name` left out):
+    # the same operation at the base and head commits has the same definition. Empty when the
+    # facts say it all. Read by compare.py only, never shown.
+    definition: str = ""
 
     @property
     def destructive(self) -> bool:

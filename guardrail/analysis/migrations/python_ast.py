@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import copy
 import dataclasses
 from dataclasses import dataclass
 from typing import Unpack
@@ -38,6 +39,70 @@ def _is_noop(node: ast.AST | None) -> bool:
     return isinstance(node, ast.Attribute) and node.attr == "noop"
 
 
+# Arguments that never reach the database: Django keeps them in Python (the ORM, forms, admin).
+# An edit to them in a shipped migration changes nothing the database sees.
+_ORM_ONLY = frozenset(
+    {
+        "related_name",
+        "related_query_name",
+        "verbose_name",
+        "verbose_name_plural",
+        "help_text",
+        "choices",
+        "validators",
+        "editable",
+        "blank",
+        "error_messages",
+        "limit_choices_to",
+        "upload_to",
+        "storage",
+        "on_delete",
+        "serialize",
+        "unique_for_date",
+        "unique_for_month",
+        "unique_for_year",
+        "ordering",
+        "permissions",
+        "default_permissions",
+        "get_latest_by",
+        "default_related_name",
+        "base_manager_name",
+        "default_manager_name",
+        "bases",
+        "managers",
+    }
+)
+
+
+class _Normalize(ast.NodeTransformer):
+    """Drops ORM-only keyword arguments and option keys."""
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        node.keywords = [k for k in node.keywords if k.arg not in _ORM_ONLY]
+        self.generic_visit(node)
+        return node
+
+    def visit_Dict(self, node: ast.Dict) -> ast.AST:
+        pairs = [
+            (k, v)
+            for k, v in zip(node.keys, node.values, strict=True)
+            if not (isinstance(k, ast.Constant) and k.value in _ORM_ONLY)
+        ]
+        node.keys = [k for k, _ in pairs]
+        node.values = [v for _, v in pairs]
+        self.generic_visit(node)
+        return node
+
+
+def _definition(call: ast.Call, functions: dict[str, ast.FunctionDef]) -> str:
+    """The call as the database sees it, without positions, comments or ORM-only arguments;
+    with the module's functions it names (RunPython's code), so an edit to them is seen."""
+    tree = _Normalize().visit(copy.deepcopy(call))
+    named = sorted({n.id for n in ast.walk(call) if isinstance(n, ast.Name) and n.id in functions})
+    parts = [ast.dump(tree)] + [ast.dump(functions[name]) for name in named]
+    return "\n".join(parts)
+
+
 _SAME = object()  # "the statement's own table"
 
 
@@ -53,6 +118,7 @@ class _Statement:
     text: str
     ignores: tuple[tuple[str, str], ...]
     table: str | None
+    definition: str = ""  # the call, normalized (compare.py)
 
     def add(
         self,
@@ -65,6 +131,7 @@ class _Statement:
         table = self.table if _t is _SAME else (_t if isinstance(_t, str) else None)
         facts.setdefault("new_table", table in self.created if table else False)
         facts.setdefault("in_transaction", self.in_transaction)
+        facts.setdefault("definition", self.definition)
         self.found.append(Op(kind, self.line, table, column, self.text, self.ignores, **facts))
 
 
@@ -116,6 +183,7 @@ def read_django(source: str) -> Reading:
             isinstance(t, ast.Name) and t.id == "atomic" for t in node.targets
         ):
             atomic = _const(node.value) is not False
+    functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
     operations: list[ast.Call] = []
     for node in ast.walk(tree):
         if (
@@ -132,7 +200,8 @@ def read_django(source: str) -> Reading:
         model = _str(_kw(call, "model_name")) or _str(_arg(call, 0, "name"))
         table = model.lower() if model else None
 
-        st = _Statement(found, created, atomic, line, text, tuple(ignores), table)
+        definition = _definition(call, functions)
+        st = _Statement(found, created, atomic, line, text, tuple(ignores), table, definition)
         add = st.add
 
         if name == "CreateModel":
@@ -212,7 +281,15 @@ def read_django(source: str) -> Reading:
                 found.extend(sub.ops)
                 notes.extend(sub.notes)
             else:
-                found.append(Op(OpKind.RAW, line, text=text, why="RunSQL with computed SQL"))
+                found.append(
+                    Op(
+                        OpKind.RAW,
+                        line,
+                        text=text,
+                        why="RunSQL with computed SQL",
+                        definition=definition,
+                    )
+                )
             if reverse is None:
                 reversible = False
                 why = "`RunSQL` has no `reverse_sql`"
@@ -314,7 +391,9 @@ def read_alembic(source: str) -> Reading:
         text = _short(node, source)
         table = _str(_arg(node, 0, "table_name"))
 
-        add = _Statement(found, created, True, line, text, tuple(ignores), table).add
+        add = _Statement(
+            found, created, True, line, text, tuple(ignores), table, _definition(node, {})
+        ).add
 
         if name == "create_table":
             if table:

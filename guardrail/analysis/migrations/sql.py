@@ -152,6 +152,22 @@ def _short(text: str, limit: int = 90) -> str:
     return one if len(one) <= limit else one[: limit - 1] + "…"
 
 
+def normalized(sql: str) -> str:
+    """A statement's tokens without comments and layout: the same for two spellings of it."""
+    from pglast.parser import scan
+
+    data = sql.encode("utf-8")
+    try:
+        tokens = scan(sql)
+    except Exception:  # the scanner gave up (unterminated string): compare the layout-free text
+        return " ".join(sql.split())
+    return " ".join(
+        data[t.start : t.end + 1].decode("utf-8", "replace")
+        for t in tokens
+        if t.name not in ("SQL_COMMENT", "C_COMMENT")
+    )
+
+
 def _statements(text: str) -> tuple[list[tuple[Any, str, int]], list[str]]:
     """(statement node, its text, its byte offset) for each statement; notes on failures."""
     from pglast import split
@@ -215,6 +231,7 @@ def read_sql(text: str, *, line_offset: int = 0, in_transaction: bool = False) -
         line = text.count("\n", 0, start) + 1
         ignores = parse_ignores(comments_above(lines, line))
         short = _short(stmt_text)
+        definition = normalized(stmt_text)
 
         def op(
             kind: OpKind,
@@ -225,12 +242,21 @@ def read_sql(text: str, *, line_offset: int = 0, in_transaction: bool = False) -
         ) -> None:
             facts.setdefault("new_table", table in created if table else False)
             facts.setdefault("in_transaction", transaction)
+            facts.setdefault("definition", definition)
             result.append(
                 Op(kind, line + line_offset, table, column, short, tuple(ignores), **facts)
             )
 
         if node is None:
-            result.append(Op(OpKind.RAW, line + line_offset, text=short, why="unparsed"))
+            result.append(
+                Op(
+                    OpKind.RAW,
+                    line + line_offset,
+                    text=short,
+                    why="unparsed",
+                    definition=definition,
+                )
+            )
             continue
         if isinstance(node, ast.TransactionStmt):
             kind = node.kind
@@ -249,9 +275,10 @@ def read_sql(text: str, *, line_offset: int = 0, in_transaction: bool = False) -
             continue
         if isinstance(node, ast.CreateStmt):
             name = _name(node.relation)
-            if name:
+            # IF NOT EXISTS is no proof the table is new: it may be there already, with rows.
+            if name and not node.if_not_exists:
                 created.add(name)
-            op(OpKind.CREATE_TABLE, table=name)
+            op(OpKind.CREATE_TABLE, table=name, if_not_exists=bool(node.if_not_exists))
             continue
         if isinstance(node, ast.AlterTableStmt):
             table = _name(node.relation)

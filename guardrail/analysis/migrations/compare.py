@@ -1,0 +1,82 @@
+"""What a pull request changes in a migration file that already exists on the base branch.
+
+A migration on the base branch has already run in production. When a PR edits it, only the
+operations that are new or changed can do anything new (and on production they never run: the
+migration-integrity check reports the edit itself). The comparison is of parsed operations, not
+of text: comments, formatting, and code that does not reach the database (Django's
+`related_name`, `verbose_name`, …) change nothing.
+
+    comparison = compare(base_reading, head_reading)
+    comparison.new    # operations to judge: in head, not (identically) in base
+    comparison.gone   # operations of base that are no longer there (removed or changed)
+    comparison.edit   # Edit.ADDED | Edit.COSMETIC | Edit.OPERATIONS
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections import Counter
+from collections.abc import Hashable
+from dataclasses import dataclass
+
+from guardrail.analysis.migrations.ops import Op, Reading
+
+# Where an operation is and how it is written: not part of what it does.
+_PLACE = frozenset({"line", "text", "ignores"})
+_WHAT = tuple(f.name for f in dataclasses.fields(Op) if f.name not in _PLACE)
+
+
+class Edit(enum.StrEnum):
+    ADDED = "added"  # no base version: everything in it is new
+    COSMETIC = "cosmetic"  # same operations: comments, formatting, ORM-only arguments
+    OPERATIONS = "operations"  # what the migration does is different
+
+
+@dataclass(frozen=True)
+class Comparison:
+    new: tuple[Op, ...]
+    gone: tuple[Op, ...]
+    edit: Edit
+
+
+def signature(op: Op) -> tuple[Hashable, ...]:
+    """What an operation does, without where it is or how it is written."""
+    return tuple(getattr(op, name) for name in _WHAT)
+
+
+def _unmatched(ops: tuple[Op, ...], other: tuple[Op, ...]) -> tuple[Op, ...]:
+    """`ops` that have no identical counterpart in `other` (as multisets, in file order)."""
+    left = Counter(signature(o) for o in other)
+    out: list[Op] = []
+    for op in ops:
+        sig = signature(op)
+        if left[sig] > 0:
+            left[sig] -= 1
+        else:
+            out.append(op)
+    return tuple(out)
+
+
+def compare(base: Reading | None, head: Reading) -> Comparison:
+    if base is None:
+        return Comparison(head.ops, (), Edit.ADDED)
+    new = _unmatched(head.ops, base.ops)
+    gone = _unmatched(base.ops, head.ops)
+    # Reversibility known on one side only (a sibling down file not looked up) is no change.
+    known = base.reversible is not None and head.reversible is not None
+    same_frame = base.in_transaction == head.in_transaction and (
+        not known or base.reversible == head.reversible
+    )
+    edit = Edit.COSMETIC if not new and not gone and same_frame else Edit.OPERATIONS
+    return Comparison(new, gone, edit)
+
+
+def new_or_changed(base: Reading | None, head: Reading) -> tuple[Op, ...]:
+    """The operations of `head` to judge: all of them for a new file, else those not in base."""
+    return compare(base, head).new
+
+
+def operations_changed(base: Reading, head: Reading) -> bool:
+    """True when the edit changes what the migration does; False for comments and formatting."""
+    return compare(base, head).edit is Edit.OPERATIONS

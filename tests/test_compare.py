@@ -1,0 +1,77 @@
+"""compare.py: what an edit of a shipped migration changes, by parsed operations."""
+
+from __future__ import annotations
+
+from guardrail.analysis.migrations.compare import (
+    Edit,
+    compare,
+    new_or_changed,
+    operations_changed,
+)
+from guardrail.analysis.migrations.ops import Reading
+from guardrail.analysis.migrations.python_ast import read_django
+from guardrail.analysis.migrations.sql import read_sql
+
+_DJANGO = """
+from django.db import migrations, models
+
+def forwards(apps, schema_editor):
+    {body}
+
+class Migration(migrations.Migration):
+    operations = [
+        migrations.AddField("order", "note", models.CharField(max_length={n}, null=True{extra})),
+        migrations.RunPython(forwards, migrations.RunPython.noop),
+    ]
+"""
+
+
+def _django(n: int = 20, extra: str = "", body: str = "pass") -> Reading:
+    return read_django(_DJANGO.format(n=n, extra=extra, body=body))
+
+
+def _sql(text: str) -> Reading:
+    return Reading("sql", tuple(read_sql(text).ops))
+
+
+def test_a_new_file_is_all_new() -> None:
+    head = _django()
+    result = compare(None, head)
+    assert result.edit is Edit.ADDED
+    assert result.new == head.ops
+
+
+def test_orm_only_arguments_and_comments_are_cosmetic() -> None:
+    base = _django()
+    head = _django(extra=', related_name="+", verbose_name="Note", help_text="shown",  # why\n')
+    assert compare(base, head).edit is Edit.COSMETIC
+    assert new_or_changed(base, head) == ()
+    assert not operations_changed(base, head)
+
+
+def test_a_changed_column_definition_is_new() -> None:
+    base, head = _django(n=20), _django(n=10)
+    new = new_or_changed(base, head)
+    assert [op.kind for op in new] == ["add_column"]
+    assert operations_changed(base, head)
+    assert [op.kind for op in compare(base, head).gone] == ["add_column"]
+
+
+def test_an_edit_to_the_data_migration_code_is_a_change() -> None:
+    base, head = _django(), _django(body="apps.get_model('shop', 'Order').objects.update(x=1)")
+    assert [op.kind for op in new_or_changed(base, head)] == ["data_migration"]
+
+
+def test_sql_comments_and_layout_are_cosmetic_and_moved_lines_match() -> None:
+    base = _sql("ALTER TABLE t ADD COLUMN a int;\nCREATE INDEX i ON t (a);\n")
+    head = _sql(
+        "-- a note\n\nCREATE INDEX i\n  ON t (a);\nALTER TABLE t /* why */ ADD COLUMN a int;\n"
+    )
+    assert compare(base, head).edit is Edit.COSMETIC
+
+
+def test_a_repeated_statement_is_new_the_second_time() -> None:
+    base = _sql("UPDATE t SET a = 1;\n")
+    head = _sql("UPDATE t SET a = 1;\nUPDATE t SET a = 1;\n")
+    new = new_or_changed(base, head)
+    assert [(op.kind, op.line) for op in new] == [("backfill", 2)]
