@@ -111,6 +111,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         source="git",
         tree=lambda: local_git.tree_files(root, head_sha),
         read_tree=lambda path: read("head", path),
+        base_tree=local_git.base_tree(root, base),
         fail_on=args.fail_on,
     )
     for note in notes:
@@ -268,6 +269,22 @@ def _workspace_tree(workspace: Path) -> tuple[Any, Any]:
     return tree, read_tree
 
 
+def _api_base_tree(client: Any, sha: str) -> Any:
+    """The base branch's migration folders, as the prefetch listed them, and its files read
+    100 per GraphQL request when a check asks."""
+    from guardrail.model import BaseTree
+
+    def paths() -> list[str]:
+        return [
+            f"{folder}/{name}"
+            for (at, folder), names in client.folders.items()
+            if at == sha
+            for name in names
+        ]
+
+    return BaseTree(paths=paths, read_many=lambda wanted: client.read_many(sha, wanted))
+
+
 def _cmd_action(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
@@ -340,7 +357,7 @@ def _cmd_action(args: argparse.Namespace) -> int:
     # One GraphQL request: the first page of comments, the configuration at the base commit and
     # the files the checks will read, instead of a request for each.
     from guardrail import config as cfgmod
-    from guardrail.checks.reads import files_to_read
+    from guardrail.checks.reads import files_to_read, history_folders
 
     config_rel = _input("config") or cfgmod.DEFAULT_CONFIG_PATH
     wanted = [(pr.base_sha, config_rel)] if pr.base_sha else []
@@ -349,7 +366,8 @@ def _cmd_action(args: argparse.Namespace) -> int:
         sha = pr.base_sha if side == "base" else pr.head_sha
         if sha:
             wanted.append((sha, path))
-    client.prefetch(number, wanted)
+    folders = [(pr.base_sha, d) for d in history_folders(pr, guess)] if pr.base_sha else []
+    client.prefetch(number, wanted, folders)
     config, notes = _action_config(client, pr, _input("config"))
 
     cache: dict[tuple[str, str], str | None] = {}
@@ -371,6 +389,7 @@ def _cmd_action(args: argparse.Namespace) -> int:
         source="api",
         tree=tree,
         read_tree=read_tree,
+        base_tree=_api_base_tree(client, pr.base_sha) if pr.base_sha else None,
         fail_on=fail_on_input.lower() or None,
     )
     if notes:

@@ -219,6 +219,8 @@ DEFAULT_ACK_LABELS = {
     "guardrail:no-rollback-needed": "rollback-note",
     "guardrail:no-migration-plan-needed": "migration-plan",
     "guardrail:migration-reviewed": "migration-safety",
+    "guardrail:history-reviewed": "migration-integrity",
+    "guardrail:deploy-order-reviewed": "deploy-order",
     "guardrail:no-legacy-data": "legacy-data-tests",
 }
 AckWay = Literal["label", "description"]

@@ -8,7 +8,7 @@ from dataclasses import replace
 from guardrail.checks import ALL_CHECKS, acknowledge
 from guardrail.checks.base import Check, Context
 from guardrail.config import Config
-from guardrail.model import ContentReader, Finding, PullRequest, Report, Severity
+from guardrail.model import BaseTree, ContentReader, Finding, PullRequest, Report, Severity
 from guardrail.rules import QUESTIONS, REGISTRY
 
 _CHECK_ORDER = {name: i for i, name in enumerate(QUESTIONS)}
@@ -50,10 +50,19 @@ def run(
     source: str = "none",
     tree: Callable[[], list[str]] | None = None,
     read_tree: Callable[[str], str | None] | None = None,
+    base_tree: BaseTree | None = None,
     fail_on: str | None = None,
     checks: tuple[Check, ...] = ALL_CHECKS,
 ) -> Report:
-    ctx = Context(pr=pr, config=config, read=read, source=source, tree=tree, read_tree=read_tree)
+    ctx = Context(
+        pr=pr,
+        config=config,
+        read=read,
+        source=source,
+        tree=tree,
+        read_tree=read_tree,
+        base_tree=base_tree,
+    )
     raw = [finding for check in checks for finding in check(ctx)]
     configured = [f for f in (_apply_rule_config(f, config) for f in raw) if f is not None]
     kept, acks, problems = acknowledge.apply(configured, pr, config)

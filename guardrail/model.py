@@ -120,3 +120,16 @@ class Report:
     @property
     def gaps(self) -> int:
         return sum(1 for f in self.findings if f.severity >= Severity.WARNING)
+
+
+@dataclass(frozen=True)
+class BaseTree:
+    """The base branch as it is now (its tip, which may be ahead of the merge base): its
+    paths, and its files. Migration history is judged on it plus the PR's migrations.
+
+    `paths` lists at least every file in the folders of the PR's migrations (the API lists
+    only those, in the run's one GraphQL prefetch; git lists the whole tree)."""
+
+    paths: Callable[[], list[str]]
+    # Several files at once ({path: text or None}): one request for the API, not one each.
+    read_many: Callable[[list[str]], dict[str, str | None]]

@@ -20,6 +20,8 @@ QUESTIONS: dict[str, str] = {
     "rollback-note": "Can we roll this back?",
     "migration-plan": "How does the migration ship?",
     "migration-safety": "Is the migration safe to run?",
+    "migration-integrity": "Does the migration history still hold after the merge?",
+    "deploy-order": "Does the old version keep working during the deploy and after a rollback?",
     "legacy-data-tests": "Do the tests include old data?",
     "smaller-releases": "Could this ship in smaller steps?",
     "observability": "If this goes wrong, how will we know?",

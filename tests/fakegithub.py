@@ -347,6 +347,14 @@ class FakeGitHub:
         number = int(variables.get("number", 0))
         blobs: dict[str, Any] = {}
         for key, value in variables.items():
+            if key.startswith("t") and key[1:].isdigit() and isinstance(value, str):
+                sha, _, folder = value.partition(":")
+                names = [
+                    p[len(folder) + 1 :]
+                    for at, p in self.contents
+                    if at == sha and p.startswith(folder + "/") and "/" not in p[len(folder) + 1 :]
+                ]
+                blobs[key] = {"entries": [{"name": n, "type": "blob"} for n in names]}
             if key.startswith("e") and key[1:].isdigit() and isinstance(value, str):
                 sha, _, path = value.partition(":")
                 text = self.contents.get((sha, path))
@@ -355,6 +363,8 @@ class FakeGitHub:
                     if text is None
                     else {"text": text, "isBinary": False, "isTruncated": False}
                 )
+        if "number" not in variables:  # files only, no pull request
+            return 200, {}, {"data": {"repository": blobs}}, False
         if number not in self.pulls:
             return (
                 200,

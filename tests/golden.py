@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from guardrail import config as cfgmod
-from guardrail.model import ChangedFile, PullRequest
+from guardrail.model import BaseTree, ChangedFile, PullRequest
 
 RULES_DIR = Path(__file__).parent / "rules"
 
@@ -80,3 +80,16 @@ def build(case: dict[str, Any]) -> tuple[PullRequest, cfgmod.Config, dict[tuple[
     )
     config = cfgmod.parse(case.get("config"), "golden case")
     return pr, config, contents
+
+
+def base_tree(case: dict[str, Any], contents: dict[tuple[str, str], str]) -> BaseTree | None:
+    """The base branch's tip for migration history: `base_tree:` lists its paths (the files
+    given in `base_files` and as `base:` are always in it). Absent: the source has no tree."""
+    listed = case.get("base_tree")
+    if listed is None:
+        return None
+    paths = list(dict.fromkeys([*listed, *(p for side, p in contents if side == "base")]))
+    return BaseTree(
+        paths=lambda: paths,
+        read_many=lambda wanted: {p: contents.get(("base", p)) for p in wanted},
+    )

@@ -8,7 +8,7 @@ import pytest
 
 from guardrail import engine
 from guardrail.render.inline import plain
-from tests.golden import build, load_cases
+from tests.golden import base_tree, build, load_cases
 
 CASES = load_cases()
 
@@ -26,6 +26,7 @@ def test_golden_case(rule: str, name: str, case: dict[str, Any]) -> None:
         source="git",
         tree=(lambda: list(tree)) if tree else None,
         read_tree=lambda path: contents.get(("head", path)),
+        base_tree=base_tree(case, contents),
     )
     expected = case["expect"]
     watched = {rule} | {e["rule"] for e in expected}

@@ -3,12 +3,13 @@ elsewhere): a check is a pure function of the Context that yields Findings."""
 
 from __future__ import annotations
 
-from guardrail.checks import acknowledge, legacy, meta, migrations, questions, rollback
+from guardrail.checks import acknowledge, integrity, legacy, meta, migrations, questions, rollback
 from guardrail.checks.base import Check
 
 ALL_CHECKS: tuple[Check, ...] = (
     *rollback.CHECKS,  # first: later checks read the rollback note it finds
     *migrations.CHECKS,
+    *integrity.CHECKS,
     *legacy.CHECKS,
     *questions.CHECKS,
     *meta.CHECKS,

@@ -120,7 +120,15 @@ def _is_target(word: str) -> bool:
 
 
 _CHECK_NAMES = frozenset(
-    {"rollback-note", "migration-plan", "migration-safety", "legacy-data-tests", "all"}
+    {
+        "rollback-note",
+        "migration-plan",
+        "migration-safety",
+        "migration-integrity",
+        "deploy-order",
+        "legacy-data-tests",
+        "all",
+    }
 )
 
 

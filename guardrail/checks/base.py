@@ -8,7 +8,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from guardrail.config import Config
-from guardrail.model import Answer, ContentReader, Finding, PullRequest
+from guardrail.model import Answer, BaseTree, ContentReader, Finding, PullRequest
 
 if TYPE_CHECKING:
     from guardrail.checks.risk import Risk
@@ -23,6 +23,8 @@ class Context:
     # Every file of the head tree, and a cheap reader for them (a checkout, not the API).
     tree: Callable[[], list[str]] | None = None
     read_tree: Callable[[str], str | None] | None = None
+    # The base branch's tip: its paths and files (migration history), when the source has it.
+    base_tree: BaseTree | None = None
     answers: list[Answer] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     # Filled by the rollback check for later checks: the note's text, when there is a real one.

@@ -159,6 +159,9 @@ def _text_of(ctx: Context, f: ChangedFile) -> str | None:
     return None
 
 
+text_of = _text_of  # the migration-integrity and deploy-order checks read the same texts
+
+
 def migrations(ctx: Context) -> list[Migration]:
     cached = ctx.cache.get("migrations")
     if isinstance(cached, list):

@@ -33,3 +33,16 @@ def files_to_read(pr: PullRequest, config: Config) -> list[tuple[str, str]]:
         elif ev.is_test_path(f.path) and modified:
             out.append(("head", f.path))
     return list(dict.fromkeys(out))
+
+
+def history_folders(pr: PullRequest, config: Config) -> list[str]:
+    """The folders whose base-branch listing the migration history needs: those of the
+    migrations the PR adds (a version or a parent is judged against their neighbours)."""
+    out: list[str] = []
+    for f in pr.files:
+        if f.status not in ("added", "renamed", "copied"):
+            continue
+        kind = detect(f.path, include=config.migration_include, exclude=config.migration_exclude)
+        if kind is not None and "/" in f.path:
+            out.append(f.path.rsplit("/", 1)[0])
+    return list(dict.fromkeys(out))

@@ -9,7 +9,9 @@ PATCH, and can sleep for an hour on a rate limit without a word. So PyGithub run
 - turns 401/404 into a GitHubError that names the likely cause (exit 2).
 
 Requests per typical run: the PR, its files (1 page per 100), its comments (GraphQL, one page
-per 100), one comment write, one status write.
+per 100), one comment write, one status write. The listings of the base branch's migration folders
+ride in the one GraphQL prefetch; a PR that adds Django or Alembic migrations adds one GraphQL
+request per 100 base-branch migration files their history needs.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ COMMENTS_QUERY = (
     + " } } }"
 )
 PREFETCH_LIMIT = 80  # files per prefetch; more are read one by one
+HISTORY_BATCH = 100  # base-branch migration files per GraphQL request (migration history)
+FOLDER_LIMIT = 20  # migration folders listed per prefetch
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,8 @@ class GitHubClient:
         )
         self.repo = self.gh.get_repo(repository)
         self.blobs: dict[tuple[str, str], str | None] = {}
+        # (sha, folder) -> the names of the files in it, from the prefetch (migration history).
+        self.folders: dict[tuple[str, str], list[str]] = {}
         self._first_page: tuple[int, dict[str, Any]] | None = None
         self.repo_url = f"{api_url.rstrip('/')}/repos/{repository}"
 
@@ -257,11 +263,18 @@ class GitHubClient:
         )
         return PullInfo(pr, head_repo, self.repository, gpr.state)
 
-    def prefetch(self, number: int, specs: list[tuple[str, str]]) -> None:
-        """One GraphQL request for the first page of comments and the files the checks will
-        read ((sha, path) pairs, most important first): what would otherwise be a request per
+    def prefetch(
+        self,
+        number: int,
+        specs: list[tuple[str, str]],
+        folders: list[tuple[str, str]] | None = None,
+    ) -> None:
+        """One GraphQL request for the first page of comments, the files the checks will
+        read ((sha, path) pairs, most important first) and the listings of the folders the
+        migration history needs ((sha, folder) pairs): what would otherwise be a request per
         file. Past PREFETCH_LIMIT, files are read one by one when a check asks."""
         specs = list(dict.fromkeys(specs))[:PREFETCH_LIMIT]
+        folders = list(dict.fromkeys(folders or ()))[:FOLDER_LIMIT]
         variables: dict[str, object] = {
             "owner": self.owner,
             "name": self.name,
@@ -275,6 +288,12 @@ class GitHubClient:
             decls.append(f"$e{i}: String!")
             fields.append(
                 f"f{i}: object(expression: $e{i}) {{ ... on Blob {{ text isBinary isTruncated }} }}"
+            )
+        for i, (sha, folder) in enumerate(folders):
+            variables[f"t{i}"] = f"{sha}:{folder}"
+            decls.append(f"$t{i}: String!")
+            fields.append(
+                f"t{i}: object(expression: $t{i}) {{ ... on Tree {{ entries {{ name type }} }} }}"
             )
         query = (
             f"query({', '.join(decls)}) {{ repository(owner: $owner, name: $name) {{ "
@@ -295,6 +314,12 @@ class GitHubClient:
                 and blob.get("text") is not None
             ):
                 self.blobs[key] = blob["text"]
+        for i, key in enumerate(folders):
+            tree = repo.get(f"t{i}")
+            entries = tree.get("entries") if isinstance(tree, dict) else None
+            self.folders[key] = [
+                str(e["name"]) for e in entries or () if e.get("type") == "blob" and e.get("name")
+            ]
         self._first_page = (number, repo["pullRequest"]["comments"])
 
     def comments(self, number: int) -> list[Comment]:
@@ -408,6 +433,38 @@ class GitHubClient:
             for e in data.get("tree") or ()
             if isinstance(e, dict) and e.get("type") == "blob" and e.get("path")
         }
+
+    # -- the base branch's migration files (migration history) --------------------------------
+
+    def read_many(self, sha: str, paths: list[str]) -> dict[str, str | None]:
+        """Files of one commit, HISTORY_BATCH per GraphQL request; cached with the prefetch."""
+        out: dict[str, str | None] = {}
+        todo = [p for p in dict.fromkeys(paths) if (sha, p) not in self.blobs]
+        for start in range(0, len(todo), HISTORY_BATCH):
+            chunk = todo[start : start + HISTORY_BATCH]
+            variables: dict[str, object] = {"owner": self.owner, "name": self.name}
+            decls = ["$owner: String!", "$name: String!"]
+            fields = []
+            for i, path in enumerate(chunk):
+                variables[f"e{i}"] = f"{sha}:{path}"
+                decls.append(f"$e{i}: String!")
+                fields.append(f"f{i}: object(expression: $e{i}) {{ ... on Blob {{ text }} }}")
+            query = (
+                f"query({', '.join(decls)}) {{ repository(owner: $owner, name: $name) "
+                f"{{ {' '.join(fields)} }} }}"
+            )
+            _, data = self._call(
+                f"read {len(chunk)} migration files at {sha[:7]}",
+                lambda q=query, v=variables: self.gh.requester.graphql_query(q, v),  # type: ignore[misc]
+            )
+            repo = data["data"]["repository"]
+            for i, path in enumerate(chunk):
+                blob = repo.get(f"f{i}")
+                text = blob.get("text") if isinstance(blob, dict) else None
+                self.blobs[(sha, path)] = text if isinstance(text, str) else None
+        for path in paths:
+            out[path] = self.blobs.get((sha, path))
+        return out
 
     # -- writes ---------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from guardrail.analysis.diff import split_git_diff
 from guardrail.errors import GitError
-from guardrail.model import ChangedFile, ContentReader, PullRequest
+from guardrail.model import BaseTree, ChangedFile, ContentReader, PullRequest
 
 _STATUS = {"A": "added", "M": "modified", "D": "removed", "R": "renamed", "C": "copied"}
 
@@ -220,3 +220,26 @@ def load(
         changed_files=len(files),
     )
     return pr, read, notes
+
+
+def base_tree(cwd: Path, base: str) -> BaseTree:
+    """The tip of the branch the change merges into: what its migration history is judged
+    against (the merge base can be behind it; conflicts come from what landed since)."""
+    root = repo_root(cwd)
+    tip = git(["rev-parse", f"{base}^{{commit}}"], root).strip()
+    batch = _BatchReader(root)
+    listing: list[str] = []
+
+    def paths() -> list[str]:
+        if not listing:
+            listing.extend(tree_files(root, tip))
+        return listing
+
+    def read_many(wanted: list[str]) -> dict[str, str | None]:
+        out: dict[str, str | None] = {}
+        for path in wanted:
+            data = batch.blob(f"{tip}:{path}")
+            out[path] = None if data is None else data.decode("utf-8", "replace")
+        return out
+
+    return BaseTree(paths, read_many)

@@ -1,0 +1,257 @@
+"""Migration history: versions read from file names, and Django/Alembic migration graphs.
+
+Pure functions over paths and file texts. Nothing here is imported or run: Django's
+`dependencies` and Alembic's `revision`/`down_revision` are read from the syntax tree, versions
+from the names the tools themselves parse (Flyway `V1_2__x.sql`, golang-migrate `7_x.up.sql`,
+Rails `20240101120000_x.rb`, …).
+"""
+
+from __future__ import annotations
+
+import ast
+import posixpath
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+# -- versions from file names ----------------------------------------------------------------------
+
+_FLYWAY_V = re.compile(r"^[Vv](\d+(?:[._]\d+)*)__")
+_GOLANG = re.compile(r"^(\d+)_.+\.(up|down)\.sql$")
+_NUMBERED = re.compile(r"^(\d+)[_-]")
+_EF = re.compile(r"^(\d{14})_\w+\.cs$")
+
+# How each tool treats a version it has not applied that is lower than one it has.
+# "skip": never applied, silently; "refuse": the tool stops with an error; "apply": applied.
+OUT_OF_ORDER = {
+    "golang-migrate": "skip",
+    "flyway": "refuse",
+    "goose": "refuse",
+    "efcore": "snapshot",
+    "rails": "apply",
+    "knex": "apply",
+    "sequelize": "apply",
+    "dbmate": "apply",
+    "ecto": "apply",
+}
+# Tools that key the applied migrations by version alone: two files with one version collide.
+VERSION_KEYED = frozenset(
+    {"flyway", "golang-migrate", "goose", "dbmate", "rails", "ecto", "efcore"}
+)
+
+_EXTENSIONS = {
+    "flyway": (".sql",),
+    "golang-migrate": (".sql",),
+    "goose": (".sql", ".go"),
+    "dbmate": (".sql",),
+    "rails": (".rb",),
+    "ecto": (".exs",),
+    "efcore": (".cs",),
+    "knex": (".js", ".ts", ".mjs", ".cjs"),
+    "sequelize": (".js", ".ts", ".mjs", ".cjs"),
+}
+
+
+def version(framework: str, path: str) -> tuple[int, ...] | None:
+    """The version a tool reads from this file's name, or None (not a versioned migration)."""
+    name = path.rsplit("/", 1)[-1]
+    if not name.lower().endswith(_EXTENSIONS.get(framework, ())):
+        return None
+    if framework == "flyway":
+        m = _FLYWAY_V.match(name)
+        return tuple(int(p) for p in re.split(r"[._]", m.group(1))) if m else None
+    if framework == "golang-migrate":
+        m = _GOLANG.match(name)
+        return (int(m.group(1)),) if m else None
+    if framework == "efcore":
+        if name.lower().endswith(".designer.cs"):
+            return None
+        m = _EF.match(name)
+        return (int(m.group(1)),) if m else None
+    m = _NUMBERED.match(name)
+    return (int(m.group(1)),) if m else None
+
+
+def version_text(v: tuple[int, ...]) -> str:
+    return ".".join(str(p) for p in v)
+
+
+def migration_key(framework: str, path: str) -> str:
+    """One migration's identity apart from its direction: golang-migrate's `7_x.up.sql` and
+    `7_x.down.sql` are one migration."""
+    if framework == "golang-migrate":
+        return re.sub(r"\.(up|down)\.sql$", "", path)
+    return path
+
+
+def version_root(framework: str, path: str) -> str:
+    """The folder whose files share one version space. Flyway scans its location recursively,
+    so sub-folders of `db/migration` share the space; the other tools read one folder."""
+    folder = posixpath.dirname(path)
+    if framework == "flyway":
+        parts = folder.split("/")
+        for i in range(len(parts) - 1, -1, -1):
+            if parts[i].lower() in ("migration", "migrations"):
+                return "/".join(parts[: i + 1])
+    return folder
+
+
+def in_root(framework: str, root: str, path: str) -> bool:
+    if framework == "flyway":
+        return path.startswith(root + "/") if root else True
+    return posixpath.dirname(path) == root
+
+
+# -- Django ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DjangoMigration:
+    app: str  # app label, from the folder name
+    name: str  # file name without .py
+    path: str
+    dependencies: tuple[tuple[str, str], ...]
+    replaces: tuple[tuple[str, str], ...] = ()
+    line: int = 1  # of `dependencies`
+
+
+def django_app(path: str) -> tuple[str, str] | None:
+    """(app folder, app label) of `<app>/migrations/<name>.py`."""
+    head, sep, _ = path.rpartition("/migrations/")
+    if not sep or "/" in path[len(head) + len(sep) :]:
+        return None
+    return head, head.rsplit("/", 1)[-1]
+
+
+def _pairs(node: ast.expr | None) -> tuple[list[tuple[str, str]], bool]:
+    """Literal (app, name) pairs of a list, and whether anything else was in it."""
+    out: list[tuple[str, str]] = []
+    other = False
+    if not isinstance(node, (ast.List, ast.Tuple)):
+        return out, node is not None
+    for elt in node.elts:
+        if (
+            isinstance(elt, ast.Tuple)
+            and len(elt.elts) == 2
+            and all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in elt.elts)
+        ):
+            a, b = (e.value for e in elt.elts if isinstance(e, ast.Constant))
+            out.append((str(a), str(b)))
+        else:
+            other = True  # swappable_dependency(settings.AUTH_USER_MODEL) and the like
+    return out, other
+
+
+def read_django(path: str, text: str) -> DjangoMigration | None:
+    where = django_app(path)
+    if where is None:
+        return None
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return None
+    deps: list[tuple[str, str]] = []
+    replaces: list[tuple[str, str]] = []
+    line = 1
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            for stmt in node.body:
+                target = _assigned(stmt)
+                if target == "dependencies":
+                    deps, _ = _pairs(_value(stmt))
+                    line = stmt.lineno
+                elif target == "replaces":
+                    replaces, _ = _pairs(_value(stmt))
+    name = path.rsplit("/", 1)[-1][: -len(".py")]
+    return DjangoMigration(where[1], name, path, tuple(deps), tuple(replaces), line)
+
+
+def _assigned(stmt: ast.stmt) -> str | None:
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+        t = stmt.targets[0]
+        return t.id if isinstance(t, ast.Name) else None
+    if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+        return stmt.target.id
+    return None
+
+
+def _value(stmt: ast.stmt) -> ast.expr | None:
+    if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+        return stmt.value
+    return None
+
+
+def django_leaves(migrations: Iterable[DjangoMigration], app: str) -> list[DjangoMigration]:
+    """The app's migrations that no other migration of the app follows, as Django's
+    `makemigrations --check` and `migrate` see them (a squash stands for what it replaces)."""
+    mine = [m for m in migrations if m.app == app]
+    alias: dict[str, str] = {}
+    for m in mine:
+        for a, n in m.replaces:
+            if a == app:
+                alias[n] = m.name
+    present = {m.name for m in mine}
+    nodes = [m for m in mine if not (m.name in alias and alias[m.name] in present)]
+    followed: set[str] = set()
+    for m in nodes:
+        for a, n in m.dependencies:
+            if a == app:
+                followed.add(alias.get(n, n))
+    return sorted((m for m in nodes if m.name not in followed), key=lambda m: m.name)
+
+
+# -- Alembic --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AlembicRevision:
+    path: str
+    revision: str
+    down: tuple[str, ...]  # down_revision: none for the first, two or more for a merge
+    depends_on: tuple[str, ...] = ()
+    branch_labels: bool = False
+    line: int = 1  # of `down_revision`
+
+
+def _strings(node: ast.expr | None) -> tuple[str, ...] | None:
+    if isinstance(node, ast.Constant):
+        if node.value is None:
+            return ()
+        if isinstance(node.value, str):
+            return (node.value,)
+        return None
+    if isinstance(node, (ast.List, ast.Tuple)):
+        out = [e.value for e in node.elts if isinstance(e, ast.Constant)]
+        if len(out) == len(node.elts) and all(isinstance(v, str) for v in out):
+            return tuple(str(v) for v in out)
+    return None
+
+
+def read_alembic(path: str, text: str) -> AlembicRevision | None:
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return None
+    found: dict[str, tuple[tuple[str, ...] | None, int]] = {}
+    for stmt in tree.body:
+        target = _assigned(stmt)
+        if target in ("revision", "down_revision", "depends_on", "branch_labels"):
+            found[target] = (_strings(_value(stmt)), stmt.lineno)
+    rev = found.get("revision", (None, 1))[0]
+    down = found.get("down_revision", (None, 1))
+    if not rev or down[0] is None:
+        return None  # not a revision, or one whose parent is computed: not judged
+    return AlembicRevision(
+        path,
+        rev[0],
+        down[0] or (),
+        found.get("depends_on", ((), 1))[0] or (),
+        bool(found.get("branch_labels", ((), 1))[0]),
+        down[1],
+    )
+
+
+def alembic_heads(revisions: Iterable[AlembicRevision]) -> list[AlembicRevision]:
+    revs = list(revisions)
+    followed = {d for r in revs for d in r.down}
+    return sorted((r for r in revs if r.revision not in followed), key=lambda r: r.path)

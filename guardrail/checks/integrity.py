@@ -1,0 +1,381 @@
+"""GR50x — Does the migration history still hold after the merge?
+
+Judged on the base branch's migrations (its tip: what landed since the branch point counts)
+plus the PR's: two heads or leaves, a parent that does not exist, two files with one version,
+a version lower than one production already has (`migration-integrity`). Also: migrations that
+already shipped and are edited or deleted, and models changed without a migration.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from guardrail.analysis import history as H
+from guardrail.checks.base import Context
+from guardrail.checks.migrations import Migration, migrations, text_of
+from guardrail.model import Finding, Severity
+from guardrail.rules import Rule, register
+from guardrail.text import code
+
+INTEGRITY = "migration-integrity"
+
+GR501 = register(
+    Rule(
+        "GR501",
+        "migration-history-conflict",
+        INTEGRITY,
+        "After the merge the migration history has two latest migrations (Django leaves, Alembic "
+        "heads).",
+        Severity.ERROR,
+    )
+)
+GR502 = register(
+    Rule(
+        "GR502",
+        "missing-migration-parent",
+        INTEGRITY,
+        "A migration depends on a migration that does not exist.",
+        Severity.ERROR,
+    )
+)
+GR503 = register(
+    Rule(
+        "GR503",
+        "migration-version-collision",
+        INTEGRITY,
+        "Two migrations share one version.",
+        Severity.ERROR,
+    )
+)
+GR504 = register(
+    Rule(
+        "GR504",
+        "migration-out-of-order",
+        INTEGRITY,
+        "A new migration's version is lower than the newest one on the base branch.",
+        Severity.ERROR,
+    )
+)
+
+# Files read from the base branch per app or folder at most (Django, Alembic): the history
+# a PR can conflict with is its recent end.
+MAX_HISTORY_FILES = 400
+_UP_ROLES = ("up", "baseline")
+
+
+@dataclass(frozen=True)
+class _Change:
+    """The PR's migration files, as the history sees them."""
+
+    new: list[Migration]  # added (or renamed into place): not on the base branch
+    gone: set[str]  # paths the PR deletes or renames away
+    paths: set[str]  # the new files' paths
+
+
+def _change(ctx: Context) -> _Change:
+    new = [
+        m
+        for m in migrations(ctx)
+        if m.file.status in ("added", "renamed", "copied") and m.kind.role in _UP_ROLES
+    ]
+    gone = {f.path for f in ctx.pr.files if f.status == "removed"} | {
+        f.previous_path for f in ctx.pr.files if f.status == "renamed" and f.previous_path
+    }
+    return _Change(new, gone, {m.file.path for m in new})
+
+
+def _base_paths(ctx: Context, change: _Change) -> list[str] | None:
+    if ctx.base_tree is None:
+        return None
+    return [p for p in ctx.base_tree.paths() if p not in change.gone and p not in change.paths]
+
+
+def _name(path: str) -> str:
+    return path.rsplit("/", 1)[-1]
+
+
+# -- Django: leaves and dependencies -----------------------------------------------------------------
+
+
+def _number(name: str) -> int:
+    digits = name[:4]
+    return int(digits) if digits.isdigit() else 0
+
+
+def _django(ctx: Context, change: _Change, base: list[str]) -> Iterator[Finding]:
+    assert ctx.base_tree is not None
+    new = [m for m in change.new if m.kind.framework == "django"]
+    if not new:
+        return
+    by_app: dict[tuple[str, str], list[H.DjangoMigration]] = {}
+    for m in new:
+        text = text_of(ctx, m.file)
+        node = H.read_django(m.file.path, text) if text is not None else None
+        where = H.django_app(m.file.path)
+        if node is not None and where is not None:
+            by_app.setdefault(where, []).append(node)
+    # Every Django migration folder after the merge, by app label: what a dependency can name.
+    names: dict[str, set[str]] = {}
+    for p in [*base, *change.paths]:
+        where = H.django_app(p)
+        if where and p.endswith(".py") and not _name(p).startswith("__"):
+            names.setdefault(where[1], set()).add(_name(p)[: -len(".py")])
+    for (folder, label), mine in by_app.items():
+        parents = [n for m in mine for a, n in m.dependencies if a == label]
+        floor = min((_number(n) for n in parents), default=0)
+        candidates = [
+            p
+            for p in base
+            if H.django_app(p) == (folder, label)
+            and _name(p)[:4].isdigit()
+            and p.endswith(".py")
+            and _number(_name(p)) >= floor
+        ]
+        texts = ctx.base_tree.read_many(sorted(candidates)[-MAX_HISTORY_FILES:])
+        theirs = [n for p, t in texts.items() if t is not None for n in [H.read_django(p, t)] if n]
+        before = H.django_leaves(theirs, label)
+        after = H.django_leaves([*theirs, *mine], label)
+        ours = [leaf for leaf in after if leaf.path in change.paths]
+        others = [leaf for leaf in after if leaf.path not in change.paths]
+        if ours and others and len(after) > max(1, len(before)):
+            mine_leaf, other = ours[0], others[0]
+            shared = {n for a, n in mine_leaf.dependencies if a == label} & {
+                n for a, n in other.dependencies if a == label
+            }
+            relation = (
+                f"both follow {code(sorted(shared)[0])}"
+                if shared
+                else f"are both the latest migration of {code(label)}"
+            )
+            yield GR501.finding(
+                f"{code(mine_leaf.name)} (this PR) and {code(other.name)} (on the base branch) "
+                f"{relation}: after the merge {code(label)} has two leaf migrations.",
+                "Django stops `migrate` with “Conflicting migrations detected” until they are "
+                f"joined. Merge the base branch, then run `python manage.py makemigrations --merge "
+                f"{label}`, or make yours depend on {code(other.name)} and renumber it.",
+                path=mine_leaf.path,
+                line=mine_leaf.line,
+            )
+        squashed = any("squashed" in n for n in names.get(label, ()))
+        for node in mine:
+            for app, parent in node.dependencies:
+                if parent in ("__first__", "__latest__") or app not in names:
+                    continue  # a third-party app: its migrations are not in this repository
+                if parent in names[app] or (app == label and squashed):
+                    continue
+                yield GR502.finding(
+                    f"{code(node.name)} depends on {code(f'{app}.{parent}')}, which does not "
+                    "exist after the merge.",
+                    f"Django refuses to load the migration graph (NodeNotFoundError). Point the "
+                    f"dependency at an existing migration of {code(app)} (the latest is what "
+                    "`makemigrations` would pick), or add the missing one to this PR.",
+                    path=node.path,
+                    line=node.line,
+                )
+
+
+# -- Alembic: heads and down_revision ----------------------------------------------------------------
+
+
+def _alembic(ctx: Context, change: _Change, base: list[str]) -> Iterator[Finding]:
+    assert ctx.base_tree is not None
+    new = [m for m in change.new if m.kind.framework == "alembic"]
+    by_dir: dict[str, list[H.AlembicRevision]] = {}
+    for m in new:
+        text = text_of(ctx, m.file)
+        rev = H.read_alembic(m.file.path, text) if text is not None else None
+        if rev is not None:
+            by_dir.setdefault(posixpath.dirname(m.file.path), []).append(rev)
+    for folder, mine in by_dir.items():
+        files = [
+            p
+            for p in base
+            if posixpath.dirname(p) == folder and p.endswith(".py") and not _name(p).startswith("_")
+        ]
+        if len(files) > MAX_HISTORY_FILES:
+            ctx.notes.append(
+                f"{code(folder)} has {len(files)} Alembic revisions; guardrail read the newest "
+                f"{MAX_HISTORY_FILES} by name, so a conflict with an older one may go unseen"
+            )
+        texts = ctx.base_tree.read_many(sorted(files)[-MAX_HISTORY_FILES:])
+        theirs: list[H.AlembicRevision] = []
+        unread = 0
+        for p, t in texts.items():
+            rev = H.read_alembic(p, t) if t is not None else None
+            if rev is not None:
+                theirs.append(rev)
+            elif t is None or "down_revision" in t:
+                unread += 1
+        if unread or len(files) > MAX_HISTORY_FILES:
+            continue  # an unread revision could be anyone's parent: do not guess
+        before = H.alembic_heads(theirs)
+        after = H.alembic_heads([*theirs, *mine])
+        ours = [r for r in after if r.path in change.paths]
+        others = [r for r in after if r.path not in change.paths]
+        known = {r.revision for r in [*theirs, *mine]}
+        orphaned = any(parent not in known for r in mine for parent in r.down)
+        branching = any(r.branch_labels for r in mine)
+        if ours and others and len(after) > max(1, len(before)) and not branching and not orphaned:
+            head, other = ours[0], others[0]
+            yield GR501.finding(
+                f"Revision {code(head.revision)} (this PR, {code(_name(head.path))}) and "
+                f"{code(other.revision)} (on the base branch, {code(_name(other.path))}) are both "
+                "heads after the merge.",
+                "`alembic upgrade head` stops with “Multiple head revisions are present”. Merge the "
+                "base branch and run `alembic merge heads -m 'merge'`, or set this revision's "
+                f"`down_revision` to {code(other.revision)}.",
+                path=head.path,
+                line=head.line,
+            )
+        for r in mine:
+            for parent in r.down:
+                if parent not in known:
+                    yield GR502.finding(
+                        f"Revision {code(r.revision)} names {code(parent)} as its "
+                        "`down_revision`, and no revision has that id.",
+                        "Alembic cannot build the history (“Revision … referenced from … is not "
+                        "present”) and every `alembic` command fails. Set `down_revision` to the "
+                        "current head (`alembic heads` on the base branch).",
+                        path=r.path,
+                        line=r.line,
+                    )
+
+
+# -- versions in file names ----------------------------------------------------------------------------
+
+_TOOL = {
+    "flyway": "Flyway",
+    "golang-migrate": "golang-migrate",
+    "goose": "goose",
+    "dbmate": "dbmate",
+    "rails": "Rails",
+    "ecto": "Ecto",
+    "efcore": "EF Core",
+    "knex": "Knex",
+    "sequelize": "Sequelize",
+}
+_COLLIDE_WHY = {
+    "flyway": "Flyway stops with “Found more than one migration with version …”",
+    "golang-migrate": "golang-migrate stops with a duplicate migration error",
+    "goose": "goose stops with “duplicate version”",
+    "dbmate": "dbmate records one version for both, so whichever runs second is never applied",
+    "rails": "Rails stops with ActiveRecord::DuplicateMigrationVersionError",
+    "ecto": "Ecto stops with “migrations can't be executed, migration version … is duplicated”",
+    "efcore": "EF Core orders them by name alone, and each was generated from a model snapshot "
+    "without the other's change",
+}
+_OUT_OF_ORDER_WHY = {
+    "skip": (
+        Severity.ERROR,
+        "golang-migrate keeps only the newest version applied, so on every database already past "
+        "{newest} it silently never runs this one.",
+        "Renumber it above {newest} (e.g. `migrate create -seq` after merging the base branch).",
+    ),
+    "refuse": (
+        Severity.ERROR,
+        "{tool} refuses a pending migration older than the newest applied one ({newest}), so the "
+        "deploy's migrate step fails on every database already past it.",
+        "Renumber it above {newest}{extra}.",
+    ),
+    "snapshot": (
+        Severity.WARNING,
+        "EF Core would apply it, but it was generated from a model snapshot without {newest_name}; "
+        "the snapshot after the merge misses one side's changes.",
+        "Remove it (`dotnet ef migrations remove`), merge the base branch, and add it again.",
+    ),
+    "apply": (
+        Severity.NOTICE,
+        "{tool} applies it anyway, but databases will have run the two in different orders; that "
+        "matters only if one depends on the other.",
+        "Regenerate it with a current timestamp if it depends on {newest_name}.",
+    ),
+}
+
+
+def _versions(ctx: Context, change: _Change, base: list[str]) -> Iterator[Finding]:
+    pr_files = [m for m in change.new if m.kind.framework in H.OUT_OF_ORDER]
+    reported: set[str] = set()
+    for m in pr_files:
+        fw, path = m.kind.framework, m.file.path
+        v = H.version(fw, path)
+        if v is None:
+            continue
+        root = H.version_root(fw, path)
+        key = H.migration_key(fw, path)
+        theirs = [(p, H.version(fw, p)) for p in base if H.in_root(fw, root, p)]
+        others = [
+            (p, bv) for p, bv in theirs if bv is not None and H.migration_key(fw, p) != key
+        ] + [
+            (o.file.path, H.version(fw, o.file.path))
+            for o in pr_files
+            if o is not m
+            and o.kind.framework == fw
+            and H.in_root(fw, root, o.file.path)
+            and H.migration_key(fw, o.file.path) != key
+        ]
+        same = [p for p, bv in others if bv == v and p not in reported]
+        if same and fw in H.VERSION_KEYED:
+            reported.add(path)
+            on_base = same[0] not in change.paths
+            yield GR503.finding(
+                f"{code(_name(path))} has version {code(H.version_text(v))}, like "
+                f"{code(same[0])}" + (" on the base branch." if on_base else " in this PR."),
+                f"{_COLLIDE_WHY[fw]}. Give this one the next free version"
+                + (" after merging the base branch." if on_base else "."),
+                severity=Severity.WARNING if fw == "efcore" else None,
+                path=path,
+                line=1,
+            )
+            continue
+        older = [(p, bv) for p, bv in theirs if bv is not None and bv > v]
+        if not older:
+            continue
+        newest_path, newest = max(older, key=lambda item: item[1] or ())
+        assert newest is not None
+        severity, why, fix = _OUT_OF_ORDER_WHY[H.OUT_OF_ORDER[fw]]
+        words = {
+            "tool": _TOOL[fw],
+            "newest": code(H.version_text(newest)),
+            "newest_name": code(_name(newest_path)),
+            "extra": ", or enable `outOfOrder` if every environment may apply it late"
+            if fw == "flyway"
+            else ", or run goose with `-allow-missing`"
+            if fw == "goose"
+            else "",
+        }
+        yield GR504.finding(
+            f"{code(_name(path))} (version {code(H.version_text(v))}) is older than "
+            f"{code(newest_path)} on the base branch.",
+            why.format(**words) + " " + fix.format(**words),
+            severity=severity,
+            path=path,
+            line=1,
+        )
+
+
+def history_findings(ctx: Context) -> list[Finding]:
+    change = _change(ctx)
+    if not change.new:
+        return []
+    base = _base_paths(ctx, change)
+    if base is None:
+        ctx.notes.append(
+            "the base branch's file list was not available, so migration history "
+            "(conflicts, versions) was not checked"
+        )
+        return []
+    out = [*_django(ctx, change, base), *_alembic(ctx, change, base), *_versions(ctx, change, base)]
+    return out
+
+
+def check_integrity(ctx: Context) -> Iterator[Finding]:
+    findings = history_findings(ctx)
+    new = _change(ctx).new
+    if new and ctx.base_tree is not None and not findings:
+        ctx.answered(INTEGRITY, "migration history checked against the base branch")
+    yield from findings
+
+
+CHECKS = (check_integrity,)

@@ -1,0 +1,98 @@
+"""Migration history from both sources: locally the tip of --base (not the merge base), in the
+action the base commit's migration folder listed in the one GraphQL prefetch."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from guardrail.analysis import history as H
+from tests.conftest import console_script
+from tests.fakegithub import FakeGitHub, file_entry
+from tests.gitrepo import git, make_repo
+
+PARENT = "from django.db import migrations\nclass Migration(migrations.Migration):\n    dependencies = [('shop', '0004_x')]\n    operations = []\n"
+
+
+def test_local_run_judges_the_tip_of_base_not_the_merge_base(tmp_path: Path) -> None:
+    repo = make_repo(
+        tmp_path / "r",
+        {"shop/migrations/0004_x.py": PARENT.replace("0004_x", "0003_y")},
+        {"shop/migrations/0005_coupon.py": PARENT},
+    )
+    git(repo, "checkout", "-q", "main")
+    (repo / "shop/migrations/0005_note.py").write_text(PARENT)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "another PR landed")
+    git(repo, "checkout", "-q", "feature")
+    proc = subprocess.run(
+        [console_script(), "check", "--base", "main", "--body", "-", "--format", "json"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        input="x",
+        env={"PATH": "/usr/bin:/bin", "HOME": str(repo)},
+    )
+    rules = {f["rule"]: f for f in json.loads(proc.stdout)["findings"]}
+    assert "GR501" in rules, proc.stdout + proc.stderr
+    assert rules["GR501"]["check"] == "migration-integrity"
+    assert "0005_note" in rules["GR501"]["title"]
+
+
+def test_action_lists_the_folder_in_the_prefetch_and_reads_django_files_in_one_request(
+    fake_github: FakeGitHub, run_action
+) -> None:
+    base, head = "2" * 40, "1" * 40
+    fake_github.add_pull(
+        7,
+        body="x",
+        head_sha=head,
+        base_sha=base,
+        files=[
+            file_entry(
+                "shop/migrations/0005_coupon.py",
+                "@@ -0,0 +1,4 @@\n" + "".join(f"+{ln}\n" for ln in PARENT.splitlines()),
+                "added",
+            )
+        ],
+    )
+    fake_github.contents[(base, "shop/migrations/0004_x.py")] = PARENT.replace("0004_x", "0003_y")
+    fake_github.contents[(base, "shop/migrations/0005_note.py")] = PARENT
+    run = run_action(fake_github, "pull_request", {"pull_request": {"number": 7}})
+    report = json.loads((run.workspace / "guardrail-report.json").read_text())
+    assert "GR501" in {f["rule"] for f in report["findings"]}, run.stdout
+    graphql = [r.body.get("variables", {}) for r in fake_github.requests("POST", "graphql")]
+    prefetch = [v for v in graphql if "t0" in v]
+    assert len(prefetch) == 1 and prefetch[0]["t0"] == f"{base}:shop/migrations"
+    assert len([v for v in graphql if "number" not in v]) == 1  # the Django files, at once
+    assert not fake_github.requests("GET", "/git/trees")
+
+
+def test_versions_from_names() -> None:
+    assert H.version("flyway", "db/migration/V1_2__x.sql") == (1, 2)
+    assert H.version("flyway", "db/migration/U1_2__x.sql") is None
+    assert H.version("flyway", "db/migration/R__views.sql") is None
+    assert H.version("golang-migrate", "m/000007_x.down.sql") == (7,)
+    assert H.version("efcore", "Migrations/20240101120000_Add.Designer.cs") is None
+    assert H.version("rails", "db/migrate/20240101120000_add.rb") == (20240101120000,)
+    assert H.version_root("flyway", "src/db/migration/v2/V3__x.sql") == "src/db/migration"
+
+
+def test_squash_stands_for_what_it_replaces() -> None:
+    def m(name: str, deps: list[str], replaces: tuple[str, ...] = ()) -> H.DjangoMigration:
+        return H.DjangoMigration(
+            "shop",
+            name,
+            f"shop/migrations/{name}.py",
+            tuple(("shop", d) for d in deps),
+            tuple(("shop", r) for r in replaces),
+        )
+
+    graph = [
+        m("0001_a", []),
+        m("0002_b", ["0001_a"]),
+        m("0001_squashed_0002_b", [], ("0001_a", "0002_b")),
+        m("0003_c", ["0002_b"]),
+    ]
+    assert [leaf.name for leaf in H.django_leaves(graph, "shop")] == ["0003_c"]
