@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from guardrail.checks import ALL_CHECKS, acknowledge
+from guardrail.analysis.isolate import Unreadable, describe
+from guardrail.checks import ALL_CHECKS, acknowledge, meta
 from guardrail.checks.base import Check, Context
 from guardrail.config import Config
 from guardrail.model import BaseTree, ContentReader, Finding, PullRequest, Report, Severity
@@ -42,6 +43,20 @@ def sort_key(f: Finding) -> tuple[int, int, str, int, str]:
     return (-f.severity, _CHECK_ORDER.get(f.check, 99), f.path or "", f.line or 0, f.rule)
 
 
+def _run_check(check: Check, ctx: Context, out: list[Finding]) -> None:
+    """One check's findings into `out`. A check that raises keeps what it found so far and
+    becomes a GR901 finding naming it: the other checks still run, and the run ends with a
+    verdict and a status."""
+    name = getattr(check, "__name__", type(check).__name__)
+    try:
+        for finding in check(ctx):
+            out.append(finding)
+    except Exception as exc:  # isolation: see guardrail/analysis/isolate.py
+        ctx.problems.append(
+            Unreadable(None, f"the {name.removeprefix('check_')} check", describe(exc))
+        )
+
+
 def run(
     pr: PullRequest,
     config: Config,
@@ -63,7 +78,10 @@ def run(
         read_tree=read_tree,
         base_tree=base_tree,
     )
-    raw = [finding for check in checks for finding in check(ctx)]
+    raw: list[Finding] = []
+    for check in checks:
+        _run_check(check, ctx, raw)
+    raw.extend(meta.unreadable(ctx.problems))
     configured = [f for f in (_apply_rule_config(f, config) for f in raw) if f is not None]
     kept, acks, problems = acknowledge.apply(configured, pr, config)
     findings = kept + [

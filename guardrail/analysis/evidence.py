@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from guardrail.analysis.isolate import Unreadable, attempt, describe
 from guardrail.analysis.paths import matches
 from guardrail.analysis.shapes import Tightening
 from guardrail.text import code
@@ -65,6 +66,8 @@ class TestIndex:
     words: dict[str, frozenset[str]] = field(default_factory=dict)
     changed: frozenset[str] = frozenset()
     _ast: dict[str, ast.Module | None] = field(default_factory=dict)
+    # Test files that failed to read (reported as GR901); shared with the run's list.
+    problems: list[Unreadable] = field(default_factory=list)
 
     def add(self, path: str, text: str) -> None:
         if path in self.files or len(self.files) >= MAX_TEST_FILES or len(text) > MAX_TEST_BYTES:
@@ -82,6 +85,9 @@ class TestIndex:
                 self._ast[path] = ast.parse(self.files[path]) if path.endswith(".py") else None
             except (SyntaxError, ValueError):
                 self._ast[path] = None
+            except Exception as exc:  # too deep to parse, …: that file's problem only
+                self.problems.append(Unreadable(path, "test file", describe(exc)))
+                self._ast[path] = None
         return self._ast[path]
 
 
@@ -90,9 +96,12 @@ def is_test_path(path: str) -> bool:
 
 
 def build_index(
-    changed: Iterable[tuple[str, str]], rest: Iterable[str], read: Callable[[str], str | None]
+    changed: Iterable[tuple[str, str]],
+    rest: Iterable[str],
+    read: Callable[[str], str | None],
+    problems: list[Unreadable] | None = None,
 ) -> TestIndex:
-    index = TestIndex()
+    index = TestIndex() if problems is None else TestIndex(problems=problems)
     changed_paths = []
     for path, text in changed:
         index.add(path, text)
@@ -281,22 +290,29 @@ def _fixture_evidence(t: Tightening, text: str, path: str) -> Evidence | None:
 def find(t: Tightening, index: TestIndex) -> Evidence | None:
     name = t.shape.name
     for path in index.mentioning(name):
-        text = index.files[path]
-        if path.endswith(".py"):
-            tree = index.tree(path)
-            if tree is not None:
-                found = _python_evidence(t, tree, path)
-                if found:
-                    return found
-        else:
-            found = _text_evidence(t, text, path, need_name=True)
-            if found:
-                return found
+        found = attempt(index.problems, path, "test file", _evidence, t, index, path)
+        if found:
+            return found
     if t.field:
         for path in index.mentioning(t.field):
             low = path.lower()
             if "/fixtures/" in f"/{low}" or "/testdata/" in f"/{low}":
-                found = _fixture_evidence(t, index.files[path], path)
+                found = attempt(
+                    index.problems,
+                    path,
+                    "test file",
+                    _fixture_evidence,
+                    t,
+                    index.files[path],
+                    path,
+                )
                 if found:
                     return found
     return None
+
+
+def _evidence(t: Tightening, index: TestIndex, path: str) -> Evidence | None:
+    if path.endswith(".py"):
+        tree = index.tree(path)
+        return None if tree is None else _python_evidence(t, tree, path)
+    return _text_evidence(t, index.files[path], path, need_name=True)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from guardrail.analysis.isolate import Unreadable
 from guardrail.config import Config
 from guardrail.model import Answer, BaseTree, ContentReader, Finding, PullRequest
 
@@ -29,6 +30,8 @@ class Context:
     notes: list[str] = field(default_factory=list)
     # Filled by the rollback check for later checks: the note's text, when there is a real one.
     rollback_note: str | None = None
+    # Files (or checks) that failed to read: reported as GR901 by the engine, never a crash.
+    problems: list[Unreadable] = field(default_factory=list)
     # Shared, parsed once per run: migrations read, shapes compared, tests indexed.
     cache: dict[str, object] = field(default_factory=dict)
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from guardrail.analysis import evidence as ev
 from guardrail.analysis import jsonschema_diff
 from guardrail.analysis.diff import parse_patch
+from guardrail.analysis.isolate import attempt
 from guardrail.analysis.migrations.ops import OpKind
 from guardrail.analysis.shapes import (
     SHAPE_EXTENSIONS,
@@ -184,17 +185,8 @@ def changes(ctx: Context) -> list[Change]:
             skipped.append(f.path)
             continue
         seen += 1
-        base, head, source = _versions(ctx, f)
-        if base is None or head is None:
-            continue
-        lang = language(f.path, head)
-        if lang is None:
-            continue
-        if lang == "jsonschema":
-            found = jsonschema_diff.tightenings(base, head, f.path)
-        else:
-            found = compare(shapes_of(f.previous_path or f.path, base), shapes_of(f.path, head))
-        out.extend(Change(f, t, source) for t in found)
+        found = attempt(ctx.problems, f.path, "data shape", _compare, ctx, f)
+        out.extend(found or ())
     if skipped:
         ctx.notes.append(
             f"{len(skipped)} more data-shape files were not compared (limit {MAX_SHAPE_FILES} per run)."
@@ -202,6 +194,21 @@ def changes(ctx: Context) -> list[Change]:
     out.extend(_sql_changes(ctx))
     ctx.cache["shape_changes"] = out
     return out
+
+
+def _compare(ctx: Context, f: ChangedFile) -> list[Change]:
+    """The tightenings of one changed file's data shapes, base to head."""
+    base, head, source = _versions(ctx, f)
+    if base is None or head is None:
+        return []
+    lang = language(f.path, head)
+    if lang is None:
+        return []
+    if lang == "jsonschema":
+        found = jsonschema_diff.tightenings(base, head, f.path)
+    else:
+        found = compare(shapes_of(f.previous_path or f.path, base), shapes_of(f.path, head))
+    return [Change(f, t, source) for t in found]
 
 
 def _sql_changes(ctx: Context) -> list[Change]:
@@ -253,7 +260,7 @@ def _index(ctx: Context) -> ev.TestIndex:
             changed.append((f.path, text))
     rest = ctx.tree() if ctx.tree is not None and ctx.read_tree is not None else []
     reader = ctx.read_tree or (lambda _path: None)
-    index = ev.build_index(changed, rest, reader)
+    index = ev.build_index(changed, rest, reader, ctx.problems)
     ctx.cache["test_index"] = index
     return index
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
+from guardrail.analysis.isolate import Unreadable
 from guardrail.checks.base import Context
 from guardrail.model import Finding, Severity
 from guardrail.rules import Rule, register
@@ -60,3 +61,26 @@ def check_coverage(ctx: Context) -> Iterator[Finding]:
 
 
 CHECKS = (check_coverage,)
+
+
+def unreadable(problems: Iterable[Unreadable]) -> list[Finding]:
+    """GR901 for each file (or check) that failed, once each: the rest of the run went on."""
+    out: list[Finding] = []
+    seen: set[tuple[str | None, str]] = set()
+    for p in problems:
+        if (p.path, p.what) in seen:
+            continue
+        seen.add((p.path, p.what))
+        if p.path is None:
+            title = f"guardrail could not finish {p.what}."
+        else:
+            title = f"guardrail could not read this {p.what}, so it did not judge it."
+        out.append(
+            GR901.finding(
+                title,
+                f"Reading it failed ({code(p.error)}); everything else in the change was checked. "
+                "Review it by hand, and please report the file's shape to guardrail.",
+                path=p.path,
+            )
+        )
+    return out

@@ -12,10 +12,11 @@ from __future__ import annotations
 import ast
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from guardrail.analysis.diff import parse_patch
+from guardrail.analysis.isolate import attempt
 from guardrail.analysis.markdown import assess, find_sections, normalize
 from guardrail.analysis.migrations.compare import Edit, compare
 from guardrail.analysis.migrations.detect import MigrationFile, detect, read
@@ -166,7 +167,6 @@ def migrations(ctx: Context) -> list[Migration]:
     cached = ctx.cache.get("migrations")
     if isinstance(cached, list):
         return cached
-    config_include, config_exclude = ctx.config.migration_include, ctx.config.migration_exclude
     changed = {f.path for f in ctx.pr.files if f.status != "removed"}
 
     def exists(path: str) -> bool:
@@ -178,30 +178,36 @@ def migrations(ctx: Context) -> list[Migration]:
     for f in ctx.pr.files:
         if f.status == "removed" or f.binary:
             continue
-        kind = detect(f.path, include=config_include, exclude=config_exclude)
-        text: str | None = None
-        free = f.status == "added" and f.patch is not None
-        if (kind is not None or free) and f.path.lower().endswith(_SNIFFED):
-            # goose, dbmate, Liquibase formatted SQL and Alembic are known by their content:
-            # look when the text is at hand (a new file) or the path already says "migration".
-            text = _text_of(ctx, f)
-            kind = (
-                detect(f.path, text or "", include=config_include, exclude=config_exclude) or kind
-            )
-        if kind is None:
-            continue
-        if text is None:
-            text = _text_of(ctx, f)
-        if text is None:
-            reading = Reading(kind.framework, (), None, "", ("its content could not be read",))
-        else:
-            reading = read(kind, text, exists)
-        base = _base_reading(ctx, f, kind)
-        changes = compare(base, reading)
-        found.append(Migration(f, kind, reading, base, changes.new, changes.edit))
+        migration = attempt(ctx.problems, f.path, "migration", _migration, ctx, f, exists)
+        if migration is not None:
+            found.append(migration)
     found = _new_tables_across(found)
     ctx.cache["migrations"] = found
     return found
+
+
+def _migration(ctx: Context, f: ChangedFile, exists: Callable[[str], bool]) -> Migration | None:
+    """One changed file as a migration, or None when it is not one."""
+    config_include, config_exclude = ctx.config.migration_include, ctx.config.migration_exclude
+    kind = detect(f.path, include=config_include, exclude=config_exclude)
+    text: str | None = None
+    free = f.status == "added" and f.patch is not None
+    if (kind is not None or free) and f.path.lower().endswith(_SNIFFED):
+        # goose, dbmate, Liquibase formatted SQL and Alembic are known by their content:
+        # look when the text is at hand (a new file) or the path already says "migration".
+        text = _text_of(ctx, f)
+        kind = detect(f.path, text or "", include=config_include, exclude=config_exclude) or kind
+    if kind is None:
+        return None
+    if text is None:
+        text = _text_of(ctx, f)
+    if text is None:
+        reading = Reading(kind.framework, (), None, "", ("its content could not be read",))
+    else:
+        reading = read(kind, text, exists)
+    base = _base_reading(ctx, f, kind)
+    changes = compare(base, reading)
+    return Migration(f, kind, reading, base, changes.new, changes.edit)
 
 
 # -- Django AlterField: was the field nullable before? --------------------------------------------
@@ -222,6 +228,10 @@ def _django_field(source: str, model: str, field: str) -> ast.Call | None:
                 ):
                     return stmt.value
     return None
+
+
+def _resolved(ctx: Context, m: Migration, op: Op) -> tuple[Op | None]:
+    return (_resolve_django_alter(ctx, m, op),)
 
 
 def _resolve_django_alter(ctx: Context, m: Migration, op: Op) -> Op | None:
@@ -348,7 +358,10 @@ def safety_findings(ctx: Context) -> list[Finding]:
         path = m.file.path
         facts = safety_rules.Facts(m.kind.framework, path, ctx.config.postgres_version(path))
         for raw in m.ops:
-            op = _resolve_django_alter(ctx, m, raw)
+            resolved = attempt(
+                ctx.problems, path, "migration's model history", _resolved, ctx, m, raw
+            )
+            op = raw if resolved is None else resolved[0]  # unknown history: judge it as written
             if op is None:
                 continue
             for rule, verdict in safety_rules.judge(op, facts):

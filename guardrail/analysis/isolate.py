@@ -1,0 +1,52 @@
+"""One file's failure stays that file's: a reader or check that raises on one input becomes a
+record of what could not be read, the run goes on, and the engine reports it as GR901.
+
+Hostile or odd inputs (nesting deep enough to exhaust the recursion limit, a 20,000-term
+expression, a value a parser does not expect) must never abort the whole run: the status
+that branch protection waits for is always set. Pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
+
+T = TypeVar("T")
+P = ParamSpec("P")
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """What guardrail could not read, and why, in words for the finding."""
+
+    path: str | None  # the file; None when a whole check failed
+    what: str  # "migration", "data shape", "test file", "the migration-safety check"
+    error: str  # "RecursionError (nested too deeply)"
+
+
+def describe(exc: BaseException) -> str:
+    name = type(exc).__name__
+    if isinstance(exc, RecursionError):
+        return f"{name}: nested too deeply to read"
+    if isinstance(exc, MemoryError):
+        return f"{name}: too large to read"
+    message = " ".join(str(exc).split())[:120]
+    return f"{name}: {message}" if message else name
+
+
+def attempt(
+    problems: list[Unreadable],
+    path: str | None,
+    what: str,
+    read: Callable[P, T],
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T | None:
+    """`read(*args, **kwargs)`, or None with the failure recorded. Catches every Exception (not
+    KeyboardInterrupt or SystemExit): a reader's bug on one file is still that file's."""
+    try:
+        return read(*args, **kwargs)
+    except Exception as exc:  # isolation is the point: see the module docstring
+        problems.append(Unreadable(path, what, describe(exc)))
+        return None
