@@ -246,25 +246,18 @@ def _action_config(client: Any, pr: Any, path_input: str) -> tuple[Any, list[str
 
 def _workspace_tree(workspace: Path) -> tuple[Any, Any]:
     """The checkout's files, when the workflow checked the repository out: tests are then read
-    from disk instead of the API. No checkout: only the tests the PR changes are searched."""
+    from disk instead of the API. No checkout: only the tests the PR changes are searched.
+    Symlinks are the PR's choice: never followed, for listing or reading."""
+    from guardrail.sources import workspace as ws
+
     if not (workspace / ".git").exists():
         return None, None
 
     def tree() -> list[str]:
-        out: list[str] = []
-        for path in sorted(workspace.rglob("*")):
-            if ".git" in path.parts or not path.is_file():
-                continue
-            out.append(path.relative_to(workspace).as_posix())
-            if len(out) >= 50_000:
-                break
-        return out
+        return list(ws.files(workspace))
 
     def read_tree(rel: str) -> str | None:
-        try:
-            return (workspace / rel).read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return None
+        return ws.read_text(workspace, rel)
 
     return tree, read_tree
 
@@ -396,19 +389,13 @@ def _cmd_action(args: argparse.Namespace) -> int:
         report = replace(report, notes=report.notes + tuple(notes))
 
     report_path = Path(_input("report-path", "guardrail-report.json"))
-    actions.write_file(
-        report_path if report_path.is_absolute() else workspace / report_path,
-        render_json.render(report),
-    )
+    wrote_report = actions.write_file(report_path, render_json.render(report), workspace)
     sarif_path = _input("sarif-path")
     if sarif_path:
         from guardrail.render import sarif
 
-        target = Path(sarif_path)
-        actions.write_file(
-            target if target.is_absolute() else workspace / target, sarif.render(report)
-        )
-        actions.set_output("sarif", sarif_path)
+        if actions.write_file(Path(sarif_path), sarif.render(report), workspace):
+            actions.set_output("sarif", sarif_path)
     meta = render_md.Meta(head_sha=pr.head_sha, run_url=run_url, summary_url=run_url)
     summary = render_md.render(report, meta, marker=False, budget=None)
     actions.append_summary(summary)
@@ -463,7 +450,8 @@ def _cmd_action(args: argparse.Namespace) -> int:
 
     actions.set_output("verdict", report.verdict)
     actions.set_output("gaps", str(report.gaps))
-    actions.set_output("report", str(report_path))
+    if wrote_report:
+        actions.set_output("report", str(report_path))
     gaps = f"{report.gaps} gap" + ("" if report.gaps == 1 else "s")
     actions.log(f"guardrail: verdict {report.verdict} ({gaps}, fail-on {report.fail_on})")
     return _exit_for(report.verdict)

@@ -214,3 +214,90 @@ def test_an_acknowledgement_hidden_in_alt_text_does_not_count(fake_github, run_a
     no_traceback(run)
     assert run.returncode == 1 and fake_github.statuses[-1]["state"] == "failure"
     assert "GR101" in rules_of(run)
+
+
+# -- symlinks the pull request controls ---------------------------------------------------------
+
+
+def test_the_report_is_not_written_through_a_symlink_out_of_the_checkout(
+    fake_github, run_action, tmp_path
+):
+    _drop_pull(fake_github, 51, DROP)
+    victim = tmp_path / "outside" / "victim.txt"
+    victim.parent.mkdir()
+    victim.write_text("precious\n")
+    elsewhere = tmp_path / "outside" / "dir"
+    elsewhere.mkdir()
+
+    def checkout(workspace: Path) -> None:
+        (workspace / "guardrail-report.json").symlink_to(victim)
+        (workspace / "out").symlink_to(elsewhere, target_is_directory=True)
+
+    run = run_action(
+        fake_github,
+        "pull_request",
+        event(51),
+        inputs={"sarif-path": "out/guardrail.sarif"},
+        extra_env=FAST,
+        prepare=checkout,
+    )
+    no_traceback(run)
+    assert run.returncode == 1
+    assert victim.read_text() == "precious\n"
+    assert list(elsewhere.iterdir()) == []
+    # The report replaced the link itself: a regular file in the checkout.
+    report = run.workspace / "guardrail-report.json"
+    assert not report.is_symlink() and json.loads(report.read_text())["verdict"] == "fail"
+    assert "did not write out/guardrail.sarif" in run.stdout and "sarif" not in run.outputs
+
+
+SCHEMA_BASE = (
+    "from typing import Optional\nfrom pydantic import BaseModel\n"
+    "class Order(BaseModel):\n    id: int\n    coupon: Optional[str] = None\n"
+)
+SCHEMA_HEAD = (
+    "from pydantic import BaseModel\nclass Order(BaseModel):\n    id: int\n    coupon: str\n"
+)
+LEGACY_TEST = (
+    "from shop.schemas import Order\n"
+    "def test_order_without_coupon_gets_a_clear_error():\n"
+    "    old = {'id': 3}\n    Order.model_validate(old)\n"
+)
+
+
+def test_a_symlinked_test_outside_the_checkout_is_not_evidence(fake_github, run_action, tmp_path):
+    patch = "@@ -1,5 +1,4 @@\n-from typing import Optional\n from pydantic import BaseModel\n"
+    patch += " class Order(BaseModel):\n     id: int\n-    coupon: Optional[str] = None\n+    coupon: str"
+    fake_github.add_pull(
+        52,
+        body=PLANNED,
+        head_sha=HEAD,
+        base_sha=BASE,
+        files=[file_entry("shop/schemas.py", patch)],
+    )
+    fake_github.contents[(BASE, "shop/schemas.py")] = SCHEMA_BASE
+    fake_github.contents[(HEAD, "shop/schemas.py")] = SCHEMA_HEAD
+    outside = tmp_path / "elsewhere" / "test_legacy_orders.py"
+    outside.parent.mkdir()
+    outside.write_text(LEGACY_TEST)
+
+    def checkout(workspace: Path) -> None:
+        (workspace / ".git").mkdir()
+        (workspace / "tests").mkdir()
+        (workspace / "tests" / "test_legacy_orders.py").symlink_to(outside)
+        (workspace / "linked").symlink_to(outside.parent, target_is_directory=True)
+
+    run = run_action(fake_github, "pull_request", event(52), extra_env=FAST, prepare=checkout)
+    no_traceback(run)
+    assert "GR301" in rules_of(run), run.stdout
+    assert run.returncode == 1
+
+    def real_checkout(workspace: Path) -> None:  # the same test as a file of the checkout counts
+        (workspace / ".git").mkdir()
+        (workspace / "tests").mkdir()
+        (workspace / "tests" / "test_legacy_orders.py").write_text(LEGACY_TEST)
+
+    again = run_action(
+        fake_github, "pull_request", event(52), extra_env=FAST, prepare=real_checkout
+    )
+    assert "GR301" not in rules_of(again), again.stdout

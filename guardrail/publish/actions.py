@@ -77,6 +77,21 @@ def append_summary(markdown: str) -> bool:
     return True
 
 
-def write_file(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+def write_file(path: Path, text: str, workspace: Path) -> bool:
+    """Write a report file (relative paths are in the workspace) without following a symlink
+    the pull request put there. False, with a warning, when it cannot be written safely."""
+    from guardrail.sources.workspace import Refused, write_text
+
+    try:
+        write_text(path, text, workspace)
+    except Refused as exc:
+        warn(
+            f"guardrail did not write {path}: {exc}. A file in the checkout that is a symlink "
+            "is the pull request's choice, so guardrail does not write through it. The report "
+            "is in the job summary."
+        )
+        return False
+    except OSError as exc:
+        warn(f"guardrail could not write {path}: {exc.strerror}. The report is in the job summary.")
+        return False
+    return True
