@@ -13,6 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from guardrail.analysis import history as H
+from guardrail.analysis.migrations.compare import Edit, compare
+from guardrail.analysis.migrations.detect import detect
+from guardrail.analysis.migrations.ops import Op
 from guardrail.checks.base import Context
 from guardrail.checks.migrations import Migration, migrations, text_of
 from guardrail.model import Finding, Severity
@@ -47,6 +50,24 @@ GR503 = register(
         INTEGRITY,
         "Two migrations share one version.",
         Severity.ERROR,
+    )
+)
+GR505 = register(
+    Rule(
+        "GR505",
+        "shipped-migration-edited",
+        INTEGRITY,
+        "A migration that is already on the base branch is edited or renamed.",
+        Severity.ERROR,
+    )
+)
+GR506 = register(
+    Rule(
+        "GR506",
+        "shipped-migration-deleted",
+        INTEGRITY,
+        "A migration that is already on the base branch is deleted.",
+        Severity.WARNING,
     )
 )
 GR504 = register(
@@ -355,6 +376,158 @@ def _versions(ctx: Context, change: _Change, base: list[str]) -> Iterator[Findin
         )
 
 
+# -- migrations that already shipped -----------------------------------------------------------------
+
+# Tools that record an applied migration by its file name (a rename runs it again) or, for
+# Flyway, check the name's description against what they recorded.
+_NAME_KEYED = {
+    "django": "Django records applied migrations by app and name, so it runs the renamed one "
+    "again (and fails on what already exists)",
+    "knex": "Knex records applied migrations by file name, so it runs the renamed one again",
+    "sequelize": "Sequelize records applied migrations by file name, so it runs the renamed one "
+    "again",
+    "typeorm": "TypeORM records applied migrations by class name and timestamp",
+    "flyway": "Flyway validates the recorded description and checksum, so `migrate` stops with "
+    "a validation error",
+    "laravel": "Laravel records applied migrations by file name, so it runs the renamed one again",
+    "ecto": "Ecto records the version only, but a new version runs again",
+    "sqitch": "sqitch records changes by name",
+}
+_CHECKSUMMED = {"flyway": "Flyway", "liquibase": "Liquibase"}
+_SKIPPED_ROLES = ("down", "verify", "repeatable")  # edited by design, or never run forward
+
+
+def _op_words(op: Op) -> str:
+    target = ".".join(p for p in (op.table, op.column) if p)
+    return f"{op.kind.words} {code(target)}" if target else op.kind.words
+
+
+def _shipped(ctx: Context) -> Iterator[Finding]:
+    for m in migrations(ctx):
+        f = m.file
+        if f.status == "added" or m.kind.role in _SKIPPED_ROLES:
+            continue
+        old = f.previous_path or f.path
+        fw = m.kind.framework
+        if f.status == "renamed" and old != f.path:
+            same_version = H.version(fw, old) is not None and H.version(fw, old) == H.version(
+                fw, f.path
+            )
+            if fw in _NAME_KEYED or (fw in H.VERSION_KEYED and not same_version):
+                why = _NAME_KEYED.get(
+                    fw, "the tool records the version, and a new version runs again"
+                )
+                yield GR505.finding(
+                    f"{code(old)} is already on the base branch and this PR renames it to "
+                    f"{code(_name(f.path))}.",
+                    f"It has run in production under its old name: {why}. Keep the old name.",
+                    path=f.path,
+                    line=1,
+                )
+                continue
+        if m.base is None:
+            if ctx.read is None:
+                ctx.notes.append(
+                    f"{code(f.path)} is an edited migration; without the base version guardrail "
+                    "cannot tell whether the edit changes what it does"
+                )
+            continue
+        if m.edit is Edit.OPERATIONS:
+            changes = compare(m.base, m.reading)
+            said = [f"new: {_op_words(op)}" for op in changes.new[:2]] + [
+                f"gone: {_op_words(op)}" for op in changes.gone[:2]
+            ]
+            what = "; ".join(said) if said else "how it runs: its transaction or its way back"
+            first = (changes.new or changes.gone or (None,))[0]
+            yield GR505.finding(
+                f"{code(_name(f.path))} is already on the base branch, and this PR changes what "
+                f"it does ({what}).",
+                "It has run in production, so this change never runs there, and a database "
+                "built from scratch will differ from production. Revert the edit and put the "
+                "change in a new migration.",
+                path=f.path,
+                line=first.line if first is not None and first in m.reading.ops else 1,
+            )
+        elif m.edit is Edit.COSMETIC and (m.reading.notes or m.base.notes):
+            yield GR505.finding(
+                f"{code(_name(f.path))} is already on the base branch and this PR edits it; "
+                "guardrail could not read all of it, so it cannot tell whether the edit changes "
+                "what it does.",
+                "If it does, that change never runs in production: put it in a new migration.",
+                severity=Severity.WARNING,
+                path=f.path,
+                line=1,
+            )
+        elif m.edit is Edit.COSMETIC and fw in _CHECKSUMMED:
+            yield GR505.finding(
+                f"{code(_name(f.path))} is already on the base branch; this PR edits only its "
+                f"comments or formatting, but {_CHECKSUMMED[fw]} keeps a checksum of it.",
+                f"{_CHECKSUMMED[fw]} compares the checksum of every applied migration before it "
+                "migrates, so the next deploy stops with a checksum mismatch. Revert the edit "
+                "(or, if it must stay, repair the recorded checksum on every database: "
+                "`flyway repair`, Liquibase `clear-checksums`).",
+                severity=Severity.WARNING,
+                path=f.path,
+                line=1,
+            )
+        elif m.edit is Edit.COSMETIC:
+            yield GR505.finding(
+                f"{code(_name(f.path))} is already on the base branch; this PR edits only its "
+                "comments, formatting or arguments that do not reach the database.",
+                "Nothing changes in production or in a fresh database; nothing to do.",
+                severity=Severity.NOTICE,
+                path=f.path,
+                line=1,
+            )
+    yield from _deleted(ctx)
+
+
+def _replaced_by_squash(ctx: Context, path: str) -> bool:
+    """A Django migration that a squashed migration still in the tree replaces: deleting it
+    is the documented last step of squashing."""
+    where = H.django_app(path)
+    if where is None:
+        return False
+    folder = f"{where[0]}/migrations/"
+    names = [p for p in (ctx.base_tree.paths() if ctx.base_tree else []) if p.startswith(folder)]
+    names += [f.path for f in ctx.pr.files if f.status != "removed" and f.path.startswith(folder)]
+    target = (where[1], _name(path)[: -len(".py")])
+    for p in dict.fromkeys(names):
+        if "squashed" not in _name(p) or p == path:
+            continue
+        text = ctx.read("head", p) if ctx.read is not None else None
+        node = H.read_django(p, text) if text is not None else None
+        if node is not None and target in node.replaces:
+            return True
+    return False
+
+
+def _deleted(ctx: Context) -> Iterator[Finding]:
+    config = ctx.config
+    for f in ctx.pr.files:
+        if f.status != "removed":
+            continue
+        kind = detect(f.path, include=config.migration_include, exclude=config.migration_exclude)
+        if kind is None or kind.role in _SKIPPED_ROLES:
+            continue
+        if kind.framework == "django" and _replaced_by_squash(ctx, f.path):
+            continue
+        rails = kind.framework == "rails"
+        yield GR506.finding(
+            f"{code(f.path)} is already on the base branch and this PR deletes it.",
+            (
+                "Rails builds new databases from `db/schema.rb`, so deleting old migrations is "
+                "common; make sure nothing still runs them (a `db:migrate` from scratch)."
+                if rails
+                else "It has run in production, but a database built from scratch (tests, a new "
+                "environment) no longer gets what it did, and migrations after it may depend on "
+                "it. Keep it; to shorten the history, squash (Django `squashmigrations`) instead."
+            ),
+            severity=Severity.NOTICE if rails else None,
+            path=f.path,
+        )
+
+
 def history_findings(ctx: Context) -> list[Finding]:
     change = _change(ctx)
     if not change.new:
@@ -371,7 +544,7 @@ def history_findings(ctx: Context) -> list[Finding]:
 
 
 def check_integrity(ctx: Context) -> Iterator[Finding]:
-    findings = history_findings(ctx)
+    findings = [*history_findings(ctx), *_shipped(ctx)]
     new = _change(ctx).new
     if new and ctx.base_tree is not None and not findings:
         ctx.answered(INTEGRITY, "migration history checked against the base branch")
