@@ -8,8 +8,8 @@ from guardrail.analysis.migrations.compare import (
     new_or_changed,
     operations_changed,
 )
+from guardrail.analysis.migrations.django import read as read_django
 from guardrail.analysis.migrations.ops import Reading
-from guardrail.analysis.migrations.python_ast import read_django
 from guardrail.analysis.migrations.sql import read_sql
 
 _DJANGO = """

@@ -11,7 +11,7 @@ from guardrail.analysis import shapes
 from guardrail.analysis.diff import parse_patch, split_git_diff
 from guardrail.analysis.jsonschema_diff import tightenings
 from guardrail.analysis.markdown import assess, blocks, find_sections
-from guardrail.analysis.migrations import dsl, python_ast
+from guardrail.analysis.migrations import alembic, django, dsl
 from guardrail.analysis.migrations.sql import read_sql
 from guardrail.config import DEFAULT_PLACEHOLDERS, DEFAULT_ROLLBACK_HEADINGS
 
@@ -63,8 +63,8 @@ def test_dsl_readers_never_raise(text: str) -> None:
     dsl.read_liquibase(text, "db/changelog/x.yaml")
     dsl.read_liquibase(text, "db/changelog/x.xml")
     try:
-        python_ast.read_django(text)
-        python_ast.read_alembic(text)
+        django.read(text)
+        alembic.read(text)
     except SyntaxError:
         pass  # detect.read turns this into a "not understood" note
 

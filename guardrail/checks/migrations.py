@@ -9,7 +9,6 @@ handled, what locks are held, and how it is undone. GR103 catches a rollback not
 
 from __future__ import annotations
 
-import ast
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -20,6 +19,7 @@ from guardrail.analysis.isolate import attempt
 from guardrail.analysis.markdown import assess, find_sections, normalize
 from guardrail.analysis.migrations.compare import Edit, compare
 from guardrail.analysis.migrations.detect import MigrationFile, detect, read
+from guardrail.analysis.migrations.django import Models, field_facts, same_column_type
 from guardrail.analysis.migrations.ops import Op, OpKind, Reading
 from guardrail.checks import safety_rules
 from guardrail.checks.base import Context
@@ -210,24 +210,21 @@ def _migration(ctx: Context, f: ChangedFile, exists: Callable[[str], bool]) -> M
     return Migration(f, kind, reading, base, changes.new, changes.edit)
 
 
-# -- Django AlterField: was the field nullable before? --------------------------------------------
+# -- Django AlterField: what did the field look like before? ---------------------------------------
 
 
-def _django_field(source: str, model: str, field: str) -> ast.Call | None:
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
+def _models(ctx: Context) -> Models | None:
+    """The base commit's Django models, parsed once per run (models.py or a models/ package)."""
+    if ctx.read is None:
         return None
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ClassDef) and node.name.lower() == model.lower():
-            for stmt in node.body:
-                if (
-                    isinstance(stmt, ast.Assign)
-                    and any(isinstance(t, ast.Name) and t.id == field for t in stmt.targets)
-                    and isinstance(stmt.value, ast.Call)
-                ):
-                    return stmt.value
-    return None
+    cached = ctx.cache.get("django_models")
+    if isinstance(cached, Models):
+        return cached
+    read = ctx.read
+    listing = ctx.tree() if ctx.tree is not None else ()
+    models = Models(lambda path: read("base", path), listing)
+    ctx.cache["django_models"] = models
+    return models
 
 
 def _resolved(ctx: Context, m: Migration, op: Op) -> tuple[Op | None]:
@@ -236,30 +233,30 @@ def _resolved(ctx: Context, m: Migration, op: Op) -> tuple[Op | None]:
 
 def _resolve_django_alter(ctx: Context, m: Migration, op: Op) -> Op | None:
     """AlterField restates a whole field; compare with the model before the PR to know what
-    really changes. Unknown history keeps the op, marked as a possibility."""
-    if not op.maybe or m.kind.framework != "django" or ctx.read is None:
+    really changes. Unknown history keeps the op, marked as a possibility. A RemoveField of a
+    many-to-many field drops its join table, not a column."""
+    if m.kind.framework != "django" or not op.table or not op.column:
+        return op
+    if not op.maybe and op.kind != OpKind.DROP_COLUMN:
+        return op
+    models = _models(ctx)
+    if models is None or "/migrations/" not in m.file.path:
         return op
     app_dir = m.file.path.rsplit("/migrations/", 1)[0]
-    base = ctx.read("base", f"{app_dir}/models.py")
-    if base is None or not op.table or not op.column:
+    before_call = models.field(app_dir, op.table, op.column)
+    if before_call is None:
         return op
-    before = _django_field(base, op.table, op.column)
-    if before is None:
+    before = field_facts(before_call)
+    if op.kind == OpKind.DROP_COLUMN:
+        if before.many:
+            return replace(op, kind=OpKind.DROP_TABLE, table=f"{op.table}_{op.column}", column=None)
         return op
-    was_null = any(
-        k.arg == "null" and isinstance(k.value, ast.Constant) and k.value.value is True
-        for k in before.keywords
-    )
-    before_type = (
-        before.func.attr
-        if isinstance(before.func, ast.Attribute)
-        else getattr(before.func, "id", "")
-    )
     if op.kind == OpKind.SET_NOT_NULL:
-        return replace(op, maybe=False) if was_null else None
+        return replace(op, maybe=False) if before.null and not before.pk else None
     if op.kind == OpKind.ALTER_TYPE:
-        changed = op.to_type and op.to_type != before_type
-        return replace(op, maybe=False, narrowing=True) if changed else None
+        if not op.to_type or same_column_type(before.field, op.to_type):
+            return None
+        return replace(op, maybe=False, narrowing=True)
     return op
 
 

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from guardrail.analysis.migrations import dsl, python_ast
+from guardrail.analysis.migrations import alembic, django, dsl
 from guardrail.analysis.migrations.ops import Reading
 from guardrail.analysis.migrations.sql import read_sql
 from guardrail.analysis.paths import matches
@@ -26,6 +26,7 @@ _TS14 = re.compile(r"^\d{12,14}[_-]")
 _DJANGO = re.compile(r"^\d{4}_\w+\.py$")
 _EF = re.compile(r"^\d{14}_\w+\.cs$")
 _LARAVEL = re.compile(r"^\d{4}_\d{2}_\d{2}_\d{6}_\w+\.php$")
+_ALEMBIC_IMPORT = re.compile(r"^\s*(?:from alembic import|import alembic)", re.M)
 _MIGRATION_DIRS = frozenset(
     {"migrations", "migration", "migrate", "post_migrate", "schema_migrations"}
 )
@@ -76,11 +77,12 @@ def detect(
         if in_mig_dir or any("changelog" in d for d in dirs):
             return MigrationFile(path, "sql")
     elif low.endswith(".py"):
-        if "versions" in dirs and ("alembic" in dirs or "migrations" in dirs):
+        if "versions" in dirs and any("alembic" in d or "migration" in d for d in dirs):
             return MigrationFile(path, "alembic")
         if "migrations" in dirs and _DJANGO.match(name):
             return MigrationFile(path, "django")
-        if in_mig_dir and "from alembic import op" in head:
+        if _ALEMBIC_IMPORT.search(head) and "def upgrade" in head:
+            # Alembic's script: its own imports and an upgrade(), whatever the folder is named.
             return MigrationFile(path, "alembic")
     elif low.endswith(".rb"):
         if ("migrate" in dirs or "post_migrate" in dirs) and _TS14.match(name):
@@ -168,12 +170,12 @@ def read(mf: MigrationFile, text: str, exists: Callable[[str], bool] | None = No
     fw = mf.framework
     if fw == "django":
         try:
-            return python_ast.read_django(text)
+            return django.read(text)
         except SyntaxError as exc:
             return Reading(fw, (), None, "", (f"not valid Python (line {exc.lineno})",))
     if fw == "alembic":
         try:
-            return python_ast.read_alembic(text)
+            return alembic.read(text)
         except SyntaxError as exc:
             return Reading(fw, (), None, "", (f"not valid Python (line {exc.lineno})",))
     if fw == "rails":

@@ -1,0 +1,471 @@
+"""Django migrations, read from the Python syntax tree as their authors wrote them.
+
+`operations` is read as Python builds it from literals: lists, tuples, `*starred` parts, `+`,
+comprehensions over literal tuples, module constants (`MODEL = "order"`). Inside
+`SeparateDatabaseAndState` only `database_operations` reach the database (state operations
+are ignored). `RunSQL` bodies are read by the SQL reader. What cannot be worked out from the
+file alone is a note (GR290) naming the construct and its line.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from guardrail.analysis.migrations.ops import OpKind, Reading
+from guardrail.analysis.migrations.pyeval import Scope
+from guardrail.analysis.migrations.python_ast import Recorder, Statement, definition, sql_of
+from guardrail.analysis.pyast import call_name
+
+_FK = ("ForeignKey", "OneToOneField")
+_MANY = ("ManyToManyField",)
+_AUTO = ("AutoField", "BigAutoField", "SmallAutoField")  # always the primary key
+_INDEX_OPS = {
+    "AddIndex": (OpKind.CREATE_INDEX, False),
+    "AddIndexConcurrently": (OpKind.CREATE_INDEX, True),
+    "RemoveIndex": (OpKind.DROP_INDEX, False),
+    "RemoveIndexConcurrently": (OpKind.DROP_INDEX, True),
+}
+# Operations that change only Django's state, or nothing a lock or a row notices.
+_HARMLESS = frozenset(
+    {
+        "AlterModelOptions",
+        "AlterModelManagers",
+        "AlterModelTableComment",
+        "RemoveConstraint",
+        "RenameIndex",
+        "CreateExtension",
+        "BloomExtension",
+        "BtreeGinExtension",
+        "BtreeGistExtension",
+        "CITextExtension",
+        "CryptoExtension",
+        "HStoreExtension",
+        "TrigramExtension",
+        "UnaccentExtension",
+        "CreateCollation",
+        "RemoveCollation",
+        "AlterOrderWithRespectTo",
+        "AlterIndexTogether",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Field:
+    """What a Django field declaration says (`models.CharField(null=True, default=...)`)."""
+
+    field: str = ""  # the field class: "CharField", "ForeignKey", …
+    null: bool = False
+    has_default: bool = False  # `default=`: applied by the ORM only
+    db_default: bool = False  # `db_default=`: kept by the database
+    primary_key: bool = False
+
+    @property
+    def many(self) -> bool:
+        """A many-to-many field: a join table, no column."""
+        return self.field in _MANY
+
+    @property
+    def pk(self) -> bool:
+        return self.primary_key or self.field in _AUTO
+
+
+# The PostgreSQL column type of Django's field classes, where two classes share one (the
+# positive variants only add a CHECK constraint).
+_COLUMN_TYPE = {
+    "SmallIntegerField": "smallint",
+    "PositiveSmallIntegerField": "smallint",
+    "SmallAutoField": "smallint",
+    "IntegerField": "integer",
+    "PositiveIntegerField": "integer",
+    "AutoField": "integer",
+    "BigIntegerField": "bigint",
+    "PositiveBigIntegerField": "bigint",
+    "BigAutoField": "bigint",
+    "CharField": "varchar",
+    "SlugField": "varchar",
+    "EmailField": "varchar",
+    "URLField": "varchar",
+    "FilePathField": "varchar",
+    "FileField": "varchar",
+    "ImageField": "varchar",
+    "GenericIPAddressField": "inet",
+    "TextField": "text",
+    "ForeignKey": "fk",
+    "OneToOneField": "fk",
+}
+# Changes PostgreSQL makes without rewriting the table (binary-coercible).
+_NO_REWRITE = frozenset({("varchar", "text")})
+
+
+def same_column_type(before: str, after: str) -> bool:
+    """True when an AlterField from field class `before` to `after` keeps the column's type,
+    or changes it without a rewrite (varchar to text)."""
+    if before == after:
+        return True
+    a, b = _COLUMN_TYPE.get(before), _COLUMN_TYPE.get(after)
+    return a is not None and (a == b or (a, b) in _NO_REWRITE)
+
+
+def field_facts(node: ast.AST | None, scope: Scope | None = None) -> Field:
+    if not isinstance(node, ast.Call):
+        return Field()
+    scope = scope or Scope()
+
+    def kw(name: str) -> ast.expr | None:
+        return next((k.value for k in node.keywords if k.arg == name), None)
+
+    return Field(
+        field=call_name(node),
+        null=scope.value(kw("null")) is True,
+        has_default=kw("default") is not None,
+        db_default=kw("db_default") is not None,
+        primary_key=scope.value(kw("primary_key")) is True,
+    )
+
+
+def _arg(call: ast.Call, index: int, name: str) -> ast.expr | None:
+    if len(call.args) > index and not isinstance(call.args[index], ast.Starred):
+        return call.args[index]
+    return next((k.value for k in call.keywords if k.arg == name), None)
+
+
+def _operations_node(tree: ast.Module) -> ast.expr | None:
+    """`operations = …` in the Migration class (or, failing that, anywhere)."""
+    found: ast.expr | None = None
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "operations" for t in node.targets)
+            or (
+                isinstance(node, ast.AnnAssign)
+                and isinstance(node.target, ast.Name)
+                and node.target.id == "operations"
+                and node.value is not None
+            )
+        ):
+            found = node.value
+    return found
+
+
+def _atomic(tree: ast.Module, scope: Scope) -> bool:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "atomic" for t in node.targets
+        ):
+            return scope.value(node.value) is not False
+    return True
+
+
+class _Reader:
+    def __init__(self, source: str, tree: ast.Module) -> None:
+        self.rec = Recorder(source)
+        self.scope = Scope.of_module(tree)
+        self.atomic = _atomic(tree, self.scope)
+        self.reversible = True
+        self.why = ""
+        # Module-level names bound to expressions that are not literals (lists of operations).
+        self.assigned: dict[str, ast.expr] = {
+            t.id: node.value
+            for node in tree.body
+            if isinstance(node, ast.Assign)
+            for t in node.targets
+            if isinstance(t, ast.Name)
+        }
+
+    # -- operations as Python builds them -------------------------------------------------------
+
+    def expand(
+        self, node: ast.expr, scope: Scope, depth: int = 0
+    ) -> Iterator[tuple[ast.Call, Scope]]:
+        if depth > 8:
+            self.rec.note(node.lineno, "operations nested too deep to read")
+            return
+        if isinstance(node, (ast.List, ast.Tuple)):
+            for elt in node.elts:
+                inner = elt.value if isinstance(elt, ast.Starred) else elt
+                yield from self.expand(inner, scope, depth + 1)
+        elif isinstance(node, ast.Call):
+            yield node, scope
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            yield from self.expand(node.left, scope, depth + 1)
+            yield from self.expand(node.right, scope, depth + 1)
+        elif isinstance(node, (ast.ListComp, ast.GeneratorExp)) and len(node.generators) == 1:
+            gen = node.generators[0]
+            scopes = scope.iterate(gen.target, gen.iter)
+            if scopes is None:
+                self.rec.note(
+                    node.lineno, "operations built in a loop over values read at run time"
+                )
+                return
+            for each in scopes:
+                if all(each.value(cond) is not False for cond in gen.ifs):
+                    yield from self.expand(node.elt, each, depth + 1)
+        elif isinstance(node, ast.Name) and node.id in self.assigned:
+            yield from self.expand(self.assigned[node.id], scope, depth + 1)
+        else:
+            self.rec.note(node.lineno, "operations built at run time")
+
+    def read(self, operations: ast.expr) -> None:
+        for call, scope in self.expand(operations, self.scope):
+            self.operation(call, scope)
+
+    # -- one operation ----------------------------------------------------------------------------
+
+    def operation(self, call: ast.Call, scope: Scope) -> None:
+        name = call_name(call)
+        model = scope.string(next((k.value for k in call.keywords if k.arg == "model_name"), None))
+        model = model or scope.string(_arg(call, 0, "name"))
+        table = model.lower() if model else None
+        st = self.rec.statement(call, table, self.atomic, definition(call, self.scope.functions))
+        handler = _HANDLERS.get(name)
+        if handler is not None:
+            handler(self, call, scope, st)
+        elif name in _INDEX_OPS:
+            kind, concurrently = _INDEX_OPS[name]
+            st.add(kind, concurrently=concurrently)
+        elif name not in _HARMLESS:
+            self.rec.note(call.lineno, f"operation `{name or 'call'}` not understood")
+
+    def create_model(self, call: ast.Call, scope: Scope, st: Statement) -> None:
+        if st.table:
+            self.rec.created.add(st.table)
+        st.add(OpKind.CREATE_TABLE)
+
+    def add_field(self, call: ast.Call, scope: Scope, st: Statement) -> None:
+        column = scope.string(_arg(call, 1, "name"))
+        facts = field_facts(_arg(call, 2, "field"), scope)
+        if facts.many:
+            # A join table, created empty; no column on the model's table.
+            through = f"{st.table}_{column}" if st.table and column else None
+            if through:
+                self.rec.created.add(through)
+            st.add(OpKind.CREATE_TABLE, _t=through)
+            return
+        st.add(
+            OpKind.ADD_COLUMN,
+            column,
+            not_null=not facts.null,
+            # Django's `default=` is applied by the ORM and dropped from the table right after;
+            # only `db_default=` stays in the database for old code's inserts.
+            has_default=facts.db_default,
+            orm_default=facts.has_default,
+        )
+        if facts.field in _FK:
+            st.add(OpKind.ADD_FOREIGN_KEY, column, not_valid=False)
+            st.add(OpKind.CREATE_INDEX, column, concurrently=False)
+
+    def alter_field(self, call: ast.Call, scope: Scope, st: Statement) -> None:
+        column = scope.string(_arg(call, 1, "name"))
+        facts = field_facts(_arg(call, 2, "field"), scope)
+        if facts.many:
+            return  # a join table's options: no column changes
+        if not facts.null and not facts.pk:
+            # A primary key is NOT NULL already; anything else may or may not have been.
+            st.add(OpKind.SET_NOT_NULL, column, maybe=True)
+        st.add(OpKind.ALTER_TYPE, column, maybe=True, to_type=facts.field or None)
+
+    def remove_field(self, call: ast.Call, scope: Scope, st: Statement) -> None:
+        st.add(OpKind.DROP_COLUMN, scope.string(_arg(call, 1, "name")))
+
+    def delete_model(self, call: ast.Call, scope: Scope, st: Statement) -> None:
+        st.table = (scope.string(_arg(call, 0, "name")) or "").lower() or None
+        st.add(OpKind.DROP_TABLE)
+
+    def rename_field(self, call: ast.Call, scope: Scope, st: Statement) -> None:
+        st.add(
+            OpKind.RENAME_COLUMN,
+            scope.string(_arg(call, 1, "old_name")),
+            new_name=scope.string(_arg(call, 2, "new_name")),
+        )
+
+    def rename_model(self, call: ast.Call, scope: Scope, st: Statement) -> None:
+        st.table = (scope.string(_arg(call, 0, "old_name")) or "").lower() or None
+        st.add(OpKind.RENAME_TABLE, new_name=scope.string(_arg(call, 1, "new_name")))
+
+    def alter_model_table(self, call: ast.Call, scope: Scope, st: Statement) -> None:
+        new = scope.string(_arg(call, 1, "table"))
+        st.add(OpKind.RENAME_TABLE, new_name=new)
+
+    def add_constraint(self, call: ast.Call, scope: Scope, st: Statement) -> None:
+        con = _arg(call, 1, "constraint")
+        cname = call_name(con)
+        if cname == "UniqueConstraint":
+            st.add(OpKind.ADD_UNIQUE, using_index=False)
+        elif cname == "CheckConstraint":
+            st.add(OpKind.ADD_CHECK, not_valid=False)
+
+    def add_constraint_not_valid(self, call: ast.Call, scope: Scope, st: Statement) -> None:
+        st.add(OpKind.ADD_CHECK, not_valid=True)
+
+    def alter_unique_together(self, call: ast.Call, scope: Scope, st: Statement) -> None:
+        together = scope.value(_arg(call, 1, "unique_together"))
+        if together == () or together == set() or together is None:
+            return  # removing every unique-together set adds nothing
+        st.add(OpKind.ADD_UNIQUE, using_index=False, maybe=True)
+
+    def run_python(self, call: ast.Call, scope: Scope, st: Statement) -> None:
+        st.add(OpKind.DATA_MIGRATION)
+        if _arg(call, 1, "reverse_code") is None:
+            self.reversible = False
+            self.why = "`RunPython` has no `reverse_code`"
+            st.add(OpKind.IRREVERSIBLE, why=self.why)
+
+    def run_sql(self, call: ast.Call, scope: Scope, st: Statement) -> None:
+        node = _arg(call, 0, "sql")
+        if not _is_noop(node):
+            sql = sql_of(node, scope)
+            if sql is None:
+                st.unread("RunSQL with SQL built at run time")
+            else:
+                self.rec.sql(sql, scope.located(node, call), self.atomic)
+        if _arg(call, 1, "reverse_sql") is None:
+            self.reversible = False
+            self.why = "`RunSQL` has no `reverse_sql`"
+            st.add(OpKind.IRREVERSIBLE, why=self.why)
+
+    def separate(self, call: ast.Call, scope: Scope, st: Statement) -> None:
+        # Only the database operations reach the database; state operations change Django's
+        # idea of the models (the expand/contract tool for dropping a column later).
+        node = _arg(call, 0, "database_operations")
+        if node is not None:
+            for inner, inner_scope in self.expand(node, scope):
+                self.operation(inner, inner_scope)
+
+    def add_default_value(self, call: ast.Call, scope: Scope, st: Statement) -> None:
+        # django-add-default-value: keeps a database default for the column, so rows the
+        # running version inserts without it still get a value.
+        column = scope.string(_arg(call, 1, "name"))
+        self.rec.found[:] = [
+            dataclasses.replace(o, has_default=True)
+            if o.kind == OpKind.ADD_COLUMN and o.column == column and o.table == st.table
+            else o
+            for o in self.rec.found
+        ]
+
+
+def _is_noop(node: ast.AST | None) -> bool:
+    return isinstance(node, ast.Attribute) and node.attr == "noop"
+
+
+_HANDLERS = {
+    "CreateModel": _Reader.create_model,
+    "AddField": _Reader.add_field,
+    "AlterField": _Reader.alter_field,
+    "RemoveField": _Reader.remove_field,
+    "DeleteModel": _Reader.delete_model,
+    "RenameField": _Reader.rename_field,
+    "RenameModel": _Reader.rename_model,
+    "AlterModelTable": _Reader.alter_model_table,
+    "AddConstraint": _Reader.add_constraint,
+    "AddConstraintNotValid": _Reader.add_constraint_not_valid,
+    "AlterUniqueTogether": _Reader.alter_unique_together,
+    "RunPython": _Reader.run_python,
+    "RunSQL": _Reader.run_sql,
+    "SeparateDatabaseAndState": _Reader.separate,
+    "AddDefaultValue": _Reader.add_default_value,
+}
+
+
+def read(source: str) -> Reading:
+    tree = ast.parse(source)
+    reader = _Reader(source, tree)
+    operations = _operations_node(tree)
+    if operations is not None:
+        reader.read(operations)
+    rec = reader.rec
+    return Reading(
+        "django", tuple(rec.found), reader.reversible, reader.why, tuple(rec.notes), reader.atomic
+    )
+
+
+# -- the models a migration's AlterField is compared with ---------------------------------------
+
+_MAX_MODEL_FILES = 40  # per app: a models package of more files is read up to this many
+
+
+class Models:
+    """The fields of an app's models at one commit, wherever they live: `<app>/models.py` or a
+    `<app>/models/` package (the modules its `__init__` imports, and any the file listing
+    shows). Each file is parsed once."""
+
+    def __init__(self, read: Callable[[str], str | None], listing: Iterable[str] = ()) -> None:
+        self._read = read
+        self._listing = tuple(listing)
+        self._files: dict[str, dict[str, dict[str, ast.Call]]] = {}
+        self._apps: dict[str, dict[str, dict[str, ast.Call]]] = {}
+
+    def field(self, app_dir: str, model: str, name: str) -> ast.Call | None:
+        return self.app(app_dir).get(model.lower(), {}).get(name)
+
+    def app(self, app_dir: str) -> dict[str, dict[str, ast.Call]]:
+        if app_dir not in self._apps:
+            merged: dict[str, dict[str, ast.Call]] = {}
+            for path in self._paths(app_dir):
+                for model, fields in self._file(path).items():
+                    merged.setdefault(model, {}).update(fields)
+            self._apps[app_dir] = merged
+        return self._apps[app_dir]
+
+    def _paths(self, app_dir: str) -> list[str]:
+        prefix = f"{app_dir}/" if app_dir else ""
+        paths = [f"{prefix}models.py", f"{prefix}models/__init__.py"]
+        package = f"{prefix}models/"
+        paths += [
+            p
+            for p in self._listing
+            if p.startswith(package) and p.endswith(".py") and "/" not in p[len(package) :]
+        ]
+        init = self._source(f"{prefix}models/__init__.py")
+        if init is not None:
+            try:
+                tree = ast.parse(init)
+            except SyntaxError:
+                tree = ast.Module(body=[], type_ignores=[])
+            for node in tree.body:
+                if isinstance(node, ast.ImportFrom) and node.level == 1:
+                    if node.module:
+                        paths.append(f"{package}{node.module.replace('.', '/')}.py")
+                    else:
+                        paths += [f"{package}{a.name}.py" for a in node.names]
+        return list(dict.fromkeys(paths))[:_MAX_MODEL_FILES]
+
+    def _source(self, path: str) -> str | None:
+        return self._read(path)
+
+    def _file(self, path: str) -> dict[str, dict[str, ast.Call]]:
+        if path not in self._files:
+            self._files[path] = _model_fields(self._source(path))
+        return self._files[path]
+
+
+def _model_fields(source: str | None) -> dict[str, dict[str, ast.Call]]:
+    """model name (lower case) -> field name -> its declaration."""
+    if not source:
+        return {}
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return {}
+    out: dict[str, dict[str, ast.Call]] = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ClassDef):
+            continue
+        fields: dict[str, ast.Call] = {}
+        for stmt in node.body:
+            if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call):
+                for t in stmt.targets:
+                    if isinstance(t, ast.Name):
+                        fields[t.id] = stmt.value
+            elif (
+                isinstance(stmt, ast.AnnAssign)
+                and isinstance(stmt.target, ast.Name)
+                and isinstance(stmt.value, ast.Call)
+            ):
+                fields[stmt.target.id] = stmt.value
+        if fields:
+            out[node.name.lower()] = fields
+    return out
