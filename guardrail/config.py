@@ -432,6 +432,60 @@ def _merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
 Fetch = Callable[[str], "str | None"]
 
 
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+
+
+def _is_name(text: str, limit: int) -> bool:
+    return 0 < len(text) <= limit and set(text) <= _NAME_CHARS and text not in (".", "..")
+
+
+def _is_repo_path(path: str) -> bool:
+    """A relative path of plain names: no `..`, no `?`/`#`/`%`, no leading slash."""
+    parts = path.split("/")
+    return 0 < len(path) <= 400 and all(_is_name(p, 255) for p in parts)
+
+
+def _is_git_ref(ref: str) -> bool:
+    parts = ref.split("/")
+    return (
+        0 < len(ref) <= 255
+        and not ref.startswith("-")
+        and not ref.endswith(".lock")
+        and all(_is_name(p, 255) and ".." not in p for p in parts)
+    )
+
+
+def validate_extends(ref: str, source: str) -> str:
+    """`extends:` names `owner/repo:path@ref` (an organization-wide file) or a path in this
+    repository. Every part is checked, so that a value can only ever name a file in a
+    repository: `a/b:../../user?x=1#@main` would otherwise reach any path of the API host with
+    the token."""
+    value = ref.strip()
+    if ":" in value:
+        repo, _, rest = value.partition(":")
+        path, at, git_ref = rest.rpartition("@")
+        owner, slash, name = repo.partition("/")
+        owner_ok = _is_name(owner, 39) and not owner.startswith(("-", ".", "_"))
+        if (
+            slash
+            and owner_ok
+            and "." not in owner
+            and _is_name(name, 100)
+            and at
+            and _is_repo_path(path)
+            and _is_git_ref(git_ref)
+        ):
+            return value
+    elif _is_repo_path(value):
+        return value
+    raise ConfigError(
+        f"{source}: extends: {value[:120]!r} is not `owner/repo:path@ref` or a path in this "
+        "repository",
+        "write it as e.g. `extends: my-org/.github:guardrail/base.yml@main` (plain names, "
+        "no `..`, `?`, `#` or leading `/`), or as a path such as `.github/guardrail-base.yml`",
+    )
+
+
 def _resolve_extends(data: Any, source: str, fetch: Fetch | None, depth: int = 0) -> Any:
     if not isinstance(data, dict) or "extends" not in data:
         return data
@@ -445,7 +499,8 @@ def _resolve_extends(data: Any, source: str, fetch: Fetch | None, depth: int = 0
         raise ConfigError(
             f"{source}: extends: more than 3 levels deep at {ref!r}", "flatten the chain"
         )
-    text = fetch(ref.strip()) if fetch is not None else None
+    ref = validate_extends(ref, source)
+    text = fetch(ref) if fetch is not None else None
     if text is None:
         raise ConfigError(
             f"{source}: extends: cannot read {ref!r}",

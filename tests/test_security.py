@@ -301,3 +301,33 @@ def test_a_symlinked_test_outside_the_checkout_is_not_evidence(fake_github, run_
         fake_github, "pull_request", event(52), extra_env=FAST, prepare=real_checkout
     )
     assert "GR301" not in rules_of(again), again.stdout
+
+
+# -- extends ----------------------------------------------------------------------------------
+
+
+def test_extends_cannot_reach_another_path_of_the_api_host(fake_github, run_action):
+    _drop_pull(fake_github, 61, DROP)
+    fake_github.contents[(BASE, ".github/guardrail.yml")] = (
+        "extends: 'a/b:../../../../user?x=1#@main'\n"
+    )
+    run = run_action(fake_github, "pull_request", event(61), extra_env=FAST)
+    no_traceback(run)
+    assert run.returncode == 2
+    assert "is not `owner/repo:path@ref`" in run.stdout
+    assert not [r for r in fake_github.log if "/user" in r.path or ".." in r.path]
+
+
+def test_extends_in_the_prs_own_configuration_is_never_fetched(fake_github, run_action):
+    _drop_pull(fake_github, 62, DROP)
+    fake_github.pulls[62]["changed_files"] = 2
+    fake_github.files[62].append(
+        file_entry(
+            ".github/guardrail.yml", "@@ -1 +1 @@\n-fail-on: warning\n+extends: o/r:x.yml@main"
+        )
+    )
+    fake_github.contents[(HEAD, ".github/guardrail.yml")] = "extends: o/r:x.yml@main\n"
+    run = run_action(fake_github, "pull_request", event(62), extra_env=FAST)
+    no_traceback(run)
+    assert run.returncode == 1
+    assert not [r for r in fake_github.log if r.path.startswith("/repos/o/r")]

@@ -388,7 +388,12 @@ class GitHubClient:
         """A file of another repository (an organization's shared configuration)."""
         import base64
 
-        url = f"{self.repo_url.rsplit('/repos/', 1)[0]}/repos/{repository}/contents/{path}"
+        from urllib.parse import quote
+
+        # config.validate_extends has checked each part; quoting keeps them parts of a path.
+        owner, _, name = repository.partition("/")
+        where = f"{quote(owner, safe='')}/{quote(name, safe='')}/contents/{quote(path, safe='/')}"
+        url = f"{self.repo_url.rsplit('/repos/', 1)[0]}/repos/{where}"
         params = {"ref": ref} if ref else None
         try:
             _, data = self._call(
