@@ -387,7 +387,6 @@ class GitHubClient:
     def other_file(self, repository: str, path: str, ref: str | None) -> str | None:
         """A file of another repository (an organization's shared configuration)."""
         import base64
-
         from urllib.parse import quote
 
         # config.validate_extends has checked each part; quoting keeps them parts of a path.
