@@ -331,3 +331,50 @@ def test_extends_in_the_prs_own_configuration_is_never_fetched(fake_github, run_
     no_traceback(run)
     assert run.returncode == 1
     assert not [r for r in fake_github.log if r.path.startswith("/repos/o/r")]
+
+
+# -- a comment that cannot be posted ---------------------------------------------------------------
+
+
+def test_a_70001_character_title_still_gets_a_comment(fake_github, run_action):
+    name = "c" * 70_001
+    sql = f'ALTER TABLE orders DROP COLUMN "{name}";\n'
+    _drop_pull(fake_github, 71, sql, body="Drops a column.")
+    run = run_action(fake_github, "pull_request", event(71), extra_env=FAST)
+    no_traceback(run)
+    assert run.returncode == 1
+    comments = [c for c in fake_github.comments[71] if c["user"]["login"] == "github-actions[bot]"]
+    assert len(comments) == 1, run.stdout
+    body = comments[0]["body"]
+    assert len(body) <= 65_536 and "<!-- guardrail:report v1 -->" in body
+    assert "could not post" not in run.stdout
+    assert not [r for r in fake_github.log if r.status == 422]
+
+
+def test_the_shortest_comment_form_always_fits() -> None:
+    from guardrail.model import Finding, Report, Severity
+    from guardrail.render import markdown as render_md
+    from guardrail.rules import QUESTIONS
+    from guardrail.text import code
+
+    huge = code("x" * 70_001) + " words" * 12_000  # a quoted value and 72,000 characters of prose
+    findings = tuple(
+        Finding(check, "GR999", Severity.ERROR, f"{huge} {huge}", f"{huge} {huge}", path="p" * 9000)
+        for check in QUESTIONS
+    )
+    notes = tuple(f"{huge} {huge}" for _ in range(30))
+    meta = render_md.Meta(
+        head_sha="a" * 40, run_url="https://example.com/r", summary_url="https://example.com/r"
+    )
+    loud = Report(findings, "fail", "error", risk=(f"{huge}",) * 10, notes=notes)
+    quiet = Report(
+        tuple(Finding("analysis", "GR999", Severity.NOTICE, huge, huge) for _ in range(50)),
+        "pass",
+        "error",
+        notes=notes,
+    )
+    for report in (loud, quiet):
+        for budget in (render_md.COMMENT_BUDGET, render_md.MINIMAL_BUDGET):
+            body = render_md.render(report, meta, budget=budget)
+            assert len(body) <= render_md.COMMENT_LIMIT, (report.verdict, budget, len(body))
+            assert render_md.MARKER in body

@@ -151,7 +151,7 @@ def render(
     serious = tuple(f for f in report.findings if f.severity >= Severity.WARNING)
     full = budget is None
     if not serious:
-        return _all_clear(report, meta, marker, full)
+        return _fit(_all_clear(report, meta, marker, full), report, meta, marker, budget)
     groups = _by_check(serious)
     notices = [f for f in report.findings if f.severity == Severity.NOTICE]
     for limit in (None, 20, 10, 5, 3, 1):
@@ -159,7 +159,32 @@ def render(
         if budget is None or len(text) <= budget:
             return text
     # Still too long (enormous titles): the table alone, and where to read the rest.
-    return _compose(report, meta, {}, [], 0, marker, table_groups=groups)
+    table = _compose(report, meta, {}, [], 0, marker, table_groups=groups)
+    return _fit(table, report, meta, marker, budget)
+
+
+def _fit(text: str, report: Report, meta: Meta, marker: bool, budget: int | None) -> str:
+    """The last guarantee: a comment GitHub accepts whatever the findings say. Past the
+    budget, the counts per question and where to read the rest: no text from the findings."""
+    if budget is None or len(text) <= max(budget, COMMENT_BUDGET):
+        return text
+    parts = [MARKER] if marker else []
+    parts.append(f"### 🛡️ guardrail — {_headline(report)}")
+    parts.append("")
+    groups = _by_check(report.findings)
+    for check in QUESTIONS:
+        items = groups.get(check, [])
+        if items:
+            worst = max(f.severity for f in items)
+            rules = ", ".join(dict.fromkeys(f.rule for f in items))
+            parts.append(f"- {_ICON[worst]} {_question(check)} {len(items)} × {rules}")
+    where = f"[job summary]({meta.summary_url})" if meta.summary_url else "job summary"
+    parts.append("")
+    parts.append(f"<sub>The findings are too long for a comment; read them in the {where}.</sub>")
+    footer = _footer(meta)
+    if footer:
+        parts += ["", footer]
+    return "\n".join(parts)[:COMMENT_LIMIT] + "\n"
 
 
 def _compose(
