@@ -7,9 +7,18 @@ from dataclasses import replace
 
 from guardrail.analysis.isolate import Unreadable, describe
 from guardrail.checks import ALL_CHECKS, acknowledge, meta
-from guardrail.checks.base import Check, Context
+from guardrail.checks.base import Check, Context, Output
 from guardrail.config import Config
-from guardrail.model import BaseTree, ContentReader, Finding, PullRequest, Report, Severity
+from guardrail.model import (
+    Answer,
+    BaseTree,
+    ContentReader,
+    Finding,
+    Note,
+    PullRequest,
+    Report,
+    Severity,
+)
 from guardrail.rules import QUESTIONS, REGISTRY
 
 _CHECK_ORDER = {name: i for i, name in enumerate(QUESTIONS)}
@@ -43,18 +52,22 @@ def sort_key(f: Finding) -> tuple[int, int, str, int, str]:
     return (-f.severity, _CHECK_ORDER.get(f.check, 99), f.path or "", f.line or 0, f.rule)
 
 
-def _run_check(check: Check, ctx: Context, out: list[Finding]) -> None:
-    """One check's findings into `out`. A check that raises keeps what it found so far and
+def _run_check(check: Check, ctx: Context, out: list[Output]) -> None:
+    """One check's output into `out`. A check that raises keeps what it yielded so far and
     becomes a GR901 finding naming it: the other checks still run, and the run ends with a
     verdict and a status."""
     name = getattr(check, "__name__", type(check).__name__)
+    notes, answers = len(ctx.notes), len(ctx.answers)
     try:
-        for finding in check(ctx):
-            out.append(finding)
+        for item in check(ctx):
+            out.append(item)
     except Exception as exc:  # isolation: see guardrail/analysis/isolate.py
         ctx.problems.append(
             Unreadable(None, f"the {name.removeprefix('check_')} check", describe(exc))
         )
+    # What the check (or a fact it computed first) added the older way, in its order.
+    out.extend(Note(text) for text in ctx.notes[notes:])
+    out.extend(ctx.answers[answers:])
 
 
 def run(
@@ -78,16 +91,21 @@ def run(
         read_tree=read_tree,
         base_tree=base_tree,
     )
-    raw: list[Finding] = []
+    out: list[Output] = []
     for check in checks:
-        _run_check(check, ctx, raw)
+        _run_check(check, ctx, out)
+    raw = [item for item in out if isinstance(item, Finding)]
     raw.extend(meta.unreadable(ctx.problems))
+    answers = sorted(
+        (a for a in out if isinstance(a, Answer)), key=lambda a: _CHECK_ORDER.get(a.check, 99)
+    )
+    notes = [n.text for n in out if isinstance(n, Note)]
     configured = [f for f in (_apply_rule_config(f, config) for f in raw) if f is not None]
     kept, acks, problems = acknowledge.apply(configured, pr, config)
     findings = kept + [
         f for f in (_apply_rule_config(f, config) for f in problems) if f is not None
     ]
-    ctx.notes.extend(acknowledge.summary(acks))
+    notes.extend(acknowledge.summary(acks))
     findings.sort(key=sort_key)
     effective_fail_on = fail_on or config.fail_on
     ordered = tuple(findings)
@@ -95,7 +113,7 @@ def run(
         findings=ordered,
         verdict=verdict_for(ordered, effective_fail_on),
         fail_on=effective_fail_on,
-        answers=tuple(ctx.answers),
+        answers=tuple(answers),
         risk=ctx.risk.reasons,
-        notes=tuple(ctx.notes),
+        notes=tuple(notes),
     )

@@ -109,6 +109,13 @@ class Answer:
 
 
 @dataclass(frozen=True)
+class Note:
+    """Something the reader should know (an ignore applied, a limit reached), in marked text."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class Report:
     findings: tuple[Finding, ...]
     verdict: str  # pass | warn | fail

@@ -18,6 +18,7 @@ from guardrail.analysis import jsonschema_diff
 from guardrail.analysis.diff import parse_patch
 from guardrail.analysis.isolate import attempt
 from guardrail.analysis.migrations.ops import OpKind
+from guardrail.analysis.reads import wants
 from guardrail.analysis.shapes import (
     SHAPE_EXTENSIONS,
     Field,
@@ -29,9 +30,10 @@ from guardrail.analysis.shapes import (
     language,
     shapes_of,
 )
-from guardrail.checks.base import Context
+from guardrail.checks.base import Context, Fact, Output
 from guardrail.checks.migrations import migrations
-from guardrail.model import ChangedFile, Finding, Severity
+from guardrail.config import Config
+from guardrail.model import Answer, ChangedFile, Severity
 from guardrail.rules import Rule, register
 from guardrail.text import CODE_OPEN, code
 
@@ -121,6 +123,16 @@ def _versions(ctx: Context, f: ChangedFile) -> tuple[str | None, str | None, str
     return None, None, "none"
 
 
+@wants
+def _shape_reads(f: ChangedFile, config: Config) -> Iterator[tuple[str, str]]:
+    """What comparing data shapes and indexing tests asks for, for one changed file."""
+    if _candidate(f):
+        yield ("base", f.previous_path or f.path)
+        yield ("head", f.path)
+    elif ev.is_test_path(f.path) and not (f.status == "added" and f.patch is not None):
+        yield ("head", f.path)
+
+
 def _candidate(f: ChangedFile) -> bool:
     if f.status in ("removed", "added") or f.binary:
         return False
@@ -164,9 +176,10 @@ def _touches_fields(patch: str) -> bool:
 
 
 def changes(ctx: Context) -> list[Change]:
-    cached = ctx.cache.get("shape_changes")
-    if isinstance(cached, list):
-        return cached
+    return ctx.get(SHAPE_CHANGES)
+
+
+def _read_changes(ctx: Context) -> list[Change]:
     out: list[Change] = []
     migration_paths = {m.file.path for m in migrations(ctx)}
     seen = 0
@@ -192,7 +205,6 @@ def changes(ctx: Context) -> list[Change]:
             f"{len(skipped)} more data-shape files were not compared (limit {MAX_SHAPE_FILES} per run)."
         )
     out.extend(_sql_changes(ctx))
-    ctx.cache["shape_changes"] = out
     return out
 
 
@@ -242,9 +254,10 @@ def _sql_changes(ctx: Context) -> list[Change]:
 
 
 def _index(ctx: Context) -> ev.TestIndex:
-    cached = ctx.cache.get("test_index")
-    if isinstance(cached, ev.TestIndex):
-        return cached
+    return ctx.get(TEST_INDEX)
+
+
+def _read_index(ctx: Context) -> ev.TestIndex:
     changed: list[tuple[str, str]] = []
     for f in ctx.pr.files:
         if f.status == "removed" or not ev.is_test_path(f.path):
@@ -261,7 +274,6 @@ def _index(ctx: Context) -> ev.TestIndex:
     rest = ctx.tree() if ctx.tree is not None and ctx.read_tree is not None else []
     reader = ctx.read_tree or (lambda _path: None)
     index = ev.build_index(changed, rest, reader, ctx.problems)
-    ctx.cache["test_index"] = index
     return index
 
 
@@ -279,9 +291,10 @@ class _Fills:
 
 
 def _fills(ctx: Context) -> _Fills:
-    cached = ctx.cache.get("fills")
-    if isinstance(cached, _Fills):
-        return cached
+    return ctx.get(FILLS)
+
+
+def _read_fills(ctx: Context) -> _Fills:
     backfilled: dict[str, str] = {}
     defaults: dict[tuple[str, str], str] = {}
     data_migration: str | None = None
@@ -295,7 +308,6 @@ def _fills(ctx: Context) -> _Fills:
             elif op.column and (op.has_default or op.orm_default or op.kind == OpKind.SET_DEFAULT):
                 defaults.setdefault((table, op.column), m.file.path)
     fills = _Fills(backfilled, defaults, data_migration)
-    ctx.cache["fills"] = fills
     return fills
 
 
@@ -403,7 +415,7 @@ _SOURCE = {
 }
 
 
-def check_legacy(ctx: Context) -> Iterator[Finding]:
+def check_legacy(ctx: Context) -> Iterator[Output]:
     found = changes(ctx)
     if not found:
         return
@@ -451,12 +463,19 @@ def check_legacy(ctx: Context) -> Iterator[Finding]:
             template_lang=lang,
         )
     if covered:
-        ctx.answered(
+        yield Answer(
             CHECK,
             "old data covered: "
             + "; ".join(covered[:3])
             + (f" and {len(covered) - 3} more" if len(covered) > 3 else ""),
         )
 
+
+# Derived once per run, shared by every check that asks (guardrail/analysis/core.py).
+SHAPE_CHANGES: Fact[list[Change]] = Fact("shape_changes", _read_changes)
+
+TEST_INDEX: Fact[ev.TestIndex] = Fact("test_index", _read_index)
+
+FILLS: Fact[_Fills] = Fact("fills", _read_fills)
 
 CHECKS = (check_legacy,)

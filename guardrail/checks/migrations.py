@@ -18,13 +18,15 @@ from guardrail.analysis.diff import parse_patch
 from guardrail.analysis.isolate import attempt
 from guardrail.analysis.markdown import assess, find_sections, normalize
 from guardrail.analysis.migrations.compare import Edit, compare
-from guardrail.analysis.migrations.detect import MigrationFile, detect, read
+from guardrail.analysis.migrations.detect import MigrationFile, detect, read, reverse_file
 from guardrail.analysis.migrations.django import Models, field_facts, same_column_type
 from guardrail.analysis.migrations.ops import Op, OpKind, Reading
+from guardrail.analysis.reads import wants
 from guardrail.checks import safety_rules
-from guardrail.checks.base import Context
+from guardrail.checks.base import Context, Fact, Output
 from guardrail.checks.safety_rules import GR220, SAFETY
-from guardrail.model import ChangedFile, Finding, Severity
+from guardrail.config import Config
+from guardrail.model import Answer, ChangedFile, Finding, Severity
 from guardrail.rules import Rule, register
 from guardrail.text import code, md, plain
 
@@ -127,6 +129,28 @@ def _new_tables_across(found: list[Migration]) -> list[Migration]:
     return [replace(m, ops=tuple(mark(op) for op in m.ops)) for m in found]
 
 
+@wants
+def _migration_reads(f: ChangedFile, config: Config) -> Iterator[tuple[str, str]]:
+    """What reading one migration asks for: its head (unless the patch holds it all), its base
+    version when it existed before, the file that undoes it, and a Django app's models."""
+    kind = detect(f.path, include=config.migration_include, exclude=config.migration_exclude)
+    if kind is None:
+        return
+    if f.status != "added" or f.patch is None:
+        yield ("head", f.path)
+    if f.status != "added":
+        yield ("base", f.previous_path or f.path)
+    undo = reverse_file(kind)
+    if undo is not None:
+        yield ("head", undo)
+    if kind.framework == "django" and "/migrations/" in f.path:
+        # The app's models as Models reads them (the modules a models/ package imports are
+        # only known once its __init__ is read, and are fetched then).
+        app = f.path.rsplit("/migrations/", 1)[0]
+        yield ("base", f"{app}/models.py")
+        yield ("base", f"{app}/models/__init__.py")
+
+
 def _base_reading(ctx: Context, f: ChangedFile, kind: MigrationFile) -> Reading | None:
     """The migration as it was at the base commit, for a file the PR edits."""
     if f.status == "added" or ctx.read is None:
@@ -164,9 +188,10 @@ text_of = _text_of  # the migration-integrity and deploy-order checks read the s
 
 
 def migrations(ctx: Context) -> list[Migration]:
-    cached = ctx.cache.get("migrations")
-    if isinstance(cached, list):
-        return cached
+    return ctx.get(MIGRATIONS)
+
+
+def _read_migrations(ctx: Context) -> list[Migration]:
     changed = {f.path for f in ctx.pr.files if f.status != "removed"}
 
     def exists(path: str) -> bool:
@@ -182,7 +207,6 @@ def migrations(ctx: Context) -> list[Migration]:
         if migration is not None:
             found.append(migration)
     found = _new_tables_across(found)
-    ctx.cache["migrations"] = found
     return found
 
 
@@ -215,16 +239,15 @@ def _migration(ctx: Context, f: ChangedFile, exists: Callable[[str], bool]) -> M
 
 def _models(ctx: Context) -> Models | None:
     """The base commit's Django models, parsed once per run (models.py or a models/ package)."""
+    return ctx.get(DJANGO_MODELS)
+
+
+def _read_models(ctx: Context) -> Models | None:
     if ctx.read is None:
         return None
-    cached = ctx.cache.get("django_models")
-    if isinstance(cached, Models):
-        return cached
     read = ctx.read
     listing = ctx.tree() if ctx.tree is not None else ()
-    models = Models(lambda path: read("base", path), listing)
-    ctx.cache["django_models"] = models
-    return models
+    return Models(lambda path: read("base", path), listing)
 
 
 def _resolved(ctx: Context, m: Migration, op: Op) -> tuple[Op | None]:
@@ -392,11 +415,11 @@ def safety_findings(ctx: Context) -> list[Finding]:
     return out
 
 
-def check_safety(ctx: Context) -> Iterator[Finding]:
+def check_safety(ctx: Context) -> Iterator[Output]:
     findings = safety_findings(ctx)
     ms = migrations(ctx)
     if ms and not any(f.severity >= Severity.WARNING for f in findings):
-        ctx.answered(
+        yield Answer(
             SAFETY, f"{len(ms)} migration{'s' if len(ms) != 1 else ''} read, no risky operation"
         )
     yield from findings
@@ -554,7 +577,7 @@ def plan_template(aspects: Sequence[str]) -> str:
     return "## Migration plan\n" + "\n".join(_ASPECT_PROMPT[a] for a in aspects) + "\n"
 
 
-def check_plan(ctx: Context) -> Iterator[Finding]:
+def check_plan(ctx: Context) -> Iterator[Output]:
     ms = [
         m
         for m in migrations(ctx)
@@ -589,7 +612,7 @@ def check_plan(ctx: Context) -> Iterator[Finding]:
             template=plan_template(missing),
         )
         return
-    ctx.answered(PLAN, f"migration plan fits the {n} migration{'s' if n != 1 else ''}")
+    yield Answer(PLAN, f"migration plan fits the {n} migration{'s' if n != 1 else ''}")
 
 
 # -- GR103: "just revert" when data is destroyed ------------------------------------------------------
@@ -656,5 +679,9 @@ def check_revert_claim(ctx: Context) -> Iterator[Finding]:
                 )
                 return
 
+
+# Derived once per run, shared by every check that asks (guardrail/analysis/core.py).
+MIGRATIONS: Fact[list[Migration]] = Fact("migrations", _read_migrations)
+DJANGO_MODELS: Fact[Models | None] = Fact("django_models", _read_models)
 
 CHECKS = (check_safety, check_plan, check_revert_claim)

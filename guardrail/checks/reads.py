@@ -1,38 +1,12 @@
-"""Which files the checks will read, known before they run, so a source that pays per request
-(the GitHub API) can fetch them all at once. Pure."""
+"""Which files and folders the checks will read, known before they run. The file list is
+derived from the readers' own declarations (guardrail/analysis/reads.py). Pure."""
 
 from __future__ import annotations
 
-from guardrail.analysis import evidence as ev
 from guardrail.analysis.migrations.detect import detect
-from guardrail.checks.legacy import _candidate
+from guardrail.analysis.reads import files_to_read
 from guardrail.config import Config
 from guardrail.model import PullRequest
-
-
-def files_to_read(pr: PullRequest, config: Config) -> list[tuple[str, str]]:
-    """(side, path) pairs: side is "base" or "head"."""
-    config_include, config_exclude = config.migration_include, config.migration_exclude
-    out: list[tuple[str, str]] = []
-    for f in pr.files:
-        if f.status == "removed" or f.binary:
-            continue
-        modified = f.status != "added" or f.patch is None
-        kind = detect(f.path, include=config_include, exclude=config_exclude)
-        if kind is not None:
-            if modified:
-                out.append(("head", f.path))
-            if kind.framework == "django" and "/migrations/" in f.path:
-                out.append(("base", f.path.rsplit("/migrations/", 1)[0] + "/models.py"))
-            if kind.framework == "golang-migrate" and f.path.endswith(".up.sql"):
-                out.append(("head", f.path[: -len(".up.sql")] + ".down.sql"))
-            continue
-        if _candidate(f):
-            out.append(("base", f.previous_path or f.path))
-            out.append(("head", f.path))
-        elif ev.is_test_path(f.path) and modified:
-            out.append(("head", f.path))
-    return list(dict.fromkeys(out))
 
 
 def history_folders(pr: PullRequest, config: Config) -> list[str]:
@@ -46,3 +20,6 @@ def history_folders(pr: PullRequest, config: Config) -> list[str]:
         if kind is not None and "/" in f.path:
             out.append(f.path.rsplit("/", 1)[0])
     return list(dict.fromkeys(out))
+
+
+__all__ = ["files_to_read", "history_folders"]

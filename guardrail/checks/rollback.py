@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from guardrail.analysis.markdown import assess, find_sections
-from guardrail.checks.base import Context
-from guardrail.model import Finding, Severity
+from guardrail.checks.base import Context, Output
+from guardrail.model import Answer, Severity
 from guardrail.rules import Rule, register
 from guardrail.text import md, plain
 
@@ -61,15 +60,15 @@ def _snippet(text: str) -> str:
     return md(plain(text, 40))
 
 
-def check_rollback_note(ctx: Context) -> Iterator[Finding]:
+def check_rollback_note(ctx: Context) -> Iterator[Output]:
     risk = ctx.risk
     if risk.level == "none":
-        ctx.answered(CHECK, "docs-only change, nothing to roll back")
+        yield Answer(CHECK, "docs-only change, nothing to roll back")
         return
     severity = Severity.ERROR if risk.high else Severity.NOTICE
     template = TEMPLATE_RISKY if risk.high else TEMPLATE_SMALL
-    sections = find_sections(ctx.pr.body, ctx.config.rollback.all_headings)
-    if not sections:
+    verdicts = ctx.rollback.sections
+    if not verdicts:
         yield GR101.finding(
             "No rollback note in the description.",
             _why(ctx),
@@ -77,12 +76,10 @@ def check_rollback_note(ctx: Context) -> Iterator[Finding]:
             template=template,
         )
         return
-    verdicts = [(s, assess(s.text, ctx.config.rollback.placeholders)) for s in sections]
-    for section, verdict in verdicts:
-        if verdict.status == "ok":
-            ctx.rollback_note = verdict.text
-            ctx.answered(CHECK, f"rollback note under “{_snippet(section.title)}”")
-            return
+    answered = ctx.rollback.answered
+    if answered is not None:
+        yield Answer(CHECK, f"rollback note under “{_snippet(answered[0].title)}”")
+        return
     section, verdict = verdicts[0]
     if verdict.status == "placeholder" and section.text.strip():
         title = f"The rollback note says only “{_snippet(section.text)}”."

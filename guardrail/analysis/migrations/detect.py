@@ -163,6 +163,17 @@ _SECTIONED = {
 }
 
 
+def reverse_file(mf: MigrationFile) -> str | None:
+    """The sibling file that undoes this migration, for frameworks that keep it apart."""
+    if mf.framework == "golang-migrate" and mf.path.endswith(".up.sql"):
+        return mf.path[: -len(".up.sql")] + ".down.sql"
+    if mf.framework == "sqitch" and mf.role == "up":
+        if "/deploy/" in mf.path:
+            return mf.path.replace("/deploy/", "/revert/")
+        return "revert/" + mf.path.split("deploy/", 1)[-1]
+    return None
+
+
 def read(mf: MigrationFile, text: str, exists: Callable[[str], bool] | None = None) -> Reading:
     """What the migration does. `exists(path)` answers whether a sibling file is in the head."""
     if len(text) > MAX_MIGRATION_CHARS:
@@ -203,16 +214,11 @@ def read(mf: MigrationFile, text: str, exists: Callable[[str], bool] | None = No
     sub = read_sql(text)
     reversible: bool | None = None
     why = ""
-    if fw == "golang-migrate" and exists is not None:
-        down_path = mf.path[: -len(".up.sql")] + ".down.sql"
-        reversible = exists(down_path)
-        why = "" if reversible else f"there is no {code(down_path.rsplit('/', 1)[-1])}"
-    elif fw == "sqitch" and exists is not None:
-        revert = (
-            mf.path.replace("/deploy/", "/revert/")
-            if "/deploy/" in mf.path
-            else "revert/" + mf.path.split("deploy/", 1)[-1]
-        )
-        reversible = exists(revert)
-        why = "" if reversible else f"there is no {code(revert)}"
+    undo = reverse_file(mf)
+    if fw == "golang-migrate" and exists is not None and undo is not None:
+        reversible = exists(undo)
+        why = "" if reversible else f"there is no {code(undo.rsplit('/', 1)[-1])}"
+    elif fw == "sqitch" and exists is not None and undo is not None:
+        reversible = exists(undo)
+        why = "" if reversible else f"there is no {code(undo)}"
     return Reading(fw, tuple(sub.ops), reversible, why, tuple(sub.notes), False)

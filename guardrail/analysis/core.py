@@ -1,0 +1,122 @@
+"""The Analysis: everything guardrail knows about one pull request, read once, before and for
+every check.
+
+It holds the sources (the PR, the configuration, the readers of file contents at each side)
+and the facts derived from them: the risk, the rollback note, and each reader's results
+(migrations read per file and side, data-shape changes, the test index), each computed the first
+time any check asks and then shared. Checks are pure functions of the Analysis that yield
+findings, answers and notes, in any order: none depends on another having run first.
+
+A derived fact is declared next to the reader that computes it, as a typed `Fact`:
+
+    MIGRATIONS: Fact[list[Migration]] = Fact("migrations", _read_migrations)
+    def migrations(a: Analysis) -> list[Migration]:
+        return a.get(MIGRATIONS)
+
+A reader that fails on one file records it in `problems` (guardrail/analysis/isolate.py); the
+engine reports each as GR901.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+from guardrail.analysis.isolate import Unreadable
+from guardrail.config import Config
+from guardrail.model import Answer, BaseTree, ContentReader, PullRequest
+
+if TYPE_CHECKING:
+    from guardrail.analysis.markdown import Assessment, Section
+    from guardrail.checks.risk import Risk
+
+T = TypeVar("T")
+_NAMES: set[str] = set()
+
+
+class Fact(Generic[T]):
+    """A fact derived from the sources, computed once per Analysis by `compute`."""
+
+    __slots__ = ("compute", "name")
+
+    def __init__(self, name: str, compute: Callable[[Analysis], T]) -> None:
+        if name in _NAMES:
+            raise ValueError(f"fact {name!r} declared twice")
+        _NAMES.add(name)
+        self.name = name
+        self.compute = compute
+
+    def __repr__(self) -> str:
+        return f"Fact({self.name!r})"
+
+
+@dataclass(frozen=True)
+class RollbackNote:
+    """The description's rollback sections and what each holds."""
+
+    sections: tuple[tuple[Section, Assessment], ...]
+
+    @property
+    def answered(self) -> tuple[Section, Assessment] | None:
+        """The first section with a real note, if any."""
+        return next(((s, v) for s, v in self.sections if v.status == "ok"), None)
+
+    @property
+    def text(self) -> str | None:
+        found = self.answered
+        return found[1].text if found is not None else None
+
+
+@dataclass
+class Analysis:
+    pr: PullRequest
+    config: Config
+    read: ContentReader | None = None  # base/head file contents, when the source can give them
+    source: str = "none"  # where `read` gets base versions: git | api | none
+    # Every file of the head tree, and a cheap reader for them (a checkout, not the API).
+    tree: Callable[[], list[str]] | None = None
+    read_tree: Callable[[str], str | None] | None = None
+    # The base branch's tip: its paths and files (migration history), when the source has it.
+    base_tree: BaseTree | None = None
+    # Files (or checks) that failed to read: reported as GR901 by the engine, never a crash.
+    problems: list[Unreadable] = field(default_factory=list)
+    # Kept for checks written before checks yielded their answers and notes: the engine reads
+    # both these lists and what checks yield. New code yields `Answer(...)` and `Note(...)`.
+    answers: list[Answer] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    # Deprecated: an untyped memo. New code declares a `Fact` and calls `get`.
+    cache: dict[str, object] = field(default_factory=dict)
+    _facts: dict[str, object] = field(default_factory=dict, repr=False)
+
+    def get(self, fact: Fact[T]) -> T:
+        """The fact, computed the first time it is asked for."""
+        if fact.name in self._facts:
+            return self._facts[fact.name]  # type: ignore[return-value]  # set below, as T
+        value = fact.compute(self)
+        self._facts[fact.name] = value
+        return value
+
+    @cached_property
+    def risk(self) -> Risk:
+        from guardrail.checks.risk import assess_risk
+
+        return assess_risk(self.pr, self.config)
+
+    @cached_property
+    def rollback(self) -> RollbackNote:
+        from guardrail.analysis.markdown import assess, find_sections
+
+        sections = find_sections(self.pr.body, self.config.rollback.all_headings)
+        placeholders = self.config.rollback.placeholders
+        return RollbackNote(tuple((s, assess(s.text, placeholders)) for s in sections))
+
+    @property
+    def rollback_note(self) -> str | None:
+        """The rollback note's text, when the description has a real one."""
+        return self.rollback.text
+
+    def answered(self, check: str, text: str) -> None:
+        """Deprecated: yield `Answer(check, text)` from the check instead."""
+        self.answers.append(Answer(check, text))

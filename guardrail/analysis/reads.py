@@ -1,0 +1,39 @@
+"""Which files the analysis will read, known before it runs, so a source that pays per request
+(the GitHub API) can fetch them all at once. Pure.
+
+Each reader declares what it reads next to the code that reads it, with `@wants`: a function of
+one changed file (and the configuration) to the (side, path) pairs it will ask for. The list
+is the union of those declarations, so it cannot drift from what the readers do;
+tests/test_reads.py runs every golden case with a recording reader to hold that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from guardrail.config import Config
+from guardrail.model import ChangedFile, PullRequest
+
+Side = str  # "base" | "head"
+Want = Callable[[ChangedFile, Config], Iterable[tuple[Side, str]]]
+
+_WANTS: list[Want] = []
+
+
+def wants(fn: Want) -> Want:
+    """Register what a reader reads for one changed file."""
+    _WANTS.append(fn)
+    return fn
+
+
+def files_to_read(pr: PullRequest, config: Config) -> list[tuple[Side, str]]:
+    """(side, path) pairs: side is "base" or "head"."""
+    import guardrail.checks  # noqa: F401  (its modules register their readers' wants)
+
+    out: list[tuple[Side, str]] = []
+    for f in pr.files:
+        if f.status == "removed" or f.binary:
+            continue
+        for want in _WANTS:
+            out.extend(want(f, config))
+    return list(dict.fromkeys(out))
