@@ -1,9 +1,11 @@
 """Which changed files are database migrations, of which framework, and what they do.
 
-Detection is by path convention (docs/migrations.md lists them), refined by a look at the
-content where a convention is shared (a `.js` migration is Knex, Sequelize or TypeORM). An
-ordinary `.sql` file — a report, a query — is not a migration unless it sits in a migrations
-folder or follows a migration tool's naming.
+`READERS` is the one table of migration readers: for each, the file convention it claims
+(docs/migrations.md lists them), refined by a look at the content where a convention is shared
+(a `.js` migration is Knex, Sequelize or TypeORM), and the function that reads it. Adding a
+framework means a reader module, a row here, its tests and its docs section. An ordinary `.sql`
+file — a report, a query — is not a migration unless it sits in a migrations folder or follows a
+migration tool's naming.
 """
 
 from __future__ import annotations
@@ -12,7 +14,17 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from guardrail.analysis.migrations import alembic, django, dsl
+from guardrail.analysis.migrations import (
+    alembic,
+    django,
+    ecto,
+    efcore,
+    js,
+    laravel,
+    liquibase,
+    rails,
+)
+from guardrail.analysis.migrations.grammar import Framework
 from guardrail.analysis.migrations.ops import Reading
 from guardrail.analysis.migrations.sql import read_sql
 from guardrail.analysis.paths import matches
@@ -24,9 +36,15 @@ _FLYWAY = re.compile(r"^(?:([VUB])\d[\w.]*|R)__\w[^/]*\.sql$", re.I)
 _GOLANG = re.compile(r"^\d+_[^/]+\.(up|down)\.sql$")
 _TS14 = re.compile(r"^\d{12,14}[_-]")
 _DJANGO = re.compile(r"^\d{4}_\w+\.py$")
-_EF = re.compile(r"^\d{14}_\w+\.cs$")
+_EF = re.compile(r"^\d{14}_[^/]+\.cs$")  # `<14 digits>_<anything>.cs`, dashes included
 _LARAVEL = re.compile(r"^\d{4}_\d{2}_\d{2}_\d{6}_\w+\.php$")
 _ALEMBIC_IMPORT = re.compile(r"^\s*(?:from alembic import|import alembic)", re.M)
+_JS_NAME = re.compile(r"^(?:\d{12,14}[_-]|\d{13}-)")
+# Content that says "this .js/.ts file is a migration" when its name follows no convention
+# (knex-migrator's `2.5.128.js`, hand-numbered `001-init.js`).
+_JS_MIGRATION = re.compile(
+    r"\bexports\.up\b|\bup\s*[:(=]|\bexport\s+(?:async\s+)?function\s+up\b|MigrationInterface"
+)
 _MIGRATION_DIRS = frozenset(
     {"migrations", "migration", "migrate", "post_migrate", "schema_migrations"}
 )
@@ -39,79 +57,138 @@ class MigrationFile:
     role: str = "up"  # up | down | repeatable | baseline | verify
 
 
-def detect(
-    path: str,
-    text: str | None = None,
-    *,
-    include: tuple[str, ...] = (),
-    exclude: tuple[str, ...] = (),
-) -> MigrationFile | None:
-    if exclude and matches(path, exclude):
+@dataclass(frozen=True)
+class _Path:
+    path: str
+    name: str
+    low: str  # the file name, lower case
+    dirs: list[str]  # lower-case folders
+    head: str  # the first 4,000 characters of the content ("" when not at hand)
+
+    @property
+    def in_mig_dir(self) -> bool:
+        return any(d in _MIGRATION_DIRS for d in self.dirs)
+
+
+Exists = Callable[[str], bool]
+
+
+@dataclass(frozen=True)
+class Reader:
+    """One row of the table: a framework (or a family sharing a convention) and its reader."""
+
+    frameworks: tuple[str, ...]
+    convention: str  # the file convention, as docs/migrations.md states it
+    claim: Callable[[_Path], MigrationFile | None]
+    read: Callable[[MigrationFile, str, Exists | None], Reading]
+    facts: tuple[Framework, ...] = ()  # what the checks may say about the framework
+
+
+# -- claims (which files a reader takes) -------------------------------------------------------------
+
+
+def _claim_sql(p: _Path) -> MigrationFile | None:
+    if not p.low.endswith(".sql"):
         return None
-    parts = path.split("/")
-    name = parts[-1]
-    dirs = [p.lower() for p in parts[:-1]]
-    low = name.lower()
-    in_mig_dir = any(d in _MIGRATION_DIRS for d in dirs)
-    head = (text or "")[:4000]
-    if low.endswith(".sql"):
-        m = _FLYWAY.match(name)
-        if m:
-            prefix = (m.group(1) or "R").upper()
-            role = {"V": "up", "U": "down", "B": "baseline", "R": "repeatable"}[prefix]
-            return MigrationFile(path, "flyway", role)
-        m = _GOLANG.match(name)
-        if m:
-            return MigrationFile(path, "golang-migrate", m.group(1))
-        if low == "migration.sql" and len(dirs) >= 2 and dirs[-2] == "migrations":
-            return MigrationFile(path, "prisma")
-        if dirs and dirs[-1] in ("deploy", "revert", "verify") and not in_mig_dir:
-            role = {"deploy": "up", "revert": "down", "verify": "verify"}[dirs[-1]]
-            return MigrationFile(path, "sqitch", role)
-        if head.lstrip().lower().startswith("--liquibase formatted sql"):
-            return MigrationFile(path, "liquibase")
-        if "-- +goose up" in head.lower():
-            return MigrationFile(path, "goose")
-        if "-- migrate:up" in head.lower():
-            return MigrationFile(path, "dbmate")
-        if in_mig_dir or any("changelog" in d for d in dirs):
-            return MigrationFile(path, "sql")
-    elif low.endswith(".py"):
-        if "versions" in dirs and any("alembic" in d or "migration" in d for d in dirs):
-            return MigrationFile(path, "alembic")
-        if "migrations" in dirs and _DJANGO.match(name):
-            return MigrationFile(path, "django")
-        if _ALEMBIC_IMPORT.search(head) and "def upgrade" in head:
-            # Alembic's script: its own imports and an upgrade(), whatever the folder is named.
-            return MigrationFile(path, "alembic")
-    elif low.endswith(".rb"):
-        if ("migrate" in dirs or "post_migrate" in dirs) and _TS14.match(name):
-            return MigrationFile(path, "rails")
-    elif low.endswith(".php"):
-        if "migrations" in dirs and (_LARAVEL.match(name) or "database" in dirs):
-            return MigrationFile(path, "laravel")
-    elif low.endswith((".js", ".ts", ".mjs", ".cjs")) and not low.endswith(".d.ts"):
-        if in_mig_dir and (_TS14.match(name) or re.match(r"^\d{13}-", name)):
-            if "queryInterface" in head:
-                fw = "sequelize"
-            elif "MigrationInterface" in head or "queryRunner" in head:
-                fw = "typeorm"
-            else:
-                fw = "knex"
-            return MigrationFile(path, fw)
-    elif low.endswith(".exs"):
-        if "migrations" in dirs and "priv" in dirs:
-            return MigrationFile(path, "ecto")
-    elif low.endswith(".cs"):
-        if "migrations" in dirs and _EF.match(name) and not low.endswith(".designer.cs"):
-            return MigrationFile(path, "efcore")
-    elif low.endswith((".xml", ".yaml", ".yml", ".json")) and (
-        low.startswith("db.changelog") or any("changelog" in d for d in dirs)
-    ):
-        return MigrationFile(path, "liquibase")
-    if include and matches(path, include):
-        return MigrationFile(path, "sql" if low.endswith(".sql") else "unknown")
+    m = _FLYWAY.match(p.name)
+    if m:
+        prefix = (m.group(1) or "R").upper()
+        role = {"V": "up", "U": "down", "B": "baseline", "R": "repeatable"}[prefix]
+        return MigrationFile(p.path, "flyway", role)
+    m = _GOLANG.match(p.name)
+    if m:
+        return MigrationFile(p.path, "golang-migrate", m.group(1))
+    if p.low == "migration.sql" and len(p.dirs) >= 2 and p.dirs[-2] == "migrations":
+        return MigrationFile(p.path, "prisma")
+    if p.dirs and p.dirs[-1] in ("deploy", "revert", "verify") and not p.in_mig_dir:
+        role = {"deploy": "up", "revert": "down", "verify": "verify"}[p.dirs[-1]]
+        return MigrationFile(p.path, "sqitch", role)
+    head = p.head.lower()
+    if head.lstrip().startswith("--liquibase formatted sql"):
+        return MigrationFile(p.path, "liquibase")
+    if "-- +goose up" in head:
+        return MigrationFile(p.path, "goose")
+    if "-- migrate:up" in head:
+        return MigrationFile(p.path, "dbmate")
+    if p.in_mig_dir or any("changelog" in d for d in p.dirs):
+        return MigrationFile(p.path, "sql")
     return None
+
+
+def _claim_python(p: _Path) -> MigrationFile | None:
+    if not p.low.endswith(".py"):
+        return None
+    if "versions" in p.dirs and any("alembic" in d or "migration" in d for d in p.dirs):
+        return MigrationFile(p.path, "alembic")
+    if "migrations" in p.dirs and _DJANGO.match(p.name):
+        return MigrationFile(p.path, "django")
+    if _ALEMBIC_IMPORT.search(p.head) and "def upgrade" in p.head:
+        # Alembic's script: its own imports and an upgrade(), whatever the folder is named.
+        return MigrationFile(p.path, "alembic")
+    return None
+
+
+def _claim_rails(p: _Path) -> MigrationFile | None:
+    in_migrate = "migrate" in p.dirs or "post_migrate" in p.dirs
+    if p.low.endswith(".rb") and in_migrate and _TS14.match(p.name):
+        return MigrationFile(p.path, "rails")
+    return None
+
+
+def _claim_laravel(p: _Path) -> MigrationFile | None:
+    conventional = _LARAVEL.match(p.name) is not None or "database" in p.dirs
+    if p.low.endswith(".php") and "migrations" in p.dirs and conventional:
+        return MigrationFile(p.path, "laravel")
+    return None
+
+
+def _claim_js(p: _Path) -> MigrationFile | None:
+    if not p.low.endswith((".js", ".ts", ".mjs", ".cjs")) or p.low.endswith(".d.ts"):
+        return None
+    if not p.in_mig_dir:
+        return None
+    if not (_JS_NAME.match(p.name) or _JS_MIGRATION.search(p.head)):
+        return None
+    if "queryInterface" in p.head or "sequelize" in p.head.lower():
+        fw = "sequelize"
+    elif "MigrationInterface" in p.head or "queryRunner" in p.head:
+        fw = "typeorm"
+    else:
+        fw = "knex"
+    return MigrationFile(p.path, fw)
+
+
+def _claim_ecto(p: _Path) -> MigrationFile | None:
+    if p.low.endswith(".exs") and "migrations" in p.dirs and "priv" in p.dirs:
+        return MigrationFile(p.path, "ecto")
+    return None
+
+
+def _claim_efcore(p: _Path) -> MigrationFile | None:
+    if not p.low.endswith(".cs") or p.low.endswith(".designer.cs"):
+        return None
+    if "migrations" in p.dirs and _EF.match(p.name):
+        return MigrationFile(p.path, "efcore")
+    return None
+
+
+def _claim_liquibase(p: _Path) -> MigrationFile | None:
+    if p.low.endswith((".xml", ".yaml", ".yml", ".json")) and (
+        p.low.startswith("db.changelog") or any("changelog" in d for d in p.dirs)
+    ):
+        return MigrationFile(p.path, "liquibase")
+    return None
+
+
+# -- reads ---------------------------------------------------------------------------------------------
+
+
+def _read_python(mf: MigrationFile, text: str, exists: Exists | None) -> Reading:
+    reader = django.read if mf.framework == "django" else alembic.read
+    try:
+        return reader(text)
+    except SyntaxError as exc:
+        return Reading(mf.framework, (), None, "", (f"not valid Python (line {exc.lineno})",))
 
 
 def _section(text: str, start_marker: str, end_marker: str) -> tuple[str, int, str]:
@@ -174,33 +251,10 @@ def reverse_file(mf: MigrationFile) -> str | None:
     return None
 
 
-def read(mf: MigrationFile, text: str, exists: Callable[[str], bool] | None = None) -> Reading:
-    """What the migration does. `exists(path)` answers whether a sibling file is in the head."""
-    if len(text) > MAX_MIGRATION_CHARS:
-        return Reading(mf.framework, (), None, "", ("too large to read",))
+def _read_sql_file(mf: MigrationFile, text: str, exists: Exists | None) -> Reading:
     fw = mf.framework
-    if fw == "django":
-        try:
-            return django.read(text)
-        except SyntaxError as exc:
-            return Reading(fw, (), None, "", (f"not valid Python (line {exc.lineno})",))
-    if fw == "alembic":
-        try:
-            return alembic.read(text)
-        except SyntaxError as exc:
-            return Reading(fw, (), None, "", (f"not valid Python (line {exc.lineno})",))
-    if fw == "rails":
-        return dsl.read_rails(text)
-    if fw == "laravel":
-        return dsl.read_laravel(text)
-    if fw in ("knex", "sequelize", "typeorm"):
-        return dsl.read_js(text, fw)
-    if fw == "ecto":
-        return dsl.read_ecto(text)
-    if fw == "efcore":
-        return dsl.read_efcore(text)
     if fw == "liquibase":
-        return dsl.read_liquibase(text, mf.path)
+        return liquibase.read(text, mf.path)
     if fw in _SECTIONED:
         up_marker, down_marker, no_tx, missing = _SECTIONED[fw]
         up, offset, down = _section(text, up_marker, down_marker)
@@ -222,3 +276,110 @@ def read(mf: MigrationFile, text: str, exists: Callable[[str], bool] | None = No
         reversible = exists(undo)
         why = "" if reversible else f"there is no {code(undo)}"
     return Reading(fw, tuple(sub.ops), reversible, why, tuple(sub.notes), False)
+
+
+def _read_js(mf: MigrationFile, text: str, exists: Exists | None) -> Reading:
+    return js.read(text, mf.framework, typescript=mf.path.lower().endswith(".ts"))
+
+
+READERS: tuple[Reader, ...] = (
+    Reader(
+        ("flyway", "golang-migrate", "prisma", "sqitch", "liquibase", "goose", "dbmate", "sql"),
+        "`.sql`: Flyway `V1__x.sql`, golang-migrate `1_x.up.sql`, Prisma `migrations/*/"
+        "migration.sql`, sqitch `deploy/`, goose/dbmate/Liquibase by their header, any `.sql` in "
+        "a migrations or changelog folder",
+        _claim_sql,
+        _read_sql_file,
+    ),
+    Reader(
+        ("django", "alembic"),
+        "Django `<app>/migrations/0001_x.py`; Alembic `versions/*.py` under a folder named for "
+        "migrations or alembic, or any script importing alembic with an `upgrade()`",
+        _claim_python,
+        _read_python,
+    ),
+    Reader(
+        ("rails",),
+        "`db/migrate/20240101120000_x.rb` (also `post_migrate/`)",
+        _claim_rails,
+        lambda mf, text, exists: rails.read(text),
+        (rails.FRAMEWORK,),
+    ),
+    Reader(
+        ("laravel",),
+        "`database/migrations/2024_01_01_120000_x.php`",
+        _claim_laravel,
+        lambda mf, text, exists: laravel.read(text),
+        (laravel.FRAMEWORK,),
+    ),
+    Reader(
+        ("knex", "sequelize", "typeorm"),
+        "`.js`/`.ts` in a migrations folder named by a timestamp, or any name when the content "
+        "exports `up`; Sequelize by `queryInterface`, TypeORM by `MigrationInterface`/"
+        "`queryRunner`, else knex",
+        _claim_js,
+        _read_js,
+        (js.KNEX, js.SEQUELIZE, js.TYPEORM),
+    ),
+    Reader(
+        ("ecto",),
+        "`priv/repo/migrations/*.exs`",
+        _claim_ecto,
+        lambda mf, text, exists: ecto.read(text),
+        (ecto.FRAMEWORK,),
+    ),
+    Reader(
+        ("efcore",),
+        "`Migrations/<14 digits>_<anything>.cs` (not `.Designer.cs`)",
+        _claim_efcore,
+        lambda mf, text, exists: efcore.read(text),
+        (efcore.FRAMEWORK,),
+    ),
+    Reader(
+        ("liquibase",),
+        "`db.changelog*.xml|yaml|yml|json`, or those files in a `changelog` folder",
+        _claim_liquibase,
+        _read_sql_file,
+    ),
+)
+_BY_FRAMEWORK = {fw: r for r in READERS for fw in r.frameworks}
+_FACTS = {f.name: f for r in READERS for f in r.facts}
+
+
+def framework(name: str) -> Framework | None:
+    """What guardrail knows about a framework's transactions and safe index builds."""
+    return _FACTS.get(name)
+
+
+def detect(
+    path: str,
+    text: str | None = None,
+    *,
+    include: tuple[str, ...] = (),
+    exclude: tuple[str, ...] = (),
+) -> MigrationFile | None:
+    if exclude and matches(path, exclude):
+        return None
+    parts = path.split("/")
+    name = parts[-1]
+    p = _Path(path, name, name.lower(), [d.lower() for d in parts[:-1]], (text or "")[:4000])
+    for reader in READERS:
+        found = reader.claim(p)
+        if found is not None:
+            return found
+    if include and matches(path, include):
+        return MigrationFile(path, "sql" if p.low.endswith(".sql") else "unknown")
+    return None
+
+
+def read(mf: MigrationFile, text: str, exists: Exists | None = None) -> Reading:
+    """What the migration does. `exists(path)` answers whether a sibling file is in the head.
+
+    A reader that raises (a bug, or a file nested beyond what can be walked) is caught by the
+    caller (analysis/isolate.py) and becomes a GR901 finding for that file."""
+    if len(text) > MAX_MIGRATION_CHARS:
+        return Reading(mf.framework, (), None, "", ("too large to read",))
+    reader = _BY_FRAMEWORK.get(mf.framework)
+    if reader is None:  # configured `include` paths of no known framework: read as SQL
+        reader = READERS[0]
+    return reader.read(mf, text, exists)

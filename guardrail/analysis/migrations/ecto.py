@@ -1,0 +1,510 @@
+"""Ecto (Elixir) migrations, read from tree-sitter-elixir's syntax tree.
+
+Understood: `def change`/`def up` with `create`/`create_if_not_exists`/`alter`/`drop`/
+`drop_if_exists`/`rename` of `table(…)`, `index(…)`, `unique_index(…)` and `constraint(…)`;
+`add`/`add_if_not_exists`/`remove`/`remove_if_exists`/`modify` (with and without `from:`)/
+`timestamps` in `alter` blocks; `execute` with strings, heredocs (`\"\"\"…\"\"\"`) and sigils,
+read by the SQL reader; `repo().update_all/delete_all`; private helpers (`defp`) called from
+the migration; `@disable_ddl_transaction true`. Anything else is reported, with its line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from guardrail.analysis.migrations.grammar import (
+    Dynamic,
+    Framework,
+    Recorder,
+    Value,
+    as_str,
+    as_strs,
+    first_error,
+    line,
+    parse,
+    text,
+    walk,
+)
+from guardrail.analysis.migrations.ops import OpKind, Reading
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+FRAMEWORK = Framework(
+    name="ecto",
+    language="elixir",
+    wraps_transaction=True,
+    no_transaction="`@disable_ddl_transaction true` (and `@disable_migration_lock true`)",
+    concurrent_index=(
+        "`create index(:table, [:column], concurrently: true)` in a migration with "
+        "`@disable_ddl_transaction true` and `@disable_migration_lock true`"
+    ),
+)
+
+_HARMLESS = frozenset(
+    [
+        "flush",
+        "timestamps_type",
+        "execute_file",
+        "use",
+        "import",
+        "require",
+        "alias",
+        "comment",
+        "create_constraint_if_not_exists",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class _Call:
+    node: Node
+    name: str
+    receiver: str | None
+    args: list[Node]
+    kwargs: dict[str, Value]
+    block: Node | None
+
+
+def _call(node: Node) -> _Call:
+    target = node.child_by_field_name("target")
+    name, receiver = "", None
+    if target is not None and target.type == "identifier":
+        name = text(target)
+    elif target is not None and target.type == "dot":
+        right, left = target.child_by_field_name("right"), target.child_by_field_name("left")
+        name = text(right) if right is not None else ""
+        receiver = text(left) if left is not None else None
+    args: list[Node] = []
+    kwargs: dict[str, Value] = {}
+    block = None
+    for c in node.named_children:
+        if c.type == "arguments":
+            for a in c.named_children:
+                if a.type == "keywords":
+                    kwargs.update(_keywords(a))
+                elif a.type != "comment":
+                    args.append(a)
+        elif c.type == "do_block":
+            block = c
+    return _Call(node, name, receiver, args, kwargs, block)
+
+
+def _keywords(node: Node) -> dict[str, Value]:
+    out: dict[str, Value] = {}
+    for pair in node.named_children:
+        key, val = pair.child_by_field_name("key"), pair.child_by_field_name("value")
+        if key is not None and val is not None:
+            out[text(key).strip().rstrip(":").strip('"')] = value(val)
+    return out
+
+
+def value(node: Node) -> Value:
+    t = node.type
+    if t == "atom":
+        return text(node)[1:]
+    if t == "quoted_atom":
+        return _string(node)
+    if t in ("string", "charlist", "sigil"):
+        if t == "sigil":
+            name = node.child_by_field_name("sigil_name") or next(
+                (c for c in node.named_children if c.type == "sigil_name"), None
+            )
+            if name is None or text(name) not in ("s", "S"):
+                return Dynamic(text(node))
+        return _string(node)
+    if t == "integer":
+        try:
+            return int(text(node).replace("_", ""))
+        except ValueError:
+            return Dynamic(text(node))
+    if t == "boolean":
+        return text(node) == "true"
+    if t == "nil":
+        return None
+    if t == "list":
+        out: list[Value] = []
+        for c in node.named_children:
+            if c.type == "keywords":
+                out.append(_keywords(c))
+            else:
+                out.append(value(c))
+        return out
+    if t == "tuple":
+        items: list[Value] = []
+        for c in node.named_children:
+            items.append(_keywords(c) if c.type == "keywords" else value(c))
+        return items
+    return Dynamic(text(node))
+
+
+def _string(node: Node) -> Value:
+    parts: list[str] = []
+    for c in node.named_children:
+        if c.type == "quoted_content":
+            parts.append(text(c))
+        elif c.type == "escape_sequence":
+            parts.append(_unescape(text(c)))
+        elif c.type == "interpolation":
+            return Dynamic(text(node))
+    return "".join(parts)
+
+
+def _unescape(seq: str) -> str:
+    return {"\\n": "\n", "\\t": "\t", '\\"': '"', "\\'": "'", "\\\\": "\\"}.get(seq, seq[1:])
+
+
+def _first_row(node: Node) -> int:
+    for c in walk(node):
+        if c.type == "quoted_content":
+            return c.start_point[0]
+    return node.start_point[0]
+
+
+@dataclass(frozen=True)
+class _Where:
+    section: str
+    table: str | None = None  # inside `alter table(:t) do … end`
+    creating: bool = False
+
+
+class _Reader:
+    def __init__(self, source: str) -> None:
+        self.rec = Recorder(source, "ecto")
+        self.helpers: dict[str, Node] = {}
+        self.visiting: set[str] = set()
+        self.irreversible = ""
+
+    def visit(self, node: Node, where: _Where) -> None:
+        if node.type == "call":
+            self.on_call(_call(node), where)
+            return
+        if node.type == "identifier" and text(node) in self.helpers:
+            self.helper(text(node), where)
+            return
+        if node.type in ("comment", "anonymous_function"):
+            return
+        for c in node.named_children:
+            self.visit(c, where)
+
+    def body(self, block: Node | None, where: _Where) -> None:
+        if block is None:
+            return
+        for c in block.named_children:
+            self.visit(c, where)
+
+    def helper(self, name: str, where: _Where) -> None:
+        if name in self.visiting:
+            return
+        self.visiting.add(name)
+        fn = _call(self.helpers[name])
+        self.body(fn.block, where)
+        inline = fn.kwargs.get("do")
+        if inline is not None or fn.block is None:
+            for a in self.helpers[name].named_children:
+                if a.type == "arguments":
+                    for k in a.named_children:
+                        if k.type == "keywords":
+                            self.visit(k, where)
+        self.visiting.discard(name)
+
+    def on_call(self, c: _Call, where: _Where) -> None:
+        if c.receiver is None and c.name in self.helpers:
+            self.helper(c.name, where)
+            return
+        if c.receiver is not None:
+            if c.name == "update_all":
+                self.rec.add(c.node, OpKind.BACKFILL, _target_table(c), batched=False)
+            elif c.name in ("delete_all",):
+                self.rec.add(c.node, OpKind.DELETE_ROWS, _target_table(c))
+            elif c.name == "query!" or c.name == "query":
+                self.execute(c, where, from_repo=True)
+            elif c.receiver in ("Ecto.Migration",) and c.name == "execute":
+                self.execute(c, where)
+            for a in c.args:
+                self.visit(a, where)
+            self.body(c.block, where)
+            return
+        handler = _HANDLERS.get(c.name)
+        if handler is not None:
+            handler(self, c, where)
+        elif c.name not in _HARMLESS:
+            self.rec.unknown(c.node, f"`{c.name}` is not an Ecto migration command guardrail knows")
+
+    def execute(self, c: _Call, where: _Where, *, from_repo: bool = False) -> None:
+        if not c.args:
+            self.rec.unknown(c.node, "`execute` without an argument")
+            return
+        sql = value(c.args[0])
+        self.rec.sql(c.node, sql if isinstance(sql, str) else None, _first_row(c.args[0]))
+        if where.section == "change" and len(c.args) < 2 and not from_repo:
+            self.irreversible = self.irreversible or "`execute/1` in `change` cannot be reversed"
+
+    # -- inside `alter table(:t) do … end` ------------------------------------------------------
+
+    def column_call(self, c: _Call, where: _Where) -> None:
+        table = where.table
+        col = as_str(value(c.args[0])) if c.args else None
+        if c.name in ("add", "add_if_not_exists"):
+            if where.creating:
+                return
+            typ = c.args[1] if len(c.args) > 1 else None
+            default = c.kwargs.get("default")
+            self.rec.add(
+                c.node,
+                OpKind.ADD_COLUMN,
+                table,
+                col,
+                not_null=c.kwargs.get("null") is False or c.kwargs.get("primary_key") is True,
+                has_default="default" in c.kwargs and default is not None,
+                volatile_default=isinstance(default, Dynamic)
+                and any(w in default.text.lower() for w in ("random", "uuid", "nextval")),
+            )
+            if typ is not None and typ.type == "call" and _call(typ).name == "references":
+                ref = _call(typ)
+                self.rec.add(
+                    c.node,
+                    OpKind.ADD_FOREIGN_KEY,
+                    table,
+                    col,
+                    not_valid=ref.kwargs.get("validate") is False,
+                )
+        elif c.name in ("remove", "remove_if_exists"):
+            if where.creating:
+                return
+            self.rec.add(c.node, OpKind.DROP_COLUMN, table, col)
+            if where.section == "change" and len(c.args) < 2 and c.name == "remove":
+                self.irreversible = self.irreversible or "`remove` in `change` has no column type"
+        elif c.name == "modify":
+            if where.creating:
+                return
+            self.modify(c, table, col)
+        elif c.name == "timestamps":
+            if where.creating:
+                return
+            for name in ("inserted_at", "updated_at"):
+                self.rec.add(
+                    c.node,
+                    OpKind.ADD_COLUMN,
+                    table,
+                    name,
+                    not_null=c.kwargs.get("null") is not True,
+                    has_default="default" in c.kwargs,
+                )
+        else:
+            self.on_call(c, where)
+
+    def modify(self, c: _Call, table: str | None, col: str | None) -> None:
+        """`modify :c, :type, null: false, from: {:old_type, null: true}`."""
+        new_type = _type_name(c.args[1]) if len(c.args) > 1 else None
+        frm = c.kwargs.get("from", _MISSING)
+        before_type: str | None = None
+        before_null: bool | None = None
+        if frm is not _MISSING:
+            if isinstance(frm, list) and frm:  # {:type, null: true}
+                before_type = _value_type(frm[0])
+                opts = frm[1] if len(frm) > 1 and isinstance(frm[1], dict) else {}
+                was_null = opts.get("null")
+                before_null = was_null if isinstance(was_null, bool) else None
+            else:
+                before_type = _value_type(frm)
+        known = frm is not _MISSING
+        if known and before_type is not None and new_type is not None:
+            if before_type != new_type:
+                self.rec.add(
+                    c.node, OpKind.ALTER_TYPE, table, col, narrowing=True, to_type=new_type
+                )
+        else:
+            self.rec.add(c.node, OpKind.ALTER_TYPE, table, col, to_type=new_type, maybe=True)
+        null = c.kwargs.get("null")
+        if null is False:
+            if before_null is True:
+                self.rec.add(c.node, OpKind.SET_NOT_NULL, table, col)
+            elif before_null is None:
+                self.rec.add(c.node, OpKind.SET_NOT_NULL, table, col, maybe=True)
+        elif null is True and before_null is False:
+            self.rec.add(c.node, OpKind.DROP_NOT_NULL, table, col)
+
+
+_MISSING = Dynamic("")
+
+
+def _type_name(node: Node) -> str | None:
+    if node.type == "call":
+        return text(node)
+    return _value_type(value(node))
+
+
+def _value_type(v: Value) -> str | None:
+    if isinstance(v, str):
+        return v
+    if isinstance(v, Dynamic):
+        return v.text
+    return None
+
+
+def _target_table(c: _Call) -> str | None:
+    return as_str(value(c.args[0])) if c.args else None
+
+
+def _subject(c: _Call) -> tuple[str, list[Node], dict[str, Value]]:
+    """`create index(:t, [:c], unique: true)` -> ("index", [args], {unique: true})."""
+    if not c.args or c.args[0].type != "call":
+        return "", [], {}
+    inner = _call(c.args[0])
+    return inner.name, inner.args, inner.kwargs
+
+
+def _create(r: _Reader, c: _Call, w: _Where) -> None:
+    kind, args, kw = _subject(c)
+    table = as_str(value(args[0])) if args else None
+    if kind == "table":
+        if table:
+            r.rec.created.add(table)
+        r.rec.add(c.node, OpKind.CREATE_TABLE, table)
+        r.body(c.block, replace(w, table=table, creating=True))
+    elif kind in ("index", "unique_index"):
+        cols = as_strs(value(args[1])) if len(args) > 1 else []
+        r.rec.add(
+            c.node,
+            OpKind.CREATE_INDEX,
+            table,
+            cols[0] if len(cols) == 1 else None,
+            concurrently=kw.get("concurrently") is True,
+            unique=kind == "unique_index" or kw.get("unique") is True,
+        )
+    elif kind == "constraint":
+        if "check" in kw:
+            r.rec.add(c.node, OpKind.ADD_CHECK, table, not_valid=kw.get("validate") is False)
+        elif "exclude" not in kw:
+            r.rec.unknown(c.node, "`create constraint` without `check:` or `exclude:`")
+    else:
+        r.rec.unknown(c.node, f"`{c.name}` of something other than a table, index or constraint")
+
+
+def _alter(r: _Reader, c: _Call, w: _Where) -> None:
+    kind, args, _ = _subject(c)
+    table = as_str(value(args[0])) if args else None
+    if kind != "table":
+        r.rec.unknown(c.node, "`alter` of something other than `table(…)`")
+        return
+    inner = replace(w, table=table, creating=table in r.rec.created)
+    for stmt in c.block.named_children if c.block is not None else []:
+        if stmt.type == "call":
+            r.column_call(_call(stmt), inner)
+        else:
+            r.visit(stmt, inner)
+
+
+def _drop(r: _Reader, c: _Call, w: _Where) -> None:
+    kind, args, kw = _subject(c)
+    table = as_str(value(args[0])) if args else None
+    if kind == "table":
+        r.rec.add(c.node, OpKind.DROP_TABLE, table)
+    elif kind in ("index", "unique_index"):
+        r.rec.add(c.node, OpKind.DROP_INDEX, table, concurrently=kw.get("concurrently") is True)
+    elif kind != "constraint":
+        r.rec.unknown(c.node, f"`{c.name}` of something other than a table, index or constraint")
+
+
+def _rename(r: _Reader, c: _Call, w: _Where) -> None:
+    kind, args, _ = _subject(c)
+    table = as_str(value(args[0])) if args else None
+    to = c.kwargs.get("to")
+    if kind == "table" and len(c.args) == 1:
+        new = None
+        if isinstance(to, Dynamic):
+            new = to.text
+        r.rec.add(c.node, OpKind.RENAME_TABLE, table, new_name=_table_call_name(c) or new)
+    elif kind == "table" and len(c.args) >= 2:
+        old = as_str(value(c.args[1]))
+        r.rec.add(c.node, OpKind.RENAME_COLUMN, table, old, new_name=as_str(to))
+    else:
+        r.rec.unknown(c.node, "`rename` not of a table or a column")
+
+
+def _table_call_name(c: _Call) -> str | None:
+    for a in c.node.named_children:
+        if a.type != "arguments":
+            continue
+        for k in a.named_children:
+            if k.type != "keywords":
+                continue
+            for pair in k.named_children:
+                v = pair.child_by_field_name("value")
+                if v is not None and v.type == "call":
+                    inner = _call(v)
+                    if inner.name == "table" and inner.args:
+                        return as_str(value(inner.args[0]))
+    return None
+
+
+def _execute(r: _Reader, c: _Call, w: _Where) -> None:
+    r.execute(c, w)
+
+
+def _alter_column_outside(r: _Reader, c: _Call, w: _Where) -> None:
+    if w.table is None:
+        r.rec.unknown(c.node, f"`{c.name}` outside `alter table(…)`")
+    else:
+        r.column_call(c, w)
+
+
+_HANDLERS = {
+    "create": _create,
+    "create_if_not_exists": _create,
+    "alter": _alter,
+    "drop": _drop,
+    "drop_if_exists": _drop,
+    "rename": _rename,
+    "execute": _execute,
+    "add": _alter_column_outside,
+    "add_if_not_exists": _alter_column_outside,
+    "remove": _alter_column_outside,
+    "remove_if_exists": _alter_column_outside,
+    "modify": _alter_column_outside,
+    "timestamps": _alter_column_outside,
+}
+
+
+def read(source: str) -> Reading:
+    root = parse("elixir", source)
+    r = _Reader(source)
+    error_at = first_error(root)
+    if error_at is not None:
+        r.rec.notes.append(f"line {error_at}: not valid Elixir to the grammar; the rest was read")
+    defs: dict[str, Node] = {}
+    for node in walk(root):
+        if node.type == "unary_operator" and text(node).startswith("@disable_ddl_transaction"):
+            operand = node.child_by_field_name("operand")
+            if operand is not None and "true" in text(operand):
+                r.rec.in_transaction = False
+        if node.type != "call":
+            continue
+        c = _call(node)
+        if c.name in ("def", "defp") and c.args:
+            head = c.args[0]
+            head_name = _call(head).name if head.type == "call" else text(head)
+            defs.setdefault(head_name, node)
+    r.helpers = {k: v for k, v in defs.items() if k not in ("change", "up", "down")}
+    found = False
+    for section in ("change", "up"):
+        if section in defs:
+            found = True
+            fn = _call(defs[section])
+            r.body(fn.block, _Where(section))
+            inline = [
+                k
+                for a in defs[section].named_children
+                if a.type == "arguments"
+                for k in a.named_children
+                if k.type == "keywords"
+            ]
+            for k in inline:
+                r.visit(k, _Where(section))
+    if not found:
+        r.rec.notes.append(f"line {line(root)}: no `change` or `up` function was found")
+    if "up" in defs and "down" not in defs:
+        r.irreversible = r.irreversible or "`def up` has no `def down`"
+    return r.rec.reading(not r.irreversible, r.irreversible)

@@ -1,0 +1,415 @@
+"""EF Core migrations (C#), read from tree-sitter-c-sharp's syntax tree.
+
+Understood: `Up(MigrationBuilder …)` and `Down(…)` whatever the parameter is called, the
+`MigrationBuilder` operations with named and positional arguments (`AddColumn<T>`,
+`AlterColumn<T>` compared with its `old…` arguments, `CreateIndex` and Npgsql's
+`.Annotation("Npgsql:CreatedConcurrently", true)`, constraints, renames, drops), and
+`Sql(…)` with regular, escaped, verbatim (`@"…"`), raw (`\"\"\"…\"\"\"`) and concatenated literal
+strings, read by the SQL reader (`suppressTransaction: true` runs it outside the transaction).
+`InsertData`/`UpdateData`/`DeleteData` change seed rows by key and are not judged. Anything else
+is reported, with its line. An empty `Down` is irreversible only when `Up` does something.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from guardrail.analysis.migrations.grammar import (
+    Dynamic,
+    Framework,
+    Recorder,
+    Value,
+    as_str,
+    as_strs,
+    first_error,
+    parse,
+    text,
+    walk,
+)
+from guardrail.analysis.migrations.ops import OpKind, Reading
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+FRAMEWORK = Framework(
+    name="efcore",
+    language="c_sharp",
+    wraps_transaction=True,
+    no_transaction='`migrationBuilder.Sql("…", suppressTransaction: true)` for that statement',
+    concurrent_index=(
+        '`migrationBuilder.CreateIndex(…).Annotation("Npgsql:CreatedConcurrently", true)` '
+        "(Npgsql's `IsCreatedConcurrently()`), or "
+        '`migrationBuilder.Sql("CREATE INDEX CONCURRENTLY …", suppressTransaction: true)`'
+    ),
+)
+
+_HARMLESS = frozenset(
+    [
+        "AlterDatabase",
+        "AlterSequence",
+        "AlterTable",
+        "CreateSequence",
+        "DropCheckConstraint",
+        "DropForeignKey",
+        "DropSchema",
+        "DropSequence",
+        "DropUniqueConstraint",
+        "EnsureSchema",
+        "InsertData",
+        "UpdateData",
+        "DeleteData",
+        "RenameIndex",
+        "RenameSequence",
+        "RestartSequence",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class _Call:
+    node: Node  # the whole expression statement's call (with chained annotations)
+    name: str
+    type_arg: str | None  # `AddColumn<string>` -> "string"
+    args: list[Value]
+    kwargs: dict[str, Value]
+    annotations: dict[str, Value]
+
+
+def value(node: Node) -> Value:
+    t = node.type
+    if t == "string_literal":
+        return "".join(
+            text(c) if c.type == "string_literal_content" else _unescape(text(c))
+            for c in node.named_children
+        )
+    if t == "verbatim_string_literal":
+        raw = text(node)
+        return raw[2:-1].replace('""', '"') if raw.startswith('@"') else Dynamic(raw)
+    if t == "raw_string_literal":
+        parts = [text(c) for c in node.named_children if c.type == "raw_string_content"]
+        if parts:
+            return "".join(parts)
+        raw = text(node)
+        quotes = len(raw) - len(raw.lstrip('"'))
+        return raw[quotes:-quotes] if quotes >= 3 else Dynamic(raw)
+    if t == "interpolated_string_expression":
+        if any(c.type == "interpolation" for c in node.named_children):
+            return Dynamic(text(node))
+        return "".join(text(c) for c in node.named_children if "content" in c.type)
+    if t == "binary_expression":
+        op = node.child_by_field_name("operator")
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        if op is not None and text(op) == "+" and left is not None and right is not None:
+            lv, rv = value(left), value(right)
+            if isinstance(lv, str) and isinstance(rv, str):
+                return lv + rv
+        return Dynamic(text(node))
+    if t == "boolean_literal":
+        return text(node) == "true"
+    if t == "null_literal":
+        return None
+    if t == "integer_literal":
+        try:
+            return int(text(node).rstrip("LlUu"))
+        except ValueError:
+            return Dynamic(text(node))
+    if t in ("implicit_array_creation_expression", "array_creation_expression"):
+        init = next((c for c in node.named_children if c.type == "initializer_expression"), None)
+        return [value(c) for c in init.named_children] if init is not None else Dynamic(text(node))
+    if t == "invocation_expression" and text(node).startswith("nameof("):
+        inner = text(node)[len("nameof(") : -1]
+        return inner.rsplit(".", 1)[-1]
+    if t == "typeof_expression":
+        return text(node)[len("typeof(") : -1].strip()
+    return Dynamic(text(node))
+
+
+def _unescape(seq: str) -> str:
+    return {
+        "\\n": "\n",
+        "\\r": "\r",
+        "\\t": "\t",
+        '\\"': '"',
+        "\\'": "'",
+        "\\\\": "\\",
+        "\\0": "\0",
+    }.get(seq, seq)
+
+
+def _arguments(arglist: Node | None) -> tuple[list[Value], dict[str, Value], list[Node]]:
+    args: list[Value] = []
+    kwargs: dict[str, Value] = {}
+    nodes: list[Node] = []
+    for a in arglist.named_children if arglist is not None else []:
+        if a.type != "argument":
+            continue
+        name = a.child_by_field_name("name")
+        expr = a.named_children[-1] if a.named_children else a
+        nodes.append(expr)
+        if name is not None:
+            kwargs[text(name)] = value(expr)
+        else:
+            args.append(value(expr))
+    return args, kwargs, nodes
+
+
+def _chain(node: Node, builder: str) -> _Call | None:
+    """`builder.CreateIndex(…).Annotation(k, v)` -> the CreateIndex call and its annotations."""
+    annotations: dict[str, Value] = {}
+    cur = node
+    while cur.type == "invocation_expression":
+        fn = cur.child_by_field_name("function")
+        arglist = cur.child_by_field_name("arguments")
+        if fn is None or fn.type != "member_access_expression":
+            return None
+        target = fn.child_by_field_name("expression")
+        name_node = fn.child_by_field_name("name")
+        if target is None or name_node is None:
+            return None
+        args, kwargs, _ = _arguments(arglist)
+        type_arg = None
+        if name_node.type == "generic_name":
+            ident = name_node.named_children[0] if name_node.named_children else name_node
+            targs = [c for c in name_node.named_children if c.type == "type_argument_list"]
+            type_arg = text(targs[0])[1:-1].strip() if targs else None
+            name = text(ident)
+        else:
+            name = text(name_node)
+        if text(target) == builder:
+            return _Call(node, name, type_arg, args, kwargs, annotations)
+        if name in ("Annotation", "OldAnnotation") and len(args) >= 2:
+            if name == "Annotation" and isinstance(args[0], str):
+                annotations[args[0]] = args[1]
+            cur = target
+            continue
+        return None
+    return None
+
+
+def _sql_arg(node: Node) -> tuple[Node | None, int]:
+    arglist = node.child_by_field_name("arguments")
+    _, _, nodes = _arguments(arglist)
+    first = nodes[0] if nodes else None
+    if first is None:
+        return None, node.start_point[0]
+    for c in walk(first):
+        if c.type in ("string_literal_content", "raw_string_content"):
+            return first, c.start_point[0]
+    return first, first.start_point[0]
+
+
+class _Reader:
+    def __init__(self, source: str) -> None:
+        self.rec = Recorder(source, "efcore")
+
+    def statement(self, node: Node, builder: str) -> None:
+        for c in walk(node):
+            if c.type != "invocation_expression":
+                continue
+            parent = c.parent
+            # Only the outermost call of a chain: an inner one is read through `_chain`.
+            if parent is not None and parent.type == "member_access_expression":
+                continue
+            call = _chain(c, builder)
+            if call is None:
+                continue
+            handler = _HANDLERS.get(call.name)
+            if handler is not None:
+                handler(self, call)
+            elif call.name not in _HARMLESS:
+                self.rec.unknown(c, f"`{builder}.{call.name}` is not known")
+
+
+def _named(c: _Call, key: str, position: int | None = None) -> Value:
+    if key in c.kwargs:
+        return c.kwargs[key]
+    if position is not None and len(c.args) > position:
+        return c.args[position]
+    return None
+
+
+def _name_table(c: _Call) -> tuple[str | None, str | None]:
+    return as_str(_named(c, "name", 0)), as_str(_named(c, "table", 1))
+
+
+def _create_table(r: _Reader, c: _Call) -> None:
+    table = as_str(_named(c, "name", 0))
+    if table:
+        r.rec.created.add(table)
+    r.rec.add(c.node, OpKind.CREATE_TABLE, table)
+
+
+def _add_column(r: _Reader, c: _Call) -> None:
+    col, table = _name_table(c)
+    nullable = c.kwargs.get("nullable")
+    # A non-nullable value type (`AddColumn<int>`) without `nullable:` is NOT NULL in EF.
+    not_null = nullable is False or (
+        nullable is None
+        and c.type_arg is not None
+        and not c.type_arg.endswith("?")
+        and c.type_arg not in ("string", "byte[]")
+    )
+    computed = "computedColumnSql" in c.kwargs
+    r.rec.add(
+        c.node,
+        OpKind.ADD_COLUMN,
+        table,
+        col,
+        not_null=not_null and not computed,
+        has_default="defaultValue" in c.kwargs or "defaultValueSql" in c.kwargs,
+        volatile_default=computed and c.kwargs.get("stored") is True,
+    )
+
+
+def _alter_column(r: _Reader, c: _Call) -> None:
+    col, table = _name_table(c)
+    nullable = c.kwargs.get("nullable", False)
+    old_nullable = c.kwargs.get("oldNullable", False)
+    if nullable is False and old_nullable is True:
+        r.rec.add(c.node, OpKind.SET_NOT_NULL, table, col)
+    elif nullable is True and old_nullable is False:
+        r.rec.add(c.node, OpKind.DROP_NOT_NULL, table, col)
+    new_type, old_type = as_str(c.kwargs.get("type")), as_str(c.kwargs.get("oldType"))
+    old_clr = c.kwargs.get("oldClrType")
+    new_clr = c.type_arg or as_str(c.kwargs.get("clrType"))
+    if new_type and old_type and new_type.lower() != old_type.lower():
+        r.rec.add(c.node, OpKind.ALTER_TYPE, table, col, narrowing=True, to_type=new_type)
+    elif (
+        isinstance(old_clr, str)
+        and new_clr
+        and old_clr.rstrip("?") != new_clr.rstrip("?")
+        and not (new_type and old_type)
+    ):
+        r.rec.add(c.node, OpKind.ALTER_TYPE, table, col, narrowing=True, to_type=new_clr)
+
+
+def _drop_column(r: _Reader, c: _Call) -> None:
+    col, table = _name_table(c)
+    r.rec.add(c.node, OpKind.DROP_COLUMN, table, col)
+
+
+def _rename_column(r: _Reader, c: _Call) -> None:
+    col, table = _name_table(c)
+    r.rec.add(c.node, OpKind.RENAME_COLUMN, table, col, new_name=as_str(_named(c, "newName", 2)))
+
+
+def _drop_table(r: _Reader, c: _Call) -> None:
+    r.rec.add(c.node, OpKind.DROP_TABLE, as_str(_named(c, "name", 0)))
+
+
+def _rename_table(r: _Reader, c: _Call) -> None:
+    r.rec.add(
+        c.node,
+        OpKind.RENAME_TABLE,
+        as_str(_named(c, "name", 0)),
+        new_name=as_str(_named(c, "newName", 2)),
+    )
+
+
+def _create_index(r: _Reader, c: _Call) -> None:
+    _, table = _name_table(c)
+    cols = as_strs(c.kwargs.get("column") or c.kwargs.get("columns") or _named(c, "", 2))
+    concurrently = c.annotations.get("Npgsql:CreatedConcurrently") is True
+    r.rec.add(
+        c.node,
+        OpKind.CREATE_INDEX,
+        table,
+        cols[0] if len(cols) == 1 else None,
+        concurrently=concurrently,
+        unique=c.kwargs.get("unique") is True,
+        # Npgsql runs a concurrent index build outside the migration's transaction.
+        in_transaction=r.rec.in_transaction and not concurrently,
+    )
+
+
+def _drop_index(r: _Reader, c: _Call) -> None:
+    _, table = _name_table(c)
+    r.rec.add(c.node, OpKind.DROP_INDEX, table)
+
+
+def _constraint(kind: OpKind) -> Callable[[_Reader, _Call], None]:
+    def handler(r: _Reader, c: _Call) -> None:
+        _, table = _name_table(c)
+        columns = as_strs(c.kwargs.get("column") or c.kwargs.get("columns"))
+        r.rec.add(c.node, kind, table, columns[0] if len(columns) == 1 else None)
+
+    return handler
+
+
+def _sql(r: _Reader, c: _Call) -> None:
+    first, row = _sql_arg(c.node)
+    sql = value(first) if first is not None else None
+    saved = r.rec.in_transaction
+    if c.kwargs.get("suppressTransaction") is True:
+        r.rec.in_transaction = False
+    r.rec.sql(c.node, sql if isinstance(sql, str) else None, row)
+    r.rec.in_transaction = saved
+
+
+_HANDLERS: dict[str, Callable[[_Reader, _Call], None]] = {
+    "CreateTable": _create_table,
+    "AddColumn": _add_column,
+    "AlterColumn": _alter_column,
+    "DropColumn": _drop_column,
+    "RenameColumn": _rename_column,
+    "DropTable": _drop_table,
+    "RenameTable": _rename_table,
+    "CreateIndex": _create_index,
+    "DropIndex": _drop_index,
+    "DropPrimaryKey": _drop_index,
+    "AddForeignKey": _constraint(OpKind.ADD_FOREIGN_KEY),
+    "AddUniqueConstraint": _constraint(OpKind.ADD_UNIQUE),
+    "AddPrimaryKey": _constraint(OpKind.ADD_PRIMARY_KEY),
+    "AddCheckConstraint": _constraint(OpKind.ADD_CHECK),
+    "Sql": _sql,
+}
+
+
+def _methods(root: Node) -> dict[str, tuple[Node, str]]:
+    """Up/Down: their body and the name of their MigrationBuilder parameter."""
+    out: dict[str, tuple[Node, str]] = {}
+    for node in walk(root):
+        if node.type != "method_declaration":
+            continue
+        name = node.child_by_field_name("name")
+        params = node.child_by_field_name("parameters")
+        body = node.child_by_field_name("body")
+        if name is None or body is None or text(name) not in ("Up", "Down"):
+            continue
+        builder = "migrationBuilder"
+        for p in params.named_children if params is not None else []:
+            pname = p.child_by_field_name("name")
+            if pname is not None:
+                builder = text(pname)
+        out[text(name)] = (body, builder)
+    return out
+
+
+def _is_empty(body: Node | None) -> bool:
+    if body is None:
+        return True
+    if body.type == "arrow_expression_clause":
+        return False
+    return not [c for c in body.named_children if c.type != "comment"]
+
+
+def read(source: str) -> Reading:
+    root = parse("c_sharp", source)
+    r = _Reader(source)
+    error_at = first_error(root)
+    if error_at is not None:
+        r.rec.notes.append(f"line {error_at}: not valid C# to the grammar; the rest was read")
+    methods = _methods(root)
+    up = methods.get("Up")
+    if up is None:
+        r.rec.notes.append("no `Up(MigrationBuilder …)` method was found")
+    else:
+        body, builder = up
+        r.statement(body, builder)
+    up_empty = up is None or _is_empty(up[0])
+    down_empty = "Down" not in methods or _is_empty(methods["Down"][0])
+    # An empty Up/Down pair (a snapshot-only migration) changes nothing and undoes nothing.
+    reversible = not down_empty or up_empty
+    return r.rec.reading(reversible, "" if reversible else "`Down()` is empty")

@@ -1,0 +1,190 @@
+"""What the framework readers share: tree-sitter grammars loaded on first use, and the recorder
+that turns what a reader understood into operations.
+
+Each framework reader (rails.py, laravel.py, js.py, ecto.py, efcore.py) parses its file with the
+language's published tree-sitter grammar and walks the syntax tree. A grammar is imported only
+when a file of its language is read, so a run without, say, C# migrations never loads C#.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING, Unpack
+
+from guardrail.analysis.migrations.ops import Facts, Op, OpKind, Reading
+from guardrail.analysis.migrations.sql import comments_above, parse_ignores, read_sql
+
+if TYPE_CHECKING:
+    from tree_sitter import Node, Parser
+
+# language -> (module, function returning the grammar). The wheels are listed in pyproject.toml.
+_GRAMMARS = {
+    "ruby": ("tree_sitter_ruby", "language"),
+    "php": ("tree_sitter_php", "language_php"),
+    "javascript": ("tree_sitter_javascript", "language"),
+    "typescript": ("tree_sitter_typescript", "language_typescript"),
+    "elixir": ("tree_sitter_elixir", "language"),
+    "c_sharp": ("tree_sitter_c_sharp", "language"),
+}
+
+# Deeper trees than this are not walked (a generated file, or an attack on the recursion limit).
+MAX_DEPTH = 200
+
+
+class GrammarUnavailable(Exception):
+    """The grammar wheel for a language is not installed."""
+
+
+@cache
+def _parser(language: str) -> Parser:
+    import tree_sitter
+
+    module, func = _GRAMMARS[language]
+    try:
+        grammar = getattr(importlib.import_module(module), func)()
+    except ImportError as exc:  # pragma: no cover - the wheels are dependencies
+        raise GrammarUnavailable(module) from exc
+    return tree_sitter.Parser(tree_sitter.Language(grammar))
+
+
+def parse(language: str, source: str) -> Node:
+    """The root of the syntax tree. tree-sitter always returns a tree; see `first_error`."""
+    return _parser(language).parse(source.encode("utf-8", "surrogatepass")).root_node
+
+
+def first_error(root: Node) -> int | None:
+    """The line of the first syntax error in the tree, or None when it parsed cleanly."""
+    if not root.has_error:
+        return None
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.is_error or node.is_missing:
+            return node.start_point[0] + 1
+        stack.extend(reversed([c for c in node.children if c.has_error or c.is_missing]))
+    return root.start_point[0] + 1
+
+
+def text(node: Node) -> str:
+    return (node.text or b"").decode("utf-8", "replace")
+
+
+def line(node: Node) -> int:
+    return node.start_point[0] + 1
+
+
+def short(node: Node, limit: int = 90) -> str:
+    return " ".join(text(node).split())[:limit]
+
+
+def walk(node: Node, depth: int = 0) -> Iterator[Node]:
+    """Every node below `node`, in document order, to MAX_DEPTH."""
+    stack: list[tuple[Node, int]] = [(node, depth)]
+    while stack:
+        n, d = stack.pop()
+        yield n
+        if d < MAX_DEPTH:
+            stack.extend((c, d + 1) for c in reversed(n.children))
+
+
+@dataclass(frozen=True)
+class Dynamic:
+    """A value computed at run time (a variable, an interpolation, a call): not a literal."""
+
+    text: str
+
+
+# A literal argument as the reader sees it: symbols and strings are str.
+Value = str | int | float | bool | None | Dynamic | list["Value"] | dict[str, "Value"]
+
+
+def as_str(value: Value) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def as_strs(value: Value) -> list[str]:
+    """A name or a list of names (`[:a, :b]`, `%i[a b]`, `['a', 'b']`)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str)]
+    return []
+
+
+@dataclass(frozen=True)
+class Framework:
+    """What the checks need to know about a framework to judge and to advise in its own words."""
+
+    name: str
+    language: str
+    wraps_transaction: bool  # each migration runs in a transaction unless the author opts out
+    no_transaction: str  # how an author turns the transaction off (Markdown)
+    concurrent_index: str  # how to build an index without blocking writes (Markdown)
+
+
+@dataclass
+class Recorder:
+    """Collects what a reader understood, in file order, with the file's inline suppressions."""
+
+    source: str
+    framework: str
+    in_transaction: bool = True
+    ops: list[Op] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    created: set[str] = field(default_factory=set)
+    _lines: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._lines = self.source.splitlines()
+
+    def add(
+        self,
+        node: Node,
+        kind: OpKind,
+        table: str | None,
+        column: str | None = None,
+        **facts: Unpack[Facts],
+    ) -> None:
+        at = line(node)
+        facts.setdefault("new_table", bool(table and table in self.created))
+        facts.setdefault("in_transaction", self.in_transaction)
+        ignores = parse_ignores(comments_above(self._lines, at))
+        self.ops.append(Op(kind, at, table, column, short(node), tuple(ignores), **facts))
+
+    def unknown(self, node: Node, construct: str) -> None:
+        """A construct the reader cannot interpret: a GR290 notice naming it and its line."""
+        self.ops.append(Op(OpKind.RAW, line(node), text=short(node), why=construct))
+
+    def sql(self, node: Node, sql: str | None, first_row: int | None = None) -> None:
+        """SQL embedded in a call, read by the SQL reader. `first_row` is the 0-based file row
+        of the SQL's first line (its string's start when not given)."""
+        if sql is None or not sql.strip():
+            self.unknown(node, f"`{short(node, 40)}` runs SQL built at run time")
+            return
+        row = node.start_point[0] if first_row is None else first_row
+        sub = read_sql(sql, line_offset=row, in_transaction=self.in_transaction)
+        self.ops.extend(sub.ops)
+        self.notes.extend(sub.notes)
+
+    def reading(self, reversible: bool | None, why: str = "") -> Reading:
+        return Reading(
+            self.framework,
+            tuple(self.ops),
+            reversible,
+            why,
+            tuple(self.notes),
+            self.in_transaction,
+        )
+
+
+def unreadable(framework: str, root: Node) -> Reading | None:
+    """A Reading that says the file is not valid code, or None when it parsed."""
+    at = first_error(root)
+    if at is None:
+        return None
+    return Reading(
+        framework, (), None, "", (f"not valid code near line {at}: nothing in it was judged",)
+    )

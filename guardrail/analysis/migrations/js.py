@@ -1,0 +1,875 @@
+"""Knex, Sequelize and TypeORM migrations, read from the tree-sitter JavaScript and TypeScript
+syntax trees.
+
+Understood: `up`/`down` however they are written (`exports.up = …`, `module.exports = { async
+up (…) {…} }`, arrow expressions, `export async function up`, TypeORM classes), the knex schema
+builder and its table callbacks (`t.string('x').notNullable().alter()`), Sequelize's
+`queryInterface` and TypeORM's `queryRunner` methods, SQL in `knex.raw`, `knex.schema.raw`,
+`queryInterface.sequelize.query` and `queryRunner.query` (strings, templates without
+substitutions, literal concatenations) read by the SQL reader, and the transaction settings:
+knex's `exports.config = { transaction: false }`, TypeORM's `transaction = false`, and
+Sequelize's CLI, which runs migrations outside a transaction unless they open one.
+
+`changeColumn`/`.alter()` restate a whole column. What it was is looked up in the same file's
+`down` (which restores it) or an earlier `createTable`/`addColumn`; when neither says, a
+tightening is reported as possible (a warning), never as certain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Unpack
+
+from guardrail.analysis.migrations.grammar import (
+    Dynamic,
+    Framework,
+    Recorder,
+    Value,
+    as_str,
+    as_strs,
+    first_error,
+    parse,
+    text,
+    walk,
+)
+from guardrail.analysis.migrations.ops import Facts, OpKind, Reading
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+KNEX = Framework(
+    name="knex",
+    language="javascript",
+    wraps_transaction=True,
+    no_transaction="`exports.config = { transaction: false };` in the migration file",
+    concurrent_index=(
+        "knex has no CONCURRENTLY helper: "
+        "`knex.raw('CREATE INDEX CONCURRENTLY … ON … (…)')` in a migration with "
+        "`exports.config = { transaction: false };`"
+    ),
+)
+SEQUELIZE = Framework(
+    name="sequelize",
+    language="javascript",
+    wraps_transaction=False,
+    no_transaction="the Sequelize CLI runs migrations outside a transaction unless they open one",
+    concurrent_index=(
+        "`queryInterface.addIndex(table, fields, { concurrently: true })` outside "
+        "`sequelize.transaction(…)`"
+    ),
+)
+TYPEORM = Framework(
+    name="typeorm",
+    language="typescript",
+    wraps_transaction=True,
+    no_transaction=(
+        "`transaction = false` on the migration class (with `migrationsTransactionMode: 'each'`)"
+    ),
+    concurrent_index=(
+        "`await queryRunner.query('CREATE INDEX CONCURRENTLY …')` in a migration with "
+        "`transaction = false`"
+    ),
+)
+FRAMEWORKS = {f.name: f for f in (KNEX, SEQUELIZE, TYPEORM)}
+
+_KNEX_TYPES = frozenset(
+    [
+        "bigInteger",
+        "bigint",
+        "binary",
+        "boolean",
+        "date",
+        "datetime",
+        "decimal",
+        "double",
+        "enu",
+        "enum",
+        "float",
+        "geography",
+        "geometry",
+        "integer",
+        "json",
+        "jsonb",
+        "mediumint",
+        "point",
+        "smallint",
+        "specificType",
+        "string",
+        "text",
+        "time",
+        "timestamp",
+        "tinyint",
+        "uuid",
+    ]
+)
+_KNEX_SERIAL = frozenset({"increments", "bigIncrements"})
+_KNEX_HARMLESS = frozenset(
+    [
+        "comment",
+        "charset",
+        "collate",
+        "engine",
+        "inherits",
+        "dropForeign",
+        "dropChecks",
+        "dropTimestamps",
+        "renameIndex",
+        "setNullable",
+        "dropPrimary",
+    ]
+)
+_SCHEMA_HARMLESS = frozenset(
+    [
+        "hasTable",
+        "hasColumn",
+        "createSchema",
+        "createSchemaIfNotExists",
+        "createExtension",
+        "createExtensionIfNotExists",
+        "dropExtension",
+        "dropExtensionIfExists",
+        "createView",
+        "createViewOrReplace",
+        "dropView",
+        "dropViewIfExists",
+    ]
+)
+_SQL_METHODS = frozenset({"raw", "query"})
+_QI_HARMLESS = frozenset(
+    [
+        "bulkInsert",
+        "removeConstraint",
+        "createSchema",
+        "showAllTables",
+        "describeTable",
+        "createFunction",
+        "addEnumValue",
+        "renameEnum",
+        "removeIndex",
+        "dropEnum",
+        "insert",
+        "createEnum",
+    ]
+)
+_CALLS = ("call_expression",)
+
+
+@dataclass(frozen=True)
+class _Link:
+    node: Node
+    name: str
+    args: list[Node]
+
+
+def _chain(node: Node) -> tuple[Node, list[_Link]]:
+    """`knex.schema.alterTable('t', cb)` -> (knex, [schema, alterTable('t', cb)])."""
+    links: list[_Link] = []
+    cur = node
+    while True:
+        if cur.type == "await_expression" and cur.named_children:
+            cur = cur.named_children[0]
+            continue
+        if cur.type == "call_expression":
+            fn = cur.child_by_field_name("function")
+            arguments = cur.child_by_field_name("arguments")
+            args = [a for a in (arguments.named_children if arguments is not None else [])]
+            args = [a for a in args if a.type != "comment"]
+            if fn is not None and fn.type == "member_expression":
+                prop = fn.child_by_field_name("property")
+                links.append(_Link(cur, text(prop) if prop is not None else "", args))
+                obj = fn.child_by_field_name("object")
+                if obj is None:
+                    break
+                cur = obj
+                continue
+            if fn is not None:
+                # `knex('users')`: a call of the root itself.
+                links.append(_Link(cur, "()", args))
+                cur = fn
+                continue
+            break
+        if cur.type == "member_expression":
+            prop = cur.child_by_field_name("property")
+            links.append(_Link(cur, text(prop) if prop is not None else "", []))
+            obj = cur.child_by_field_name("object")
+            if obj is None:
+                break
+            cur = obj
+            continue
+        if cur.type in ("parenthesized_expression", "non_null_expression") and cur.named_children:
+            cur = cur.named_children[0]
+            continue
+        break
+    links.reverse()
+    return cur, links
+
+
+def value(node: Node) -> Value:
+    t = node.type
+    if t == "string":
+        return "".join(
+            text(c) if c.type == "string_fragment" else _unescape(text(c))
+            for c in node.named_children
+        )
+    if t == "template_string":
+        if any(c.type == "template_substitution" for c in node.named_children):
+            return Dynamic(text(node))
+        return "".join(
+            text(c) if c.type == "string_fragment" else _unescape(text(c))
+            for c in node.named_children
+        )
+    if t == "number":
+        try:
+            return int(text(node))
+        except ValueError:
+            return Dynamic(text(node))
+    if t == "true":
+        return True
+    if t == "false":
+        return False
+    if t in ("null", "undefined"):
+        return None
+    if t in ("as_expression", "satisfies_expression", "parenthesized_expression"):
+        return value(node.named_children[0]) if node.named_children else Dynamic(text(node))
+    if t == "array":
+        return [value(c) for c in node.named_children if c.type != "comment"]
+    if t == "object":
+        out: dict[str, Value] = {}
+        for c in node.named_children:
+            if c.type == "pair":
+                key = c.child_by_field_name("key")
+                val = c.child_by_field_name("value")
+                if key is not None and val is not None:
+                    k = value(key) if key.type == "string" else text(key)
+                    out[k if isinstance(k, str) else text(key)] = value(val)
+            elif c.type == "shorthand_property_identifier":
+                out[text(c)] = Dynamic(text(c))
+        return out
+    if t == "binary_expression":
+        op = node.child_by_field_name("operator")
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        if op is not None and text(op) == "+" and left is not None and right is not None:
+            lv, rv = value(left), value(right)
+            if isinstance(lv, str) and isinstance(rv, str):
+                return lv + rv
+    if t == "new_expression":
+        # TypeORM `new TableColumn({ … })`: its options.
+        arguments = node.child_by_field_name("arguments")
+        if arguments is not None and arguments.named_children:
+            return value(arguments.named_children[0])
+    return Dynamic(text(node))
+
+
+def _unescape(seq: str) -> str:
+    return {"\\n": "\n", "\\t": "\t", '\\"': '"', "\\'": "'", "\\`": "`", "\\\\": "\\"}.get(
+        seq, seq[1:] if seq.startswith("\\") else seq
+    )
+
+
+def _first_row(node: Node) -> int:
+    for c in walk(node):
+        if c.type == "string_fragment":
+            return c.start_point[0]
+    return node.start_point[0]
+
+
+_FUNCTIONS = ("arrow_function", "function_expression", "function", "method_definition")
+_FUNCTIONS_ALL = (*_FUNCTIONS, "function_declaration", "generator_function_declaration")
+
+
+def _body(fn: Node) -> Node | None:
+    return fn.child_by_field_name("body")
+
+
+def _param(fn: Node | None, index: int = 0) -> str | None:
+    if fn is None:
+        return None
+    params = fn.child_by_field_name("parameters") or fn.child_by_field_name("parameter")
+    if params is None:
+        return None
+    if params.type == "identifier":
+        return text(params) if index == 0 else None
+    names = [p for p in params.named_children if p.type != "comment"]
+    if len(names) <= index:
+        return None
+    p = names[index]
+    pattern = p.child_by_field_name("pattern")
+    return text(pattern if pattern is not None else p)
+
+
+@dataclass(frozen=True)
+class _Where:
+    section: str = "up"
+    table_var: str | None = None
+    table: str | None = None
+    creating: bool = False
+    batched: bool = False
+    in_transaction: bool | None = None  # inside `sequelize.transaction(…)`
+
+
+@dataclass
+class _Column:
+    """What a restated column says: its type text and whether it allows NULL."""
+
+    type: str | None
+    nullable: bool | None
+
+
+class _Reader:
+    def __init__(self, source: str, framework: str) -> None:
+        self.rec = Recorder(source, framework)
+        self.framework = framework
+        self.helpers: dict[str, Node] = {}
+        self.visiting: set[str] = set()
+        # (table, column) -> how `down` restates it, and what earlier adds said.
+        self.restored: dict[tuple[str | None, str | None], _Column] = {}
+        self.known: dict[tuple[str | None, str | None], _Column] = {}
+
+    def visit(self, node: Node, where: _Where) -> None:
+        if node.type in ("call_expression", "await_expression"):
+            self.on_chain(node, where)
+            return
+        if node.type == "comment" or node.type in _FUNCTIONS_ALL:
+            return
+        for c in node.named_children:
+            self.visit(c, where)
+
+    def function_body(self, fn: Node | None, where: _Where) -> None:
+        if fn is None or fn.type not in _FUNCTIONS:
+            return
+        body = _body(fn)
+        if body is None:
+            return
+        if body.type == "statement_block":
+            for c in body.named_children:
+                self.visit(c, where)
+        else:
+            self.visit(body, where)
+
+    def with_tx(self, where: _Where) -> bool:
+        return self.rec.in_transaction if where.in_transaction is None else where.in_transaction
+
+    def add(
+        self,
+        node: Node,
+        kind: OpKind,
+        table: str | None,
+        column: str | None,
+        where: _Where,
+        **facts: Unpack[Facts],
+    ) -> None:
+        facts.setdefault("in_transaction", self.with_tx(where))
+        self.rec.add(node, kind, table, column, **facts)
+
+    def on_chain(self, node: Node, where: _Where) -> None:
+        root, links = _chain(node)
+        names = [link.name for link in links]
+        root_text = text(root)
+        if where.table_var and root_text == where.table_var and links:
+            if not where.creating:
+                self.on_table(links, where)
+            return
+        if root.type == "identifier" and root_text in self.helpers and names[:1] == ["()"]:
+            self.helper(root_text, where)
+            return
+        if root_text == "this" and links and links[0].name in self.helpers:
+            self.helper(links[0].name, where)
+            return
+        for i, link in enumerate(links):
+            if link.name in _SQL_METHODS and link.args:
+                self.on_sql(link, where)
+                return
+            if link.name == "transaction":
+                # `sequelize.transaction(async (t) => { … })` and `knex.transaction(…)`.
+                for a in link.args:
+                    self.function_body(a, replace(where, in_transaction=True))
+                return
+            if link.name in _SCHEMA_METHODS and ("schema" in names[:i] or root_text == "schema"):
+                _SCHEMA_METHODS[link.name](self, link, where)
+                return
+            if link.name in _QI_METHODS and i == len(links) - 1:
+                _QI_METHODS[link.name](self, link, where)
+                return
+        # Query builder: `knex('users').where(…).update(…)`, `queryInterface.bulkUpdate`.
+        table = None
+        if links and links[0].name == "()" and links[0].args:
+            table = as_str(value(links[0].args[0]))
+        batched = where.batched
+        for link in links:
+            if link.name in ("update", "increment", "decrement", "bulkUpdate"):
+                tbl = table
+                if link.name == "bulkUpdate" and link.args:
+                    tbl = as_str(value(link.args[0]))
+                self.add(link.node, OpKind.BACKFILL, tbl, None, where, batched=batched)
+            elif link.name in ("del", "delete", "truncate", "bulkDelete"):
+                tbl = table
+                if link.name == "bulkDelete" and link.args:
+                    tbl = as_str(value(link.args[0]))
+                kind = OpKind.TRUNCATE if link.name == "truncate" else OpKind.DELETE_ROWS
+                self.add(link.node, kind, tbl, None, where)
+            batched = batched or link.name in ("chunk", "batchInsert", "limit")
+            for a in link.args:
+                if a.type in _FUNCTIONS:
+                    self.function_body(a, replace(where, batched=batched))
+                else:
+                    self.visit(a, where)
+
+    def helper(self, name: str, where: _Where) -> None:
+        if name in self.visiting:
+            return
+        self.visiting.add(name)
+        self.function_body(self.helpers[name], where)
+        self.visiting.discard(name)
+
+    def on_sql(self, link: _Link, where: _Where) -> None:
+        sql = value(link.args[0])
+        saved = self.rec.in_transaction
+        self.rec.in_transaction = self.with_tx(where)
+        self.rec.sql(link.node, sql if isinstance(sql, str) else None, _first_row(link.args[0]))
+        self.rec.in_transaction = saved
+
+    # -- knex table callbacks --------------------------------------------------------------------
+
+    def on_table(self, links: list[_Link], where: _Where) -> None:
+        first, mods = links[0], {link.name: link for link in links[1:]}
+        args = [value(a) for a in first.args]
+        col = as_str(args[0]) if args else None
+        table, node, name = where.table, links[-1].node, first.name
+        if name in _KNEX_TYPES or name in _KNEX_SERIAL:
+            nullable = False if "notNullable" in mods else True if "nullable" in mods else None
+            if "alter" in mods:
+                self.on_restate(
+                    node,
+                    table,
+                    col,
+                    _Column(name, nullable if nullable is not None else True),
+                    where,
+                )
+            else:
+                self.known[(table, col)] = _Column(name, nullable is not False)
+                serial = name in _KNEX_SERIAL
+                self.add(
+                    node,
+                    OpKind.ADD_COLUMN,
+                    table,
+                    col,
+                    where,
+                    not_null=nullable is False or serial,
+                    has_default="defaultTo" in mods or serial,
+                    volatile_default=serial,
+                )
+            if "index" in mods:
+                self.add(node, OpKind.CREATE_INDEX, table, col, where)
+            if "unique" in mods:
+                self.add(node, OpKind.ADD_UNIQUE, table, col, where)
+            if "primary" in mods:
+                self.add(node, OpKind.ADD_PRIMARY_KEY, table, col, where)
+            if "references" in mods or "foreign" in mods:
+                self.add(node, OpKind.ADD_FOREIGN_KEY, table, col, where)
+        elif name == "timestamps":
+            for c in ("created_at", "updated_at"):
+                self.add(node, OpKind.ADD_COLUMN, table, c, where)
+        elif name in ("dropColumn", "dropColumns"):
+            cols = [c for a in args for c in as_strs(a)]
+            for c in cols:
+                self.add(node, OpKind.DROP_COLUMN, table, c, where)
+            if len(cols) < len(args) or not args:
+                self.rec.unknown(node, f"`{name}` with column names computed at run time")
+        elif name == "renameColumn":
+            new = as_str(args[1]) if len(args) > 1 else None
+            self.add(node, OpKind.RENAME_COLUMN, table, col, where, new_name=new)
+        elif name == "index":
+            self.add(node, OpKind.CREATE_INDEX, table, _single(args), where)
+        elif name == "unique":
+            self.add(node, OpKind.ADD_UNIQUE, table, _single(args), where)
+        elif name == "primary":
+            self.add(node, OpKind.ADD_PRIMARY_KEY, table, _single(args), where)
+        elif name == "foreign":
+            self.add(node, OpKind.ADD_FOREIGN_KEY, table, col, where)
+        elif name == "check":
+            self.add(node, OpKind.ADD_CHECK, table, None, where)
+        elif name == "dropNullable":
+            self.add(node, OpKind.SET_NOT_NULL, table, col, where)
+        elif name in ("dropIndex", "dropUnique"):
+            self.add(node, OpKind.DROP_INDEX, table, None, where)
+        elif name not in _KNEX_HARMLESS:
+            self.rec.unknown(node, f"`{where.table_var}.{name}()` is not known")
+
+    def on_restate(
+        self, node: Node, table: str | None, col: str | None, new: _Column, where: _Where
+    ) -> None:
+        """A column restated in full (`changeColumn`, `.alter()`): judge what changes."""
+        before = self.known.get((table, col)) or self.restored.get((table, col))
+        if before is None:
+            if new.nullable is False:
+                self.add(node, OpKind.SET_NOT_NULL, table, col, where, maybe=True)
+            self.add(node, OpKind.ALTER_TYPE, table, col, where, to_type=new.type, maybe=True)
+            return
+        if new.nullable is False and before.nullable is not False:
+            self.add(node, OpKind.SET_NOT_NULL, table, col, where)
+        elif new.nullable is True and before.nullable is False:
+            self.add(node, OpKind.DROP_NOT_NULL, table, col, where)
+        if new.type and before.type and _norm(new.type) != _norm(before.type):
+            self.add(node, OpKind.ALTER_TYPE, table, col, where, to_type=new.type, narrowing=True)
+
+
+_Handler = Callable[[_Reader, _Link, _Where], None]
+
+
+def _norm(type_text: str) -> str:
+    return "".join(type_text.split()).replace("Sequelize.", "").replace("DataTypes.", "")
+
+
+def _single(args: list[Value]) -> str | None:
+    names = as_strs(args[0]) if args else []
+    return names[0] if len(names) == 1 else None
+
+
+def _callback(link: _Link) -> Node | None:
+    return next((a for a in link.args if a.type in _FUNCTIONS), None)
+
+
+# -- knex.schema.* ---------------------------------------------------------------------------------
+
+
+def _schema_table(r: _Reader, link: _Link, w: _Where) -> None:
+    table = as_str(value(link.args[0])) if link.args else None
+    creating = link.name.startswith("createTable")
+    if creating and table:
+        r.rec.created.add(table)
+        r.add(link.node, OpKind.CREATE_TABLE, table, None, w)
+    cb = _callback(link)
+    inner = replace(
+        w,
+        table_var=_param(cb),
+        table=table,
+        creating=creating or table in r.rec.created,
+    )
+    r.function_body(cb, inner)
+
+
+def _schema_drop(r: _Reader, link: _Link, w: _Where) -> None:
+    table = as_str(value(link.args[0])) if link.args else None
+    r.add(link.node, OpKind.DROP_TABLE, table, None, w)
+
+
+def _schema_rename(r: _Reader, link: _Link, w: _Where) -> None:
+    args = [value(a) for a in link.args]
+    table = as_str(args[0]) if args else None
+    new = as_str(args[1]) if len(args) > 1 else None
+    r.add(link.node, OpKind.RENAME_TABLE, table, None, w, new_name=new)
+
+
+def _schema_harmless(r: _Reader, link: _Link, w: _Where) -> None:
+    return
+
+
+_SCHEMA_METHODS: dict[str, _Handler] = {
+    "createTable": _schema_table,
+    "createTableIfNotExists": _schema_table,
+    "createTableLike": _schema_table,
+    "alterTable": _schema_table,
+    "table": _schema_table,
+    "dropTable": _schema_drop,
+    "dropTableIfExists": _schema_drop,
+    "renameTable": _schema_rename,
+    **{name: _schema_harmless for name in _SCHEMA_HARMLESS},
+}
+
+
+# -- Sequelize queryInterface.* and TypeORM queryRunner.* -------------------------------------------
+
+
+def _opts(link: _Link, index: int) -> dict[str, Value]:
+    v = value(link.args[index]) if len(link.args) > index else None
+    return v if isinstance(v, dict) else {}
+
+
+def _names(link: _Link) -> tuple[str | None, str | None]:
+    args = [value(a) for a in link.args[:2]]
+    table = as_str(args[0]) if args else None
+    if isinstance(args[0] if args else None, dict):  # Sequelize `{ tableName, schema }`
+        table = as_str(args[0].get("tableName")) if isinstance(args[0], dict) else None
+    col = as_str(args[1]) if len(args) > 1 else None
+    return table, col
+
+
+def _qi_add_column(r: _Reader, link: _Link, w: _Where) -> None:
+    table, col = _names(link)
+    spec = _opts(link, 2) or _opts(link, 1)
+    if col is None:
+        col = as_str(spec.get("name"))
+    nullable = spec.get("allowNull", spec.get("isNullable"))
+    default = "defaultValue" in spec or "default" in spec
+    typ = spec.get("type")
+    r.known[(table, col)] = _Column(_type_text(typ), nullable is not False)
+    r.add(
+        link.node,
+        OpKind.ADD_COLUMN,
+        table,
+        col,
+        w,
+        not_null=nullable is False or spec.get("primaryKey") is True,
+        has_default=default,
+        volatile_default=spec.get("autoIncrement") is True or spec.get("isGenerated") is True,
+    )
+
+
+def _type_text(typ: Value) -> str | None:
+    if isinstance(typ, Dynamic):
+        return typ.text
+    return typ if isinstance(typ, str) else None
+
+
+def _qi_change_column(r: _Reader, link: _Link, w: _Where) -> None:
+    table, col = _names(link)
+    spec = _opts(link, 2)
+    if not spec:
+        r.rec.unknown(link.node, f"`{link.name}` with a column definition computed at run time")
+        return
+    nullable = spec.get("allowNull", spec.get("isNullable"))
+    r.on_restate(
+        link.node,
+        table,
+        col,
+        _Column(_type_text(spec.get("type")), nullable if isinstance(nullable, bool) else True),
+        w,
+    )
+
+
+def _qi_remove_column(r: _Reader, link: _Link, w: _Where) -> None:
+    table, col = _names(link)
+    r.add(link.node, OpKind.DROP_COLUMN, table, col, w)
+
+
+def _qi_rename_column(r: _Reader, link: _Link, w: _Where) -> None:
+    table, col = _names(link)
+    new = as_str(value(link.args[2])) if len(link.args) > 2 else None
+    r.add(link.node, OpKind.RENAME_COLUMN, table, col, w, new_name=new)
+
+
+def _qi_add_index(r: _Reader, link: _Link, w: _Where) -> None:
+    table, _ = _names(link)
+    opts = _opts(link, 2) or _opts(link, 1)
+    fields = as_strs(value(link.args[1])) if len(link.args) > 1 else []
+    if not fields:
+        fields = as_strs(opts.get("fields") or opts.get("columnNames") or [])
+    r.add(
+        link.node,
+        OpKind.CREATE_INDEX,
+        table,
+        fields[0] if len(fields) == 1 else None,
+        w,
+        concurrently=opts.get("concurrently") is True,
+        unique=opts.get("unique") is True or opts.get("isUnique") is True,
+    )
+
+
+def _qi_remove_index(r: _Reader, link: _Link, w: _Where) -> None:
+    table, _ = _names(link)
+    opts = _opts(link, 2)
+    r.add(
+        link.node, OpKind.DROP_INDEX, table, None, w, concurrently=opts.get("concurrently") is True
+    )
+
+
+_CONSTRAINTS = {
+    "primary key": OpKind.ADD_PRIMARY_KEY,
+    "unique": OpKind.ADD_UNIQUE,
+    "foreign key": OpKind.ADD_FOREIGN_KEY,
+    "check": OpKind.ADD_CHECK,
+}
+
+
+def _qi_add_constraint(r: _Reader, link: _Link, w: _Where) -> None:
+    table, _ = _names(link)
+    opts = _opts(link, 1) or _opts(link, 2)  # (table, opts) or the old (table, fields, opts)
+    kind = _CONSTRAINTS.get(str(opts.get("type", "")).lower())
+    if kind is None:
+        r.rec.unknown(link.node, "`addConstraint` of a type that is not a literal")
+        return
+    fields = as_strs(opts.get("fields") or [])
+    r.add(link.node, kind, table, fields[0] if len(fields) == 1 else None, w)
+
+
+def _typeorm_constraint(kind: OpKind) -> _Handler:
+    def handler(r: _Reader, link: _Link, w: _Where) -> None:
+        table, _ = _names(link)
+        r.add(link.node, kind, table, None, w)
+
+    return handler
+
+
+def _qi_create_table(r: _Reader, link: _Link, w: _Where) -> None:
+    table, _ = _names(link)
+    if table is None:
+        table = as_str(_opts(link, 0).get("name"))
+    if table:
+        r.rec.created.add(table)
+    r.add(link.node, OpKind.CREATE_TABLE, table, None, w)
+
+
+def _qi_drop_table(r: _Reader, link: _Link, w: _Where) -> None:
+    table, _ = _names(link)
+    r.add(link.node, OpKind.DROP_TABLE, table, None, w)
+
+
+def _qi_rename_table(r: _Reader, link: _Link, w: _Where) -> None:
+    table, new = _names(link)
+    r.add(link.node, OpKind.RENAME_TABLE, table, None, w, new_name=new)
+
+
+def _qi_harmless(r: _Reader, link: _Link, w: _Where) -> None:
+    return
+
+
+_QI_METHODS: dict[str, _Handler] = {
+    "addColumn": _qi_add_column,
+    "changeColumn": _qi_change_column,
+    "removeColumn": _qi_remove_column,
+    "dropColumn": _qi_remove_column,
+    "renameColumn": _qi_rename_column,
+    "addIndex": _qi_add_index,
+    "createIndex": _qi_add_index,
+    "removeIndex": _qi_remove_index,
+    "dropIndex": _qi_remove_index,
+    "addConstraint": _qi_add_constraint,
+    "createForeignKey": _typeorm_constraint(OpKind.ADD_FOREIGN_KEY),
+    "createUniqueConstraint": _typeorm_constraint(OpKind.ADD_UNIQUE),
+    "createPrimaryKey": _typeorm_constraint(OpKind.ADD_PRIMARY_KEY),
+    "createCheckConstraint": _typeorm_constraint(OpKind.ADD_CHECK),
+    "createTable": _qi_create_table,
+    "dropTable": _qi_drop_table,
+    "renameTable": _qi_rename_table,
+    **{name: _qi_harmless for name in _QI_HARMLESS},
+}
+
+
+# -- the file ----------------------------------------------------------------------------------------
+
+
+def _exports(root: Node) -> tuple[dict[str, Node], dict[str, Value]]:
+    """The functions named up/down/helpers, and top-level settings (`config`, `transaction`)."""
+    fns: dict[str, Node] = {}
+    settings: dict[str, Value] = {}
+
+    def function_of(node: Node | None) -> Node | None:
+        if node is None:
+            return None
+        if node.type in _FUNCTIONS_ALL:
+            return node
+        if node.type == "identifier":
+            return fns.get(text(node))
+        return None
+
+    for node in walk(root):
+        t = node.type
+        if t in ("function_declaration", "generator_function_declaration"):
+            name = node.child_by_field_name("name")
+            if name is not None:
+                fns[text(name)] = node
+        elif t == "variable_declarator":
+            name, val = node.child_by_field_name("name"), node.child_by_field_name("value")
+            if name is not None and val is not None:
+                fn = function_of(val)
+                if fn is not None:
+                    fns[text(name)] = fn
+                else:
+                    settings[text(name)] = value(val)
+        elif t == "assignment_expression":
+            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+            if left is None or right is None:
+                continue
+            target = text(left).rsplit(".", 1)[-1]
+            fn = function_of(right)
+            if fn is not None:
+                fns[target] = fn
+            elif right.type != "object" or text(left) not in ("module.exports", "exports"):
+                settings[target] = value(right)
+        elif t in ("method_definition",):
+            name = node.child_by_field_name("name")
+            if name is not None:
+                fns[text(name)] = node
+        elif t == "pair":
+            key, val = node.child_by_field_name("key"), node.child_by_field_name("value")
+            fn = function_of(val)
+            if key is not None and fn is not None:
+                fns[text(key).strip("'\"")] = fn
+        elif t in ("public_field_definition", "field_definition"):
+            name = node.child_by_field_name("name") or node.child_by_field_name("property")
+            val = node.child_by_field_name("value")
+            if name is not None and val is not None:
+                settings[text(name)] = value(val)
+    return fns, settings
+
+
+def _is_empty(fn: Node | None) -> bool:
+    if fn is None:
+        return True
+    body = _body(fn)
+    if body is None:
+        return True
+    if body.type != "statement_block":
+        return False
+    return not [c for c in body.named_children if c.type != "comment"]
+
+
+def read(source: str, framework: str, *, typescript: bool = False) -> Reading:
+    root = parse("typescript" if typescript else "javascript", source)
+    r = _Reader(source, framework)
+    error_at = first_error(root)
+    if error_at is not None:
+        lang = "TypeScript" if typescript else "JavaScript"
+        r.rec.notes.append(f"line {error_at}: not valid {lang} to the grammar; the rest was read")
+    fns, settings = _exports(root)
+    config = settings.get("config")
+    r.rec.in_transaction = (
+        FRAMEWORKS[framework].wraps_transaction if framework in FRAMEWORKS else True
+    )
+    if isinstance(config, dict) and config.get("transaction") is False:
+        r.rec.in_transaction = False
+    if settings.get("transaction") is False:
+        r.rec.in_transaction = False
+    r.helpers = {k: v for k, v in fns.items() if k not in ("up", "down")}
+    up, down = fns.get("up"), fns.get("down")
+    if down is not None:
+        r.restored = _restates(down)
+    if up is None:
+        r.rec.notes.append("no `up` function was found")
+    else:
+        r.function_body(up, _Where("up"))
+    reversible = not _is_empty(down)
+    return r.rec.reading(reversible, "" if reversible else "`down` is empty or missing")
+
+
+def _restates(down: Node) -> dict[tuple[str | None, str | None], _Column]:
+    """How `down` restates columns (`changeColumn` / `.alter()`), i.e. what they were before."""
+    out: dict[tuple[str | None, str | None], _Column] = {}
+    table_of: dict[str, str | None] = {}
+    for node in walk(down):
+        if node.type != "call_expression":
+            continue
+        root, links = _chain(node)
+        if not links:
+            continue
+        last = links[-1]
+        if last.name == "changeColumn":
+            table, col = _names(last)
+            spec = _opts(last, 2)
+            nullable = spec.get("allowNull", spec.get("isNullable"))
+            out[(table, col)] = _Column(
+                _type_text(spec.get("type")), nullable if isinstance(nullable, bool) else True
+            )
+        elif last.name in ("alterTable", "table") and last.args:
+            cb = _callback(last)
+            var = _param(cb)
+            if var:
+                table_of[var] = as_str(value(last.args[0]))
+        elif "alter" in [link.name for link in links] and text(root) in table_of:
+            first = links[0]
+            col = as_str(value(first.args[0])) if first.args else None
+            mods = {link.name for link in links}
+            nullable = "notNullable" not in mods
+            out[(table_of[text(root)], col)] = _Column(first.name, nullable)
+    return out

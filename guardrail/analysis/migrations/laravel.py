@@ -1,0 +1,529 @@
+"""Laravel migrations, read from tree-sitter-php's syntax tree.
+
+Understood: `Schema::create/table/drop/dropIfExists/rename/dropColumns` (also after
+`Schema::connection(…)`), the Blueprint calls in their closures with chained modifiers
+(`$table->string('x')->nullable(false)->change()`, `->index()`, `->unique()`, `->constrained()`),
+`$table->dropColumn/dropPrimary/renameColumn/…`, `DB::statement`/`DB::unprepared` with SQL
+(strings, heredocs, literal concatenations) read by the SQL reader, query-builder data changes
+(`DB::table('t')->update(…)`, `->chunkById(…)`), helper methods called as `$this->helper()`,
+and `public $withinTransaction = false`. Anything else is reported, with its line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from guardrail.analysis.migrations.grammar import (
+    Dynamic,
+    Framework,
+    Recorder,
+    Value,
+    as_str,
+    as_strs,
+    first_error,
+    parse,
+    text,
+    walk,
+)
+from guardrail.analysis.migrations.ops import OpKind, Reading
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+FRAMEWORK = Framework(
+    name="laravel",
+    language="php",
+    wraps_transaction=True,
+    no_transaction="`public $withinTransaction = false;` in the migration class",
+    concurrent_index=(
+        "Laravel has no CONCURRENTLY helper: "
+        "`DB::statement('CREATE INDEX CONCURRENTLY … ON … (…)')` in a migration with "
+        "`public $withinTransaction = false;`"
+    ),
+)
+
+_TYPES = frozenset(
+    [
+        "bigInteger",
+        "binary",
+        "boolean",
+        "char",
+        "date",
+        "dateTime",
+        "dateTimeTz",
+        "decimal",
+        "double",
+        "enum",
+        "float",
+        "foreignId",
+        "foreignIdFor",
+        "foreignUlid",
+        "foreignUuid",
+        "geography",
+        "geometry",
+        "integer",
+        "ipAddress",
+        "json",
+        "jsonb",
+        "longText",
+        "macAddress",
+        "mediumInteger",
+        "mediumText",
+        "set",
+        "smallInteger",
+        "string",
+        "text",
+        "time",
+        "timeTz",
+        "timestamp",
+        "timestampTz",
+        "tinyInteger",
+        "tinyText",
+        "unsignedBigInteger",
+        "unsignedDecimal",
+        "unsignedInteger",
+        "unsignedMediumInteger",
+        "unsignedSmallInteger",
+        "unsignedTinyInteger",
+        "ulid",
+        "uuid",
+        "vector",
+        "year",
+    ]
+)
+# Auto-incrementing columns: a default computed per row (a sequence), so adding one rewrites.
+_SERIAL = frozenset(
+    ["id", "increments", "bigIncrements", "mediumIncrements", "smallIncrements", "tinyIncrements"]
+)
+# Column helpers that add nullable columns with fixed names.
+_NULLABLE_HELPERS = {
+    "timestamps": ("created_at", "updated_at"),
+    "timestampsTz": ("created_at", "updated_at"),
+    "nullableTimestamps": ("created_at", "updated_at"),
+    "softDeletes": ("deleted_at",),
+    "softDeletesTz": ("deleted_at",),
+    "rememberToken": ("remember_token",),
+}
+_DROP_HELPERS = {
+    "dropTimestamps": ("created_at", "updated_at"),
+    "dropTimestampsTz": ("created_at", "updated_at"),
+    "dropSoftDeletes": ("deleted_at",),
+    "dropSoftDeletesTz": ("deleted_at",),
+    "dropRememberToken": ("remember_token",),
+}
+_HARMLESS_BLUEPRINT = frozenset(
+    [
+        "comment",
+        "charset",
+        "collation",
+        "engine",
+        "temporary",
+        "dropForeign",
+        "renameIndex",
+        "dropFullText",
+        "dropSpatialIndex",
+    ]
+)
+_HARMLESS_SCHEMA = frozenset(
+    [
+        "hasTable",
+        "hasColumn",
+        "hasColumns",
+        "hasIndex",
+        "getColumnListing",
+        "getColumnType",
+        "getTables",
+        "disableForeignKeyConstraints",
+        "enableForeignKeyConstraints",
+        "defaultStringLength",
+        "getConnection",
+        "createDatabase",
+    ]
+)
+_DATA_WRITES = frozenset({"update", "increment", "decrement", "upsert", "updateOrInsert", "save"})
+_DATA_DELETES = frozenset({"delete", "forceDelete", "truncate"})
+_BATCHES = frozenset({"chunk", "chunkById", "each", "eachById", "lazy", "lazyById", "cursor"})
+_CALLS = ("member_call_expression", "scoped_call_expression", "nullsafe_member_call_expression")
+
+
+@dataclass(frozen=True)
+class _Link:
+    node: Node  # the call expression ending with this link
+    name: str
+    args: list[Node]
+
+
+def _chain(node: Node) -> tuple[Node, list[_Link]]:
+    """`$table->string('x')->nullable()` -> ($table, [string('x'), nullable()])."""
+    links: list[_Link] = []
+    cur = node
+    while cur.type in _CALLS:
+        name = cur.child_by_field_name("name")
+        arguments = cur.child_by_field_name("arguments")
+        args = [
+            a.named_children[-1] if a.type == "argument" and a.named_children else a
+            for a in (arguments.named_children if arguments is not None else [])
+        ]
+        links.append(_Link(cur, text(name) if name is not None else "", args))
+        nxt = cur.child_by_field_name("object") or cur.child_by_field_name("scope")
+        if nxt is None:
+            break
+        cur = nxt
+    links.reverse()
+    return cur, links
+
+
+def value(node: Node) -> Value:
+    t = node.type
+    if t == "argument" and node.named_children:
+        return value(node.named_children[-1])
+    if t in ("string", "encapsed_string", "heredoc", "nowdoc"):
+        parts: list[str] = []
+        for c in walk(node):
+            if c.type in ("string_content", "string_value", "nowdoc_string"):
+                parts.append(text(c))
+            elif c.type == "escape_sequence":
+                parts.append(_unescape(text(c)))
+            elif c.type in ("variable_name", "member_access_expression", "dynamic_variable_name"):
+                return Dynamic(text(node))
+        return "".join(parts)
+    if t == "binary_expression":
+        op = node.child_by_field_name("operator")
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        if op is not None and text(op) == "." and left is not None and right is not None:
+            lv, rv = value(left), value(right)
+            if isinstance(lv, str) and isinstance(rv, str):
+                return lv + rv
+        return Dynamic(text(node))
+    if t == "integer":
+        try:
+            return int(text(node))
+        except ValueError:
+            return Dynamic(text(node))
+    if t == "boolean":
+        return text(node).lower() == "true"
+    if t == "null":
+        return None
+    if t == "array_creation_expression":
+        items = [c for c in node.named_children if c.type == "array_element_initializer"]
+        if any(len(c.named_children) == 2 for c in items):
+            out: dict[str, Value] = {}
+            for c in items:
+                if len(c.named_children) == 2:
+                    k = value(c.named_children[0])
+                    out[k if isinstance(k, str) else text(c.named_children[0])] = value(
+                        c.named_children[1]
+                    )
+            return out
+        return [value(c.named_children[0]) for c in items if c.named_children]
+    return Dynamic(text(node))
+
+
+def _unescape(seq: str) -> str:
+    return {"\\n": "\n", "\\t": "\t", '\\"': '"', "\\'": "'", "\\\\": "\\", "\\$": "$"}.get(
+        seq, seq
+    )
+
+
+def _first_row(node: Node) -> int:
+    """The file row where the text of a string argument starts (a heredoc's body)."""
+    for c in walk(node):
+        if c.type in ("string_content", "string_value", "nowdoc_string"):
+            return c.start_point[0]
+    return node.start_point[0]
+
+
+@dataclass(frozen=True)
+class _Where:
+    table_var: str | None = None
+    table: str | None = None
+    creating: bool = False
+    batched: bool = False
+
+
+class _Reader:
+    def __init__(self, source: str) -> None:
+        self.rec = Recorder(source, "laravel")
+        self.helpers: dict[str, Node] = {}
+        self.visiting: set[str] = set()
+
+    def visit(self, node: Node, where: _Where) -> None:
+        if node.type in _CALLS:
+            self.on_chain(node, where)
+            return
+        if node.type in ("comment", "anonymous_function", "arrow_function"):
+            return
+        for c in node.named_children:
+            self.visit(c, where)
+
+    def closure_body(self, node: Node | None, where: _Where) -> None:
+        if node is None or node.type not in ("anonymous_function", "arrow_function"):
+            return
+        body = node.child_by_field_name("body")
+        if body is not None:
+            if node.type == "arrow_function":
+                self.visit(body, where)
+            else:
+                for c in body.named_children:
+                    self.visit(c, where)
+
+    def on_chain(self, node: Node, where: _Where) -> None:
+        root, links = _chain(node)
+        if not links:
+            return
+        root_name = text(root).lstrip("\\").rsplit("\\", 1)[-1]
+        if root.type == "name" and root_name == "Schema":
+            self.on_schema(links, where)
+            return
+        if (
+            root.type == "name"
+            and root_name == "DB"
+            and links[0].name
+            in (
+                "statement",
+                "unprepared",
+            )
+        ):
+            self.on_sql(links[0])
+            return
+        if root.type == "variable_name" and where.table_var and text(root) == where.table_var:
+            if not where.creating:
+                self.on_blueprint(links, where)
+            return
+        if text(root) == "$this" and links[0].name in self.helpers:
+            name = links[0].name
+            if name not in self.visiting:
+                self.visiting.add(name)
+                body = self.helpers[name].child_by_field_name("body")
+                if body is not None:
+                    self.visit(body, where)
+                self.visiting.discard(name)
+            return
+        # Query builder or model code: `DB::table('t')->where(…)->update([...])`.
+        table = None
+        if root.type == "name" and root_name == "DB" and links[0].name == "table" and links[0].args:
+            table = as_str(value(links[0].args[0]))
+        batched = where.batched
+        for link in links:
+            if link.name in _DATA_WRITES:
+                self.rec.add(link.node, OpKind.BACKFILL, table, batched=batched)
+            elif link.name in _DATA_DELETES:
+                self.rec.add(link.node, OpKind.DELETE_ROWS, table)
+            elif link.name in ("statement", "unprepared") and root_name == "DB":
+                self.on_sql(link)
+            batched = batched or link.name in _BATCHES
+            for a in link.args:
+                if a.type in ("anonymous_function", "arrow_function"):
+                    self.closure_body(a, _Where(where.table_var, where.table, False, batched))
+                else:
+                    self.visit(a, where)
+
+    def on_sql(self, link: _Link) -> None:
+        if not link.args:
+            self.rec.unknown(link.node, f"`DB::{link.name}` without an argument")
+            return
+        sql = value(link.args[0])
+        self.rec.sql(link.node, sql if isinstance(sql, str) else None, _first_row(link.args[0]))
+
+    def on_schema(self, links: list[_Link], where: _Where) -> None:
+        while links and links[0].name == "connection":
+            links = links[1:]
+        if not links:
+            return
+        link = links[0]
+        args = [value(a) for a in link.args]
+        table = as_str(args[0]) if args else None
+        name = link.name
+        if name in ("create", "table"):
+            creating = name == "create"
+            if creating and table:
+                self.rec.created.add(table)
+                self.rec.add(link.node, OpKind.CREATE_TABLE, table)
+            closure = next(
+                (a for a in link.args if a.type in ("anonymous_function", "arrow_function")), None
+            )
+            self.closure_body(
+                closure,
+                _Where(_param(closure), table, creating or (table in self.rec.created), False),
+            )
+        elif name in ("drop", "dropIfExists"):
+            self.rec.add(link.node, OpKind.DROP_TABLE, table)
+        elif name == "rename":
+            self.rec.add(
+                link.node,
+                OpKind.RENAME_TABLE,
+                table,
+                new_name=as_str(args[1]) if len(args) > 1 else None,
+            )
+        elif name == "dropColumns":
+            for col in [c for a in args[1:] for c in as_strs(a)]:
+                self.rec.add(link.node, OpKind.DROP_COLUMN, table, col)
+        elif name == "withoutForeignKeyConstraints":
+            for a in link.args:
+                self.closure_body(a, where)
+        elif name not in _HARMLESS_SCHEMA:
+            self.rec.unknown(link.node, f"`Schema::{name}` is not known")
+
+    def on_blueprint(self, links: list[_Link], where: _Where) -> None:
+        first, modifiers = links[0], links[1:]
+        mods = {m.name: m for m in modifiers}
+        args = [value(a) for a in first.args]
+        col = as_str(args[0]) if args else None
+        table = where.table
+        node = links[-1].node
+        name = first.name
+        if name in _TYPES or name in _SERIAL:
+            if name in _SERIAL and col is None:
+                col = "id"
+            if "change" in mods:
+                self.on_change(node, table, col, name, mods)
+            else:
+                self.on_add(node, table, col, name, mods)
+        elif name in ("morphs", "nullableMorphs", "uuidMorphs", "ulidMorphs"):
+            for suffix in ("_id", "_type"):
+                self.on_add(node, table, f"{col}{suffix}", name, mods)
+        elif name in _NULLABLE_HELPERS:
+            for c in _NULLABLE_HELPERS[name]:
+                self.rec.add(node, OpKind.ADD_COLUMN, table, c)
+        elif name in _DROP_HELPERS:
+            for c in _DROP_HELPERS[name]:
+                self.rec.add(node, OpKind.DROP_COLUMN, table, c)
+        elif name in ("dropColumn", "dropColumns", "removeColumn"):
+            for c in [c for a in args for c in as_strs(a)]:
+                self.rec.add(node, OpKind.DROP_COLUMN, table, c)
+            if not args or any(isinstance(a, Dynamic) for a in args):
+                self.rec.unknown(node, f"`{name}` with column names computed at run time")
+        elif name in ("dropMorphs",):
+            for suffix in ("_id", "_type"):
+                self.rec.add(node, OpKind.DROP_COLUMN, table, f"{col}{suffix}")
+        elif name in ("dropConstrainedForeignId", "dropConstrainedForeignIdFor"):
+            self.rec.add(node, OpKind.DROP_COLUMN, table, col)
+        elif name == "renameColumn":
+            new = as_str(args[1]) if len(args) > 1 else None
+            self.rec.add(node, OpKind.RENAME_COLUMN, table, col, new_name=new)
+        elif name in ("index", "fullText", "spatialIndex", "rawIndex"):
+            self.rec.add(node, OpKind.CREATE_INDEX, table, _single(args))
+        elif name == "unique":
+            self.rec.add(node, OpKind.ADD_UNIQUE, table, _single(args))
+        elif name == "primary":
+            self.rec.add(node, OpKind.ADD_PRIMARY_KEY, table, _single(args))
+        elif name == "foreign":
+            self.rec.add(node, OpKind.ADD_FOREIGN_KEY, table, col)
+        elif name in ("dropIndex", "dropUnique"):
+            self.rec.add(node, OpKind.DROP_INDEX, table)
+        elif name == "dropPrimary":
+            # Drops the primary key constraint and its index under an ACCESS EXCLUSIVE lock.
+            self.rec.add(node, OpKind.DROP_INDEX, table)
+        elif name == "rename":
+            self.rec.add(node, OpKind.RENAME_TABLE, table, new_name=col)
+        elif name in ("drop", "dropIfExists"):
+            self.rec.add(node, OpKind.DROP_TABLE, table)
+        elif name not in _HARMLESS_BLUEPRINT:
+            self.rec.unknown(node, f"`$table->{name}()` is not known")
+
+    def on_add(
+        self, node: Node, table: str | None, col: str | None, name: str, mods: dict[str, _Link]
+    ) -> None:
+        nullable = _nullable(mods)
+        serial = name in _SERIAL or "autoIncrement" in mods
+        generated = "storedAs" in mods
+        self.rec.add(
+            node,
+            OpKind.ADD_COLUMN,
+            table,
+            col,
+            not_null=nullable is not True and "virtualAs" not in mods and not generated,
+            has_default="default" in mods or "useCurrent" in mods or serial,
+            volatile_default=serial or generated,
+        )
+        self.modifier_ops(node, table, col, mods)
+
+    def on_change(
+        self, node: Node, table: str | None, col: str | None, name: str, mods: dict[str, _Link]
+    ) -> None:
+        """`->change()` restates the whole column: what it was is not in this file."""
+        self.rec.add(node, OpKind.ALTER_TYPE, table, col, to_type=name, maybe=True)
+        nullable = _nullable(mods)
+        if nullable is False:
+            self.rec.add(node, OpKind.SET_NOT_NULL, table, col)
+        elif nullable is None:
+            # Laravel drops modifiers not restated: without `->nullable()` it becomes NOT NULL.
+            self.rec.add(node, OpKind.SET_NOT_NULL, table, col, maybe=True)
+        if "default" in mods:
+            self.rec.add(node, OpKind.SET_DEFAULT, table, col)
+        self.modifier_ops(node, table, col, mods)
+
+    def modifier_ops(
+        self, node: Node, table: str | None, col: str | None, mods: dict[str, _Link]
+    ) -> None:
+        if "index" in mods:
+            self.rec.add(node, OpKind.CREATE_INDEX, table, col)
+        if "unique" in mods:
+            self.rec.add(node, OpKind.ADD_UNIQUE, table, col)
+        if "primary" in mods:
+            self.rec.add(node, OpKind.ADD_PRIMARY_KEY, table, col)
+        if "constrained" in mods or "references" in mods:
+            self.rec.add(node, OpKind.ADD_FOREIGN_KEY, table, col)
+
+
+def _nullable(mods: dict[str, _Link]) -> bool | None:
+    link = mods.get("nullable")
+    if link is None:
+        return None
+    if not link.args:
+        return True
+    v = value(link.args[0])
+    return v if isinstance(v, bool) else True
+
+
+def _single(args: list[Value]) -> str | None:
+    names = as_strs(args[0]) if args else []
+    return names[0] if len(names) == 1 else None
+
+
+def _param(closure: Node | None) -> str | None:
+    if closure is None:
+        return None
+    params = closure.child_by_field_name("parameters")
+    for p in params.named_children if params is not None else []:
+        name = p.child_by_field_name("name")
+        if name is not None:
+            return text(name)
+    return None
+
+
+def _is_empty(method: Node | None) -> bool:
+    if method is None:
+        return True
+    body = method.child_by_field_name("body")
+    return body is None or not [c for c in body.named_children if c.type != "comment"]
+
+
+def read(source: str) -> Reading:
+    root = parse("php", source)
+    r = _Reader(source)
+    error_at = first_error(root)
+    if error_at is not None:
+        r.rec.notes.append(f"line {error_at}: not valid PHP to the grammar; the rest was read")
+    methods: dict[str, Node] = {}
+    for node in walk(root):
+        if node.type == "method_declaration":
+            name = node.child_by_field_name("name")
+            if name is not None:
+                methods[text(name)] = node
+        elif node.type == "property_element":
+            name = node.child_by_field_name("name")
+            default = node.child_by_field_name("default_value")
+            if name is not None and text(name) == "$withinTransaction" and default is not None:
+                r.rec.in_transaction = value(default) is not False
+    r.helpers = {k: v for k, v in methods.items() if k not in ("up", "down")}
+    up = methods.get("up")
+    if up is None:
+        r.rec.notes.append("no `up()` method was found")
+    else:
+        body = up.child_by_field_name("body")
+        if body is not None:
+            r.visit(body, _Where())
+    reversible = not _is_empty(methods.get("down"))
+    return r.rec.reading(reversible, "" if reversible else "`down()` is empty or missing")

@@ -1,0 +1,656 @@
+"""Rails (ActiveRecord) migrations, read from tree-sitter-ruby's syntax tree.
+
+Understood: the schema statements of `ActiveRecord::Migration` in `def change`, `def up`
+(`self.up`), `reversible`/`dir.up`, `up_only`, brace and do blocks (`safety_assured { … }`),
+`change_table … do |t|` with `t.remove/rename/change/index/…`, literal arguments in any spelling
+(`:sym`, `"str"`, `%i[a b]`, `*%i[a b]`, `key: v`, `:key => v`), heredoc SQL (`execute <<~SQL`)
+read by the SQL reader, helper methods of the migration class, and model data changes
+(`update_all`, `in_batches`). Anything else is reported, with its line, as not understood.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from guardrail.analysis.migrations.grammar import (
+    Dynamic,
+    Framework,
+    Recorder,
+    Value,
+    as_str,
+    as_strs,
+    first_error,
+    line,
+    parse,
+    short,
+    text,
+)
+from guardrail.analysis.migrations.ops import OpKind, Reading
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+FRAMEWORK = Framework(
+    name="rails",
+    language="ruby",
+    wraps_transaction=True,
+    no_transaction="`disable_ddl_transaction!` in the migration class",
+    concurrent_index=(
+        "`add_index :table, :column, algorithm: :concurrently` in a migration with "
+        "`disable_ddl_transaction!`"
+    ),
+)
+
+# Schema statements that change nothing a running deploy depends on, or whose risk the checks
+# do not model: read, and deliberately silent.
+_HARMLESS = frozenset(
+    {
+        "add_enum_value",
+        "change_column_comment",
+        "change_table_comment",
+        "create_enum",
+        "create_join_table",
+        "create_schema",
+        "create_view",
+        "disable_extension",
+        "drop_enum",
+        "drop_schema",
+        "enable_extension",
+        "execute_block",
+        "puts",
+        "remove_check_constraint",
+        "remove_foreign_key",
+        "rename_enum",
+        "rename_enum_value",
+        "rename_index",
+        "require",
+        "say",
+        "validate_check_constraint",
+        "validate_foreign_key",
+        "reset_column_information",
+    }
+)
+# Calls whose block is read as part of the migration.
+_TRANSPARENT = frozenset(
+    {"safety_assured", "up_only", "say_with_time", "transaction", "suppress_messages"}
+)
+_COLUMN_TYPES = frozenset(
+    {
+        "bigint",
+        "binary",
+        "boolean",
+        "citext",
+        "date",
+        "datetime",
+        "decimal",
+        "enum",
+        "float",
+        "hstore",
+        "inet",
+        "integer",
+        "interval",
+        "json",
+        "jsonb",
+        "numeric",
+        "string",
+        "text",
+        "time",
+        "timestamp",
+        "timestamptz",
+        "tsvector",
+        "uuid",
+        "virtual",
+    }
+)
+_DATA_WRITES = frozenset(
+    {"update_all", "update_column", "update_columns", "update!", "update", "save!", "upsert_all"}
+)
+_DATA_DELETES = frozenset({"delete_all", "destroy_all", "delete_by", "destroy_by"})
+_BATCHES = frozenset({"in_batches", "find_each", "find_in_batches"})
+
+
+@dataclass(frozen=True)
+class _Where:
+    section: str  # change | up
+    table_var: str | None = None  # `t` of `change_table :x do |t|`
+    table: str | None = None
+    creating: bool = False  # inside `create_table … do |t|`: the table is new
+    batched: bool = False  # inside `in_batches`/`find_each`
+
+
+@dataclass(frozen=True)
+class _Call:
+    node: Node
+    name: str
+    receiver: str | None
+    args: list[Value]
+    kwargs: dict[str, Value]
+    block: Node | None
+
+
+class _Reader:
+    def __init__(self, source: str, root: Node) -> None:
+        self.rec = Recorder(source, "rails")
+        self.heredocs = [n for n in _descendants(root) if n.type == "heredoc_body"]
+        self.heredoc_starts = [n for n in _descendants(root) if n.type == "heredoc_beginning"]
+        self.helpers: dict[str, Node] = {}
+        self.visiting: set[str] = set()
+        self.irreversible = ""
+        self.has_change = False
+        self.used_reversible = False
+
+    # -- values ----------------------------------------------------------------------------------
+
+    def value(self, node: Node) -> Value:
+        t = node.type
+        if t == "simple_symbol":
+            return text(node)[1:]
+        if t == "hash_key_symbol":
+            return text(node)
+        if t in ("string", "delimited_symbol", "bare_string", "bare_symbol"):
+            return self._string(node)
+        if t == "heredoc_beginning":
+            body = self._heredoc(node)
+            return self._string(body) if body is not None else Dynamic(text(node))
+        if t == "integer":
+            try:
+                return int(text(node).replace("_", ""), 0)
+            except ValueError:
+                return Dynamic(text(node))
+        if t == "true":
+            return True
+        if t == "false":
+            return False
+        if t == "nil":
+            return None
+        if t in ("array", "symbol_array", "string_array"):
+            out: list[Value] = []
+            for c in node.named_children:
+                if c.type == "splat_argument" and c.named_children:
+                    inner = self.value(c.named_children[0])
+                    out.extend(inner if isinstance(inner, list) else [inner])
+                else:
+                    out.append(self.value(c))
+            return out
+        if t == "hash":
+            return {k: v for k, v in (self.pair(p) for p in node.named_children) if k}
+        if t == "parenthesized_statements" and node.named_child_count == 1:
+            return self.value(node.named_children[0])
+        return Dynamic(text(node))
+
+    def _string(self, node: Node) -> Value:
+        parts: list[str] = []
+        for c in node.named_children:
+            if c.type in ("string_content", "heredoc_content"):
+                parts.append(text(c))
+            elif c.type == "escape_sequence":
+                parts.append(_unescape(text(c)))
+            elif c.type == "interpolation":
+                return Dynamic(text(node))
+        if not node.named_children and node.type in ("bare_string", "bare_symbol"):
+            return text(node)
+        return "".join(parts)
+
+    def _heredoc(self, start: Node) -> Node | None:
+        for i, s in enumerate(self.heredoc_starts):
+            if s.id == start.id and i < len(self.heredocs):
+                return self.heredocs[i]
+        return None
+
+    def pair(self, node: Node) -> tuple[str, Value]:
+        if node.type != "pair":
+            return "", None
+        key = node.child_by_field_name("key")
+        value = node.child_by_field_name("value")
+        k = self.value(key) if key is not None else None
+        return (k if isinstance(k, str) else ""), (self.value(value) if value is not None else None)
+
+    def call(self, node: Node) -> _Call:
+        method = node.child_by_field_name("method")
+        receiver = node.child_by_field_name("receiver")
+        arguments = node.child_by_field_name("arguments")
+        args: list[Value] = []
+        kwargs: dict[str, Value] = {}
+        given = arguments.named_children if arguments is not None else []
+        for a in given:
+            if a.type == "pair":
+                k, v = self.pair(a)
+                kwargs[k] = v
+            elif a.type == "splat_argument" and a.named_children:
+                inner = self.value(a.named_children[0])
+                args.extend(inner if isinstance(inner, list) else [inner])
+            elif a.type == "hash_splat_argument":
+                kwargs["**"] = Dynamic(text(a))
+            elif a.type == "block_argument":
+                continue
+            elif a.type == "hash" and a == given[-1]:
+                for p in a.named_children:
+                    k, v = self.pair(p)
+                    kwargs[k] = v
+            else:
+                args.append(self.value(a))
+        return _Call(
+            node,
+            text(method) if method is not None else "",
+            text(receiver) if receiver is not None else None,
+            args,
+            kwargs,
+            node.child_by_field_name("block"),
+        )
+
+    # -- walking ---------------------------------------------------------------------------------
+
+    def visit(self, node: Node, where: _Where) -> None:
+        if node.type == "call":
+            self.on_call(self.call(node), where)
+            return
+        if node.type == "identifier" and node.parent is not None and _is_statement(node):
+            name = text(node)
+            if name in self.helpers:
+                self.helper(name, node, where)
+            elif name in _SCHEMA_NAMES:
+                self.on_call(_Call(node, name, None, [], {}, None), where)
+            return
+        if node.type in ("heredoc_body", "comment"):
+            return
+        for c in node.named_children:
+            self.visit(c, where)
+
+    def block_body(self, block: Node | None, where: _Where) -> None:
+        if block is None:
+            return
+        body = block.child_by_field_name("body")
+        for c in (body or block).named_children:
+            if c.type != "block_parameters":
+                self.visit(c, where)
+
+    def helper(self, name: str, node: Node, where: _Where) -> None:
+        if name in self.visiting:
+            return
+        self.visiting.add(name)
+        self.block_body(self.helpers[name], where)
+        self.visiting.discard(name)
+
+    def on_call(self, c: _Call, where: _Where) -> None:
+        if where.table_var is not None and c.receiver == where.table_var:
+            if not where.creating:
+                self.on_table_call(c, where)
+            else:
+                self.block_body(c.block, where)
+            return
+        if c.receiver is None and c.name in self.helpers:
+            self.helper(c.name, c.node, where)
+            return
+        if c.receiver is None or c.receiver in ("connection", "ActiveRecord::Base.connection"):
+            handler = _SCHEMA.get(c.name)
+            if handler is not None:
+                handler(self, c, where)
+                return
+            if c.name in _HARMLESS:
+                return
+            if c.name in _TRANSPARENT:
+                self.block_body(c.block, where)
+                return
+            if c.name == "reversible":
+                self.used_reversible = True
+                self.block_body(c.block, where)
+                return
+            if c.receiver is None:
+                self.rec.unknown(c.node, f"`{c.name}` is not a schema statement guardrail knows")
+                return
+        if c.receiver is not None and c.name in ("up", "down") and c.block is not None:
+            # `dir.up { … }` inside `reversible do |dir|`: the down side is not deployed.
+            if c.name == "up":
+                self.block_body(c.block, where)
+            return
+        if c.name in _DATA_WRITES:
+            self.rec.add(c.node, OpKind.BACKFILL, None, batched=where.batched)
+        elif c.name in _DATA_DELETES:
+            self.rec.add(c.node, OpKind.DELETE_ROWS, None)
+        elif c.name in ("execute", "exec_update", "exec_query", "exec_delete"):
+            self.execute(c, where)
+            return
+        inner = replace(where, batched=where.batched or c.name in _BATCHES)
+        receiver = c.node.child_by_field_name("receiver")
+        if receiver is not None:
+            self.visit(receiver, where)
+        self.block_body(c.block, inner)
+
+    def on_table_call(self, c: _Call, where: _Where) -> None:
+        """`t.something` inside `change_table :x do |t|`."""
+        table = where.table
+        name = "add_column" if c.name in _COLUMN_TYPES or c.name == "column" else c.name
+        if name == "add_column":
+            names = as_strs(c.args[0]) if c.args else []
+            if c.name != "column":
+                names = [n for a in c.args for n in as_strs(a)]
+            for col in names:
+                self.add_column(c, table, col, c.kwargs)
+            return
+        mapped = _TABLE_METHODS.get(name)
+        if mapped is None:
+            if name in _HARMLESS or name in ("remove_foreign_key", "rename_index"):
+                return
+            self.rec.unknown(c.node, f"`{c.receiver}.{c.name}` in `change_table` is not known")
+            return
+        # `t.remove :a` is `remove_column :table, :a`: put the table first and dispatch.
+        _SCHEMA[mapped](self, replace(c, args=[table, *c.args]), where)
+
+    # -- statements ------------------------------------------------------------------------------
+
+    def add_column(
+        self, c: _Call, table: str | None, col: str | None, kw: dict[str, Value]
+    ) -> None:
+        default = kw.get("default")
+        self.rec.add(
+            c.node,
+            OpKind.ADD_COLUMN,
+            table,
+            col,
+            not_null=kw.get("null") is False,
+            has_default="default" in kw and default is not None,
+            volatile_default=isinstance(default, Dynamic) and text_is_lambda(default),
+        )
+
+    def execute(self, c: _Call, where: _Where) -> None:
+        arg = c.node.child_by_field_name("arguments")
+        first = arg.named_children[0] if arg is not None and arg.named_children else None
+        if first is None:
+            self.rec.unknown(c.node, "`execute` without an argument")
+            return
+        value = self.value(first)
+        node = first
+        if first.type == "heredoc_beginning":
+            body = self._heredoc(first)
+            node = body if body is not None else first
+        self.rec.sql(c.node, value if isinstance(value, str) else None, node.start_point[0])
+        if where.section == "change" and not self.used_reversible:
+            self.irreversible = self.irreversible or "`execute` in `change` cannot be reversed"
+
+
+def text_is_lambda(value: Dynamic) -> bool:
+    return value.text.lstrip().startswith(("->", "lambda", "proc"))
+
+
+def _is_statement(node: Node) -> bool:
+    parent = node.parent
+    return parent is not None and parent.type in ("body_statement", "block_body", "then")
+
+
+def _descendants(root: Node) -> list[Node]:
+    out: list[Node] = []
+    stack = [root]
+    while stack:
+        n = stack.pop()
+        out.append(n)
+        stack.extend(reversed(n.children))
+    return out
+
+
+def _unescape(seq: str) -> str:
+    return {"\\n": "\n", "\\t": "\t", '\\"': '"', "\\'": "'", "\\\\": "\\"}.get(seq, seq[1:])
+
+
+# -- schema statements: name -> handler(reader, call, where) ------------------------------------
+
+
+def _table(c: _Call) -> str | None:
+    return as_str(c.args[0]) if c.args else None
+
+
+def _arg(c: _Call, i: int) -> str | None:
+    return as_str(c.args[i]) if len(c.args) > i else None
+
+
+def _create_table(r: _Reader, c: _Call, w: _Where) -> None:
+    table = _table(c)
+    if table:
+        if c.kwargs.get("force") not in (None, False):
+            r.rec.add(c.node, OpKind.DROP_TABLE, table)
+        r.rec.created.add(table)
+    r.rec.add(c.node, OpKind.CREATE_TABLE, table)
+    var = _block_var(c.block)
+    r.block_body(c.block, replace(w, table_var=var, table=table, creating=True))
+
+
+def _change_table(r: _Reader, c: _Call, w: _Where) -> None:
+    var = _block_var(c.block)
+    table = _table(c)
+    r.block_body(c.block, replace(w, table_var=var, table=table, creating=table in r.rec.created))
+
+
+def _block_var(block: Node | None) -> str | None:
+    if block is None:
+        return None
+    params = block.child_by_field_name("parameters")
+    if params is None or not params.named_children:
+        return None
+    return text(params.named_children[0])
+
+
+def _add_column(r: _Reader, c: _Call, w: _Where) -> None:
+    r.add_column(c, _table(c), _arg(c, 1), c.kwargs)
+
+
+def _add_reference(r: _Reader, c: _Call, w: _Where) -> None:
+    table, ref = _table(c), _arg(c, 1)
+    col = f"{ref}_id" if ref else None
+    r.rec.add(c.node, OpKind.ADD_COLUMN, table, col, not_null=c.kwargs.get("null") is False)
+    index = c.kwargs.get("index", True)
+    if index is not False:
+        algorithm = index.get("algorithm") if isinstance(index, dict) else None
+        r.rec.add(c.node, OpKind.CREATE_INDEX, table, col, concurrently=algorithm == "concurrently")
+    fk = c.kwargs.get("foreign_key")
+    if fk not in (None, False):
+        validate = fk.get("validate") if isinstance(fk, dict) else c.kwargs.get("validate")
+        r.rec.add(c.node, OpKind.ADD_FOREIGN_KEY, table, col, not_valid=validate is False)
+
+
+def _add_timestamps(r: _Reader, c: _Call, w: _Where) -> None:
+    # Since Rails 5 timestamps are NOT NULL unless `null: true` is given.
+    kw = {"null": c.kwargs.get("null", False), **{k: v for k, v in c.kwargs.items() if k != "null"}}
+    for col in ("created_at", "updated_at"):
+        r.add_column(c, _table(c), col, kw)
+
+
+def _remove_timestamps(r: _Reader, c: _Call, w: _Where) -> None:
+    for col in ("created_at", "updated_at"):
+        r.rec.add(c.node, OpKind.DROP_COLUMN, _table(c), col)
+
+
+def _remove_column(r: _Reader, c: _Call, w: _Where) -> None:
+    r.rec.add(c.node, OpKind.DROP_COLUMN, _table(c), _arg(c, 1))
+    if w.section == "change" and len(c.args) < 3 and "type" not in c.kwargs:
+        r.irreversible = r.irreversible or "`remove_column` in `change` has no column type"
+
+
+def _remove_columns(r: _Reader, c: _Call, w: _Where) -> None:
+    names = [n for a in c.args[1:] for n in as_strs(a)]
+    if len(names) < len(c.args[1:]):
+        r.rec.unknown(c.node, "`remove_columns` with column names computed at run time")
+    for col in names:
+        r.rec.add(c.node, OpKind.DROP_COLUMN, _table(c), col)
+    if w.section == "change" and "type" not in c.kwargs:
+        r.irreversible = r.irreversible or "`remove_columns` in `change` has no `type:`"
+
+
+def _remove_reference(r: _Reader, c: _Call, w: _Where) -> None:
+    ref = _arg(c, 1)
+    r.rec.add(c.node, OpKind.DROP_COLUMN, _table(c), f"{ref}_id" if ref else None)
+
+
+def _drop_table(r: _Reader, c: _Call, w: _Where) -> None:
+    for table in [as_str(a) for a in c.args] or [None]:
+        r.rec.add(c.node, OpKind.DROP_TABLE, table)
+    if w.section == "change" and c.block is None:
+        r.irreversible = r.irreversible or "`drop_table` in `change` has no block"
+
+
+def _rename_column(r: _Reader, c: _Call, w: _Where) -> None:
+    r.rec.add(c.node, OpKind.RENAME_COLUMN, _table(c), _arg(c, 1), new_name=_arg(c, 2))
+
+
+def _rename_table(r: _Reader, c: _Call, w: _Where) -> None:
+    r.rec.add(c.node, OpKind.RENAME_TABLE, _table(c), new_name=_arg(c, 1))
+
+
+def _change_column(r: _Reader, c: _Call, w: _Where) -> None:
+    table, col = _table(c), _arg(c, 1)
+    r.rec.add(c.node, OpKind.ALTER_TYPE, table, col, narrowing=True, to_type=_arg(c, 2))
+    if c.kwargs.get("null") is False:
+        r.rec.add(c.node, OpKind.SET_NOT_NULL, table, col)
+    if w.section == "change":
+        r.irreversible = r.irreversible or "`change_column` in `change` cannot be reversed"
+
+
+def _change_column_null(r: _Reader, c: _Call, w: _Where) -> None:
+    table, col = _table(c), _arg(c, 1)
+    allow = c.args[2] if len(c.args) > 2 else None
+    if allow is False:
+        r.rec.add(c.node, OpKind.SET_NOT_NULL, table, col)
+        if len(c.args) > 3:
+            r.rec.add(c.node, OpKind.BACKFILL, table, col, batched=False)
+    elif allow is True:
+        r.rec.add(c.node, OpKind.DROP_NOT_NULL, table, col)
+    else:
+        r.rec.unknown(c.node, "`change_column_null` with a value computed at run time")
+
+
+def _change_column_default(r: _Reader, c: _Call, w: _Where) -> None:
+    r.rec.add(c.node, OpKind.SET_DEFAULT, _table(c), _arg(c, 1))
+
+
+def _index_facts(c: _Call) -> tuple[bool, bool]:
+    return c.kwargs.get("algorithm") == "concurrently", c.kwargs.get("unique") is True
+
+
+def _add_index(r: _Reader, c: _Call, w: _Where) -> None:
+    concurrently, unique = _index_facts(c)
+    cols = as_strs(c.args[1]) if len(c.args) > 1 else []
+    column = cols[0] if len(cols) == 1 else None
+    r.rec.add(
+        c.node, OpKind.CREATE_INDEX, _table(c), column, concurrently=concurrently, unique=unique
+    )
+
+
+def _remove_index(r: _Reader, c: _Call, w: _Where) -> None:
+    concurrently, _ = _index_facts(c)
+    r.rec.add(c.node, OpKind.DROP_INDEX, _table(c), concurrently=concurrently)
+
+
+def _add_foreign_key(r: _Reader, c: _Call, w: _Where) -> None:
+    r.rec.add(
+        c.node, OpKind.ADD_FOREIGN_KEY, _table(c), not_valid=c.kwargs.get("validate") is False
+    )
+
+
+def _add_check(r: _Reader, c: _Call, w: _Where) -> None:
+    r.rec.add(c.node, OpKind.ADD_CHECK, _table(c), not_valid=c.kwargs.get("validate") is False)
+
+
+def _add_unique(r: _Reader, c: _Call, w: _Where) -> None:
+    r.rec.add(c.node, OpKind.ADD_UNIQUE, _table(c), using_index="using_index" in c.kwargs)
+
+
+def _execute(r: _Reader, c: _Call, w: _Where) -> None:
+    r.execute(c, w)
+
+
+def _no_transaction(r: _Reader, c: _Call, w: _Where) -> None:
+    r.rec.in_transaction = False
+
+
+def _revert(r: _Reader, c: _Call, w: _Where) -> None:
+    if c.block is not None:
+        r.rec.unknown(c.node, "`revert do … end` (its operations run inverted)")
+    else:
+        r.rec.unknown(c.node, "`revert` of another migration class")
+
+
+_SCHEMA = {
+    "create_table": _create_table,
+    "change_table": _change_table,
+    "add_column": _add_column,
+    "add_reference": _add_reference,
+    "add_belongs_to": _add_reference,
+    "add_timestamps": _add_timestamps,
+    "remove_timestamps": _remove_timestamps,
+    "remove_column": _remove_column,
+    "remove_columns": _remove_columns,
+    "remove_reference": _remove_reference,
+    "remove_belongs_to": _remove_reference,
+    "drop_table": _drop_table,
+    "drop_join_table": _drop_table,
+    "rename_column": _rename_column,
+    "rename_table": _rename_table,
+    "change_column": _change_column,
+    "change_column_null": _change_column_null,
+    "change_column_default": _change_column_default,
+    "add_index": _add_index,
+    "remove_index": _remove_index,
+    "add_foreign_key": _add_foreign_key,
+    "add_check_constraint": _add_check,
+    "add_unique_constraint": _add_unique,
+    "add_unique_key": _add_unique,
+    "execute": _execute,
+    "disable_ddl_transaction!": _no_transaction,
+    "revert": _revert,
+}
+_SCHEMA_NAMES = frozenset(_SCHEMA) | {"disable_ddl_transaction!"}
+# `t.<method>` in `change_table` -> the schema statement it stands for.
+_TABLE_METHODS = {
+    "remove": "remove_columns",
+    "rename": "rename_column",
+    "change": "change_column",
+    "change_null": "change_column_null",
+    "change_default": "change_column_default",
+    "index": "add_index",
+    "remove_index": "remove_index",
+    "references": "add_reference",
+    "belongs_to": "add_reference",
+    "remove_references": "remove_reference",
+    "remove_belongs_to": "remove_reference",
+    "timestamps": "add_timestamps",
+    "remove_timestamps": "remove_timestamps",
+    "foreign_key": "add_foreign_key",
+    "check_constraint": "add_check_constraint",
+    "unique_constraint": "add_unique_constraint",
+}
+
+
+def read(source: str) -> Reading:
+    root = parse("ruby", source)
+    r = _Reader(source, root)
+    error_at = first_error(root)
+    if error_at is not None:
+        r.rec.notes.append(f"line {error_at}: not valid Ruby to the grammar; the rest was read")
+    methods: dict[str, Node] = {}
+    for node in _descendants(root):
+        if node.type in ("method", "singleton_method"):
+            name = node.child_by_field_name("name")
+            if name is not None:
+                methods[text(name)] = node
+        elif (
+            node.type == "call"
+            and text(node) == "disable_ddl_transaction!"
+            or node.type == "identifier"
+            and text(node) == "disable_ddl_transaction"
+            and (_is_statement(node))
+        ):
+            r.rec.in_transaction = False
+    r.helpers = {k: v for k, v in methods.items() if k not in ("change", "up", "down")}
+    r.has_change = "change" in methods
+    for section in ("change", "up"):
+        if section in methods:
+            r.block_body(methods[section], _Where(section))
+    down = methods.get("down")
+    if down is not None and "IrreversibleMigration" in text(down):
+        r.irreversible = "`down` raises `ActiveRecord::IrreversibleMigration`"
+    if "up" in methods and down is None and "change" not in methods:
+        r.irreversible = r.irreversible or "`def up` has no `def down`"
+    if not methods and not r.rec.ops:
+        r.rec.notes.append(
+            f"line {line(root)}: no `change`, `up` or `down` method was found ({short(root, 40)})"
+        )
+    return r.rec.reading(not r.irreversible, r.irreversible)
