@@ -473,7 +473,9 @@ def read(source: str) -> Reading:
     r = _Reader(source)
     error_at = first_error(root)
     if error_at is not None:
-        r.rec.notes.append(f"line {error_at}: not valid Elixir to the grammar; the rest was read")
+        r.rec.notes.append(
+            f"line {error_at}: not valid Elixir to the grammar; only what parsed around it was judged"
+        )
     defs: dict[str, Node] = {}
     for node in walk(root):
         if node.type == "unary_operator" and text(node).startswith("@disable_ddl_transaction"):

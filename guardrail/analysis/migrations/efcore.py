@@ -400,7 +400,9 @@ def read(source: str) -> Reading:
     r = _Reader(source)
     error_at = first_error(root)
     if error_at is not None:
-        r.rec.notes.append(f"line {error_at}: not valid C# to the grammar; the rest was read")
+        r.rec.notes.append(
+            f"line {error_at}: not valid C# to the grammar; only what parsed around it was judged"
+        )
     methods = _methods(root)
     up = methods.get("Up")
     if up is None:

@@ -821,7 +821,9 @@ def read(source: str, framework: str, *, typescript: bool = False) -> Reading:
     error_at = first_error(root)
     if error_at is not None:
         lang = "TypeScript" if typescript else "JavaScript"
-        r.rec.notes.append(f"line {error_at}: not valid {lang} to the grammar; the rest was read")
+        r.rec.notes.append(
+            f"line {error_at}: not valid {lang} to the grammar; only what parsed around it was judged"
+        )
     fns, settings = _exports(root)
     config = settings.get("config")
     r.rec.in_transaction = (

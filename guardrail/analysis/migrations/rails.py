@@ -71,6 +71,35 @@ _HARMLESS = frozenset(
         "reset_column_information",
     }
 )
+# Questions about the schema or data: they change nothing.
+_QUERIES = frozenset(
+    [
+        "check_constraint_exists?",
+        "column_exists?",
+        "columns",
+        "data_source_exists?",
+        "extension_enabled?",
+        "foreign_key_exists?",
+        "foreign_keys",
+        "index_exists?",
+        "index_name_exists?",
+        "indexes",
+        "primary_key",
+        "quote",
+        "quote_column_name",
+        "quote_table_name",
+        "select_all",
+        "select_one",
+        "select_rows",
+        "select_value",
+        "select_values",
+        "table_exists?",
+        "view_exists?",
+        "connection",
+    ]
+)
+# String methods that keep a literal a literal (`<<~SQL.squish`).
+_STRING_METHODS = frozenset({"squish", "strip", "strip_heredoc", "chomp", "freeze", "dedent"})
 # Calls whose block is read as part of the migration.
 _TRANSPARENT = frozenset(
     {"safety_assured", "up_only", "say_with_time", "transaction", "suppress_messages"}
@@ -175,6 +204,14 @@ class _Reader:
             return out
         if t == "hash":
             return {k: v for k, v in (self.pair(p) for p in node.named_children) if k}
+        if t == "call":
+            method, receiver = (
+                node.child_by_field_name("method"),
+                node.child_by_field_name("receiver"),
+            )
+            if method is not None and receiver is not None and text(method) in _STRING_METHODS:
+                inner = self.value(receiver)
+                return inner if isinstance(inner, str) else Dynamic(text(node))
         if t == "parenthesized_statements" and node.named_child_count == 1:
             return self.value(node.named_children[0])
         return Dynamic(text(node))
@@ -287,7 +324,7 @@ class _Reader:
             if handler is not None:
                 handler(self, c, where)
                 return
-            if c.name in _HARMLESS:
+            if c.name in _HARMLESS or c.name in _QUERIES:
                 return
             if c.name in _TRANSPARENT:
                 self.block_body(c.block, where)
@@ -361,8 +398,9 @@ class _Reader:
             return
         value = self.value(first)
         node = first
-        if first.type == "heredoc_beginning":
-            body = self._heredoc(first)
+        start = next((n for n in _descendants(first) if n.type == "heredoc_beginning"), None)
+        if start is not None:
+            body = self._heredoc(start)
             node = body if body is not None else first
         self.rec.sql(c.node, value if isinstance(value, str) else None, node.start_point[0])
         if where.section == "change" and not self.used_reversible:
@@ -624,7 +662,9 @@ def read(source: str) -> Reading:
     r = _Reader(source, root)
     error_at = first_error(root)
     if error_at is not None:
-        r.rec.notes.append(f"line {error_at}: not valid Ruby to the grammar; the rest was read")
+        r.rec.notes.append(
+            f"line {error_at}: not valid Ruby to the grammar; only what parsed around it was judged"
+        )
     methods: dict[str, Node] = {}
     for node in _descendants(root):
         if node.type in ("method", "singleton_method"):
