@@ -438,6 +438,9 @@ class _Reader:
             volatile_default=serial or generated,
         )
         self.modifier_ops(node, table, col, mods)
+        if serial and "primary" not in mods:
+            # `increments`/`id` are the table's primary key: an index built under the lock.
+            self.rec.add(node, OpKind.ADD_PRIMARY_KEY, table, col)
 
     def on_change(
         self, node: Node, table: str | None, col: str | None, name: str, mods: dict[str, _Link]
