@@ -614,6 +614,8 @@ def _qi_add_column(r: _Reader, link: _Link, w: _Where) -> None:
         has_default=default,
         volatile_default=spec.get("autoIncrement") is True or spec.get("isGenerated") is True,
     )
+    if "references" in spec:
+        r.add(link.node, OpKind.ADD_FOREIGN_KEY, table, col, w)
 
 
 def _type_text(typ: Value) -> str | None:
@@ -636,6 +638,9 @@ def _qi_change_column(r: _Reader, link: _Link, w: _Where) -> None:
         _Column(_type_text(spec.get("type")), nullable if isinstance(nullable, bool) else True),
         w,
     )
+    if "references" in spec:
+        # Sequelize adds the foreign key constraint again: it validates every row.
+        r.add(link.node, OpKind.ADD_FOREIGN_KEY, table, col, w)
 
 
 def _qi_remove_column(r: _Reader, link: _Link, w: _Where) -> None:
