@@ -155,6 +155,30 @@ DEFAULT_PLACEHOLDERS = (
 )
 
 
+def _globs(value: tuple[str, ...]) -> tuple[str, ...]:
+    """Globs compiled once, at load: a pattern pathspec cannot read fails here, naming the
+    field, not halfway through a run."""
+    from guardrail.analysis.paths import compile_globs
+
+    for glob in value:
+        if not glob.strip():
+            raise ValueError("an empty glob matches nothing; remove it")
+    try:
+        compile_globs(value)
+    except Exception as exc:  # pathspec raises several types for a malformed pattern
+        raise ValueError(f"not a valid glob ({exc})") from None
+    return value
+
+
+def _check_name(value: str, *, allow_all: bool = True) -> str:
+    from guardrail.model import CheckName
+
+    if (allow_all and value == "all") or value in CheckName.__members__.values():
+        return value
+    names = ", ".join(["all", *CheckName] if allow_all else list(CheckName))
+    raise ValueError(f"unknown check {value!r}; known checks: {names}")
+
+
 class RiskConfig(_Model):
     """What makes a change risky enough that a missing rollback note is an error."""
 
@@ -163,6 +187,11 @@ class RiskConfig(_Model):
     docs: tuple[str, ...] = DEFAULT_DOCS_GLOBS
     large_pr_lines: int = Field(default=500, ge=1)
     large_pr_files: int = Field(default=40, ge=1)
+
+    @field_validator("data_contracts", "infra", "docs")
+    @classmethod
+    def _compiled(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _globs(value)
 
 
 class RollbackConfig(_Model):
@@ -209,6 +238,11 @@ class MigrationsConfig(_Model):
     lock_timeout: str | None = None
     statement_timeout: str | None = None
 
+    @field_validator("include", "exclude")
+    @classmethod
+    def _compiled(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _globs(value)
+
     @property
     def all_plan_headings(self) -> tuple[str, ...]:
         return self.plan_headings + self.extra_plan_headings
@@ -238,6 +272,18 @@ class AcknowledgeConfig(_Model):
     # Inline `guardrail: ignore` comments that a PR adds: `reason` (a reason is enough) or
     # `label` (the PR also needs a reviewer's migration-safety acknowledgement label).
     inline_ignores: Literal["reason", "label"] = "reason"
+
+    @field_validator("labels")
+    @classmethod
+    def _label_checks(cls, value: dict[str, str]) -> dict[str, str]:
+        return {label: _check_name(check) for label, check in value.items()}
+
+    @field_validator("allow")
+    @classmethod
+    def _allow_checks(cls, value: dict[str, tuple[AckWay, ...]]) -> dict[str, tuple[AckWay, ...]]:
+        for check in value:
+            _check_name(check)
+        return value
 
 
 class QuestionsConfig(_Model):
@@ -289,6 +335,13 @@ class PathConfig(_Model):
     @classmethod
     def _known(cls, value: dict[str, RuleConfig]) -> dict[str, RuleConfig]:
         return _validate_rules(value)
+
+    @field_validator("paths")
+    @classmethod
+    def _compiled(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("list at least one glob of the files this entry applies to")
+        return _globs(value)
 
 
 def _validate_rules(value: dict[str, RuleConfig]) -> dict[str, RuleConfig]:

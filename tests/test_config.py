@@ -135,3 +135,40 @@ def test_extends_through_the_api_for_an_organization_file(fake_github, run_actio
     # Errors everywhere, but the organization's file says `fail-on: never`.
     assert run.returncode == 0, run.stdout
     assert run.outputs["verdict"] == "warn"
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("acknowledge:\n  labels: {ok-to-ship: migraton-safety}\n", "acknowledge.labels"),
+        ("acknowledge:\n  allow: {rollback: [label]}\n", "acknowledge.allow"),
+        ("risk:\n  infra: ['**/*.tf', '']\n", "risk.infra"),
+        ("paths:\n  - paths: []\n    rules: {GR212: {enabled: false}}\n", "paths[0].paths"),
+        ("paths:\n  - paths: [svc/**]\n    rules: {GR000: {enabled: false}}\n", "paths[0].rules"),
+    ],
+)
+def test_names_and_globs_are_checked_at_load(tmp_path: Path, text: str, field: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        cfgmod.load(write(tmp_path, text))
+    message = str(info.value)
+    assert str(tmp_path / "guardrail.yml") in message and f"{field}:" in message
+    assert "fix the field" in message
+
+
+def test_severity_override_never_raises_a_lowered_finding() -> None:
+    from guardrail import engine
+    from guardrail.model import ChangedFile, PullRequest, Severity
+
+    # An ordinary code change without a note: GR101 is a notice, lowered from its default.
+    pr = PullRequest(files=(ChangedFile("app/x.py", patch="@@ -1 +1 @@\n-a\n+b"),))
+    for configured, expected in (("warning", Severity.NOTICE), ("notice", Severity.NOTICE)):
+        config = cfgmod.parse({"rules": {"GR101": {"severity": configured}}}, "test")
+        (f,) = [f for f in engine.run(pr, config).findings if f.rule == "GR101"]
+        assert f.severity == expected
+    # A risky change: GR101 at its default takes the configured severity as it is.
+    risky = PullRequest(
+        files=(ChangedFile("db/migrations/0002.sql", "added", patch="@@ -0,0 +1 @@\n+SELECT 1;"),)
+    )
+    config = cfgmod.parse({"rules": {"GR101": {"severity": "warning"}}}, "test")
+    (f,) = [f for f in engine.run(risky, config).findings if f.rule == "GR101"]
+    assert f.severity == Severity.WARNING

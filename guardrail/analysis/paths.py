@@ -8,7 +8,8 @@ import pathspec
 
 
 @lru_cache(maxsize=64)
-def _spec(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
+def compile_globs(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
+    """The patterns compiled once (the configuration compiles its globs when it loads)."""
     return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
@@ -18,4 +19,4 @@ def matches(path: str, patterns: tuple[str, ...]) -> bool:
     every changed file, and pathspec tries each pattern's regular expression in turn."""
     if not patterns:
         return False
-    return bool(_spec(patterns).match_file(path))
+    return bool(compile_globs(patterns).match_file(path))
