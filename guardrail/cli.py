@@ -18,6 +18,7 @@ from typing import Any
 
 from guardrail import __version__
 from guardrail.errors import ConfigError, GitHubError, GuardrailError, InputError
+from guardrail.model import Verdict
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 FAIL_ON = ("error", "warning", "never")
@@ -53,8 +54,8 @@ def _choice_input(name: str, choices: Sequence[str], default: str) -> str:
     return raw
 
 
-def _exit_for(verdict: str) -> int:
-    return EXIT_FAIL if verdict == "fail" else EXIT_OK
+def _exit_for(verdict: Verdict) -> int:
+    return EXIT_FAIL if verdict is Verdict.FAIL else EXIT_OK
 
 
 # -- local runs ---------------------------------------------------------------------------------
@@ -144,7 +145,7 @@ def _report_nothing_changed(args: argparse.Namespace, base: str, notes: list[str
     for note in notes:
         print(f"guardrail: {note}", file=sys.stderr)
     fail_on = args.fail_on or "error"
-    _write_local_report(args, Report(findings=(), verdict="pass", fail_on=fail_on))
+    _write_local_report(args, Report(findings=(), verdict=Verdict.PASS, fail_on=fail_on))
     return EXIT_OK
 
 
@@ -422,7 +423,7 @@ def _cmd_action(args: argparse.Namespace) -> int:
         except GitHubError as exc:
             (refused if exc.status in (403, 404) else failed).append(f"comment ({exc.message})")
     if want_status and pr.head_sha:
-        state = "failure" if report.verdict == "fail" else "success"
+        state = "failure" if report.verdict is Verdict.FAIL else "success"
         try:
             client.create_status(
                 pr.head_sha, state, context, render_md.status_description(report), run_url
@@ -448,12 +449,12 @@ def _cmd_action(args: argparse.Namespace) -> int:
             "job summary and the annotations; re-run the job to post it."
         )
 
-    actions.set_output("verdict", report.verdict)
+    actions.set_output("verdict", report.verdict.value)
     actions.set_output("gaps", str(report.gaps))
     if wrote_report:
         actions.set_output("report", str(report_path))
     gaps = f"{report.gaps} gap" + ("" if report.gaps == 1 else "s")
-    actions.log(f"guardrail: verdict {report.verdict} ({gaps}, fail-on {report.fail_on})")
+    actions.log(f"guardrail: verdict {report.verdict.value} ({gaps}, fail-on {report.fail_on})")
     return _exit_for(report.verdict)
 
 

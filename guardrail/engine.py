@@ -18,6 +18,7 @@ from guardrail.model import (
     PullRequest,
     Report,
     Severity,
+    Verdict,
 )
 from guardrail.rules import QUESTIONS, REGISTRY
 
@@ -38,14 +39,14 @@ def _apply_rule_config(finding: Finding, config: Config) -> Finding | None:
     return replace(finding, severity=min(finding.severity, override))
 
 
-def verdict_for(findings: tuple[Finding, ...], fail_on: str) -> str:
+def verdict_for(findings: tuple[Finding, ...], fail_on: str) -> Verdict:
     threshold = {"error": Severity.ERROR, "warning": Severity.WARNING}.get(fail_on)
     worst = max((f.severity for f in findings), default=None)
     if worst is None:
-        return "pass"
+        return Verdict.PASS
     if threshold is not None and worst >= threshold:
-        return "fail"
-    return "warn" if worst >= Severity.WARNING else "pass"
+        return Verdict.FAIL
+    return Verdict.WARN if worst >= Severity.WARNING else Verdict.PASS
 
 
 def sort_key(f: Finding) -> tuple[int, int, str, int, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 
 from guardrail.text import Code, Part, parts
 
@@ -21,6 +21,29 @@ class Severity(IntEnum):
     @classmethod
     def parse(cls, text: str) -> Severity:
         return cls[text.strip().upper()]
+
+
+class CheckName(StrEnum):
+    """The questions guardrail asks; each rule belongs to one. The values are the JSON's."""
+
+    ROLLBACK_NOTE = "rollback-note"
+    MIGRATION_PLAN = "migration-plan"
+    MIGRATION_SAFETY = "migration-safety"
+    MIGRATION_INTEGRITY = "migration-integrity"
+    DEPLOY_ORDER = "deploy-order"
+    LEGACY_DATA_TESTS = "legacy-data-tests"
+    SMALLER_RELEASES = "smaller-releases"
+    OBSERVABILITY = "observability"
+    FEATURE_FLAG = "feature-flag"
+    ANALYSIS = "analysis"
+
+
+class Verdict(StrEnum):
+    """The outcome of a run: `fail` when a finding reaches `fail-on` (exit code 1)."""
+
+    PASS = "pass"
+    WARN = "warn"
+    FAIL = "fail"
 
 
 @dataclass(frozen=True)
@@ -118,11 +141,15 @@ class Note:
 @dataclass(frozen=True)
 class Report:
     findings: tuple[Finding, ...]
-    verdict: str  # pass | warn | fail
+    verdict: Verdict
     fail_on: str
     answers: tuple[Answer, ...] = ()
     risk: tuple[str, ...] = ()  # why this change counts as risky, in words
     notes: tuple[str, ...] = field(default_factory=tuple)  # things the reader should know
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.verdict, Verdict):  # "pass" from a caller that spells it out
+            object.__setattr__(self, "verdict", Verdict(self.verdict))
 
     @property
     def gaps(self) -> int:

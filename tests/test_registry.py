@@ -5,7 +5,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from guardrail.rules import all_rules
+import pytest
+import yaml
+
+from guardrail import config as cfgmod
+from guardrail.errors import ConfigError
+from guardrail.model import CheckName
+from guardrail.rules import QUESTIONS, all_rules
 from tests.golden import load_cases
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,3 +62,47 @@ def test_readme_lists_every_rule_with_its_docs_link() -> None:
     for rule in all_rules():
         assert f"[{rule.code}](docs/rules/{rule.code}.md)" in readme, f"README lacks {rule.code}"
         assert rule.name in readme
+
+
+def test_readme_rule_table_is_the_registry() -> None:
+    from guardrail.rules import markdown_table
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start, end = "<!-- rules-table:start -->\n", "<!-- rules-table:end -->\n"
+    assert start in readme and end in readme, "README lost its rules-table markers"
+    table = readme.split(start, 1)[1].split(end, 1)[0]
+    assert table == markdown_table(), "run: .venv/bin/python scripts/rules_table.py --write"
+
+
+def test_docs_pages_state_the_registered_check_and_severity() -> None:
+    for rule in all_rules():
+        text = (ROOT / rule.docs_path).read_text(encoding="utf-8")
+        line = next((ln for ln in text.splitlines() if ln.startswith("**Check:**")), "")
+        assert line.startswith(f"**Check:** {rule.check} "), f"{rule.docs_path}: {line!r}"
+        severity = line.split("**Default severity:**", 1)[-1].strip()
+        assert severity.startswith(rule.default_severity.label), (
+            f"{rule.docs_path} says {severity!r}, the registry {rule.default_severity.label}"
+        )
+
+
+def test_no_docs_page_or_golden_file_without_a_rule() -> None:
+    codes = {r.code for r in all_rules()}
+    pages = {p.stem for p in (ROOT / "docs" / "rules").glob("GR*.md")}
+    assert pages <= codes, f"pages for unregistered rules: {sorted(pages - codes)}"
+    for path in (ROOT / "tests" / "rules").glob("*.yml"):
+        rule = yaml.safe_load(path.read_text(encoding="utf-8"))["rule"]
+        assert rule == path.stem and rule in codes, f"{path.name} names {rule}"
+
+
+def test_configuration_accepts_exactly_the_registered_rules() -> None:
+    for rule in all_rules():
+        for key in (rule.code, rule.code.lower(), rule.name):
+            config = cfgmod.parse({"rules": {key: {"severity": "notice"}}}, "test")
+            assert set(config.rules) == {rule.code}
+    with pytest.raises(ConfigError, match="unknown rule 'GR000'"):
+        cfgmod.parse({"rules": {"GR000": {"enabled": False}}}, "test")
+
+
+def test_check_names_are_the_questions() -> None:
+    assert list(QUESTIONS) == list(CheckName)
+    assert {r.check for r in all_rules()} <= set(CheckName)

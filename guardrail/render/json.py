@@ -25,7 +25,7 @@ def finding(f: Finding) -> dict[str, object]:
 def document(report: Report) -> dict[str, object]:
     return {
         "schema_version": 1,
-        "verdict": report.verdict,
+        "verdict": report.verdict.value,
         "findings": [finding(f) for f in report.findings],
     }
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from guardrail.model import Finding, Report, Severity
+from guardrail.model import Finding, Report, Severity, Verdict
 from guardrail.render.inline import markdown as inline
 from guardrail.rules import QUESTIONS
 from guardrail.text import fence_block, location, strip_marks
@@ -47,7 +47,7 @@ def _headline(report: Report) -> str:
     if not n:
         return "ready to ship"
     noun = "question needs" if n == 1 else "questions need"
-    if report.verdict == "fail":
+    if report.verdict is Verdict.FAIL:
         return f"{n} {noun} an answer before this ships"
     return f"{n} {noun} a look before this ships"
 

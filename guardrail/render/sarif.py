@@ -71,7 +71,7 @@ def render(report: Report) -> str:
                 "tool": {"driver": driver},
                 "originalUriBaseIds": {"%SRCROOT%": {"uri": "file:///"}},
                 "results": results,
-                "properties": {"verdict": report.verdict},
+                "properties": {"verdict": report.verdict.value},
             }
         ],
     }
