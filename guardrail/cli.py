@@ -105,6 +105,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
             config_path, required=bool(args.config), fetch=cfgmod.local_fetch(root)
         )
     head_sha = pr.head_sha or "HEAD"
+    observed = None
+    if args.trace or args.database_url:
+        from guardrail.trace.api import trace
+
+        base_tree = local_git.tree_files(root, pr.base_sha) if pr.base_sha else []
+        observed = trace(pr, read, base_tree, config, database_url=args.database_url)
+        notes.append(_trace_note(observed))
     report = engine.run(
         pr,
         config,
@@ -114,6 +121,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         read_tree=lambda path: read("head", path),
         base_tree=local_git.base_tree(root, base),
         fail_on=args.fail_on,
+        trace=observed,
     )
     for note in notes:
         print(f"guardrail: {note}", file=sys.stderr)
@@ -147,6 +155,61 @@ def _report_nothing_changed(args: argparse.Namespace, base: str, notes: list[str
     fail_on = args.fail_on or "error"
     _write_local_report(args, Report(findings=(), verdict=Verdict.PASS, fail_on=fail_on))
     return EXIT_OK
+
+
+def _trace_note(observed: Any) -> str:
+    base = observed.base
+    return (
+        f"traced on {observed.engine}: {len(observed.statements)} statements of this change over "
+        f"{base.statements} statements of the base branch's {base.files} migrations, "
+        f"{len(observed.not_traced)} parts not traced, in {observed.total_s:.1f} s"
+    )
+
+
+def _database_url_input(name: str) -> str | None:
+    """A `postgres://`/`postgresql://` URL or None; anything else is a usage error."""
+    raw = _input(name)
+    if not raw:
+        return None
+    if not raw.startswith(("postgres://", "postgresql://")):
+        raise InputError(
+            f"input `{name}` must be a postgresql:// URL",
+            "pass e.g. `postgresql://postgres:postgres@localhost:5432/postgres` (a service container)",
+        )
+    return raw
+
+
+def _action_base_tree(workspace: Path, pr: Any, read: Any) -> tuple[list[str], Any, list[Any]]:
+    """The base branch's files for the trace, from the checkout: every file the PR did not add,
+    plus those it removed or renamed away. Unchanged files are read from disk, the rest through
+    the API at the base commit. No checkout: no base schema, and the trace says so."""
+    from guardrail.trace.model import NotTraced
+
+    tree, read_tree = _workspace_tree(workspace)
+    if tree is None or read_tree is None:
+        return (
+            [],
+            read,
+            [
+                NotTraced(
+                    ".",
+                    "no checkout of the repository, so the base branch's migrations were not run: "
+                    "add actions/checkout (with persist-credentials: false) before guardrail",
+                )
+            ],
+        )
+    changed = {f.path for f in pr.files} | {f.previous_path for f in pr.files if f.previous_path}
+    added = {f.path for f in pr.files if f.status in ("added", "copied", "renamed")}
+    files = [p for p in tree() if p not in added]
+    files += [f.previous_path or f.path for f in pr.files if f.status in ("removed", "renamed")]
+
+    def base_read(side: str, path: str) -> str | None:
+        if side == "base" and path not in changed:
+            text: str | None = read_tree(path)
+            return text
+        return read(side, path)  # type: ignore[no-any-return]
+
+    return files, base_read, []
 
 
 def _cmd_template(args: argparse.Namespace) -> int:
@@ -298,6 +361,8 @@ def _cmd_action(args: argparse.Namespace) -> int:
         )
     comment_mode = _choice_input("comment", COMMENT_MODES, "on-gaps")
     want_status = _bool_input("status", True)
+    want_trace = _bool_input("trace", False)
+    database_url = _database_url_input("database-url")
     context = _input("status-context", "guardrail")
     repository = os.environ.get("GITHUB_REPOSITORY", "")
     if "/" not in repository:
@@ -376,6 +441,15 @@ def _cmd_action(args: argparse.Namespace) -> int:
         return cache[key]
 
     tree, read_tree = _workspace_tree(workspace)
+    observed = None
+    if want_trace or database_url:
+        from guardrail.trace.api import trace
+
+        base_tree, base_read, base_notes = _action_base_tree(workspace, pr, read)
+        observed = trace(
+            pr, base_read, base_tree, config, database_url=database_url, base_notes=base_notes
+        )
+        actions.log(f"guardrail: {_trace_note(observed)}")
     report = engine.run(
         pr,
         config,
@@ -385,6 +459,7 @@ def _cmd_action(args: argparse.Namespace) -> int:
         read_tree=read_tree,
         base_tree=_api_base_tree(client, pr.base_sha) if pr.base_sha else None,
         fail_on=fail_on_input.lower() or None,
+        trace=observed,
     )
     if notes:
         report = replace(report, notes=report.notes + tuple(notes))
@@ -482,6 +557,17 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--fail-on", choices=FAIL_ON, help="override the configuration's fail-on")
     check.add_argument(
         "--label", action="append", default=[], help="a label the PR will carry (repeatable)"
+    )
+    check.add_argument(
+        "--trace",
+        action="store_true",
+        help="run the migrations on an embedded PostgreSQL (pip install 'guardrail[trace]') "
+        "and let findings rest on the locks, rewrites and errors it observes",
+    )
+    check.add_argument(
+        "--database-url",
+        help="trace on this PostgreSQL instead of the embedded one (implies --trace; the trace "
+        "works in a scratch database it creates and drops)",
     )
     sub.add_parser("action", help="run as the GitHub Action (reads INPUT_* and GITHUB_*)")
     tpl = sub.add_parser(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from guardrail.analysis.isolate import Unreadable, describe
 from guardrail.checks import ALL_CHECKS, acknowledge, meta
@@ -21,6 +22,9 @@ from guardrail.model import (
     Verdict,
 )
 from guardrail.rules import QUESTIONS, REGISTRY
+
+if TYPE_CHECKING:
+    from guardrail.trace.model import TraceResult
 
 _CHECK_ORDER = {name: i for i, name in enumerate(QUESTIONS)}
 
@@ -82,7 +86,10 @@ def run(
     base_tree: BaseTree | None = None,
     fail_on: str | None = None,
     checks: tuple[Check, ...] = ALL_CHECKS,
+    trace: TraceResult | None = None,
 ) -> Report:
+    """`trace`: what --trace observed on PostgreSQL (data, gathered by the caller); findings
+    then rest on it."""
     ctx = Context(
         pr=pr,
         config=config,
@@ -101,6 +108,10 @@ def run(
         (a for a in out if isinstance(a, Answer)), key=lambda a: _CHECK_ORDER.get(a.check, 99)
     )
     notes = [n.text for n in out if isinstance(n, Note)]
+    if trace is not None:
+        from guardrail.trace import judge
+
+        raw = judge.apply(raw, trace)
     configured = [f for f in (_apply_rule_config(f, config) for f in raw) if f is not None]
     kept, acks, problems = acknowledge.apply(configured, pr, config)
     findings = kept + [
@@ -117,4 +128,5 @@ def run(
         answers=tuple(answers),
         risk=ctx.risk.reasons,
         notes=tuple(notes),
+        trace=trace,
     )

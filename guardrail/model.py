@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
+from typing import TYPE_CHECKING
 
 from guardrail.text import Code, Part, parts
+
+if TYPE_CHECKING:
+    from guardrail.trace.model import TraceResult
 
 
 class Severity(IntEnum):
@@ -106,6 +110,9 @@ class Finding:
     template: str | None = None  # a ready text to paste (Markdown or code)
     template_lang: str = "markdown"
     docs_url: str | None = None
+    # What `--trace` saw PostgreSQL do with this finding's statement (lock, rewrite, error, and
+    # whether that confirms the finding). None without a trace.
+    observed: Mapping[str, object] | None = field(default=None, compare=False, hash=False)
 
     @property
     def title_parts(self) -> tuple[Part, ...]:
@@ -146,6 +153,7 @@ class Report:
     answers: tuple[Answer, ...] = ()
     risk: tuple[str, ...] = ()  # why this change counts as risky, in words
     notes: tuple[str, ...] = field(default_factory=tuple)  # things the reader should know
+    trace: TraceResult | None = None  # what --trace observed on a real PostgreSQL
 
     def __post_init__(self) -> None:
         if not isinstance(self.verdict, Verdict):  # "pass" from a caller that spells it out

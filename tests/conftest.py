@@ -136,3 +136,18 @@ def run_action(tmp_path: Path):  # type: ignore[no-untyped-def]
         )
 
     return run
+
+
+@pytest.fixture(scope="session")
+def embedded_pg() -> Iterator[str]:
+    """One embedded PostgreSQL for the whole test session (each trace makes its own scratch
+    database in it). Skips only where the `trace` extra cannot be installed."""
+    from guardrail.trace.api import available
+
+    missing = available()
+    if missing:
+        pytest.skip(f"--trace tests need the trace extra: {missing}")
+    from guardrail.trace.server import EmbeddedPostgres
+
+    with EmbeddedPostgres() as server:
+        yield server.conninfo

@@ -16,9 +16,20 @@ CASES = load_cases()
 @pytest.mark.parametrize(
     ("rule", "name", "case"), CASES, ids=[f"{rule}-{name}" for rule, name, _ in CASES]
 )
-def test_golden_case(rule: str, name: str, case: dict[str, Any]) -> None:
+def test_golden_case(
+    rule: str, name: str, case: dict[str, Any], request: pytest.FixtureRequest
+) -> None:
     pr, config, contents = build(case)
     tree = case.get("tree")
+    trace = None
+    if case.get("trace"):
+        # A --trace case: the base files are the base branch's tree, run on the session's server.
+        from guardrail.trace import plan, runner
+
+        server = request.getfixturevalue("embedded_pg")
+        base_tree = [path for side, path in contents if side == "base"]
+        planned = plan.build(pr, lambda side, path: contents.get((side, path)), base_tree)
+        trace = runner.run(server, planned)
     report = engine.run(
         pr,
         config,
@@ -27,6 +38,7 @@ def test_golden_case(rule: str, name: str, case: dict[str, Any]) -> None:
         tree=(lambda: list(tree)) if tree else None,
         read_tree=lambda path: contents.get(("head", path)),
         base_tree=base_tree(case, contents),
+        trace=trace,
     )
     expected = case["expect"]
     crashed = [

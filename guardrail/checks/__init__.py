@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from guardrail.checks import acknowledge, integrity, legacy, meta, migrations, questions, rollback
 from guardrail.checks.base import Check
+from guardrail.trace import rules as _trace_rules  # noqa: F401  (GR260-GR269, judged by --trace)
 
 ALL_CHECKS: tuple[Check, ...] = (
     *rollback.CHECKS,  # first: later checks read the rollback note it finds

