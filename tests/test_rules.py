@@ -27,8 +27,8 @@ def test_golden_case(
         from guardrail.trace import plan, runner
 
         server = request.getfixturevalue("embedded_pg")
-        base_tree = [path for side, path in contents if side == "base"]
-        planned = plan.build(pr, lambda side, path: contents.get((side, path)), base_tree)
+        base_paths = [path for side, path in contents if side == "base"]
+        planned = plan.build(pr, lambda side, path: contents.get((side, path)), base_paths)
         trace = runner.run(server, planned)
     report = engine.run(
         pr,

@@ -15,6 +15,7 @@ from guardrail import engine
 from guardrail.model import ChangedFile, Finding, PullRequest, Report, Severity
 from guardrail.render import json as render_json
 from guardrail.render import markdown as render_md
+from guardrail.render.inline import plain
 from guardrail.trace import plan as trace_plan
 from guardrail.trace.model import TraceResult, lock_name
 
@@ -103,7 +104,7 @@ def test_a_failing_statement_is_an_error_quoting_postgres(
     [failure] = _at(report, "GR260")
     assert failure.severity is Severity.ERROR
     assert (failure.path, failure.line) == ("db/migrations/V4__typo.sql", 1)
-    assert 'column "staus" of relation "orders" does not exist' in failure.title
+    assert 'column "staus" of relation "orders" does not exist' in plain(failure.title)
     # The migration stops at its first error: what follows is listed, not run.
     assert any(n.path == "db/migrations/V4__typo.sql" and n.line == 2 for n in result.not_traced)
 
@@ -115,7 +116,7 @@ def test_a_static_finding_the_trace_disproves_is_downgraded_with_the_reason(
     [widen] = _at(report, "GR216", 1)
     assert widen.severity is Severity.NOTICE
     assert widen.observed is not None and widen.observed["verdict"] == "disproved"
-    assert "not rewritten" in widen.detail
+    assert "not rewritten" in plain(widen.detail)
 
 
 def test_a_static_finding_the_trace_confirms_carries_what_was_observed(
@@ -150,7 +151,7 @@ def test_a_rewrite_no_static_rule_expected_is_its_own_finding(
     # The static reading does not see through the cast; PostgreSQL rewrote the table anyway.
     assert not _at(report, "GR219", 5)
     [rewrite] = _at(report, "GR262", 5)
-    assert rewrite.severity is Severity.WARNING and "`customers`" in rewrite.title
+    assert rewrite.severity is Severity.WARNING and "`customers`" in plain(rewrite.title)
 
 
 def test_the_json_report_and_the_comment_show_the_trace(change: tuple[Report, TraceResult]) -> None:
@@ -172,7 +173,7 @@ def test_not_null_without_default_fails_on_the_seeded_row(embedded_pg: str) -> N
         {"db/migrations/V3__note.sql": "ALTER TABLE orders ADD COLUMN note text NOT NULL;\n"},
     )
     [failure] = _at(report, "GR260")
-    assert 'column "note" of relation "orders" contains null values' in failure.title
+    assert 'column "note" of relation "orders" contains null values' in plain(failure.title)
     [static] = _at(report, "GR210")
     assert static.observed is not None and static.observed["verdict"] == "confirmed"
 

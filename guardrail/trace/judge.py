@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from guardrail.model import Finding, Severity
-from guardrail.text import code, md, plain
+from guardrail.text import Code, code, md, plain
 from guardrail.trace.model import (
     StatementTrace,
     TraceResult,
@@ -30,16 +30,12 @@ _UNDEFINED = frozenset({"42P01", "42703", "42704", "42883", "3F000", "42P02"})
 
 
 def _table_of(finding: Finding) -> str | None:
-    """The table a static finding names: its first code span, `table` or `table.column`."""
-    title = finding.title
-    start = title.find("`")
-    if start < 0:
-        return None
-    end = title.find("`", start + 1)
-    if end < 0:
-        return None
-    name = title[start + 1 : end].strip()
-    return name.rsplit(".", 1)[0] if name.count(".") >= 1 else name
+    """The table a static finding names: its first quoted value, `table` or `table.column`."""
+    for part in finding.title_parts:
+        if isinstance(part, Code):
+            name = part.value.strip()
+            return name.rsplit(".", 1)[0] if "." in name else name
+    return None
 
 
 def _lock_on(st: StatementTrace, table: str | None) -> tuple[str, str] | None:
