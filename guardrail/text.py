@@ -69,28 +69,28 @@ Part = Prose | Code | Literal
 
 def parts(marked: str) -> tuple[Part, ...]:
     """A marked string as its parts, in order. An unclosed span runs to the end of the text;
-    a stray closing mark is dropped."""
+    a stray closing mark is dropped. Linear, and in C-speed steps: prose runs are found with
+    `str.find`, not read a character at a time (every finding of a large change comes here)."""
     out: list[Part] = []
     pos, n = 0, len(marked)
-    prose: list[str] = []
     while pos < n:
-        ch = marked[pos]
-        if ch in (CODE_OPEN, LIT_OPEN):
-            close = CODE_CLOSE if ch == CODE_OPEN else LIT_CLOSE
-            end = marked.find(close, pos + 1)
-            stop = n if end < 0 else end
+        code_at = marked.find(CODE_OPEN, pos)
+        lit_at = marked.find(LIT_OPEN, pos)
+        starts = [i for i in (code_at, lit_at) if i >= 0]
+        start = min(starts) if starts else n
+        if start > pos:
+            prose = strip_marks(marked[pos:start])
             if prose:
-                out.append(Prose("".join(prose)))
-                prose = []
-            inner = strip_marks(marked[pos + 1 : stop])
-            out.append(Code(inner) if ch == CODE_OPEN else Literal(inner))
-            pos = stop + 1
-        else:
-            if ch not in _MARKS:
-                prose.append(ch)
-            pos += 1
-    if prose:
-        out.append(Prose("".join(prose)))
+                out.append(Prose(prose))
+        if start == n:
+            break
+        opener = marked[start]
+        close = CODE_CLOSE if opener == CODE_OPEN else LIT_CLOSE
+        end = marked.find(close, start + 1)
+        stop = n if end < 0 else end
+        inner = strip_marks(marked[start + 1 : stop])
+        out.append(Code(inner) if opener == CODE_OPEN else Literal(inner))
+        pos = stop + 1
     return tuple(out)
 
 
