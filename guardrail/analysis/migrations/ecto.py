@@ -27,6 +27,7 @@ from guardrail.analysis.migrations.grammar import (
     walk,
 )
 from guardrail.analysis.migrations.ops import OpKind, Reading
+from guardrail.analysis.migrations.postgres import type_change_rewrites
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -175,6 +176,8 @@ class _Reader:
         self.helpers: dict[str, Node] = {}
         self.visiting: set[str] = set()
         self.irreversible = ""
+        # (table, column) -> (type, null) as `def down` modifies them back.
+        self.restores: dict[tuple[str | None, str | None], tuple[str | None, bool | None]] = {}
 
     def visit(self, node: Node, where: _Where) -> None:
         if node.type == "call":
@@ -310,8 +313,12 @@ class _Reader:
             else:
                 before_type = _value_type(frm)
         known = frm is not _MISSING
+        restored = self.restores.get((table, col))
+        if not known and restored is not None:
+            # `def down` modifies it back: that is what it was.
+            known, (before_type, before_null) = True, restored
         if known and before_type is not None and new_type is not None:
-            if before_type != new_type:
+            if before_type != new_type and type_change_rewrites(before_type, new_type) is not False:
                 self.rec.add(
                     c.node, OpKind.ALTER_TYPE, table, col, narrowing=True, to_type=new_type
                 )
@@ -325,6 +332,17 @@ class _Reader:
                 self.rec.add(c.node, OpKind.SET_NOT_NULL, table, col, maybe=True)
         elif null is True and before_null is False:
             self.rec.add(c.node, OpKind.DROP_NOT_NULL, table, col)
+        typ = c.args[1] if len(c.args) > 1 else None
+        if typ is not None and typ.type == "call" and _call(typ).name == "references":
+            # Ecto drops and adds the foreign key constraint again: it validates every row.
+            ref = _call(typ)
+            self.rec.add(
+                c.node,
+                OpKind.ADD_FOREIGN_KEY,
+                table,
+                col,
+                not_valid=ref.kwargs.get("validate") is False,
+            )
 
 
 _MISSING = Dynamic("")
@@ -468,6 +486,29 @@ _HANDLERS = {
 }
 
 
+def _restores(down: Node) -> dict[tuple[str | None, str | None], tuple[str | None, bool | None]]:
+    """How `def down` modifies columns back, i.e. what they were before `up`."""
+    out: dict[tuple[str | None, str | None], tuple[str | None, bool | None]] = {}
+    for node in walk(down):
+        if node.type != "call":
+            continue
+        c = _call(node)
+        if c.name != "alter" or c.block is None:
+            continue
+        kind, args, _ = _subject(c)
+        table = as_str(value(args[0])) if kind == "table" and args else None
+        for stmt in c.block.named_children:
+            m = _call(stmt) if stmt.type == "call" else None
+            if m is None or m.name != "modify" or not m.args:
+                continue
+            null = m.kwargs.get("null")
+            out[(table, as_str(value(m.args[0])))] = (
+                _type_name(m.args[1]) if len(m.args) > 1 else None,
+                null if isinstance(null, bool) else None,
+            )
+    return out
+
+
 def read(source: str) -> Reading:
     root = parse("elixir", source)
     r = _Reader(source)
@@ -490,6 +531,8 @@ def read(source: str) -> Reading:
             head_name = _call(head).name if head.type == "call" else text(head)
             defs.setdefault(head_name, node)
     r.helpers = {k: v for k, v in defs.items() if k not in ("change", "up", "down")}
+    if "down" in defs:
+        r.restores = _restores(defs["down"])
     found = False
     for section in ("change", "up"):
         if section in defs:

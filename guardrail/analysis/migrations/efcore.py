@@ -29,6 +29,7 @@ from guardrail.analysis.migrations.grammar import (
     walk,
 )
 from guardrail.analysis.migrations.ops import OpKind, Reading
+from guardrail.analysis.migrations.postgres import type_change_rewrites
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -275,7 +276,9 @@ def _alter_column(r: _Reader, c: _Call) -> None:
     old_clr = c.kwargs.get("oldClrType")
     new_clr = c.type_arg or as_str(c.kwargs.get("clrType"))
     if new_type and old_type and new_type.lower() != old_type.lower():
-        r.rec.add(c.node, OpKind.ALTER_TYPE, table, col, narrowing=True, to_type=new_type)
+        # A binary-coercible change (a longer varchar, varchar -> text) is catalog-only.
+        if type_change_rewrites(old_type, new_type) is not False:
+            r.rec.add(c.node, OpKind.ALTER_TYPE, table, col, narrowing=True, to_type=new_type)
     elif (
         isinstance(old_clr, str)
         and new_clr
