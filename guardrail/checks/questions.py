@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from guardrail.analysis import evidence as ev
-from guardrail.analysis.diff import parse_patch
 from guardrail.analysis.markdown import find_sections, normalize
 from guardrail.analysis.paths import matches
 from guardrail.checks.base import Context
@@ -145,12 +144,13 @@ def _uses_flags(ctx: Context, patterns: tuple[str, ...]) -> bool:
 
 
 def _adds_flag(patch: str, patterns: tuple[str, ...]) -> bool:
-    """Whether an added line of the patch names a feature flag. Only files whose patch names
-    one at all are read line by line; each patch is parsed once for the run (parse_patch)."""
+    """Whether an added line of the patch names a feature flag. In a patch's hunks the added
+    lines are exactly those that start with `+`: one lower-casing of the patch, and the first
+    match ends the search."""
     lowered = patch.lower()
     if not any(p in lowered for p in patterns):
         return False
-    return any(any(p in ln.text.lower() for p in patterns) for ln in parse_patch(patch).added)
+    return any(line[:1] == "+" and any(p in line for p in patterns) for line in lowered.split("\n"))
 
 
 def check_off_switch(ctx: Context) -> Iterator[Finding]:
