@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from guardrail import conformance  # noqa: E402
+from tests import conformance  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "squawk"
 

@@ -107,10 +107,6 @@ def join(items: tuple[Part, ...] | list[Part]) -> str:
     return "".join(out)
 
 
-def visible_length(marked: str) -> int:
-    return sum(len(p.text if not isinstance(p, Code) else p.value) for p in parts(marked))
-
-
 def cap(marked: str, limit: int) -> str:
     """At most `limit` visible characters, cut with an ellipsis; spans stay balanced."""
     if len(marked) <= limit:

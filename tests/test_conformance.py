@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from guardrail import conformance
+from tests import conformance
 from tests.conftest import corpus_dir
 
 pytestmark = pytest.mark.corpus

@@ -22,10 +22,6 @@ def kwarg(call: ast.Call, name: str) -> ast.expr | None:
     return None
 
 
-def has_kwarg(call: ast.Call, name: str) -> bool:
-    return any(kw.arg == name for kw in call.keywords)
-
-
 def arg(call: ast.Call, index: int, name: str) -> ast.expr | None:
     """A call's argument by position, or else by keyword."""
     if len(call.args) > index:

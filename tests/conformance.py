@@ -1,5 +1,6 @@
 """Run guardrail's migration reading over peers' test cases (squawk, django-migration-linter)
-and measure agreement. Used by tests/test_conformance.py and bench/migrations_vs_squawk.py."""
+and measure agreement. Used by tests/test_conformance.py and bench/migrations_vs_squawk.py: a
+test aid, so it lives here and not in the shipped package."""
 
 from __future__ import annotations
 
