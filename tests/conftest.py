@@ -151,3 +151,18 @@ def embedded_pg() -> Iterator[str]:
 
     with EmbeddedPostgres() as server:
         yield server.conninfo
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-snapshots",
+        action="store_true",
+        help="rewrite tests/snapshots/*.md from the current output (review the diff)",
+    )
+
+
+@pytest.fixture
+def update_snapshots(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-snapshots")) or (
+        os.environ.get("GUARDRAIL_UPDATE_SNAPSHOTS") == "1"
+    )
