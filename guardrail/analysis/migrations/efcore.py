@@ -201,16 +201,21 @@ def _sql_arg(node: Node) -> tuple[Node | None, int]:
     return first, first.start_point[0]
 
 
+_CALL_SKIP = frozenset({"argument_list"})
+_DECLARATION_SKIP = frozenset({"block", "arrow_expression_clause", "parameter_list"})
+
+
 class _Reader:
     def __init__(self, source: str) -> None:
         self.rec = Recorder(source, "efcore")
 
     def statement(self, node: Node, builder: str) -> None:
-        for c in walk(node):
+        # Calls are read from the outermost of a chain (`_chain`); their arguments (lambdas of
+        # CreateTable included) are not entered.
+        for c in walk(node, _CALL_SKIP):
             if c.type != "invocation_expression":
                 continue
             parent = c.parent
-            # Only the outermost call of a chain: an inner one is read through `_chain`.
             if parent is not None and parent.type == "member_access_expression":
                 continue
             call = _chain(c, builder)
@@ -373,7 +378,7 @@ _HANDLERS: dict[str, Callable[[_Reader, _Call], None]] = {
 def _methods(root: Node) -> dict[str, tuple[Node, str]]:
     """Up/Down: their body and the name of their MigrationBuilder parameter."""
     out: dict[str, tuple[Node, str]] = {}
-    for node in walk(root):
+    for node in walk(root, _DECLARATION_SKIP):
         if node.type != "method_declaration":
             continue
         name = node.child_by_field_name("name")

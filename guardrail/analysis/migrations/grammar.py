@@ -80,14 +80,15 @@ def short(node: Node, limit: int = 90) -> str:
     return " ".join(text(node).split())[:limit]
 
 
-def walk(node: Node, depth: int = 0) -> Iterator[Node]:
-    """Every node below `node`, in document order, to MAX_DEPTH."""
-    stack: list[tuple[Node, int]] = [(node, depth)]
+def walk(node: Node, skip: frozenset[str] = frozenset()) -> Iterator[Node]:
+    """Every node below `node`, in document order, to MAX_DEPTH; nodes whose type is in
+    `skip` are yielded but not entered (a reader looking for declarations skips bodies)."""
+    stack: list[tuple[Node, int]] = [(node, 0)]
     while stack:
         n, d = stack.pop()
         yield n
-        if d < MAX_DEPTH:
-            stack.extend((c, d + 1) for c in reversed(n.children))
+        if d < MAX_DEPTH and n.type not in skip:
+            stack.extend((c, d + 1) for c in reversed(n.named_children))
 
 
 @dataclass(frozen=True)

@@ -768,7 +768,7 @@ def _exports(root: Node) -> tuple[dict[str, Node], dict[str, Value]]:
             return fns.get(text(node))
         return None
 
-    for node in walk(root):
+    for node in walk(root, frozenset({"statement_block"})):  # declarations, not bodies
         t = node.type
         if t in ("function_declaration", "generator_function_declaration"):
             name = node.child_by_field_name("name")

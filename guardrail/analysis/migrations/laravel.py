@@ -512,7 +512,7 @@ def read(source: str) -> Reading:
             f"line {error_at}: not valid PHP to the grammar; only what parsed around it was judged"
         )
     methods: dict[str, Node] = {}
-    for node in walk(root):
+    for node in walk(root, frozenset({"compound_statement"})):  # declarations, not bodies
         if node.type == "method_declaration":
             name = node.child_by_field_name("name")
             if name is not None:

@@ -161,8 +161,10 @@ class _Call:
 class _Reader:
     def __init__(self, source: str, root: Node) -> None:
         self.rec = Recorder(source, "rails")
-        self.heredocs = [n for n in _descendants(root) if n.type == "heredoc_body"]
-        self.heredoc_starts = [n for n in _descendants(root) if n.type == "heredoc_beginning"]
+        everything = _descendants(root)
+        self.heredocs = [n for n in everything if n.type == "heredoc_body"]
+        self.heredoc_starts = [n for n in everything if n.type == "heredoc_beginning"]
+        self.everything = everything
         self.helpers: dict[str, Node] = {}
         self.visiting: set[str] = set()
         self.irreversible = ""
@@ -666,7 +668,7 @@ def read(source: str) -> Reading:
             f"line {error_at}: not valid Ruby to the grammar; only what parsed around it was judged"
         )
     methods: dict[str, Node] = {}
-    for node in _descendants(root):
+    for node in r.everything:
         if node.type in ("method", "singleton_method"):
             name = node.child_by_field_name("name")
             if name is not None:
