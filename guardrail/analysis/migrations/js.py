@@ -153,6 +153,33 @@ _QI_HARMLESS = frozenset(
     ]
 )
 _CALLS = ("call_expression",)
+# queryInterface / queryRunner methods that change no schema, or are read elsewhere.
+_API_KNOWN = frozenset(
+    [
+        "bulkUpdate",
+        "bulkDelete",
+        "bulkInsert",
+        "update",
+        "delete",
+        "select",
+        "query",
+        "sequelize",
+        "transaction",
+        "hasTable",
+        "hasColumn",
+        "getTable",
+        "getTables",
+        "clearSqlMemory",
+        "startTransaction",
+        "commitTransaction",
+        "rollbackTransaction",
+        "connect",
+        "release",
+        "manager",
+        "createDatabase",
+        "showIndex",
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -322,6 +349,7 @@ class _Reader:
         self.framework = framework
         self.helpers: dict[str, Node] = {}
         self.visiting: set[str] = set()
+        self.api = ""  # the name `up` gives queryInterface / queryRunner / knex
         # (table, column) -> how `down` restates it, and what earlier adds said.
         self.restored: dict[tuple[str | None, str | None], _Column] = {}
         self.known: dict[tuple[str | None, str | None], _Column] = {}
@@ -391,6 +419,14 @@ class _Reader:
             if link.name in _QI_METHODS and i == len(links) - 1:
                 _QI_METHODS[link.name](self, link, where)
                 return
+        if (
+            self.framework in ("sequelize", "typeorm")
+            and root_text == self.api
+            and len(links) == 1
+            and links[0].name not in _API_KNOWN
+        ):
+            # `queryInterface.<method>` / `queryRunner.<method>` is a finite API: say what is new.
+            self.rec.unknown(links[0].node, f"`{root_text}.{links[0].name}` is not known")
         # Query builder: `knex('users').where(…).update(…)`, `queryInterface.bulkUpdate`.
         table = None
         if links and links[0].name == "()" and links[0].args:
@@ -840,6 +876,7 @@ def read(source: str, framework: str, *, typescript: bool = False) -> Reading:
         r.rec.in_transaction = False
     r.helpers = {k: v for k, v in fns.items() if k not in ("up", "down")}
     up, down = fns.get("up"), fns.get("down")
+    r.api = _param(up) or ""
     if down is not None:
         r.restored = _restates(down)
     if up is None:

@@ -165,6 +165,19 @@ class _Reader:
         self.heredocs = [n for n in everything if n.type == "heredoc_body"]
         self.heredoc_starts = [n for n in everything if n.type == "heredoc_beginning"]
         self.everything = everything
+        self.constants: dict[str, str] = {}
+        for n in everything:
+            left, right = n.child_by_field_name("left"), n.child_by_field_name("right")
+            if (
+                n.type == "assignment"
+                and left is not None
+                and right is not None
+                and left.type == "constant"
+                and right.type == "string"
+            ):
+                literal = self._string(right)
+                if isinstance(literal, str):
+                    self.constants[text(left)] = literal
         self.helpers: dict[str, Node] = {}
         self.visiting: set[str] = set()
         self.irreversible = ""
@@ -226,10 +239,20 @@ class _Reader:
             elif c.type == "escape_sequence":
                 parts.append(_unescape(text(c)))
             elif c.type == "interpolation":
-                return Dynamic(text(node))
+                known = self._constant(c)
+                if known is None:
+                    return Dynamic(text(node))
+                parts.append(known)
         if not node.named_children and node.type in ("bare_string", "bare_symbol"):
             return text(node)
         return "".join(parts)
+
+    def _constant(self, interpolation: Node) -> str | None:
+        """`#{NON_ENIC}` where the class says `NON_ENIC = "non_enic"`: its literal value."""
+        inner = [c for c in interpolation.named_children if c.type != "comment"]
+        if len(inner) == 1 and inner[0].type == "constant":
+            return self.constants.get(text(inner[0]))
+        return None
 
     def _heredoc(self, start: Node) -> Node | None:
         for i, s in enumerate(self.heredoc_starts):
