@@ -115,6 +115,63 @@ def as_strs(value: Value) -> list[str]:
     return []
 
 
+# Column types of the framework DSLs, as PostgreSQL spells them (for postgres.py's comparison).
+_SQL_TYPES = {
+    "string": "varchar",
+    "char": "char",
+    "text": "text",
+    "mediumText": "text",
+    "longText": "text",
+    "tinyText": "text",
+    "citext": "citext",
+    "integer": "integer",
+    "unsignedInteger": "integer",
+    "smallInteger": "smallint",
+    "unsignedSmallInteger": "smallint",
+    "tinyInteger": "smallint",
+    "bigInteger": "bigint",
+    "unsignedBigInteger": "bigint",
+    "bigint": "bigint",
+    "decimal": "numeric",
+    "numeric": "numeric",
+    "json": "json",
+    "jsonb": "jsonb",
+    "timestamp": "timestamp",
+    "datetime": "timestamp",
+    "dateTime": "timestamp",
+    "timestamptz": "timestamptz",
+    "timestampTz": "timestamptz",
+}
+
+
+def sql_type(
+    name: str | None, length: int | None = None, precision: int | None = None, scale: int = 0
+) -> str | None:
+    """`string` with limit 100 -> `varchar(100)`; None when the type has no known spelling."""
+    base = _SQL_TYPES.get(name or "")
+    if base is None:
+        return name
+    if base == "integer" and length == 8:  # Rails `integer, limit: 8`
+        return "bigint"
+    if base in ("varchar", "char") and length:
+        return f"{base}({length})"
+    if base == "numeric" and precision:
+        return f"numeric({precision},{scale})"
+    return base
+
+
+def type_changes(before: str | None, after: str | None) -> bool:
+    """Does restating a column of type `before` as `after` change it in a way that matters
+    (a rewrite or a narrowing)? Unknown pairs do."""
+    from guardrail.analysis.migrations.postgres import type_change_rewrites
+
+    if before is None or after is None:
+        return True
+    if before.lower() == after.lower():
+        return False
+    return type_change_rewrites(before, after) is not False
+
+
 @dataclass(frozen=True)
 class Framework:
     """What the checks need to know about a framework to judge and to advise in its own words."""

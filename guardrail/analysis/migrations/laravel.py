@@ -23,7 +23,9 @@ from guardrail.analysis.migrations.grammar import (
     as_strs,
     first_error,
     parse,
+    sql_type,
     text,
+    type_changes,
     walk,
 )
 from guardrail.analysis.migrations.ops import OpKind, Reading
@@ -247,6 +249,8 @@ class _Reader:
         self.rec = Recorder(source, "laravel")
         self.helpers: dict[str, Node] = {}
         self.visiting: set[str] = set()
+        # (table, column) -> (SQL type, nullable) as `down()` changes them back.
+        self.restored: dict[tuple[str | None, str | None], tuple[str | None, bool]] = {}
 
     def visit(self, node: Node, where: _Where) -> None:
         if node.type in _CALLS:
@@ -377,7 +381,7 @@ class _Reader:
             if name in _SERIAL and col is None:
                 col = "id"
             if "change" in mods:
-                self.on_change(node, table, col, name, mods)
+                self.on_change(node, table, col, first, mods)
             else:
                 self.on_add(node, table, col, name, mods)
         elif name in ("morphs", "nullableMorphs", "uuidMorphs", "ulidMorphs"):
@@ -443,16 +447,29 @@ class _Reader:
             self.rec.add(node, OpKind.ADD_PRIMARY_KEY, table, col)
 
     def on_change(
-        self, node: Node, table: str | None, col: str | None, name: str, mods: dict[str, _Link]
+        self, node: Node, table: str | None, col: str | None, first: _Link, mods: dict[str, _Link]
     ) -> None:
-        """`->change()` restates the whole column: what it was is not in this file."""
-        self.rec.add(node, OpKind.ALTER_TYPE, table, col, to_type=name, maybe=True)
+        """`->change()` restates the whole column. What it was is known when `down()` changes
+        it back; otherwise the type is not judged and a NOT NULL is only possible."""
         nullable = _nullable(mods)
-        if nullable is False:
-            self.rec.add(node, OpKind.SET_NOT_NULL, table, col)
-        elif nullable is None:
-            # Laravel drops modifiers not restated: without `->nullable()` it becomes NOT NULL.
-            self.rec.add(node, OpKind.SET_NOT_NULL, table, col, maybe=True)
+        before = self.restored.get((table, col))
+        if before is not None:
+            was_type, was_nullable = before
+            new_type = _sql_type(first.name, first)
+            if type_changes(was_type, new_type):
+                self.rec.add(node, OpKind.ALTER_TYPE, table, col, to_type=new_type, narrowing=True)
+            if nullable is not True and was_nullable:
+                self.rec.add(node, OpKind.SET_NOT_NULL, table, col)
+            elif nullable is True and not was_nullable:
+                self.rec.add(node, OpKind.DROP_NOT_NULL, table, col)
+        else:
+            self.rec.add(node, OpKind.ALTER_TYPE, table, col, to_type=first.name, maybe=True)
+            if nullable is False:
+                self.rec.add(node, OpKind.SET_NOT_NULL, table, col)
+            elif nullable is None and col != "id":
+                # Laravel drops modifiers not restated: without `->nullable()` it becomes NOT
+                # NULL. (`id` is the primary key, NOT NULL already.)
+                self.rec.add(node, OpKind.SET_NOT_NULL, table, col, maybe=True)
         if "default" in mods:
             self.rec.add(node, OpKind.SET_DEFAULT, table, col)
         self.modifier_ops(node, table, col, mods)
@@ -496,6 +513,49 @@ def _param(closure: Node | None) -> str | None:
     return None
 
 
+def _sql_type(name: str, link: _Link | None) -> str | None:
+    """`string('name', 100)` -> `varchar(100)` (Laravel's default length is 255)."""
+    args = [value(a) for a in link.args] if link is not None else []
+    length = args[1] if len(args) > 1 and isinstance(args[1], int) else None
+    if name in ("string", "char") and length is None:
+        length = 255
+    scale = args[2] if len(args) > 2 and isinstance(args[2], int) else 2
+    precision = length if name == "decimal" else None
+    if name == "decimal":
+        precision, length = precision or 8, None
+    return sql_type(name, length, precision, scale if name == "decimal" else 0)
+
+
+def _restored(down: Node) -> dict[tuple[str | None, str | None], tuple[str | None, bool]]:
+    """The columns `down()` restates with `->change()`: what they were before `up()`."""
+    out: dict[tuple[str | None, str | None], tuple[str | None, bool]] = {}
+    for node in walk(down):
+        if node.type != "scoped_call_expression":
+            continue
+        root, links = _chain(node)
+        if text(root).rsplit("\\", 1)[-1] != "Schema" or not links or links[-1].name != "table":
+            continue
+        args = links[-1].args
+        table = as_str(value(args[0])) if args else None
+        closure = next(
+            (a for a in args if a.type in ("anonymous_function", "arrow_function")), None
+        )
+        var = _param(closure)
+        for inner in walk(closure) if closure is not None else []:
+            if inner.type != "member_call_expression" or (
+                inner.parent is not None and inner.parent.type == "member_call_expression"
+            ):
+                continue
+            base, chain = _chain(inner)
+            names = {link.name: link for link in chain}
+            if text(base) != var or "change" not in names or not chain:
+                continue
+            first = chain[0]
+            col = as_str(value(first.args[0])) if first.args else None
+            out[(table, col)] = (_sql_type(first.name, first), _nullable(names) is True)
+    return out
+
+
 def _is_empty(method: Node | None) -> bool:
     if method is None:
         return True
@@ -523,6 +583,8 @@ def read(source: str) -> Reading:
             if name is not None and text(name) == "$withinTransaction" and default is not None:
                 r.rec.in_transaction = value(default) is not False
     r.helpers = {k: v for k, v in methods.items() if k not in ("up", "down")}
+    if "down" in methods:
+        r.restored = _restored(methods["down"])
     up = methods.get("up")
     if up is None:
         r.rec.notes.append("no `up()` method was found")

@@ -24,7 +24,9 @@ from guardrail.analysis.migrations.grammar import (
     line,
     parse,
     short,
+    sql_type,
     text,
+    type_changes,
 )
 from guardrail.analysis.migrations.ops import OpKind, Reading
 
@@ -182,6 +184,8 @@ class _Reader:
         self.visiting: set[str] = set()
         self.irreversible = ""
         self.has_change = False
+        # (table, column) -> (SQL type, null:) as `down` changes them back with change_column.
+        self.restored: dict[tuple[str | None, str | None], tuple[str | None, Value]] = {}
         self.used_reversible = False
 
     # -- values ----------------------------------------------------------------------------------
@@ -558,10 +562,24 @@ def _rename_table(r: _Reader, c: _Call, w: _Where) -> None:
     r.rec.add(c.node, OpKind.RENAME_TABLE, _table(c), new_name=_arg(c, 1))
 
 
+def _column_type(c: _Call) -> str | None:
+    """`change_column :t, :c, :string, limit: 100` -> `varchar(100)`."""
+
+    def number(key: str) -> int | None:
+        v = c.kwargs.get(key)
+        return v if isinstance(v, int) and not isinstance(v, bool) else None
+
+    return sql_type(_arg(c, 2), number("limit"), number("precision"), number("scale") or 0)
+
+
 def _change_column(r: _Reader, c: _Call, w: _Where) -> None:
     table, col = _table(c), _arg(c, 1)
-    r.rec.add(c.node, OpKind.ALTER_TYPE, table, col, narrowing=True, to_type=_arg(c, 2))
-    if c.kwargs.get("null") is False:
+    before = r.restored.get((table, col))
+    new_type = _column_type(c)
+    if before is None or type_changes(before[0], new_type):
+        # What the column was is known when `down` changes it back; else it is a type change.
+        r.rec.add(c.node, OpKind.ALTER_TYPE, table, col, narrowing=True, to_type=new_type)
+    if c.kwargs.get("null") is False and (before is None or before[1] is not False):
         r.rec.add(c.node, OpKind.SET_NOT_NULL, table, col)
     if w.section == "change":
         r.irreversible = r.irreversible or "`change_column` in `change` cannot be reversed"
@@ -706,10 +724,18 @@ def read(source: str) -> Reading:
             r.rec.in_transaction = False
     r.helpers = {k: v for k, v in methods.items() if k not in ("change", "up", "down")}
     r.has_change = "change" in methods
+    down = methods.get("down")
+    for node in _descendants(down) if down is not None else []:
+        if node.type == "call":
+            call = r.call(node)
+            if call.name == "change_column" and call.receiver is None:
+                r.restored[(_table(call), _arg(call, 1))] = (
+                    _column_type(call),
+                    call.kwargs.get("null", True),
+                )
     for section in ("change", "up"):
         if section in methods:
             r.block_body(methods[section], _Where(section))
-    down = methods.get("down")
     if down is not None and "IrreversibleMigration" in text(down):
         r.irreversible = "`down` raises `ActiveRecord::IrreversibleMigration`"
     if "up" in methods and down is None and "change" not in methods:
