@@ -342,7 +342,7 @@ def _api_base_tree(client: Any, sha: str) -> Any:
     return BaseTree(paths=paths, read_many=lambda wanted: client.read_many(sha, wanted))
 
 
-def _cmd_action(args: argparse.Namespace) -> int:
+def _cmd_action(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR0915 — the action's steps in order: inputs, read, judge, write, publish
     from dataclasses import replace
 
     from guardrail import engine

@@ -135,7 +135,7 @@ def _callee(node: ast.Call) -> str:
     return f.id if isinstance(f, ast.Name) else ""
 
 
-def _python_evidence(t: Tightening, tree: ast.Module, path: str) -> Evidence | None:
+def _python_evidence(t: Tightening, tree: ast.Module, path: str) -> Evidence | None:  # noqa: C901, PLR0912 — one branch per kind of evidence, tried in the order that reads best
     shape = t.shape
     name = shape.name
     fname = t.field or ""

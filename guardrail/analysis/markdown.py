@@ -114,7 +114,7 @@ def _hides(tag: str) -> bool:
     return any(h in squeezed for h in _HIDING)
 
 
-def visible_lines(body: str) -> list[str]:
+def visible_lines(body: str) -> list[str]:  # noqa: C901, PLR0912 — one branch per Markdown token type, shown or hidden
     """The lines a reader sees when GitHub shows the description: paragraph, heading, list and
     table text and code. Left out: image alt text, link titles, HTML comments, raw HTML blocks,
     and text inside inline elements marked hidden. For what the author *says* (an

@@ -433,7 +433,7 @@ class _Collected:
     texts: dict[str, str] = field(default_factory=dict)
 
 
-def build(
+def build(  # noqa: C901 — one pass over the PR's migrations, in deploy order
     pr: PullRequest,
     read: Callable[[str, str], str | None],
     base_tree: Iterable[str],

@@ -77,7 +77,7 @@ def _class_kind(cls: ast.ClassDef, known: dict[str, str]) -> str | None:
     return None
 
 
-def _python_field(kind: str, stmt: ast.stmt, total: bool) -> Field | None:
+def _python_field(kind: str, stmt: ast.stmt, total: bool) -> Field | None:  # noqa: C901, PLR0912 — one branch per field declaration style
     if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
         name = stmt.target.id
         if name.startswith("_") or name in ("model_config", "Config", "Meta"):
