@@ -32,7 +32,33 @@ SQUAWK_MAP: dict[str, frozenset[str]] = {
     "renaming-table": frozenset({"GR215"}),
     "require-concurrent-index-creation": frozenset({"GR217"}),
     "require-concurrent-index-deletion": frozenset({"GR217"}),
+    "ban-alter-domain-with-add-constraint": frozenset({"GR231"}),
+    "ban-create-domain-with-constraint": frozenset({"GR231"}),
+    "ban-uncommitted-transaction": frozenset({"GR228"}),
+    "transaction-nesting": frozenset({"GR229"}),
+    "require-concurrent-partition-detach": frozenset({"GR225"}),
+    "require-concurrent-reindex": frozenset({"GR224"}),
+    "require-lock-timeout": frozenset({"GR226"}),
+    "require-statement-timeout": frozenset({"GR227"}),
+    "require-timeout-settings": frozenset({"GR226", "GR227"}),
+    "prefer-repack": frozenset({"GR235"}),
 }
+# squawk's rules about style or naming, not about what a deploy does to a running database.
+SQUAWK_STYLE = frozenset(
+    {
+        "ban-char-field",
+        "ban-duplicate-column-assignments",
+        "identifier-too-long",
+        "prefer-bigint-over-int",
+        "prefer-bigint-over-smallint",
+        "prefer-identity",
+        "prefer-robust-stmts",
+        "prefer-text-field",
+        "prefer-timestamp-tz",
+        "require-enum-value-ordering",
+        "require-table-schema",
+    }
+)
 # Backward incompatibility in django-migration-linter's sense (old code vs new schema).
 DML_RULES = frozenset({"GR210", "GR211", "GR212", "GR213", "GR214", "GR215", "GR216"})
 
@@ -66,13 +92,15 @@ class Tally:
         return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
 
 
-def codes_for(path: str, text: str) -> set[str]:
+def codes_for(path: str, text: str, config: Config | None = None) -> set[str]:
     """Rule codes guardrail reports for one new migration file."""
     lines = text.splitlines() or [""]
     patch = f"@@ -0,0 +1,{len(lines)} @@\n" + "\n".join("+" + ln for ln in lines)
     pr = PullRequest(body="", files=(ChangedFile(path, "added", None, len(lines), 0, patch),))
     report = engine.run(
-        pr, Config(), read=lambda side, p: text if (side, p) == ("head", path) else None
+        pr,
+        config or Config(),
+        read=lambda side, p: text if (side, p) == ("head", path) else None,
     )
     return {f.rule for f in report.findings if f.severity >= Severity.NOTICE}
 
@@ -86,9 +114,12 @@ def squawk(corpus: Path) -> dict[str, Tally]:
             continue
         settings = {**index.get("default_settings", {}), **(case.get("settings") or {})}
         sql = (corpus / case["file"]).read_text()
-        if settings.get("assume_in_transaction"):
+        # squawk's own opt-out of assume_in_transaction, written in the file.
+        if settings.get("assume_in_transaction") and "squawk-disable-assume" not in sql:
             sql = "BEGIN;\n" + sql + "\nCOMMIT;"
-        got = bool(codes_for("migrations/0001_case.sql", sql) & SQUAWK_MAP[rule])
+        major = int(str(settings.get("pg_version") or "15").split(".")[0])
+        config = Config.model_validate({"migrations": {"postgres-version": major}})
+        got = bool(codes_for("migrations/0001_case.sql", sql, config) & SQUAWK_MAP[rule])
         tallies.setdefault(rule, Tally()).add(case["expected"] == "flag", got, case["file"])
     return tallies
 

@@ -2,12 +2,22 @@
 
 Each peer gets a recall and a precision floor, and why it sits where it does:
 
-- squawk, over the 18 squawk rules guardrail maps (the rest are style rules such as
-  prefer-text-field, or squawk's own settings such as require-timeout-settings): 90% / 80%
-  overall and every mapped rule at least 60% recall. Known differences: guardrail assumes a
-  supported Postgres (>= 12), so squawk's pg_version 11 cases differ; squawk exempts a lone
-  CONCURRENTLY index under assume_in_transaction; a plain TRUNCATE is a finding for guardrail
-  (data is destroyed) while squawk only bans CASCADE.
+- squawk, over its 28 deploy-safety rules (the 11 others are style or naming: prefer-text-field,
+  prefer-bigint-over-int, identifier-too-long, …; conformance.SQUAWK_STYLE lists them), run with
+  each case's own settings (`pg_version` becomes `migrations.postgres-version`;
+  `assume_in_transaction` wraps the file in BEGIN/COMMIT unless it opts out): 94% recall (81 of 86
+  flagged examples) and every rule at least 70%. The five misses are differences by design:
+  `DEFAULT 10` on pg_version 11 (squawk treats "11" as older than 11.0; PostgreSQL 11 adds
+  constant defaults without a rewrite); `CREATE TYPE … AS ENUM` and DDL on a table created a
+  line above (no lock on a table with traffic, so no lock_timeout is needed); a metadata-only
+  `ADD COLUMN` with a lock_timeout but no statement_timeout, twice (GR227 asks for a
+  statement_timeout only where the statement scans or rewrites the table under the lock).
+  Precision 94%: the five extra flags are all files on which squawk with every safety rule on
+  is not silent either (require-lock-timeout and require-statement-timeout fire on each): a
+  plain TRUNCATE (data is destroyed; squawk only bans CASCADE), VACUUM FULL / CLUSTER below 19
+  (guardrail suggests pg_repack there), a lone CREATE INDEX CONCURRENTLY that the tool wraps in
+  a transaction (PostgreSQL refuses it), and VALIDATE in the transaction that added the
+  constraint (squawk's constraint-missing-not-valid flags that file too).
 - django-migration-linter (backward incompatibility, Postgres): 60% / 70%. Its linter knows the
   previous model state from a live Django project (AlterField history) and treats unique indexes
   as incompatible; guardrail reads files only, and reports a unique index as a lock problem.
@@ -34,11 +44,14 @@ from tests.conftest import corpus_dir
 
 pytestmark = pytest.mark.corpus
 
+# Peer rules whose only flagged examples differ by design (see the docstring).
+BELOW_FLOOR_BY_DESIGN = frozenset({"require-statement-timeout"})
+
 PEERS: list[
     tuple[str, str, Callable[[Path], dict[str, conformance.Tally]], float, float, float]
 ] = [
     # corpus folder, title, runner, recall floor, precision floor, per-rule recall floor
-    ("squawk", "squawk (mapped rules)", conformance.squawk, 0.90, 0.80, 0.60),
+    ("squawk", "squawk (deploy-safety rules)", conformance.squawk, 0.94, 0.94, 0.70),
     (
         "django-migration-linter",
         "django-migration-linter (postgresql)",
@@ -80,4 +93,6 @@ def test_agreement_with_peer(
     assert overall.recall >= recall, overall.misses
     assert overall.precision >= precision, overall.misses
     for rule, tally in tallies.items():
+        if rule in BELOW_FLOOR_BY_DESIGN:
+            continue
         assert tally.recall >= per_rule, f"{rule}: {tally.misses}"

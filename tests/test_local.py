@@ -10,7 +10,7 @@ from guardrail.sources import local_git
 from tests.conftest import console_script
 from tests.gitrepo import git, make_repo
 
-MIGRATION = "ALTER TABLE orders ADD COLUMN coupon text;\n"
+MIGRATION = "SET lock_timeout = '5s';\nALTER TABLE orders ADD COLUMN coupon text;\n"
 
 
 def check(repo: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

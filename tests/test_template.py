@@ -11,7 +11,7 @@ from guardrail import engine, template
 from guardrail.model import ChangedFile, PullRequest
 from tests.conftest import console_script
 
-PATCH = "@@ -0,0 +1 @@\n+ALTER TABLE orders ADD COLUMN note text;"
+PATCH = "@@ -0,0 +1,2 @@\n+SET lock_timeout = '5s';\n+ALTER TABLE orders ADD COLUMN note text;"
 
 
 def pr(body: str) -> PullRequest:

@@ -9,6 +9,7 @@ handled, what locks are held, and how it is undone. GR103 catches a rollback not
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -372,20 +373,76 @@ def _new_notes(m: Migration) -> list[str]:
     return out
 
 
+# Where a Rails app sets the timeouts for every migration (strong_migrations, database.yml).
+_RAILS_TIMEOUT_FILES = ("config/initializers/strong_migrations.rb", "config/database.yml")
+
+
+def _configured_timeouts(ctx: Context, m: Migration) -> tuple[str | None, str | None]:
+    """lock_timeout and statement_timeout that the deploy sets outside the migration file."""
+    lock = ctx.config.migration_setting("lock_timeout", m.file.path)
+    statement = ctx.config.migration_setting("statement_timeout", m.file.path)
+    if m.kind.framework == "rails" and ctx.read is not None and not (lock and statement):
+        root = m.file.path.split("db/migrate/", 1)[0] if "db/migrate/" in m.file.path else ""
+        for name in _RAILS_TIMEOUT_FILES:
+            text = ctx.read("head", root + name) or ""
+            # `StrongMigrations.lock_timeout = 10.seconds`; database.yml `variables: lock_timeout: 5s`
+            for line in text.splitlines():
+                bare = line.split("#", 1)[0]
+                if "lock_timeout" in bare and not lock:
+                    lock = f"{name}"
+                if "statement_timeout" in bare and not statement:
+                    statement = f"{name}"
+    return lock, statement
+
+
+def _facts(ctx: Context, m: Migration) -> safety_rules.Facts:
+    path = m.file.path
+    lock, statement = _configured_timeouts(ctx, m)
+    return safety_rules.Facts(
+        m.kind.framework,
+        path,
+        ctx.config.postgres_version(path),
+        wrapped=m.reading.in_transaction,
+        lock_timeout=lock,
+        statement_timeout=statement,
+    )
+
+
+def _file_verdicts(
+    m: Migration, resolved: list[Op], facts: safety_rules.Facts
+) -> list[tuple[Rule, Op, safety_rules.Verdict]]:
+    """The whole-migration rules. A new file is judged as it is; in an edited shipped file the
+    order of all its statements counts (a `SET lock_timeout` above the edit still applies), and
+    only findings on the operations the PR adds or changes are kept."""
+    if m.base is None:
+        return safety_rules.judge_file(tuple(resolved), facts)
+    changed = {(op.kind, op.line) for op in resolved}
+    return [
+        (rule, op, verdict)
+        for rule, op, verdict in safety_rules.judge_file(m.reading.ops, facts)
+        if (op.kind, op.line) in changed
+    ]
+
+
 def safety_findings(ctx: Context) -> list[Finding]:
     out: list[Finding] = []
     for m in migrations(ctx):
         path = m.file.path
-        facts = safety_rules.Facts(m.kind.framework, path, ctx.config.postgres_version(path))
+        facts = _facts(ctx, m)
+        resolved: list[Op] = []
         for raw in m.ops:
-            resolved = attempt(
+            attempted = attempt(
                 ctx.problems, path, "migration's model history", _resolved, ctx, m, raw
             )
-            op = raw if resolved is None else resolved[0]  # unknown history: judge it as written
+            op = raw if attempted is None else attempted[0]  # unknown history: as written
             if op is None:
                 continue
-            for rule, verdict in safety_rules.judge(op, facts):
+            seen = dataclasses.replace(facts, earlier=tuple(resolved))
+            for rule, verdict in safety_rules.judge(op, seen):
                 out.extend(_finding(ctx, rule, verdict, op, path))
+            resolved.append(op)
+        for rule, op, verdict in _file_verdicts(m, resolved, facts):
+            out.extend(_finding(ctx, rule, verdict, op, path))
         if m.reading.reversible is False and not (m.base and m.base.reversible is False):
             out.append(
                 GR220.finding(

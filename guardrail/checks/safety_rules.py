@@ -29,6 +29,11 @@ class Facts:
     framework: str  # the migration's framework: django, rails, sql, …
     path: str
     postgres: int = DEFAULT_POSTGRES_VERSION  # the major version the migrations run on
+    wrapped: bool = False  # the framework runs the migration in a transaction of its own
+    # Timeouts set for every migration outside the file (configuration, strong_migrations).
+    lock_timeout: str | None = None
+    statement_timeout: str | None = None
+    earlier: tuple[Op, ...] = ()  # the operations before this one in the same migration
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,57 @@ def target(op: Op) -> str:
 
 def _new(op: Op) -> bool:
     return op.new_table
+
+
+# The framework's own words for the safe patterns (SQL for every SQL-file tool).
+_NO_TRANSACTION = {
+    "django": "a migration with `atomic = False`",
+    "alembic": "`with op.get_context().autocommit_block():`",
+    "rails": "a migration with `disable_ddl_transaction!`",
+    "laravel": "a migration with `public $withinTransaction = false;` and `DB::statement(...)`",
+    "knex": "a migration with `exports.config = { transaction: false }` and `knex.raw(...)`",
+    "ecto": "a migration with `@disable_ddl_transaction true`",
+    "efcore": "`migrationBuilder.Sql(..., suppressTransaction: true)`",
+    "goose": "a file marked `-- +goose NO TRANSACTION`",
+    "dbmate": "a file marked `-- migrate:up transaction:false`",
+}
+_RUN_SQL = {
+    "django": "`migrations.RunSQL(\"SET lock_timeout = '5s'\", migrations.RunSQL.noop)` as the first operation",
+    "alembic": "`op.execute(\"SET lock_timeout = '5s'\")` at the start of `upgrade()`",
+    "rails": "`StrongMigrations.lock_timeout = 10.seconds` (strong_migrations) or `execute \"SET lock_timeout = '5s'\"` at the start",
+    "laravel": "`DB::statement(\"SET lock_timeout = '5s'\")` at the start of `up()`",
+    "knex": "`await knex.raw(\"SET lock_timeout = '5s'\")` at the start of `up`",
+    "sequelize": "`await queryInterface.sequelize.query(\"SET lock_timeout = '5s'\")` at the start of `up`",
+    "typeorm": "`await queryRunner.query(\"SET lock_timeout = '5s'\")` at the start of `up`",
+    "ecto": "`execute \"SET lock_timeout = '5s'\"` at the start of `up`",
+    "efcore": "`migrationBuilder.Sql(\"SET lock_timeout = '5s'\")` first",
+}
+_BATCH = {
+    "django": "a `RunPython` function in a migration with `atomic = False` that updates one primary-key range at a time (`Model.objects.filter(pk__gte=lo, pk__lt=hi).update(...)`)",
+    "alembic": "a loop over primary-key ranges inside `op.get_context().autocommit_block()`, one short statement per range",
+    "rails": "`Model.unscoped.in_batches(of: 10_000).update_all(...)` in a migration with `disable_ddl_transaction!`",
+    "laravel": "`DB::table(...)->chunkById(1000, ...)` in a migration with `public $withinTransaction = false;`",
+    "knex": "a loop that updates `.whereBetween('id', [lo, hi])` per batch, with `exports.config = { transaction: false }`",
+    "ecto": "a loop over primary-key ranges with `@disable_ddl_transaction true` (or a separate data migration)",
+}
+
+
+def no_transaction(facts: Facts) -> str:
+    return _NO_TRANSACTION.get(
+        facts.framework, "a migration of its own that runs outside a transaction"
+    )
+
+
+def set_lock_timeout(facts: Facts) -> str:
+    return _RUN_SQL.get(facts.framework, "`SET lock_timeout = '5s';` at the top of the file")
+
+
+def batched(facts: Facts) -> str:
+    return _BATCH.get(
+        facts.framework,
+        "one short statement per primary-key range (`UPDATE … WHERE id >= $1 AND id < $2`), each committed "
+        "on its own, outside this migration's transaction",
+    )
 
 
 # -- the rules -------------------------------------------------------------------------------------
@@ -99,14 +155,39 @@ GR211 = register(
 )
 
 
+def _backfilled(op: Op, facts: Facts) -> bool:
+    """An earlier statement of the same migration filled this table's rows (UPDATE, data code)."""
+    return any(
+        e.kind in (OpKind.BACKFILL, OpKind.DATA_MIGRATION) and (e.table in (None, op.table))
+        for e in facts.earlier
+    )
+
+
 def set_not_null(op: Op, facts: Facts) -> Verdict | None:
     if _new(op):
         return None
+    if op.validated_check and facts.postgres >= pg.SET_NOT_NULL_USES_VALID_CHECK:
+        return None  # the NOT VALID + VALIDATE + SET NOT NULL pattern: no scan
     maybe = op.maybe
+    safe = (
+        f"add `CHECK ({op.column or 'col'} IS NOT NULL) NOT VALID`, `VALIDATE CONSTRAINT` it in a later "
+        "step, then SET NOT NULL, which then skips the scan"
+        if facts.postgres >= pg.SET_NOT_NULL_USES_VALID_CHECK
+        else f"on {pg.describe(facts.postgres)} SET NOT NULL always scans; run it when the table is quiet, "
+        "with a `lock_timeout`, or upgrade (from PostgreSQL 12 a validated CHECK spares the scan)"
+    )
+    if _backfilled(op, facts):
+        return Verdict(
+            f"makes {target(op)} NOT NULL right after filling it, under one lock",
+            "The backfill above sets the rows, so the statement will not fail on NULLs, but the scan runs "
+            "under an ACCESS EXCLUSIVE lock, and in the same transaction the backfill's row locks are held "
+            f"with it. Backfill in batches first, then {safe}.",
+            Severity.WARNING,
+        )
     return Verdict(
         f"{'may make' if maybe else 'makes'} {target(op)} NOT NULL",
         "It scans the table under an ACCESS EXCLUSIVE lock and fails on any stored row that is still NULL. "
-        "Backfill first; on Postgres add `CHECK (col IS NOT NULL) NOT VALID`, `VALIDATE` it, then SET NOT NULL.",
+        f"Backfill first; then {safe}.",
         Severity.WARNING if maybe else None,
     )
 
@@ -180,6 +261,17 @@ GR216 = register(
 def change_column_type(op: Op, facts: Facts) -> Verdict | None:
     if _new(op) or op.maybe:
         return None
+    if op.from_type and op.value:
+        rewrites = pg.type_change_rewrites(op.from_type, op.value, facts.postgres)
+        if rewrites is False:
+            return None  # binary-coercible: the catalog changes, the rows do not
+        if rewrites:
+            return Verdict(
+                f"changes {target(op)} from {code(op.from_type)} to {code(op.value)}, which rewrites the table",
+                f"On {pg.describe(facts.postgres)} this change rewrites the table and every index on it under "
+                "an ACCESS EXCLUSIVE lock: reads and writes wait for the whole rewrite. Add a new column of the "
+                "new type, write both, backfill in batches, then switch reads and drop the old one.",
+            )
     return Verdict(
         f"changes the type of {target(op)}",
         "Most type changes rewrite the table and its indexes under an ACCESS EXCLUSIVE lock, and stored values "
@@ -336,6 +428,309 @@ GR220 = register(
 )
 
 
+# -- rules that follow the PostgreSQL version and the deploy-safety set --------------------------
+
+GR223 = register(
+    Rule(
+        "GR223",
+        "needs-newer-postgres",
+        SAFETY,
+        "Uses a form the configured PostgreSQL version does not have, so the migration fails.",
+        Severity.ERROR,
+    )
+)
+
+
+def needs_newer_postgres(op: Op, facts: Facts) -> Verdict | None:
+    have = facts.postgres
+    need: tuple[str, int] | None = None
+    if op.kind == OpKind.REINDEX and op.concurrently and have < pg.REINDEX_CONCURRENTLY:
+        need = ("REINDEX CONCURRENTLY", pg.REINDEX_CONCURRENTLY)
+    elif (
+        op.kind == OpKind.DETACH_PARTITION
+        and op.concurrently
+        and have < pg.DETACH_PARTITION_CONCURRENTLY
+    ):
+        need = ("DETACH PARTITION … CONCURRENTLY", pg.DETACH_PARTITION_CONCURRENTLY)
+    elif op.nulls_not_distinct and have < pg.NULLS_NOT_DISTINCT:
+        need = ("NULLS NOT DISTINCT", pg.NULLS_NOT_DISTINCT)
+    elif (
+        op.kind == OpKind.ADD_ENUM_VALUE
+        and op.in_transaction
+        and have < pg.ENUM_ADD_VALUE_IN_TRANSACTION
+    ):
+        return Verdict(
+            f"adds a value to enum {code(op.name or '?')} inside a transaction",
+            f"Before PostgreSQL {pg.ENUM_ADD_VALUE_IN_TRANSACTION}, `ALTER TYPE … ADD VALUE` cannot run in a "
+            f"transaction block, so on {pg.describe(have)} the migration fails. Run it in "
+            f"{no_transaction(facts)}.",
+        )
+    if need is None:
+        return None
+    what, since = need
+    return Verdict(
+        f"uses {what}, which {pg.describe(have)} does not have",
+        f"{what} exists from PostgreSQL {since} on; on {pg.describe(have)} the statement is a syntax error "
+        "and the migration stops there. Use the older form, or set `migrations.postgres-version` if the "
+        "database is newer than that.",
+    )
+
+
+GR224 = register(
+    Rule(
+        "GR224",
+        "blocking-reindex",
+        SAFETY,
+        "Rebuilds an index without CONCURRENTLY.",
+        Severity.WARNING,
+    )
+)
+
+
+def blocking_reindex(op: Op, facts: Facts) -> Verdict | None:
+    what = code(op.name or "?")
+    if op.reindex_target == "system":
+        return None  # system catalogs cannot be rebuilt concurrently
+    if op.concurrently:
+        if op.in_transaction and facts.postgres >= pg.REINDEX_CONCURRENTLY:
+            return Verdict(
+                f"rebuilds {op.reindex_target} {what} CONCURRENTLY inside a transaction",
+                "PostgreSQL refuses REINDEX CONCURRENTLY in a transaction block, so the migration fails. "
+                f"Run it in {no_transaction(facts)}.",
+                Severity.ERROR,
+            )
+        return None
+    safe = (
+        f"Use `REINDEX {op.reindex_target.upper() or 'INDEX'} CONCURRENTLY` in {no_transaction(facts)}."
+        if facts.postgres >= pg.REINDEX_CONCURRENTLY
+        else "Build a new index with CREATE INDEX CONCURRENTLY, drop the old one CONCURRENTLY, and rename."
+    )
+    return Verdict(
+        f"rebuilds {op.reindex_target} {what} without CONCURRENTLY",
+        "REINDEX blocks writes to the table, and reads that would use the index, until the rebuild ends. "
+        + safe,
+    )
+
+
+GR225 = register(
+    Rule(
+        "GR225",
+        "blocking-partition-detach",
+        SAFETY,
+        "Detaches a partition without CONCURRENTLY.",
+        Severity.WARNING,
+    )
+)
+
+
+def blocking_partition_detach(op: Op, facts: Facts) -> Verdict | None:
+    part = code(op.name or "?")
+    if op.concurrently:
+        if op.in_transaction and facts.postgres >= pg.DETACH_PARTITION_CONCURRENTLY:
+            return Verdict(
+                f"detaches {part} from {target(op)} CONCURRENTLY inside a transaction",
+                "PostgreSQL refuses DETACH PARTITION … CONCURRENTLY in a transaction block, so the migration "
+                f"fails. Run it in {no_transaction(facts)}.",
+                Severity.ERROR,
+            )
+        return None
+    safe = (
+        f"Use `DETACH PARTITION … CONCURRENTLY` in {no_transaction(facts)}."
+        if facts.postgres >= pg.DETACH_PARTITION_CONCURRENTLY
+        else f"{pg.describe(facts.postgres)} has no CONCURRENTLY form: set a short `lock_timeout` and retry, "
+        "at a quiet time."
+    )
+    return Verdict(
+        f"detaches {part} from {target(op)} without CONCURRENTLY",
+        "It takes an ACCESS EXCLUSIVE lock on the parent table: every query on any partition waits. "
+        + safe,
+    )
+
+
+GR231 = register(
+    Rule(
+        "GR231",
+        "domain-constraint",
+        SAFETY,
+        "Adds a constraint to a domain, which checks every column of that domain.",
+        Severity.WARNING,
+    )
+)
+
+
+def domain_constraint(op: Op, facts: Facts) -> Verdict | None:
+    name = code(op.name or "?")
+    if op.created:
+        return Verdict(
+            f"creates domain {name} with a constraint",
+            "No column uses it yet, so nothing is checked now; but changing that constraint later means "
+            "checking every column of the domain in every table at once, with no online way. Prefer a "
+            "plain type and CHECK constraints on the tables.",
+            Severity.NOTICE,
+        )
+    if op.not_valid:
+        return None
+    return Verdict(
+        f"adds a constraint to domain {name}",
+        "PostgreSQL checks every column of this domain in every table while holding locks on them. Add it "
+        "`NOT VALID`, then `ALTER DOMAIN … VALIDATE CONSTRAINT` in a later step.",
+    )
+
+
+GR232 = register(
+    Rule(
+        "GR232",
+        "drop-primary-key",
+        SAFETY,
+        "Drops a table's primary key.",
+        Severity.WARNING,
+    )
+)
+
+
+def drop_primary_key(op: Op, facts: Facts) -> Verdict | None:
+    if not op.primary_key or _new(op):
+        return None
+    return Verdict(
+        f"drops the primary key of {target(op)}" + (f" ({code(op.name)})" if op.name else ""),
+        "The running version's ORM finds, updates and deletes rows by it; logical replication stops "
+        "replicating updates and deletes without it; foreign keys that reference it block the drop or are "
+        "dropped with it. Build the new key's unique index CONCURRENTLY first, then swap both keys in one "
+        "short transaction (`ADD PRIMARY KEY USING INDEX`).",
+    )
+
+
+GR233 = register(
+    Rule(
+        "GR233",
+        "drop-type-or-enum-value",
+        SAFETY,
+        "Drops a type or renames an enum value the running version may still use.",
+        Severity.WARNING,
+    )
+)
+
+
+def drop_type_or_enum_value(op: Op, facts: Facts) -> Verdict | None:
+    name = code(op.name or "?")
+    if op.kind == OpKind.RENAME_ENUM_VALUE:
+        return Verdict(
+            f"renames value {code(op.value or '?')} of enum {name}"
+            + (f" to {code(op.new_name)}" if op.new_name else ""),
+            "The running version still writes and compares the old label, and every such write fails "
+            "(`invalid input value for enum`). Add the new value, move rows and code to it, and drop the "
+            "old one only when nothing uses it.",
+        )
+    return Verdict(
+        f"drops type {name}",
+        "Columns, functions and the running version's casts that use it break (PostgreSQL refuses the drop "
+        "while a column still uses it, unless CASCADE drops those too). Stop using it in code and columns "
+        "first, and drop it in a later release.",
+    )
+
+
+GR234 = register(
+    Rule(
+        "GR234",
+        "drop-default",
+        SAFETY,
+        "Drops a column default that the running version's inserts may rely on.",
+        Severity.WARNING,
+    )
+)
+
+
+def drop_default(op: Op, facts: Facts) -> Verdict | None:
+    if _new(op):
+        return None
+    return Verdict(
+        f"drops the default of {target(op)}",
+        "The running version inserts rows without this column and relied on the default: those rows now "
+        "get NULL, or fail if the column is NOT NULL. Ship code that always sets the column first, then "
+        "drop the default in a later release.",
+    )
+
+
+GR235 = register(
+    Rule(
+        "GR235",
+        "table-rewrite-command",
+        SAFETY,
+        "Rewrites a whole table with VACUUM FULL or CLUSTER under an ACCESS EXCLUSIVE lock.",
+        Severity.WARNING,
+    )
+)
+
+
+def table_rewrite_command(op: Op, facts: Facts) -> Verdict | None:
+    if _new(op):
+        return None
+    online = (
+        "`REPACK (CONCURRENTLY)`"
+        if facts.postgres >= 19
+        else "the pg_repack extension (`pg_repack --table …`), outside the migration"
+    )
+    return Verdict(
+        f"rewrites {target(op) if op.table else 'every table'} with {op.name or 'VACUUM FULL'}",
+        "The whole table is copied while an ACCESS EXCLUSIVE lock blocks every read and write, for as long "
+        f"as the copy takes. Use {online}, which holds that lock only for a moment.",
+    )
+
+
+GR236 = register(
+    Rule(
+        "GR236",
+        "unbatched-data-change",
+        SAFETY,
+        "Changes every row of a table in one statement inside the migration.",
+        Severity.WARNING,
+    )
+)
+
+
+def _exclusive_before(op: Op, facts: Facts) -> list[str]:
+    """Existing tables this migration's transaction already holds ACCESS EXCLUSIVE on."""
+    if not op.in_transaction:
+        return []
+    held: list[str] = []
+    for e in facts.earlier:
+        if e.kind in (OpKind.BEGIN, OpKind.COMMIT):
+            if e.kind == OpKind.COMMIT:
+                held = []
+            continue
+        lock = pg.lock_of(e.kind, concurrently=e.concurrently, mode=e.lock)
+        taken = lock == pg.ACCESS_EXCLUSIVE and e.table and not e.new_table and e.in_transaction
+        if taken and e.table not in held:
+            held.append(str(e.table))
+    return held
+
+
+def unbatched_data_change(op: Op, facts: Facts) -> Verdict | None:
+    if _new(op) or op.batched:
+        return None
+    if op.kind == OpKind.DATA_MIGRATION and not op.value:
+        return None  # data code whose calls were not read: GR236 needs to see the change
+    what = (
+        f"changes every row of {target(op)} in one statement"
+        if op.kind == OpKind.BACKFILL and not op.value
+        else f"changes rows of {target(op) if op.table else 'a table'} with {code(op.value or '?')} in one go"
+    )
+    held = _exclusive_before(op, facts)
+    if held:
+        locks = ", ".join(code(t) for t in held)
+        return Verdict(
+            what + ", in the transaction that holds ACCESS EXCLUSIVE on " + locks,
+            f"The DDL's lock on {locks} is held until the whole data change commits: every read and write of "
+            f"that table waits meanwhile. Move the data change to {batched(facts)}, after the DDL has committed.",
+        )
+    return Verdict(
+        what,
+        "One statement over the whole table locks every row it touches until the migration commits, "
+        "bloats the table, and on a large table runs for minutes while the deploy waits. Do it in "
+        f"{batched(facts)}.",
+    )
+
+
 # -- the table: every operation is asked of every rule that names its kind, in this order ----------
 
 TABLE: tuple[SafetyRule, ...] = (
@@ -361,6 +756,29 @@ TABLE: tuple[SafetyRule, ...] = (
         ),
         constraint_validates_under_lock,
     ),
+    SafetyRule(
+        GR223,
+        frozenset(
+            {
+                OpKind.REINDEX,
+                OpKind.DETACH_PARTITION,
+                OpKind.CREATE_INDEX,
+                OpKind.ADD_UNIQUE,
+                OpKind.ADD_ENUM_VALUE,
+            }
+        ),
+        needs_newer_postgres,
+    ),
+    SafetyRule(GR224, frozenset({OpKind.REINDEX}), blocking_reindex),
+    SafetyRule(GR225, frozenset({OpKind.DETACH_PARTITION}), blocking_partition_detach),
+    SafetyRule(GR231, frozenset({OpKind.DOMAIN_CONSTRAINT}), domain_constraint),
+    SafetyRule(GR232, frozenset({OpKind.DROP_CONSTRAINT}), drop_primary_key),
+    SafetyRule(
+        GR233, frozenset({OpKind.DROP_TYPE, OpKind.RENAME_ENUM_VALUE}), drop_type_or_enum_value
+    ),
+    SafetyRule(GR234, frozenset({OpKind.DROP_DEFAULT}), drop_default),
+    SafetyRule(GR235, frozenset({OpKind.REWRITE_TABLE}), table_rewrite_command),
+    SafetyRule(GR236, frozenset({OpKind.BACKFILL, OpKind.DATA_MIGRATION}), unbatched_data_change),
 )
 
 
@@ -373,3 +791,305 @@ def judge(op: Op, facts: Facts) -> list[tuple[Rule, Verdict]]:
             if verdict is not None:
                 out.append((unit.rule, verdict))
     return out
+
+
+# -- rules over a whole migration: the order of its statements matters ----------------------------
+
+Found = tuple[Op, Verdict]  # the operation the finding points at (line, suppressions), and why
+FileJudge = Callable[[tuple[Op, ...], Facts], list[Found]]
+
+
+@dataclass(frozen=True)
+class FileRule:
+    rule: Rule
+    judge: FileJudge
+
+
+def _locks_traffic(op: Op) -> str | None:
+    """The lock an operation takes on a table that already has traffic, if any."""
+    if op.new_table or op.kind in (OpKind.CREATE_TABLE, OpKind.BEGIN, OpKind.COMMIT):
+        return None
+    if op.kind == OpKind.REINDEX and op.reindex_target == "system":
+        return None
+    lock = pg.lock_of(op.kind, concurrently=op.concurrently, mode=op.lock)
+    if lock in (pg.ROW_EXCLUSIVE, None):
+        return None
+    return lock
+
+
+def _timeout_set(op: Op, name: str) -> bool:
+    if op.kind != OpKind.SETTING or op.setting != name:
+        return False
+    return (op.value or "").strip().strip("'\"").lower() not in ("0", "", "default")
+
+
+def _missing_timeout(ops: tuple[Op, ...], name: str) -> tuple[Op, str] | None:
+    """The first operation that takes a lock before `name` is set: a traffic-blocking one if any,
+    else the first weaker one."""
+    weak: tuple[Op, str] | None = None
+    for op in ops:
+        if _timeout_set(op, name):
+            return weak
+        lock = _locks_traffic(op)
+        if lock is None:
+            continue
+        if lock in pg.BLOCKS_TRAFFIC:
+            return op, lock
+        if weak is None:
+            weak = (op, lock)
+    return weak
+
+
+GR226 = register(
+    Rule(
+        "GR226",
+        "missing-lock-timeout",
+        SAFETY,
+        "Takes a lock on a busy table with no lock_timeout set.",
+        Severity.WARNING,
+    )
+)
+
+
+def missing_lock_timeout(ops: tuple[Op, ...], facts: Facts) -> list[Found]:
+    if facts.lock_timeout:
+        return []
+    found = _missing_timeout(ops, "lock_timeout")
+    if found is None:
+        return []
+    op, lock = found
+    return [
+        (
+            op,
+            Verdict(
+                f"takes a {lock} lock on {target(op) if op.table else code(op.name or '?')} with no `lock_timeout` set",
+                f"If a long query holds the table, this statement waits for it, and every query behind it waits "
+                f"too: a {lock} lock in the queue takes the site down within seconds. Set {set_lock_timeout(facts)} "
+                "(or `migrations.lock-timeout` when the deploy sets it), and retry on timeout.",
+                None if lock in pg.BLOCKS_TRAFFIC else Severity.NOTICE,
+            ),
+        )
+    ]
+
+
+GR227 = register(
+    Rule(
+        "GR227",
+        "missing-statement-timeout",
+        SAFETY,
+        "Scans or rewrites a table under lock with no statement_timeout bounding how long.",
+        Severity.NOTICE,
+    )
+)
+
+
+def _long_under_lock(op: Op, facts: Facts) -> bool:
+    """The statement reads or writes the whole table while it holds its lock (a scan, a rewrite,
+    an index build): how long it holds the lock grows with the table."""
+    k = op.kind
+    if op.new_table:
+        return False
+    if k == OpKind.ALTER_TYPE:
+        known = (
+            pg.type_change_rewrites(op.from_type, op.value, facts.postgres)
+            if op.from_type and op.value
+            else None
+        )
+        return known is not False and not op.maybe
+    if k == OpKind.SET_NOT_NULL:
+        return not (op.validated_check and facts.postgres >= pg.SET_NOT_NULL_USES_VALID_CHECK)
+    if k == OpKind.ADD_COLUMN:
+        return op.volatile_default or (
+            op.has_default and facts.postgres < pg.NON_VOLATILE_DEFAULT_NO_REWRITE
+        )
+    if k in (OpKind.CREATE_INDEX, OpKind.REINDEX):
+        return not op.concurrently
+    if k in (OpKind.ADD_CHECK, OpKind.ADD_FOREIGN_KEY, OpKind.DOMAIN_CONSTRAINT):
+        return not op.not_valid and not op.created
+    if k in (OpKind.ADD_UNIQUE, OpKind.ADD_PRIMARY_KEY):
+        return not op.using_index
+    return k == OpKind.REWRITE_TABLE
+
+
+def missing_statement_timeout(ops: tuple[Op, ...], facts: Facts) -> list[Found]:
+    if facts.statement_timeout:
+        return []
+    found: tuple[Op, str] | None = None
+    for candidate in ops:
+        if _timeout_set(candidate, "statement_timeout"):
+            return []
+        lock = _locks_traffic(candidate)
+        if lock in pg.BLOCKS_TRAFFIC and _long_under_lock(candidate, facts):
+            found = (candidate, str(lock))
+            break
+    if found is None:
+        return []
+    op, lock = found
+    how = (
+        "`StrongMigrations.statement_timeout = 1.hour` (strong_migrations) or "
+        "`execute \"SET statement_timeout = '15min'\"` at the start"
+        if facts.framework == "rails"
+        else set_lock_timeout(facts).replace("lock_timeout = '5s'", "statement_timeout = '15min'")
+    )
+    return [
+        (
+            op,
+            Verdict(
+                f"holds a {lock} lock on {target(op) if op.table else code(op.name or '?')} "
+                "with no `statement_timeout` set",
+                "It reads or rewrites the whole table while holding the lock, and nothing bounds how long "
+                f"that lasts if the table is larger than on staging. Set {how} (or "
+                "`migrations.statement-timeout` when the deploy sets it).",
+            ),
+        )
+    ]
+
+
+GR228 = register(
+    Rule(
+        "GR228",
+        "uncommitted-transaction",
+        SAFETY,
+        "Begins a transaction that the migration never commits.",
+        Severity.WARNING,
+    )
+)
+
+
+def uncommitted_transaction(ops: tuple[Op, ...], facts: Facts) -> list[Found]:
+    open_begin: Op | None = None
+    for op in ops:
+        if op.kind == OpKind.BEGIN and open_begin is None:
+            open_begin = op
+        elif op.kind == OpKind.COMMIT:
+            open_begin = None
+    if open_begin is None:
+        return []
+    return [
+        (
+            open_begin,
+            Verdict(
+                "begins a transaction that is never committed",
+                "When the session ends, PostgreSQL rolls back everything after this BEGIN, yet the migration "
+                "tool may record the migration as applied. End it with `COMMIT;`.",
+            ),
+        )
+    ]
+
+
+GR229 = register(
+    Rule(
+        "GR229",
+        "nested-transaction",
+        SAFETY,
+        "Begins or ends a transaction inside one that is already open.",
+        Severity.WARNING,
+    )
+)
+
+
+def nested_transaction(ops: tuple[Op, ...], facts: Facts) -> list[Found]:
+    depth = 0
+    out: list[Found] = []
+    for op in ops:
+        if op.kind == OpKind.BEGIN:
+            if depth > 0 or facts.wrapped:
+                out.append(
+                    (
+                        op,
+                        Verdict(
+                            "begins a transaction inside one that is already open"
+                            + (
+                                f" ({facts.framework} wraps each migration in one)"
+                                if facts.wrapped and depth == 0
+                                else ""
+                            ),
+                            "PostgreSQL ignores the inner BEGIN with a warning, so its COMMIT ends the outer "
+                            "transaction early: what follows runs outside it and is not rolled back on failure. "
+                            "Remove the BEGIN/COMMIT pair"
+                            + (
+                                ", or run the file in " + no_transaction(facts)
+                                if facts.wrapped
+                                else ""
+                            )
+                            + ".",
+                        ),
+                    )
+                )
+            depth += 1
+        elif op.kind == OpKind.COMMIT:
+            if depth == 0:
+                out.append(
+                    (
+                        op,
+                        Verdict(
+                            "ends a transaction it did not begin"
+                            + (
+                                f" (the one {facts.framework} wraps the migration in)"
+                                if facts.wrapped
+                                else ""
+                            ),
+                            "Statements after it run outside any transaction, so a failure leaves the schema "
+                            "half-migrated, and the tool's own COMMIT finds nothing to commit. Remove it.",
+                        ),
+                    )
+                )
+            depth = 0
+    return out
+
+
+GR230 = register(
+    Rule(
+        "GR230",
+        "several-exclusive-locks",
+        SAFETY,
+        "Holds ACCESS EXCLUSIVE locks on several busy tables in one transaction.",
+        Severity.WARNING,
+    )
+)
+
+
+def several_exclusive_locks(ops: tuple[Op, ...], facts: Facts) -> list[Found]:
+    held: list[str] = []
+    timeout = bool(facts.lock_timeout)
+    for op in ops:
+        if op.kind == OpKind.COMMIT:
+            held = []
+            continue
+        if _timeout_set(op, "lock_timeout"):
+            timeout = True
+        if not op.in_transaction or not op.table or _locks_traffic(op) != pg.ACCESS_EXCLUSIVE:
+            continue
+        if op.table in held:
+            continue
+        held.append(op.table)
+        if len(held) == 2:
+            first, second = (code(t) for t in held)
+            return [
+                (
+                    op,
+                    Verdict(
+                        f"holds ACCESS EXCLUSIVE on {first} and {second} in one transaction",
+                        f"The lock on {first} is held while this statement waits for {second}: every query "
+                        f"on {first} waits too, and code that locks them in the other order deadlocks. Put "
+                        "each table's change in its own migration"
+                        + ("." if timeout else ", and set a `lock_timeout`."),
+                        Severity.NOTICE if timeout else None,
+                    ),
+                )
+            ]
+    return []
+
+
+FILE_TABLE: tuple[FileRule, ...] = (
+    FileRule(GR226, missing_lock_timeout),
+    FileRule(GR227, missing_statement_timeout),
+    FileRule(GR228, uncommitted_transaction),
+    FileRule(GR229, nested_transaction),
+    FileRule(GR230, several_exclusive_locks),
+)
+
+
+def judge_file(ops: tuple[Op, ...], facts: Facts) -> list[tuple[Rule, Op, Verdict]]:
+    """Every whole-migration rule's findings, in table order."""
+    return [(unit.rule, op, v) for unit in FILE_TABLE for op, v in unit.judge(ops, facts)]

@@ -38,7 +38,19 @@ class OpKind(enum.StrEnum):
     IRREVERSIBLE = "irreversible"  # why
     RAW = "raw"  # a statement or call guardrail could not read; why
     BEGIN = "begin"
-    COMMIT = "commit"
+    COMMIT = "commit"  # COMMIT or ROLLBACK
+    # PostgreSQL statements the deploy-safety rules read (checks/safety_rules.py).
+    SETTING = "setting"  # SET name = value, set_config(): setting, value
+    REINDEX = "reindex"  # name, concurrently, reindex_target
+    DETACH_PARTITION = "detach_partition"  # name (the partition), concurrently
+    DOMAIN_CONSTRAINT = "domain_constraint"  # name (the domain), created, not_valid
+    DROP_TYPE = "drop_type"  # name
+    RENAME_ENUM_VALUE = "rename_enum_value"  # name (the type), value (old label), new_name
+    ADD_ENUM_VALUE = "add_enum_value"  # name (the type), value
+    DROP_CONSTRAINT = "drop_constraint"  # name, primary_key
+    DROP_DEFAULT = "drop_default"
+    LOCK_TABLE = "lock_table"  # LOCK, COMMENT ON, VACUUM, CREATE TRIGGER: lock
+    REWRITE_TABLE = "rewrite_table"  # VACUUM FULL, CLUSTER
 
     @property
     def words(self) -> str:
@@ -73,6 +85,16 @@ class Facts(TypedDict, total=False):
     definition: str
     new_table: bool
     in_transaction: bool
+    name: str | None
+    setting: str | None
+    value: str | None
+    lock: str | None
+    primary_key: bool
+    created: bool
+    reindex_target: str
+    nulls_not_distinct: bool
+    validated_check: bool
+    from_type: str | None
 
 
 @dataclass(frozen=True)
@@ -118,6 +140,26 @@ class Op:
     # the same operation at the base and head commits has the same definition. Empty when the
     # facts say it all. Read by compare.py only, never shown.
     definition: str = ""
+    # The object a statement names when it is not a table or column: index, type, domain,
+    # constraint, partition.
+    name: str | None = None
+    # SETTING: the setting's name (lower case) and value as written; ADD/RENAME_ENUM_VALUE: label.
+    setting: str | None = None
+    value: str | None = None
+    # LOCK_TABLE: the lock mode it takes (analysis/migrations/postgres.py names them).
+    lock: str | None = None
+    # DROP_CONSTRAINT: the table's primary key (named `<table>_pkey`, or DROP PRIMARY KEY).
+    primary_key: bool = False
+    # DOMAIN_CONSTRAINT: the domain is created here (no column uses it yet).
+    created: bool = False
+    # REINDEX: index | table | schema | database | system.
+    reindex_target: str = ""
+    # CREATE_INDEX / ADD_UNIQUE: UNIQUE NULLS NOT DISTINCT (PostgreSQL 15).
+    nulls_not_distinct: bool = False
+    # SET_NOT_NULL: a validated CHECK (col IS NOT NULL) proves it (no scan from PostgreSQL 12).
+    validated_check: bool = False
+    # ALTER_TYPE: the column's type before, when the migration or an earlier one says it.
+    from_type: str | None = None
 
     @property
     def destructive(self) -> bool:

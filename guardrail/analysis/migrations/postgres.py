@@ -58,7 +58,7 @@ _ALIASES = {
     "json": "json",
     "jsonb": "jsonb",
 }
-_TYPE = re.compile(r"^\s*([a-z_ ]+?)\s*(?:\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\))?\s*$")
+_TYPE = re.compile(r"^\s*([a-z_ 0-9]+?)\s*(?:\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\))?\s*$")
 
 
 def _parse(type_text: str) -> tuple[str, tuple[int, ...]] | None:
@@ -117,3 +117,72 @@ def type_change_rewrites(
 
 def describe(version: int) -> str:
     return f"PostgreSQL {version}"
+
+
+# -- locks: what each operation holds on an existing table (PostgreSQL docs, "Explicit Locking") --
+
+ACCESS_EXCLUSIVE = "ACCESS EXCLUSIVE"  # blocks reads and writes
+EXCLUSIVE = "EXCLUSIVE"
+SHARE_ROW_EXCLUSIVE = "SHARE ROW EXCLUSIVE"  # blocks writes
+SHARE = "SHARE"  # blocks writes
+SHARE_UPDATE_EXCLUSIVE = "SHARE UPDATE EXCLUSIVE"  # blocks other DDL and VACUUM, not traffic
+ROW_EXCLUSIVE = "ROW EXCLUSIVE"  # UPDATE / DELETE: blocks nothing but the row writers
+ACCESS_SHARE = "ACCESS SHARE"
+
+# Modes that block ordinary reads or writes while held, and everyone queued behind them while
+# waiting: these are the statements that need a lock_timeout.
+BLOCKS_TRAFFIC = frozenset({ACCESS_EXCLUSIVE, EXCLUSIVE, SHARE_ROW_EXCLUSIVE, SHARE})
+
+LOCK_MODES = (
+    ACCESS_SHARE,
+    "ROW SHARE",
+    ROW_EXCLUSIVE,
+    SHARE_UPDATE_EXCLUSIVE,
+    SHARE,
+    SHARE_ROW_EXCLUSIVE,
+    EXCLUSIVE,
+    ACCESS_EXCLUSIVE,
+)
+
+_KIND_LOCK = {
+    "add_column": ACCESS_EXCLUSIVE,
+    "set_not_null": ACCESS_EXCLUSIVE,
+    "drop_not_null": ACCESS_EXCLUSIVE,
+    "drop_column": ACCESS_EXCLUSIVE,
+    "drop_table": ACCESS_EXCLUSIVE,
+    "truncate": ACCESS_EXCLUSIVE,
+    "rename_column": ACCESS_EXCLUSIVE,
+    "rename_table": ACCESS_EXCLUSIVE,
+    "alter_type": ACCESS_EXCLUSIVE,
+    "add_check": ACCESS_EXCLUSIVE,
+    "add_unique": ACCESS_EXCLUSIVE,
+    "add_primary_key": ACCESS_EXCLUSIVE,
+    "set_default": ACCESS_EXCLUSIVE,
+    "drop_default": ACCESS_EXCLUSIVE,
+    "drop_constraint": ACCESS_EXCLUSIVE,
+    "rewrite_table": ACCESS_EXCLUSIVE,
+    "detach_partition": ACCESS_EXCLUSIVE,
+    "add_foreign_key": SHARE_ROW_EXCLUSIVE,
+    "create_index": SHARE,
+    "drop_index": ACCESS_EXCLUSIVE,
+    "reindex": ACCESS_EXCLUSIVE,  # on the index; SHARE on its table
+    "validate_constraint": SHARE_UPDATE_EXCLUSIVE,
+    "backfill": ROW_EXCLUSIVE,
+    "delete_rows": ROW_EXCLUSIVE,
+}
+_CONCURRENT_LOCK = {
+    "create_index": SHARE_UPDATE_EXCLUSIVE,
+    "drop_index": SHARE_UPDATE_EXCLUSIVE,
+    "reindex": SHARE_UPDATE_EXCLUSIVE,
+    "detach_partition": SHARE_UPDATE_EXCLUSIVE,
+}
+
+
+def lock_of(kind: str, *, concurrently: bool = False, mode: str | None = None) -> str | None:
+    """The table lock an operation of this kind takes (None: none worth naming). `mode` is the
+    mode an explicit LOCK TABLE or a reader already knows."""
+    if mode:
+        return mode
+    if concurrently and kind in _CONCURRENT_LOCK:
+        return _CONCURRENT_LOCK[kind]
+    return _KIND_LOCK.get(kind)

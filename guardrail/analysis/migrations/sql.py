@@ -27,6 +27,10 @@ _NON_VOLATILE_FUNCS = frozenset(
         "to_jsonb",
     }
 )
+# Built-ins that take no arguments: called with some, it is another (unknown) function.
+_NO_ARGUMENTS = frozenset(
+    {"now", "current_timestamp", "statement_timestamp", "transaction_timestamp", "current_date"}
+)
 _NARROW_TYPES = frozenset({"int2", "smallint", "int4", "integer", "int", "date", "bool", "boolean"})
 _SERIAL = frozenset({"serial", "serial4", "serial8", "bigserial", "smallserial", "serial2"})
 
@@ -141,6 +145,8 @@ def _is_volatile(expr: Any) -> bool:
         return _is_volatile(expr.arg)
     if isinstance(expr, ast.FuncCall):
         name = _func_name(expr) or ""
+        if name in _NO_ARGUMENTS and expr.args:
+            return True  # not the built-in (`now(123)`): an unknown function may be volatile
         if name in _NON_VOLATILE_FUNCS:
             return any(_is_volatile(a) for a in (expr.args or ()))
         return True
@@ -278,6 +284,9 @@ def read_sql(text: str, *, line_offset: int = 0, in_transaction: bool = False) -
             # IF NOT EXISTS is no proof the table is new: it may be there already, with rows.
             if name and not node.if_not_exists:
                 created.add(name)
+                for elt in node.tableElts or ():
+                    if isinstance(elt, ast.ColumnDef) and elt.colname:
+                        state.column_types[f"{name}.{elt.colname}"] = _type_text(elt.typeName)
             op(OpKind.CREATE_TABLE, table=name, if_not_exists=bool(node.if_not_exists))
             continue
         if isinstance(node, ast.AlterTableStmt):
@@ -301,6 +310,9 @@ def read_sql(text: str, *, line_offset: int = 0, in_transaction: bool = False) -
                     op(OpKind.DROP_TABLE, table=".".join(p for p in parts if p) or None)
             elif node.removeType == enums.ObjectType.OBJECT_INDEX:
                 op(OpKind.DROP_INDEX, concurrently=bool(node.concurrent))
+            elif node.removeType in (enums.ObjectType.OBJECT_TYPE, enums.ObjectType.OBJECT_DOMAIN):
+                for obj in node.objects or ():
+                    op(OpKind.DROP_TYPE, name=".".join(_type_names(obj)) or None)
             continue
         if isinstance(node, ast.DropdbStmt):
             op(OpKind.DROP_TABLE, table=f"database {node.dbname}")
@@ -312,6 +324,7 @@ def read_sql(text: str, *, line_offset: int = 0, in_transaction: bool = False) -
                 table=table,
                 concurrently=bool(node.concurrent),
                 unique=bool(node.unique),
+                nulls_not_distinct=bool(getattr(node, "nulls_not_distinct", False)),
             )
             continue
         if isinstance(node, ast.UpdateStmt):
@@ -324,7 +337,200 @@ def read_sql(text: str, *, line_offset: int = 0, in_transaction: bool = False) -
             for rel in node.relations or ():
                 op(OpKind.TRUNCATE, table=_name(rel))
             continue
+        if isinstance(node, ast.DoStmt):
+            body, body_line = _do_body(node, text, start, line)
+            sub = _read_plpgsql(body, body_line + line_offset - 1, transaction=transaction)
+            result.extend(sub.ops)
+            notes.extend(sub.notes)
+            continue
+        _other_statement(node, op, state)
     return SqlReading(result, notes)
+
+
+def _type_text(type_name: Any) -> str:
+    """`varchar(64)`, `integer`, `numeric(10,2)`: a type as written, modifiers included."""
+    names = [n.lower() for n in _type_names(type_name) if n and n.lower() != "pg_catalog"]
+    if not names:
+        return ""
+    mods = []
+    for m in getattr(type_name, "typmods", None) or ():
+        val = getattr(getattr(m, "val", None), "ival", None)
+        if val is not None:
+            mods.append(str(val))
+    return names[-1] + (f"({','.join(mods)})" if mods else "")
+
+
+def _option_on(params: Any, name: str) -> bool:
+    """`(CONCURRENTLY)`, `(FULL true)` are on; `(FULL false)`, `(CONCURRENTLY 0)` are off."""
+    for p in params or ():
+        if getattr(p, "defname", "").lower() == name:
+            arg = getattr(p, "arg", None)
+            value = getattr(arg, "sval", None) or getattr(arg, "ival", None)
+            return value is None or str(value).lower() not in ("false", "off", "0", "no")
+    return False
+
+
+def _other_statement(node: Any, op: _Record, state: _State) -> None:
+    """Statements the deploy-safety rules read beyond the table changes above."""
+    from pglast import ast, enums
+
+    from guardrail.analysis.migrations import postgres as pg
+
+    if isinstance(node, ast.VariableSetStmt) and node.name:
+        value = None
+        for a in node.args or ():
+            v = getattr(a, "val", None)
+            value = str(getattr(v, "sval", None) or getattr(v, "ival", "")) or None
+        op(OpKind.SETTING, setting=str(node.name).lower(), value=value)
+    elif isinstance(node, ast.SelectStmt):
+        # SELECT set_config('lock_timeout', '5s', false)
+        for target in node.targetList or ():
+            call = getattr(target, "val", None)
+            if isinstance(call, ast.FuncCall) and _func_name(call) == "set_config":
+                args = [getattr(getattr(a, "val", None), "sval", None) for a in call.args or ()]
+                if args and args[0]:
+                    op(
+                        OpKind.SETTING,
+                        setting=str(args[0]).lower(),
+                        value=args[1] if len(args) > 1 else None,
+                    )
+    elif isinstance(node, ast.ReindexStmt):
+        kind = node.kind
+        target = kind.name.rsplit("_", 1)[-1].lower() if kind is not None else ""
+        name = _name(node.relation) or node.name
+        op(
+            OpKind.REINDEX,
+            name=name,
+            table=_name(node.relation) if target == "table" else None,
+            concurrently=_option_on(node.params, "concurrently"),
+            reindex_target=target,
+        )
+    elif isinstance(node, ast.AlterDomainStmt) and node.subtype == "C":
+        con = node.def_
+        op(
+            OpKind.DOMAIN_CONSTRAINT,
+            name=".".join(_type_names(ast.TypeName(names=node.typeName))) or None,
+            not_valid=bool(getattr(con, "skip_validation", False)),
+        )
+    elif isinstance(node, ast.CreateDomainStmt) and any(
+        c.contype in (enums.ConstrType.CONSTR_CHECK, enums.ConstrType.CONSTR_NOTNULL)
+        for c in node.constraints or ()
+    ):
+        op(
+            OpKind.DOMAIN_CONSTRAINT,
+            name=".".join(getattr(n, "sval", "") for n in node.domainname or ()) or None,
+            created=True,
+        )
+    elif isinstance(node, ast.AlterEnumStmt):
+        type_name = ".".join(getattr(n, "sval", "") for n in node.typeName or ()) or None
+        if node.oldVal:
+            op(OpKind.RENAME_ENUM_VALUE, name=type_name, value=node.oldVal, new_name=node.newVal)
+        else:
+            op(OpKind.ADD_ENUM_VALUE, name=type_name, value=node.newVal)
+    elif isinstance(node, ast.LockStmt):
+        level = int(node.mode or 0)
+        mode = pg.LOCK_MODES[level - 1] if 1 <= level <= len(pg.LOCK_MODES) else None
+        for rel in node.relations or ():
+            op(OpKind.LOCK_TABLE, table=_name(rel), lock=mode)
+    elif isinstance(node, ast.CommentStmt):
+        parts: tuple[Any, ...] = node.object if isinstance(node.object, tuple) else ()
+        names = [str(getattr(n, "sval", "")) for n in parts]
+        if node.objtype == enums.ObjectType.OBJECT_COLUMN and len(names) >= 2:
+            op(
+                OpKind.LOCK_TABLE,
+                table=".".join(names[:-1]),
+                column=names[-1],
+                lock=pg.SHARE_UPDATE_EXCLUSIVE,
+            )
+        elif node.objtype == enums.ObjectType.OBJECT_TABLE and names:
+            op(OpKind.LOCK_TABLE, table=".".join(names), lock=pg.SHARE_UPDATE_EXCLUSIVE)
+    elif isinstance(node, ast.VacuumStmt) and node.is_vacuumcmd:
+        full = _option_on(node.options, "full")
+        for rel in node.rels or ():
+            table = _name(getattr(rel, "relation", None))
+            if full:
+                op(OpKind.REWRITE_TABLE, table=table, name="VACUUM FULL")
+            else:
+                op(OpKind.LOCK_TABLE, table=table, lock=pg.SHARE_UPDATE_EXCLUSIVE)
+    elif isinstance(node, ast.ClusterStmt):
+        op(OpKind.REWRITE_TABLE, table=_name(node.relation), name="CLUSTER")
+    elif isinstance(node, ast.CreateTrigStmt):
+        op(OpKind.LOCK_TABLE, table=_name(node.relation), lock=pg.SHARE_ROW_EXCLUSIVE)
+
+
+def _do_body(node: Any, text: str, start: int, line: int) -> tuple[str, int]:
+    """The PL/pgSQL body of a DO statement and the file line of its first character."""
+    for arg in node.args or ():
+        if getattr(arg, "defname", "") == "as":
+            body = str(getattr(arg.arg, "sval", ""))
+            at = text.find(body, start) if body else -1
+            return body, (text.count("\n", 0, at) + 1) if at >= 0 else line
+    return "", line
+
+
+def _plpgsql_sql(node: Any, out: list[tuple[int, str]], dynamic: list[int]) -> None:
+    """(line in the body, SQL) of every statement a PL/pgSQL tree runs; lines of dynamic SQL
+    whose text is not a literal."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "PLpgSQL_stmt_execsql":
+                query = value.get("sqlstmt", {}).get("PLpgSQL_expr", {}).get("query")
+                if query:
+                    out.append((int(value.get("lineno", 1)), str(query)))
+                continue
+            if key == "PLpgSQL_stmt_dynexecute":
+                query = str(value.get("query", {}).get("PLpgSQL_expr", {}).get("query", ""))
+                literal = query.strip()
+                if (
+                    len(literal) >= 2
+                    and literal[0] == literal[-1] == "'"
+                    and "'" not in literal[1:-1].replace("''", "")
+                ):
+                    out.append((int(value.get("lineno", 1)), literal[1:-1].replace("''", "'")))
+                else:
+                    dynamic.append(int(value.get("lineno", 1)))
+                continue
+            _plpgsql_sql(value, out, dynamic)
+    elif isinstance(node, list):
+        for item in node:
+            _plpgsql_sql(item, out, dynamic)
+
+
+def _read_plpgsql(body: str, first_line: int, *, transaction: bool) -> SqlReading:
+    """Operations inside a `DO $$ … $$` block, read with PostgreSQL's PL/pgSQL parser. A DO
+    block always runs in one transaction. `first_line`: the file line of the body's line 1."""
+    from pglast import parse_plpgsql
+    from pglast.parser import ParseError
+
+    wrapped = f"CREATE FUNCTION guardrail_do() RETURNS void AS $guardrail$\n{body}\n$guardrail$ LANGUAGE plpgsql"
+    try:
+        tree = parse_plpgsql(wrapped)
+    except ParseError as exc:
+        return SqlReading(
+            [], [f"line {first_line}: the DO block is not understood ({exc.args[0]})"]
+        )
+    found: list[tuple[int, str]] = []
+    dynamic: list[int] = []
+    _plpgsql_sql(tree, found, dynamic)
+    ops: list[Op] = []
+    notes: list[str] = []
+    for lineno, query in found:
+        # PL/pgSQL counts lines from the opening quote of the body: line 1 is `first_line`.
+        sub = read_sql(query + ";", line_offset=first_line + lineno - 2, in_transaction=True)
+        ops.extend(sub.ops)
+        notes.extend(sub.notes)
+    for lineno in dynamic:
+        ops.append(
+            Op(
+                OpKind.RAW,
+                first_line + lineno - 1,
+                text="EXECUTE in a DO block",
+                why="dynamic SQL built at run time in a DO block",
+                in_transaction=True,
+            )
+        )
+    del transaction
+    return SqlReading(ops, notes)
 
 
 @dataclass
@@ -334,6 +540,9 @@ class _State:
     added_in_tx: set[str] = field(default_factory=set)  # NOT VALID constraints of this transaction
     not_null_checks: dict[str, str] = field(default_factory=dict)  # constraint -> column
     validated_columns: set[str] = field(default_factory=set)
+    # Constraints validated here that this file did not add (added by an earlier migration).
+    validated_elsewhere: dict[str, set[str]] = field(default_factory=dict)  # table -> names
+    column_types: dict[str, str] = field(default_factory=dict)  # table.column -> type text
 
 
 def _not_null_check_column(expr: Any) -> str | None:
@@ -390,6 +599,8 @@ def _alter_cmd(cmd: Any, table: str | None, op: _Record, state: _State, transact
                 stored = True
         types = _type_names(col.typeName)
         serial = bool(types) and types[-1].lower() in _SERIAL
+        if table and col.colname:
+            state.column_types[f"{table}.{col.colname}"] = _type_text(col.typeName)
         op(
             OpKind.ADD_COLUMN,
             table=table,
@@ -409,11 +620,18 @@ def _alter_cmd(cmd: Any, table: str | None, op: _Record, state: _State, transact
             op(OpKind.ADD_CHECK, table=table, not_valid=False)
         if cmd.name in state.not_null_checks:
             state.validated_columns.add(f"{table}.{state.not_null_checks[cmd.name]}")
+        elif cmd.name:
+            state.validated_elsewhere.setdefault(str(table), set()).add(str(cmd.name).lower())
     elif sub == at.AT_SetNotNull:
-        # PG >= 12 uses a validated CHECK (col IS NOT NULL) instead of scanning the table.
-        safe = f"{table}.{cmd.name}" in state.validated_columns
-        if not safe:
-            op(OpKind.SET_NOT_NULL, table=table, column=cmd.name)
+        # A validated CHECK (col IS NOT NULL) spares the scan (PostgreSQL >= 12: the rule
+        # decides by version). A constraint added by an earlier migration and validated here
+        # counts when its name says so (`orders_coupon_not_null`).
+        col_name = str(cmd.name)
+        proven = f"{table}.{col_name}" in state.validated_columns or any(
+            col_name.lower() in name and "null" in name
+            for name in state.validated_elsewhere.get(str(table), ())
+        )
+        op(OpKind.SET_NOT_NULL, table=table, column=cmd.name, validated_check=proven)
     elif sub == at.AT_DropNotNull:
         op(OpKind.DROP_NOT_NULL, table=table, column=cmd.name)
     elif sub == at.AT_DropColumn:
@@ -423,15 +641,40 @@ def _alter_cmd(cmd: Any, table: str | None, op: _Record, state: _State, transact
         types = [t.lower() for t in _type_names(getattr(col, "typeName", None))]
         mods = getattr(getattr(col, "typeName", None), "typmods", None)
         narrowing = bool(mods) or bool(types and types[-1] in _NARROW_TYPES)
+        before = state.column_types.get(f"{table}.{cmd.name}")
+        after = _type_text(getattr(col, "typeName", None))
+        if before and table:
+            state.column_types[f"{table}.{cmd.name}"] = after
         op(
             OpKind.ALTER_TYPE,
             table=table,
             column=cmd.name,
             narrowing=narrowing,
             to_type=" ".join(types[-1:]),
+            from_type=before,
+            value=after or None,
         )
     elif sub == at.AT_ColumnDefault:
-        op(OpKind.SET_DEFAULT, table=table, column=cmd.name)
+        if cmd.def_ is None:
+            op(OpKind.DROP_DEFAULT, table=table, column=cmd.name)
+        else:
+            op(OpKind.SET_DEFAULT, table=table, column=cmd.name)
+    elif sub == at.AT_DropConstraint:
+        constraint = str(cmd.name or "")
+        op(
+            OpKind.DROP_CONSTRAINT,
+            table=table,
+            name=constraint or None,
+            primary_key=constraint.lower().endswith("_pkey"),
+        )
+    elif sub == at.AT_DetachPartition:
+        part = _name(getattr(cmd.def_, "name", None))
+        op(
+            OpKind.DETACH_PARTITION,
+            table=table,
+            name=part,
+            concurrently=bool(getattr(cmd.def_, "concurrent", False)),
+        )
     elif sub == at.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
         con = cmd.def_
         ct = con.contype
@@ -451,7 +694,12 @@ def _alter_cmd(cmd: Any, table: str | None, op: _Record, state: _State, transact
         elif ct == enums.ConstrType.CONSTR_CHECK:
             op(OpKind.ADD_CHECK, table=table, not_valid=not_valid)
         elif ct == enums.ConstrType.CONSTR_UNIQUE:
-            op(OpKind.ADD_UNIQUE, table=table, using_index=bool(con.indexname))
+            op(
+                OpKind.ADD_UNIQUE,
+                table=table,
+                using_index=bool(con.indexname),
+                nulls_not_distinct=bool(getattr(con, "nulls_not_distinct", False)),
+            )
         elif ct == enums.ConstrType.CONSTR_PRIMARY:
             op(OpKind.ADD_PRIMARY_KEY, table=table, using_index=bool(con.indexname))
         elif ct == enums.ConstrType.CONSTR_EXCLUSION:
