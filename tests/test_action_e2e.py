@@ -8,7 +8,9 @@ import json
 
 from tests.fakegithub import BOT, FakeGitHub, Fault, file_entry
 
-MIGRATION_PATCH = "@@ -0,0 +1,2 @@\n+SET lock_timeout = '5s';\n+ALTER TABLE orders ADD COLUMN coupon text;"
+MIGRATION_PATCH = (
+    "@@ -0,0 +1,2 @@\n+SET lock_timeout = '5s';\n+ALTER TABLE orders ADD COLUMN coupon text;"
+)
 HEAD = "1" * 40
 BASE = "2" * 40
 GOOD_BODY = (
