@@ -817,6 +817,10 @@ def _locks_traffic(op: Op) -> str | None:
     return lock
 
 
+def _a(lock: str) -> str:
+    return ("an " if lock[:1] in "AEIOU" else "a ") + lock
+
+
 def _timeout_set(op: Op, name: str) -> bool:
     if op.kind != OpKind.SETTING or op.setting != name:
         return False
@@ -862,9 +866,10 @@ def missing_lock_timeout(ops: tuple[Op, ...], facts: Facts) -> list[Found]:
         (
             op,
             Verdict(
-                f"takes a {lock} lock on {target(op) if op.table else code(op.name or '?')} with no `lock_timeout` set",
+                f"takes {_a(lock)} lock on {target(op) if op.table else code(op.name or '?')} "
+                "with no `lock_timeout` set",
                 f"If a long query holds the table, this statement waits for it, and every query behind it waits "
-                f"too: a {lock} lock in the queue takes the site down within seconds. Set {set_lock_timeout(facts)} "
+                f"too: {_a(lock)} lock in the queue takes the site down within seconds. Set {set_lock_timeout(facts)} "
                 "(or `migrations.lock-timeout` when the deploy sets it), and retry on timeout.",
                 None if lock in pg.BLOCKS_TRAFFIC else Severity.NOTICE,
             ),
@@ -935,7 +940,7 @@ def missing_statement_timeout(ops: tuple[Op, ...], facts: Facts) -> list[Found]:
         (
             op,
             Verdict(
-                f"holds a {lock} lock on {target(op) if op.table else code(op.name or '?')} "
+                f"holds {_a(lock)} lock on {target(op) if op.table else code(op.name or '?')} "
                 "with no `statement_timeout` set",
                 "It reads or rewrites the whole table while holding the lock, and nothing bounds how long "
                 f"that lasts if the table is larger than on staging. Set {how} (or "
