@@ -4,6 +4,9 @@ wrote them, each with a provenance line (project, commit, licence) or `construct
 A case lists the findings it expects (`expect`, by rule and line) and the checks or rules that
 must say nothing else (`silent`): `silent: [migration-safety]` fails on any other finding of
 that check, so a construct read wrongly cannot hide behind the expected ones.
+
+The cases are about reading constructs, not about timeouts: they run as if the deploy set
+`lock_timeout` and `statement_timeout` (GR226, GR227) unless their `config` says otherwise.
 """
 
 from __future__ import annotations
@@ -38,6 +41,12 @@ CASES = _cases()
 )
 def test_realworld_case(group: str, name: str, case: dict[str, Any]) -> None:
     assert case.get("provenance") or case.get("constructed"), "say where the case comes from"
+    migrations = (case.get("config") or {}).get("migrations") or {}
+    if "lock-timeout" not in migrations and "statement-timeout" not in migrations:
+        timeouts = {"lock-timeout": "5s", "statement-timeout": "15min"}
+        config_data = dict(case.get("config") or {})
+        config_data["migrations"] = {**migrations, **timeouts}
+        case = {**case, "config": config_data}
     pr, config, contents = build(case)
     report = engine.run(
         pr, config, read=lambda side, path: contents.get((side, path)), source="git"

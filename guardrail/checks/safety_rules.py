@@ -866,7 +866,7 @@ def missing_lock_timeout(ops: tuple[Op, ...], facts: Facts) -> list[Found]:
         (
             op,
             Verdict(
-                f"takes {_a(lock)} lock on {target(op) if op.table else code(op.name or '?')} "
+                f"takes {_a(lock)} lock on {code(op.table or op.name or '?')} "
                 "with no `lock_timeout` set",
                 f"If a long query holds the table, this statement waits for it, and every query behind it waits "
                 f"too: {_a(lock)} lock in the queue takes the site down within seconds. Set {set_lock_timeout(facts)} "
@@ -940,7 +940,7 @@ def missing_statement_timeout(ops: tuple[Op, ...], facts: Facts) -> list[Found]:
         (
             op,
             Verdict(
-                f"holds {_a(lock)} lock on {target(op) if op.table else code(op.name or '?')} "
+                f"holds {_a(lock)} lock on {code(op.table or op.name or '?')} "
                 "with no `statement_timeout` set",
                 "It reads or rewrites the whole table while holding the lock, and nothing bounds how long "
                 f"that lasts if the table is larger than on staging. Set {how} (or "
