@@ -377,14 +377,27 @@ def _new_notes(m: Migration) -> list[str]:
 _RAILS_TIMEOUT_FILES = ("config/initializers/strong_migrations.rb", "config/database.yml")
 
 
+def _rails_timeout_files(path: str) -> list[str]:
+    root = path.split("db/migrate/", 1)[0] if "db/migrate/" in path else ""
+    return [root + name for name in _RAILS_TIMEOUT_FILES]
+
+
+@wants
+def _timeout_reads(f: ChangedFile, config: Config) -> Iterator[tuple[str, str]]:
+    """A Rails migration's timeouts may be set by strong_migrations or database.yml."""
+    kind = detect(f.path, include=config.migration_include, exclude=config.migration_exclude)
+    if kind is not None and kind.framework == "rails":
+        for name in _rails_timeout_files(f.path):
+            yield ("head", name)
+
+
 def _configured_timeouts(ctx: Context, m: Migration) -> tuple[str | None, str | None]:
     """lock_timeout and statement_timeout that the deploy sets outside the migration file."""
     lock = ctx.config.migration_setting("lock_timeout", m.file.path)
     statement = ctx.config.migration_setting("statement_timeout", m.file.path)
     if m.kind.framework == "rails" and ctx.read is not None and not (lock and statement):
-        root = m.file.path.split("db/migrate/", 1)[0] if "db/migrate/" in m.file.path else ""
-        for name in _RAILS_TIMEOUT_FILES:
-            text = ctx.read("head", root + name) or ""
+        for name in _rails_timeout_files(m.file.path):
+            text = ctx.read("head", name) or ""
             # `StrongMigrations.lock_timeout = 10.seconds`; database.yml `variables: lock_timeout: 5s`
             for line in text.splitlines():
                 bare = line.split("#", 1)[0]

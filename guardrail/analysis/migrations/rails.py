@@ -141,6 +141,17 @@ _DATA_DELETES = frozenset({"delete_all", "destroy_all", "delete_by", "destroy_by
 _BATCHES = frozenset({"in_batches", "find_each", "find_in_batches"})
 
 
+def _batched_receiver(node: Node) -> bool:
+    """A call chain whose receiver calls `in_batches`, `find_each` or `find_in_batches`."""
+    receiver = node.child_by_field_name("receiver")
+    while receiver is not None and receiver.type == "call":
+        method = receiver.child_by_field_name("method")
+        if method is not None and text(method) in _BATCHES:
+            return True
+        receiver = receiver.child_by_field_name("receiver")
+    return False
+
+
 @dataclass(frozen=True)
 class _Where:
     section: str  # change | up
@@ -371,7 +382,11 @@ class _Reader:
                 self.block_body(c.block, where)
             return
         if c.name in _DATA_WRITES:
-            self.rec.add(c.node, OpKind.BACKFILL, None, batched=where.batched)
+            # `Order.in_batches(of: 10_000).update_all(…)`: the batching is in the receiver chain.
+            chained = _batched_receiver(c.node)
+            self.rec.add(
+                c.node, OpKind.BACKFILL, None, batched=where.batched or chained, value=c.name
+            )
         elif c.name in _DATA_DELETES:
             self.rec.add(c.node, OpKind.DELETE_ROWS, None)
         elif c.name in ("execute", "exec_update", "exec_query", "exec_delete"):
