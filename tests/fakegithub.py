@@ -8,6 +8,7 @@ file contents. Every request is logged. Faults can be queued per method and path
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 import threading
@@ -49,6 +50,7 @@ class FakeGitHub:
         self.trees: dict[str, dict[str, str]] = {}
         self.truncated_trees: set[str] = set()
         self.merge_bases: dict[tuple[str, str], str] = {}  # (base, head) -> sha; default base
+        self.blobs: dict[str, bytes] = {}
         self.tokens: dict[str, str] = {"t-bot": BOT}
         self.read_only_tokens: set[str] = set()
         self.faults: list[Fault] = []
@@ -313,21 +315,29 @@ class FakeGitHub:
             if key not in self.contents:
                 return 404, {}, {"message": "Not Found"}, False
             data = self.contents[key].encode()
+            large = len(data) > 1_000_000  # GitHub sends no content past 1 MB
+            sha = hashlib.sha1(data).hexdigest()
+            self.blobs[sha] = data
             return (
                 200,
                 {},
                 {
                     "type": "file",
-                    "encoding": "base64",
+                    "encoding": "none" if large else "base64",
                     "name": key[1].rsplit("/", 1)[-1],
                     "path": key[1],
                     "size": len(data),
-                    "sha": "c" * 40,
+                    "sha": sha,
                     "url": f"{self.url}{path}",
-                    "content": base64.b64encode(data).decode(),
+                    "content": "" if large else base64.b64encode(data).decode(),
                 },
                 False,
             )
+        m = re.fullmatch(rf"{repo}/git/blobs/([0-9a-f]+)", path)
+        if m and method == "GET" and m.group(1) in self.blobs:
+            blob = self.blobs[m.group(1)]
+            body = {"sha": m.group(1), "size": len(blob), "encoding": "base64"}
+            return 200, {}, {**body, "content": base64.b64encode(blob).decode()}, False
         return 404, {}, {"message": f"fake GitHub has no route for {method} {path}"}, False
 
     def _rest_comment(self, cid: int, number: int) -> dict[str, Any]:

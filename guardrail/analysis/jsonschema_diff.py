@@ -20,14 +20,66 @@ _MAX_DEPTH = 32
 _INTEGRAL = {"integer": "number"}  # integer narrows number
 
 
-def _resolver(doc: Any) -> Callable[[Any], Any]:
+# Loads another file of the repository (the same commit) by its path, or None.
+Load = Callable[[str], str | None]
+_ABS = "repo:"  # a `$ref` rewritten to name its file from the repository root
+
+
+def _join(base_path: str, ref_file: str) -> str:
+    parts: list[str] = base_path.split("/")[:-1]
+    for part in ref_file.split("/"):
+        if part == "..":
+            if parts:
+                parts.pop()
+        elif part not in ("", "."):
+            parts.append(part)
+    return "/".join(parts)
+
+
+def _absolute(node: Any, file: str, depth: int = 0) -> Any:
+    """A copy of a node read from `file` whose `$ref`s name their file from the root."""
+    if depth > 64:
+        return node
+    if isinstance(node, list):
+        return [_absolute(v, file, depth + 1) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _absolute(v, file, depth + 1) for k, v in node.items()}
+    ref = out.get("$ref")
+    if isinstance(ref, str) and not ref.startswith((_ABS, "http://", "https://")):
+        ref_file, _, pointer = ref.partition("#")
+        out["$ref"] = f"{_ABS}{_join(file, ref_file) if ref_file else file}#{pointer}"
+    return out
+
+
+def _resolver(doc: Any, path: str = "", load: Load | None = None) -> Callable[[Any], Any]:
+    """Follows `$ref`s: within the document, and into other files of the repository (split
+    specifications, `$ref: ./schemas/order.yaml#/Order`) when `load` can read them."""
+    docs: dict[str, Any] = {path: doc}
+    seen_files: set[str] = set()
+
+    def document(file: str) -> Any:
+        if file not in docs:
+            text = load(file) if load is not None and len(seen_files) < 200 else None
+            seen_files.add(file)
+            loaded = load_structured(text, file) if text is not None else None
+            docs[file] = _absolute(loaded, file) if loaded is not None else None
+        return docs[file]
+
     def resolve(node: Any, depth: int = 0) -> Any:
         while isinstance(node, dict) and isinstance(node.get("$ref"), str) and depth < 16:
             ref = node["$ref"]
-            if not ref.startswith("#/"):
+            if ref.startswith(_ABS):
+                file, _, pointer = ref[len(_ABS) :].partition("#")
+            elif ref.startswith("#"):
+                file, pointer = path, ref[1:]
+            elif "://" in ref:
                 return node
-            target: Any = doc
-            for part in ref[2:].split("/"):
+            else:
+                ref_file, _, pointer = ref.partition("#")
+                file = _join(path, ref_file)
+            target: Any = document(file)
+            for part in pointer.split("/")[1:] if pointer else []:
                 part = part.replace("~1", "/").replace("~0", "~")
                 target = target.get(part) if isinstance(target, dict) else None
             if target is None:
@@ -193,14 +245,14 @@ def _is_openapi(doc: Any) -> bool:
     return isinstance(doc, dict) and ("openapi" in doc or "swagger" in doc)
 
 
-def _request_schemas(doc: Any) -> dict[str, Any]:
+def _request_schemas(doc: Any, resolve: Callable[[Any], Any]) -> dict[str, Any]:
     """operation input -> schema: 'POST /orders body', 'GET /orders query limit'."""
     out: dict[str, Any] = {}
     paths = doc.get("paths") if isinstance(doc, dict) else None
     if not isinstance(paths, dict):
         return out
-    resolve = _resolver(doc)
     for p, item in paths.items():
+        item = resolve(item)  # split specifications: `/orders: {$ref: paths/orders.yaml}`
         if not isinstance(item, dict):
             continue
         shared = item.get("parameters") if isinstance(item.get("parameters"), list) else []
@@ -233,12 +285,12 @@ def _request_schemas(doc: Any) -> dict[str, Any]:
     return out
 
 
-def _operation_exists(doc: Any, name: str) -> bool:
+def _operation_exists(doc: Any, name: str, resolve: Callable[[Any], Any]) -> bool:
     """'POST /orders body (application/json)' -> is POST /orders still in the document?"""
     method, _, rest = name.partition(" ")
     path = rest.split(" body (", 1)[0]
     paths = doc.get("paths") if isinstance(doc, dict) else None
-    item = paths.get(path) if isinstance(paths, dict) else None
+    item = resolve(paths.get(path)) if isinstance(paths, dict) else None
     return isinstance(item, dict) and method.lower() in item
 
 
@@ -262,19 +314,27 @@ def _line_of(text: str, needle: str | None) -> int:
     return 1
 
 
-def tightenings(base_text: str, head_text: str, path: str) -> list[Tightening]:
+def tightenings(
+    base_text: str,
+    head_text: str,
+    path: str,
+    *,
+    base_path: str | None = None,
+    load_base: Load | None = None,
+    load_head: Load | None = None,
+) -> list[Tightening]:
     old, new = load_structured(base_text, path), load_structured(head_text, path)
     if not isinstance(old, dict) or not isinstance(new, dict):
         return []
+    ro, rn = _resolver(old, base_path or path, load_base), _resolver(new, path, load_head)
     if _is_openapi(new):
-        before, after = _request_schemas(old), _request_schemas(new)
+        before, after = _request_schemas(old, ro), _request_schemas(new, rn)
     else:
         before, after = _roots(old), _roots(new)
-    ro, rn = _resolver(old), _resolver(new)
     out: list[Tightening] = []
     seen: set[tuple[str, str]] = set()
     for name in before:
-        if name in after or " body (" not in name or not _operation_exists(new, name):
+        if name in after or " body (" not in name or not _operation_exists(new, name, rn):
             continue
         # A request body media type (or the whole body) of an operation that still exists was
         # dropped: clients still sending it now fail.

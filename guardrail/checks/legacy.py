@@ -217,10 +217,37 @@ def _compare(ctx: Context, f: ChangedFile) -> list[Change]:
     if lang is None:
         return []
     if lang == "jsonschema":
-        found = jsonschema_diff.tightenings(base, head, f.path)
+        found = jsonschema_diff.tightenings(
+            base,
+            head,
+            f.path,
+            base_path=f.previous_path or f.path,
+            load_base=_loader(ctx, "base"),
+            load_head=_loader(ctx, "head"),
+        )
     else:
-        found = compare(shapes_of(f.previous_path or f.path, base), shapes_of(f.path, head))
+        found = compare(
+            shapes_of(f.previous_path or f.path, base), shapes_of(f.path, head), _renames(ctx)
+        )
     return [Change(f, t, source) for t in found]
+
+
+def _loader(ctx: Context, side: str) -> jsonschema_diff.Load | None:
+    """Other files of the same commit, for `$ref`s into split specifications."""
+    read = ctx.read
+    if read is None:
+        return None
+    return lambda path: read(side, path)
+
+
+def _renames(ctx: Context) -> dict[tuple[str, str], str]:
+    """Renames the PR's migrations perform: the evidence that a field was renamed, not dropped."""
+    out: dict[tuple[str, str], str] = {}
+    for m in migrations(ctx):
+        for op in m.ops:
+            if op.kind == OpKind.RENAME_COLUMN and op.column and op.new_name:
+                out.setdefault((op.column, op.new_name), f"{code(m.file.path)} renames the column")
+    return out
 
 
 def _sql_changes(ctx: Context) -> list[Change]:

@@ -16,6 +16,7 @@ request per 100 base-branch migration files their history needs.
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -379,6 +380,13 @@ class GitHubClient:
             raise
         if isinstance(content, list):
             return None
+        if content.encoding == "none" and content.size:
+            # Past 1 MB the contents API sends no content; the blob API sends up to 100 MB.
+            blob = self._call(
+                f"read {path} at {ref[:7]} (large file)",
+                lambda: self.repo.get_git_blob(content.sha),
+            )
+            return base64.b64decode(str(blob.content)).decode("utf-8", "replace")
         try:
             return content.decoded_content.decode("utf-8", "replace")
         except (AssertionError, GithubException):

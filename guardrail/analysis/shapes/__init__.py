@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from guardrail.analysis.shapes import avro, graphql, jsonschema, protobuf, python, typescript
+from guardrail.analysis.shapes import avro, graphql, jsonschema, protobuf, python, typescript, zod
 from guardrail.analysis.shapes.common import load_structured
 from guardrail.analysis.shapes.compare import ShapeDiff, compare, diff
 from guardrail.analysis.shapes.model import (
@@ -20,11 +20,10 @@ from guardrail.analysis.shapes.model import (
     Loosening,
     Shape,
     ShapeKind,
+    ShapeReadError,
     Tightening,
     TKind,
 )
-
-MAX_SHAPE_FILE = 1_000_000
 
 
 def _is_jsonschema(path: str, text: str | None) -> bool:
@@ -62,19 +61,28 @@ READERS: tuple[Reader, ...] = (
     Reader("avro", (".avsc",), avro.read),
     Reader("protobuf", (".proto",), protobuf.read),
     Reader("graphql", (".graphql", ".graphqls", ".gql"), graphql.read),
-    Reader("typescript", (".ts", ".tsx"), typescript.read, _is_typescript),
+    Reader("typescript", (".ts", ".tsx", ".mts"), typescript.read, _is_typescript),
+    Reader("zod", (".ts", ".tsx", ".mts"), zod.read, _is_typescript),
     Reader("jsonschema", (".json", ".yaml", ".yml"), jsonschema.read, _is_jsonschema),
 )
 
-SHAPE_EXTENSIONS: tuple[str, ...] = tuple(s for r in READERS for s in r.suffixes)
+SHAPE_EXTENSIONS: tuple[str, ...] = tuple(dict.fromkeys(s for r in READERS for s in r.suffixes))
+
+
+def readers_for(path: str, text: str | None = None) -> list[Reader]:
+    """Every reader of the file, in table order (a .ts file holds TypeScript types and zod
+    schemas alike)."""
+    low = path.lower()
+    return [
+        r
+        for r in READERS
+        if low.endswith(r.suffixes) and (r.accepts is None or r.accepts(path, text))
+    ]
 
 
 def reader_for(path: str, text: str | None = None) -> Reader | None:
-    low = path.lower()
-    for reader in READERS:
-        if low.endswith(reader.suffixes) and (reader.accepts is None or reader.accepts(path, text)):
-            return reader
-    return None
+    found = readers_for(path, text)
+    return found[0] if found else None
 
 
 def language(path: str, text: str | None = None) -> str | None:
@@ -83,10 +91,8 @@ def language(path: str, text: str | None = None) -> str | None:
 
 
 def shapes_of(path: str, text: str) -> list[Shape]:
-    if len(text) > MAX_SHAPE_FILE:
-        return []
-    reader = reader_for(path, text)
-    return reader.read(path, text) if reader is not None else []
+    """Every shape of the file. Raises ShapeReadError when a reader cannot interpret it."""
+    return [shape for reader in readers_for(path, text) for shape in reader.read(path, text)]
 
 
 __all__ = [
@@ -99,6 +105,7 @@ __all__ = [
     "Shape",
     "ShapeDiff",
     "ShapeKind",
+    "ShapeReadError",
     "TKind",
     "Tightening",
     "compare",
@@ -106,5 +113,6 @@ __all__ = [
     "language",
     "load_structured",
     "reader_for",
+    "readers_for",
     "shapes_of",
 ]

@@ -47,24 +47,48 @@ def _tighter_limit(key: str, prev: float | None, value: float) -> bool:
     return False
 
 
+# (wider, narrower) pairs that share a wire encoding: the narrower type truncates stored values.
+_PROTO_NARROWER = frozenset(
+    {
+        ("int64", "int32"),
+        ("uint64", "uint32"),
+        ("sint64", "sint32"),
+        ("uint64", "int32"),
+        ("int64", "uint32"),
+        ("uint32", "int32"),
+        ("int64", "bool"),
+        ("int32", "bool"),
+        ("uint32", "bool"),
+        ("uint64", "bool"),
+        ("bytes", "string"),
+    }
+)
+
+
 @dataclass
 class ShapeDiff:
     tightenings: list[Tightening] = field(default_factory=list)
     loosenings: list[Loosening] = field(default_factory=list)
 
 
-def compare(base: list[Shape], head: list[Shape]) -> list[Tightening]:
+# (old field name, new field name) -> what shows it is a rename ("`0012_x.py` renames the column")
+Renames = dict[tuple[str, str], str]
+
+
+def compare(
+    base: list[Shape], head: list[Shape], renames: Renames | None = None
+) -> list[Tightening]:
     """Tightenings from `base` to `head`: what data or clients of the old shape may now fail."""
-    return diff(base, head).tightenings
+    return diff(base, head, renames).tightenings
 
 
-def diff(base: list[Shape], head: list[Shape]) -> ShapeDiff:
+def diff(base: list[Shape], head: list[Shape], renames: Renames | None = None) -> ShapeDiff:
     before = {s.name: s for s in base}
     out = ShapeDiff()
     for new in head:
         old = before.get(new.name)
         if old is not None:
-            _ShapePair(old, new, out).run()
+            _ShapePair(old, new, out, renames or {}).run()
     return out
 
 
@@ -73,6 +97,7 @@ class _ShapePair:
     old: Shape
     new: Shape
     out: ShapeDiff
+    renames: Renames
 
     def tight(
         self,
@@ -92,8 +117,11 @@ class _ShapePair:
 
     def run(self) -> None:
         old, new = self.old, self.new
+        if not new.reads_stored_data and new.kind != ShapeKind.GRAPHQL_TYPE:
+            return  # only flows out (a response): old data never reaches it
         if new.kind == ShapeKind.ENUM or new.members is not None:
-            self.members()
+            if new.reads_stored_data:
+                self.members()
             return
         self.presence()
         for name, f in new.fields.items():
@@ -119,67 +147,96 @@ class _ShapePair:
             )
         if new_members - old_members:
             self.loose(LKind.VALUES_WIDENED, None, self.new.line)
+        for name, f in self.new.fields.items():
+            o = self.old.fields.get(name)
+            if o is not None and o.number is not None and o.number != f.number:
+                what = f"enum value {code(name)} was renumbered {o.number} → {f.number}"
+                self.tight(TKind.WIRE, name, f.line, what, o, f)
 
-    def presence(self) -> dict[str, str]:
+    def renamed(self, gone: list[str], added: list[str]) -> dict[str, tuple[str, str]]:
+        """old name -> (new name, the evidence that it is a rename). Never a guess: the same
+        protobuf number, or a rename the PR's migrations perform (same table column)."""
+        out: dict[str, tuple[str, str]] = {}
+        for g in gone:
+            for a in added:
+                if any(a == new for _, new in out.values()):
+                    continue
+                o, f = self.old.fields[g], self.new.fields[a]
+                if self.new.kind == ShapeKind.PROTOBUF and o.number is not None:
+                    if o.number == f.number:
+                        out[g] = (a, f"same number {o.number}")
+                        break
+                elif (g, a) in self.renames:
+                    out[g] = (a, self.renames[(g, a)])
+                    break
+        return out
+
+    def presence(self) -> None:
         """Fields removed, renamed and added."""
         old, new = self.old, self.new
-        renamed_to: dict[str, str] = {}
-        aliased = {f.alias: n for n, f in new.fields.items() if f.alias}
+        aliased = {
+            alias.strip() for f in new.fields.values() if f.alias for alias in f.alias.split(",")
+        }
         gone = [f for f in old.fields if f not in new.fields and f not in aliased]
         added = [
             f for f in new.fields if f not in old.fields and new.fields[f].alias not in old.fields
         ]
+        renamed_to = self.renamed(gone, added)
         for g in gone:
-            for a in added:
-                if old.fields[g].type == new.fields[a].type and a not in renamed_to.values():
-                    if new.fields[a].alias != g:
-                        renamed_to[g] = a
-                    break
-        for g in gone:
-            if new.kind == ShapeKind.PROTOBUF and g in new.reserved:
-                continue
+            o = old.fields[g]
             if g in renamed_to:
-                a = renamed_to[g]
-                self.tight(
-                    TKind.RENAMED,
-                    a,
-                    new.fields[a].line,
-                    f"{code(g)} was renamed to {code(a)}",
-                    old.fields[g],
-                    new.fields[a],
-                )
+                a, evidence = renamed_to[g]
+                what = f"{code(g)} was renamed to {code(a)} ({evidence})"
+                self.tight(TKind.RENAMED, a, new.fields[a].line, what, o, new.fields[a])
             elif new.kind == ShapeKind.PROTOBUF:
-                number = old.fields[g].number
-                self.tight(
-                    TKind.WIRE,
-                    g,
-                    new.line,
-                    f"field {code(g)} = {number} was removed without `reserved`",
-                    old.fields[g],
-                )
+                if g in new.reserved or new.number_reserved(o.number):
+                    continue  # the documented way to delete: old data's value is skipped
+                what = f"field {code(g)} = {o.number} was removed without `reserved`"
+                self.tight(TKind.WIRE, g, new.line, what, o)
             else:
-                self.tight(TKind.REMOVED, g, new.line, f"{code(g)} was removed", old.fields[g])
+                self.tight(TKind.REMOVED, g, new.line, f"{code(g)} was removed", o)
+        renamed = {a for a, _ in renamed_to.values()}
         for a in added:
             f = new.fields[a]
-            if a in renamed_to.values():
+            if a in renamed:
                 continue
             if f.required and new.reads_stored_data and new.kind != ShapeKind.PROTOBUF:
-                self.tight(
-                    TKind.NEW_REQUIRED, a, f.line, f"new field {code(a)} is required", None, f
-                )
+                what = f"new field {code(a)} is required"
+                self.tight(TKind.NEW_REQUIRED, a, f.line, what, None, f)
             else:
                 self.loose(LKind.NEW_OPTIONAL, a, f.line)
-        return renamed_to
 
     def protobuf_field(self, name: str, o: Field, f: Field) -> None:
+        old_label, _, old_type = o.type.rpartition(" ")
+        new_label, _, new_type = f.type.rpartition(" ")
         if o.number != f.number:
             what = f"{code(name)} was renumbered {o.number} → {f.number}"
             self.tight(TKind.WIRE, name, f.line, what, o, f)
-        elif o.type.split()[-1] != f.type.split()[-1]:
-            what = f"{code(name)} changed type {o.type} → {f.type}"
+        elif old_type != new_type:
+            self.protobuf_type(name, o, f, old_type, new_type)
+        elif (old_label == "repeated") != (new_label == "repeated"):
+            what = (
+                f"{code(name)} changed from {old_label or 'singular'} to {new_label or 'singular'}"
+            )
             self.tight(TKind.WIRE, name, f.line, what, o, f)
         elif f.required and not o.required:
             self.tight(TKind.REQUIRED, name, f.line, f"{code(name)} became required", o, f)
+        if f.group is not None and f.group != o.group:
+            what = (
+                f"{code(name)} moved into oneof {code(f.group)}: a stored message that set "
+                "more than one of its members keeps only the last"
+            )
+            self.tight(TKind.WIRE, name, f.line, what, o, f)
+
+    def protobuf_type(self, name: str, o: Field, f: Field, old: str, new: str) -> None:
+        if (old, new) in _PROTO_NARROWER:
+            what = f"{code(name)} changed type {code(old)} → {code(new)}: stored values may not fit"
+            self.tight(TKind.TYPE_NARROWED, name, f.line, what, o, f)
+        elif (new, old) in _PROTO_NARROWER:
+            self.loose(LKind.TYPE_WIDENED, name, f.line)
+        else:
+            what = f"{code(name)} changed type {code(old)} → {code(new)}"
+            self.tight(TKind.WIRE, name, f.line, what, o, f)
 
     def field(self, name: str, o: Field, f: Field) -> None:
         if f.required and not o.required:

@@ -1,93 +1,140 @@
-"""GraphQL SDL: input types (what clients send), object types, interfaces and enums."""
+"""GraphQL SDL, parsed with graphql-core (the reference grammar: descriptions, directives, block
+strings and comments never confuse it).
+
+Shapes: every `input` type (with its `extend input` additions) and the arguments of every
+field as one input shape `Type.field(…)`, both of which clients send; object types and interfaces
+as output shapes (not judged for old data); enums, marked inbound only when an input type or an
+argument uses them — a member removed from an output-only enum breaks old readers, not old data.
+"""
 
 from __future__ import annotations
 
-from guardrail.analysis.shapes.common import tokens as _tokens
-from guardrail.analysis.shapes.model import Field, Shape, ShapeKind
+from typing import TYPE_CHECKING
+
+from guardrail.analysis.shapes.model import Field, Shape, ShapeKind, ShapeReadError
+
+if TYPE_CHECKING:
+    from graphql.language import (
+        DocumentNode,
+        InputValueDefinitionNode,
+        Node,
+        TypeNode,
+    )
+
+
+def _line(node: Node) -> int:
+    loc = node.loc
+    return loc.start_token.line if loc is not None else 1
+
+
+def _type_text(node: TypeNode) -> str:
+    from graphql.language import print_ast
+
+    return print_ast(node)
+
+
+def _named(node: TypeNode) -> str:
+    from graphql.language import ListTypeNode, NonNullTypeNode
+
+    while isinstance(node, (ListTypeNode, NonNullTypeNode)):
+        node = node.type
+    return str(getattr(getattr(node, "name", None), "value", ""))
+
+
+def _input_field(node: InputValueDefinitionNode) -> Field:
+    from graphql.language import NonNullTypeNode
+
+    non_null = isinstance(node.type, NonNullTypeNode)
+    has_default = node.default_value is not None
+    name = node.name.value
+    return Field(
+        name,
+        _line(node.name),
+        non_null and not has_default,
+        not non_null,
+        has_default,
+        _type_text(node.type),
+    )
+
+
+def parse(text: str) -> DocumentNode:
+    from graphql.error import GraphQLSyntaxError
+    from graphql.language import parse as gql_parse
+
+    try:
+        return gql_parse(text)
+    except GraphQLSyntaxError as exc:
+        line = exc.locations[0].line if exc.locations else 1
+        raise ShapeReadError(exc.message, line) from exc
 
 
 def read(path: str, text: str) -> list[Shape]:
+    from graphql.language import (
+        EnumTypeDefinitionNode,
+        EnumTypeExtensionNode,
+        InputObjectTypeDefinitionNode,
+        InputObjectTypeExtensionNode,
+        InterfaceTypeDefinitionNode,
+        InterfaceTypeExtensionNode,
+        ObjectTypeDefinitionNode,
+        ObjectTypeExtensionNode,
+    )
+
     del path
-    toks = _tokens(text, hash_comments=True)
-    out: list[Shape] = []
-    i = 0
-    while i < len(toks):
-        tok, line = toks[i]
-        if tok in ("type", "input", "interface", "enum") and i + 1 < len(toks):
-            name = toks[i + 1][0]
-            j = i + 2
-            while j < len(toks) and toks[j][0] != "{":
-                if toks[j][0] in (
-                    "type",
-                    "input",
-                    "enum",
-                    "interface",
-                    "scalar",
-                    "union",
-                    "schema",
-                ):
-                    break
-                j += 1
-            if j >= len(toks) or toks[j][0] != "{":
-                i += 1
-                continue
-            j += 1
-            fields: dict[str, Field] = {}
-            members: set[str] = set()
-            depth = 0
-            while j < len(toks) and not (toks[j][0] == "}" and depth == 0):
-                t, ln = toks[j]
-                if t == "(":
-                    depth += 1
-                elif t == ")":
-                    depth -= 1
-                elif depth == 0 and tok == "enum" and t.isidentifier():
-                    members.add(t)
-                elif (
-                    depth == 0
-                    and j + 1 < len(toks)
-                    and toks[j + 1][0] in (":", "(")
-                    and t.isidentifier()
-                ):
-                    k = j + 1
-                    if toks[k][0] == "(":  # arguments
-                        d = 0
-                        while k < len(toks):
-                            if toks[k][0] == "(":
-                                d += 1
-                            elif toks[k][0] == ")":
-                                d -= 1
-                                if d == 0:
-                                    break
-                            k += 1
-                        k += 1
-                    if k < len(toks) and toks[k][0] == ":":
-                        k += 1
-                        type_toks: list[str] = []
-                        while (
-                            k < len(toks)
-                            and toks[k][0] in ("[", "]", "!")
-                            or (k < len(toks) and not type_toks)
-                        ):
-                            type_toks.append(toks[k][0])
-                            k += 1
-                        while k < len(toks) and toks[k][0] in ("]", "!"):
-                            type_toks.append(toks[k][0])
-                            k += 1
-                        ftype = "".join(type_toks)
-                        has_default = k < len(toks) and toks[k][0] == "="
-                        non_null = ftype.endswith("!")
-                        fields[t] = Field(
-                            t, ln, non_null and not has_default, not non_null, has_default, ftype
+    doc = parse(text)
+    inputs: dict[str, tuple[int, dict[str, Field]]] = {}
+    outputs: dict[str, tuple[int, dict[str, Field]]] = {}
+    enums: dict[str, tuple[int, set[str]]] = {}
+    inbound_types: set[str] = set()
+    outbound_types: set[str] = set()
+    arguments: list[Shape] = []
+    for node in doc.definitions:
+        if isinstance(node, (InputObjectTypeDefinitionNode, InputObjectTypeExtensionNode)):
+            line, fields = inputs.setdefault(node.name.value, (_line(node), {}))
+            for value in node.fields or ():
+                fields[value.name.value] = _input_field(value)
+                inbound_types.add(_named(value.type))
+        elif isinstance(
+            node,
+            (
+                ObjectTypeDefinitionNode,
+                ObjectTypeExtensionNode,
+                InterfaceTypeDefinitionNode,
+                InterfaceTypeExtensionNode,
+            ),
+        ):
+            line, fields = outputs.setdefault(node.name.value, (_line(node), {}))
+            for out_field in node.fields or ():
+                fname = out_field.name.value
+                outbound_types.add(_named(out_field.type))
+                fields[fname] = Field(
+                    fname, _line(out_field.name), False, True, False, _type_text(out_field.type)
+                )
+                args = {a.name.value: _input_field(a) for a in out_field.arguments or ()}
+                inbound_types.update(_named(a.type) for a in out_field.arguments or ())
+                if args:
+                    arguments.append(
+                        Shape(
+                            f"{node.name.value}.{fname}(…)",
+                            ShapeKind.GRAPHQL_INPUT,
+                            _line(out_field.name),
+                            args,
                         )
-                        j = k - 1
-                j += 1
-            if tok == "enum":
-                out.append(Shape(name, ShapeKind.ENUM, line, members=frozenset(members)))
-            else:
-                kind = ShapeKind.GRAPHQL_INPUT if tok == "input" else ShapeKind.GRAPHQL_TYPE
-                out.append(Shape(name, kind, line, fields))
-            i = j + 1
-            continue
-        i += 1
+                    )
+        elif isinstance(node, (EnumTypeDefinitionNode, EnumTypeExtensionNode)):
+            line, members = enums.setdefault(node.name.value, (_line(node), set()))
+            members.update(v.name.value for v in node.values or ())
+    out = [Shape(n, ShapeKind.GRAPHQL_INPUT, ln, f) for n, (ln, f) in inputs.items()]
+    out += [Shape(n, ShapeKind.GRAPHQL_TYPE, ln, f) for n, (ln, f) in outputs.items()]
+    out += arguments
+    out += [
+        Shape(
+            n,
+            ShapeKind.ENUM,
+            ln,
+            members=frozenset(m),
+            inbound=n in inbound_types or n not in outbound_types,
+        )
+        for n, (ln, m) in enums.items()
+    ]
     return out

@@ -68,6 +68,7 @@ class Field:
     alias: str | None = None
     number: int | None = None  # protobuf field number
     limits: tuple[tuple[str, float], ...] = ()  # maxLength, minimum, … (JSON Schema names)
+    group: str | None = None  # the protobuf `oneof` holding the field
 
 
 @dataclass(frozen=True)
@@ -79,11 +80,27 @@ class Shape:
     members: frozenset[str] | None = None  # enums
     closed: bool = False  # unknown keys rejected
     reserved: frozenset[str] = frozenset()
+    # Old data or old clients flow into it (stored rows, requests, messages, configuration);
+    # False for what only flows out (response types, output-only enums).
+    inbound: bool = True
+    reserved_ranges: tuple[tuple[int, int], ...] = ()  # protobuf `reserved 4, 8 to 10;`
+
+    def number_reserved(self, number: int | None) -> bool:
+        return number is not None and any(lo <= number <= hi for lo, hi in self.reserved_ranges)
 
     @property
     def reads_stored_data(self) -> bool:
         """Shapes whose instances are built from data written earlier (storage, requests)."""
-        return self.kind != ShapeKind.GRAPHQL_TYPE
+        return self.inbound and self.kind != ShapeKind.GRAPHQL_TYPE
+
+
+class ShapeReadError(Exception):
+    """A file a reader could not interpret: reported as such (GR901), never skipped silently."""
+
+    def __init__(self, message: str, line: int = 1) -> None:
+        super().__init__(f"line {line}: {message}")
+        self.message = message
+        self.line = line
 
 
 @dataclass(frozen=True)
