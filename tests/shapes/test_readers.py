@@ -7,14 +7,20 @@ import pytest
 
 from guardrail.analysis import shapes
 from guardrail.analysis.shapes import LKind, ShapeKind, TKind
+from guardrail.text import CODE_CLOSE, CODE_OPEN
 
 
 def _diff(path: str, base: str, head: str) -> shapes.ShapeDiff:
     return shapes.diff(shapes.shapes_of(path, base), shapes.shapes_of(path, head))
 
 
+def _ticks(marked: str) -> str:
+    """A finding phrase with its code spans as backticks, for readable expectations."""
+    return marked.replace(CODE_OPEN, "`").replace(CODE_CLOSE, "`")
+
+
 def _what(path: str, base: str, head: str) -> list[tuple[str, str, str]]:
-    return [(t.code, t.shape.name, t.what) for t in _diff(path, base, head).tightenings]
+    return [(t.code, t.shape.name, _ticks(t.what)) for t in _diff(path, base, head).tightenings]
 
 
 # -- GraphQL ---------------------------------------------------------------------------------------

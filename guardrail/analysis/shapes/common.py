@@ -8,18 +8,38 @@ from collections.abc import Callable
 
 from guardrail.text import strip_spans
 
+_FLOW = re.compile(r""""(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'|#[^\n]*|[\[\]{}]""")
+_SAFE_C_DEPTH = 400  # libyaml recurses on the C stack: deeper documents take the Python loader
+
+
+def _yaml_depth_bound(text: str) -> int:
+    """An upper bound of a YAML document's nesting: flow brackets (outside strings and comments)
+    plus block indentation."""
+    depth = deepest = 0
+    for m in _FLOW.finditer(text):
+        tok = m.group(0)
+        if tok in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif tok in "]}":
+            depth = max(0, depth - 1)
+    indent = max((len(ln) - len(ln.lstrip(" ")) for ln in text.splitlines()), default=0)
+    return deepest + indent
+
 
 def load_structured(text: str, path: str) -> object:
     if path.endswith((".yaml", ".yml")):
         import yaml
 
-        # libyaml's loader when present: a 1 MB specification in well under a second.
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        # libyaml reads a 1 MB specification in well under a second, but overflows the C stack
+        # on hostile nesting (a crash no `except` can catch): only bounded documents go to it.
+        loader: type[yaml.SafeLoader] = yaml.SafeLoader
+        c_loader = getattr(yaml, "CSafeLoader", None)
+        if c_loader is not None and _yaml_depth_bound(text) < _SAFE_C_DEPTH:
+            loader = c_loader
         try:
-            return yaml.load(text, Loader=loader)
+            return yaml.load(text, Loader=loader)  # a safe loader, either way
         except yaml.YAMLError:
-            return None
-        except RecursionError:
             return None
     try:
         return json.loads(text)
