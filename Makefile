@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/migrations_vs_squawk.py
 	$(BIN)/python bench/squawk_throughput.py
 	$(BIN)/python bench/image.py
+	$(BIN)/python bench/trace.py
 
 # Refresh the lock files (needs the package registry).
 lock: $(STAMP)

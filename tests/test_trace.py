@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -327,3 +329,90 @@ def test_the_trace_extra_and_its_lock_input_name_the_same_packages() -> None:
     ]
     assert sorted(extra) == sorted(listed)
     assert "-r trace.in" in (root / "requirements" / "dev.in").read_text()
+
+
+# -- the two ways in: `guardrail check --trace` and the action's inputs ---------------------------
+
+
+def test_guardrail_check_trace_on_a_local_checkout(tmp_path: Path) -> None:
+    """The whole path a developer runs: the embedded server started by the CLI itself."""
+    from guardrail.trace.api import available
+    from tests.conftest import console_script
+    from tests.gitrepo import make_repo
+
+    if available():
+        pytest.skip(f"--trace needs the trace extra: {available()}")
+    repo = make_repo(
+        tmp_path / "r",
+        {"db/migrations/V1__init.sql": "CREATE TABLE orders (id serial PRIMARY KEY, total int);\n"},
+        {"db/migrations/V2__note.sql": "ALTER TABLE orders ADD COLUMN note text NOT NULL;\n"},
+    )
+    proc = subprocess.run(
+        [console_script(), "check", "--base", "main", "--trace", "--format", "json"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(repo)},
+        timeout=120,
+    )
+    assert proc.returncode == 1, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["trace"]["base"]["files"] == 1 and data["trace"]["base"]["rows_seeded"] == 1
+    [failure] = [f for f in data["findings"] if f["rule"] == "GR260"]
+    assert "contains null values" in failure["title_text"]
+    assert "traced on PostgreSQL" in proc.stderr
+
+
+def test_the_action_traces_on_a_database_url(
+    embedded_pg: str, fake_github: Any, run_action: Any
+) -> None:
+    """`database-url` (a service container in a workflow): the trace works in a scratch
+    database there, with the base schema from the checkout."""
+    from tests.fakegithub import file_entry
+
+    host = dict(part.split("=", 1) for part in embedded_pg.split())["host"]
+    url = f"postgresql://postgres@/postgres?host={host}"
+    fake_github.add_pull(
+        7,
+        body="Adds a coupon.",
+        head_sha="1" * 40,
+        base_sha="2" * 40,
+        files=[
+            file_entry(
+                "db/migrations/0002_coupon.sql",
+                "@@ -0,0 +1 @@\n+ALTER TABLE orders ALTER COLUMN total TYPE bigint;",
+                "added",
+            )
+        ],
+    )
+
+    def checkout(workspace: Path) -> None:
+        (workspace / ".git").mkdir()
+        (workspace / "db" / "migrations").mkdir(parents=True)
+        (workspace / "db/migrations/0001_init.sql").write_text(
+            "CREATE TABLE orders (id serial PRIMARY KEY, total int NOT NULL);\n"
+        )
+        (workspace / "db/migrations/0002_coupon.sql").write_text(
+            "ALTER TABLE orders ALTER COLUMN total TYPE bigint;\n"
+        )
+
+    event = {"action": "synchronize", "number": 7, "pull_request": {"number": 7}}
+    run = run_action(
+        fake_github, "pull_request", event, inputs={"database-url": url}, prepare=checkout
+    )
+    assert run.returncode == 1, run.stderr + run.stdout
+    report = json.loads((run.workspace / run.outputs["report"]).read_text())
+    assert report["trace"]["base"]["files"] == 1
+    [statement] = report["trace"]["statements"]
+    assert statement["rewrote"] == ["orders"]
+    [static] = [f for f in report["findings"] if f["rule"] == "GR216"]
+    assert static["observed"]["verdict"] == "confirmed"
+    assert "Traced on PostgreSQL" in run.summary
+
+
+def test_the_database_url_input_must_be_a_url(fake_github: Any, run_action: Any) -> None:
+    fake_github.add_pull(7, body="x", head_sha="1" * 40, base_sha="2" * 40, files=[])
+    event = {"action": "synchronize", "number": 7, "pull_request": {"number": 7}}
+    run = run_action(fake_github, "pull_request", event, inputs={"database-url": "localhost"})
+    assert run.returncode == 2
+    assert "postgresql://" in run.stdout + run.stderr

@@ -55,4 +55,5 @@ def trace(
     if database_url:
         return runner.run(database_url, plan)
     with EmbeddedPostgres() as server:
-        return runner.run(server.conninfo, plan, startup_s=server.startup_s)
+        # The whole server is thrown away: no scratch database needed.
+        return runner.run(server.conninfo, plan, startup_s=server.startup_s, scratch=False)

@@ -180,6 +180,8 @@ class TraceResult:
     base: BaseSchema = field(default_factory=BaseSchema)
     startup_s: float = 0.0
     total_s: float = 0.0
+    # Seconds per phase: scratch database, base schema, seed rows, the PR's statements.
+    phases: tuple[tuple[str, float], ...] = ()
 
     def at(self, path: str | None, line: int | None) -> StatementTrace | None:
         """The traced statement covering `path:line`, if any."""
@@ -196,5 +198,9 @@ class TraceResult:
             "statements": [s.to_json() for s in self.statements],
             "not_traced": [n.to_json() for n in self.not_traced],
             "base": self.base.to_json(),
-            "seconds": {"startup": round(self.startup_s, 2), "total": round(self.total_s, 2)},
+            "seconds": {
+                "startup": round(self.startup_s, 2),
+                **{name: round(s, 3) for name, s in self.phases},
+                "total": round(self.total_s, 2),
+            },
         }

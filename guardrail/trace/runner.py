@@ -34,17 +34,17 @@ _USER_SCHEMAS = (
     "n.nspname NOT IN ('pg_catalog', 'information_schema') "
     "AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'"
 )
-_LOCKS_SQL = f"""
-SELECT c.oid, n.nspname, c.relname, c.relkind, l.mode
+# One round trip for both: the backend's own relation locks, and every relation's storage file.
+_SNAPSHOT_SQL = f"""
+SELECT 'l', c.oid, n.nspname, c.relname, c.relkind, l.mode
 FROM pg_locks l
 JOIN pg_class c ON c.oid = l.relation
 JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted AND {_USER_SCHEMAS}
-"""
-_FILES_SQL = f"""
-SELECT c.oid, n.nspname, c.relname, c.relkind, c.relfilenode
+UNION ALL
+SELECT 'f', c.oid, n.nspname, c.relname, c.relkind, c.relfilenode::text
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'm', 'i', 't') AND {_USER_SCHEMAS}
+WHERE c.relkind IN ('r', 'm', 'i') AND {_USER_SCHEMAS}
 """
 _KIND = {"r": "table", "p": "table", "i": "index", "I": "index", "S": "sequence", "v": "view",
          "m": "view", "t": "toast"}  # fmt: skip
@@ -93,14 +93,13 @@ class _Session:
         return list(cur.fetchall())
 
     def snapshot(self) -> _Snapshot:
-        locks = {
-            (int(oid), str(mode)): (_name(nsp, rel), _KIND.get(str(kind), "other"))
-            for oid, nsp, rel, kind, mode in self.rows(_LOCKS_SQL)
-        }
-        files = {
-            int(oid): (_name(nsp, rel), str(kind), int(node))
-            for oid, nsp, rel, kind, node in self.rows(_FILES_SQL)
-        }
+        locks: dict[tuple[int, str], tuple[str, str]] = {}
+        files: dict[int, tuple[str, str, int]] = {}
+        for what, oid, nsp, rel, kind, value in self.rows(_SNAPSHOT_SQL):
+            if what == "l":
+                locks[(int(oid), str(value))] = (_name(nsp, rel), _KIND.get(str(kind), "other"))
+            else:
+                files[int(oid)] = (_name(nsp, rel), str(kind), int(value))
         return _Snapshot(locks, files)
 
     def close(self) -> None:
@@ -108,8 +107,9 @@ class _Session:
 
 
 @contextmanager
-def scratch_database(conninfo: str) -> Iterator[tuple[str, str]]:
-    """(conninfo of a new empty database, server version); dropped on exit."""
+def scratch_database(conninfo: str, *, create: bool = True) -> Iterator[tuple[str, str]]:
+    """(conninfo of a new empty database, server version); dropped on exit. `create=False`:
+    the database of `conninfo` itself (a throwaway server's)."""
     import psycopg
     from psycopg import sql as S
     from psycopg.conninfo import make_conninfo
@@ -117,6 +117,9 @@ def scratch_database(conninfo: str) -> Iterator[tuple[str, str]]:
     name = f"guardrail_trace_{secrets.token_hex(4)}"
     with psycopg.connect(conninfo, autocommit=True) as admin:
         version = str(admin.execute("SHOW server_version").fetchone()[0]).split()[0]  # type: ignore[index]
+        if not create:
+            yield conninfo, version
+            return
         try:
             admin.execute(S.SQL("CREATE DATABASE {} TEMPLATE template0").format(S.Identifier(name)))
         except psycopg.Error as exc:
@@ -380,11 +383,12 @@ def _observe(
 
 
 def _run_change(session: _Session, plan: TracePlan) -> tuple[list[StatementTrace], list[NotTraced]]:
-    base_oids = set(session.snapshot().files)
-    base_oids |= {int(r[0]) for r in session.rows("SELECT oid FROM pg_class")}
+    base_oids = {int(r[0]) for r in session.rows("SELECT oid FROM pg_class")}
     traces: list[StatementTrace] = []
     skipped: list[NotTraced] = []
     session.run("BEGIN")
+    # Each statement's "after" is the next one's "before": one snapshot per statement.
+    state = session.snapshot()
     try:
         for script in plan.change:
             for i, st in enumerate(script.statements):
@@ -399,7 +403,7 @@ def _run_change(session: _Session, plan: TracePlan) -> tuple[list[StatementTrace
                         )
                     )
                     continue
-                trace = _run_one(session, st, base_oids)
+                trace, state = _run_one(session, st, base_oids, state)
                 traces.append(trace)
                 if trace.error is not None and trace.error.sqlstate != "25001":
                     rest = [s for s in script.statements[i + 1 :] if not s.transaction_control]
@@ -419,9 +423,11 @@ def _run_change(session: _Session, plan: TracePlan) -> tuple[list[StatementTrace
     return traces, skipped
 
 
-def _run_one(session: _Session, st: Statement, base_oids: set[int]) -> StatementTrace:
+def _run_one(
+    session: _Session, st: Statement, base_oids: set[int], before: _Snapshot
+) -> tuple[StatementTrace, _Snapshot]:
+    """The statement's trace, and the snapshot after it (the next statement's before)."""
     session.run("SAVEPOINT gr_stmt")
-    before = session.snapshot()
     began = time.perf_counter()
     err = session.run(st.sql)
     note = ""
@@ -430,7 +436,6 @@ def _run_one(session: _Session, st: Statement, base_oids: set[int]) -> Statement
         # CONCURRENTLY cannot run inside a transaction: check the plain form instead, so the
         # statement is still proven to work and later statements see its effect.
         session.run("ROLLBACK TO SAVEPOINT gr_stmt")
-        before = session.snapshot()
         began = time.perf_counter()
         err = session.run(st.plain_sql)
         note = (
@@ -443,13 +448,14 @@ def _run_one(session: _Session, st: Statement, base_oids: set[int]) -> Statement
         session.run("ROLLBACK TO SAVEPOINT gr_stmt")
         if err.sqlstate == "25001":
             note = "cannot run inside a transaction block, so the trace could not run it"
-        return StatementTrace(
+        failed = StatementTrace(
             st.path, st.line, st.end_line, short(st.sql), error=err, note=note, ms=elapsed
         )
+        return failed, before  # rolled back to the savepoint: nothing changed
     after = session.snapshot()
     session.run("RELEASE SAVEPOINT gr_stmt")
     locks, held, rewrote, rebuilt = _observe(st, before, after, base_oids)
-    return StatementTrace(
+    traced = StatementTrace(
         st.path,
         st.line,
         st.end_line,
@@ -462,20 +468,36 @@ def _run_one(session: _Session, st: Statement, base_oids: set[int]) -> Statement
         locks_representative=representative,
         ms=elapsed,
     )
+    return traced, after
 
 
 # -- all of it -----------------------------------------------------------------------------------------
 
 
-def run(conninfo: str, plan: TracePlan, *, startup_s: float = 0.0) -> TraceResult:
-    """Trace `plan` on the server at `conninfo` (a libpq connection string or URL)."""
+def run(
+    conninfo: str, plan: TracePlan, *, startup_s: float = 0.0, scratch: bool = True
+) -> TraceResult:
+    """Trace `plan` on the server at `conninfo` (a libpq connection string or URL). `scratch`:
+    in a database created for the run and dropped after it (False only for a server that is
+    itself thrown away, such as the embedded one: it saves creating a database)."""
     began = time.perf_counter()
-    with scratch_database(conninfo) as (scratch, version):
-        session = _Session(scratch)
+    phases: list[tuple[str, float]] = []
+
+    def lap(name: str, since: float) -> float:
+        now = time.perf_counter()
+        phases.append((name, now - since))
+        return now
+
+    with scratch_database(conninfo, create=scratch) as (where, version):
+        session = _Session(where)
         try:
+            mark = lap("scratch_database", began)
             count, failed = _build_base(session, plan)
+            mark = lap("base", mark)
             tables, filled, unfilled = _seed(session)
+            mark = lap("seed", mark)
             traces, skipped = _run_change(session, plan)
+            lap("change", mark)
         finally:
             session.close()
     major_minor = version
@@ -500,4 +522,5 @@ def run(conninfo: str, plan: TracePlan, *, startup_s: float = 0.0) -> TraceResul
         base=base,
         startup_s=startup_s,
         total_s=startup_s + time.perf_counter() - began,
+        phases=tuple(phases),
     )
