@@ -347,12 +347,17 @@ def test_guardrail_check_trace_on_a_local_checkout(tmp_path: Path) -> None:
         {"db/migrations/V1__init.sql": "CREATE TABLE orders (id serial PRIMARY KEY, total int);\n"},
         {"db/migrations/V2__note.sql": "ALTER TABLE orders ADD COLUMN note text NOT NULL;\n"},
     )
+    # As in the image, which removes the wheel's Python layer's dependencies: hide them.
+    hidden = tmp_path / "hidden"
+    for name in ("psutil", "fasteners", "platformdirs"):
+        (hidden / name).mkdir(parents=True)
+        (hidden / name / "__init__.py").write_text(f"raise ModuleNotFoundError(name={name!r})\n")
     proc = subprocess.run(
         [console_script(), "check", "--base", "main", "--trace", "--format", "json"],
         cwd=repo,
         capture_output=True,
         text=True,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(repo)},
+        env={"PATH": "/usr/bin:/bin", "HOME": str(repo), "PYTHONPATH": str(hidden)},
         timeout=120,
     )
     assert proc.returncode == 1, proc.stderr
