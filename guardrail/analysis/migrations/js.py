@@ -30,7 +30,9 @@ from guardrail.analysis.migrations.grammar import (
     as_strs,
     first_error,
     parse,
+    sql_type,
     text,
+    type_changes,
     walk,
 )
 from guardrail.analysis.migrations.ops import Facts, OpKind, Reading
@@ -479,11 +481,11 @@ class _Reader:
                     node,
                     table,
                     col,
-                    _Column(name, nullable if nullable is not None else True),
+                    _Column(_knex_type(name, args), nullable if nullable is not None else True),
                     where,
                 )
             else:
-                self.known[(table, col)] = _Column(name, nullable is not False)
+                self.known[(table, col)] = _Column(_knex_type(name, args), nullable is not False)
                 serial = name in _KNEX_SERIAL
                 self.add(
                     node,
@@ -546,11 +548,22 @@ class _Reader:
             self.add(node, OpKind.SET_NOT_NULL, table, col, where)
         elif new.nullable is True and before.nullable is False:
             self.add(node, OpKind.DROP_NOT_NULL, table, col, where)
-        if new.type and before.type and _norm(new.type) != _norm(before.type):
+        if new.type and before.type and type_changes(_norm(before.type), _norm(new.type)):
             self.add(node, OpKind.ALTER_TYPE, table, col, where, to_type=new.type, narrowing=True)
 
 
 _Handler = Callable[[_Reader, _Link, _Where], None]
+
+
+def _knex_type(name: str, args: list[Value]) -> str | None:
+    """`t.string('x', 100)` -> `varchar(100)` (knex's default string length is 255)."""
+    length = args[1] if len(args) > 1 and isinstance(args[1], int) else None
+    if name == "string" and length is None:
+        length = 255
+    if name in ("decimal", "float") and length is not None:
+        scale = args[2] if len(args) > 2 and isinstance(args[2], int) else 2
+        return sql_type("decimal", None, length, scale)
+    return sql_type(name, length)
 
 
 def _norm(type_text: str) -> str:
@@ -915,5 +928,6 @@ def _restates(down: Node) -> dict[tuple[str | None, str | None], _Column]:
             col = as_str(value(first.args[0])) if first.args else None
             mods = {link.name for link in links}
             nullable = "notNullable" not in mods
-            out[(table_of[text(root)], col)] = _Column(first.name, nullable)
+            args = [value(a) for a in first.args]
+            out[(table_of[text(root)], col)] = _Column(_knex_type(first.name, args), nullable)
     return out
