@@ -86,8 +86,6 @@ class Analysis:
     # both these lists and what checks yield. New code yields `Answer(...)` and `Note(...)`.
     answers: list[Answer] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    # Deprecated: an untyped memo. New code declares a `Fact` and calls `get`.
-    cache: dict[str, object] = field(default_factory=dict)
     _facts: dict[str, object] = field(default_factory=dict, repr=False)
 
     def get(self, fact: Fact[T]) -> T:

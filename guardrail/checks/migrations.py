@@ -22,7 +22,7 @@ from guardrail.analysis.migrations.compare import Edit, compare
 from guardrail.analysis.migrations.detect import MigrationFile, detect, read, reverse_file
 from guardrail.analysis.migrations.django import Models, field_facts, same_column_type
 from guardrail.analysis.migrations.ops import Op, OpKind, Reading
-from guardrail.analysis.reads import wants
+from guardrail.analysis.reads import discovers, wants
 from guardrail.checks import safety_rules
 from guardrail.checks.base import Context, Fact, Output
 from guardrail.checks.safety_rules import GR220, SAFETY
@@ -150,6 +150,12 @@ def _migration_reads(f: ChangedFile, config: Config) -> Iterator[tuple[str, str]
         app = f.path.rsplit("/migrations/", 1)[0]
         yield ("base", f"{app}/models.py")
         yield ("base", f"{app}/models/__init__.py")
+
+
+@discovers
+def _model_modules(side: str, path: str) -> bool:
+    """The modules a Django `models/` package imports, found in its `__init__`."""
+    return side == "base" and "/models/" in f"/{path}" and path.endswith(".py")
 
 
 def _base_reading(ctx: Context, f: ChangedFile, kind: MigrationFile) -> Reading | None:
