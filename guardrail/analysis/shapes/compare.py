@@ -15,6 +15,31 @@ from guardrail.analysis.shapes.model import (
 )
 from guardrail.text import code
 
+# Type names whose values all fit the second: a change between them is a widening.
+_WIDER = frozenset(
+    {
+        ("int", "float"),
+        ("int", "Decimal"),
+        ("int", "bigint"),
+        ("int32", "int64"),
+        ("integer", "number"),
+        ("Integer", "BigInteger"),
+        ("SmallInteger", "Integer"),
+        ("SmallInteger", "BigInteger"),
+        ("IntegerField", "BigIntegerField"),
+        ("SmallIntegerField", "IntegerField"),
+        ("SmallIntegerField", "BigIntegerField"),
+        ("PositiveIntegerField", "IntegerField"),
+        ("PositiveIntegerField", "BigIntegerField"),
+        ("PositiveSmallIntegerField", "PositiveIntegerField"),
+        ("PositiveBigIntegerField", "BigIntegerField"),
+        ("CharField", "TextField"),
+        ("String", "Text"),
+        ("str", "Any"),
+        ("int", "Any"),
+    }
+)
+
 
 def _types_narrowed(old: str, new: str) -> bool:
     if not old or not new or old == new:
@@ -34,7 +59,8 @@ def _types_narrowed(old: str, new: str) -> bool:
     a, b = norm(old), norm(new)
     if not a or not b:
         return False
-    return not b >= a  # a superset of the old types is a widening
+    # A widening keeps every old type (or a type wider than it).
+    return not all(t in b or any((t, w) in _WIDER for w in b) for t in a)
 
 
 def _tighter_limit(key: str, prev: float | None, value: float) -> bool:

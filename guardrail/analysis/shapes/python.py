@@ -4,11 +4,53 @@ TypedDict, Enum, SQLAlchemy and Django models."""
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 
 from guardrail.analysis.pyast import call_name as _call_name
 from guardrail.analysis.pyast import const as _const
 from guardrail.analysis.pyast import kwarg as _kw
 from guardrail.analysis.shapes.model import Field, Shape, ShapeKind
+
+# Keyword constraints of pydantic `Field`/`constr`/`conint`/`StringConstraints`, Django and
+# marshmallow-style fields, by their JSON Schema names (how tightenings name them).
+_LIMIT_KEYWORDS = {
+    "max_length": "maxLength",
+    "min_length": "minLength",
+    "ge": "minimum",
+    "le": "maximum",
+    "gt": "exclusiveMinimum",
+    "lt": "exclusiveMaximum",
+    "max_items": "maxItems",
+    "min_items": "minItems",
+    "max_digits": "maxDigits",
+    "decimal_places": "maxDecimalPlaces",
+}
+_SQL_SIZED = ("String", "VARCHAR", "Unicode", "CHAR", "NVARCHAR")
+
+
+def _limits(stmt: ast.stmt) -> tuple[tuple[str, float], ...]:
+    """Declared constraints of a field: `Field(max_length=8)`, `Annotated[str, Field(...)]`,
+    `constr(max_length=8)`, `models.CharField(max_length=8)`, `Column(String(8))`."""
+    nodes: list[ast.AST] = []
+    if isinstance(stmt, ast.AnnAssign):
+        nodes += [stmt.annotation, stmt.value] if stmt.value is not None else [stmt.annotation]
+    elif isinstance(stmt, ast.Assign):
+        nodes.append(stmt.value)
+    out: dict[str, float] = {}
+    for node in nodes:
+        for call in (n for n in ast.walk(node) if isinstance(n, ast.Call)):
+            for kw in call.keywords:
+                value = _const(kw.value)
+                if (
+                    kw.arg in _LIMIT_KEYWORDS
+                    and isinstance(value, (int, float))
+                    and not isinstance(value, bool)
+                ):
+                    out.setdefault(_LIMIT_KEYWORDS[kw.arg], float(value))
+            first = _const(call.args[0]) if call.args else None
+            if _call_name(call) in _SQL_SIZED and isinstance(first, int):
+                out.setdefault("maxLength", float(first))
+    return tuple(sorted(out.items()))
 
 
 def _ann_text(node: ast.AST | None) -> str:
@@ -212,7 +254,8 @@ def read(path: str, source: str) -> list[Shape]:
         for stmt in cls.body:
             f = _python_field(kind, stmt, total)
             if f is not None:
-                fields[f.name] = f
+                limits = _limits(stmt)
+                fields[f.name] = replace(f, limits=limits) if limits else f
             if (
                 isinstance(stmt, ast.Assign)
                 and any(isinstance(t, ast.Name) and t.id == "model_config" for t in stmt.targets)
