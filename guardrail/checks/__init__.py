@@ -3,7 +3,16 @@ elsewhere): a check is a pure function of the Context that yields Findings."""
 
 from __future__ import annotations
 
-from guardrail.checks import acknowledge, integrity, legacy, meta, migrations, questions, rollback
+from guardrail.checks import (
+    acknowledge,
+    drift,
+    integrity,
+    legacy,
+    meta,
+    migrations,
+    questions,
+    rollback,
+)
 from guardrail.checks.base import Check
 from guardrail.trace import rules as _trace_rules  # noqa: F401  (GR260-GR269, judged by --trace)
 
@@ -11,6 +20,7 @@ ALL_CHECKS: tuple[Check, ...] = (
     *rollback.CHECKS,  # first: later checks read the rollback note it finds
     *migrations.CHECKS,
     *integrity.CHECKS,
+    *drift.CHECKS,
     *legacy.CHECKS,
     *questions.CHECKS,
     *meta.CHECKS,

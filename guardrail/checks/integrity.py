@@ -489,13 +489,20 @@ def _replaced_by_squash(ctx: Context, path: str) -> bool:
     if where is None:
         return False
     folder = f"{where[0]}/migrations/"
-    names = [p for p in (ctx.base_tree.paths() if ctx.base_tree else []) if p.startswith(folder)]
-    names += [f.path for f in ctx.pr.files if f.status != "removed" and f.path.startswith(folder)]
     target = (where[1], _name(path)[: -len(".py")])
-    for p in dict.fromkeys(names):
-        if "squashed" not in _name(p) or p == path:
-            continue
-        text = ctx.read("head", p) if ctx.read is not None else None
+    texts: dict[str, str | None] = {
+        m.file.path: text_of(ctx, m.file)
+        for m in migrations(ctx)
+        if m.file.path.startswith(folder) and "squashed" in _name(m.file.path)
+    }
+    if ctx.base_tree is not None:
+        theirs = [
+            p
+            for p in ctx.base_tree.paths()
+            if p.startswith(folder) and "squashed" in _name(p) and p not in texts
+        ]
+        texts.update(ctx.base_tree.read_many(theirs) if theirs else {})
+    for p, text in texts.items():
         node = H.read_django(p, text) if text is not None else None
         if node is not None and target in node.replaces:
             return True
