@@ -53,11 +53,9 @@ _SQLALCHEMY_MARKS = ("Column(", "mapped_column(", "Mapped[", "__tablename__")
 def _maybe_sqlalchemy(f: ChangedFile) -> bool:
     """Whether the patch touches what SQLAlchemy models are made of (only then is the file
     read: every changed Python file would cost a read each through the API)."""
-    return (
-        f.path.endswith(".py")
-        and f.patch is not None
-        and any(m in f.patch for m in _SQLALCHEMY_MARKS)
-    )
+    if not f.path.endswith(".py"):
+        return False
+    return f.patch is None or any(m in f.patch for m in _SQLALCHEMY_MARKS)  # None: unknown
 
 
 @wants
