@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from guardrail.checks import (
     acknowledge,
+    deploy_order,
     drift,
     integrity,
     legacy,
@@ -21,6 +22,7 @@ ALL_CHECKS: tuple[Check, ...] = (
     *migrations.CHECKS,
     *integrity.CHECKS,
     *drift.CHECKS,
+    *deploy_order.CHECKS,
     *legacy.CHECKS,
     *questions.CHECKS,
     *meta.CHECKS,

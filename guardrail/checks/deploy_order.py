@@ -1,0 +1,305 @@
+"""GR51x — Does the old version keep working during the deploy and after a rollback?
+
+During a deploy the old version still serves against the new schema; after a rollback the old
+version runs again. A migration that drops or renames what the old version reads, or adds a
+required column the old version's inserts leave out, breaks that version: these rules say
+which version fails, when, and with what, and how to ship it in steps (expand/contract).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from guardrail.analysis.diff import parse_patch
+from guardrail.analysis.migrations.detect import detect
+from guardrail.analysis.migrations.ops import Op, OpKind
+from guardrail.checks.base import Context
+from guardrail.checks.migrations import Migration, migrations
+from guardrail.model import ChangedFile, Finding, Severity
+from guardrail.rules import Rule, register
+from guardrail.text import code
+
+DEPLOY = "deploy-order"
+
+GR511 = register(
+    Rule(
+        "GR511",
+        "drop-while-old-code-reads",
+        DEPLOY,
+        "A column or table is dropped or renamed in the same release that stops using it.",
+        Severity.ERROR,
+    )
+)
+GR512 = register(
+    Rule(
+        "GR512",
+        "required-column-old-code-inserts",
+        DEPLOY,
+        "A NOT NULL column without a database default is added while the old version inserts "
+        "rows without it.",
+        Severity.ERROR,
+    )
+)
+
+_CODE_EXT = (
+    ".py",
+    ".rb",
+    ".js",
+    ".ts",
+    ".mjs",
+    ".cjs",
+    ".jsx",
+    ".tsx",
+    ".php",
+    ".go",
+    ".java",
+    ".kt",
+    ".cs",
+    ".ex",
+    ".exs",
+    ".prisma",
+    ".sql",
+)
+_DROPS = (OpKind.DROP_COLUMN, OpKind.RENAME_COLUMN, OpKind.DROP_TABLE, OpKind.RENAME_TABLE)
+
+
+def _is_code(ctx: Context, f: ChangedFile) -> bool:
+    if not f.path.endswith(_CODE_EXT) or f.binary:
+        return False
+    config = ctx.config
+    return detect(f.path, include=config.migration_include, exclude=config.migration_exclude) is None
+
+
+@dataclass(frozen=True)
+class _Use:
+    path: str
+    line: int  # in the base version of the file
+
+
+def _word(name: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w$]){re.escape(name)}(?![\w])")
+
+
+def _stopped_using(ctx: Context, names: tuple[str, ...]) -> _Use | None:
+    """A code file of the PR whose removed lines name one of `names` and whose added lines
+    name none: the PR stops using it, so the base version (the one still serving) does."""
+    patterns = [_word(n) for n in names if n]
+    if not patterns:
+        return None
+    for f in ctx.pr.files:
+        if not _is_code(ctx, f) or f.patch is None:
+            continue
+        diff = parse_patch(f.patch)
+        gone = [ln for ln in diff.removed if any(p.search(ln.text) for p in patterns)]
+        if gone and not any(any(p.search(ln.text) for p in patterns) for ln in diff.added):
+            return _Use(f.previous_path or f.path, gone[0].number)
+    return None
+
+
+# -- Rails: ignored_columns on the base branch -----------------------------------------------------
+
+
+def _singular(table: str) -> str:
+    t = table.rsplit(".", 1)[-1].strip('"`')
+    if t.endswith("ies"):
+        return t[:-3] + "y"
+    if t.endswith(("ses", "xes", "zes", "ches", "shes")):
+        return t[:-2]
+    return t[:-1] if t.endswith("s") else t
+
+
+def _rails_model(ctx: Context, table: str) -> tuple[str, str] | None:
+    """(path, base text) of the Active Record model for a table, on the base branch."""
+    if ctx.base_tree is None:
+        return None
+    name = _singular(table) + ".rb"
+    candidates = [f"app/models/{name}"] + [
+        p for p in ctx.base_tree.paths() if p.endswith(f"/app/models/{name}")
+    ]
+    for path, text in ctx.base_tree.read_many(list(dict.fromkeys(candidates))).items():
+        if text is not None:
+            return path, text
+    return None
+
+
+def _ignored(text: str, column: str) -> bool:
+    for m in re.finditer(r"ignored_columns\s*(?:\+?=|<<)\s*(.+)", text):
+        if _word(column).search(m.group(1)):
+            return True
+    return False
+
+
+# -- the findings ----------------------------------------------------------------------------------
+
+
+def _what(op: Op) -> tuple[str, str]:
+    """(the thing, what happens to it) in words."""
+    if op.kind in (OpKind.DROP_TABLE, OpKind.RENAME_TABLE):
+        thing = f"table {code(op.table or '?')}"
+    else:
+        thing = code(f"{op.table}.{op.column}" if op.table else op.column or "?")
+    verb = "dropped" if op.kind in (OpKind.DROP_COLUMN, OpKind.DROP_TABLE) else "renamed"
+    return thing, verb
+
+
+_EXPAND_CONTRACT = {
+    "django": "Django: this release removes the field from the model with "
+    "`migrations.SeparateDatabaseAndState(state_operations=[migrations.RemoveField(...)])` "
+    "(make the column nullable or give it `db_default` first, so the new version's inserts "
+    "work); a later release drops the column.",
+    "rails": "Rails: this release adds `self.ignored_columns += [\"{column}\"]` to the model; "
+    "a later release drops the column and removes the line.",
+    "alembic": "This release removes the column from the model (nullable, or with a "
+    "`server_default`); a later release's revision drops it.",
+}
+_GENERIC = (
+    "This release stops using it (and lets the database fill it: nullable or a default); a "
+    "later release drops it, once no running version reads it."
+)
+
+
+def _drop_findings(ctx: Context, m: Migration) -> Iterator[Finding]:
+    fw = m.kind.framework
+    for op in m.ops:
+        if op.kind not in _DROPS or op.new_table:
+            continue
+        thing, verb = _what(op)
+        old_name = op.column if op.kind in (OpKind.DROP_COLUMN, OpKind.RENAME_COLUMN) else op.table
+        if old_name is None:
+            continue
+        evidence: str
+        if fw == "rails" and op.kind in (OpKind.DROP_COLUMN, OpKind.RENAME_COLUMN) and op.table:
+            model = _rails_model(ctx, op.table)
+            if model is None or _ignored(model[1], old_name):
+                continue
+            evidence = (
+                f"{code(model[0])} on the base branch does not list it in "
+                "`self.ignored_columns`, so the running version's Active Record has it in its "
+                "column cache and names it in every INSERT and UPDATE"
+            )
+        else:
+            names: tuple[str, ...] = (old_name,)
+            if fw == "django" and op.kind in (OpKind.DROP_TABLE, OpKind.RENAME_TABLE):
+                names = (old_name, old_name.capitalize())
+            use = _stopped_using(ctx, names)
+            if use is None:
+                continue
+            evidence = (
+                f"this PR stops using it in {code(use.path)} (line {use.line} of the base "
+                "version), so the version still serving uses it"
+            )
+        fix = _EXPAND_CONTRACT.get(fw, _GENERIC).replace("{column}", old_name)
+        yield GR511.finding(
+            f"{thing} is {verb} in the same release that stops using it.",
+            f"During the deploy the old version keeps serving, and {evidence}: its queries fail "
+            f"(“column does not exist”) until every instance runs the new code; after a "
+            f"rollback the old version fails the same way"
+            + (", and the data is gone." if verb == "dropped" else ".")
+            + f" Expand and contract instead. {fix}",
+            path=m.file.path,
+            line=op.line,
+        )
+
+
+# -- NOT NULL without a database default while the old version inserts -----------------------------
+
+_INSERTS = {
+    "django": r"(?<!class )\b{model}(?:\.objects\.(?:create|bulk_create|get_or_create|update_or_create)\(|\()",
+    "rails": r"\b{model}\.(?:create!?|new|insert|insert_all!?|upsert|find_or_create_by!?)\b",
+    "alembic": r"(?<!class )\b{model}\(",
+    "sql": r"(?i)\binsert\s+into\s+[\"`]?{table}[\"`]?\b",
+}
+
+
+def _class_name(table: str, fw: str) -> str:
+    if fw == "rails":
+        return "".join(part.capitalize() for part in _singular(table).split("_"))
+    if fw == "django":
+        return table  # Django's table in the reader is the model name, lowercased
+    return "".join(part.capitalize() for part in _singular(table).split("_"))
+
+
+def _insert_site(ctx: Context, fw: str, table: str) -> _Use | None:
+    """Where the old version inserts rows into `table`: in the base side of the PR's patches
+    (removed and context lines are the base code), and in the checkout when there is one."""
+    model = _class_name(table, fw)
+    patterns = [re.compile(_INSERTS["sql"].format(table=re.escape(table)))]
+    if fw in _INSERTS and fw != "sql":
+        flags = re.IGNORECASE if fw == "django" else 0
+        patterns.append(re.compile(_INSERTS[fw].format(model=re.escape(model)), flags))
+    for f in ctx.pr.files:
+        if not _is_code(ctx, f) or f.patch is None or f.status == "added":
+            continue
+        old = 0
+        for raw in f.patch.splitlines():
+            if raw.startswith("@@"):
+                hit = re.match(r"@@ -(\d+)", raw)
+                old = int(hit.group(1)) - 1 if hit else 0
+                continue
+            if raw.startswith("+"):
+                continue
+            old += 1
+            if any(p.search(raw[1:]) for p in patterns):
+                return _Use(f.previous_path or f.path, old)
+    if ctx.tree is None or ctx.read_tree is None:
+        return None
+    changed = {f.path for f in ctx.pr.files}
+    hint = model.lower() if fw != "sql" else table.lower()
+    looked = 0
+    for path in ctx.tree():
+        if path in changed or not path.endswith(_CODE_EXT) or "test" in path.lower():
+            continue
+        if detect(path) is not None:
+            continue
+        looked += 1
+        if looked > 3000:
+            break
+        text = ctx.read_tree(path)
+        if not text or hint not in text.lower():
+            continue
+        for number, line in enumerate(text.splitlines(), 1):
+            if any(p.search(line) for p in patterns):
+                return _Use(path, number)
+    return None
+
+
+def _required_findings(ctx: Context, m: Migration) -> Iterator[Finding]:
+    fw = m.kind.framework
+    for op in m.ops:
+        if op.kind != OpKind.ADD_COLUMN or not op.not_null or op.has_default or op.new_table:
+            continue
+        if not op.table or not op.column:
+            continue
+        flavour = fw if fw in _INSERTS else "sql"
+        site = _insert_site(ctx, flavour, op.table)
+        if site is None:
+            continue
+        orm = " (Django's `default=` is applied by the new code only)" if op.orm_default else ""
+        yield GR512.finding(
+            f"{code(f'{op.table}.{op.column}')} is added NOT NULL without a database default, "
+            f"and the old version inserts rows without it ({code(f'{site.path}:{site.line}')}).",
+            f"During the deploy the old version keeps inserting rows that leave it out{orm}, "
+            "and each insert fails with a NOT NULL violation; after a rollback the old version "
+            "fails the same way until the column is dropped or loosened. Add it with a database "
+            "default (Django `db_default=`, SQLAlchemy `server_default=`, Rails `default:`) or "
+            "nullable, backfill, and make it NOT NULL in a later release.",
+            path=m.file.path,
+            line=op.line,
+        )
+
+
+def check_deploy_order(ctx: Context) -> Iterator[Finding]:
+    found: list[Finding] = []
+    for m in migrations(ctx):
+        if m.kind.role not in ("up", "baseline"):
+            continue
+        found.extend(_drop_findings(ctx, m))
+        found.extend(_required_findings(ctx, m))
+    if migrations(ctx) and not any(f.severity >= Severity.WARNING for f in found):
+        ctx.answered(DEPLOY, "no drop or required column that the running version still needs")
+    yield from found
+
+
+CHECKS = (check_deploy_order,)
