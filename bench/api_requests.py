@@ -74,6 +74,27 @@ def main() -> int:
         rows.append(("re-run, report unchanged", run(fake, Path(tmp))))
         fake.pulls[1]["body"] = "Adds a note.\n\n## Rollback plan\nRevert."
         rows.append(("re-run after the description was edited", run(fake, Path(tmp))))
+    # Migration history: a PR adding a Django migration to an app with 150 migrations on the
+    # base branch (the folder listing rides in the prefetch; the files cost one request each 100).
+    django = [
+        file_entry(
+            "shop/migrations/0151_order_note.py",
+            "@@ -0,0 +1,4 @@\n+from django.db import migrations\n+class Migration(migrations.Migration):\n"
+            "+    dependencies = [('shop', '0150_x')]\n+    operations = []",
+            "added",
+        )
+    ]
+    with FakeGitHub() as fake, tempfile.TemporaryDirectory() as tmp:
+        fake.add_pull(1, body="Adds a note.", files=django, head_sha=HEAD, base_sha=BASE)
+        for i in range(1, 151):
+            fake.contents[(BASE, f"shop/migrations/{i:04d}_x.py")] = (
+                "from django.db import migrations\nclass Migration(migrations.Migration):\n"
+                f"    dependencies = [('shop', '{i - 1:04d}_x')]\n    operations = []\n"
+            )
+        history = run(fake, Path(tmp))
+    print(f"first run, a Django migration on a 150-migration app: {len(history)} requests")
+    for r in history:
+        print(f"    {r}")
     for title, reqs in rows:
         print(f"{title}: {len(reqs)} requests")
         for r in reqs:

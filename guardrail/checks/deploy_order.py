@@ -69,7 +69,9 @@ def _is_code(ctx: Context, f: ChangedFile) -> bool:
     if not f.path.endswith(_CODE_EXT) or f.binary:
         return False
     config = ctx.config
-    return detect(f.path, include=config.migration_include, exclude=config.migration_exclude) is None
+    return (
+        detect(f.path, include=config.migration_include, exclude=config.migration_exclude) is None
+    )
 
 
 @dataclass(frozen=True)
@@ -149,7 +151,7 @@ _EXPAND_CONTRACT = {
     "`migrations.SeparateDatabaseAndState(state_operations=[migrations.RemoveField(...)])` "
     "(make the column nullable or give it `db_default` first, so the new version's inserts "
     "work); a later release drops the column.",
-    "rails": "Rails: this release adds `self.ignored_columns += [\"{column}\"]` to the model; "
+    "rails": 'Rails: this release adds `self.ignored_columns += ["{column}"]` to the model; '
     "a later release drops the column and removes the line.",
     "alembic": "This release removes the column from the model (nullable, or with a "
     "`server_default`); a later release's revision drops it.",
