@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from guardrail.analysis.diff import parse_patch
+from guardrail.analysis.evidence import is_test_path
 from guardrail.analysis.migrations.detect import detect
 from guardrail.analysis.migrations.ops import Op, OpKind
 from guardrail.checks.base import Context
@@ -234,6 +235,8 @@ def _insert_site(ctx: Context, fw: str, table: str) -> _Use | None:
     for f in ctx.pr.files:
         if not _is_code(ctx, f) or f.patch is None or f.status == "added":
             continue
+        if is_test_path(f.path):
+            continue  # tests insert into a test database, not production's
         old = 0
         for raw in f.patch.splitlines():
             if raw.startswith("@@"):
@@ -251,7 +254,7 @@ def _insert_site(ctx: Context, fw: str, table: str) -> _Use | None:
     hint = model.lower() if fw != "sql" else table.lower()
     looked = 0
     for path in ctx.tree():
-        if path in changed or not path.endswith(_CODE_EXT) or "test" in path.lower():
+        if path in changed or not path.endswith(_CODE_EXT) or is_test_path(path):
             continue
         if detect(path) is not None:
             continue
@@ -294,14 +297,27 @@ def _required_findings(ctx: Context, m: Migration) -> Iterator[Finding]:
 
 def check_deploy_order(ctx: Context) -> Iterator[Finding]:
     found: list[Finding] = []
+    candidates = 0
     for m in migrations(ctx):
         if m.kind.role not in ("up", "baseline"):
             continue
+        candidates += sum(1 for op in m.ops if _candidate(op))
         found.extend(_drop_findings(ctx, m))
         found.extend(_required_findings(ctx, m))
-    if migrations(ctx) and not any(f.severity >= Severity.WARNING for f in found):
-        ctx.answered(DEPLOY, "no drop or required column that the running version still needs")
+    if migrations(ctx) and not candidates:
+        # Said only when there is nothing to trip on: a drop guardrail found no use of is
+        # judged by migration-safety, not declared safe here.
+        ctx.answered(
+            DEPLOY, "no drop, rename or required column for the running version to trip on"
+        )
     yield from found
+
+
+def _candidate(op: Op) -> bool:
+    if op.new_table:
+        return False
+    required = op.kind == OpKind.ADD_COLUMN and op.not_null and not op.has_default
+    return op.kind in _DROPS or required
 
 
 CHECKS = (check_deploy_order,)

@@ -139,6 +139,11 @@ def _django(ctx: Context, change: _Change, base: list[str]) -> Iterator[Finding]
             by_app.setdefault(where, []).append(node)
     # Every Django migration folder after the merge, by app label: what a dependency can name.
     names: dict[str, set[str]] = {}
+    listed: set[str] = set()  # labels whose folder the base branch's listing has
+    for p in base:
+        where = H.django_app(p)
+        if where:
+            listed.add(where[1])
     for p in [*base, *change.paths]:
         where = H.django_app(p)
         if where and p.endswith(".py") and not _name(p).startswith("__"):
@@ -184,6 +189,8 @@ def _django(ctx: Context, change: _Change, base: list[str]) -> Iterator[Finding]
             for app, parent in node.dependencies:
                 if parent in ("__first__", "__latest__") or app not in names:
                     continue  # a third-party app: its migrations are not in this repository
+                if app not in listed and not parent.startswith("0001"):
+                    continue  # the base listing does not cover that folder: do not guess
                 if parent in names[app] or (app == label and squashed):
                     continue
                 yield GR502.finding(
@@ -215,6 +222,8 @@ def _alembic(ctx: Context, change: _Change, base: list[str]) -> Iterator[Finding
             for p in base
             if posixpath.dirname(p) == folder and p.endswith(".py") and not _name(p).startswith("_")
         ]
+        if not files and any(r.down for r in mine):
+            continue  # the listing does not cover this folder (or it is new): do not guess
         if len(files) > MAX_HISTORY_FILES:
             ctx.notes.append(
                 f"{code(folder)} has {len(files)} Alembic revisions; guardrail read the newest "

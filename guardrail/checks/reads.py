@@ -11,11 +11,12 @@ from guardrail.model import PullRequest
 
 def history_folders(pr: PullRequest, config: Config) -> list[str]:
     """The folders whose base-branch listing the migration history needs: those of the
-    migrations the PR adds (a version or a parent is judged against their neighbours)."""
+    migrations the PR adds or deletes (a version or a parent is judged against their
+    neighbours)."""
     out: list[str] = []
     for f in pr.files:
-        if f.status not in ("added", "renamed", "copied"):
-            continue
+        if f.status not in ("added", "renamed", "copied", "removed"):
+            continue  # removed: a Django squash in the folder may replace it
         kind = detect(f.path, include=config.migration_include, exclude=config.migration_exclude)
         if kind is not None and "/" in f.path:
             out.append(f.path.rsplit("/", 1)[0])
