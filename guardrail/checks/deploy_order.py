@@ -224,43 +224,46 @@ def _class_name(table: str, fw: str) -> str:
     return "".join(part.capitalize() for part in _singular(table).split("_"))
 
 
-def _insert_site(ctx: Context, fw: str, table: str) -> _Use | None:
-    """Where the old version inserts rows into `table`: in the base side of the PR's patches
-    (removed and context lines are the base code), and in the checkout when there is one."""
-    model = _class_name(table, fw)
+def _insert_patterns(fw: str, table: str) -> list[re.Pattern[str]]:
     patterns = [re.compile(_INSERTS["sql"].format(table=re.escape(table)))]
     if fw in _INSERTS and fw != "sql":
         flags = re.IGNORECASE if fw == "django" else 0
+        model = _class_name(table, fw)
         patterns.append(re.compile(_INSERTS[fw].format(model=re.escape(model)), flags))
+    return patterns
+
+
+def _insert_in_patches(ctx: Context, patterns: list[re.Pattern[str]]) -> _Use | None:
+    """An insert on the base side of the PR's patches: removed and context lines are the base
+    code (tests insert into a test database, not production's, and are left out)."""
     for f in ctx.pr.files:
-        if not _is_code(ctx, f) or f.patch is None or f.status == "added":
+        if f.patch is None or f.status == "added" or is_test_path(f.path):
             continue
-        if is_test_path(f.path):
-            continue  # tests insert into a test database, not production's
+        if not _is_code(ctx, f):
+            continue
         old = 0
         for raw in f.patch.splitlines():
             if raw.startswith("@@"):
                 hit = re.match(r"@@ -(\d+)", raw)
                 old = int(hit.group(1)) - 1 if hit else 0
-                continue
-            if raw.startswith("+"):
-                continue
-            old += 1
-            if any(p.search(raw[1:]) for p in patterns):
-                return _Use(f.previous_path or f.path, old)
+            elif not raw.startswith("+"):
+                old += 1
+                if any(p.search(raw[1:]) for p in patterns):
+                    return _Use(f.previous_path or f.path, old)
+    return None
+
+
+def _insert_in_checkout(ctx: Context, patterns: list[re.Pattern[str]], hint: str) -> _Use | None:
+    """An insert in the checkout's source files the PR does not change (the same at base)."""
     if ctx.tree is None or ctx.read_tree is None:
         return None
     changed = {f.path for f in ctx.pr.files}
-    hint = model.lower() if fw != "sql" else table.lower()
-    looked = 0
-    for path in ctx.tree():
-        if path in changed or not path.endswith(_CODE_EXT) or is_test_path(path):
-            continue
-        if detect(path) is not None:
-            continue
-        looked += 1
-        if looked > 3000:
-            break
+    sources = [
+        p
+        for p in ctx.tree()
+        if p not in changed and p.endswith(_CODE_EXT) and not is_test_path(p) and detect(p) is None
+    ]
+    for path in sources[:3000]:
         text = ctx.read_tree(path)
         if not text or hint not in text.lower():
             continue
@@ -268,6 +271,13 @@ def _insert_site(ctx: Context, fw: str, table: str) -> _Use | None:
             if any(p.search(line) for p in patterns):
                 return _Use(path, number)
     return None
+
+
+def _insert_site(ctx: Context, fw: str, table: str) -> _Use | None:
+    """Where the old version inserts rows into `table`."""
+    patterns = _insert_patterns(fw, table)
+    hint = _class_name(table, fw).lower() if fw != "sql" else table.lower()
+    return _insert_in_patches(ctx, patterns) or _insert_in_checkout(ctx, patterns, hint)
 
 
 def _required_findings(ctx: Context, m: Migration) -> Iterator[Finding]:
