@@ -227,16 +227,44 @@ def test_the_base_schema_reports_tables_it_could_not_fill(embedded_pg: str) -> N
     assert not result.base.complete
 
 
-def test_an_unexpected_rewrite_is_its_own_finding(embedded_pg: str) -> None:
+def test_a_rewrite_command_is_confirmed_and_one_outside_a_transaction_is_listed(
+    embedded_pg: str,
+) -> None:
+    report, result = _run(
+        embedded_pg,
+        {
+            "db/migrations/V3__cluster.sql": (
+                "VACUUM FULL orders;\n"  # cannot run in a transaction: listed, the file goes on
+                "CLUSTER orders USING orders_pkey;\n"
+                "ALTER TABLE customers ADD COLUMN token text DEFAULT md5(random()::text);\n"
+            )
+        },
+    )
+    assert any(n.line == 1 and "transaction block" in n.why for n in result.not_traced)
+    [cluster] = _at(report, "GR235", 2)
+    assert cluster.observed is not None and cluster.observed["verdict"] == "confirmed"
+    assert not _at(report, "GR262", 2)  # the static rule said it: no second finding
+    st = result.at("db/migrations/V3__cluster.sql", 3)
+    assert st is not None and st.rewrote == ("customers",)
+
+
+def test_several_exclusive_locks_are_confirmed_by_what_was_held(embedded_pg: str) -> None:
     report, _ = _run(
         embedded_pg,
         {
-            "db/migrations/V3__cluster.sql": "VACUUM FULL orders;\nCLUSTER orders USING orders_pkey;\n"
+            "db/migrations/V3__notes.sql": (
+                "BEGIN;\n"
+                "ALTER TABLE orders ADD COLUMN note text;\n"
+                "ALTER TABLE customers ADD COLUMN note text;\n"
+                "COMMIT;\n"
+            )
         },
     )
-    rewrites = _at(report, "GR262")
-    assert [f.line for f in rewrites] == [2]  # VACUUM cannot run in a transaction: listed instead
-    assert any(n.line == 1 for n in report.trace.not_traced) if report.trace else False
+    [several] = _at(report, "GR230")
+    assert several.observed is not None and several.observed["verdict"] == "confirmed"
+    assert "orders" in str(several.observed["reason"]) and "customers" in str(
+        several.observed["reason"]
+    )
 
 
 # -- pure parts: no server ---------------------------------------------------------------------------

@@ -113,6 +113,22 @@ def _claims_failure(st: StatementTrace, table: str | None, engine: str) -> tuple
     return "seen", ""
 
 
+def _claims_several_exclusive(
+    st: StatementTrace, table: str | None, engine: str
+) -> tuple[str, str]:
+    """Several ACCESS EXCLUSIVE locks held at once. Only confirmed: the trace runs every PR
+    migration in one transaction, so it may hold more than one file's transaction would."""
+    held = [
+        lk.relation
+        for lk in st.held
+        if lk.kind == "table" and not lk.new and lk.mode == "AccessExclusiveLock"
+    ]
+    if len(held) >= 2:
+        names = ", ".join(code(name) for name in held)
+        return "confirmed", f"{engine} held ACCESS EXCLUSIVE on {names} at once"
+    return "seen", ""
+
+
 CLAIMS: dict[str, Claim] = {
     "GR210": _claims_failure,  # required column without default: fails on a table with rows
     "GR211": _claims_lock("AccessExclusiveLock"),  # SET NOT NULL
@@ -120,8 +136,13 @@ CLAIMS: dict[str, Claim] = {
     "GR219": _claims_rewrite,  # volatile default
     "GR217": _claims_lock("ShareLock"),  # index without CONCURRENTLY
     "GR218": _claims_lock("ShareRowExclusiveLock"),  # constraint validated under lock
+    "GR224": _claims_lock("ShareLock"),  # REINDEX without CONCURRENTLY
+    "GR225": _claims_lock("AccessExclusiveLock"),  # DETACH PARTITION without CONCURRENTLY
+    "GR230": _claims_several_exclusive,
+    "GR232": _claims_lock("AccessExclusiveLock"),  # drop primary key
+    "GR235": _claims_rewrite,  # VACUUM FULL / CLUSTER
 }
-_REWRITE_RULES = frozenset({"GR216", "GR219"})
+_REWRITE_RULES = frozenset({"GR216", "GR219", "GR235"})
 
 
 def _annotate(f: Finding, st: StatementTrace, trace: TraceResult) -> Finding:
