@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from guardrail.analysis.diff import parse_patch
-from guardrail.analysis.isolate import attempt
+from guardrail.analysis.encoding import undecodable
+from guardrail.analysis.isolate import Unreadable, attempt
 from guardrail.analysis.markdown import assess, find_sections, normalize
 from guardrail.analysis.migrations.compare import Edit, compare
 from guardrail.analysis.migrations.detect import MigrationFile, detect, read, reverse_file
@@ -208,7 +209,16 @@ def _read_migrations(ctx: Context) -> list[Migration]:
 
     found: list[Migration] = []
     for f in ctx.pr.files:
-        if f.status == "removed" or f.binary:
+        if f.status == "removed":
+            continue
+        # Git calls a UTF-16 file binary (its NUL bytes); a migration is still read, decoded.
+        if (
+            f.binary
+            and detect(
+                f.path, include=ctx.config.migration_include, exclude=ctx.config.migration_exclude
+            )
+            is None
+        ):
             continue
         migration = attempt(ctx.problems, f.path, "migration", _migration, ctx, f, exists)
         if migration is not None:
@@ -232,6 +242,12 @@ def _migration(ctx: Context, f: ChangedFile, exists: Callable[[str], bool]) -> M
         return None
     if text is None:
         text = _text_of(ctx, f)
+    if text is not None and undecodable(text):
+        # Not text in any encoding guardrail reads: said as GR901, never judged as garbage.
+        ctx.problems.append(
+            Unreadable(f.path, "migration", "not text in UTF-8, UTF-16, UTF-32 or Windows-1252")
+        )
+        return None
     if text is None:
         reading = Reading(kind.framework, (), None, "", ("its content could not be read",))
     else:

@@ -26,6 +26,7 @@ import requests
 from github import Auth, Github, GithubException
 from github.PullRequest import PullRequest as PyPullRequest
 
+from guardrail.analysis.encoding import decode
 from guardrail.errors import GitHubError
 from guardrail.model import ChangedFile, PullRequest
 
@@ -388,7 +389,7 @@ class GitHubClient:
             )
             return base64.b64decode(str(blob.content)).decode("utf-8", "replace")
         try:
-            return content.decoded_content.decode("utf-8", "replace")
+            return decode(content.decoded_content)
         except (AssertionError, GithubException):
             return None
 
@@ -413,7 +414,7 @@ class GitHubClient:
             raise
         if not isinstance(data, dict) or data.get("encoding") != "base64":
             return None
-        return base64.b64decode(str(data.get("content", ""))).decode("utf-8", "replace")
+        return decode(base64.b64decode(str(data.get("content", ""))))
 
     # -- the whole change, when the files listing stops at 3,000 ------------------------------
 

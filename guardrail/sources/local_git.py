@@ -6,6 +6,7 @@ import subprocess
 from pathlib import Path
 
 from guardrail.analysis.diff import split_git_diff
+from guardrail.analysis.encoding import decode
 from guardrail.errors import GitError
 from guardrail.model import BaseTree, ChangedFile, ContentReader, PullRequest
 
@@ -209,7 +210,7 @@ def load(
     def read(side: str, path: str) -> str | None:
         rev = mb if side == "base" else head_sha
         data = batch.blob(f"{rev}:{path}")
-        return None if data is None else data.decode("utf-8", "replace")
+        return None if data is None else decode(data)
 
     pr = PullRequest(
         title=title,
@@ -239,7 +240,7 @@ def base_tree(cwd: Path, base: str) -> BaseTree:
         out: dict[str, str | None] = {}
         for path in wanted:
             data = batch.blob(f"{tip}:{path}")
-            out[path] = None if data is None else data.decode("utf-8", "replace")
+            out[path] = None if data is None else decode(data)
         return out
 
     return BaseTree(paths, read_many)

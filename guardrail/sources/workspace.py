@@ -14,6 +14,8 @@ import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
+from guardrail.analysis.encoding import decode
+
 MAX_TREE_FILES = 50_000
 MAX_READ_BYTES = 8 * 1024 * 1024
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -68,7 +70,7 @@ def read_text(root: Path, rel: str) -> str | None:
         data = fh.read(MAX_READ_BYTES + 1)
     if len(data) > MAX_READ_BYTES:
         return None
-    return data.decode("utf-8", "replace")
+    return decode(data)
 
 
 def write_text(path: Path, text: str, root: Path) -> None:

@@ -30,7 +30,7 @@ from guardrail.analysis.migrations.sql import read_sql
 from guardrail.analysis.paths import matches
 from guardrail.text import code
 
-MAX_MIGRATION_CHARS = 2_000_000
+MAX_MIGRATION_CHARS = 20_000_000  # about 20 MB: read in about a minute (docs/performance.md)
 
 _FLYWAY = re.compile(r"^(?:([VUB])\d[\w.]*|R)__\w[^/]*\.sql$", re.I)
 _GOLANG = re.compile(r"^\d+_[^/]+\.(up|down)\.sql$")
@@ -38,6 +38,7 @@ _TS14 = re.compile(r"^\d{12,14}[_-]")
 _DJANGO = re.compile(r"^\d{4}_\w+\.py$")
 _EF = re.compile(r"^\d{14}_[^/]+\.cs$")  # `<14 digits>_<anything>.cs`, dashes included
 _LARAVEL = re.compile(r"^\d{4}_\d{2}_\d{2}_\d{6}_\w+\.php$")
+_DJANGO_CLASS = re.compile(r"^class \w+\(migrations\.Migration\):", re.M)
 _ALEMBIC_IMPORT = re.compile(r"^\s*(?:from alembic import|import alembic)", re.M)
 _JS_NAME = re.compile(r"^(?:\d{12,14}[_-]|\d{13}-)")
 # Content that says "this .js/.ts file is a migration" when its name follows no convention
@@ -121,6 +122,9 @@ def _claim_python(p: _Path) -> MigrationFile | None:
     if "versions" in p.dirs and any("alembic" in d or "migration" in d for d in p.dirs):
         return MigrationFile(p.path, "alembic")
     if "migrations" in p.dirs and _DJANGO.match(p.name):
+        return MigrationFile(p.path, "django")
+    if p.in_mig_dir and _DJANGO_CLASS.search(p.head) and p.low != "__init__.py":
+        # Django's migration class in a migrations folder, whatever the file is named.
         return MigrationFile(p.path, "django")
     if _ALEMBIC_IMPORT.search(p.head) and "def upgrade" in p.head:
         # Alembic's script: its own imports and an upgrade(), whatever the folder is named.

@@ -5,6 +5,8 @@ it cannot parse is reported as not understood, never guessed at.
 
 from __future__ import annotations
 
+import bisect
+import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol, Unpack
 
@@ -39,10 +41,6 @@ _SERIAL = frozenset({"serial", "serial4", "serial8", "bigserial", "smallserial",
 class SqlReading:
     ops: list[Op]
     notes: list[str]
-
-
-def _line_of(data: bytes, offset: int) -> int:
-    return data[:offset].count(b"\n") + 1
 
 
 def _skip_space_and_comments(text: str, pos: int) -> int:
@@ -162,60 +160,111 @@ def normalized(sql: str) -> str:
     """A statement's tokens without comments and layout: the same for two spellings of it."""
     from pglast.parser import scan
 
-    data = sql.encode("utf-8")
     try:
         tokens = scan(sql)
     except Exception:  # the scanner gave up (unterminated string): compare the layout-free text
         return " ".join(sql.split())
     return " ".join(
-        data[t.start : t.end + 1].decode("utf-8", "replace")
+        sql[t.start : t.end + 1]  # character indexes
         for t in tokens
         if t.name not in ("SQL_COMMENT", "C_COMMENT")
     )
 
 
+# Above this many characters of non-ASCII text, statements are parsed one by one: pglast maps
+# each node's byte offset to a character index in time that grows with the text before it.
+_WHOLE_PARSE_LIMIT = 100_000
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_RUN = 20_000  # characters of statements parsed together when a file is read in parts
+
+
+def _pieces(text: str) -> list[tuple[int, str]]:
+    """(character offset, text) of each statement, split at the semicolons PostgreSQL's own
+    scanner sees (not those in strings, comments or dollar quotes). Every statement is kept,
+    the ones that will not parse too: they become notes, never a silent skip."""
+    from pglast.parser import scan
+
+    # Non-ASCII characters become one ASCII letter each for the scan: the same tokens at the
+    # same character indexes, without pglast's per-token index mapping (quadratic on long text).
+    safe = text if text.isascii() else _NON_ASCII.sub("x", text)
+    out: list[tuple[int, str]] = []
+    first: int | None = None
+    for tok in scan(safe):
+        if tok.name in ("SQL_COMMENT", "C_COMMENT"):
+            continue
+        if first is None:
+            first = tok.start
+        if tok.name == "ASCII_59":  # ;
+            out.append((first, text[first : tok.end]))
+            first = None
+    if first is not None:
+        out.append((first, text[first:].rstrip()))
+    return [(i, p) for i, p in out if p.strip()]
+
+
+def _runs(placed: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:
+    runs: list[list[tuple[int, str]]] = []
+    size = _RUN
+    for item in placed:
+        if size + len(item[1]) > _RUN:
+            runs.append([])
+            size = 0
+        runs[-1].append(item)
+        size += len(item[1])
+    return runs
+
+
 def _statements(text: str) -> tuple[list[tuple[Any, str, int]], list[str]]:
-    """(statement node, its text, its byte offset) for each statement; notes on failures."""
-    from pglast import split
+    """(statement node, its text, its character offset) for each statement; notes on failures.
+    (pglast gives statement locations as character indexes, not bytes.)"""
     from pglast.parser import ParseError
 
     from guardrail.analysis.pgsql import parse_sql
 
-    data = text.encode("utf-8")
     notes: list[str] = []
+    if len(text) <= _WHOLE_PARSE_LIMIT or text.isascii():
+        try:
+            raw = parse_sql(text)
+            out = []
+            for rs in raw:
+                loc = rs.stmt_location or 0
+                length = rs.stmt_len or (len(text) - loc)
+                out.append((rs.stmt, text[loc : loc + length], loc))
+            return out, notes
+        except ParseError:
+            pass
+    # One statement does not parse, or the file is large: read it in runs of statements of a
+    # bounded size, and a run that does not parse statement by statement.
     try:
-        raw = parse_sql(text)
-        out = []
-        for rs in raw:
-            loc = rs.stmt_location or 0
-            length = rs.stmt_len or (len(data) - loc)
-            out.append((rs.stmt, data[loc : loc + length].decode("utf-8", "replace"), loc))
-        return out, notes
-    except ParseError:
-        pass
-    # One statement does not parse: read the others one by one.
-    out = []
-    try:
-        pieces = list(split(text, with_parser=False))
+        placed = _pieces(text)
     except Exception:  # the scanner itself gave up (unterminated string or comment)
         return [], ["the SQL could not be split into statements"]
-    pos = 0
-    for piece in pieces:
-        idx = text.find(piece, pos)
-        if idx < 0:
-            idx = pos
-        pos = idx + len(piece)
-        byte_off = len(text[:idx].encode("utf-8"))
+    out = []
+    for run in _runs(placed):
+        start, end = run[0][0], run[-1][0] + len(run[-1][1])
         try:
-            parsed = parse_sql(piece)
-        except ParseError as exc:
-            line = _line_of(data, byte_off + len(piece[: max(0, 0)].encode()))
-            first = piece.strip().splitlines()[0] if piece.strip() else piece
-            notes.append(f"line {line}: not understood ({exc.args[0]}): {_short(first, 60)}")
-            out.append((None, piece, byte_off))
+            parsed = parse_sql(text[start:end])
+        except ParseError:
+            pass
+        else:
+            for rs in parsed:
+                loc = rs.stmt_location or 0
+                length = rs.stmt_len or (end - start - loc)
+                out.append((rs.stmt, text[start + loc : start + loc + length], start + loc))
             continue
-        for rs in parsed:
-            out.append((rs.stmt, piece, byte_off + (rs.stmt_location or 0)))
+        for idx, piece in run:
+            try:
+                parsed = parse_sql(piece)
+            except ParseError as exc:
+                line = text.count("\n", 0, idx) + 1
+                first = piece.strip().splitlines()[0] if piece.strip() else piece
+                notes.append(f"line {line}: not understood ({exc.args[0]}): {_short(first, 60)}")
+                out.append((None, piece, idx))
+                continue
+            for rs in parsed:
+                out.append((rs.stmt, piece, idx + (rs.stmt_location or 0)))
     return out, notes
 
 
@@ -224,17 +273,16 @@ def read_sql(text: str, *, line_offset: int = 0, in_transaction: bool = False) -
     from pglast import ast, enums
 
     stmts, notes = _statements(text)
-    data = text.encode("utf-8")
     lines = text.splitlines()
     result: list[Op] = []
     created: set[str] = set()
     transaction = in_transaction
     state = _State()
 
-    for node, stmt_text, byte_off in stmts:
-        char_off = len(data[:byte_off].decode("utf-8", "replace"))
+    newlines = [i for i, ch in enumerate(text) if ch == "\n"]
+    for node, stmt_text, char_off in stmts:
         start = _skip_space_and_comments(text, char_off)
-        line = text.count("\n", 0, start) + 1
+        line = bisect.bisect_left(newlines, start) + 1
         ignores = parse_ignores(comments_above(lines, line))
         short = _short(stmt_text)
         definition = normalized(stmt_text)
