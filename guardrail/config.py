@@ -237,6 +237,12 @@ class MigrationsConfig(_Model):
     # role's `ALTER ROLE … SET`, the connection string): the migration need not set them.
     lock_timeout: str | None = None
     statement_timeout: str | None = None
+    # Table names (globs, `*` and `?`, case-insensitive; a schema-qualified name matches with or
+    # without its schema) whose size or traffic changes how a lock or a rewrite is judged, the
+    # way GitLab keeps lists of its large and high-traffic tables.
+    large_tables: tuple[str, ...] = ()
+    hot_tables: tuple[str, ...] = ()
+    small_tables: tuple[str, ...] = ()
 
     @field_validator("include", "exclude")
     @classmethod

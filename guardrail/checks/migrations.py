@@ -440,6 +440,11 @@ def _facts(ctx: Context, m: Migration) -> safety_rules.Facts:
         wrapped=m.reading.in_transaction,
         lock_timeout=lock,
         statement_timeout=statement,
+        tables=safety_rules.Tables(
+            ctx.config.migration_setting("large_tables", path) or (),
+            ctx.config.migration_setting("hot_tables", path) or (),
+            ctx.config.migration_setting("small_tables", path) or (),
+        ),
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 
 from guardrail.analysis.migrations import postgres as pg
 from guardrail.analysis.migrations.ops import Op, OpKind
@@ -34,6 +35,7 @@ class Facts:
     lock_timeout: str | None = None
     statement_timeout: str | None = None
     earlier: tuple[Op, ...] = ()  # the operations before this one in the same migration
+    tables: Tables | None = None  # configured large, hot and small tables
 
 
 @dataclass(frozen=True)
@@ -788,6 +790,8 @@ def judge(op: Op, facts: Facts) -> list[tuple[Rule, Verdict]]:
     for unit in TABLE:
         if op.kind in unit.kinds:
             verdict = unit.judge(op, facts)
+            if verdict is not None and facts.tables is not None:
+                verdict = weigh(unit.rule, op, verdict, facts.tables)
             if verdict is not None:
                 out.append((unit.rule, verdict))
     return out
@@ -1097,4 +1101,76 @@ FILE_TABLE: tuple[FileRule, ...] = (
 
 def judge_file(ops: tuple[Op, ...], facts: Facts) -> list[tuple[Rule, Op, Verdict]]:
     """Every whole-migration rule's findings, in table order."""
-    return [(unit.rule, op, v) for unit in FILE_TABLE for op, v in unit.judge(ops, facts)]
+    out: list[tuple[Rule, Op, Verdict]] = []
+    for unit in FILE_TABLE:
+        for op, verdict in unit.judge(ops, facts):
+            weighed = (
+                verdict if facts.tables is None else weigh(unit.rule, op, verdict, facts.tables)
+            )
+            if weighed is not None:
+                out.append((unit.rule, op, weighed))
+    return out
+
+
+# -- table size and traffic (migrations.large-tables / hot-tables / small-tables) ----------------
+
+
+@dataclass(frozen=True)
+class Tables:
+    large: tuple[str, ...] = ()
+    hot: tuple[str, ...] = ()
+    small: tuple[str, ...] = ()
+
+    @staticmethod
+    def _matches(table: str | None, globs: tuple[str, ...]) -> bool:
+        if not table or not globs:
+            return False
+        name = table.lower().replace('"', "")
+        bare = name.rsplit(".", 1)[-1]
+        return any(fnmatchcase(name, g.lower()) or fnmatchcase(bare, g.lower()) for g in globs)
+
+    def size(self, table: str | None) -> str:
+        """large | hot | small | "" (unknown)."""
+        if self._matches(table, self.hot):
+            return "hot"
+        if self._matches(table, self.large):
+            return "large"
+        if self._matches(table, self.small):
+            return "small"
+        return ""
+
+
+# Rules whose risk grows with the table's size (a scan, a rewrite, an index build, a long data
+# change) and with its traffic (a lock in the queue). Drops, renames and code compatibility do
+# not depend on size and are left as they are.
+SIZE_SENSITIVE = frozenset(
+    {"GR211", "GR216", "GR217", "GR218", "GR219", "GR224", "GR225", "GR227", "GR235", "GR236"}
+)
+TRAFFIC_SENSITIVE = frozenset({"GR226", "GR230"})
+_LOUDER = {Severity.NOTICE: Severity.WARNING, Severity.WARNING: Severity.ERROR}
+
+
+def weigh(rule: Rule, op: Op, verdict: Verdict, tables: Tables) -> Verdict | None:
+    """The verdict for the table's configured size and traffic: louder and stricter for large or
+    hot tables, nothing for small ones (None)."""
+    size = tables.size(op.table)
+    sensitive = rule.code in SIZE_SENSITIVE or rule.code in TRAFFIC_SENSITIVE
+    if not size or not sensitive or op.maybe:
+        return verdict
+    name = code(op.table or "")
+    if size == "small":
+        # A small table is scanned, rebuilt or locked in milliseconds. A hot one is never small.
+        return None
+    if size == "large" and rule.code not in SIZE_SENSITIVE:
+        return verdict
+    severity = verdict.severity or rule.default_severity
+    louder = _LOUDER.get(severity, severity)
+    note = (
+        f" {name} is listed as a large table (`migrations.large-tables`): this runs for as long as "
+        "the table is big, so only the online way is acceptable here."
+        if size == "large"
+        else f" {name} is listed as a high-traffic table (`migrations.hot-tables`): even a short "
+        "wait for its lock queues many requests, so set a `lock_timeout` of a few seconds and "
+        "retry rather than wait."
+    )
+    return Verdict(verdict.title, verdict.why + note, louder)
