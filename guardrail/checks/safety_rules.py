@@ -712,11 +712,13 @@ def unbatched_data_change(op: Op, facts: Facts) -> Verdict | None:
         return None
     if op.kind == OpKind.DATA_MIGRATION and not op.value:
         return None  # data code whose calls were not read: GR236 needs to see the change
-    what = (
-        f"changes every row of {target(op)} in one statement"
-        if op.kind == OpKind.BACKFILL and not op.value
-        else f"changes rows of {target(op) if op.table else 'a table'} with {code(op.value or '?')} in one go"
-    )
+    where = target(op) if op.table else "a table"
+    if op.kind == OpKind.BACKFILL and not op.value:
+        what = f"changes every row of {where} in one statement"
+    elif op.in_transaction:
+        what = f"changes rows of {where} with {code(op.value or '?')} in one transaction"
+    else:
+        what = f"changes rows of {where} with {code(op.value or '?')} in one statement"
     held = _exclusive_before(op, facts)
     if held:
         locks = ", ".join(code(t) for t in held)

@@ -308,7 +308,21 @@ class _Reader:
         st.add(OpKind.ADD_UNIQUE, using_index=False, maybe=True)
 
     def run_python(self, call: ast.Call, scope: Scope, st: Statement) -> None:
-        st.add(OpKind.DATA_MIGRATION)
+        code = _arg(call, 0, "code")
+        fn = scope.functions.get(code.id) if isinstance(code, ast.Name) else None
+        change = _orm_change(fn) if fn is not None else None
+        if change is None:
+            st.add(OpKind.DATA_MIGRATION)
+        else:
+            what, model, looped = change
+            # In a transaction (atomic) every batch commits together: one long lock on all rows.
+            st.add(
+                OpKind.DATA_MIGRATION,
+                None,
+                model.lower() if model else None,
+                value=what,
+                batched=looped and not self.atomic,
+            )
         if _arg(call, 1, "reverse_code") is None:
             self.reversible = False
             self.why = "`RunPython` has no `reverse_code`"
@@ -345,6 +359,59 @@ class _Reader:
             else o
             for o in self.rec.found
         ]
+
+
+_QUERYSET = frozenset(
+    {"objects", "filter", "exclude", "all", "select_for_update", "only", "order_by"}
+)
+
+
+def _chain(node: ast.expr) -> list[str]:
+    """`Order.objects.filter(x=1).update` -> ["update", "filter", "objects", "Order"]."""
+    names: list[str] = []
+    while True:
+        if isinstance(node, ast.Call):
+            node = node.func
+        elif isinstance(node, ast.Attribute):
+            names.append(node.attr)
+            node = node.value
+        else:
+            if isinstance(node, ast.Name):
+                names.append(node.id)
+            return names
+
+
+def _orm_change(fn: ast.FunctionDef) -> tuple[str, str | None, bool] | None:
+    """The data change a RunPython function makes through the ORM: (`.update()`, `.delete()`,
+    `.save()` in a loop or `bulk_update()`, the model from `apps.get_model`, whether it runs
+    in a loop of batches), or None when it makes none guardrail can see."""
+    models = [
+        arg.value
+        for node in ast.walk(fn)
+        if isinstance(node, ast.Call) and _chain(node)[:1] == ["get_model"]
+        for arg in node.args[-1:]
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+    ]
+    model = models[0].rsplit(".", 1)[-1] if len(set(models)) == 1 else None
+    loops = [n for n in ast.walk(fn) if isinstance(n, (ast.For, ast.While))]
+
+    def in_loop(node: ast.AST) -> bool:
+        return any(node is inner for loop in loops for inner in ast.walk(loop) if inner is not loop)
+
+    for node in ast.walk(fn):
+        if not isinstance(node, ast.Call):
+            continue
+        chain = _chain(node)
+        if not chain:
+            continue
+        method, rest = chain[0], set(chain[1:])
+        if method in ("update", "delete") and rest & _QUERYSET:
+            return f".{method}()", model, in_loop(node)
+        if method == "bulk_update":
+            return ".bulk_update()", model, False
+        if method == "save" and in_loop(node):
+            return ".save() in a loop", model, True
+    return None
 
 
 def _is_noop(node: ast.AST | None) -> bool:
