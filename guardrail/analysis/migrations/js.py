@@ -17,6 +17,7 @@ tightening is reported as possible (a warning), never as certain.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Unpack
@@ -155,6 +156,8 @@ _QI_HARMLESS = frozenset(
     ]
 )
 _CALLS = ("call_expression",)
+# `:name` not preceded by `:` (a `::type` cast) or a word character (a time literal's `12:30`).
+_REPLACEMENT = re.compile(r"(?<![:\w]):[A-Za-z_]\w*")
 # queryInterface / queryRunner methods that change no schema, or are read elsewhere.
 _API_KNOWN = frozenset(
     [
@@ -290,6 +293,39 @@ def value(node: Node) -> Value:
     return Dynamic(text(node))
 
 
+def _sql_text(node: Node, constants: dict[str, str]) -> Value:
+    """SQL in a template literal: `${name}` of a top-level string constant is its value, and a
+    substitution quoted as an identifier (`"${constraintName}"`) stands for a name the reader
+    cannot know, so the statement's shape is still read. Anything else is built at run time."""
+    if node.type != "template_string":
+        return value(node)
+    parts: list[str] = []
+    for c in node.named_children:
+        if c.type == "template_substitution":
+            inner = [n for n in c.named_children if n.type != "comment"]
+            name = text(inner[0]) if len(inner) == 1 and inner[0].type == "identifier" else None
+            quoted = _quoted(c)
+            if name is not None and name in constants:
+                parts.append(constants[name])
+            elif name is not None and quoted:
+                parts.append(name)
+            else:
+                return Dynamic(text(node))
+        else:
+            parts.append(text(c) if c.type == "string_fragment" else _unescape(text(c)))
+    return "".join(parts)
+
+
+def _quoted(substitution: Node) -> bool:
+    before, after = substitution.prev_sibling, substitution.next_sibling
+    return (
+        before is not None
+        and after is not None
+        and text(before).endswith('"')
+        and text(after).startswith('"')
+    )
+
+
 def _unescape(seq: str) -> str:
     return {"\\n": "\n", "\\t": "\t", '\\"': '"', "\\'": "'", "\\`": "`", "\\\\": "\\"}.get(
         seq, seq[1:] if seq.startswith("\\") else seq
@@ -352,6 +388,7 @@ class _Reader:
         self.helpers: dict[str, Node] = {}
         self.visiting: set[str] = set()
         self.api = ""  # the name `up` gives queryInterface / queryRunner / knex
+        self.constants: dict[str, str] = {}  # top-level `const name = "literal"`
         # (table, column) -> how `down` restates it, and what earlier adds said.
         self.restored: dict[tuple[str | None, str | None], _Column] = {}
         self.known: dict[tuple[str | None, str | None], _Column] = {}
@@ -461,7 +498,11 @@ class _Reader:
         self.visiting.discard(name)
 
     def on_sql(self, link: _Link, where: _Where) -> None:
-        sql = value(link.args[0])
+        sql = _sql_text(link.args[0], self.constants)
+        options = value(link.args[1]) if len(link.args) > 1 else None
+        if isinstance(sql, str) and isinstance(options, dict) and "replacements" in options:
+            # Sequelize's named replacements (`:sort`) are values, as `$1` is to PostgreSQL.
+            sql = _REPLACEMENT.sub("$1", sql)
         saved = self.rec.in_transaction
         self.rec.in_transaction = self.with_tx(where)
         self.rec.sql(link.node, sql if isinstance(sql, str) else None, _first_row(link.args[0]))
@@ -890,6 +931,7 @@ def read(source: str, framework: str, *, typescript: bool = False) -> Reading:
     r.helpers = {k: v for k, v in fns.items() if k not in ("up", "down")}
     up, down = fns.get("up"), fns.get("down")
     r.api = _param(up) or ""
+    r.constants = {k: v for k, v in settings.items() if isinstance(v, str)}
     if down is not None:
         r.restored = _restates(down)
     if up is None:
