@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from guardrail.checks import (
     acknowledge,
+    contract,
     deploy_order,
     drift,
     integrity,
@@ -24,6 +25,7 @@ ALL_CHECKS: tuple[Check, ...] = (
     *drift.CHECKS,
     *deploy_order.CHECKS,
     *legacy.CHECKS,
+    *contract.CHECKS,
     *questions.CHECKS,
     *meta.CHECKS,
 )

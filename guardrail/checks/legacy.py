@@ -18,7 +18,7 @@ from guardrail.analysis import jsonschema_diff
 from guardrail.analysis.diff import parse_patch
 from guardrail.analysis.isolate import attempt
 from guardrail.analysis.migrations.ops import OpKind
-from guardrail.analysis.reads import wants
+from guardrail.analysis.reads import discovers, wants
 from guardrail.analysis.shapes import (
     SHAPE_EXTENSIONS,
     Field,
@@ -230,6 +230,12 @@ def _compare(ctx: Context, f: ChangedFile) -> list[Change]:
             shapes_of(f.previous_path or f.path, base), shapes_of(f.path, head), _renames(ctx)
         )
     return [Change(f, t, source) for t in found]
+
+
+@discovers
+def _schema_refs(side: str, path: str) -> bool:
+    """Files a `$ref` of a split specification names, found only in the specification."""
+    return path.lower().endswith((".json", ".yaml", ".yml"))
 
 
 def _loader(ctx: Context, side: str) -> jsonschema_diff.Load | None:
