@@ -92,8 +92,8 @@ def _stopped_using(ctx: Context, names: tuple[str, ...]) -> _Use | None:
     if not patterns:
         return None
     for f in ctx.pr.files:
-        if not _is_code(ctx, f) or f.patch is None:
-            continue
+        if not _is_code(ctx, f) or f.patch is None or is_test_path(f.path):
+            continue  # a test that stops naming it is not the running version reading it
         diff = parse_patch(f.patch)
         gone = [ln for ln in diff.removed if any(p.search(ln.text) for p in patterns)]
         if gone and not any(any(p.search(ln.text) for p in patterns) for ln in diff.added):
@@ -127,9 +127,22 @@ def _rails_model(ctx: Context, table: str) -> tuple[str, str] | None:
     return None
 
 
+_CLOSE = {"(": ")", "[": "]", "{": "}", "<": ">"}
+
+
 def _ignored(text: str, column: str) -> bool:
-    for m in re.finditer(r"ignored_columns\s*(?:\+?=|<<)\s*(.+)", text):
-        if _word(column).search(m.group(1)):
+    """Whether an `ignored_columns` assignment lists the column: `= [...]`, `+= %w(...)` (one
+    line or many), `<< "x"`."""
+    for m in re.finditer(r"ignored_columns\s*(?:\+=|\|=|=|<<)\s*(%[wi])?(.)", text):
+        opener = m.group(2)
+        start = m.end(2)
+        if opener in _CLOSE:
+            end = text.find(_CLOSE[opener], start)
+            value = text[start : end if end >= 0 else len(text)]
+        else:
+            eol = text.find("\n", start)
+            value = text[m.start(2) : eol if eol >= 0 else len(text)]
+        if _word(column).search(value):
             return True
     return False
 
@@ -154,6 +167,9 @@ _EXPAND_CONTRACT = {
     "work); a later release drops the column.",
     "rails": 'Rails: this release adds `self.ignored_columns += ["{column}"]` to the model; '
     "a later release drops the column and removes the line.",
+    "prisma": "Prisma: this release marks the field `@ignore` in `schema.prisma` (the client "
+    "then stops selecting it; make it optional or give it a `@default` first); a later "
+    "release's migration drops it.",
     "alembic": "This release removes the column from the model (nullable, or with a "
     "`server_default`); a later release's revision drops it.",
 }
