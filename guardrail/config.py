@@ -461,8 +461,12 @@ def parse(data: Any, source: str) -> Config:
 def _yaml(text: str, source: str) -> Any:
     import yaml
 
+    from guardrail.analysis import yamlsafe
+
     try:
-        return yaml.safe_load(text)
+        return yamlsafe.load(text)
+    except yamlsafe.AliasBomb as exc:
+        raise ConfigError(f"{source}: {exc}", "write the settings out without aliases") from None
     except yaml.YAMLError as exc:
         where = ""
         mark = getattr(exc, "problem_mark", None)

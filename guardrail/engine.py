@@ -75,6 +75,33 @@ def _run_check(check: Check, ctx: Context, out: list[Output]) -> None:
     out.extend(ctx.answers[answers:])
 
 
+MAX_FINDINGS_PER_FILE = 50
+
+
+def _cap_per_file(findings: list[Finding], notes: list[str]) -> list[Finding]:
+    """At most MAX_FINDINGS_PER_FILE findings for one file, the most severe first (the list is
+    sorted), and a note with the count of the rest: a file that repeats one operation 10,000
+    times is one problem, not a report nobody can post or read."""
+    from guardrail.text import code
+
+    per_file: dict[str, int] = {}
+    out: list[Finding] = []
+    for f in findings:
+        if f.path is None:
+            out.append(f)
+            continue
+        n = per_file[f.path] = per_file.get(f.path, 0) + 1
+        if n <= MAX_FINDINGS_PER_FILE:
+            out.append(f)
+    for path, n in per_file.items():
+        if n > MAX_FINDINGS_PER_FILE:
+            notes.append(
+                f"{n - MAX_FINDINGS_PER_FILE} more findings in {code(path)} are not listed "
+                f"({MAX_FINDINGS_PER_FILE} per file are, the most severe first)."
+            )
+    return out
+
+
 def run(
     pr: PullRequest,
     config: Config,
@@ -120,10 +147,11 @@ def run(
     notes.extend(acknowledge.summary(acks))
     findings.sort(key=sort_key)
     effective_fail_on = fail_on or config.fail_on
-    ordered = tuple(findings)
+    verdict = verdict_for(tuple(findings), effective_fail_on)  # judged on every finding
+    ordered = tuple(_cap_per_file(findings, ctx.notes))
     return Report(
         findings=ordered,
-        verdict=verdict_for(ordered, effective_fail_on),
+        verdict=verdict,
         fail_on=effective_fail_on,
         answers=tuple(answers),
         risk=ctx.risk.reasons,

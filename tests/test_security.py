@@ -357,7 +357,7 @@ def test_the_shortest_comment_form_always_fits() -> None:
     from guardrail.rules import QUESTIONS
     from guardrail.text import code
 
-    huge = code("x" * 70_001) + " words" * 12_000  # a quoted value and 72,000 characters of prose
+    huge = code("x" * 70_001) + " words" * 1_000  # a quoted value and prose past every cap
     findings = tuple(
         Finding(check, "GR999", Severity.ERROR, f"{huge} {huge}", f"{huge} {huge}", path="p" * 9000)
         for check in QUESTIONS
@@ -378,3 +378,83 @@ def test_the_shortest_comment_form_always_fits() -> None:
             body = render_md.render(report, meta, budget=budget)
             assert len(body) <= render_md.COMMENT_LIMIT, (report.verdict, budget, len(body))
             assert render_md.MARKER in body
+
+
+# -- work that grows faster than the input ------------------------------------------------------
+
+
+def _laughs(levels: int = 9) -> str:
+    """A "billion laughs": each level lists the previous one nine times (9**levels changes)."""
+    lines = [
+        "x0: &x0",
+        "  - dropColumn: {tableName: orders, columnName: coupon}",
+    ]
+    for i in range(1, levels + 1):
+        lines.append(f"x{i}: &x{i} [" + ", ".join([f"*x{i - 1}"] * 9) + "]")
+    lines += [
+        "databaseChangeLog:",
+        "  - changeSet:",
+        "      id: 1",
+        "      author: mallory",
+        f"      changes: *x{levels}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def test_a_billion_laughs_changelog_is_gr901_not_a_billion_findings(fake_github, run_action):
+    import time
+
+    text = _laughs()
+    patch = f"@@ -0,0 +1,{len(text.splitlines())} @@\n" + "".join(
+        "+" + ln + "\n" for ln in text.splitlines()
+    )
+    fake_github.add_pull(
+        81,
+        body=PLANNED,
+        head_sha=HEAD,
+        base_sha=BASE,
+        files=[file_entry("db/changelog/009-laughs.yaml", patch.rstrip("\n"), "added")],
+    )
+    fake_github.contents[(HEAD, "db/changelog/009-laughs.yaml")] = text
+    started = time.monotonic()
+    run = run_action(fake_github, "pull_request", event(81), extra_env=FAST)
+    assert time.monotonic() - started < 30
+    no_traceback(run)
+    findings = report_of(run)["findings"]
+    assert isinstance(findings, list) and len(findings) < 50
+    assert any(
+        f["rule"] == "GR901" and "alias" in str(f["title"]) + str(f["detail"]) for f in findings
+    ), findings
+    assert fake_github.statuses  # the status is set
+
+
+def test_a_billion_laughs_openapi_file_is_gr901(fake_github, run_action):
+    base = "openapi: 3.0.0\ninfo: {title: shop, version: '1'}\npaths: {}\n"
+    bomb = "openapi: 3.0.0\ninfo: {title: shop, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n"
+    bomb += "    Order:\n      type: object\n      required: [id]\n      properties:\n"
+    bomb += "        id: {type: integer}\n"
+    bomb += "".join("        " + ln + "\n" for ln in _laughs(8).splitlines()[: 2 + 8])
+    fake_github.add_pull(
+        82,
+        body=PLANNED,
+        head_sha=HEAD,
+        base_sha=BASE,
+        files=[file_entry("api/openapi.yaml", "@@ -3 +3,2 @@\n paths: {}\n+components:")],
+    )
+    fake_github.contents[(BASE, "api/openapi.yaml")] = base
+    fake_github.contents[(HEAD, "api/openapi.yaml")] = bomb
+    run = run_action(fake_github, "pull_request", event(82), extra_env=FAST)
+    no_traceback(run)
+    assert any(f["rule"] == "GR901" for f in report_of(run)["findings"]), run.stdout  # type: ignore[union-attr]
+    assert fake_github.statuses
+
+
+def test_findings_per_file_are_capped_with_a_count_of_the_rest(fake_github, run_action):
+    sql = "".join(f"ALTER TABLE orders DROP COLUMN c{i};\n" for i in range(400))
+    _drop_pull(fake_github, 83, sql)
+    run = run_action(fake_github, "pull_request", event(83), extra_env=FAST)
+    no_traceback(run)
+    assert run.returncode == 1  # fail-on: warning at the base; the verdict saw every finding
+    mine = [f for f in report_of(run)["findings"] if f["path"] == "db/migrations/0009_drop.sql"]  # type: ignore[union-attr]
+    assert len(mine) == 50
+    assert "350 more findings in" in run.summary

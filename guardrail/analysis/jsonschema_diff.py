@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from guardrail.analysis.shapes.common import load_structured
+from guardrail.analysis.shapes.common import line_finder, load_structured
 from guardrail.analysis.shapes.model import Field, Shape, ShapeKind, Tightening, TKind
 from guardrail.text import code
 
@@ -306,14 +306,6 @@ def _roots(doc: Any) -> dict[str, Any]:
     return out
 
 
-def _line_of(text: str, needle: str | None) -> int:
-    if needle:
-        for i, line in enumerate(text.splitlines(), 1):
-            if f'"{needle}"' in line or f"{needle}:" in line or f"'{needle}'" in line:
-                return i
-    return 1
-
-
 def tightenings(
     base_text: str,
     head_text: str,
@@ -333,6 +325,9 @@ def tightenings(
         before, after = _roots(old), _roots(new)
     out: list[Tightening] = []
     seen: set[tuple[str, str]] = set()
+    find_line = line_finder(head_text)  # indexed once: a lookup per tightening stays cheap
+    holder_fields: dict[int, dict[str, Field]] = {}
+    field_names: dict[int, tuple[str, ...]] = {}
     for name in before:
         if name in after or " body (" not in name or not _operation_exists(new, name, rn):
             continue
@@ -355,18 +350,16 @@ def tightenings(
                 continue
             seen.add((tcode, phrase))
             props = holder.get("properties") if isinstance(holder, dict) else None
-            fields = (
-                {k: Field(k, 1, False, False) for k in props} if isinstance(props, dict) else {}
-            )
-            shape = Shape(name, ShapeKind.JSONSCHEMA, _line_of(head_text, fname), fields)
-            out.append(
-                Tightening(
-                    tcode,
-                    shape,
-                    fname,
-                    _line_of(head_text, fname),
-                    phrase,
-                    old_fields=tuple(fields),
-                )
-            )
+            if not isinstance(props, dict):
+                fields: dict[str, Field] = {}
+            elif id(props) in holder_fields:  # one schema, many tightenings: built once
+                fields = holder_fields[id(props)]
+            else:
+                fields = holder_fields[id(props)] = {k: Field(k, 1, False, False) for k in props}
+            names = field_names.get(id(fields))
+            if names is None:
+                names = field_names[id(fields)] = tuple(fields)
+            line = find_line(fname) if fname else 1
+            shape = Shape(name, ShapeKind.JSONSCHEMA, line, fields)
+            out.append(Tightening(tcode, shape, fname, line, phrase, old_fields=names))
     return out

@@ -9,6 +9,7 @@ the same PR that backfills or defaults the column lowers the severity, and the c
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -379,8 +380,11 @@ def _placeholder(f: Field) -> str:
 
 def _old_payload(t: Tightening) -> str:
     shape = t.shape
-    carried = set(t.old_fields) if t.old_fields else set(shape.fields)
-    keep = [f for n, f in shape.fields.items() if n != t.field and n in carried][:4]
+    carried = t.old_fields or shape.fields  # asked only until four fields are found
+    # The first four: stop there, or n tightenings of one n-field shape take n² time.
+    keep = list(
+        itertools.islice((f for n, f in shape.fields.items() if n != t.field and n in carried), 4)
+    )
     parts = [f'"{f.name}": {_placeholder(f)}' for f in keep]
     if t.code == "T03" and t.field:
         parts.append(f'"{t.field}": None')

@@ -2,43 +2,22 @@
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from collections.abc import Callable
 
 from guardrail.text import strip_spans
 
-_FLOW = re.compile(r""""(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'|#[^\n]*|[\[\]{}]""")
-_SAFE_C_DEPTH = 400  # libyaml recurses on the C stack: deeper documents take the Python loader
-
-
-def _yaml_depth_bound(text: str) -> int:
-    """An upper bound of a YAML document's nesting: flow brackets (outside strings and comments)
-    plus block indentation."""
-    depth = deepest = 0
-    for m in _FLOW.finditer(text):
-        tok = m.group(0)
-        if tok in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif tok in "]}":
-            depth = max(0, depth - 1)
-    indent = max((len(ln) - len(ln.lstrip(" ")) for ln in text.splitlines()), default=0)
-    return deepest + indent
-
 
 def load_structured(text: str, path: str) -> object:
     if path.endswith((".yaml", ".yml")):
         import yaml
 
-        # libyaml reads a 1 MB specification in well under a second, but overflows the C stack
-        # on hostile nesting (a crash no `except` can catch): only bounded documents go to it.
-        loader: type[yaml.SafeLoader] = yaml.SafeLoader
-        c_loader = getattr(yaml, "CSafeLoader", None)
-        if c_loader is not None and _yaml_depth_bound(text) < _SAFE_C_DEPTH:
-            loader = c_loader
+        from guardrail.analysis import yamlsafe
+
         try:
-            return yaml.load(text, Loader=loader)  # a safe loader, either way
+            return yamlsafe.load(text)  # aliases bounded (a bomb is GR901), nesting-safe loader
         except yaml.YAMLError:
             return None
     try:
@@ -47,14 +26,29 @@ def load_structured(text: str, path: str) -> object:
         return None
 
 
+_KEY_TOKEN = re.compile(r""""([^"\n]*)"|'([^'\n]*)'|([^\s"':,{}\[\]]+):""")
+
+
 def line_finder(text: str) -> Callable[..., int]:
-    lines = text.splitlines()
+    """find(key, after=0): the first line after `after` (1-based) that names `key` as `"key"`,
+    `'key'` or `key:`. The text is indexed once, so n lookups in a file of n fields take linear
+    time; a scan per lookup made long Avro and JSON Schema files quadratic."""
+    index: dict[str, list[int]] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        for m in _KEY_TOKEN.finditer(line):
+            key = m.group(1) if m.group(1) is not None else m.group(2) or m.group(3)
+            if key is None:
+                continue
+            hits = index.setdefault(key, [])
+            if not hits or hits[-1] != number:
+                hits.append(number)
 
     def find(key: str, after: int = 0) -> int:
-        needles = (f'"{key}"', f"{key}:", f"'{key}'")
-        for i in range(max(0, after), len(lines)):
-            if any(n in lines[i] for n in needles):
-                return i + 1
+        hits = index.get(key)
+        if hits:
+            i = bisect.bisect_right(hits, max(0, after))
+            if i < len(hits):
+                return hits[i]
         return after + 1 if after else 1
 
     return find

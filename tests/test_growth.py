@@ -1,0 +1,253 @@
+"""Work grows linearly with the input (issue 16): every reader, timed at n and 4n through the
+whole engine (reader, checks, findings), so a quadratic step anywhere on the way shows.
+
+The tables are keyed by the registries: a shape reader added to `shapes.READERS` without a
+sample here fails `test_every_shape_reader_has_a_growth_sample`, and each migration framework
+is reached through `detect`, whatever module reads it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+
+import pytest
+
+from guardrail import engine
+from guardrail.analysis import shapes
+from guardrail.analysis.markdown import blocks
+from guardrail.analysis.migrations.detect import detect
+from guardrail.config import Config
+from guardrail.model import ChangedFile, PullRequest
+
+FACTOR = 4
+BODY = (
+    "## Migration plan\nBefore the deploy; existing rows stay NULL; undo: drop it.\n\n"
+    "## Rollback plan\nRevert the deploy; the columns are nullable.\n"
+)
+
+
+def _timed(run: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
+
+
+def assert_linear(make: Callable[[int], Callable[[], object]], n: int) -> None:
+    """run at n (warm, then measured) and at FACTOR*n: linear is ~FACTOR times slower; the
+    bound allows a shared machine's noise and still fails clearly on quadratic growth."""
+    _timed(make(n))
+    small = min(_timed(make(n)) for _ in range(2))
+    large = _timed(make(n * FACTOR))
+    assert large < small * FACTOR * 3 + 0.3, f"n={n}: {small:.3f}s, {FACTOR}n: {large:.3f}s"
+
+
+def _engine_run(path: str, base: str | None, head: str, status: str) -> Callable[[], object]:
+    files = (ChangedFile(path, status, patch=None, additions=head.count("\n")),)
+    pr = PullRequest(title="t", body=BODY, files=files, base_sha="b" * 40, head_sha="a" * 40)
+    contents = {("head", path): head}
+    if base is not None:
+        contents[("base", path)] = base
+
+    def run() -> object:
+        blocks.cache_clear()
+        return engine.run(pr, Config(), read=lambda side, p: contents.get((side, p)), source="git")
+
+    return run
+
+
+# -- migrations: one file of n operations, per framework ------------------------------------------
+
+MIGRATIONS: dict[str, tuple[str, str, Callable[[int], str], str]] = {
+    # framework: (path, header, unit(i), footer)
+    "sql": ("db/migrations/0002_x.sql", "", lambda i: f"ALTER TABLE t ADD COLUMN c{i} int;\n", ""),
+    "sql-commented": (
+        "db/migrations/0003_x.sql",
+        "",
+        lambda i: f"-- why c{i}\n-- more about it\nALTER TABLE t ADD COLUMN c{i} int;\n",
+        "",
+    ),
+    "django": (
+        "shop/migrations/0002_x.py",
+        "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n"
+        "    dependencies = [('shop', '0001_initial')]\n    operations = [\n",
+        lambda i: (
+            f"        migrations.AddField('order', 'c{i}', models.IntegerField(null=True)),\n"
+        ),
+        "    ]\n",
+    ),
+    "alembic": (
+        "alembic/versions/0002_x.py",
+        "from alembic import op\nimport sqlalchemy as sa\n\nrevision = 'b'\ndown_revision = 'a'\n\n"
+        "def upgrade():\n",
+        lambda i: f"    op.add_column('t', sa.Column('c{i}', sa.Integer(), nullable=True))\n",
+        "\n\ndef downgrade():\n    pass\n",
+    ),
+    "rails": (
+        "db/migrate/20240101000000_x.rb",
+        "class X < ActiveRecord::Migration[7.1]\n  def change\n",
+        lambda i: f"    add_column :orders, :c{i}, :integer\n",
+        "  end\nend\n",
+    ),
+    "laravel": (
+        "database/migrations/2024_01_01_000000_x.php",
+        "<?php\nreturn new class extends Migration {\n    public function up(): void\n    {\n"
+        "        Schema::table('orders', function (Blueprint $table) {\n",
+        lambda i: f"            $table->integer('c{i}')->nullable();\n",
+        "        });\n    }\n};\n",
+    ),
+    "knex": (
+        "migrations/20240101000000_x.js",
+        "exports.up = function (knex) {\n  return knex.schema.table('orders', (t) => {\n",
+        lambda i: f"    t.integer('c{i}');\n",
+        "  });\n};\n",
+    ),
+    "liquibase": (
+        "db/changelog/002-x.yaml",
+        "databaseChangeLog:\n",
+        lambda i: (
+            f"  - changeSet:\n      id: {i}\n      author: a\n      changes:\n"
+            f"        - addColumn:\n            tableName: orders\n            columns:\n"
+            f"              - column: {{name: c{i}, type: int}}\n"
+        ),
+        "",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MIGRATIONS))
+def test_migration_readers_grow_linearly(name: str) -> None:
+    path, header, unit, footer = MIGRATIONS[name]
+    assert detect(path) is not None, f"{path} is not detected as a migration"
+
+    def make(n: int) -> Callable[[], object]:
+        return _engine_run(
+            path, None, header + "".join(unit(i) for i in range(n)) + footer, "added"
+        )
+
+    assert_linear(make, 250)
+
+
+def test_comment_lines_above_one_statement_grow_linearly() -> None:
+    path = "db/migrations/0004_x.sql"
+
+    def make(n: int) -> Callable[[], object]:
+        text = "-- a note\n" * n + "ALTER TABLE t ADD COLUMN c int;\n" * (n // 10)
+        return _engine_run(path, None, text, "added")
+
+    assert_linear(make, 2_000)
+
+
+# -- data shapes: a type of n fields that all become required, per reader ---------------------------
+
+
+def _avro(n: int, required: bool) -> str:
+    kind = "int" if required else ["null", "int"]
+    fields = [{"name": f"f{i}", "type": kind} for i in range(n)]
+    return json.dumps({"type": "record", "name": "R", "fields": fields}, indent=1)
+
+
+def _jsonschema(n: int, required: bool) -> str:
+    doc: dict[str, object] = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "properties": {f"f{i}": {"type": "integer"} for i in range(n)},
+    }
+    if required:
+        doc["required"] = [f"f{i}" for i in range(n)]  # a long `required` list
+    return json.dumps(doc, indent=1)
+
+
+SHAPES: dict[str, tuple[str, Callable[[int, bool], str]]] = {
+    "python": (
+        "shop/schemas.py",
+        lambda n, req: (
+            "from typing import Optional\nfrom pydantic import BaseModel\n\n\n"
+            "class Order(BaseModel):\n"
+            + "".join(
+                f"    f{i}: int\n" if req else f"    f{i}: Optional[int] = None\n" for i in range(n)
+            )
+        ),
+    ),
+    "avro": ("schemas/order.avsc", _avro),
+    "protobuf": (
+        "proto/order.proto",
+        lambda n, req: (
+            'syntax = "proto2";\nmessage Order {\n'
+            + "".join(
+                f"  {'required' if req else 'optional'} int32 f{i} = {i + 1};\n" for i in range(n)
+            )
+            + "}\n"
+        ),
+    ),
+    "graphql": (
+        "schema/order.graphql",
+        lambda n, req: (
+            "input Order {\n"
+            + "".join(f"  f{i}: Int{'!' if req else ''}\n" for i in range(n))
+            + "}\n"
+        ),
+    ),
+    "typescript": (
+        "src/models/order.ts",
+        lambda n, req: (
+            "export interface Order {\n"
+            + "".join(f"  f{i}{'' if req else '?'}: number;\n" for i in range(n))
+            + "}\n"
+        ),
+    ),
+    "jsonschema": ("schemas/order.schema.json", _jsonschema),
+}
+
+
+def test_every_shape_reader_has_a_growth_sample() -> None:
+    missing = {r.language for r in shapes.READERS} - set(SHAPES)
+    assert not missing, f"add a growth sample to tests/test_growth.py for {sorted(missing)}"
+
+
+@pytest.mark.parametrize("language", sorted(SHAPES))
+def test_shape_readers_grow_linearly(language: str) -> None:
+    path, text = SHAPES[language]
+    reader = shapes.reader_for(path, text(3, True))
+    assert reader is not None and reader.language == language
+
+    def make(n: int) -> Callable[[], object]:
+        return _engine_run(path, text(n, False), text(n, True), "modified")
+
+    assert_linear(make, 150)
+
+
+# -- tests searched for evidence: n test functions ---------------------------------------------------
+
+
+def test_the_test_search_grows_linearly() -> None:
+    path = "shop/schemas.py"
+    base = (
+        "from typing import Optional\nfrom pydantic import BaseModel\n\n\nclass Order(BaseModel):\n"
+    )
+    base += "".join(f"    f{i}: Optional[int] = None\n" for i in range(20))
+    head = base.replace("Optional[int] = None", "int")
+
+    def make(n: int) -> Callable[[], object]:
+        tests = "from shop.schemas import Order\n\n\n" + "".join(
+            f"def test_{i}():\n    Order.model_validate({{'f{i % 20}': {i}}})\n\n\n"
+            for i in range(n)
+        )
+        files = (ChangedFile(path, "modified", patch=None, additions=20, deletions=20),)
+        pr = PullRequest(title="t", body=BODY, files=files, base_sha="b" * 40, head_sha="a" * 40)
+        contents = {("base", path): base, ("head", path): head, ("head", "tests/test_x.py"): tests}
+
+        def run() -> object:
+            return engine.run(
+                pr,
+                Config(),
+                read=lambda side, p: contents.get((side, p)),
+                source="git",
+                tree=lambda: [path, "tests/test_x.py"],
+                read_tree=lambda p: contents.get(("head", p)),
+            )
+
+        return run
+
+    assert_linear(make, 250)
