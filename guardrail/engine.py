@@ -148,7 +148,7 @@ def run(
     findings.sort(key=sort_key)
     effective_fail_on = fail_on or config.fail_on
     verdict = verdict_for(tuple(findings), effective_fail_on)  # judged on every finding
-    ordered = tuple(_cap_per_file(findings, ctx.notes))
+    ordered = tuple(_cap_per_file(findings, notes))
     return Report(
         findings=ordered,
         verdict=verdict,
