@@ -197,6 +197,14 @@ SHAPES: dict[str, tuple[str, Callable[[int, bool], str]]] = {
             + "}\n"
         ),
     ),
+    "zod": (
+        "src/schemas/order.ts",
+        lambda n, req: (
+            'import { z } from "zod";\nexport const Order = z.object({\n'
+            + "".join(f"  f{i}: z.number(){'' if req else '.optional()'},\n" for i in range(n))
+            + "});\n"
+        ),
+    ),
     "jsonschema": ("schemas/order.schema.json", _jsonschema),
 }
 
@@ -209,8 +217,8 @@ def test_every_shape_reader_has_a_growth_sample() -> None:
 @pytest.mark.parametrize("language", sorted(SHAPES))
 def test_shape_readers_grow_linearly(language: str) -> None:
     path, text = SHAPES[language]
-    reader = shapes.reader_for(path, text(3, True))
-    assert reader is not None and reader.language == language
+    found = [r.language for r in shapes.readers_for(path, text(3, True))]
+    assert language in found, found
 
     def make(n: int) -> Callable[[], object]:
         return _engine_run(path, text(n, False), text(n, True), "modified")
