@@ -328,6 +328,9 @@ class _Reader:
             self.rec.unknown(link.node, f"`DB::{link.name}` without an argument")
             return
         sql = value(link.args[0])
+        if isinstance(sql, str) and len(link.args) > 1:
+            # With bindings, PDO reads every `?` as a placeholder: a value, as `$1` is to Postgres.
+            sql = _placeholders(sql)
         self.rec.sql(link.node, sql if isinstance(sql, str) else None, _first_row(link.args[0]))
 
     def on_schema(self, links: list[_Link], where: _Where) -> None:
@@ -511,6 +514,12 @@ def _param(closure: Node | None) -> str | None:
         if name is not None:
             return text(name)
     return None
+
+
+def _placeholders(sql: str) -> str:
+    """`UPDATE t SET a = ? WHERE b = ?` -> `… a = $1 WHERE b = $2`."""
+    parts = sql.split("?")
+    return parts[0] + "".join(f"${i}{part}" for i, part in enumerate(parts[1:], 1))
 
 
 def _sql_type(name: str, link: _Link | None) -> str | None:
