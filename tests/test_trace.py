@@ -449,3 +449,40 @@ def test_the_database_url_input_must_be_a_url(fake_github: Any, run_action: Any)
     run = run_action(fake_github, "pull_request", event, inputs={"database-url": "localhost"})
     assert run.returncode == 2
     assert "postgresql://" in run.stdout + run.stderr
+
+
+def test_the_prs_sql_runs_without_superuser_powers(embedded_pg: str) -> None:
+    """The PR's SQL is untrusted: the trace runs it as a role with no privilege beyond owning
+    its scratch database, so it cannot run programs on the server or read its files."""
+    report, result = _run(
+        embedded_pg,
+        {
+            "db/migrations/V3__evil.sql": (
+                "COPY (SELECT 1) TO PROGRAM 'touch /tmp/guardrail-trace-pwned';\n"
+            ),
+            "db/migrations/V4__files.sql": "SELECT pg_read_file('/etc/passwd');\n",
+            "db/migrations/V5__ext.sql": "CREATE EXTENSION IF NOT EXISTS pg_trgm;\n",
+        },
+    )
+    errors = {s.path: s.error for s in result.statements}
+    evil = errors["db/migrations/V3__evil.sql"]
+    assert evil is not None and evil.sqlstate == "42501"  # insufficient_privilege
+    files = errors["db/migrations/V4__files.sql"]
+    assert files is not None and files.sqlstate == "42501"
+    assert errors["db/migrations/V5__ext.sql"] is None  # a trusted extension still works
+    assert not Path("/tmp/guardrail-trace-pwned").exists()
+
+
+def test_on_the_throwaway_server_too_the_trace_is_no_superuser(embedded_pg: str) -> None:
+    import psycopg
+
+    from guardrail.trace.runner import scratch_database
+
+    with (
+        scratch_database(embedded_pg, create=False) as (where, _version),
+        psycopg.connect(where, autocommit=True) as conn,
+    ):
+        row = conn.execute("SELECT current_setting('is_superuser'), current_user").fetchone()
+        assert row is not None and row[0] == "off" and row[1].startswith("guardrail_trace_")
+        conn.execute("CREATE TABLE owned_here (id int)")  # it owns the database's schema
+        conn.execute("DROP TABLE owned_here")

@@ -108,20 +108,45 @@ class _Session:
 
 @contextmanager
 def scratch_database(conninfo: str, *, create: bool = True) -> Iterator[tuple[str, str]]:
-    """(conninfo of a new empty database, server version); dropped on exit. `create=False`:
-    the database of `conninfo` itself (a throwaway server's)."""
+    """(conninfo to trace with, server version). `create`: a new empty database, dropped on
+    exit; False: the database of `conninfo` itself (a throwaway server's).
+
+    The trace logs in as a role made for the run, with no privilege beyond owning that database:
+    the PR's SQL is untrusted, and as a superuser it could run programs (`COPY … PROGRAM`), read
+    the server's files or load C code. When the server does not let us make a role (no
+    CREATEROLE), the trace runs as the user of `conninfo`, whose privileges the user chose."""
     import psycopg
     from psycopg import sql as S
     from psycopg.conninfo import make_conninfo
 
     name = f"guardrail_trace_{secrets.token_hex(4)}"
+    password = secrets.token_urlsafe(24)
     with psycopg.connect(conninfo, autocommit=True) as admin:
         version = str(admin.execute("SHOW server_version").fetchone()[0]).split()[0]  # type: ignore[index]
+        try:
+            admin.execute(
+                S.SQL(
+                    "CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION "
+                    "PASSWORD {}"
+                ).format(S.Identifier(name), S.Literal(password))
+            )
+            login: dict[str, str] = {"user": name, "password": password}
+        except psycopg.Error:
+            login = {}
+        owner = S.SQL(" OWNER {}").format(S.Identifier(name)) if login else S.SQL("")
         if not create:
-            yield conninfo, version
+            if login:
+                admin.execute(
+                    S.SQL("ALTER DATABASE {} OWNER TO {}").format(
+                        S.Identifier(str(admin.info.dbname)), S.Identifier(name)
+                    )
+                )
+            yield make_conninfo(conninfo, **login), version
             return
         try:
-            admin.execute(S.SQL("CREATE DATABASE {} TEMPLATE template0").format(S.Identifier(name)))
+            admin.execute(
+                S.SQL("CREATE DATABASE {} TEMPLATE template0{}").format(S.Identifier(name), owner)
+            )
         except psycopg.Error as exc:
             from guardrail.errors import InputError
 
@@ -130,11 +155,13 @@ def scratch_database(conninfo: str, *, create: bool = True) -> Iterator[tuple[st
                 "use a role with CREATEDB (a service container's POSTGRES_USER has it)",
             ) from None
         try:
-            yield make_conninfo(conninfo, dbname=name), version
+            yield make_conninfo(conninfo, dbname=name, **login), version
         finally:
             admin.execute(
                 S.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(S.Identifier(name))
             )
+            if login:
+                admin.execute(S.SQL("DROP ROLE IF EXISTS {}").format(S.Identifier(name)))
 
 
 # -- the base schema -------------------------------------------------------------------------------
