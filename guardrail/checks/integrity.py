@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from guardrail.analysis import history as H
+from guardrail.analysis.diff import parse_patch
 from guardrail.analysis.migrations.compare import Edit, compare
 from guardrail.analysis.migrations.detect import detect
 from guardrail.analysis.migrations.ops import Op
@@ -544,6 +545,49 @@ def _deleted(ctx: Context) -> Iterator[Finding]:
         )
 
 
+# -- sqitch: change names in sqitch.plan ------------------------------------------------------------
+
+
+def _plan_names(lines: list[str]) -> list[tuple[str, int, str]]:
+    """(change name, line, the line) of a sqitch plan's change lines (not pragmas, tags or
+    comments)."""
+    out: list[tuple[str, int, str]] = []
+    for number, line in enumerate(lines, 1):
+        text = line.strip()
+        if not text or text[0] in "%@#":
+            continue
+        out.append((text.split()[0], number, text))
+    return out
+
+
+def _sqitch(ctx: Context) -> Iterator[Finding]:
+    """A change the PR adds to sqitch.plan that the base branch's plan already names: sqitch
+    refuses a plan with the same change twice (a rework names its tagged self and is fine)."""
+    if ctx.base_tree is None:
+        return
+    for f in ctx.pr.files:
+        if _name(f.path) != "sqitch.plan" or f.status == "removed" or f.patch is None:
+            continue
+        added = [(ln.number, ln.text) for ln in parse_patch(f.patch).added]
+        theirs = ctx.base_tree.read_many([f.path]).get(f.path)
+        if theirs is None:
+            continue
+        known = {name for name, _, _ in _plan_names(theirs.splitlines())}
+        mine = [(name, text) for name, _, text in _plan_names([t for _, t in added])]
+        numbers = [n for n, t in added if t.strip() and t.strip()[0] not in "%@#"]
+        for (name, text), line in zip(mine, numbers, strict=False):
+            if name in known and f"[{name}@" not in text and f" {name}@" not in text:
+                yield GR503.finding(
+                    f"This PR adds the change {code(name)} to {code(f.path)}, and the base "
+                    "branch's plan already has a change of that name.",
+                    "sqitch refuses a plan that names one change twice (“Change … already "
+                    "exists in plan”), so every deploy stops. Rename yours after merging the "
+                    "base branch, or rework the existing change with `sqitch rework`.",
+                    path=f.path,
+                    line=line,
+                )
+
+
 def history_findings(ctx: Context) -> list[Finding]:
     change = _change(ctx)
     if not change.new:
@@ -560,7 +604,7 @@ def history_findings(ctx: Context) -> list[Finding]:
 
 
 def check_integrity(ctx: Context) -> Iterator[Finding]:
-    findings = [*history_findings(ctx), *_shipped(ctx)]
+    findings = [*history_findings(ctx), *_sqitch(ctx), *_shipped(ctx)]
     new = _change(ctx).new
     if new and ctx.base_tree is not None and not findings:
         ctx.answered(INTEGRITY, "migration history checked against the base branch")
