@@ -330,6 +330,19 @@ class RuleConfig(_Model):
         return Severity.parse(self.severity) if self.severity else None
 
 
+class DataShapesConfig(_Model):
+    """Which files the legacy-data check judges, beyond what guardrail decides by itself
+    (docs/data-shapes.md, "Direction")."""
+
+    include: tuple[str, ...] = ()  # judged whatever their shapes are called, generated or not
+    exclude: tuple[str, ...] = ()  # never judged
+
+    @field_validator("include", "exclude")
+    @classmethod
+    def _compiled(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _globs(value)
+
+
 class PathConfig(_Model):
     """Settings for one part of a monorepo: the files matching `paths`."""
 
@@ -371,6 +384,7 @@ class Config(_Model):
     migrations: MigrationsConfig = MigrationsConfig()
     acknowledge: AcknowledgeConfig = AcknowledgeConfig()
     questions: QuestionsConfig = QuestionsConfig()
+    data_shapes: DataShapesConfig = DataShapesConfig()
 
     paths: tuple[PathConfig, ...] = ()
 

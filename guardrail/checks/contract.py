@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from guardrail.analysis import evidence as ev
 from guardrail.analysis.diff import parse_patch
 from guardrail.analysis.isolate import attempt
-from guardrail.analysis.shapes import Field, Shape, ShapeKind, TKind, language, shapes_of
+from guardrail.analysis.paths import matches
+from guardrail.analysis.shapes import Field, Shape, ShapeKind, TKind, direction, language, shapes_of
 from guardrail.checks.base import Context, Fact, Output
 from guardrail.checks.legacy import CHECK, Change, _candidate, changes
 from guardrail.model import Severity
@@ -154,8 +155,13 @@ def _read_layers(ctx: Context) -> dict[tuple[str, str], list[Layer]]:
     for path, text in _layer_texts(ctx):
         if not any(f in text for f in fields):
             continue  # cheap: a file that never names the field is no layer of it
+        if matches(path, ctx.config.data_shapes.exclude):
+            continue
+        included = matches(path, ctx.config.data_shapes.include)
+        if not included and direction.generated(path, text):
+            continue
         read = attempt(ctx.problems, path, "data shape", shapes_of, path, text) or []
-        for shape in read:
+        for shape in direction.directed(read, included=included):
             if not shape.reads_stored_data:
                 continue
             key = model_key(shape.name)

@@ -19,6 +19,7 @@ from guardrail.analysis import jsonschema_diff
 from guardrail.analysis.diff import parse_patch
 from guardrail.analysis.isolate import attempt
 from guardrail.analysis.migrations.ops import OpKind
+from guardrail.analysis.paths import matches
 from guardrail.analysis.reads import discovers, wants
 from guardrail.analysis.shapes import (
     SHAPE_EXTENSIONS,
@@ -28,6 +29,7 @@ from guardrail.analysis.shapes import (
     Tightening,
     TKind,
     compare,
+    direction,
     language,
     shapes_of,
 )
@@ -185,8 +187,9 @@ def _read_changes(ctx: Context) -> list[Change]:
     migration_paths = {m.file.path for m in migrations(ctx)}
     seen = 0
     skipped: list[str] = []
+    excluded = ctx.config.data_shapes.exclude
     for f in ctx.pr.files:
-        if not _candidate(f) or f.path in migration_paths:
+        if not _candidate(f) or f.path in migration_paths or matches(f.path, excluded):
             continue
         if (
             f.patch is not None
@@ -227,8 +230,13 @@ def _compare(ctx: Context, f: ChangedFile) -> list[Change]:
             load_head=_loader(ctx, "head"),
         )
     else:
+        included = matches(f.path, ctx.config.data_shapes.include)
+        if not included and direction.generated(f.path, head):
+            return []
         found = compare(
-            shapes_of(f.previous_path or f.path, base), shapes_of(f.path, head), _renames(ctx)
+            direction.directed(shapes_of(f.previous_path or f.path, base), included=included),
+            direction.directed(shapes_of(f.path, head), included=included),
+            _renames(ctx),
         )
     return [Change(f, t, source) for t in found]
 
