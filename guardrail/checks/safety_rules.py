@@ -715,6 +715,8 @@ def unbatched_data_change(op: Op, facts: Facts) -> Verdict | None:
     where = target(op) if op.table else "a table"
     if op.kind == OpKind.BACKFILL and not op.value:
         what = f"changes every row of {where} in one statement"
+    elif op.kind == OpKind.BACKFILL and op.table:
+        what = f"changes every row of {where} with {code(op.value or '?')} in one statement"
     elif op.in_transaction:
         what = f"changes rows of {where} with {code(op.value or '?')} in one transaction"
     else:

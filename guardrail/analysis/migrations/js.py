@@ -471,12 +471,22 @@ class _Reader:
         if links and links[0].name == "()" and links[0].args:
             table = as_str(value(links[0].args[0]))
         batched = where.batched
-        for link in links:
+        for i, link in enumerate(links):
             if link.name in ("update", "increment", "decrement", "bulkUpdate"):
                 tbl = table
                 if link.name == "bulkUpdate" and link.args:
                     tbl = as_str(value(link.args[0]))
-                self.add(link.node, OpKind.BACKFILL, tbl, None, where, batched=batched)
+                # `.where(…).update(…)` changes the rows it selects, not the whole table.
+                limited = any(k.name.startswith(("where", "limit")) for k in links[:i])
+                self.add(
+                    link.node,
+                    OpKind.BACKFILL,
+                    tbl,
+                    None,
+                    where,
+                    batched=batched or limited,
+                    value=f".{link.name}()",
+                )
             elif link.name in ("del", "delete", "truncate", "bulkDelete"):
                 tbl = table
                 if link.name == "bulkDelete" and link.args:

@@ -309,9 +309,17 @@ class _Reader:
         if root.type == "name" and root_name == "DB" and links[0].name == "table" and links[0].args:
             table = as_str(value(links[0].args[0]))
         batched = where.batched
-        for link in links:
+        for i, link in enumerate(links):
             if link.name in _DATA_WRITES:
-                self.rec.add(link.node, OpKind.BACKFILL, table, batched=batched)
+                # `->where(…)->update(…)` changes the rows it selects, not the whole table.
+                limited = any(k.name.startswith(("where", "limit", "take")) for k in links[:i])
+                self.rec.add(
+                    link.node,
+                    OpKind.BACKFILL,
+                    table,
+                    batched=batched or limited,
+                    value=f"->{link.name}()",
+                )
             elif link.name in _DATA_DELETES:
                 self.rec.add(link.node, OpKind.DELETE_ROWS, table)
             elif link.name in ("statement", "unprepared") and root_name == "DB":
