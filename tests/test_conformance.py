@@ -18,6 +18,9 @@ Each peer gets a recall and a precision floor, and why it sits where it does:
   (guardrail suggests pg_repack there), a lone CREATE INDEX CONCURRENTLY that the tool wraps in
   a transaction (PostgreSQL refuses it), and VALIDATE in the transaction that added the
   constraint (squawk's constraint-missing-not-valid flags that file too).
+  Silence: squawk 2.70 (a dev dependency) run with every deploy-safety rule on is silent on 117
+  of the case files; guardrail's migration-safety rules flag 6 of those, all GR236 (an UPDATE of
+  a whole table inside a migration, which squawk has no rule for) and nothing else.
 - django-migration-linter (backward incompatibility, Postgres): 60% / 70%. Its linter knows the
   previous model state from a live Django project (AlterField history) and treats unique indexes
   as incompatible; guardrail reads files only, and reports a unique index as a lock problem.
@@ -34,6 +37,8 @@ Each peer gets a recall and a precision floor, and why it sits where it does:
 
 from __future__ import annotations
 
+import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -96,3 +101,23 @@ def test_agreement_with_peer(
         if rule in BELOW_FLOOR_BY_DESIGN:
             continue
         assert tally.recall >= per_rule, f"{rule}: {tally.misses}"
+
+
+def test_silent_where_squawk_with_every_safety_rule_is_silent(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Issue 14: no flag where squawk with every safety rule on stays silent. squawk-cli is a dev
+    dependency; its binary runs locally, one case file at a time, with the case's settings."""
+    binary = shutil.which("squawk", path=str(Path(sys.executable).parent)) or shutil.which("squawk")
+    if binary is None:
+        pytest.skip("squawk-cli is not installed")
+    silent, noisy = conformance.squawk_silent(corpus_dir("squawk"), binary)
+    with capsys.disabled():
+        print(
+            f"\nsquawk (every safety rule on) is silent on {silent} files; guardrail's "
+            f"migration-safety rules flag {len(noisy)} of them: "
+            + (", ".join(f"{name} {codes}" for name, codes in noisy) or "none")
+        )
+    assert silent > 50
+    beyond = [(name, codes) for name, codes in noisy if set(codes) - conformance.BEYOND_SQUAWK]
+    assert not beyond, beyond
