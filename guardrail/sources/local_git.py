@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import IO
 
 from guardrail.analysis.diff import split_git_diff
 from guardrail.analysis.encoding import decode
@@ -45,11 +46,12 @@ class _BatchReader:
         self.proc: subprocess.Popen[bytes] | None = None
         self.cache: dict[str, bytes | None] = {}
 
-    def blob(self, spec: str) -> bytes | None:
-        if spec in self.cache:
-            return self.cache[spec]
-        if "\n" in spec:
-            return None
+    # Requests written before their answers are read: small enough that the lines always fit
+    # in the pipe while git is blocked writing answers (no deadlock), large enough that a
+    # thousand files cost a few round trips instead of a thousand.
+    CHUNK = 128
+
+    def _start(self) -> subprocess.Popen[bytes]:
         if self.proc is None:
             self.proc = subprocess.Popen(
                 ["git", "cat-file", "--batch"],
@@ -58,19 +60,41 @@ class _BatchReader:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
             )
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write(spec.encode("utf-8", "surrogateescape") + b"\n")
-        self.proc.stdin.flush()
-        header = self.proc.stdout.readline().split()
-        data: bytes | None = None
+        return self.proc
+
+    def blob(self, spec: str) -> bytes | None:
+        if spec not in self.cache:
+            self.prefetch([spec])
+        return self.cache.get(spec)
+
+    def prefetch(self, specs: list[str]) -> None:
+        """Read every `rev:path` not read yet, in pipelined chunks; the answers are cached."""
+        wanted = list(dict.fromkeys(s for s in specs if s not in self.cache))
+        for spec in wanted:
+            if "\n" in spec:
+                self.cache[spec] = None
+        wanted = [s for s in wanted if "\n" not in s]
+        if not wanted:
+            return
+        proc = self._start()
+        assert proc.stdin is not None and proc.stdout is not None
+        for at in range(0, len(wanted), self.CHUNK):
+            chunk = wanted[at : at + self.CHUNK]
+            proc.stdin.write(b"".join(s.encode("utf-8", "surrogateescape") + b"\n" for s in chunk))
+            proc.stdin.flush()
+            for spec in chunk:
+                self.cache[spec] = self._answer(proc.stdout)
+
+    @staticmethod
+    def _answer(out: IO[bytes]) -> bytes | None:
+        header = out.readline().split()
         if len(header) == 3 and header[1] == b"blob":
-            size = int(header[2])
-            data = self.proc.stdout.read(size)
-            self.proc.stdout.read(1)  # the newline after the content
-        elif len(header) == 3:
-            self.proc.stdout.read(int(header[2]) + 1)  # a tree or commit: not a file
-        self.cache[spec] = data
-        return data
+            data = out.read(int(header[2]))
+            out.read(1)  # the newline after the content
+            return data
+        if len(header) == 3:
+            out.read(int(header[2]) + 1)  # a tree or commit: not a file
+        return None  # "<spec> missing"
 
 
 def repo_root(start: Path) -> Path:
@@ -187,6 +211,21 @@ def tree_files(root: Path, rev: str) -> list[str]:
     return [p for p in out.split("\0") if p]
 
 
+_PREFETCH_LINES = 20_000  # a changed file this long on its side is read only when asked for
+
+
+def _side_paths(files: list[ChangedFile], side: str) -> list[str]:
+    out = []
+    for f in files:
+        if f.binary or f.additions + f.deletions > _PREFETCH_LINES:
+            continue
+        if side == "head" and f.status != "removed":
+            out.append(f.path)
+        elif side == "base" and f.status != "added":
+            out.append(f.previous_path or f.path)
+    return out
+
+
 def load(
     cwd: Path, base: str, head: str = "HEAD", body: str | None = None
 ) -> tuple[PullRequest, ContentReader, list[str]]:
@@ -206,9 +245,15 @@ def load(
         )
     head_sha = git(["rev-parse", head], root).strip()
     batch = _BatchReader(root)
+    prefetched: set[str] = set()
 
     def read(side: str, path: str) -> str | None:
         rev = mb if side == "base" else head_sha
+        if side not in prefetched:
+            # Checks read most changed files on each side they look at: ask git for all of
+            # them at once (each file is read from git once; small ones are what gets read).
+            prefetched.add(side)
+            batch.prefetch([f"{rev}:{p}" for p in _side_paths(files, side)])
         data = batch.blob(f"{rev}:{path}")
         return None if data is None else decode(data)
 
@@ -237,6 +282,7 @@ def base_tree(cwd: Path, base: str) -> BaseTree:
         return listing
 
     def read_many(wanted: list[str]) -> dict[str, str | None]:
+        batch.prefetch([f"{tip}:{path}" for path in wanted])
         out: dict[str, str | None] = {}
         for path in wanted:
             data = batch.blob(f"{tip}:{path}")
