@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from guardrail.analysis.diff import parse_patch
 from guardrail.analysis.evidence import is_test_path
@@ -70,9 +71,18 @@ def _is_code(ctx: Context, f: ChangedFile) -> bool:
     if not f.path.endswith(_CODE_EXT) or f.binary:
         return False
     config = ctx.config
-    return (
-        detect(f.path, include=config.migration_include, exclude=config.migration_exclude) is None
-    )
+    return _not_a_migration(f.path, config.migration_include, config.migration_exclude)
+
+
+@lru_cache(maxsize=16384)
+def _not_a_migration(path: str, include: tuple[str, ...], exclude: tuple[str, ...]) -> bool:
+    # Asked once per file and required column otherwise: remembered per path.
+    return detect(path, include=include, exclude=exclude) is None
+
+
+@lru_cache(maxsize=4096)
+def _lowered(text: str) -> str:
+    return text.lower()
 
 
 @dataclass(frozen=True)
@@ -249,13 +259,20 @@ def _insert_patterns(fw: str, table: str) -> list[re.Pattern[str]]:
     return patterns
 
 
-def _insert_in_patches(ctx: Context, patterns: list[re.Pattern[str]]) -> _Use | None:
+def _insert_in_patches(
+    ctx: Context, patterns: list[re.Pattern[str]], hints: tuple[str, ...]
+) -> _Use | None:
     """An insert on the base side of the PR's patches: removed and context lines are the base
-    code (tests insert into a test database, not production's, and are left out)."""
+    code (tests insert into a test database, not production's, and are left out). A patch that
+    names neither the table nor the model (`hints`, lower case) cannot insert into it and is
+    not read line by line: the search stays linear in the size of the change."""
     for f in ctx.pr.files:
         if f.patch is None or f.status == "added" or is_test_path(f.path):
             continue
         if not _is_code(ctx, f):
+            continue
+        lowered = _lowered(f.patch)
+        if not any(h in lowered for h in hints):
             continue
         old = 0
         for raw in f.patch.splitlines():
@@ -269,7 +286,9 @@ def _insert_in_patches(ctx: Context, patterns: list[re.Pattern[str]]) -> _Use | 
     return None
 
 
-def _insert_in_checkout(ctx: Context, patterns: list[re.Pattern[str]], hint: str) -> _Use | None:
+def _insert_in_checkout(
+    ctx: Context, patterns: list[re.Pattern[str]], hints: tuple[str, ...]
+) -> _Use | None:
     """An insert in the checkout's source files the PR does not change (the same at base)."""
     if ctx.tree is None or ctx.read_tree is None:
         return None
@@ -281,7 +300,7 @@ def _insert_in_checkout(ctx: Context, patterns: list[re.Pattern[str]], hint: str
     ]
     for path in sources[:3000]:
         text = ctx.read_tree(path)
-        if not text or hint not in text.lower():
+        if not text or not any(h in text.lower() for h in hints):
             continue
         for number, line in enumerate(text.splitlines(), 1):
             if any(p.search(line) for p in patterns):
@@ -292,8 +311,10 @@ def _insert_in_checkout(ctx: Context, patterns: list[re.Pattern[str]], hint: str
 def _insert_site(ctx: Context, fw: str, table: str) -> _Use | None:
     """Where the old version inserts rows into `table`."""
     patterns = _insert_patterns(fw, table)
-    hint = _class_name(table, fw).lower() if fw != "sql" else table.lower()
-    return _insert_in_patches(ctx, patterns) or _insert_in_checkout(ctx, patterns, hint)
+    # The SQL pattern names the table, the ORM pattern the model (Rails' `line_items` is
+    # `LineItem`): a file that can match names one of the two.
+    hints = tuple(dict.fromkeys((table.lower(), _class_name(table, fw).lower())))
+    return _insert_in_patches(ctx, patterns, hints) or _insert_in_checkout(ctx, patterns, hints)
 
 
 def _required_findings(ctx: Context, m: Migration) -> Iterator[Finding]:
