@@ -129,7 +129,26 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return _exit_for(report.verdict)
 
 
+def _silence_stdout() -> None:
+    """The reader of our output went away (`guardrail check | head -1`): point stdout at
+    /dev/null so that nothing more, not even the interpreter's final flush, raises."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
 def _write_local_report(args: argparse.Namespace, report: Any) -> None:
+    try:
+        _write_local_report_to_stdout(args, report)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()  # the verdict still decides the exit code
+
+
+def _write_local_report_to_stdout(args: argparse.Namespace, report: Any) -> None:
     if args.format == "json":
         from guardrail.render import json as render_json
 
@@ -596,6 +615,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_template(args)
         parser.print_usage(sys.stderr)
         print("guardrail: error: choose a command: check, template or action", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        _silence_stdout()  # output closed early: quiet, no traceback
         return EXIT_USAGE
     except GuardrailError as exc:
         from guardrail.publish import actions

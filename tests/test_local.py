@@ -170,3 +170,24 @@ def test_base_defaults_to_main(tmp_path: Path) -> None:
     proc = check(repo, "--body", "-", "--format", "json", stdin="No notes.")
     assert proc.returncode == 1, proc.stderr
     assert json.loads(proc.stdout)["findings"][0]["rule"] == "GR101"
+
+
+def test_a_pipe_closed_early_exits_quietly(tmp_path: Path) -> None:
+    """`guardrail check | head -1`: the reader goes away; no traceback, the verdict's exit code."""
+    repo = make_repo(
+        tmp_path / "r", {"app.py": "x\n"}, {"db/migrations/0002_coupon.sql": MIGRATION}
+    )
+    (repo / "body.md").write_text("Adds coupons.")
+    for fmt in ("markdown", "json"):
+        proc = subprocess.Popen(
+            [console_script(), "check", "--base", "main", "--body", "body.md", "--format", fmt],
+            cwd=repo,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={"PATH": "/usr/bin:/bin", "HOME": str(repo)},
+        )
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()  # like `head` after its line, before guardrail writes
+        err = proc.stderr.read().decode()
+        assert proc.wait(timeout=60) == 1, err
+        assert "Traceback" not in err and "BrokenPipe" not in err and "Exception ignored" not in err

@@ -459,3 +459,13 @@ def test_findings_per_file_are_capped_with_a_count_of_the_rest(fake_github, run_
     assert len(mine) == 50
     counted = [ln for ln in run.summary.splitlines() if "more findings in" in ln]
     assert counted and int(counted[0].split("<sub>")[-1].split()[0]) >= 350, counted
+
+
+def test_security_md_cites_only_tests_that_exist() -> None:
+    import re
+
+    root = Path(__file__).resolve().parent
+    doc = (root.parent / "docs" / "security.md").read_text(encoding="utf-8")
+    cited = set(re.findall(r"\b(test_[a-z0-9_]+)\b(?!\.py)", doc))
+    source = "".join(p.read_text(encoding="utf-8") for p in root.glob("test_*.py"))
+    assert cited and not sorted(n for n in cited if f"def {n}(" not in source)
