@@ -96,3 +96,12 @@ def test_squash_stands_for_what_it_replaces() -> None:
         m("0003_c", ["0002_b"]),
     ]
     assert [leaf.name for leaf in H.django_leaves(graph, "shop")] == ["0003_c"]
+
+
+def test_flyway_sub_folder_also_lists_its_location() -> None:
+    from guardrail.checks.reads import history_folders
+    from guardrail.config import Config
+    from guardrail.model import ChangedFile, PullRequest
+
+    pr = PullRequest(files=(ChangedFile("db/migration/v2/V3__x.sql", "added"),))
+    assert history_folders(pr, Config()) == ["db/migration/v2", "db/migration"]

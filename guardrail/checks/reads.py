@@ -3,6 +3,7 @@ derived from the readers' own declarations (guardrail/analysis/reads.py). Pure."
 
 from __future__ import annotations
 
+from guardrail.analysis.history import version_root
 from guardrail.analysis.migrations.detect import detect
 from guardrail.analysis.reads import files_to_read
 from guardrail.config import Config
@@ -20,6 +21,10 @@ def history_folders(pr: PullRequest, config: Config) -> list[str]:
         kind = detect(f.path, include=config.migration_include, exclude=config.migration_exclude)
         if kind is not None and "/" in f.path:
             out.append(f.path.rsplit("/", 1)[0])
+            if kind.framework == "flyway":  # Flyway's versions span its location's sub-folders
+                root = version_root("flyway", f.path)
+                if root and root != out[-1]:
+                    out.append(root)
     return list(dict.fromkeys(out))
 
 
