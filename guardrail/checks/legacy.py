@@ -31,6 +31,7 @@ from guardrail.analysis.shapes import (
     compare,
     direction,
     language,
+    python,
     shapes_of,
 )
 from guardrail.checks.base import Context, Fact, Output
@@ -234,11 +235,27 @@ def _compare(ctx: Context, f: ChangedFile) -> list[Change]:
         if not included and direction.generated(f.path, head):
             return []
         found = compare(
-            direction.directed(shapes_of(f.previous_path or f.path, base), included=included),
-            direction.directed(shapes_of(f.path, head), included=included),
+            direction.directed(
+                _shapes(ctx, "base", f.previous_path or f.path, base), included=included
+            ),
+            direction.directed(_shapes(ctx, "head", f.path, head), included=included),
             _renames(ctx),
         )
     return [Change(f, t, source) for t in found]
+
+
+def _shapes(ctx: Context, side: str, path: str, text: str) -> list[Shape]:
+    """A file's shapes; Python classes see base classes imported from other modules."""
+    read = ctx.read
+    if path.endswith(".py") and read is not None:
+        return python.read_resolving(path, text, lambda other: read(side, other))
+    return shapes_of(path, text)
+
+
+@discovers
+def _imported_modules(side: str, path: str) -> bool:
+    """Modules a model imports its base class from, found only in the model's file."""
+    return path.endswith(".py")
 
 
 @discovers

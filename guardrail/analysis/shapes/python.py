@@ -4,6 +4,7 @@ TypedDict, Enum, SQLAlchemy and Django models."""
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import replace
 
 from guardrail.analysis.pyast import call_name as _call_name
@@ -225,50 +226,120 @@ def _python_field(kind: str, stmt: ast.stmt, total: bool) -> Field | None:  # no
     return None
 
 
+# Reads another file of the repository at the same commit, or None.
+Load = Callable[[str], str | None]
+_MAX_IMPORT_DEPTH = 3
+
+
 def read(path: str, source: str) -> list[Shape]:
-    del path
+    return read_resolving(path, source, None)
+
+
+def _module_candidates(path: str, module: str, level: int) -> list[str]:
+    """Where `from <module> import X` (with `level` leading dots) may live in the repository."""
+    dirs = path.split("/")[:-1]
+    if level:
+        parts = dirs[: len(dirs) - (level - 1)] + (module.split(".") if module else [])
+        roots = [""]
+    else:
+        parts = module.split(".")
+        # The repository root, a src/ layout, and the service folder of a monorepo.
+        roots = list(dict.fromkeys(["", "src/", f"{dirs[0]}/" if dirs else ""]))
+    stem = "/".join(p for p in parts if p)
+    return [f"{root}{stem}{end}" for root in roots for end in (".py", "/__init__.py")]
+
+
+def _imported_bases(
+    tree: ast.Module, path: str, wanted: set[str], load: Load, depth: int
+) -> dict[str, Shape]:
+    """Shapes of the classes this module imports by name from other modules of the repository,
+    keyed by the name they have here."""
+    out: dict[str, Shape] = {}
+    for node in tree.body:
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        names = {(a.asname or a.name): a.name for a in node.names if (a.asname or a.name) in wanted}
+        if not names:
+            continue
+        for candidate in _module_candidates(path, node.module or "", node.level):
+            text = load(candidate)
+            if text is None:
+                continue
+            found = {s.name: s for s in read_resolving(candidate, text, load, depth + 1)}
+            for local, remote in names.items():
+                if remote in found:
+                    out[local] = found[remote]
+            break
+    return out
+
+
+def read_resolving(path: str, source: str, load: Load | None, depth: int = 0) -> list[Shape]:
+    """The file's shapes, with base classes imported from other modules of the repository
+    resolved through `load` (pydantic, dataclass, attrs, SQLAlchemy, Django): inherited fields,
+    overrides and defaults, a few imports deep."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return []
-    known: dict[str, str] = {}
+    classes = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]
+    local = {c.name for c in classes}
+    imported: dict[str, Shape] = {}
+    if load is not None and depth < _MAX_IMPORT_DEPTH:
+        wanted = {b for c in classes for b in _bases(c)} - local
+        imported = _imported_bases(tree, path, wanted, load, depth)
+    known: dict[str, str] = {name: str(s.kind) for name, s in imported.items()}
+    shapes: dict[str, Shape] = dict(imported)
     out: list[Shape] = []
-    for cls in [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]:
-        kind = _class_kind(cls, known)
-        if kind is None:
-            continue
-        known[cls.name] = kind
-        if kind == "enum":
-            members = frozenset(
-                t.id
-                for stmt in cls.body
-                if isinstance(stmt, ast.Assign)
-                for t in stmt.targets
-                if isinstance(t, ast.Name) and not t.id.startswith("_")
-            )
-            out.append(Shape(cls.name, ShapeKind.ENUM, cls.lineno, members=members))
-            continue
-        total = not any(kw.arg == "total" and _const(kw.value) is False for kw in cls.keywords)
-        fields: dict[str, Field] = {}
-        closed = False
-        for stmt in cls.body:
-            f = _python_field(kind, stmt, total)
-            if f is not None:
-                limits = _limits(stmt)
-                fields[f.name] = replace(f, limits=limits) if limits else f
-            if (
-                isinstance(stmt, ast.Assign)
-                and any(isinstance(t, ast.Name) and t.id == "model_config" for t in stmt.targets)
-                and "forbid" in ast.unparse(stmt.value)
-            ):
-                closed = True
-            if (
-                isinstance(stmt, ast.ClassDef)
-                and stmt.name == "Config"
-                and "forbid" in ast.unparse(stmt)
-            ):
-                closed = True
-        if kind in ("sqlalchemy", "django") and not fields:
-            continue
-        out.append(Shape(cls.name, ShapeKind(kind), cls.lineno, fields, closed=closed))
+    for cls in classes:
+        shape = _class_shape(cls, known, shapes)
+        if shape is not None:
+            shapes[cls.name] = shape
+            out.append(shape)
     return out
+
+
+def _class_shape(
+    cls: ast.ClassDef, known: dict[str, str], shapes: dict[str, Shape]
+) -> Shape | None:
+    kind = _class_kind(cls, known)
+    if kind is None:
+        return None
+    known[cls.name] = kind
+    if kind == "enum":
+        members = frozenset(
+            t.id
+            for stmt in cls.body
+            if isinstance(stmt, ast.Assign)
+            for t in stmt.targets
+            if isinstance(t, ast.Name) and not t.id.startswith("_")
+        )
+        return Shape(cls.name, ShapeKind.ENUM, cls.lineno, members=members)
+    total = not any(kw.arg == "total" and _const(kw.value) is False for kw in cls.keywords)
+    fields: dict[str, Field] = {}
+    closed = False
+    for base in reversed(_bases(cls)):
+        inherited = shapes.get(base)
+        if inherited is not None:
+            # Inherited fields, at this class's line: the base may live in another file.
+            fields.update({n: replace(f, line=cls.lineno) for n, f in inherited.fields.items()})
+            closed = closed or inherited.closed
+    for stmt in cls.body:
+        f = _python_field(kind, stmt, total)
+        if f is not None:
+            limits = _limits(stmt)
+            fields[f.name] = replace(f, limits=limits) if limits else f
+        if (
+            isinstance(stmt, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "model_config" for t in stmt.targets)
+            and "forbid" in ast.unparse(stmt.value)
+        ):
+            closed = True
+        if (
+            isinstance(stmt, ast.ClassDef)
+            and stmt.name == "Config"
+            and "forbid" in ast.unparse(stmt)
+        ):
+            closed = True
+    if kind in ("sqlalchemy", "django") and not fields:
+        return None
+    return Shape(cls.name, ShapeKind(kind), cls.lineno, fields, closed=closed)
