@@ -9,6 +9,7 @@ configuration, input or GitHub error (one line of reason, one of fix).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -117,7 +118,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         config,
         read=read,
         source="git",
-        tree=lambda: local_git.tree_files(root, head_sha),
+        tree=functools.cache(lambda: local_git.tree_files(root, head_sha)),
         read_tree=lambda path: read("head", path),
         base_tree=local_git.base_tree(root, base),
         fail_on=args.fail_on,
@@ -336,9 +337,12 @@ def _workspace_tree(workspace: Path) -> tuple[Any, Any]:
     if not (workspace / ".git").exists():
         return None, None
 
+    # Listed once and each file read once per run, whichever checks ask and how often.
+    @functools.cache
     def tree() -> list[str]:
         return list(ws.files(workspace))
 
+    @functools.cache
     def read_tree(rel: str) -> str | None:
         return ws.read_text(workspace, rel)
 

@@ -300,7 +300,7 @@ def _insert_in_checkout(
     ]
     for path in sources[:3000]:
         text = ctx.read_tree(path)
-        if not text or not any(h in text.lower() for h in hints):
+        if not text or not any(h in _lowered(text) for h in hints):
             continue
         for number, line in enumerate(text.splitlines(), 1):
             if any(p.search(line) for p in patterns):

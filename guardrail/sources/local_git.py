@@ -246,8 +246,15 @@ def load(
     head_sha = git(["rev-parse", head], root).strip()
     batch = _BatchReader(root)
     prefetched: set[str] = set()
+    texts: dict[tuple[str, str], str | None] = {}
 
     def read(side: str, path: str) -> str | None:
+        """A file's text on one side, decoded once per run however often checks ask."""
+        if (side, path) not in texts:
+            texts[side, path] = _read(side, path)
+        return texts[side, path]
+
+    def _read(side: str, path: str) -> str | None:
         rev = mb if side == "base" else head_sha
         if side not in prefetched:
             # Checks read most changed files on each side they look at: ask git for all of
