@@ -428,8 +428,9 @@ class _Reader:
         elif name in ("dropIndex", "dropUnique"):
             self.rec.add(node, OpKind.DROP_INDEX, table)
         elif name == "dropPrimary":
-            # Drops the primary key constraint and its index under an ACCESS EXCLUSIVE lock.
-            self.rec.add(node, OpKind.DROP_INDEX, table)
+            # Drops the primary key constraint (and its index) under an ACCESS EXCLUSIVE lock:
+            # a key change (GR232), not an index that could be dropped CONCURRENTLY.
+            self.rec.add(node, OpKind.DROP_CONSTRAINT, table, name=_single(args), primary_key=True)
         elif name == "rename":
             self.rec.add(node, OpKind.RENAME_TABLE, table, new_name=col)
         elif name in ("drop", "dropIfExists"):
