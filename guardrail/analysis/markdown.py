@@ -182,13 +182,45 @@ def normalize(text: str) -> str:
     return " ".join(words)
 
 
+_JOINERS = ("/", "&", "+", ",", " and ", " or ")
+
+
+def _parts(title: str) -> list[str]:
+    """'Risk and rollback' -> ['risk', 'rollback']; 'Rollout / rollback' -> ['rollout',
+    'rollback']: a heading that covers two topics answers both."""
+    pieces = [title.lower()]
+    for joiner in _JOINERS:
+        pieces = [p for piece in pieces for p in piece.split(joiner)]
+    return [n for n in (normalize(p) for p in pieces) if n]
+
+
 def _title_matches(title: str, wanted: frozenset[str]) -> bool:
     norm = normalize(title)
     if not norm:
         return False
     if norm in wanted:
         return True
-    return any(norm.startswith(w + " ") for w in wanted)
+    if any(norm.startswith(w + " ") for w in wanted):
+        return True
+    parts = _parts(title)
+    return len(parts) > 1 and any(p in wanted for p in parts)
+
+
+def _label_matches(label: str, wanted: frozenset[str]) -> bool:
+    parts = _parts(label)
+    return normalize(label) in wanted or (len(parts) > 1 and any(p in wanted for p in parts))
+
+
+def _label_like_line(line: str) -> bool:
+    """'Migration plan: …' or '**Risk:** …' at the start of a line: a new answer begins, even
+    inside one paragraph (GitHub shows soft breaks as separate lines)."""
+    text = line.strip().lstrip("*_").strip()
+    idx = text.find(":")
+    if not 0 < idx <= 40:
+        return False
+    label = text[:idx].rstrip("*_ ")
+    words = label.split()
+    return 0 < len(words) <= 4 and label[:1].isupper() and any(ch.isalpha() for ch in label)
 
 
 def _label_split(text: str, wanted: frozenset[str]) -> tuple[str, str] | None:
@@ -198,8 +230,7 @@ def _label_split(text: str, wanted: frozenset[str]) -> tuple[str, str] | None:
         idx = first_line.find(sep)
         if 0 < idx <= 80:
             label = first_line[:idx]
-            norm = normalize(label)
-            if norm in wanted:
+            if _label_matches(label, wanted):
                 value = first_line[idx + len(sep) :]
                 if rest_lines:
                     value = value + "\n" + rest_lines
@@ -234,12 +265,22 @@ def find_sections(body: str, titles: tuple[str, ...]) -> list[Section]:
             i = j
             continue
         if block.kind == "text":
-            split = _label_split(block.text, wanted)
-            if split is not None:
+            lines = block.text.split("\n")
+            k, consumed = 0, False
+            while k < len(lines):
+                split = _label_split(lines[k], wanted)
+                if split is None:
+                    k += 1
+                    continue
                 label, value = split
-                parts = [value]
+                # The answer runs to the next line that starts another label ("Rollback: …"
+                # then "Migration plan: …" in one paragraph are two answers).
+                end = k + 1
+                while end < len(lines) and not _label_like_line(lines[end]):
+                    end += 1
+                parts = [value, *lines[k + 1 : end]]
                 j = i + 1
-                if not value.strip():
+                if not "\n".join(parts).strip() and end == len(lines):
                     # "Rollback:" alone: the answer is the blocks that follow, up to the next
                     # heading or the next label-like line.
                     while j < len(blist):
@@ -250,9 +291,11 @@ def find_sections(body: str, titles: tuple[str, ...]) -> list[Section]:
                             break
                         parts.append(nxt.text)
                         j += 1
-                found.append(Section(label, "\n".join(parts), block.line, "label"))
-                i = j
-                continue
+                    i, consumed = j - 1, True
+                found.append(Section(label, "\n".join(parts), block.line + k, "label"))
+                k = end
+                if consumed:
+                    break
         i += 1
     return found
 
