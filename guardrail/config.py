@@ -233,6 +233,11 @@ class MigrationsConfig(_Model):
     # The PostgreSQL major version the migrations run on (None: the oldest supported one,
     # analysis/migrations/postgres.py says which and why).
     postgres_version: int | None = Field(default=None, ge=10, le=30)
+    # The database the migrations run on (None: found per file, PostgreSQL when nothing says
+    # otherwise; analysis/migrations/dialect.py). The lock and rewrite rules are PostgreSQL's.
+    database: Literal["postgres", "mysql", "mariadb", "sqlite", "mssql", "h2", "oracle"] | None = (
+        None
+    )
     # Timeouts the deploy already sets for every migration (database.yml `variables:`, the
     # role's `ALTER ROLE … SET`, the connection string): the migration need not set them.
     lock_timeout: str | None = None

@@ -21,6 +21,7 @@ from guardrail.analysis.isolate import Unreadable, attempt
 from guardrail.analysis.markdown import assess, find_sections, normalize
 from guardrail.analysis.migrations.compare import Edit, compare
 from guardrail.analysis.migrations.detect import MigrationFile, detect, read, reverse_file
+from guardrail.analysis.migrations.dialect import POSTGRES, Target, target
 from guardrail.analysis.migrations.django import Models, field_facts, same_column_type
 from guardrail.analysis.migrations.ops import Op, OpKind, Reading
 from guardrail.analysis.reads import discovers, wants
@@ -70,6 +71,15 @@ GR290 = register(
         Severity.NOTICE,
     )
 )
+GR291 = register(
+    Rule(
+        "GR291",
+        "not-postgres",
+        SAFETY,
+        "A migration runs on another database than PostgreSQL: its rules were not applied.",
+        Severity.NOTICE,
+    )
+)
 GR902 = register(
     Rule(
         "GR902",
@@ -95,6 +105,8 @@ class Migration:
     # a file edited by the PR (compare.py). The checks judge these.
     ops: tuple[Op, ...] = ()
     edit: Edit = Edit.ADDED
+    # The database it runs on, and how guardrail knows (dialect.py).
+    target: Target = Target(POSTGRES, "")
 
     @property
     def cosmetic(self) -> bool:
@@ -254,7 +266,33 @@ def _migration(ctx: Context, f: ChangedFile, exists: Callable[[str], bool]) -> M
         reading = read(kind, text, exists)
     base = _base_reading(ctx, f, kind)
     changes = compare(base, reading)
-    return Migration(f, kind, reading, base, changes.new, changes.edit)
+    where = _target(ctx, f.path, text or "", kind.framework)
+    return Migration(f, kind, reading, base, changes.new, changes.edit, where)
+
+
+def _target(ctx: Context, path: str, text: str, framework: str) -> Target:
+    """The database a migration runs on; the project files it looks at are read once."""
+    files = ctx.get(PROJECT_FILES)
+    reader = ctx.read
+
+    def read(p: str) -> str | None:
+        if p not in files:
+            files[p] = reader("head", p) if reader is not None else None
+        got = files[p]
+        return got if isinstance(got, str) else None
+
+    listing: list[str] = []
+    if framework == "django" and ctx.tree is not None:
+        listing = [p for p in ctx.tree() if p.endswith(".py") and "settings" in p]
+    configured = ctx.config.migration_setting("database", path)
+    return target(
+        path,
+        text,
+        framework,
+        configured=configured if isinstance(configured, str) else None,
+        read=read,
+        listing=listing,
+    )
 
 
 # -- Django AlterField: what did the field look like before? ---------------------------------------
@@ -464,12 +502,31 @@ def _file_verdicts(
     ]
 
 
+# What any database does: data lost, names the running version still uses.
+_ANY_DATABASE = frozenset({"GR212", "GR213", "GR214", "GR215"})
+
+
+def _not_postgres(m: Migration) -> Finding:
+    return GR291.finding(
+        f"Not judged for PostgreSQL: this migration runs on {m.target.name}, known by "
+        f"{m.target.evidence}.",
+        "guardrail's lock, rewrite and CONCURRENTLY rules are PostgreSQL's, so only what holds on "
+        "any database (data dropped, names renamed, no way back) was checked here. Review locking "
+        f"with {m.target.name}'s own rules; set `migrations.database` if this is wrong.",
+        path=m.file.path,
+        line=1,
+    )
+
+
 def safety_findings(ctx: Context) -> list[Finding]:
     out: list[Finding] = []
     for m in migrations(ctx):
         path = m.file.path
         facts = _facts(ctx, m)
         resolved: list[Op] = []
+        postgres = m.target.postgres
+        if not postgres:
+            out.append(_not_postgres(m))
         for raw in m.ops:
             attempted = attempt(
                 ctx.problems, path, "migration's model history", _resolved, ctx, m, raw
@@ -479,10 +536,12 @@ def safety_findings(ctx: Context) -> list[Finding]:
                 continue
             seen = dataclasses.replace(facts, earlier=tuple(resolved))
             for rule, verdict in safety_rules.judge(op, seen):
-                out.extend(_finding(ctx, rule, verdict, op, path))
+                if postgres or rule.code in _ANY_DATABASE:
+                    out.extend(_finding(ctx, rule, verdict, op, path))
             resolved.append(op)
         for rule, op, verdict in _file_verdicts(m, resolved, facts):
-            out.extend(_finding(ctx, rule, verdict, op, path))
+            if postgres or rule.code in _ANY_DATABASE:
+                out.extend(_finding(ctx, rule, verdict, op, path))
         if m.reading.reversible is False and not (m.base and m.base.reversible is False):
             out.append(
                 GR220.finding(
@@ -495,7 +554,7 @@ def safety_findings(ctx: Context) -> list[Finding]:
             )
         unread = [op for op in m.ops if op.kind == OpKind.RAW]
         notes = _new_notes(m)
-        if notes or unread:
+        if (notes or unread) and postgres:  # another dialect's syntax: said once by GR291
             first = notes[0] if notes else f"line {unread[0].line}: {unread[0].why}"
             line = unread[0].line if unread else None
             more = len(notes) + len(unread) - 1
@@ -519,6 +578,14 @@ def check_safety(ctx: Context) -> Iterator[Output]:
         yield Answer(
             SAFETY, f"{len(ms)} migration{'s' if len(ms) != 1 else ''} read, no risky operation"
         )
+    elif ms:
+        # Every migration file is accounted for: a finding, or a line saying it was read.
+        flagged = {f.path for f in findings}
+        clean = [m.file.path for m in ms if m.file.path not in flagged]
+        if clean:
+            names = ", ".join(code(p.rsplit("/", 1)[-1]) for p in clean[:5])
+            more = f" and {len(clean) - 5} more" if len(clean) > 5 else ""
+            yield Answer(SAFETY, f"also read, nothing risky: {names}{more}")
     yield from findings
 
 
@@ -780,5 +847,7 @@ def check_revert_claim(ctx: Context) -> Iterator[Finding]:
 # Derived once per run, shared by every check that asks (guardrail/analysis/core.py).
 MIGRATIONS: Fact[list[Migration]] = Fact("migrations", _read_migrations)
 DJANGO_MODELS: Fact[Models | None] = Fact("django_models", _read_models)
+# Project files read to know a migration's database (knexfile, alembic.ini, …), once each.
+PROJECT_FILES: Fact[dict[str, str | None]] = Fact("migration_project_files", lambda _a: {})
 
 CHECKS = (check_safety, check_plan, check_revert_claim)
