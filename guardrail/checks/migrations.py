@@ -21,7 +21,7 @@ from guardrail.analysis.isolate import Unreadable, attempt
 from guardrail.analysis.markdown import assess, find_sections, normalize
 from guardrail.analysis.migrations.compare import Edit, compare
 from guardrail.analysis.migrations.detect import MigrationFile, detect, read, reverse_file
-from guardrail.analysis.migrations.dialect import POSTGRES, Target, target
+from guardrail.analysis.migrations.dialect import POSTGRES, Target, settings_files, target
 from guardrail.analysis.migrations.django import Models, field_facts, same_column_type
 from guardrail.analysis.migrations.ops import Op, OpKind, Reading
 from guardrail.analysis.reads import discovers, wants
@@ -163,6 +163,21 @@ def _migration_reads(f: ChangedFile, config: Config) -> Iterator[tuple[str, str]
         app = f.path.rsplit("/migrations/", 1)[0]
         yield ("base", f"{app}/models.py")
         yield ("base", f"{app}/models/__init__.py")
+
+
+@wants
+def _dialect_reads(f: ChangedFile, config: Config) -> Iterator[tuple[str, str]]:
+    """The framework's files that may name a migration's database (knexfile, alembic.ini, …)."""
+    kind = detect(f.path, include=config.migration_include, exclude=config.migration_exclude)
+    if kind is not None and config.migration_setting("database", f.path) is None:
+        for name in settings_files(f.path, kind.framework):
+            yield ("head", name)
+
+
+@discovers
+def _django_settings(side: str, path: str) -> bool:
+    """Django settings files, found in the head tree's listing (DATABASES ENGINE)."""
+    return side == "head" and path.endswith(".py") and "settings" in path
 
 
 @discovers

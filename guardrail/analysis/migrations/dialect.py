@@ -137,12 +137,24 @@ def _join(folder: str, name: str) -> str:
     return f"{folder}/{name}" if folder else name
 
 
+def settings_files(path: str, framework: str) -> list[str]:
+    """The framework's own files that may name the database of the migration at `path`, in the
+    order they are consulted (the readers' declared reads: analysis/reads.py)."""
+    if framework == "prisma":
+        return [_join(folder, "migration_lock.toml") for folder in _parents(path)[1:3]]
+    if framework == "knex":
+        names = ("knexfile.js", "knexfile.ts", "knexfile.cjs", "knexfile.mjs")
+        return [_join(folder, name) for folder in _parents(path) for name in names]
+    if framework == "alembic":
+        return [_join(folder, "alembic.ini") for folder in _parents(path)[1:4]]
+    return []
+
+
 def _settings(path: str, framework: str, read: Read, listing: Iterable[str]) -> Target | None:
     from guardrail.text import code
 
     if framework == "prisma":
-        for folder in _parents(path)[1:3]:
-            lock = _join(folder, "migration_lock.toml")
+        for lock in settings_files(path, framework):
             found = _PRISMA_PROVIDER.search(read(lock) or "")
             if found and found.group(1).lower() in _CLIENTS:
                 return Target(
@@ -160,8 +172,7 @@ def _settings(path: str, framework: str, read: Read, listing: Iterable[str]) -> 
                         f"{code(kf)} (client {code(found.group(1))})",
                     )
     if framework == "alembic":
-        for folder in _parents(path)[1:4]:
-            ini = _join(folder, "alembic.ini")
+        for ini in settings_files(path, framework):
             found = _SQLALCHEMY_URL.search(read(ini) or "")
             if found:
                 scheme = found.group(1).lower().split("+")[0]
