@@ -1,20 +1,29 @@
 """Replay a folder of real migrations and count what guardrail says about them, per rule.
 
     .venv/bin/python bench/replay_migrations.py PATH [--show GR290] [--limit N]
+    .venv/bin/python bench/replay_migrations.py REPO --commits A..B [--show GR212] [--limit N]
 
 Every file under PATH that a migration reader claims (analysis/migrations/detect.py) is judged
 as if a pull request added it alone, with a rollback note in the description so that only the
 migration checks speak. The counts per rule let a person judge precision on their own
 repository: read a sample of each rule's findings (`--show GR212`) and count the wrong ones.
+
+With `--commits A..B`, PATH is a git repository (a work tree or a bare clone) and each commit of
+the range that touches a migration is replayed as the pull request it was: its changed files
+against its first parent, base and head contents read with `git show`. Edits of migrations
+that already existed are judged as guardrail judges them in a real PR (only new or changed
+operations; the edit itself under migration-integrity), so this measures what a team would see.
 Nothing is sent anywhere; no file is executed.
 """
 
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from guardrail import engine
@@ -33,12 +42,84 @@ def _pr(path: str, text: str) -> PullRequest:
     return PullRequest(title="Replay", body=BODY, files=(f,), changed_files=1)
 
 
+def _replay_commits(
+    repo: Path, span: str, limit: int
+) -> Iterator[tuple[str, PullRequest, Callable[[str, str], str | None]]]:
+    """(commit, its change as a PR, a reader of both sides) for each commit touching a
+    migration, oldest first."""
+    from guardrail.analysis.encoding import decode
+    from guardrail.sources.local_git import changed_files, git
+
+    shas = git(["rev-list", "--reverse", "--no-merges", span], repo).split()
+    seen = 0
+    for sha in shas:
+        parent = f"{sha}^"
+        try:
+            files = changed_files(repo, parent, sha)
+        except Exception:  # a root commit, or a diff git will not give
+            continue
+        if not any(detect(f.path) is not None for f in files):
+            continue
+        seen += 1
+        pr = PullRequest(title="Replay", body=BODY, files=tuple(files), changed_files=len(files))
+        cache: dict[tuple[str, str], str | None] = {}
+
+        def read(
+            side: str, path: str, sha: str = sha, cache: dict[tuple[str, str], str | None] = cache
+        ) -> str | None:
+            if (side, path) not in cache:
+                rev = sha if side == "head" else f"{sha}^"
+                proc = subprocess.run(
+                    ["git", "show", f"{rev}:{path}"], cwd=repo, capture_output=True, check=False
+                )
+                cache[(side, path)] = decode(proc.stdout) if proc.returncode == 0 else None
+            return cache[(side, path)]
+
+        yield sha[:12], pr, read
+        if limit and seen >= limit:
+            return
+
+
+def _main_commits(args: argparse.Namespace) -> int:
+    counts: Counter[str] = Counter()
+    commits_with: Counter[str] = Counter()
+    start = time.perf_counter()
+    n = 0
+    for sha, pr, read in _replay_commits(args.path, args.commits, args.limit):
+        n += 1
+        report = engine.run(pr, Config(), read=read, source="git")
+        rules = set()
+        for finding in report.findings:
+            if finding.check not in _CHECKS:
+                continue
+            counts[finding.rule] += 1
+            rules.add(finding.rule)
+            if finding.rule in args.show:
+                print(
+                    f"{finding.rule} {sha} {finding.path}:{finding.line or ''} {plain(finding.title)}"
+                )
+        for rule in rules:
+            commits_with[rule] += 1
+    took = time.perf_counter() - start
+    print(f"\n{n} commits with migrations replayed in {took:.1f} s")
+    print(f"{'rule':8} {'findings':>9} {'commits':>8}")
+    for rule, c in sorted(counts.items()):
+        print(f"{rule:8} {c:9d} {commits_with[rule]:8d}")
+    return 0
+
+
+_CHECKS = ("migration-safety", "migration-integrity", "analysis")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("path", type=Path)
     ap.add_argument("--show", action="append", default=[], help="print findings of this rule")
-    ap.add_argument("--limit", type=int, default=0, help="read at most N migrations")
+    ap.add_argument("--limit", type=int, default=0, help="read at most N migrations (or commits)")
+    ap.add_argument("--commits", help="a git range (A..B): replay each commit as a pull request")
     args = ap.parse_args()
+    if args.commits:
+        return _main_commits(args)
     root: Path = args.path
     counts: Counter[str] = Counter()
     frameworks: Counter[str] = Counter()
@@ -64,7 +145,7 @@ def main() -> int:
         )
         rules = set()
         for finding in report.findings:
-            if finding.check not in ("migration-safety", "migration-integrity", "analysis"):
+            if finding.check not in _CHECKS:
                 continue
             counts[finding.rule] += 1
             rules.add(finding.rule)
