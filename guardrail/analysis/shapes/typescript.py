@@ -9,6 +9,7 @@ field silently lost.
 
 from __future__ import annotations
 
+from contextvars import ContextVar, Token
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -65,10 +66,20 @@ def parse(text: str, tsx: bool = False) -> Tree:
         ) from exc
 
 
+# The bytes of the file being read. A tree parsed through a read callback (the only form with a
+# time budget) keeps no source, and `Node.text` then costs a callback round per node: the
+# readers slice the bytes they parsed instead.
+_SOURCE: ContextVar[bytes] = ContextVar("typescript_source", default=b"")
+
+
+def use_source(text: str) -> Token[bytes]:
+    return _SOURCE.set(text.encode("utf-8"))
+
+
 def text_of(node: Node | None) -> str:
-    if node is None or node.text is None:
+    if node is None:
         return ""
-    return node.text.decode("utf-8", "replace")
+    return _SOURCE.get()[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
 
 def line_of(node: Node) -> int:
@@ -166,6 +177,14 @@ def _declarations(root: Node) -> list[Node]:
 
 def read(path: str, text: str) -> list[Shape]:
     tree = parse(text, path.lower().endswith(TSX_SUFFIXES))
+    token = use_source(text)
+    try:
+        return _read_tree(tree)
+    finally:
+        _SOURCE.reset(token)
+
+
+def _read_tree(tree: Tree) -> list[Shape]:
     out: list[Shape] = []
     interfaces: dict[str, tuple[Node, list[str]]] = {}
     for decl in _declarations(tree.root_node):

@@ -13,10 +13,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from guardrail.analysis.shapes.model import Field, Shape, ShapeKind
-from guardrail.analysis.shapes.typescript import TSX_SUFFIXES, line_of, parse, text_of
+from guardrail.analysis.shapes.typescript import (
+    _SOURCE,
+    TSX_SUFFIXES,
+    line_of,
+    parse,
+    text_of,
+    use_source,
+)
 
 if TYPE_CHECKING:
-    from tree_sitter import Node
+    from tree_sitter import Node, Tree
 
 _OPTIONAL = frozenset({"optional", "nullish", "default", "catch"})
 _NULLABLE = frozenset({"nullable", "nullish"})
@@ -218,6 +225,14 @@ def read(path: str, text: str) -> list[Shape]:
     if "z." not in text:
         return []
     tree = parse(text, path.lower().endswith(TSX_SUFFIXES))
+    token = use_source(text)
+    try:
+        return _read_tree(tree)
+    finally:
+        _SOURCE.reset(token)
+
+
+def _read_tree(tree: Tree) -> list[Shape]:
     reader = _Reader()
     stack = [tree.root_node]
     while stack:
