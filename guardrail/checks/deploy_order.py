@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
+from guardrail.analysis.core import Fact
 from guardrail.analysis.diff import parse_patch
 from guardrail.analysis.evidence import is_test_path
 from guardrail.analysis.migrations.detect import detect
@@ -259,21 +260,23 @@ def _insert_patterns(fw: str, table: str) -> list[re.Pattern[str]]:
     return patterns
 
 
-def _insert_in_patches(
-    ctx: Context, patterns: list[re.Pattern[str]], hints: tuple[str, ...]
-) -> _Use | None:
-    """An insert on the base side of the PR's patches: removed and context lines are the base
-    code (tests insert into a test database, not production's, and are left out). A patch that
-    names neither the table nor the model (`hints`, lower case) cannot insert into it and is
-    not read line by line: the search stays linear in the size of the change."""
+@dataclass(frozen=True)
+class _BaseCode:
+    """One code file's base-side lines as the PR's patch shows them (removed and context)."""
+
+    path: str
+    lowered: str  # the whole patch, lower case: a file that names neither hint is skipped
+    lines: tuple[tuple[int, str], ...]  # (line number in the base file, text)
+
+
+def _read_base_code(ctx: Context) -> list[_BaseCode]:
+    out = []
     for f in ctx.pr.files:
         if f.patch is None or f.status == "added" or is_test_path(f.path):
             continue
         if not _is_code(ctx, f):
             continue
-        lowered = _lowered(f.patch)
-        if not any(h in lowered for h in hints):
-            continue
+        lines: list[tuple[int, str]] = []
         old = 0
         for raw in f.patch.splitlines():
             if raw.startswith("@@"):
@@ -281,8 +284,40 @@ def _insert_in_patches(
                 old = int(hit.group(1)) - 1 if hit else 0
             elif not raw.startswith("+"):
                 old += 1
-                if any(p.search(raw[1:]) for p in patterns):
-                    return _Use(f.previous_path or f.path, old)
+                lines.append((old, raw[1:]))
+        out.append(_BaseCode(f.previous_path or f.path, f.patch.lower(), tuple(lines)))
+    return out
+
+
+def _read_checkout_sources(ctx: Context) -> list[str]:
+    if ctx.tree is None:
+        return []
+    changed = {f.path for f in ctx.pr.files}
+    return [
+        p
+        for p in ctx.tree()
+        if p not in changed and p.endswith(_CODE_EXT) and not is_test_path(p) and detect(p) is None
+    ][:3000]
+
+
+# Read once per run, whatever the number of required columns to look up.
+_BASE_CODE: Fact[list[_BaseCode]] = Fact("deploy-order.base-code", _read_base_code)
+_CHECKOUT_SOURCES: Fact[list[str]] = Fact("deploy-order.checkout-sources", _read_checkout_sources)
+
+
+def _insert_in_patches(
+    ctx: Context, patterns: list[re.Pattern[str]], hints: tuple[str, ...]
+) -> _Use | None:
+    """An insert on the base side of the PR's patches: removed and context lines are the base
+    code (tests insert into a test database, not production's, and are left out). A patch that
+    names neither the table nor the model (`hints`, lower case) cannot insert into it and is
+    not read line by line."""
+    for f in ctx.get(_BASE_CODE):
+        if not any(h in f.lowered for h in hints):
+            continue
+        for number, text in f.lines:
+            if any(p.search(text) for p in patterns):
+                return _Use(f.path, number)
     return None
 
 
@@ -290,15 +325,9 @@ def _insert_in_checkout(
     ctx: Context, patterns: list[re.Pattern[str]], hints: tuple[str, ...]
 ) -> _Use | None:
     """An insert in the checkout's source files the PR does not change (the same at base)."""
-    if ctx.tree is None or ctx.read_tree is None:
+    if ctx.read_tree is None:
         return None
-    changed = {f.path for f in ctx.pr.files}
-    sources = [
-        p
-        for p in ctx.tree()
-        if p not in changed and p.endswith(_CODE_EXT) and not is_test_path(p) and detect(p) is None
-    ]
-    for path in sources[:3000]:
+    for path in ctx.get(_CHECKOUT_SOURCES):
         text = ctx.read_tree(path)
         if not text or not any(h in _lowered(text) for h in hints):
             continue
