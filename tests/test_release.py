@@ -71,3 +71,35 @@ def test_release_workflow_tags_the_pinned_commit_and_main_keeps_the_dockerfile(
     )
     assert proc.returncode == 0, proc.stderr
     assert "docker://ghcr.io/a/b:2.0.0" in copy.read_text()
+
+
+def test_a_path_install_into_a_fresh_venv_gives_the_command(tmp_path: Path) -> None:
+    """What `pipx install <path>` does: build the package from the repository and install it
+    into its own environment. The distribution is `guardrail-pr`; the command is `guardrail`."""
+    import subprocess
+    import sys
+    import venv
+
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=True, system_site_packages=True).create(env_dir)
+    py = env_dir / "bin" / "python"
+    src = tmp_path / "src"
+    subprocess.run(
+        ["git", "clone", "-q", "--no-hardlinks", str(ROOT), str(src)], check=True, timeout=120
+    )
+    proc = subprocess.run(
+        [str(py), "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", str(src)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    shown = subprocess.run(
+        [str(py), "-m", "pip", "show", "guardrail-pr"], capture_output=True, text=True
+    )
+    assert shown.returncode == 0 and "Requires-Python" not in shown.stderr
+    version = subprocess.run(
+        [str(env_dir / "bin" / "guardrail"), "--version"], capture_output=True, text=True
+    )
+    assert version.returncode == 0 and version.stdout.startswith("guardrail "), version.stderr
+    assert sys.version_info >= (3, 11)
