@@ -76,7 +76,13 @@ class TestIndex:
         self.words[path] = frozenset(_WORD.findall(text))
 
     def mentioning(self, name: str) -> list[str]:
-        hits = [p for p, w in self.words.items() if name in w]
+        """Files naming `name` as a word, or inside one (`OrderFactory`, `make_order`)."""
+        low = name.lower()
+        hits = [
+            p
+            for p, w in self.words.items()
+            if name in w or (p.endswith(".py") and any(low in x.lower() for x in w))
+        ]
         return sorted(hits, key=lambda p: (p not in self.changed, p))
 
     def tree(self, path: str) -> ast.Module | None:
@@ -135,9 +141,48 @@ def _callee(node: ast.Call) -> str:
     return f.id if isinstance(f, ast.Name) else ""
 
 
+_BUILDER_WORDS = frozenset({"make", "build", "create", "factory", "new", "fake", "sample"})
+
+
+def _tokens(identifier: str) -> list[str]:
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", identifier)
+    return [w for w in spaced.lower().split("_") if w]
+
+
+def refers_to(tree: ast.Module, name: str) -> bool:
+    """Does the test refer to the model as code: imported, constructed, called, or built by a
+    factory/fixture named for it (`OrderFactory`, `make_order`, `order_factory`)? A string that
+    merely names it (a log message, a parametrize id) does not count."""
+    model = _tokens(name)
+    for node in ast.walk(tree):
+        idents: list[str] = []
+        if isinstance(node, ast.Name):
+            idents = [node.id]
+        elif isinstance(node, ast.Attribute):
+            idents = [node.attr]
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            idents = [a.asname or a.name.rsplit(".", 1)[-1] for a in node.names]
+            idents += [a.name.rsplit(".", 1)[-1] for a in node.names]
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            idents = [node.name]
+        elif isinstance(node, ast.arg):
+            idents = [node.arg]
+        for ident in idents:
+            if ident == name:
+                return True
+            words = _tokens(ident)
+            n = len(model)
+            has_model = any(words[i : i + n] == model for i in range(len(words) - n + 1))
+            if has_model and _BUILDER_WORDS & set(words):
+                return True
+    return False
+
+
 def _python_evidence(t: Tightening, tree: ast.Module, path: str) -> Evidence | None:  # noqa: C901, PLR0912 — one branch per kind of evidence, tried in the order that reads best
     shape = t.shape
     name = shape.name
+    if not refers_to(tree, name):
+        return None
     fname = t.field or ""
     others = set(shape.fields) - {fname}
     old_name = t.old.name if t.old is not None else fname
