@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from guardrail.analysis.shapes import avro, graphql, jsonschema, protobuf, python, typescript, zod
+from guardrail.analysis.shapes import avro, graphql, protobuf, python, typescript, zod
 from guardrail.analysis.shapes.common import load_structured
 from guardrail.analysis.shapes.compare import ShapeDiff, compare, diff
 from guardrail.analysis.shapes.model import (
@@ -47,6 +47,13 @@ def _is_typescript(path: str, text: str | None) -> bool:
     return not low.endswith(".d.ts") and ".test." not in low and ".spec." not in low
 
 
+def _compared_as_documents(path: str, text: str) -> list[Shape]:
+    """JSON Schema and OpenAPI have no shapes of their own: guardrail/analysis/jsonschema_diff.py
+    compares the two versions document to document (references, request and response sides).
+    The row is here so `language()` knows these files."""
+    return []
+
+
 @dataclass(frozen=True)
 class Reader:
     language: str
@@ -63,7 +70,7 @@ READERS: tuple[Reader, ...] = (
     Reader("graphql", (".graphql", ".graphqls", ".gql"), graphql.read),
     Reader("typescript", (".ts", ".tsx", ".mts"), typescript.read, _is_typescript),
     Reader("zod", (".ts", ".tsx", ".mts"), zod.read, _is_typescript),
-    Reader("jsonschema", (".json", ".yaml", ".yml"), jsonschema.read, _is_jsonschema),
+    Reader("jsonschema", (".json", ".yaml", ".yml"), _compared_as_documents, _is_jsonschema),
 )
 
 SHAPE_EXTENSIONS: tuple[str, ...] = tuple(dict.fromkeys(s for r in READERS for s in r.suffixes))
