@@ -34,6 +34,7 @@ TEST_GLOBS = (
     "**/testdata/**",
     "**/conftest.py",
 )
+PROJECT_MARKERS = ("pyproject.toml", "setup.py", "package.json", "go.mod")
 MAX_TEST_FILES = 3000
 MAX_TEST_BYTES = 300_000
 _LEGACY_WORDS = (
@@ -65,6 +66,8 @@ class TestIndex:
     files: dict[str, str] = field(default_factory=dict)  # path -> text
     words: dict[str, frozenset[str]] = field(default_factory=dict)
     changed: frozenset[str] = frozenset()
+    # Folders holding a project marker (pyproject.toml, setup.py, package.json, go.mod).
+    roots: frozenset[str] = frozenset()
     _ast: dict[str, ast.Module | None] = field(default_factory=dict)
     # Test files that failed to read (reported as GR901); shared with the run's list.
     problems: list[Unreadable] = field(default_factory=list)
@@ -74,6 +77,19 @@ class TestIndex:
             return
         self.files[path] = text
         self.words[path] = frozenset(_WORD.findall(text))
+
+    def root(self, path: str) -> str:
+        """The service/package a file belongs to: the nearest folder above it with a project
+        marker in the tree listing, else its first path segment. A tree with no marker at all
+        is one project (docs/data-shapes.md)."""
+        if not self.roots:
+            return ""
+        parts = path.split("/")[:-1]
+        for i in range(len(parts), -1, -1):
+            folder = "/".join(parts[:i])
+            if folder in self.roots:
+                return folder
+        return parts[0] if parts else ""
 
     def mentioning(self, name: str) -> list[str]:
         """Files naming `name` as a word, or inside one (`OrderFactory`, `make_order`)."""
@@ -101,13 +117,25 @@ def is_test_path(path: str) -> bool:
     return matches(path, TEST_GLOBS)
 
 
+def project_roots(paths: Iterable[str]) -> frozenset[str]:
+    out = set()
+    for path in paths:
+        folder, _, base = path.rpartition("/")
+        if base in PROJECT_MARKERS and "node_modules/" not in f"{folder}/":
+            out.add(folder)
+    return frozenset(out)
+
+
 def build_index(
     changed: Iterable[tuple[str, str]],
     rest: Iterable[str],
     read: Callable[[str], str | None],
     problems: list[Unreadable] | None = None,
+    roots: frozenset[str] = frozenset(),
 ) -> TestIndex:
-    index = TestIndex() if problems is None else TestIndex(problems=problems)
+    index = (
+        TestIndex(roots=roots) if problems is None else TestIndex(problems=problems, roots=roots)
+    )
     changed_paths = []
     for path, text in changed:
         index.add(path, text)
@@ -332,14 +360,24 @@ def _fixture_evidence(t: Tightening, text: str, path: str) -> Evidence | None:
     return None
 
 
-def find(t: Tightening, index: TestIndex) -> Evidence | None:
+def find(t: Tightening, index: TestIndex, source: str | None = None) -> Evidence | None:
+    """Evidence for `t`, changed in the file `source`: only tests of the same service count."""
     name = t.shape.name
+    home = None if source is None else index.root(source)
+
+    def elsewhere(path: str) -> bool:
+        return home is not None and index.root(path) != home
+
     for path in index.mentioning(name):
+        if elsewhere(path):
+            continue
         found = attempt(index.problems, path, "test file", _evidence, t, index, path)
         if found:
             return found
     if t.field:
         for path in index.mentioning(t.field):
+            if elsewhere(path):
+                continue
             low = path.lower()
             if "/fixtures/" in f"/{low}" or "/testdata/" in f"/{low}":
                 found = attempt(

@@ -332,7 +332,8 @@ def _read_index(ctx: Context) -> ev.TestIndex:
             changed.append((f.path, text))
     rest = ctx.tree() if ctx.tree is not None and ctx.read_tree is not None else []
     reader = ctx.read_tree or (lambda _path: None)
-    index = ev.build_index(changed, rest, reader, ctx.problems)
+    roots = ev.project_roots([*rest, *(f.path for f in ctx.pr.files if f.status != "removed")])
+    index = ev.build_index(changed, rest, reader, ctx.problems, roots)
     return index
 
 
@@ -494,7 +495,7 @@ def check_legacy(ctx: Context) -> Iterator[Output]:
         if change.source == "migration" and (t.field or "") in model_fields:
             continue  # the model's own finding already asks for the test
         rule = _RULE.get(t.code, GR303)
-        evidence = ev.find(t, index)
+        evidence = ev.find(t, index, change.file.path)
         where = (
             t.what
             if t.what.startswith(CODE_OPEN + t.shape.name)
