@@ -44,6 +44,22 @@ def test_every_rule_has_a_docs_page_with_the_fixed_headings() -> None:
         )
         for heading in HEADINGS:
             assert heading in text, f"{page} lacks the heading {heading!r}"
+        for section, body in _sections(text):
+            assert body.strip(), f"{page}: the section {section!r} is empty"
+
+
+def _sections(text: str) -> list[tuple[str, str]]:
+    """(heading, its text up to the next heading) for every heading of a page."""
+    out: list[tuple[str, list[str]]] = []
+    fenced = False
+    for line in text.splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        if line.startswith("#") and not fenced:
+            out.append((line, []))
+        elif out:
+            out[-1][1].append(line)
+    return [(heading, "\n".join(body)) for heading, body in out]
 
 
 def test_every_rule_has_passing_and_failing_golden_cases() -> None:
