@@ -12,6 +12,7 @@ import argparse
 import functools
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -292,6 +293,28 @@ def _pr_number(event_name: str, event: dict[str, Any]) -> int:
     return int(raw)
 
 
+MERGE_QUEUE_PASS = (
+    "merge queue: the pull requests in this group were judged when they were opened/updated"
+)
+# GitHub names a merge group's branch gh-readonly-queue/<base branch>/pr-<number>-<head sha>.
+_QUEUE_REF = re.compile(r"refs/heads/gh-readonly-queue/.+/pr-([0-9]+)-[0-9a-f]+")
+
+
+def _merge_group(event: dict[str, Any]) -> tuple[str, int | None]:
+    """The merge group's head commit (where the required status must go, or the queue waits
+    forever) and the pull request its branch name carries, when it carries one."""
+    group = event.get("merge_group") or {}
+    sha = str(group.get("head_sha") or "")
+    if not re.fullmatch(r"[0-9a-f]{40}", sha):
+        raise InputError(
+            "the `merge_group` event carries no head commit (merge_group.head_sha)",
+            "run guardrail on `merge_group` events as GitHub sends them",
+        )
+    m = _QUEUE_REF.fullmatch(str(group.get("head_ref") or ""))
+    number = int(m.group(1)) if m and int(m.group(1)) > 0 else None
+    return sha, number
+
+
 def _action_config(client: Any, pr: Any, path_input: str) -> tuple[Any, list[str]]:
     """The configuration this PR is judged by: the base commit's, never the PR's own edit."""
     from guardrail import config as cfgmod
@@ -365,6 +388,28 @@ def _api_base_tree(client: Any, sha: str) -> Any:
     return BaseTree(paths=paths, read_many=lambda wanted: client.read_many(sha, wanted))
 
 
+def _merge_queue_pass(
+    client: Any, sha: str, context: str, run_url: str | None, want_status: bool
+) -> int:
+    """A merge group whose branch names no pull request: each PR in it was judged on its own
+    runs, so the group passes at once rather than leave the queue waiting on a status."""
+    from guardrail.publish import actions
+
+    actions.log(f"guardrail {__version__}: {MERGE_QUEUE_PASS}")
+    if want_status:
+        try:
+            client.create_status(sha, "success", context, MERGE_QUEUE_PASS, run_url)
+            actions.log(f"guardrail: status {context!r} = success on {sha[:7]}")
+        except GitHubError as exc:
+            actions.warn(
+                f"guardrail could not post its status on the merge group ({exc.message}): "
+                "grant the workflow `statuses: write`, or the merge queue waits for it."
+            )
+    actions.set_output("verdict", "pass")
+    actions.set_output("gaps", "0")
+    return 0
+
+
 def _cmd_action(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR0915 — the action's steps in order: inputs, read, judge, write, publish
     from dataclasses import replace
 
@@ -400,7 +445,14 @@ def _cmd_action(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR091
         )
     event_name = os.environ.get("GITHUB_EVENT_NAME", "")
     event = _event()
-    number = _pr_number(event_name, event)
+    group_sha: str | None = None  # a merge queue's run: the status goes on the group's commit
+    if event_name == "merge_group":
+        group_sha, queued = _merge_group(event)
+        raw = _input("pr-number")
+        number = int(raw) if raw.isdigit() and int(raw) > 0 else (queued or 0)
+        comment_mode = "off"  # the PR's own runs comment; a queue run only reports its status
+    else:
+        number = _pr_number(event_name, event)
     api_url = os.environ.get("GITHUB_API_URL") or "https://api.github.com"
     server_url = os.environ.get("GITHUB_SERVER_URL") or "https://github.com"
     run_id = os.environ.get("GITHUB_RUN_ID")
@@ -420,6 +472,8 @@ def _cmd_action(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR091
         write_interval=write_interval,
         log=actions.log,
     )
+    if group_sha and not number:
+        return _merge_queue_pass(client, group_sha, context, run_url, want_status)
     info = client.pull_request(number)
     pr = info.pr
     if pr.files_unseen:
@@ -520,13 +574,14 @@ def _cmd_action(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR091
             actions.log(f"guardrail: comment {outcome}")
         except GitHubError as exc:
             (refused if exc.status in (403, 404) else failed).append(f"comment ({exc.message})")
-    if want_status and pr.head_sha:
+    status_sha = group_sha or pr.head_sha
+    if want_status and status_sha:
         state = "failure" if report.verdict is Verdict.FAIL else "success"
         try:
             client.create_status(
-                pr.head_sha, state, context, render_md.status_description(report), run_url
+                status_sha, state, context, render_md.status_description(report), run_url
             )
-            actions.log(f"guardrail: status {context!r} = {state} on {pr.head_sha[:7]}")
+            actions.log(f"guardrail: status {context!r} = {state} on {status_sha[:7]}")
         except GitHubError as exc:
             (refused if exc.status in (403, 404) else failed).append(f"status ({exc.message})")
     if refused:

@@ -233,3 +233,61 @@ def test_pull_request_target_works_like_pull_request(fake_github, run_action):
     assert run.returncode == 1, run.stdout
     assert [s["sha"] for s in fake_github.statuses] == [HEAD]
     assert len(ours(fake_github, 21)) == 1
+
+
+GROUP_SHA = "3" * 40
+
+
+def merge_group_event(head_ref: str) -> dict[str, object]:
+    # The shape GitHub sends for `merge_group` (action checks_requested).
+    return {
+        "action": "checks_requested",
+        "merge_group": {
+            "head_sha": GROUP_SHA,
+            "head_ref": head_ref,
+            "base_sha": BASE,
+            "base_ref": "refs/heads/main",
+        },
+    }
+
+
+def test_merge_group_judges_the_queued_pr_and_puts_the_status_on_the_group(fake_github, run_action):
+    risky_pull(fake_github, number=123)
+    ref = f"refs/heads/gh-readonly-queue/main/pr-123-{HEAD}"
+    run = run_action(fake_github, "merge_group", merge_group_event(ref))
+    assert run.returncode == 1, run.stderr
+    assert [(s["sha"], s["state"]) for s in fake_github.statuses] == [(GROUP_SHA, "failure")]
+    assert not ours(fake_github, 123)  # the PR's own runs comment; a queue run never does
+    assert run.outputs["verdict"] == "fail"
+
+
+def test_merge_group_of_a_good_pr_passes_on_the_group_commit(fake_github, run_action):
+    risky_pull(fake_github, number=124, body=GOOD_BODY)
+    ref = f"refs/heads/gh-readonly-queue/release/v2/pr-124-{HEAD}"
+    run = run_action(fake_github, "merge_group", merge_group_event(ref))
+    assert run.returncode == 0, run.stderr
+    assert [(s["sha"], s["state"]) for s in fake_github.statuses] == [(GROUP_SHA, "success")]
+    assert not ours(fake_github, 124)
+
+
+def test_merge_group_without_a_pr_in_its_name_passes_with_a_clear_description(
+    fake_github, run_action
+):
+    run = run_action(fake_github, "merge_group", merge_group_event("refs/heads/some-queue"))
+    assert run.returncode == 0, run.stderr
+    (status,) = fake_github.statuses
+    assert (status["sha"], status["state"], status["context"]) == (
+        GROUP_SHA,
+        "success",
+        "guardrail",
+    )
+    assert "merge queue" in status["description"]
+    assert "judged when they were opened" in status["description"]
+    assert run.outputs["verdict"] == "pass"
+
+
+def test_merge_group_without_a_head_commit_is_a_clear_error(fake_github, run_action):
+    run = run_action(fake_github, "merge_group", {"merge_group": {}})
+    assert run.returncode == 2
+    assert "merge_group.head_sha" in run.stdout + run.stderr
+    assert not fake_github.statuses
