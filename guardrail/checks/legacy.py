@@ -345,7 +345,8 @@ def _snake(name: str) -> str:
 class _Fills:
     """What the PR's migrations do for rows already stored, indexed once per run."""
 
-    backfilled: dict[str, str]  # table -> migration path
+    # (table, columns it sets or () when the reader cannot tell, migration path)
+    backfilled: list[tuple[str, tuple[str, ...], str]]
     defaults: dict[tuple[str, str], str]  # (table, column) -> migration path
     data_migration: str | None
 
@@ -355,14 +356,14 @@ def _fills(ctx: Context) -> _Fills:
 
 
 def _read_fills(ctx: Context) -> _Fills:
-    backfilled: dict[str, str] = {}
+    backfilled: list[tuple[str, tuple[str, ...], str]] = []
     defaults: dict[tuple[str, str], str] = {}
     data_migration: str | None = None
     for m in migrations(ctx):
         for op in m.ops:
             table = (op.table or "").lower().rsplit(".", 1)[-1]
             if op.kind == OpKind.BACKFILL and table:
-                backfilled.setdefault(table, m.file.path)
+                backfilled.append((table, op.columns, m.file.path))
             elif op.kind == OpKind.DATA_MIGRATION:
                 data_migration = data_migration or m.file.path
             elif op.column and (op.has_default or op.orm_default or op.kind == OpKind.SET_DEFAULT):
@@ -380,8 +381,11 @@ def _backfilled(ctx: Context, t: Tightening) -> str | None:
     def same(table: str) -> bool:
         return table in names or any(table.endswith("_" + n) for n in names)
 
-    for table, path in fills.backfilled.items():
-        if same(table):
+    field = (t.field or "").lower()
+    for table, columns, path in fills.backfilled:
+        # Matched by table and column: an UPDATE of another column (or of another table whose
+        # payload shares the field's name) leaves this field's stored rows as they were.
+        if same(table) and (not columns or field in columns or _snake(field) in columns):
             return f"{code(path)} backfills it"
     if fills.data_migration:
         return f"{code(fills.data_migration)} runs a data migration"

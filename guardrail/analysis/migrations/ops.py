@@ -79,6 +79,7 @@ class Facts(TypedDict, total=False):
     to_type: str | None
     new_name: str | None
     batched: bool
+    columns: tuple[str, ...]
     maybe: bool
     why: str
     if_not_exists: bool
@@ -128,6 +129,7 @@ class Op:
     new_name: str | None = None
     # BACKFILL
     batched: bool = False
+    columns: tuple[str, ...] = ()  # the columns it sets, when the reader can tell (SQL UPDATE)
     # The reader cannot tell whether this really changes anything (Django AlterField restates
     # the whole field; what it was before is resolved against the base commit's model).
     maybe: bool = False

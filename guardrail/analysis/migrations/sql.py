@@ -376,7 +376,14 @@ def read_sql(text: str, *, line_offset: int = 0, in_transaction: bool = False) -
             )
             continue
         if isinstance(node, ast.UpdateStmt):
-            op(OpKind.BACKFILL, table=_name(node.relation), batched=node.whereClause is not None)
+            op(
+                OpKind.BACKFILL,
+                table=_name(node.relation),
+                batched=node.whereClause is not None,
+                columns=tuple(
+                    str(t.name).lower() for t in node.targetList or () if getattr(t, "name", None)
+                ),
+            )
             continue
         if isinstance(node, ast.DeleteStmt):
             op(OpKind.DELETE_ROWS, table=_name(node.relation))
