@@ -57,6 +57,7 @@ class FakeGitHub:
         self.log: list[Logged] = []
         self.repo = "octo/shop"
         self._next_id = 1000
+        self.no_full_database_id = False  # a GHES version whose IssueComment lacks it
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -387,12 +388,35 @@ class FakeGitHub:
                 },
                 False,
             )
+        if self.no_full_database_id and "fullDatabaseId" in str(body.get("query")):
+            # What GitHub answers a query naming a field its schema does not have.
+            return (
+                200,
+                {},
+                {
+                    "errors": [
+                        {
+                            "path": ["query", "repository", "pullRequest", "comments", "nodes"],
+                            "extensions": {
+                                "code": "undefinedField",
+                                "typeName": "IssueComment",
+                                "fieldName": "fullDatabaseId",
+                            },
+                            "message": "Field 'fullDatabaseId' doesn't exist on type "
+                            "'IssueComment'",
+                        }
+                    ]
+                },
+                False,
+            )
         items = self.comments.get(number, [])
         start = int(variables.get("cursor") or 0)
         chunk = items[start : start + 100]
         nodes = [
             {
-                "databaseId": c["id"],
+                # databaseId is a 32-bit Int: null past 2^31; fullDatabaseId is a BigInt string.
+                "databaseId": c["id"] if c["id"] < 2**31 else None,
+                **({} if self.no_full_database_id else {"fullDatabaseId": str(c["id"])}),
                 "body": c["body"],
                 "viewerDidAuthor": c["user"]["login"] == login,
                 "isMinimized": False,

@@ -17,6 +17,7 @@ request per 100 base-branch migration files their history needs.
 from __future__ import annotations
 
 import base64
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,16 +34,28 @@ from guardrail.model import ChangedFile, PullRequest
 T = TypeVar("T")
 
 MAX_FILES = 3000  # GitHub's files endpoint stops here
-COMMENTS_FIELDS = (
-    "comments(first: 100, after: $cursor) { nodes { databaseId body viewerDidAuthor isMinimized } "
-    "pageInfo { hasNextPage endCursor } }"
-)
-COMMENTS_QUERY = (
-    "query($owner: String!, $name: String!, $number: Int!, $cursor: String) { "
-    "repository(owner: $owner, name: $name) { pullRequest(number: $number) { "
-    + COMMENTS_FIELDS
-    + " } } }"
-)
+
+
+def comments_fields(full_ids: bool = True) -> str:
+    """A page of conversation comments. `databaseId` is a 32-bit Int and comment ids passed
+    2^31 in 2024: `fullDatabaseId` (a BigInt, a string in JSON) is the id, and `databaseId`
+    stands in where it is null or, on a GHES version without the field, not asked for."""
+    ids = "fullDatabaseId databaseId" if full_ids else "databaseId"
+    return (
+        f"comments(first: 100, after: $cursor) {{ nodes {{ {ids} body viewerDidAuthor "
+        "isMinimized } pageInfo { hasNextPage endCursor } }"
+    )
+
+
+def comments_query(full_ids: bool = True, fields: str | None = None) -> str:
+    return (
+        "query($owner: String!, $name: String!, $number: Int!, $cursor: String) { "
+        "repository(owner: $owner, name: $name) { pullRequest(number: $number) { "
+        + (fields or comments_fields(full_ids))
+        + " } } }"
+    )
+
+
 PREFETCH_LIMIT = 80  # files per prefetch; more are read one by one
 HISTORY_BATCH = 100  # base-branch migration files per GraphQL request (migration history)
 FOLDER_LIMIT = 20  # migration folders listed per prefetch
@@ -138,6 +151,7 @@ class GitHubClient:
         # (sha, folder) -> the names of the files in it, from the prefetch (migration history).
         self.folders: dict[tuple[str, str], list[str]] = {}
         self._first_page: tuple[int, dict[str, Any]] | None = None
+        self.full_ids = True  # False once a GHES server says IssueComment has no fullDatabaseId
         self.repo_url = f"{api_url.rstrip('/')}/repos/{repository}"
 
     # -- the one place every request goes through ------------------------------------------
@@ -221,6 +235,28 @@ class GitHubClient:
             status=status,
         )
 
+    def _comments_graphql(
+        self, what: str, build: Callable[[str], str], variables: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A GraphQL request that lists comments (`build` puts the comments' fields into the
+        query): asked with `fullDatabaseId`, and once more without it where the server does
+        not know the field (older GHES), so that guardrail always finds its own comment."""
+
+        def ask() -> tuple[dict[str, Any], dict[str, Any]]:
+            try:
+                return self.gh.requester.graphql_query(
+                    build(comments_fields(self.full_ids)), variables
+                )
+            except GithubException as exc:
+                if not (self.full_ids and "fullDatabaseId" in json.dumps(exc.data, default=str)):
+                    raise
+                self.full_ids = False
+                self.log("GitHub: this server has no IssueComment.fullDatabaseId; using databaseId")
+                return self.gh.requester.graphql_query(build(comments_fields(False)), variables)
+
+        _, data = self._call(what, ask)
+        return data
+
     # -- reads ----------------------------------------------------------------------------------
 
     def pull_request(self, number: int) -> PullInfo:
@@ -297,13 +333,12 @@ class GitHubClient:
             fields.append(
                 f"t{i}: object(expression: $t{i}) {{ ... on Tree {{ entries {{ name type }} }} }}"
             )
-        query = (
-            f"query({', '.join(decls)}) {{ repository(owner: $owner, name: $name) {{ "
-            f"pullRequest(number: $number) {{ {COMMENTS_FIELDS} }} {' '.join(fields)} }} }}"
-        )
-        _, data = self._call(
+        head = f"query({', '.join(decls)}) {{ repository(owner: $owner, name: $name) {{ "
+        rest = " ".join(fields)
+        data = self._comments_graphql(
             f"read pull request #{number}'s comments and files",
-            lambda: self.gh.requester.graphql_query(query, variables),
+            lambda comments: f"{head}pullRequest(number: $number) {{ {comments} }} {rest} }} }}",
+            variables,
         )
         repo = data["data"]["repository"]
         for i, key in enumerate(specs):
@@ -344,9 +379,10 @@ class GitHubClient:
                 cursor = conn["pageInfo"]["endCursor"]
                 continue
             variables = {"owner": self.owner, "name": self.name, "number": number, "cursor": cursor}
-            _, data = self._call(
+            data = self._comments_graphql(
                 f"list the comments of pull request #{number}",
-                lambda v=variables: self.gh.requester.graphql_query(COMMENTS_QUERY, v),  # type: ignore[misc]
+                lambda fields: comments_query(fields=fields),
+                variables,
             )
             conn = data["data"]["repository"]["pullRequest"]["comments"]
             self._collect(conn, out)
@@ -357,10 +393,11 @@ class GitHubClient:
     @staticmethod
     def _collect(conn: dict[str, Any], out: list[Comment]) -> None:
         for node in conn["nodes"]:
-            if node and node.get("databaseId") is not None:
+            ident = node.get("fullDatabaseId") or node.get("databaseId") if node else None
+            if ident is not None and str(ident).isdigit():
                 out.append(
                     Comment(
-                        int(node["databaseId"]),
+                        int(ident),
                         node.get("body") or "",
                         bool(node.get("viewerDidAuthor")),
                         bool(node.get("isMinimized")),
