@@ -127,6 +127,14 @@ def field_facts(node: ast.AST | None, scope: Scope | None = None) -> Field:
     )
 
 
+def _db_index_off(node: ast.AST | None, scope: Scope) -> bool:
+    """True when a field call says `db_index=False`."""
+    if not isinstance(node, ast.Call):
+        return False
+    value = next((k.value for k in node.keywords if k.arg == "db_index"), None)
+    return value is not None and scope.value(value) is False
+
+
 def _arg(call: ast.Call, index: int, name: str) -> ast.expr | None:
     if len(call.args) > index and not isinstance(call.args[index], ast.Starred):
         return call.args[index]
@@ -256,7 +264,10 @@ class _Reader:
         )
         if facts.field in _FK:
             st.add(OpKind.ADD_FOREIGN_KEY, column, not_valid=False)
-            st.add(OpKind.CREATE_INDEX, column, concurrently=False)
+            # `ForeignKey(db_index=False)` creates no index (projects then add it CONCURRENTLY
+            # in a migration of its own); a OneToOneField is unique, so it always has one.
+            if facts.field != "ForeignKey" or not _db_index_off(_arg(call, 2, "field"), scope):
+                st.add(OpKind.CREATE_INDEX, column, concurrently=False)
 
     def alter_field(self, call: ast.Call, scope: Scope, st: Statement) -> None:
         column = scope.string(_arg(call, 1, "name"))
