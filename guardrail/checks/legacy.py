@@ -487,6 +487,11 @@ def check_legacy(ctx: Context) -> Iterator[Output]:
     if not found:
         return
     index = _index(ctx)
+    searched = (
+        "the tests changed by the PR and the checkout's tests"
+        if ctx.tree is not None and ctx.read_tree is not None
+        else "the tests changed by the PR (no checkout: the rest of the repository's tests were not read)"
+    )
     seen: set[tuple[str, str, str | None]] = set()
     model_fields = {(c.tightening.field or "") for c in found if c.source != "migration"}
     covered: list[str] = []
@@ -518,7 +523,9 @@ def check_legacy(ctx: Context) -> Iterator[Output]:
             detail += f" {fill[:1].upper() + fill[1:]}, so stored rows are handled; a test still proves the code reads them."
         if change.source == "migration":
             severity = Severity.WARNING if severity is None else severity
-        detail += f" ({_SOURCE.get(change.source, change.source)})"
+        detail += (
+            f" ({_SOURCE.get(change.source, change.source)}) Evidence was searched in {searched}."
+        )
         template, lang = _template(t, change.file.path)
         yield rule.finding(
             f"{where}, and no test reads data of the old shape.",
@@ -534,7 +541,8 @@ def check_legacy(ctx: Context) -> Iterator[Output]:
             CHECK,
             "old data covered: "
             + "; ".join(covered[:3])
-            + (f" and {len(covered) - 3} more" if len(covered) > 3 else ""),
+            + (f" and {len(covered) - 3} more" if len(covered) > 3 else "")
+            + f" (searched in {searched})",
         )
 
 
