@@ -57,6 +57,7 @@ class FakeGitHub:
         self.log: list[Logged] = []
         self.repo = "octo/shop"
         self._next_id = 1000
+        self.graphql_errors_for: set[str] = set()  # paths whose GraphQL read comes as an error
         self.no_full_database_id = False  # a GHES version whose IssueComment lacks it
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -357,6 +358,7 @@ class FakeGitHub:
         variables = body.get("variables") or {}
         number = int(variables.get("number", 0))
         blobs: dict[str, Any] = {}
+        errors: list[dict[str, Any]] = []
         for key, value in variables.items():
             if key.startswith("t") and key[1:].isdigit() and isinstance(value, str):
                 sha, _, folder = value.partition(":")
@@ -368,14 +370,22 @@ class FakeGitHub:
                 blobs[key] = {"entries": [{"name": n, "type": "blob"} for n in names]}
             if key.startswith("e") and key[1:].isdigit() and isinstance(value, str):
                 sha, _, path = value.partition(":")
+                if path in self.graphql_errors_for:
+                    # A field that fails comes back null, next to the rest, with an error.
+                    blobs[f"f{key[1:]}"] = None
+                    errors.append(
+                        {"path": ["repository", f"f{key[1:]}"], "message": "Something went wrong"}
+                    )
+                    continue
                 text = self.contents.get((sha, path))
                 blobs[f"f{key[1:]}"] = (
                     None
                     if text is None
                     else {"text": text, "isBinary": False, "isTruncated": False}
                 )
+        extra = {"errors": errors} if errors else {}
         if "number" not in variables:  # files only, no pull request
-            return 200, {}, {"data": {"repository": blobs}}, False
+            return 200, {}, {"data": {"repository": blobs}, **extra}, False
         if number not in self.pulls:
             return (
                 200,
@@ -431,7 +441,7 @@ class FakeGitHub:
         return (
             200,
             {},
-            {"data": {"repository": {"pullRequest": {"comments": conn}, **blobs}}},
+            {"data": {"repository": {"pullRequest": {"comments": conn}, **blobs}}, **extra},
             False,
         )
 

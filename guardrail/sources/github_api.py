@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import requests
-from github import Auth, Github, GithubException
+from github import Auth, Github, GithubException, UnknownObjectException
 from github.PullRequest import PullRequest as PyPullRequest
 
 from guardrail.analysis.encoding import decode
@@ -151,8 +151,36 @@ class GitHubClient:
         # (sha, folder) -> the names of the files in it, from the prefetch (migration history).
         self.folders: dict[tuple[str, str], list[str]] = {}
         self._first_page: tuple[int, dict[str, Any]] | None = None
+        self._failed: set[str] = set()  # fields of the last GraphQL answer that came as errors
         self.full_ids = True  # False once a GHES server says IssueComment has no fullDatabaseId
         self.repo_url = f"{api_url.rstrip('/')}/repos/{repository}"
+
+    def _graphql(self, query: str, variables: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
+        """A GraphQL request, read the way GitHub answers it: errors come with HTTP 200. A rate
+        limit (`RATE_LIMITED`) is raised as a limit for _call to wait on; data that came with
+        errors is kept, and the top-level fields the errors name are returned so that the
+        caller asks again only for those."""
+        requester = self.gh.requester
+        headers, data = requester.requestJsonAndCheck(
+            "POST", requester.graphql_url, input={"query": query, "variables": variables}
+        )
+        errors = data.get("errors") if isinstance(data, dict) else None
+        if not errors:
+            return data, set()
+        kinds = {str(e.get("type") or "") for e in errors if isinstance(e, dict)}
+        if "RATE_LIMITED" in kinds:
+            raise GithubException(429, data, headers)
+        if data.get("data") is None or kinds == {"NOT_FOUND"} and len(errors) == 1:
+            if kinds == {"NOT_FOUND"}:
+                raise UnknownObjectException(404, data, headers)
+            raise GithubException(400, data, headers)
+        failed = {
+            str(e["path"][1])
+            for e in errors
+            if isinstance(e, dict) and isinstance(e.get("path"), list) and len(e["path"]) > 1
+        }
+        self.log(f"GitHub: {len(errors)} GraphQL error(s) next to the data; reading those again")
+        return data, failed
 
     # -- the one place every request goes through ------------------------------------------
 
@@ -242,19 +270,18 @@ class GitHubClient:
         query): asked with `fullDatabaseId`, and once more without it where the server does
         not know the field (older GHES), so that guardrail always finds its own comment."""
 
-        def ask() -> tuple[dict[str, Any], dict[str, Any]]:
+        def ask() -> tuple[dict[str, Any], set[str]]:
             try:
-                return self.gh.requester.graphql_query(
-                    build(comments_fields(self.full_ids)), variables
-                )
+                return self._graphql(build(comments_fields(self.full_ids)), variables)
             except GithubException as exc:
                 if not (self.full_ids and "fullDatabaseId" in json.dumps(exc.data, default=str)):
                     raise
                 self.full_ids = False
                 self.log("GitHub: this server has no IssueComment.fullDatabaseId; using databaseId")
-                return self.gh.requester.graphql_query(build(comments_fields(False)), variables)
+                return self._graphql(build(comments_fields(False)), variables)
 
-        _, data = self._call(what, ask)
+        data, failed = self._call(what, ask)
+        self._failed = failed
         return data
 
     # -- reads ----------------------------------------------------------------------------------
@@ -343,6 +370,8 @@ class GitHubClient:
         repo = data["data"]["repository"]
         for i, key in enumerate(specs):
             blob = repo.get(f"f{i}")
+            if f"f{i}" in self._failed:
+                continue  # came as an error: read again by itself when a check asks
             if blob is None:
                 self.blobs[key] = None  # not in that commit
             elif (
@@ -357,7 +386,8 @@ class GitHubClient:
             self.folders[key] = [
                 str(e["name"]) for e in entries or () if e.get("type") == "blob" and e.get("name")
             ]
-        self._first_page = (number, repo["pullRequest"]["comments"])
+        pull = repo.get("pullRequest") if "pullRequest" not in self._failed else None
+        self._first_page = (number, pull["comments"]) if pull else None
 
     def comments(self, number: int) -> list[Comment]:
         """Every conversation comment, with whether this token's identity wrote it.
@@ -503,17 +533,19 @@ class GitHubClient:
                 f"query({', '.join(decls)}) {{ repository(owner: $owner, name: $name) "
                 f"{{ {' '.join(fields)} }} }}"
             )
-            _, data = self._call(
+            data, failed = self._call(
                 f"read {len(chunk)} migration files at {sha[:7]}",
-                lambda q=query, v=variables: self.gh.requester.graphql_query(q, v),  # type: ignore[misc]
+                lambda q=query, v=variables: self._graphql(q, v),  # type: ignore[misc]
             )
             repo = data["data"]["repository"]
             for i, path in enumerate(chunk):
+                if f"f{i}" in failed:
+                    continue  # came as an error: not cached as absent; file_text reads it
                 blob = repo.get(f"f{i}")
                 text = blob.get("text") if isinstance(blob, dict) else None
                 self.blobs[(sha, path)] = text if isinstance(text, str) else None
         for path in paths:
-            out[path] = self.blobs.get((sha, path))
+            out[path] = self.file_text(path, sha)  # cached, or asked again by itself
         return out
 
     # -- writes ---------------------------------------------------------------------------------
