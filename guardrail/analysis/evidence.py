@@ -69,6 +69,7 @@ class TestIndex:
     # Folders holding a project marker (pyproject.toml, setup.py, package.json, go.mod).
     roots: frozenset[str] = frozenset()
     _ast: dict[str, ast.Module | None] = field(default_factory=dict)
+    _lowered: dict[str, str] = field(default_factory=dict)
     # Test files that failed to read (reported as GR901); shared with the run's list.
     problems: list[Unreadable] = field(default_factory=list)
 
@@ -97,9 +98,17 @@ class TestIndex:
         hits = [
             p
             for p, w in self.words.items()
-            if name in w or (p.endswith(".py") and any(low in x.lower() for x in w))
+            if name in w or (p.endswith(".py") and low in self._lowered_words(p, w))
         ]
         return sorted(hits, key=lambda p: (p not in self.changed, p))
+
+    def _lowered_words(self, path: str, words: Iterable[str]) -> str:
+        """The file's words, lower case, one per line: built once per file, then every model
+        name is one substring search (a name has no newline, so no match spans two words)."""
+        joined = self._lowered.get(path)
+        if joined is None:
+            joined = self._lowered[path] = "\n".join(words).lower()
+        return joined
 
     def tree(self, path: str) -> ast.Module | None:
         if path not in self._ast:
