@@ -4,6 +4,7 @@ TypedDict, Enum, SQLAlchemy and Django models."""
 from __future__ import annotations
 
 import ast
+import sys
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -249,6 +250,39 @@ def _module_candidates(path: str, module: str, level: int) -> list[str]:
     return [f"{root}{stem}{end}" for root in roots for end in (".py", "/__init__.py")]
 
 
+# Top-level packages that are libraries, not modules of the repository: `from pydantic import
+# BaseModel` is never looked up in the repository (each look-up is a read, through the API in the
+# action). The standard library's names come from Python itself.
+_LIBRARIES = frozenset(
+    {
+        "pydantic",
+        "pydantic_settings",
+        "django",
+        "rest_framework",
+        "sqlalchemy",
+        "sqlmodel",
+        "attr",
+        "attrs",
+        "marshmallow",
+        "msgspec",
+        "typing_extensions",
+        "mongoengine",
+        "peewee",
+        "tortoise",
+        "ormar",
+        "beanie",
+        "odmantic",
+    }
+)
+
+
+def _is_library(node: ast.ImportFrom) -> bool:
+    if node.level or not node.module:
+        return False
+    top = node.module.split(".", 1)[0]
+    return top in _LIBRARIES or top in sys.stdlib_module_names
+
+
 def _imported_bases(
     tree: ast.Module, path: str, wanted: set[str], load: Load, depth: int
 ) -> dict[str, Shape]:
@@ -259,7 +293,7 @@ def _imported_bases(
         if not isinstance(node, ast.ImportFrom):
             continue
         names = {(a.asname or a.name): a.name for a in node.names if (a.asname or a.name) in wanted}
-        if not names:
+        if not names or _is_library(node):
             continue
         for candidate in _module_candidates(path, node.module or "", node.level):
             text = load(candidate)
