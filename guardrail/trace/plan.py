@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from guardrail.analysis.migrations.detect import MigrationFile, detect
+from guardrail.analysis.migrations.sql import skip_space_and_comments
 from guardrail.analysis.pyast import arg as _arg
 from guardrail.analysis.pyast import call_name as _callee
 from guardrail.model import PullRequest
@@ -145,7 +146,7 @@ def split_sql(
         loc = rs.stmt_location or 0
         length = rs.stmt_len or (len(data) - loc)
         chunk = data[loc : loc + length].decode("utf-8", "replace")
-        lead = len(chunk) - len(_strip_leading(chunk))
+        lead = skip_space_and_comments(chunk, 0)
         body = chunk[lead:].rstrip()
         if not body:
             continue
@@ -164,23 +165,6 @@ def split_sql(
             )
         )
     return out, skipped
-
-
-def _strip_leading(text: str) -> str:
-    """Text without leading whitespace and comments."""
-    pos, n = 0, len(text)
-    while pos < n:
-        if text[pos].isspace():
-            pos += 1
-        elif text.startswith("--", pos):
-            end = text.find("\n", pos)
-            pos = n if end < 0 else end + 1
-        elif text.startswith("/*", pos):
-            end = text.find("*/", pos + 2)
-            pos = n if end < 0 else end + 2
-        else:
-            break
-    return text[pos:]
 
 
 # -- SQL of one migration file ------------------------------------------------------------------------

@@ -20,9 +20,9 @@ from guardrail.analysis.migrations.grammar import (
     Value,
     as_str,
     as_strs,
-    first_error,
     line,
     parse,
+    syntax_note,
     text,
     walk,
 )
@@ -512,11 +512,9 @@ def _restores(down: Node) -> dict[tuple[str | None, str | None], tuple[str | Non
 def read(source: str) -> Reading:
     root = parse("elixir", source)
     r = _Reader(source)
-    error_at = first_error(root)
-    if error_at is not None:
-        r.rec.notes.append(
-            f"line {error_at}: not valid Elixir to the grammar; only what parsed around it was judged"
-        )
+    note = syntax_note(root, "Elixir")
+    if note is not None:
+        r.rec.notes.append(note)
     defs: dict[str, Node] = {}
     for node in walk(root):
         if node.type == "unary_operator" and text(node).startswith("@disable_ddl_transaction"):

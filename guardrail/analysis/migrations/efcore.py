@@ -23,8 +23,8 @@ from guardrail.analysis.migrations.grammar import (
     Value,
     as_str,
     as_strs,
-    first_error,
     parse,
+    syntax_note,
     text,
     walk,
 )
@@ -406,11 +406,9 @@ def _is_empty(body: Node | None) -> bool:
 def read(source: str) -> Reading:
     root = parse("c_sharp", source)
     r = _Reader(source)
-    error_at = first_error(root)
-    if error_at is not None:
-        r.rec.notes.append(
-            f"line {error_at}: not valid C# to the grammar; only what parsed around it was judged"
-        )
+    note = syntax_note(root, "C#")
+    if note is not None:
+        r.rec.notes.append(note)
     methods = _methods(root)
     up = methods.get("Up")
     if up is None:

@@ -68,6 +68,14 @@ def first_error(root: Node) -> int | None:
     return root.start_point[0] + 1
 
 
+def syntax_note(root: Node, language: str) -> str | None:
+    """The reader's note for a file its grammar could not parse whole (GR290), or None."""
+    error_at = first_error(root)
+    if error_at is None:
+        return None
+    return f"line {error_at}: not valid {language} to the grammar; only what parsed around it was judged"
+
+
 def text(node: Node) -> str:
     return (node.text or b"").decode("utf-8", "replace")
 

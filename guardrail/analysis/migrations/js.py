@@ -29,9 +29,9 @@ from guardrail.analysis.migrations.grammar import (
     Value,
     as_str,
     as_strs,
-    first_error,
     parse,
     sql_type,
+    syntax_note,
     text,
     type_changes,
     walk,
@@ -923,12 +923,9 @@ def _is_empty(fn: Node | None) -> bool:
 def read(source: str, framework: str, *, typescript: bool = False) -> Reading:
     root = parse("typescript" if typescript else "javascript", source)
     r = _Reader(source, framework)
-    error_at = first_error(root)
-    if error_at is not None:
-        lang = "TypeScript" if typescript else "JavaScript"
-        r.rec.notes.append(
-            f"line {error_at}: not valid {lang} to the grammar; only what parsed around it was judged"
-        )
+    note = syntax_note(root, "TypeScript" if typescript else "JavaScript")
+    if note is not None:
+        r.rec.notes.append(note)
     fns, settings = _exports(root)
     config = settings.get("config")
     r.rec.in_transaction = (

@@ -21,9 +21,9 @@ from guardrail.analysis.migrations.grammar import (
     Value,
     as_str,
     as_strs,
-    first_error,
     parse,
     sql_type,
+    syntax_note,
     text,
     type_changes,
     walk,
@@ -584,11 +584,9 @@ def _is_empty(method: Node | None) -> bool:
 def read(source: str) -> Reading:
     root = parse("php", source)
     r = _Reader(source)
-    error_at = first_error(root)
-    if error_at is not None:
-        r.rec.notes.append(
-            f"line {error_at}: not valid PHP to the grammar; only what parsed around it was judged"
-        )
+    note = syntax_note(root, "PHP")
+    if note is not None:
+        r.rec.notes.append(note)
     methods: dict[str, Node] = {}
     for node in walk(root, frozenset({"compound_statement"})):  # declarations, not bodies
         if node.type == "method_declaration":

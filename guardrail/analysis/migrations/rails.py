@@ -20,11 +20,11 @@ from guardrail.analysis.migrations.grammar import (
     Value,
     as_str,
     as_strs,
-    first_error,
     line,
     parse,
     short,
     sql_type,
+    syntax_note,
     text,
     type_changes,
 )
@@ -718,11 +718,9 @@ _TABLE_METHODS = {
 def read(source: str) -> Reading:
     root = parse("ruby", source)
     r = _Reader(source, root)
-    error_at = first_error(root)
-    if error_at is not None:
-        r.rec.notes.append(
-            f"line {error_at}: not valid Ruby to the grammar; only what parsed around it was judged"
-        )
+    note = syntax_note(root, "Ruby")
+    if note is not None:
+        r.rec.notes.append(note)
     methods: dict[str, Node] = {}
     for node in r.everything:
         if node.type in ("method", "singleton_method"):

@@ -43,7 +43,8 @@ class SqlReading:
     notes: list[str]
 
 
-def _skip_space_and_comments(text: str, pos: int) -> int:
+def skip_space_and_comments(text: str, pos: int) -> int:
+    """The first position at or after `pos` that is not white space or an SQL comment."""
     n = len(text)
     while pos < n:
         if text[pos].isspace():
@@ -281,7 +282,7 @@ def read_sql(text: str, *, line_offset: int = 0, in_transaction: bool = False) -
 
     newlines = [i for i, ch in enumerate(text) if ch == "\n"]
     for node, stmt_text, char_off in stmts:
-        start = _skip_space_and_comments(text, char_off)
+        start = skip_space_and_comments(text, char_off)
         line = bisect.bisect_left(newlines, start) + 1
         ignores = parse_ignores(comments_above(lines, line))
         short = _short(stmt_text)
