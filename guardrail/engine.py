@@ -57,22 +57,27 @@ def sort_key(f: Finding) -> tuple[int, int, str, int, str]:
     return (-f.severity, _CHECK_ORDER.get(f.check, 99), f.path or "", f.line or 0, f.rule)
 
 
-def _run_check(check: Check, ctx: Context, out: list[Output]) -> None:
-    """One check's output into `out`. A check that raises keeps what it yielded so far and
-    becomes a GR901 finding naming it: the other checks still run, and the run ends with a
-    verdict and a status."""
+def _run_check(check: Check, ctx: Context) -> tuple[list[Output], list[Unreadable]]:
+    """One check's output, and what its own reads failed on. A check that raises keeps what it
+    yielded so far and becomes a GR901 finding naming it: the other checks still run, and the
+    run ends with a verdict and a status."""
     name = getattr(check, "__name__", type(check).__name__)
-    notes, answers = len(ctx.notes), len(ctx.answers)
+    out: list[Output] = []
+    problems: list[Unreadable] = []
+    ctx.problems = problems  # facts keep their own (Analysis.get)
     try:
         for item in check(ctx):
             out.append(item)
     except Exception as exc:  # isolation: see guardrail/analysis/isolate.py
-        ctx.problems.append(
-            Unreadable(None, f"the {name.removeprefix('check_')} check", describe(exc))
-        )
-    # What the check (or a fact it computed first) added the older way, in its order.
-    out.extend(Note(text) for text in ctx.notes[notes:])
-    out.extend(ctx.answers[answers:])
+        problems.append(Unreadable(None, f"the {name.removeprefix('check_')} check", describe(exc)))
+    return out, problems
+
+
+def _in_order(checks: tuple[Check, ...]) -> list[Check]:
+    """The checks in ALL_CHECKS's order (others after, as given): whatever order they ran in,
+    their outputs are collected in this one."""
+    canonical = {check: i for i, check in enumerate(ALL_CHECKS)}
+    return sorted(checks, key=lambda c: canonical.get(c, len(canonical)))
 
 
 MAX_FINDINGS_PER_FILE = 50
@@ -126,11 +131,12 @@ def run(
         read_tree=read_tree,
         base_tree=base_tree,
     )
-    out: list[Output] = []
-    for check in checks:
-        _run_check(check, ctx, out)
+    results = {check: _run_check(check, ctx) for check in checks}
+    out = [item for check in _in_order(checks) for item in results[check][0]]
     raw = [item for item in out if isinstance(item, Finding)]
-    raw.extend(meta.unreadable(ctx.problems))
+    problems = ctx.fact_problems()
+    problems += [p for check in _in_order(checks) for p in results[check][1]]
+    raw.extend(meta.unreadable(problems))
     answers = sorted(
         (a for a in out if isinstance(a, Answer)), key=lambda a: _CHECK_ORDER.get(a.check, 99)
     )
@@ -140,9 +146,9 @@ def run(
 
         raw = judge.apply(raw, trace)
     configured = [f for f in (_apply_rule_config(f, config) for f in raw) if f is not None]
-    kept, acks, problems = acknowledge.apply(configured, pr, config)
+    kept, acks, ack_problems = acknowledge.apply(configured, pr, config)
     findings = kept + [
-        f for f in (_apply_rule_config(f, config) for f in problems) if f is not None
+        f for f in (_apply_rule_config(f, config) for f in ack_problems) if f is not None
     ]
     notes.extend(acknowledge.summary(acks))
     findings.sort(key=sort_key)

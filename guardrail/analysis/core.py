@@ -5,7 +5,8 @@ It holds the sources (the PR, the configuration, the readers of file contents at
 and the facts derived from them: the risk, the rollback note, and each reader's results
 (migrations read per file and side, data-shape changes, the test index), each computed the first
 time any check asks and then shared. Checks are pure functions of the Analysis that yield
-findings, answers and notes, in any order: none depends on another having run first.
+findings, answers and notes as values, in any order: none depends on another having run first
+(tests/test_engine_order.py runs them shuffled).
 
 A derived fact is declared next to the reader that computes it, as a typed `Fact`:
 
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 from guardrail.analysis.isolate import Unreadable
 from guardrail.config import Config
-from guardrail.model import Answer, BaseTree, ContentReader, PullRequest
+from guardrail.model import BaseTree, ContentReader, PullRequest
 
 if TYPE_CHECKING:
     from guardrail.analysis.markdown import Assessment, Section
@@ -80,21 +81,31 @@ class Analysis:
     read_tree: Callable[[str], str | None] | None = None
     # The base branch's tip: its paths and files (migration history), when the source has it.
     base_tree: BaseTree | None = None
-    # Files (or checks) that failed to read: reported as GR901 by the engine, never a crash.
+    # Where a reader records a file it failed on (`isolate.attempt(analysis.problems, ...)`):
+    # while a fact is computed, that fact's own list; while a check runs, the engine's list for
+    # that check. Each is reported as GR901 by the engine, never a crash.
     problems: list[Unreadable] = field(default_factory=list)
-    # Kept for checks written before checks yielded their answers and notes: the engine reads
-    # both these lists and what checks yield. New code yields `Answer(...)` and `Note(...)`.
-    answers: list[Answer] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
     _facts: dict[str, object] = field(default_factory=dict, repr=False)
+    _fact_problems: dict[str, list[Unreadable]] = field(default_factory=dict, repr=False)
 
     def get(self, fact: Fact[T]) -> T:
-        """The fact, computed the first time it is asked for."""
+        """The fact, computed the first time it is asked for. What its readers failed on is
+        kept with the fact (`fact_problems`), whichever check asked first."""
         if fact.name in self._facts:
             return self._facts[fact.name]  # type: ignore[return-value]  # set below, as T
-        value = fact.compute(self)
+        outer, self.problems = self.problems, []
+        try:
+            value = fact.compute(self)
+        finally:
+            self._fact_problems[fact.name] = self.problems
+            self.problems = outer
         self._facts[fact.name] = value
         return value
+
+    def fact_problems(self) -> list[Unreadable]:
+        """What every fact computed so far failed to read, in the order of the facts' names:
+        the same whichever check computed a fact first."""
+        return [p for name in sorted(self._fact_problems) for p in self._fact_problems[name]]
 
     @cached_property
     def risk(self) -> Risk:
@@ -114,7 +125,3 @@ class Analysis:
     def rollback_note(self) -> str | None:
         """The rollback note's text, when the description has a real one."""
         return self.rollback.text
-
-    def answered(self, check: str, text: str) -> None:
-        """Deprecated: yield `Answer(check, text)` from the check instead."""
-        self.answers.append(Answer(check, text))

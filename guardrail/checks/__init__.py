@@ -19,7 +19,7 @@ from guardrail.checks.base import Check
 from guardrail.trace import rules as _trace_rules  # noqa: F401  (GR260-GR269, judged by --trace)
 
 ALL_CHECKS: tuple[Check, ...] = (
-    *rollback.CHECKS,  # first: later checks read the rollback note it finds
+    *rollback.CHECKS,
     *migrations.CHECKS,
     *integrity.CHECKS,
     *drift.CHECKS,

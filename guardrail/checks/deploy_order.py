@@ -18,9 +18,9 @@ from guardrail.analysis.diff import parse_patch
 from guardrail.analysis.evidence import is_test_path
 from guardrail.analysis.migrations.detect import detect
 from guardrail.analysis.migrations.ops import Op, OpKind
-from guardrail.checks.base import Context
+from guardrail.checks.base import Context, Output
 from guardrail.checks.migrations import Migration, migrations
-from guardrail.model import ChangedFile, Finding, Severity
+from guardrail.model import Answer, ChangedFile, Finding, Severity
 from guardrail.rules import Rule, register
 from guardrail.text import code
 
@@ -371,7 +371,7 @@ def _required_findings(ctx: Context, m: Migration) -> Iterator[Finding]:
         )
 
 
-def check_deploy_order(ctx: Context) -> Iterator[Finding]:
+def check_deploy_order(ctx: Context) -> Iterator[Output]:
     found: list[Finding] = []
     candidates = 0
     for m in migrations(ctx):
@@ -383,7 +383,7 @@ def check_deploy_order(ctx: Context) -> Iterator[Finding]:
     if migrations(ctx) and not candidates:
         # Said only when there is nothing to trip on: a drop guardrail found no use of is
         # judged by migration-safety, not declared safe here.
-        ctx.answered(
+        yield Answer(
             DEPLOY, "no drop, rename or required column for the running version to trip on"
         )
     yield from found

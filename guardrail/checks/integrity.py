@@ -17,9 +17,9 @@ from guardrail.analysis.diff import parse_patch
 from guardrail.analysis.migrations.compare import Edit, compare
 from guardrail.analysis.migrations.detect import detect
 from guardrail.analysis.migrations.ops import Op
-from guardrail.checks.base import Context
+from guardrail.checks.base import Context, Output
 from guardrail.checks.migrations import Migration, migrations, text_of
-from guardrail.model import Finding, Severity
+from guardrail.model import Answer, Finding, Note, Severity
 from guardrail.rules import Rule, register
 from guardrail.text import code
 
@@ -208,7 +208,7 @@ def _django(ctx: Context, change: _Change, base: list[str]) -> Iterator[Finding]
 # -- Alembic: heads and down_revision ----------------------------------------------------------------
 
 
-def _alembic(ctx: Context, change: _Change, base: list[str]) -> Iterator[Finding]:
+def _alembic(ctx: Context, change: _Change, base: list[str]) -> Iterator[Finding | Note]:
     assert ctx.base_tree is not None
     new = [m for m in change.new if m.kind.framework == "alembic"]
     by_dir: dict[str, list[H.AlembicRevision]] = {}
@@ -226,7 +226,7 @@ def _alembic(ctx: Context, change: _Change, base: list[str]) -> Iterator[Finding
         if not files and any(r.down for r in mine):
             continue  # the listing does not cover this folder (or it is new): do not guess
         if len(files) > MAX_HISTORY_FILES:
-            ctx.notes.append(
+            yield Note(
                 f"{code(folder)} has {len(files)} Alembic revisions; guardrail read the newest "
                 f"{MAX_HISTORY_FILES} by name, so a conflict with an older one may go unseen"
             )
@@ -412,7 +412,7 @@ def _op_words(op: Op) -> str:
     return f"{op.kind.words} {code(target)}" if target else op.kind.words
 
 
-def _shipped(ctx: Context) -> Iterator[Finding]:
+def _shipped(ctx: Context) -> Iterator[Finding | Note]:
     for m in migrations(ctx):
         f = m.file
         if f.status == "added" or m.kind.role in _SKIPPED_ROLES:
@@ -437,7 +437,7 @@ def _shipped(ctx: Context) -> Iterator[Finding]:
                 continue
         if m.base is None:
             if ctx.read is None:
-                ctx.notes.append(
+                yield Note(
                     f"{code(f.path)} is an edited migration; without the base version guardrail "
                     "cannot tell whether the edit changes what it does"
                 )
@@ -588,27 +588,34 @@ def _sqitch(ctx: Context) -> Iterator[Finding]:
                 )
 
 
-def history_findings(ctx: Context) -> list[Finding]:
+def history_findings(ctx: Context) -> list[Finding | Note]:
     change = _change(ctx)
     if not change.new:
         return []
     base = _base_paths(ctx, change)
     if base is None:
-        ctx.notes.append(
-            "the base branch's file list was not available, so migration history "
-            "(conflicts, versions) was not checked"
-        )
-        return []
-    out = [*_django(ctx, change, base), *_alembic(ctx, change, base), *_versions(ctx, change, base)]
+        return [
+            Note(
+                "the base branch's file list was not available, so migration history "
+                "(conflicts, versions) was not checked"
+            )
+        ]
+    out: list[Finding | Note] = [
+        *_django(ctx, change, base),
+        *_alembic(ctx, change, base),
+        *_versions(ctx, change, base),
+    ]
     return out
 
 
-def check_integrity(ctx: Context) -> Iterator[Finding]:
-    findings = [*history_findings(ctx), *_sqitch(ctx), *_shipped(ctx)]
+def check_integrity(ctx: Context) -> Iterator[Output]:
+    found: list[Finding | Note] = [*history_findings(ctx), *_sqitch(ctx), *_shipped(ctx)]
+    findings = [f for f in found if isinstance(f, Finding)]
+    yield from findings
     new = _change(ctx).new
     if new and ctx.base_tree is not None and not findings:
-        ctx.answered(INTEGRITY, "migration history checked against the base branch")
-    yield from findings
+        yield Answer(INTEGRITY, "migration history checked against the base branch")
+    yield from (n for n in found if isinstance(n, Note))
 
 
 CHECKS = (check_integrity,)

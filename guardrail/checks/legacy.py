@@ -37,7 +37,7 @@ from guardrail.analysis.shapes import (
 from guardrail.checks.base import Context, Fact, Output
 from guardrail.checks.migrations import migrations
 from guardrail.config import Config
-from guardrail.model import Answer, ChangedFile, Severity
+from guardrail.model import Answer, ChangedFile, Note, Severity
 from guardrail.rules import Rule, register
 from guardrail.text import CODE_OPEN, code
 
@@ -179,11 +179,19 @@ def _touches_fields(patch: str) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class ShapeChanges:
+    """The PR's data-shape changes, and how many candidate files were over the per-run limit."""
+
+    changes: list[Change]
+    not_compared: int = 0
+
+
 def changes(ctx: Context) -> list[Change]:
-    return ctx.get(SHAPE_CHANGES)
+    return ctx.get(SHAPE_CHANGES).changes
 
 
-def _read_changes(ctx: Context) -> list[Change]:
+def _read_changes(ctx: Context) -> ShapeChanges:
     out: list[Change] = []
     migration_paths = {m.file.path for m in migrations(ctx)}
     seen = 0
@@ -205,12 +213,8 @@ def _read_changes(ctx: Context) -> list[Change]:
         seen += 1
         found = attempt(ctx.problems, f.path, "data shape", _compare, ctx, f)
         out.extend(found or ())
-    if skipped:
-        ctx.notes.append(
-            f"{len(skipped)} more data-shape files were not compared (limit {MAX_SHAPE_FILES} per run)."
-        )
     out.extend(_sql_changes(ctx))
-    return out
+    return ShapeChanges(out, len(skipped))
 
 
 def _compare(ctx: Context, f: ChangedFile) -> list[Change]:
@@ -483,7 +487,12 @@ _SOURCE = {
 
 
 def check_legacy(ctx: Context) -> Iterator[Output]:
-    found = changes(ctx)
+    shape_changes = ctx.get(SHAPE_CHANGES)
+    if shape_changes.not_compared:
+        yield Note(
+            f"{shape_changes.not_compared} more data-shape files were not compared (limit {MAX_SHAPE_FILES} per run)."
+        )
+    found = shape_changes.changes
     if not found:
         return
     index = _index(ctx)
@@ -547,7 +556,7 @@ def check_legacy(ctx: Context) -> Iterator[Output]:
 
 
 # Derived once per run, shared by every check that asks (guardrail/analysis/core.py).
-SHAPE_CHANGES: Fact[list[Change]] = Fact("shape_changes", _read_changes)
+SHAPE_CHANGES: Fact[ShapeChanges] = Fact("shape_changes", _read_changes)
 
 TEST_INDEX: Fact[ev.TestIndex] = Fact("test_index", _read_index)
 

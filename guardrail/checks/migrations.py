@@ -29,7 +29,7 @@ from guardrail.checks import safety_rules
 from guardrail.checks.base import Context, Fact, Output
 from guardrail.checks.safety_rules import GR220, SAFETY
 from guardrail.config import Config
-from guardrail.model import Answer, ChangedFile, Finding, Severity
+from guardrail.model import Answer, ChangedFile, Finding, Note, Severity
 from guardrail.rules import Rule, register
 from guardrail.text import code, md, plain
 
@@ -385,10 +385,11 @@ def _needs_label(ctx: Context) -> bool:
 
 def _finding(
     ctx: Context, rule: Rule, verdict: safety_rules.Verdict, op: Op, path: str
-) -> list[Finding]:
-    """The finding for one verdict, after inline suppressions (and GR902 for one without a reason)."""
+) -> list[Finding | Note]:
+    """The finding for one verdict, after inline suppressions (and GR902 for one without a
+    reason); a note when an inline ignore applied or waits for a label."""
     title, why, severity = verdict.title, verdict.why, verdict.severity
-    out: list[Finding] = []
+    out: list[Finding | Note] = []
     suppressed, unreasoned = _suppressed(op, rule)
     if suppressed and _needs_label(ctx):
         # The PR adds this ignore itself: it applies once a reviewer acknowledges.
@@ -398,9 +399,11 @@ def _finding(
         if not suppressed:
             first = sorted(ack, key=lambda k: ack[k] != SAFETY)  # the migration-safety label
             wanted = code(first[0] if first else "guardrail:migration-reviewed")
-            ctx.notes.append(
-                f"The `guardrail: ignore {rule.code}` at {code(f'{path}:{op.line}')} applies once "
-                f"a reviewer adds the label {wanted}."
+            out.append(
+                Note(
+                    f"The `guardrail: ignore {rule.code}` at {code(f'{path}:{op.line}')} applies "
+                    f"once a reviewer adds the label {wanted}."
+                )
             )
     if unreasoned:
         out.append(
@@ -413,8 +416,10 @@ def _finding(
             )
         )
     if suppressed:
-        ctx.notes.append(
-            f"{rule.code} ignored at {code(f'{path}:{op.line}')}: {md(plain(dict(op.ignores)[rule.code], 80))}"
+        out.append(
+            Note(
+                f"{rule.code} ignored at {code(f'{path}:{op.line}')}: {md(plain(dict(op.ignores)[rule.code], 80))}"
+            )
         )
         return out
     out.append(
@@ -533,8 +538,9 @@ def _not_postgres(m: Migration) -> Finding:
     )
 
 
-def safety_findings(ctx: Context) -> list[Finding]:
-    out: list[Finding] = []
+def safety_findings(ctx: Context) -> list[Finding | Note]:
+    """Every migration's findings, and the notes of inline ignores, in reading order."""
+    out: list[Finding | Note] = []
     for m in migrations(ctx):
         path = m.file.path
         facts = _facts(ctx, m)
@@ -587,7 +593,8 @@ def safety_findings(ctx: Context) -> list[Finding]:
 
 
 def check_safety(ctx: Context) -> Iterator[Output]:
-    findings = safety_findings(ctx)
+    found = safety_findings(ctx)
+    findings = [f for f in found if isinstance(f, Finding)]
     ms = migrations(ctx)
     if ms and not any(f.severity >= Severity.WARNING for f in findings):
         yield Answer(
@@ -602,6 +609,7 @@ def check_safety(ctx: Context) -> Iterator[Output]:
             more = f" and {len(clean) - 5} more" if len(clean) > 5 else ""
             yield Answer(SAFETY, f"also read, nothing risky: {names}{more}")
     yield from findings
+    yield from (n for n in found if isinstance(n, Note))
 
 
 # -- migration-plan ----------------------------------------------------------------------------------
