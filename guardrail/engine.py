@@ -22,6 +22,7 @@ from guardrail.model import (
     Verdict,
 )
 from guardrail.rules import QUESTIONS, REGISTRY
+from guardrail.text import Code
 
 if TYPE_CHECKING:
     from guardrail.trace.model import TraceResult
@@ -41,6 +42,39 @@ def _apply_rule_config(finding: Finding, config: Config) -> Finding | None:
         return replace(finding, severity=override)
     # The rule lowered this finding on purpose (a low-risk change): keep it at most as severe.
     return replace(finding, severity=min(finding.severity, override))
+
+
+def _subject(f: Finding) -> tuple[str | None, int | None, str | None]:
+    """Where a gap is and what it is about: its file, line and first quoted value (a rule's
+    title names its table or column first)."""
+    first = next((p.value for p in f.title_parts if isinstance(p, Code)), None)
+    return (f.path, f.line, first)
+
+
+def fold(findings: list[Finding]) -> list[Finding]:
+    """One gap, one line: a finding whose rule `folds` another rule takes in that rule's
+    finding about the same thing at the same file and line, with the higher severity."""
+    folding = {
+        _subject(f): REGISTRY[f.rule].folds
+        for f in findings
+        if f.path is not None and REGISTRY[f.rule].folds
+    }
+    if not folding:
+        return findings
+    worst: dict[tuple[str | None, int | None, str | None], Severity] = {}
+    kept: list[Finding] = []
+    for f in findings:
+        at = _subject(f)
+        if f.rule in folding.get(at, ()):
+            worst[at] = max(worst.get(at, f.severity), f.severity)
+        else:
+            kept.append(f)
+    return [
+        replace(f, severity=max(f.severity, worst[_subject(f)]))
+        if REGISTRY[f.rule].folds and _subject(f) in worst
+        else f
+        for f in kept
+    ]
 
 
 def verdict_for(findings: tuple[Finding, ...], fail_on: str) -> Verdict:
@@ -145,7 +179,7 @@ def run(
         from guardrail.trace import judge
 
         raw = judge.apply(raw, trace)
-    configured = [f for f in (_apply_rule_config(f, config) for f in raw) if f is not None]
+    configured = fold([f for f in (_apply_rule_config(f, config) for f in raw) if f is not None])
     kept, acks, ack_problems = acknowledge.apply(configured, pr, config)
     findings = kept + [
         f for f in (_apply_rule_config(f, config) for f in ack_problems) if f is not None

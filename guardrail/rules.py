@@ -45,6 +45,10 @@ class Rule:
     check: str
     summary: str
     default_severity: Severity
+    # Rules this one stands for when both find the same gap (same file and line): the engine
+    # keeps this rule's finding, at the higher of the two severities, and drops theirs, so one
+    # gap is one line. The folding rule's text says what the folded one would have said.
+    folds: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # An unknown check name fails at import, not in a report.

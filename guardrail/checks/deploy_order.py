@@ -43,6 +43,7 @@ GR512 = register(
         "A NOT NULL column without a database default is added while the old version inserts "
         "rows without it.",
         Severity.ERROR,
+        folds=("GR210",),  # the same column's NOT NULL-without-default: one gap, one line
     )
 )
 
@@ -358,14 +359,22 @@ def _required_findings(ctx: Context, m: Migration) -> Iterator[Finding]:
         if site is None:
             continue
         orm = " (Django's `default=` is applied by the new code only)" if op.orm_default else ""
+        # GR210 (the same column, same line) is folded into this line by the engine: say
+        # what it would have said.
+        rows = (
+            ""
+            if op.orm_default
+            else " On a table that already has rows the migration itself fails first "
+            "(“column contains null values”)."
+        )
         yield GR512.finding(
             f"{code(f'{op.table}.{op.column}')} is added NOT NULL without a database default, "
             f"and the old version inserts rows without it ({code(f'{site.path}:{site.line}')}).",
             f"During the deploy the old version keeps inserting rows that leave it out{orm}, "
             "and each insert fails with a NOT NULL violation; after a rollback the old version "
-            "fails the same way until the column is dropped or loosened. Add it with a database "
-            "default (Django `db_default=`, SQLAlchemy `server_default=`, Rails `default:`) or "
-            "nullable, backfill, and make it NOT NULL in a later release.",
+            f"fails the same way until the column is dropped or loosened.{rows} Add it with a "
+            "database default (Django `db_default=`, SQLAlchemy `server_default=`, Rails "
+            "`default:`) or nullable, backfill, and make it NOT NULL in a later release.",
             path=m.file.path,
             line=op.line,
         )
