@@ -493,7 +493,8 @@ def _cmd_action(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR091
     # One GraphQL request: the first page of comments, the configuration at the base commit and
     # the files the checks will read, instead of a request for each.
     from guardrail import config as cfgmod
-    from guardrail.checks.reads import files_to_read, history_folders
+    from guardrail.analysis.history import history_folders
+    from guardrail.engine import files_to_read
 
     config_rel = _input("config") or cfgmod.DEFAULT_CONFIG_PATH
     wanted = [(pr.base_sha, config_rel)] if pr.base_sha else []

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from guardrail.analysis import reads
 from guardrail.analysis.isolate import Unreadable, describe
 from guardrail.checks import ALL_CHECKS, acknowledge, meta
 from guardrail.checks.base import Check, Context, Output
@@ -28,6 +29,12 @@ if TYPE_CHECKING:
     from guardrail.trace.model import TraceResult
 
 _CHECK_ORDER = {name: i for i, name in enumerate(QUESTIONS)}
+
+
+def files_to_read(pr: PullRequest, config: Config) -> list[tuple[str, str]]:
+    """(side, path): every file the checks' readers will ask for, declared by the readers with
+    `@wants` (guardrail/analysis/reads.py); every check, so every reader, is imported here."""
+    return reads.files_to_read(pr, config)
 
 
 def _apply_rule_config(finding: Finding, config: Config) -> Finding | None:

@@ -99,7 +99,7 @@ def test_squash_stands_for_what_it_replaces() -> None:
 
 
 def test_flyway_sub_folder_also_lists_its_location() -> None:
-    from guardrail.checks.reads import history_folders
+    from guardrail.analysis.history import history_folders
     from guardrail.config import Config
     from guardrail.model import ChangedFile, PullRequest
 

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from guardrail import engine
-from guardrail.analysis.reads import discovered, files_to_read
+from guardrail.analysis.reads import discovered
+from guardrail.engine import files_to_read
 from tests.golden import build, load_cases
 
 CASES = load_cases()

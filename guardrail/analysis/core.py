@@ -31,7 +31,7 @@ from guardrail.model import BaseTree, ContentReader, PullRequest
 
 if TYPE_CHECKING:
     from guardrail.analysis.markdown import Assessment, Section
-    from guardrail.checks.risk import Risk
+    from guardrail.analysis.risk import Risk
 
 T = TypeVar("T")
 _NAMES: set[str] = set()
@@ -109,7 +109,7 @@ class Analysis:
 
     @cached_property
     def risk(self) -> Risk:
-        from guardrail.checks.risk import assess_risk
+        from guardrail.analysis.risk import assess_risk
 
         return assess_risk(self.pr, self.config)
 

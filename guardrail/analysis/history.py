@@ -13,6 +13,11 @@ import posixpath
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from guardrail.config import Config
+    from guardrail.model import PullRequest
 
 # -- versions from file names ----------------------------------------------------------------------
 
@@ -255,3 +260,26 @@ def alembic_heads(revisions: Iterable[AlembicRevision]) -> list[AlembicRevision]
     revs = list(revisions)
     followed = {d for r in revs for d in r.down}
     return sorted((r for r in revs if r.revision not in followed), key=lambda r: r.path)
+
+
+# -- what the history needs read --------------------------------------------------------------------
+
+
+def history_folders(pr: PullRequest, config: Config) -> list[str]:
+    """The folders whose base-branch listing the migration history needs: those of the
+    migrations the PR adds or deletes (a version or a parent is judged against their
+    neighbours)."""
+    from guardrail.analysis.migrations.detect import detect
+
+    out: list[str] = []
+    for f in pr.files:
+        if f.status not in ("added", "renamed", "copied", "removed"):
+            continue  # removed: a Django squash in the folder may replace it
+        kind = detect(f.path, include=config.migration_include, exclude=config.migration_exclude)
+        if kind is not None and "/" in f.path:
+            out.append(f.path.rsplit("/", 1)[0])
+            if kind.framework == "flyway":  # Flyway's versions span its location's sub-folders
+                root = version_root("flyway", f.path)
+                if root and root != out[-1]:
+                    out.append(root)
+    return list(dict.fromkeys(out))

@@ -42,15 +42,13 @@ def discovers(fn: Discovered) -> Discovered:
 
 def discovered(side: Side, path: str) -> bool:
     """Whether a read is one that a reader found in content (see `discovers`)."""
-    import guardrail.checks  # noqa: F401  (its modules register their readers)
-
     return any(fn(side, path) for fn in _DISCOVERS)
 
 
 def files_to_read(pr: PullRequest, config: Config) -> list[tuple[Side, str]]:
-    """(side, path) pairs: side is "base" or "head"."""
-    import guardrail.checks  # noqa: F401  (its modules register their readers' wants)
-
+    """(side, path) pairs: side is "base" or "head". The union of the declarations of every
+    reader imported so far: call it through `guardrail.engine.files_to_read`, which has
+    imported every check and so every reader they use (this layer imports no check)."""
     out: list[tuple[Side, str]] = []
     for f in pr.files:
         if f.status == "removed" or f.binary:
