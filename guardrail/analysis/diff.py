@@ -142,3 +142,20 @@ def split_git_diff(diff_text: str) -> dict[str, str]:
         hunks.append(line)
     flush()
     return out
+
+
+def side_text(patch: str, side: str) -> str:
+    """A file rebuilt from the hunks alone (context plus one side's lines)."""
+    out: list[str] = []
+    for line in patch.splitlines():
+        if line.startswith("@@"):
+            out.append("")
+        elif (
+            line.startswith(" ")
+            or line.startswith("+")
+            and side == "head"
+            or line.startswith("-")
+            and side == "base"
+        ):
+            out.append(line[1:])
+    return "\n".join(out)

@@ -25,8 +25,9 @@ from guardrail.analysis.diff import parse_patch
 from guardrail.analysis.isolate import attempt
 from guardrail.analysis.paths import matches
 from guardrail.analysis.shapes import Field, Shape, ShapeKind, TKind, direction, language, shapes_of
+from guardrail.analysis.shapes.changed import Change, candidate, changes
 from guardrail.checks.base import Context, Fact, Output
-from guardrail.checks.legacy import CHECK, Change, _candidate, changes
+from guardrail.checks.legacy import CHECK
 from guardrail.model import Severity
 from guardrail.rules import Rule, register
 from guardrail.text import code
@@ -125,7 +126,7 @@ def _layer_texts(ctx: Context) -> list[tuple[str, str]]:
         text: str | None = None
         if f.status == "added" and f.patch is not None:
             text = "\n".join(ln.text for ln in parse_patch(f.patch).added)
-        elif _candidate(f) and ctx.read is not None:
+        elif candidate(f) and ctx.read is not None:
             text = ctx.read("head", f.path)
         if text is not None and language(f.path, text) is not None:
             out[f.path] = text

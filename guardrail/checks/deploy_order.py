@@ -16,10 +16,10 @@ from functools import lru_cache
 from guardrail.analysis.core import Fact
 from guardrail.analysis.diff import parse_patch
 from guardrail.analysis.evidence import is_test_path
+from guardrail.analysis.migrations.changed import Migration, migrations
 from guardrail.analysis.migrations.detect import detect
 from guardrail.analysis.migrations.ops import Op, OpKind
 from guardrail.checks.base import Context, Output
-from guardrail.checks.migrations import Migration, migrations
 from guardrail.model import Answer, ChangedFile, Finding, Severity
 from guardrail.rules import Rule, register
 from guardrail.text import code

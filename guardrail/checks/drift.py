@@ -15,13 +15,13 @@ from collections.abc import Iterator
 
 from guardrail.analysis import model_fields as MF
 from guardrail.analysis.diff import parse_patch
+from guardrail.analysis.migrations.changed import Migration, migrations
 from guardrail.analysis.migrations.compare import Edit
 from guardrail.analysis.migrations.detect import detect
 from guardrail.analysis.migrations.ops import OpKind
 from guardrail.analysis.reads import wants
 from guardrail.checks.base import Context
 from guardrail.checks.integrity import INTEGRITY
-from guardrail.checks.migrations import Migration, migrations
 from guardrail.config import Config
 from guardrail.model import ChangedFile, Finding, Severity
 from guardrail.rules import Rule, register

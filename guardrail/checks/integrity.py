@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 from guardrail.analysis import history as H
 from guardrail.analysis.diff import parse_patch
+from guardrail.analysis.migrations.changed import Migration, migrations, text_of
 from guardrail.analysis.migrations.compare import Edit, compare
 from guardrail.analysis.migrations.detect import detect
 from guardrail.analysis.migrations.ops import Op
 from guardrail.checks.base import Context, Output
-from guardrail.checks.migrations import Migration, migrations, text_of
 from guardrail.model import Answer, Finding, Note, Severity
 from guardrail.rules import Rule, register
 from guardrail.text import code

@@ -12,37 +12,22 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from guardrail.analysis import evidence as ev
-from guardrail.analysis import jsonschema_diff
-from guardrail.analysis.diff import parse_patch
-from guardrail.analysis.isolate import attempt
-from guardrail.analysis.migrations.ops import OpKind
-from guardrail.analysis.paths import matches
-from guardrail.analysis.reads import discovers, wants
+from guardrail.analysis.migrations.changed import migration_fills
 from guardrail.analysis.shapes import (
-    SHAPE_EXTENSIONS,
     Field,
-    Shape,
-    ShapeKind,
     Tightening,
     TKind,
-    compare,
-    direction,
-    language,
-    python,
-    shapes_of,
 )
-from guardrail.checks.base import Context, Fact, Output
-from guardrail.checks.migrations import migrations
-from guardrail.config import Config
-from guardrail.model import Answer, ChangedFile, Note, Severity
+from guardrail.analysis.shapes.changed import MAX_SHAPE_FILES, SHAPE_CHANGES
+from guardrail.analysis.testindex import test_index
+from guardrail.checks.base import Context, Output
+from guardrail.model import Answer, Note, Severity
 from guardrail.rules import Rule, register
 from guardrail.text import CODE_OPEN, code
 
 CHECK = "legacy-data-tests"
-MAX_SHAPE_FILES = 200  # files compared per run; the rest are named in a note
 
 GR301 = register(
     Rule(
@@ -86,299 +71,13 @@ _RULE: dict[TKind, Rule] = {
 }
 
 
-@dataclass(frozen=True)
-class Change:
-    file: ChangedFile
-    tightening: Tightening
-    source: str  # git | api | patch
-
-
-def _partial(patch: str, side: str) -> str:
-    """A file rebuilt from the hunks alone (context plus one side's lines)."""
-    out: list[str] = []
-    for line in patch.splitlines():
-        if line.startswith("@@"):
-            out.append("")
-        elif (
-            line.startswith(" ")
-            or line.startswith("+")
-            and side == "head"
-            or line.startswith("-")
-            and side == "base"
-        ):
-            out.append(line[1:])
-    return "\n".join(out)
-
-
-def _versions(ctx: Context, f: ChangedFile) -> tuple[str | None, str | None, str]:
-    base_path = f.previous_path or f.path
-    if f.status == "added":
-        if f.patch is not None:
-            lines = parse_patch(f.patch).added
-            return None, "\n".join(ln.text for ln in lines), "patch"
-        return None, ctx.read("head", f.path) if ctx.read else None, ctx.source
-    if ctx.read is not None:
-        head = ctx.read("head", f.path)
-        base = ctx.read("base", base_path)
-        if head is not None and base is not None:
-            return base, head, ctx.source
-    if f.patch:
-        return _partial(f.patch, "base"), _partial(f.patch, "head"), "patch"
-    return None, None, "none"
-
-
-@wants
-def _shape_reads(f: ChangedFile, config: Config) -> Iterator[tuple[str, str]]:
-    """What comparing data shapes and indexing tests asks for, for one changed file."""
-    if _candidate(f):
-        yield ("base", f.previous_path or f.path)
-        yield ("head", f.path)
-    elif ev.is_test_path(f.path) and not (f.status == "added" and f.patch is not None):
-        yield ("head", f.path)
-
-
-def _candidate(f: ChangedFile) -> bool:
-    if f.status in ("removed", "added") or f.binary:
-        return False
-    if not f.path.lower().endswith(SHAPE_EXTENSIONS) or ev.is_test_path(f.path):
-        return False
-    if language(f.path) is None and not f.path.lower().endswith((".json", ".yaml", ".yml")):
-        return False
-    return f.patch is None or _touches_fields(f.patch)
-
-
-_SHAPE_HINTS = (
-    ":",
-    "class ",
-    "Field(",
-    "Column(",
-    "column(",
-    "models.",
-    "required",
-    "enum",
-    "?",
-    "|",
-    "message ",
-    "input ",
-    "type ",
-    "interface ",
-    "optional",
-    "nullable",
-    "default",
-)
-
-
-def _touches_fields(patch: str) -> bool:
-    """Do the changed lines look like declarations (a field, a class, a schema key)? A code
-    change elsewhere in the file cannot tighten a shape, and is not worth reading twice."""
-    return any(
-        line[:1] in ("+", "-")
-        and not line.startswith(("+++", "---"))
-        and any(h in line for h in _SHAPE_HINTS)
-        for line in patch.splitlines()
-    )
-
-
-@dataclass(frozen=True)
-class ShapeChanges:
-    """The PR's data-shape changes, and how many candidate files were over the per-run limit."""
-
-    changes: list[Change]
-    not_compared: int = 0
-
-
-def changes(ctx: Context) -> list[Change]:
-    return ctx.get(SHAPE_CHANGES).changes
-
-
-def _read_changes(ctx: Context) -> ShapeChanges:
-    out: list[Change] = []
-    migration_paths = {m.file.path for m in migrations(ctx)}
-    seen = 0
-    skipped: list[str] = []
-    excluded = ctx.config.data_shapes.exclude
-    for f in ctx.pr.files:
-        if not _candidate(f) or f.path in migration_paths or matches(f.path, excluded):
-            continue
-        if (
-            f.patch is not None
-            and f.path.endswith(".py")
-            and "class " not in f.patch
-            and ":" not in f.patch
-        ):
-            continue
-        if seen >= MAX_SHAPE_FILES:
-            skipped.append(f.path)
-            continue
-        seen += 1
-        found = attempt(ctx.problems, f.path, "data shape", _compare, ctx, f)
-        out.extend(found or ())
-    out.extend(_sql_changes(ctx))
-    return ShapeChanges(out, len(skipped))
-
-
-def _compare(ctx: Context, f: ChangedFile) -> list[Change]:
-    """The tightenings of one changed file's data shapes, base to head."""
-    base, head, source = _versions(ctx, f)
-    if base is None or head is None:
-        return []
-    lang = language(f.path, head)
-    if lang is None:
-        return []
-    if lang == "jsonschema":
-        found = jsonschema_diff.tightenings(
-            base,
-            head,
-            f.path,
-            base_path=f.previous_path or f.path,
-            load_base=_loader(ctx, "base"),
-            load_head=_loader(ctx, "head"),
-        )
-    else:
-        included = matches(f.path, ctx.config.data_shapes.include)
-        if not included and direction.generated(f.path, head):
-            return []
-        found = compare(
-            direction.directed(
-                _shapes(ctx, "base", f.previous_path or f.path, base), included=included
-            ),
-            direction.directed(_shapes(ctx, "head", f.path, head), included=included),
-            _renames(ctx),
-        )
-    return [Change(f, t, source) for t in found]
-
-
-def _shapes(ctx: Context, side: str, path: str, text: str) -> list[Shape]:
-    """A file's shapes; Python classes see base classes imported from other modules."""
-    read = ctx.read
-    if path.endswith(".py") and read is not None:
-        return python.read_resolving(path, text, lambda other: read(side, other))
-    return shapes_of(path, text)
-
-
-@discovers
-def _imported_modules(side: str, path: str) -> bool:
-    """Modules a model imports its base class from, found only in the model's file."""
-    return path.endswith(".py")
-
-
-@discovers
-def _schema_refs(side: str, path: str) -> bool:
-    """Files a `$ref` of a split specification names, found only in the specification."""
-    return path.lower().endswith((".json", ".yaml", ".yml"))
-
-
-def _loader(ctx: Context, side: str) -> jsonschema_diff.Load | None:
-    """Other files of the same commit, for `$ref`s into split specifications."""
-    read = ctx.read
-    if read is None:
-        return None
-    return lambda path: read(side, path)
-
-
-def _renames(ctx: Context) -> dict[tuple[str, str], str]:
-    """Renames the PR's migrations perform: the evidence that a field was renamed, not dropped."""
-    out: dict[tuple[str, str], str] = {}
-    for m in migrations(ctx):
-        for op in m.ops:
-            if op.kind == OpKind.RENAME_COLUMN and op.column and op.new_name:
-                out.setdefault((op.column, op.new_name), f"{code(m.file.path)} renames the column")
-    return out
-
-
-def _sql_changes(ctx: Context) -> list[Change]:
-    """Tightenings written as DDL in migrations: the DDL side of a data shape."""
-    out: list[Change] = []
-    for m in migrations(ctx):
-        for op in m.ops:
-            if not op.table or not op.column or op.new_table or op.maybe:
-                continue
-            if op.kind == OpKind.SET_NOT_NULL:
-                code_, what = TKind.NOT_NULL, f"{code(op.column)} became NOT NULL"
-            elif (
-                op.kind == OpKind.ADD_COLUMN
-                and op.not_null
-                and not op.has_default
-                and not op.orm_default
-            ):
-                code_, what = TKind.NEW_REQUIRED, f"new column {code(op.column)} is NOT NULL"
-            else:
-                continue
-            field = Field(op.column, op.line, True, False)
-            shape = Shape(op.table, ShapeKind.SQL, op.line, {op.column: field})
-            out.append(
-                Change(
-                    m.file,
-                    Tightening(code_, shape, op.column, op.line, what, None, field),
-                    "migration",
-                )
-            )
-    return out
-
-
-def _index(ctx: Context) -> ev.TestIndex:
-    return ctx.get(TEST_INDEX)
-
-
-def _read_index(ctx: Context) -> ev.TestIndex:
-    changed: list[tuple[str, str]] = []
-    for f in ctx.pr.files:
-        if f.status == "removed" or not ev.is_test_path(f.path):
-            continue
-        text = None
-        if f.status == "added" and f.patch is not None:
-            text = "\n".join(ln.text for ln in parse_patch(f.patch).added)
-        elif ctx.read is not None:
-            text = ctx.read("head", f.path)
-        elif f.patch:
-            text = _partial(f.patch, "head")
-        if text is not None:
-            changed.append((f.path, text))
-    rest = ctx.tree() if ctx.tree is not None and ctx.read_tree is not None else []
-    reader = ctx.read_tree or (lambda _path: None)
-    roots = ev.project_roots([*rest, *(f.path for f in ctx.pr.files if f.status != "removed")])
-    index = ev.build_index(changed, rest, reader, ctx.problems, roots)
-    return index
-
-
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-@dataclass(frozen=True)
-class _Fills:
-    """What the PR's migrations do for rows already stored, indexed once per run."""
-
-    # (table, columns it sets or () when the reader cannot tell, migration path)
-    backfilled: list[tuple[str, tuple[str, ...], str]]
-    defaults: dict[tuple[str, str], str]  # (table, column) -> migration path
-    data_migration: str | None
-
-
-def _fills(ctx: Context) -> _Fills:
-    return ctx.get(FILLS)
-
-
-def _read_fills(ctx: Context) -> _Fills:
-    backfilled: list[tuple[str, tuple[str, ...], str]] = []
-    defaults: dict[tuple[str, str], str] = {}
-    data_migration: str | None = None
-    for m in migrations(ctx):
-        for op in m.ops:
-            table = (op.table or "").lower().rsplit(".", 1)[-1]
-            if op.kind == OpKind.BACKFILL and table:
-                backfilled.append((table, op.columns, m.file.path))
-            elif op.kind == OpKind.DATA_MIGRATION:
-                data_migration = data_migration or m.file.path
-            elif op.column and (op.has_default or op.orm_default or op.kind == OpKind.SET_DEFAULT):
-                defaults.setdefault((table, op.column), m.file.path)
-    fills = _Fills(backfilled, defaults, data_migration)
-    return fills
-
-
 def _backfilled(ctx: Context, t: Tightening) -> str | None:
     """A migration in this PR that fills or defaults this field for rows already stored."""
-    fills = _fills(ctx)
+    fills = migration_fills(ctx)
     snake = _snake(t.shape.name)
     names = {t.shape.name.lower(), snake, snake + "s", t.shape.name.lower() + "s"}
 
@@ -495,7 +194,7 @@ def check_legacy(ctx: Context) -> Iterator[Output]:
     found = shape_changes.changes
     if not found:
         return
-    index = _index(ctx)
+    index = test_index(ctx)
     searched = (
         "the tests changed by the PR and the checkout's tests"
         if ctx.tree is not None and ctx.read_tree is not None
@@ -554,12 +253,5 @@ def check_legacy(ctx: Context) -> Iterator[Output]:
             + f" (searched in {searched})",
         )
 
-
-# Derived once per run, shared by every check that asks (guardrail/analysis/core.py).
-SHAPE_CHANGES: Fact[ShapeChanges] = Fact("shape_changes", _read_changes)
-
-TEST_INDEX: Fact[ev.TestIndex] = Fact("test_index", _read_index)
-
-FILLS: Fact[_Fills] = Fact("fills", _read_fills)
 
 CHECKS = (check_legacy,)

@@ -12,21 +12,18 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
 
-from guardrail.analysis.diff import parse_patch
-from guardrail.analysis.encoding import undecodable
-from guardrail.analysis.isolate import Unreadable, attempt
+from guardrail.analysis.isolate import attempt
 from guardrail.analysis.markdown import assess, find_sections, normalize
-from guardrail.analysis.migrations.compare import Edit, compare
-from guardrail.analysis.migrations.detect import MigrationFile, detect, read, reverse_file
-from guardrail.analysis.migrations.dialect import POSTGRES, Target, settings_files, target
-from guardrail.analysis.migrations.django import Models, field_facts, same_column_type
-from guardrail.analysis.migrations.ops import Op, OpKind, Reading
-from guardrail.analysis.reads import discovers, wants
+from guardrail.analysis.migrations.changed import Migration, django_models, migrations
+from guardrail.analysis.migrations.detect import detect
+from guardrail.analysis.migrations.django import field_facts, same_column_type
+from guardrail.analysis.migrations.ops import Op, OpKind
+from guardrail.analysis.reads import wants
 from guardrail.checks import safety_rules
-from guardrail.checks.base import Context, Fact, Output
+from guardrail.checks.base import Context, Output
 from guardrail.checks.safety_rules import GR220, SAFETY
 from guardrail.config import Config
 from guardrail.model import Answer, ChangedFile, Finding, Note, Severity
@@ -91,241 +88,6 @@ GR902 = register(
 )
 
 
-_SNIFFED = (".sql", ".py", ".js", ".ts", ".mjs", ".cjs")
-
-
-@dataclass(frozen=True)
-class Migration:
-    file: ChangedFile
-    kind: MigrationFile
-    reading: Reading  # the whole file at the head commit
-    # The same file at the base commit, when it was already there (it has run in production).
-    base: Reading | None = None
-    # What the PR changes in it: every operation of a new file, only the new or changed ones of
-    # a file edited by the PR (compare.py). The checks judge these.
-    ops: tuple[Op, ...] = ()
-    edit: Edit = Edit.ADDED
-    # The database it runs on, and how guardrail knows (dialect.py).
-    target: Target = Target(POSTGRES, "")
-
-    @property
-    def cosmetic(self) -> bool:
-        """An edit of a shipped migration that changes none of its operations."""
-        return self.edit is Edit.COSMETIC
-
-
-def _table_key(table: str | None) -> str:
-    return (table or "").lower().replace('"', "").rsplit(".", 1)[-1]
-
-
-def _new_tables_across(found: list[Migration]) -> list[Migration]:
-    """Tables created by the PR (not merely named in CREATE TABLE IF NOT EXISTS) have no rows:
-    what other migrations of the same PR do to them locks or rewrites nothing that exists.
-    A table the PR also drops is left alone (its old rows are what the drop destroys)."""
-    created: set[str] = set()
-    dropped: set[str] = set()
-    for m in found:
-        for op in m.ops:
-            if op.kind == OpKind.CREATE_TABLE and op.table and not op.if_not_exists:
-                created.add(_table_key(op.table))
-            elif op.kind in (OpKind.DROP_TABLE, OpKind.RENAME_TABLE) and op.table:
-                dropped.add(_table_key(op.table))
-    fresh = created - dropped
-    if not fresh:
-        return found
-    keep = (OpKind.CREATE_TABLE, OpKind.DROP_TABLE)
-
-    def mark(op: Op) -> Op:
-        if op.new_table or op.kind in keep or _table_key(op.table) not in fresh:
-            return op
-        return replace(op, new_table=True)
-
-    return [replace(m, ops=tuple(mark(op) for op in m.ops)) for m in found]
-
-
-@wants
-def _migration_reads(f: ChangedFile, config: Config) -> Iterator[tuple[str, str]]:
-    """What reading one migration asks for: its head (unless the patch holds it all), its base
-    version when it existed before, the file that undoes it, and a Django app's models."""
-    kind = detect(f.path, include=config.migration_include, exclude=config.migration_exclude)
-    if kind is None:
-        return
-    if f.status != "added" or f.patch is None:
-        yield ("head", f.path)
-    if f.status != "added":
-        yield ("base", f.previous_path or f.path)
-    undo = reverse_file(kind)
-    if undo is not None:
-        yield ("head", undo)
-    if kind.framework == "django" and "/migrations/" in f.path:
-        # The app's models as Models reads them (the modules a models/ package imports are
-        # only known once its __init__ is read, and are fetched then).
-        app = f.path.rsplit("/migrations/", 1)[0]
-        yield ("base", f"{app}/models.py")
-        yield ("base", f"{app}/models/__init__.py")
-
-
-@wants
-def _dialect_reads(f: ChangedFile, config: Config) -> Iterator[tuple[str, str]]:
-    """The framework's files that may name a migration's database (knexfile, alembic.ini, …)."""
-    kind = detect(f.path, include=config.migration_include, exclude=config.migration_exclude)
-    if kind is not None and config.migration_setting("database", f.path) is None:
-        for name in settings_files(f.path, kind.framework):
-            yield ("head", name)
-
-
-@discovers
-def _django_settings(side: str, path: str) -> bool:
-    """Django settings files, found in the head tree's listing (DATABASES ENGINE)."""
-    return side == "head" and path.endswith(".py") and "settings" in path
-
-
-@discovers
-def _model_modules(side: str, path: str) -> bool:
-    """The modules a Django `models/` package imports, found in its `__init__`."""
-    return side == "base" and "/models/" in f"/{path}" and path.endswith(".py")
-
-
-def _base_reading(ctx: Context, f: ChangedFile, kind: MigrationFile) -> Reading | None:
-    """The migration as it was at the base commit, for a file the PR edits."""
-    if f.status == "added" or ctx.read is None:
-        return None
-    path = f.previous_path or f.path
-    text = ctx.read("base", path)
-    if text is None:
-        return None
-    return read(replace(kind, path=path), text)
-
-
-# -- reading the migrations of a PR (cached on the Context) ---------------------------------------
-
-
-def _text_of(ctx: Context, f: ChangedFile) -> str | None:
-    """The head text: rebuilt from the patch of an added file (no request), else read."""
-    if f.status == "added" and f.patch is not None:
-        lines = parse_patch(f.patch).added
-        if lines and lines[-1].number == len(lines):
-            return "\n".join(ln.text for ln in lines) + "\n"
-    if ctx.read is not None:
-        return ctx.read("head", f.path)
-    if f.patch is not None:
-        # Only the patch: keep added lines at their line numbers so findings point right.
-        out: list[str] = []
-        for ln in parse_patch(f.patch).added:
-            while len(out) < ln.number - 1:
-                out.append("")
-            out.append(ln.text)
-        return "\n".join(out) + "\n"
-    return None
-
-
-text_of = _text_of  # the migration-integrity and deploy-order checks read the same texts
-
-
-def migrations(ctx: Context) -> list[Migration]:
-    return ctx.get(MIGRATIONS)
-
-
-def _read_migrations(ctx: Context) -> list[Migration]:
-    changed = {f.path for f in ctx.pr.files if f.status != "removed"}
-
-    def exists(path: str) -> bool:
-        if path in changed:
-            return True
-        return ctx.read is not None and ctx.read("head", path) is not None
-
-    found: list[Migration] = []
-    for f in ctx.pr.files:
-        if f.status == "removed":
-            continue
-        # Git calls a UTF-16 file binary (its NUL bytes); a migration is still read, decoded.
-        if (
-            f.binary
-            and detect(
-                f.path, include=ctx.config.migration_include, exclude=ctx.config.migration_exclude
-            )
-            is None
-        ):
-            continue
-        migration = attempt(ctx.problems, f.path, "migration", _migration, ctx, f, exists)
-        if migration is not None:
-            found.append(migration)
-    found = _new_tables_across(found)
-    return found
-
-
-def _migration(ctx: Context, f: ChangedFile, exists: Callable[[str], bool]) -> Migration | None:
-    """One changed file as a migration, or None when it is not one."""
-    config_include, config_exclude = ctx.config.migration_include, ctx.config.migration_exclude
-    kind = detect(f.path, include=config_include, exclude=config_exclude)
-    text: str | None = None
-    free = f.status == "added" and f.patch is not None
-    if (kind is not None or free) and f.path.lower().endswith(_SNIFFED):
-        # goose, dbmate, Liquibase formatted SQL and Alembic are known by their content:
-        # look when the text is at hand (a new file) or the path already says "migration".
-        text = _text_of(ctx, f)
-        kind = detect(f.path, text or "", include=config_include, exclude=config_exclude) or kind
-    if kind is None:
-        return None
-    if text is None:
-        text = _text_of(ctx, f)
-    if text is not None and undecodable(text):
-        # Not text in any encoding guardrail reads: said as GR901, never judged as garbage.
-        ctx.problems.append(
-            Unreadable(f.path, "migration", "not text in UTF-8, UTF-16, UTF-32 or Windows-1252")
-        )
-        return None
-    if text is None:
-        reading = Reading(kind.framework, (), None, "", ("its content could not be read",))
-    else:
-        reading = read(kind, text, exists)
-    base = _base_reading(ctx, f, kind)
-    changes = compare(base, reading)
-    where = _target(ctx, f.path, text or "", kind.framework)
-    return Migration(f, kind, reading, base, changes.new, changes.edit, where)
-
-
-def _target(ctx: Context, path: str, text: str, framework: str) -> Target:
-    """The database a migration runs on; the project files it looks at are read once."""
-    files = ctx.get(PROJECT_FILES)
-    reader = ctx.read
-
-    def read(p: str) -> str | None:
-        if p not in files:
-            files[p] = reader("head", p) if reader is not None else None
-        got = files[p]
-        return got if isinstance(got, str) else None
-
-    listing: list[str] = []
-    if framework == "django" and ctx.tree is not None:
-        listing = [p for p in ctx.tree() if p.endswith(".py") and "settings" in p]
-    configured = ctx.config.migration_setting("database", path)
-    return target(
-        path,
-        text,
-        framework,
-        configured=configured if isinstance(configured, str) else None,
-        read=read,
-        listing=listing,
-    )
-
-
-# -- Django AlterField: what did the field look like before? ---------------------------------------
-
-
-def _models(ctx: Context) -> Models | None:
-    """The base commit's Django models, parsed once per run (models.py or a models/ package)."""
-    return ctx.get(DJANGO_MODELS)
-
-
-def _read_models(ctx: Context) -> Models | None:
-    if ctx.read is None:
-        return None
-    read = ctx.read
-    listing = ctx.tree() if ctx.tree is not None else ()
-    return Models(lambda path: read("base", path), listing)
-
-
 def _resolved(ctx: Context, m: Migration, op: Op) -> tuple[Op | None]:
     return (_resolve_django_alter(ctx, m, op),)
 
@@ -338,7 +100,7 @@ def _resolve_django_alter(ctx: Context, m: Migration, op: Op) -> Op | None:
         return op
     if not op.maybe and op.kind != OpKind.DROP_COLUMN:
         return op
-    models = _models(ctx)
+    models = django_models(ctx)
     if models is None or "/migrations/" not in m.file.path:
         return op
     app_dir = m.file.path.rsplit("/migrations/", 1)[0]
@@ -866,11 +628,5 @@ def check_revert_claim(ctx: Context) -> Iterator[Finding]:
                 )
                 return
 
-
-# Derived once per run, shared by every check that asks (guardrail/analysis/core.py).
-MIGRATIONS: Fact[list[Migration]] = Fact("migrations", _read_migrations)
-DJANGO_MODELS: Fact[Models | None] = Fact("django_models", _read_models)
-# Project files read to know a migration's database (knexfile, alembic.ini, …), once each.
-PROJECT_FILES: Fact[dict[str, str | None]] = Fact("migration_project_files", lambda _a: {})
 
 CHECKS = (check_safety, check_plan, check_revert_claim)

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 
 from guardrail.analysis import evidence as ev
 from guardrail.analysis.markdown import find_sections, normalize
+from guardrail.analysis.migrations.changed import migrations
 from guardrail.analysis.paths import matches
 from guardrail.checks.base import Context
-from guardrail.checks.migrations import migrations
 from guardrail.model import Finding, Severity
 from guardrail.rules import Rule, register
 
