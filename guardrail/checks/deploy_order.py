@@ -9,16 +9,19 @@ which version fails, when, and with what, and how to ship it in steps (expand/co
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
+from guardrail.analysis import uses
 from guardrail.analysis.core import Fact
 from guardrail.analysis.diff import parse_patch
 from guardrail.analysis.evidence import is_test_path
 from guardrail.analysis.migrations.changed import Migration, migrations
 from guardrail.analysis.migrations.detect import detect
 from guardrail.analysis.migrations.ops import Op, OpKind
+from guardrail.analysis.reads import discovers
+from guardrail.analysis.uses import Target
 from guardrail.checks.base import Context, Output
 from guardrail.model import Answer, ChangedFile, Finding, Severity
 from guardrail.rules import Rule, register
@@ -91,26 +94,79 @@ def _lowered(text: str) -> str:
 class _Use:
     path: str
     line: int  # in the base version of the file
+    # Tied to the table by the code's syntax (analysis/uses.py); False: by the name alone,
+    # because the file's language has no grammar here or the file could not be read or parsed.
+    structural: bool = True
 
 
 def _word(name: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w$]){re.escape(name)}(?![\w])")
 
 
-def _stopped_using(ctx: Context, names: tuple[str, ...]) -> _Use | None:
-    """A code file of the PR whose removed lines name one of `names` and whose added lines
-    name none: the PR stops using it, so the base version (the one still serving) does."""
+def _texts(ctx: Context, f: ChangedFile) -> tuple[str, str | None] | None:
+    """(base, head) of a changed code file, head None when the PR deletes it; None when the
+    source cannot give them."""
+    if ctx.read is None:
+        return None
+    base = ctx.read("base", f.previous_path or f.path)
+    if base is None:
+        return None
+    if f.status == "removed":
+        return base, None
+    head = ctx.read("head", f.path)
+    return None if head is None else (base, head)
+
+
+def _stopped_using(ctx: Context, target: Target, names: tuple[str, ...]) -> _Use | None:
+    """A code file of the PR that used the table's column (or the table) at base and no longer
+    does: the PR stops using it, so the base version (the one still serving) does.
+
+    The patch's removed lines naming it pick the files; the syntax of both versions decides
+    (`status` read on another model is not this column). A file whose language has no grammar
+    here, or that cannot be read, is judged by the name alone, reported as such."""
     patterns = [_word(n) for n in names if n]
     if not patterns:
         return None
+    by_name: _Use | None = None
     for f in ctx.pr.files:
         if not _is_code(ctx, f) or f.patch is None or is_test_path(f.path):
             continue  # a test that stops naming it is not the running version reading it
         diff = parse_patch(f.patch)
         gone = [ln for ln in diff.removed if any(p.search(ln.text) for p in patterns)]
-        if gone and not any(any(p.search(ln.text) for p in patterns) for ln in diff.added):
-            return _Use(f.previous_path or f.path, gone[0].number)
-    return None
+        if not gone:
+            continue
+        base_path = f.previous_path or f.path
+        texts = _texts(ctx, f) if uses.structural(f.path) else None
+        if texts is not None:
+            before = uses.uses(base_path, texts[0], target)
+            after = [] if texts[1] is None else uses.uses(f.path, texts[1], target)
+            if before is not None and after is not None:
+                if before and not after:
+                    removed = {ln.number for ln in diff.removed}
+                    return _Use(base_path, next((n for n in before if n in removed), before[0]))
+                continue  # read by its syntax: this file does not stop using this column
+        if by_name is None and not any(
+            any(p.search(ln.text) for p in patterns) for ln in diff.added
+        ):
+            by_name = _Use(base_path, gone[0].number, structural=False)
+    return by_name
+
+
+def _by_name(use: _Use, what: str) -> str:
+    """The sentence a finding found by the name alone carries."""
+    return (
+        f" guardrail found this by the name alone ({code(use.path)} is not in a language it "
+        f"reads by syntax here, or could not be read), so {what} may belong to another table: "
+        "check that line."
+    )
+
+
+@discovers
+def _code_versions(side: str, path: str) -> bool:
+    """Both versions of a changed code file whose patch names a dropped column, or the base
+    version of one that names a table a required column is added to: known only once the
+    migrations are read."""
+    return path.endswith(uses.STRUCTURAL_EXT)
 
 
 # -- Rails: ignored_columns on the base branch -----------------------------------------------------
@@ -201,6 +257,7 @@ def _drop_findings(ctx: Context, m: Migration) -> Iterator[Finding]:
         if old_name is None:
             continue
         evidence: str
+        weak = ""
         if fw == "rails" and op.kind in (OpKind.DROP_COLUMN, OpKind.RENAME_COLUMN) and op.table:
             model = _rails_model(ctx, op.table)
             if model is None or _ignored(model[1], old_name):
@@ -211,16 +268,19 @@ def _drop_findings(ctx: Context, m: Migration) -> Iterator[Finding]:
                 "column cache and names it in every INSERT and UPDATE"
             )
         else:
+            table_op = op.kind in (OpKind.DROP_TABLE, OpKind.RENAME_TABLE)
             names: tuple[str, ...] = (old_name,)
-            if fw == "django" and op.kind in (OpKind.DROP_TABLE, OpKind.RENAME_TABLE):
-                names = (old_name, old_name.capitalize())
-            use = _stopped_using(ctx, names)
+            if table_op:
+                names = (old_name, *{_class_name(old_name, fw), old_name.capitalize()})
+            target = Target(op.table or old_name, None if table_op else old_name)
+            use = _stopped_using(ctx, target, names)
             if use is None:
                 continue
             evidence = (
                 f"this PR stops using it in {code(use.path)} (line {use.line} of the base "
                 "version), so the version still serving uses it"
             )
+            weak = "" if use.structural else _by_name(use, "the name")
         fix = _EXPAND_CONTRACT.get(fw, _GENERIC).replace("{column}", old_name)
         yield GR511.finding(
             f"{thing} is {verb} in the same release that stops using it.",
@@ -228,7 +288,9 @@ def _drop_findings(ctx: Context, m: Migration) -> Iterator[Finding]:
             f"(“column does not exist”) until every instance runs the new code; after a "
             f"rollback the old version fails the same way"
             + (", and the data is gone." if verb == "dropped" else ".")
+            + weak
             + f" Expand and contract instead. {fix}",
+            severity=None if not weak else Severity.WARNING,
             path=m.file.path,
             line=op.line,
         )
@@ -306,45 +368,81 @@ _BASE_CODE: Fact[list[_BaseCode]] = Fact("deploy-order.base-code", _read_base_co
 _CHECKOUT_SOURCES: Fact[list[str]] = Fact("deploy-order.checkout-sources", _read_checkout_sources)
 
 
-def _insert_in_patches(
-    ctx: Context, patterns: list[re.Pattern[str]], hints: tuple[str, ...]
+def _structural_inserts(path: str, text: str, target: Target) -> _Use | None | bool:
+    """The first insert the syntax shows (a _Use), False when the syntax shows none, None
+    when the file cannot be read by its syntax."""
+    if not uses.structural(path):
+        return None
+    lines = uses.inserts(path, text, target)
+    if lines is None:
+        return None
+    return _Use(path, lines[0]) if lines else False
+
+
+def _by_pattern(
+    path: str, lines: Iterable[tuple[int, str]], patterns: list[re.Pattern[str]]
 ) -> _Use | None:
-    """An insert on the base side of the PR's patches: removed and context lines are the base
-    code (tests insert into a test database, not production's, and are left out). A patch that
-    names neither the table nor the model (`hints`, lower case) cannot insert into it and is
-    not read line by line."""
-    for f in ctx.get(_BASE_CODE):
-        if not any(h in f.lowered for h in hints):
-            continue
-        for number, text in f.lines:
-            if any(p.search(text) for p in patterns):
-                return _Use(f.path, number)
+    for number, text in lines:
+        if any(p.search(text) for p in patterns):
+            return _Use(path, number, structural=False)
     return None
 
 
+def _insert_in_patches(
+    ctx: Context, target: Target, patterns: list[re.Pattern[str]], hints: tuple[str, ...]
+) -> tuple[_Use | None, _Use | None]:
+    """(an insert the syntax shows, one only the name shows) in the base versions of the
+    code files the PR changes (tests insert into a test database, not production's, and are
+    left out). A patch that names neither the table nor the model (`hints`, lower case)
+    cannot insert into it and is not read. Without the base file, the patch's removed and
+    context lines are searched by name."""
+    by_name = None
+    for f in ctx.get(_BASE_CODE):
+        if not any(h in f.lowered for h in hints):
+            continue
+        readable = ctx.read is not None and uses.structural(f.path)
+        text = ctx.read("base", f.path) if readable and ctx.read is not None else None
+        found = _structural_inserts(f.path, text, target) if text is not None else None
+        if isinstance(found, _Use):
+            return found, None
+        if found is None and by_name is None:
+            by_name = _by_pattern(f.path, f.lines, patterns)
+    return None, by_name
+
+
 def _insert_in_checkout(
-    ctx: Context, patterns: list[re.Pattern[str]], hints: tuple[str, ...]
-) -> _Use | None:
-    """An insert in the checkout's source files the PR does not change (the same at base)."""
+    ctx: Context, target: Target, patterns: list[re.Pattern[str]], hints: tuple[str, ...]
+) -> tuple[_Use | None, _Use | None]:
+    """As `_insert_in_patches`, in the checkout's source files the PR does not change (the
+    same at base)."""
     if ctx.read_tree is None:
-        return None
+        return None, None
+    by_name = None
     for path in ctx.get(_CHECKOUT_SOURCES):
         text = ctx.read_tree(path)
         if not text or not any(h in _lowered(text) for h in hints):
             continue
-        for number, line in enumerate(text.splitlines(), 1):
-            if any(p.search(line) for p in patterns):
-                return _Use(path, number)
-    return None
+        found = _structural_inserts(path, text, target)
+        if isinstance(found, _Use):
+            return found, None
+        if found is None and by_name is None:
+            by_name = _by_pattern(path, enumerate(text.splitlines(), 1), patterns)
+    return None, by_name
 
 
 def _insert_site(ctx: Context, fw: str, table: str) -> _Use | None:
-    """Where the old version inserts rows into `table`."""
+    """Where the old version inserts rows into `table`: shown by the syntax if anywhere, else
+    by the name alone."""
+    target = Target(table)
     patterns = _insert_patterns(fw, table)
     # The SQL pattern names the table, the ORM pattern the model (Rails' `line_items` is
     # `LineItem`): a file that can match names one of the two.
     hints = tuple(dict.fromkeys((table.lower(), _class_name(table, fw).lower())))
-    return _insert_in_patches(ctx, patterns, hints) or _insert_in_checkout(ctx, patterns, hints)
+    seen, named = _insert_in_patches(ctx, target, patterns, hints)
+    if seen is not None:
+        return seen
+    seen, named_too = _insert_in_checkout(ctx, target, patterns, hints)
+    return seen or named or named_too
 
 
 def _required_findings(ctx: Context, m: Migration) -> Iterator[Finding]:
@@ -359,6 +457,7 @@ def _required_findings(ctx: Context, m: Migration) -> Iterator[Finding]:
         if site is None:
             continue
         orm = " (Django's `default=` is applied by the new code only)" if op.orm_default else ""
+        weak = "" if site.structural else _by_name(site, "the insert")
         # GR210 (the same column, same line) is folded into this line by the engine: say
         # what it would have said.
         rows = (
@@ -372,9 +471,10 @@ def _required_findings(ctx: Context, m: Migration) -> Iterator[Finding]:
             f"and the old version inserts rows without it ({code(f'{site.path}:{site.line}')}).",
             f"During the deploy the old version keeps inserting rows that leave it out{orm}, "
             "and each insert fails with a NOT NULL violation; after a rollback the old version "
-            f"fails the same way until the column is dropped or loosened.{rows} Add it with a "
-            "database default (Django `db_default=`, SQLAlchemy `server_default=`, Rails "
-            "`default:`) or nullable, backfill, and make it NOT NULL in a later release.",
+            f"fails the same way until the column is dropped or loosened.{rows}{weak} Add it "
+            "with a database default (Django `db_default=`, SQLAlchemy `server_default=`, "
+            "Rails `default:`) or nullable, backfill, and make it NOT NULL in a later release.",
+            severity=Severity.WARNING if weak else None,
             path=m.file.path,
             line=op.line,
         )

@@ -1,0 +1,593 @@
+"""Where code uses one table's column (or the table itself), and where it inserts rows into
+it, read from the code's syntax tree and scoped to the model that maps to the table.
+
+A column name such as `status` is in many tables: the word alone says nothing about which
+one the code reads. A use counts here only where the syntax ties it to the table:
+
+- the model's own definition (a Django/SQLAlchemy class, an Active Record class, a TypeORM
+  entity, a Prisma `model` block) declares the column;
+- a query built on the model names it: a keyword argument, a string or a hash/object key in
+  the arguments of a call chain that starts at the model (`Order.objects.filter(status=…)`,
+  `Order.where(status: …)`, `prisma.order.findMany({ where: { status } })`,
+  `knex("orders").select("status")`), or an attribute of the model or of a variable bound to
+  one of its rows or querysets (`Order.status`, `order = Order.objects.get(…); order.status`);
+- an SQL string literal names the table (and the column).
+
+Python is read with `ast`, Ruby and JavaScript/TypeScript with the tree-sitter grammars the
+migration readers use (analysis/migrations/grammar.py), Prisma schemas with the line grammar of
+analysis/model_fields.py. For any other language, or a file that does not parse, the functions
+return None: the caller may fall back to the name alone and must say so.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+_JS_EXT = (".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs")
+STRUCTURAL_EXT = (".py", ".rb", ".prisma", *_JS_EXT)
+
+# Methods that insert a row, per ORM (the receiver is the model or a query built on it).
+_PY_INSERTS = frozenset({"create", "bulk_create", "get_or_create", "update_or_create"})
+_RB_INSERTS = frozenset(
+    {
+        "create",
+        "create!",
+        "new",
+        "insert",
+        "insert!",
+        "insert_all",
+        "insert_all!",
+        "upsert",
+        "upsert_all",
+        "find_or_create_by",
+        "find_or_create_by!",
+        "create_or_find_by",
+        "create_or_find_by!",
+        "first_or_create",
+        "first_or_create!",
+    }
+)
+_JS_INSERTS = frozenset(
+    {"insert", "create", "createMany", "upsert", "bulkCreate", "save", "insertInto"}
+)
+_SQL_WORDS = re.compile(r"(?i)\b(?:select|insert|update|delete|from|join|into|where|returning)\b")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A table as a migration names it, and the column (None: the table itself)."""
+
+    table: str
+    column: str | None = None
+
+
+def _bare(table: str) -> str:
+    return table.rsplit(".", 1)[-1].strip('"`[]').lower()
+
+
+def singular(word: str) -> str:
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith(("ses", "xes", "zes", "ches", "shes")):
+        return word[:-2]
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+
+
+@lru_cache(maxsize=1024)
+def model_keys(table: str, path: str = "") -> frozenset[str]:
+    """The class names (lower case, underscores left out) a table's model may have: `orders`,
+    `line_items` -> `order`, `lineitem`; Django's `shop_order` -> `order` in the `shop` app."""
+    t = _bare(table)
+    keys = {t.replace("_", ""), singular(t).replace("_", "")}
+    prefix, sep, rest = t.partition("_")
+    if sep and rest and prefix in path.lower().split("/")[:-1]:
+        keys |= {rest.replace("_", ""), singular(rest).replace("_", "")}
+    return frozenset(k for k in keys if k)
+
+
+def _is_model_name(name: str, keys: frozenset[str]) -> bool:
+    """A class name (capitalised) that maps to the table."""
+    return bool(name) and name[0].isupper() and name.replace("_", "").lower() in keys
+
+
+def _sql_names(text: str, t: Target, *, insert: bool) -> bool:
+    """An SQL string that names the table (and the column, or inserts into the table)."""
+    low = text.lower()
+    table = _bare(t.table)
+    if table not in low or not _SQL_WORDS.search(text):
+        return False
+    if insert:
+        return (
+            re.search(rf"(?i)\binsert\s+into\s+[\"`]?{re.escape(table)}[\"`]?\b", text) is not None
+        )
+    if not re.search(rf"(?<![\w$]){re.escape(table)}(?![\w])", low):
+        return False
+    col = t.column
+    return col is None or re.search(rf"(?<![\w$]){re.escape(col.lower())}(?![\w])", low) is not None
+
+
+def _names_column(value: str, column: str) -> bool:
+    """A string that names the column in an ORM call: `status`, `status__in`, `-status`,
+    `order.status`."""
+    v = value.lstrip("-")
+    return v == column or v.startswith(column + "__") or v.endswith("." + column)
+
+
+# -- Python ---------------------------------------------------------------------------------------
+
+
+class _Py:
+    def __init__(self, tree: ast.Module, t: Target, path: str) -> None:
+        self.t = t
+        self.keys = model_keys(t.table, path)
+        self.tree = tree
+        self.models: set[str] = set()  # class names in this file that map to the table
+        self.bound: set[str] = set()  # variables holding the model's rows or querysets
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef) and self._maps(node):
+                self.models.add(node.name)
+        # Two passes: `orders = Order.objects.all(); for o in orders: o.status`.
+        for _ in range(2):
+            for node in ast.walk(tree):
+                self._bind(node)
+
+    def _maps(self, cls: ast.ClassDef) -> bool:
+        if _is_model_name(cls.name, self.keys):
+            return True
+        table = _bare(self.t.table)
+        for stmt in ast.walk(cls):
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+                target = stmt.targets[0]
+                if (
+                    isinstance(target, ast.Name)
+                    and target.id in ("__tablename__", "db_table")
+                    and isinstance(stmt.value, ast.Constant)
+                    and str(stmt.value.value).lower() == table
+                ):
+                    return True
+        return False
+
+    def is_model(self, node: ast.AST) -> bool:
+        return isinstance(node, ast.Name) and (
+            node.id in self.models or _is_model_name(node.id, self.keys)
+        )
+
+    def rooted(self, node: ast.AST) -> bool:
+        """An expression built on the model: `Order.objects.filter(...)`, `session.query(Order)
+        .filter_by(...)`, `select(Order)`, or a variable bound to one."""
+        while True:
+            if self.is_model(node):
+                return True
+            if isinstance(node, ast.Name):
+                return node.id in self.bound
+            if isinstance(node, ast.Call):
+                if any(self.is_model(a) for a in node.args):
+                    return True
+                node = node.func
+            elif isinstance(node, (ast.Attribute, ast.Subscript, ast.Await)):
+                node = node.value
+            else:
+                return False
+
+    def _bind(self, node: ast.AST) -> None:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            if self.rooted(node.value) and not self._is_column_value(node.value):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    for n in ast.walk(target):
+                        if isinstance(n, ast.Name):
+                            self.bound.add(n.id)
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+            if self.rooted(node.iter):
+                for n in ast.walk(node.target):
+                    if isinstance(n, ast.Name):
+                        self.bound.add(n.id)
+        elif (
+            isinstance(node, ast.arg)
+            and node.annotation is not None
+            and any(self.is_model(n) for n in ast.walk(node.annotation))
+        ):
+            self.bound.add(node.arg)
+
+    def _is_column_value(self, node: ast.AST) -> bool:
+        # `status = order.status` holds the value, not a row.
+        return isinstance(node, ast.Attribute) and node.attr == self.t.column
+
+    def uses(self) -> list[int]:
+        out: list[int] = []
+        col = self.t.column
+        for node in ast.walk(self.tree):
+            line = getattr(node, "lineno", 0)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if _sql_names(node.value, self.t, insert=False):
+                    out.append(line)
+            elif col is None:
+                if self.is_model(node) and isinstance(getattr(node, "ctx", None), ast.Load):
+                    out.append(line)
+            elif isinstance(node, ast.ClassDef) and node.name in self.models:
+                out.extend(self._declared(node, col))
+            elif isinstance(node, ast.Attribute) and node.attr == col:
+                if self.rooted(node.value):
+                    out.append(line)
+            elif isinstance(node, ast.Call) and self.rooted(node.func):
+                out.extend(self._in_arguments(node, col))
+        return sorted(set(out))
+
+    def _declared(self, cls: ast.ClassDef, col: str) -> list[int]:
+        out = []
+        for stmt in cls.body:
+            targets: list[ast.expr] = []
+            if isinstance(stmt, ast.Assign):
+                targets = list(stmt.targets)
+            elif isinstance(stmt, ast.AnnAssign):
+                targets = [stmt.target]
+            if any(isinstance(t, ast.Name) and t.id == col for t in targets):
+                out.append(stmt.lineno)
+        for node in ast.walk(cls):  # self.status in the model's own methods
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr == col
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "self"
+            ):
+                out.append(node.lineno)
+        return out
+
+    def _in_arguments(self, call: ast.Call, col: str) -> list[int]:
+        out = []
+        for arg in [*call.args, *(k.value for k in call.keywords)]:
+            for n in ast.walk(arg):
+                if isinstance(n, ast.Constant) and isinstance(n.value, str):
+                    if _names_column(n.value, col):
+                        out.append(n.lineno)
+                elif isinstance(n, ast.keyword) and n.arg and _names_column(n.arg, col):
+                    out.append(getattr(n, "lineno", call.lineno))
+        for kw in call.keywords:
+            if kw.arg and _names_column(kw.arg, col):
+                out.append(getattr(kw, "lineno", call.lineno))
+        return out
+
+    def inserts(self) -> list[int]:
+        out = []
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if _sql_names(node.value, self.t, insert=True):
+                    out.append(node.lineno)
+            elif isinstance(node, ast.Call):
+                func = node.func
+                if self.is_model(func):  # Order(...): a new row (saved, or added to a session)
+                    out.append(node.lineno)
+                elif isinstance(func, ast.Attribute) and func.attr in _PY_INSERTS:
+                    if self.rooted(func.value):
+                        out.append(node.lineno)
+                elif (
+                    isinstance(func, ast.Name)
+                    and func.id == "insert"
+                    and any(self.is_model(a) for a in node.args)  # SQLAlchemy insert(Order)
+                ):
+                    out.append(node.lineno)
+        return sorted(set(out))
+
+
+def _python(text: str, t: Target, path: str, *, insert: bool) -> list[int] | None:
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    reader = _Py(tree, t, path)
+    return reader.inserts() if insert else reader.uses()
+
+
+# -- Ruby and JavaScript/TypeScript (tree-sitter) --------------------------------------------------
+
+
+def _ts_text(node: Node) -> str:
+    return (node.text or b"").decode("utf-8", "replace")
+
+
+def _walk(root: Node) -> list[Node]:
+    from guardrail.analysis.migrations.grammar import walk
+
+    return list(walk(root))
+
+
+def _string_value(node: Node) -> str | None:
+    """A literal string's content, or None (interpolated strings are not literal)."""
+    if node.type in ("string", "template_string"):
+        parts = [
+            c
+            for c in node.named_children
+            if c.type not in ("string_content", "string_fragment", "escape_sequence")
+        ]
+        if parts:
+            return None
+        raw = _ts_text(node)
+        return raw[1:-1] if len(raw) >= 2 else ""
+    if node.type in ("simple_symbol", "hash_key_symbol"):
+        return _ts_text(node).lstrip(":")
+    return None
+
+
+class _Tree:
+    """The shared walk for Ruby and JavaScript/TypeScript trees."""
+
+    def __init__(self, root: Node, language: str, t: Target, path: str) -> None:
+        self.root = root
+        self.ruby = language == "ruby"
+        self.t = t
+        self.table = _bare(t.table)
+        self.keys = model_keys(t.table, path)
+        self.nodes = _walk(root)
+        self.bound: set[str] = set()
+        for _ in range(2):
+            for node in self.nodes:
+                self._bind(node)
+
+    # what a chain starts at
+    def is_model(self, node: Node) -> bool:
+        kind = node.type
+        name = _ts_text(node)
+        if kind in ("constant", "identifier", "type_identifier"):
+            return _is_model_name(name, self.keys)
+        if kind == "scope_resolution":  # Shop::Order
+            last = node.child_by_field_name("name")
+            return last is not None and _is_model_name(_ts_text(last), self.keys)
+        if kind == "property_identifier":  # prisma.order, db.orders
+            return name.replace("_", "").lower() in self.keys
+        return False
+
+    def _args(self, call: Node) -> Node | None:
+        return call.child_by_field_name("arguments")
+
+    def rooted(self, node: Node | None) -> bool:
+        while node is not None:
+            if self.is_model(node):
+                return True
+            kind = node.type
+            if kind == "identifier":
+                return _ts_text(node) in self.bound
+            if kind in ("call", "call_expression", "new_expression"):
+                args = self._args(node)
+                if args is not None and any(
+                    self.is_model(a) or _string_value(a) == self.table for a in args.named_children
+                ):
+                    return True  # knex("orders"), getRepository(Order), .from("orders")
+                field = "receiver" if self.ruby else "function"
+                if kind == "new_expression":
+                    field = "constructor"
+                node = node.child_by_field_name(field)
+            elif kind == "member_expression":
+                prop = node.child_by_field_name("property")
+                if prop is not None and self.is_model(prop):
+                    return True
+                node = node.child_by_field_name("object")
+            elif kind in ("await_expression", "parenthesized_expression"):
+                node = node.named_children[0] if node.named_children else None
+            else:
+                return False
+        return False
+
+    def _bind(self, node: Node) -> None:
+        if node.type in ("assignment", "variable_declarator"):
+            left = node.child_by_field_name("left" if self.ruby else "name")
+            right = node.child_by_field_name("right" if self.ruby else "value")
+            if (
+                left is not None
+                and right is not None
+                and left.type == "identifier"
+                and self.rooted(right)
+                and not self._is_column_read(right)
+            ):
+                self.bound.add(_ts_text(left))
+        elif self.ruby and node.type in ("block", "do_block"):  # Order.all.each do |o|
+            params = node.child_by_field_name("parameters")
+            call = node.parent
+            if params is not None and call is not None and self.rooted(call):
+                for p in params.named_children:
+                    if p.type == "identifier":
+                        self.bound.add(_ts_text(p))
+
+    def _is_column_read(self, node: Node) -> bool:
+        col = self.t.column
+        if col is None:
+            return False
+        if node.type == "call" and self.ruby:
+            m = node.child_by_field_name("method")
+            return m is not None and _ts_text(m) == col and self._args(node) is None
+        if node.type == "member_expression":
+            p = node.child_by_field_name("property")
+            return p is not None and _ts_text(p) == col
+        return False
+
+    def _line(self, node: Node) -> int:
+        return node.start_point[0] + 1
+
+    def _in_model_class(self, node: Node) -> bool:
+        p = node.parent
+        while p is not None:
+            if p.type in ("class", "class_declaration"):
+                name = p.child_by_field_name("name")
+                if name is not None and self.is_model(name):
+                    return True
+                if not self.ruby and self._entity_of_table(p):
+                    return True
+            p = p.parent
+        return False
+
+    def _entity_of_table(self, cls: Node) -> bool:
+        """A TypeORM entity decorated `@Entity("orders")`."""
+        p = cls.parent
+        siblings = [c for c in (p.children if p is not None else []) if c.type == "decorator"]
+        siblings += [c for c in cls.children if c.type == "decorator"]
+        return any(
+            _string_value(s) == self.table for d in siblings for s in _walk(d) if s.type == "string"
+        )
+
+    def uses(self) -> list[int]:
+        out: list[int] = []
+        col = self.t.column
+        for node in self.nodes:
+            kind = node.type
+            if kind in ("string", "template_string") and _sql_names(
+                _ts_text(node), self.t, insert=False
+            ):
+                out.append(self._line(node))
+            if col is None:
+                if kind in ("constant", "identifier", "type_identifier") and self.is_model(node):
+                    out.append(self._line(node))
+            else:
+                out.extend(self._column_use(node, col))
+        return sorted(set(out))
+
+    def _column_use(self, node: Node, col: str) -> list[int]:
+        kind = node.type
+        if kind in ("call", "call_expression", "new_expression"):
+            if self.ruby and self._reads_method(node, col):
+                return [self._line(node)]
+            return self._in_arguments(node, col) if self.rooted(node) else []
+        if kind == "member_expression":
+            prop = node.child_by_field_name("property")
+            obj = node.child_by_field_name("object")
+            hit = (
+                prop is not None
+                and _ts_text(prop) == col
+                and obj is not None
+                and (self.rooted(obj) or (_ts_text(obj) == "this" and self._in_model_class(node)))
+            )
+            return [self._line(node)] if hit else []
+        if kind in ("public_field_definition", "field_definition", "property_signature"):
+            name = node.child_by_field_name("name") or node.child_by_field_name("property")
+            hit = name is not None and _ts_text(name) == col and self._in_model_class(node)
+            return [self._line(node)] if hit else []
+        if self.ruby and kind in ("simple_symbol", "hash_key_symbol"):
+            # validates :status, attribute :status, enum status: {...} in the model
+            hit = _string_value(node) == col and self._in_model_class(node)
+            return [self._line(node)] if hit else []
+        return []
+
+    def _reads_method(self, call: Node, col: str) -> bool:
+        """Ruby `order.status` / `self.status` in the model: a call of the column's reader."""
+        method = call.child_by_field_name("method")
+        receiver = call.child_by_field_name("receiver")
+        if method is None or _ts_text(method) != col or receiver is None:
+            return False
+        return self.rooted(receiver) or (
+            _ts_text(receiver) == "self" and self._in_model_class(call)
+        )
+
+    def _in_arguments(self, call: Node, col: str) -> list[int]:
+        args = self._args(call)
+        if args is None:
+            return []
+        out = []
+        for n in _walk(args):
+            if n.type in ("string", "simple_symbol", "hash_key_symbol"):
+                value = _string_value(n)
+                if value is not None and _names_column(value, col):
+                    out.append(self._line(n))
+            elif (
+                n.type in ("property_identifier", "shorthand_property_identifier")
+                and _ts_text(n) == col
+                and n.parent is not None
+                and n.parent.type in ("pair", "object")
+            ):
+                out.append(self._line(n))
+        return out
+
+    def inserts(self) -> list[int]:
+        out: list[int] = []
+        for node in self.nodes:
+            kind = node.type
+            if kind in ("string", "template_string", "heredoc_body"):
+                if _sql_names(_ts_text(node), self.t, insert=True):
+                    out.append(self._line(node))
+            elif self.ruby and kind == "call":
+                method = node.child_by_field_name("method")
+                receiver = node.child_by_field_name("receiver")
+                if (
+                    method is not None
+                    and _ts_text(method) in _RB_INSERTS
+                    and receiver is not None
+                    and self.rooted(receiver)
+                ):
+                    out.append(self._line(node))
+            elif not self.ruby and kind == "call_expression":
+                fn = node.child_by_field_name("function")
+                if fn is not None and fn.type == "member_expression":
+                    prop = fn.child_by_field_name("property")
+                    if prop is not None and _ts_text(prop) in _JS_INSERTS and self.rooted(fn):
+                        out.append(self._line(node))
+        return sorted(set(out))
+
+
+def _tree_sitter(text: str, path: str, t: Target, *, insert: bool) -> list[int] | None:
+    from guardrail.analysis.migrations import grammar
+
+    language = "ruby" if path.endswith(".rb") else "typescript"
+    if path.endswith((".tsx", ".jsx")):
+        return None  # JSX needs its own grammar; read by the name alone
+    root = grammar.parse(language, text)
+    if grammar.first_error(root) is not None and language == "typescript":
+        root = grammar.parse("javascript", text)  # plain JS the TS grammar refuses
+    if grammar.first_error(root) is not None:
+        return None
+    reader = _Tree(root, language, t, path)
+    return reader.inserts() if insert else reader.uses()
+
+
+# -- Prisma ---------------------------------------------------------------------------------------
+
+
+def _prisma(text: str, t: Target, *, insert: bool) -> list[int] | None:
+    from guardrail.analysis.model_fields import prisma_models
+
+    if insert:
+        return []  # a schema inserts nothing
+    keys = model_keys(t.table)
+    out = []
+    for name, model in prisma_models(text).items():
+        kind, _, bare = name.partition(" ")
+        mapped = any(k.startswith("@@map(") and _bare(t.table) in k.lower() for k in model.columns)
+        if kind != "model" or not (bare.replace("_", "").lower() in keys or mapped):
+            continue
+        if t.column is None:
+            out.append(model.line)
+        elif t.column in model.columns:
+            out.append(model.columns[t.column].line)
+    return out
+
+
+# -- the entry points -----------------------------------------------------------------------------
+
+
+def structural(path: str) -> bool:
+    """Whether this file's language is read by its syntax here."""
+    return path.endswith(STRUCTURAL_EXT) and not path.endswith((".tsx", ".jsx"))
+
+
+def uses(path: str, text: str, t: Target) -> list[int] | None:
+    """The lines where the code uses the table's column (or the table), tied to it by the
+    syntax; None when the language has no grammar here or the file does not parse."""
+    return _read(path, text, t, insert=False)
+
+
+def inserts(path: str, text: str, t: Target) -> list[int] | None:
+    """The lines where the code inserts a row into the table; None as for `uses`."""
+    return _read(path, text, t, insert=True)
+
+
+def _read(path: str, text: str, t: Target, *, insert: bool) -> list[int] | None:
+    if not structural(path):
+        return None
+    if path.endswith(".py"):
+        return _python(text, t, path, insert=insert)
+    if path.endswith(".prisma"):
+        return _prisma(text, t, insert=insert)
+    return _tree_sitter(text, path, t, insert=insert)

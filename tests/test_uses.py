@@ -1,0 +1,120 @@
+"""Uses of a table's column tied to the table by the code's syntax (guardrail/analysis/uses.py):
+the same word on another model is not a use; a use through the model, a row of it, its
+definition or an SQL string is."""
+
+from __future__ import annotations
+
+import pytest
+
+from guardrail.analysis.uses import Target, inserts, model_keys, uses
+
+ORDERS_STATUS = Target("orders", "status")
+
+
+def test_model_keys() -> None:
+    assert model_keys("line_items") == {"lineitems", "lineitem"}
+    assert "order" in model_keys("shop_order", "shop/views.py")
+    assert "order" not in model_keys("shop_order", "billing/views.py")
+
+
+@pytest.mark.parametrize(
+    ("source", "found"),
+    [
+        ("Order.objects.filter(status='paid')", [1]),
+        ("Order.objects.filter(status__in=['a'])", [1]),
+        ("Order.objects.order_by('-status')", [1]),
+        ("Order.objects.filter(Q(status='a') | Q(total=1))", [1]),
+        ("session.query(Order).filter_by(status='a')", [1]),
+        ("select(Order.status)", [1]),
+        ("o = Order.objects.get(pk=1)\nprint(o.status)", [2]),
+        ("for o in Order.objects.all():\n    print(o.status)", [2]),
+        ("def f(o: Order):\n    return o.status", [2]),
+        ("cursor.execute('SELECT status FROM orders')", [1]),
+        # another model, a word, a string outside any query: not this column
+        ("Invoice.objects.filter(status='paid')", []),
+        ("invoice.status = 'paid'", []),
+        ("log('status changed')", []),
+        ("cursor.execute('SELECT status FROM invoices')", []),
+    ],
+)
+def test_python_uses(source: str, found: list[int]) -> None:
+    assert uses("app/views.py", source, ORDERS_STATUS) == found
+
+
+def test_python_model_definition() -> None:
+    django = "class Order(models.Model):\n    status = models.CharField(max_length=8)\n"
+    assert uses("shop/models.py", django, Target("order", "status")) == [2]
+    alchemy = "class Purchase(Base):\n    __tablename__ = 'orders'\n    status = Column(String)\n"
+    assert uses("app/models.py", alchemy, ORDERS_STATUS) == [3]
+    other = "class Invoice(models.Model):\n    status = models.CharField(max_length=8)\n"
+    assert uses("shop/models.py", other, Target("order", "status")) == []
+
+
+def test_python_table_uses_and_unparsable() -> None:
+    assert uses("a.py", "from shop.models import Order\nOrder.objects.all()\n", Target("orders"))
+    assert uses("a.py", "def broken(:\n", ORDERS_STATUS) is None
+    assert uses("a.go", "package x", ORDERS_STATUS) is None
+
+
+@pytest.mark.parametrize(
+    ("source", "found"),
+    [
+        ("Order.where(status: :paid)", [1]),
+        ("Order.pluck(:status)", [1]),
+        ("o = Order.find(1)\no.status", [2]),
+        ("Order.where(paid: true).each do |o|\n  puts o.status\nend", [2]),
+        ("class Order < ApplicationRecord\n  validates :status, presence: true\nend", [2]),
+        ("Invoice.where(status: :paid)", []),
+        ("invoice.status", []),
+    ],
+)
+def test_ruby_uses(source: str, found: list[int]) -> None:
+    assert uses("app/x.rb", source, ORDERS_STATUS) == found
+
+
+@pytest.mark.parametrize(
+    ("source", "found"),
+    [
+        ("knex('orders').select('id', 'status')", [1]),
+        ("db('orders').where({ status: 'paid' })", [1]),
+        ("prisma.order.findMany({ where: { status: 'paid' } })", [1]),
+        ("const o = await prisma.order.findUnique({ where: { id } });\no.status;", [2]),
+        (
+            "@Entity('orders')\nexport class Purchase {\n  @Column() status: string;\n}",
+            [3],
+        ),
+        ("prisma.invoice.findMany({ where: { status: 'paid' } })", []),
+        ("knex('invoices').select('status')", []),
+        ("const label = 'status';", []),
+    ],
+)
+def test_typescript_uses(source: str, found: list[int]) -> None:
+    assert uses("src/x.ts", source, ORDERS_STATUS) == found
+
+
+@pytest.mark.parametrize(
+    ("path", "source", "found"),
+    [
+        ("a.py", "Order.objects.create(total=1)", [1]),
+        ("a.py", "Order(total=1).save()", [1]),
+        ("a.py", "db.execute('INSERT INTO orders (id) VALUES (1)')", [1]),
+        ("a.py", "def order(r):\n    pass\norder(1)", []),
+        ("a.py", "Invoice.objects.create(total=1)", []),
+        ("a.rb", "Order.create!(params)", [1]),
+        ("a.rb", "Order.insert_all(rows)", [1]),
+        ("a.rb", "Invoice.create!(params) # an order", []),
+        ("a.ts", "await knex('orders').insert({ id })", [1]),
+        ("a.ts", "await prisma.order.create({ data })", [1]),
+        ("a.ts", "await prisma.invoice.create({ data })", []),
+    ],
+)
+def test_inserts(path: str, source: str, found: list[int]) -> None:
+    assert inserts(path, source, Target("orders")) == found
+
+
+def test_prisma_schema() -> None:
+    schema = (
+        "model Order {\n  id Int @id\n  status String\n}\n\nmodel Invoice {\n  status String\n}\n"
+    )
+    assert uses("prisma/schema.prisma", schema, Target("Order", "status")) == [3]
+    assert uses("prisma/schema.prisma", schema, Target("Order", "total")) == []
