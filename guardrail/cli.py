@@ -83,7 +83,6 @@ def _cmd_check(args: argparse.Namespace) -> int:
         # Nothing to compare: no check has anything to judge, so neither the configuration
         # nor the analysis is loaded (a no-op run costs little more than Python's start-up).
         return _report_nothing_changed(args, base, notes)
-    from guardrail import config as cfgmod
     from guardrail import engine
 
     if args.label:
@@ -91,21 +90,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
         pr = _replace(pr, labels=tuple(args.label))
     root = local_git.repo_root(Path.cwd())
-    config_path = Path(args.config) if args.config else root / cfgmod.DEFAULT_CONFIG_PATH
-    rel = cfgmod.DEFAULT_CONFIG_PATH
-    if not args.config and any(rel in (f.path, f.previous_path) for f in pr.files):
-        # The change edits its own configuration: judge it by the base commit's, as the action does.
-        base_text = read("base", rel)
-        notes.append(f"this change edits {rel}; it is judged by the base commit's configuration")
-        config = (
-            cfgmod.load_text(base_text, f"{rel} (at the merge base)", cfgmod.local_fetch(root))
-            if base_text is not None
-            else cfgmod.Config()
-        )
-    else:
-        config = cfgmod.load(
-            config_path, required=bool(args.config), fetch=cfgmod.local_fetch(root)
-        )
+    config, config_rel = _local_config(args, pr, read, root, notes)
     head_sha = pr.head_sha or "HEAD"
     observed = None
     if args.trace or args.database_url:
@@ -124,11 +109,51 @@ def _cmd_check(args: argparse.Namespace) -> int:
         base_tree=local_git.base_tree(root, base),
         fail_on=args.fail_on,
         trace=observed,
+        config_path=config_rel,
     )
     for note in notes:
         print(f"guardrail: {note}", file=sys.stderr)
     _write_local_report(args, report)
     return _exit_for(report.verdict)
+
+
+def _local_config(
+    args: argparse.Namespace, pr: Any, read: Any, root: Path, notes: list[str]
+) -> tuple[Any, str]:
+    """The configuration a local run is judged by, and where it is kept: the base commit's
+    `.github/guardrail.yml` (as the action reads it: never the working tree's, which the
+    change controls), or the file `--config` names. A note says which was used."""
+    from guardrail import config as cfgmod
+
+    if args.config:
+        path = Path(args.config)
+        notes.append(f"configuration: {path} (from --config, as it is on disk)")
+        config = cfgmod.load(path, required=True, fetch=cfgmod.local_fetch(root))
+        try:
+            rel = path.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            rel = cfgmod.DEFAULT_CONFIG_PATH
+        return config, rel
+    rel = cfgmod.DEFAULT_CONFIG_PATH
+    at = (pr.base_sha or "")[:7] or "the merge base"
+    if any(rel in (f.path, f.previous_path) for f in pr.files):
+        notes.append(
+            f"this change edits {rel}; it is judged by the base commit's configuration "
+            "(the new one takes effect after merge; pass --config to try it)"
+        )
+
+    def fetch(ref: str) -> str | None:  # `extends:` paths, at the same commit
+        if ":" in ref:
+            return None
+        text: str | None = read("base", ref)
+        return text
+
+    text = read("base", rel)
+    if text is None:
+        notes.append(f"configuration: defaults ({rel} does not exist at {at})")
+        return cfgmod.Config(), rel
+    notes.append(f"configuration: {rel} at the merge base {at}")
+    return cfgmod.load_text(text, f"{rel} (at the merge base {at})", fetch), rel
 
 
 def _silence_stdout() -> None:
@@ -498,6 +523,8 @@ def _cmd_action(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR091
 
     config_rel = _input("config") or cfgmod.DEFAULT_CONFIG_PATH
     wanted = [(pr.base_sha, config_rel)] if pr.base_sha else []
+    if pr.head_sha and any(f.path == config_rel for f in pr.files):
+        wanted.append((pr.head_sha, config_rel))  # the PR's edit is validated (GR920)
     guess = cfgmod.Config()  # the configuration is not known yet; defaults choose the files
     for side, path in files_to_read(pr, guess):
         sha = pr.base_sha if side == "base" else pr.head_sha
@@ -538,6 +565,7 @@ def _cmd_action(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR091
         base_tree=_api_base_tree(client, pr.base_sha) if pr.base_sha else None,
         fail_on=fail_on_input.lower() or None,
         trace=observed,
+        config_path=config_rel,
     )
     if notes:
         report = replace(report, notes=report.notes + tuple(notes))

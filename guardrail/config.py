@@ -452,8 +452,11 @@ def _format_loc(loc: tuple[int | str, ...]) -> str:
     return "".join(parts) or "(top level)"
 
 
-def parse(data: Any, source: str) -> Config:
-    """Validate already-loaded YAML data; errors name `source`, the field path and the fix."""
+def parse(
+    data: Any, source: str, lines: Callable[[tuple[int | str, ...]], int | None] | None = None
+) -> Config:
+    """Validate already-loaded YAML data; errors name `source`, the field path and the fix
+    (and, given `lines`, the line of each field in the file)."""
     if data is None:
         return Config()
     if not isinstance(data, dict):
@@ -470,10 +473,11 @@ def parse(data: Any, source: str) -> Config:
             msg = err["msg"]
             if err["type"] == "extra_forbidden":
                 msg = "unknown setting (check the spelling; settings use kebab-case)"
-            problems.append(f"{loc}: {msg}")
+            problems.append((loc, msg, lines(tuple(err["loc"])) if lines else None))
         raise ConfigError(
-            f"{source}: invalid configuration: " + "; ".join(problems),
+            f"{source}: invalid configuration: " + "; ".join(f"{f}: {m}" for f, m, _ in problems),
             f"fix the field(s) named above; every setting is listed in {CONFIG_DOCS}",
+            tuple(problems),
         ) from None
 
 
@@ -495,6 +499,7 @@ def _yaml(text: str, source: str) -> Any:
         raise ConfigError(
             f"{source}: cannot parse YAML{where}: {problem}",
             "fix the YAML syntax (indentation, quotes, colons)",
+            (("(YAML syntax)", str(problem), mark.line + 1 if mark is not None else None),),
         ) from None
 
 
@@ -595,6 +600,65 @@ def _resolve_extends(data: Any, source: str, fetch: Fetch | None, depth: int = 0
     if not isinstance(parent, dict):
         raise ConfigError(f"{ref}: the file must be a mapping of settings", f"see {CONFIG_DOCS}")
     return _merge(parent, data)
+
+
+def _line_finder(text: str) -> Callable[[tuple[int | str, ...]], int | None]:
+    """The line of a field (a validation error's location) in a YAML text: the deepest part of
+    the path that is in the file. Only called on text that loaded (aliases bounded)."""
+    import yaml
+
+    try:
+        root: Any = yaml.compose(text, Loader=yaml.SafeLoader)
+    except Exception:  # a line number is a courtesy; the error stands without it
+        root = None
+
+    def find(loc: tuple[int | str, ...]) -> int | None:
+        node, line = root, None
+        for part in loc:
+            if isinstance(node, yaml.MappingNode):
+                hit = next((kv for kv in node.value if str(kv[0].value) == str(part)), None)
+                if hit is None:
+                    break
+                line, node = hit[0].start_mark.line + 1, hit[1]
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+                if not 0 <= part < len(node.value):
+                    break
+                node = node.value[part]
+                line = node.start_mark.line + 1
+            else:
+                break
+        return line
+
+    return find
+
+
+def validate_text(text: str, source: str) -> ConfigError | None:
+    """Whether a configuration someone proposes (a pull request's own edit) would load: the
+    error that names each wrong field and its line, or None. `extends:` is checked for its
+    form but never fetched: what a pull request names is not read with the token."""
+    try:
+        data = _yaml(text, source)
+        if isinstance(data, dict) and "extends" in data:
+            data = dict(data)
+            ref = data.pop("extends")
+            if not isinstance(ref, str) or not ref.strip():
+                raise ConfigError(
+                    f"{source}: extends: must name a file",
+                    "e.g. `extends: my-org/.github:guardrail.yml@main`",
+                    (("extends", "must name a file", _line_finder(text)(("extends",))),),
+                )
+            try:
+                validate_extends(ref, source)
+            except ConfigError as exc:
+                raise ConfigError(
+                    exc.message,
+                    exc.fix,
+                    (("extends", "not a file name", _line_finder(text)(("extends",))),),
+                ) from None
+        parse(data, source, _line_finder(text))
+    except ConfigError as exc:
+        return exc
+    return None
 
 
 def load_text(text: str, source: str, fetch: Fetch | None = None) -> Config:

@@ -10,7 +10,7 @@ from guardrail.analysis import reads
 from guardrail.analysis.isolate import Unreadable, describe
 from guardrail.checks import ALL_CHECKS, acknowledge, meta
 from guardrail.checks.base import Check, Context, Output
-from guardrail.config import Config
+from guardrail.config import DEFAULT_CONFIG_PATH, Config
 from guardrail.model import (
     Answer,
     BaseTree,
@@ -160,6 +160,7 @@ def run(
     fail_on: str | None = None,
     checks: tuple[Check, ...] = ALL_CHECKS,
     trace: TraceResult | None = None,
+    config_path: str = DEFAULT_CONFIG_PATH,
 ) -> Report:
     """`trace`: what --trace observed on PostgreSQL (data, gathered by the caller); findings
     then rest on it."""
@@ -171,6 +172,7 @@ def run(
         tree=tree,
         read_tree=read_tree,
         base_tree=base_tree,
+        config_path=config_path,
     )
     results = {check: _run_check(check, ctx) for check in checks}
     out = [item for check in _in_order(checks) for item in results[check][0]]

@@ -23,7 +23,17 @@ class GuardrailError(Exception):
 
 
 class ConfigError(GuardrailError):
-    """The configuration file (or an action input) is invalid."""
+    """The configuration file (or an action input) is invalid. `problems` names each field
+    that is wrong as (field path, message, line in the file or None), when known."""
+
+    def __init__(
+        self,
+        message: str,
+        fix: str = "",
+        problems: tuple[tuple[str, str, int | None], ...] = (),
+    ) -> None:
+        super().__init__(message, fix)
+        self.problems = problems
 
 
 class InputError(GuardrailError):

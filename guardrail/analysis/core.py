@@ -26,7 +26,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from guardrail.analysis.isolate import Unreadable
-from guardrail.config import Config
+from guardrail.config import DEFAULT_CONFIG_PATH, Config
 from guardrail.model import BaseTree, ContentReader, PullRequest
 
 if TYPE_CHECKING:
@@ -85,6 +85,8 @@ class Analysis:
     # while a fact is computed, that fact's own list; while a check runs, the engine's list for
     # that check. Each is reported as GR901 by the engine, never a crash.
     problems: list[Unreadable] = field(default_factory=list)
+    # Where this repository keeps its configuration (a PR that edits it has it validated).
+    config_path: str = DEFAULT_CONFIG_PATH
     _facts: dict[str, object] = field(default_factory=dict, repr=False)
     _fact_problems: dict[str, list[Unreadable]] = field(default_factory=dict, repr=False)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from guardrail.checks import (
     acknowledge,
+    config_change,
     contract,
     deploy_order,
     drift,
@@ -27,6 +28,7 @@ ALL_CHECKS: tuple[Check, ...] = (
     *legacy.CHECKS,
     *contract.CHECKS,
     *questions.CHECKS,
+    *config_change.CHECKS,
     *meta.CHECKS,
 )
 
