@@ -30,6 +30,8 @@ def corpus_dir(name: str) -> Path:
 def fake_github() -> Iterator[FakeGitHub]:
     with FakeGitHub() as fake:
         yield fake
+    # Every GraphQL query the run sent was checked against GitHub's schema as it arrived.
+    assert not fake.invalid_queries, f"queries GitHub would refuse: {fake.invalid_queries}"
 
 
 def console_script() -> str:
@@ -98,8 +100,8 @@ def run_action(tmp_path: Path):  # type: ignore[no-untyped-def]
             "GITHUB_EVENT_NAME": event_name,
             "GITHUB_EVENT_PATH": str(event_path),
             "GITHUB_REPOSITORY": fake.repo,
-            "GITHUB_API_URL": fake.url,
-            "GITHUB_GRAPHQL_URL": f"{fake.url}/graphql",
+            "GITHUB_API_URL": fake.api_url,
+            "GITHUB_GRAPHQL_URL": fake.graphql_url,
             "GITHUB_SERVER_URL": "https://github.example",
             "GITHUB_RUN_ID": "777",
             "GITHUB_SHA": "f" * 40,

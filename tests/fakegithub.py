@@ -8,16 +8,50 @@ file contents. Every request is logged. Faults can be queued per method and path
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import re
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 BOT = "github-actions[bot]"
+SCHEMA_PATH = (
+    Path(__file__).resolve().parent.parent.parent / "shared/corpus/github/graphql/schema.graphql"
+)
+
+
+@functools.cache
+def github_schema() -> Any:
+    """GitHub's published GraphQL schema (graphql-core), built once per test session; None
+    when ../shared is not here. GitHub's SDL defines two EnterpriseOwnerInfo fields twice and
+    deprecates some interface fields only in their implementations; graphql-core's strict
+    schema checks refuse both, which says nothing about the queries, so they are skipped."""
+    if not SCHEMA_PATH.is_file():
+        return None
+    from graphql import build_schema
+
+    return build_schema(
+        SCHEMA_PATH.read_text(encoding="utf-8"), assume_valid_sdl=True, assume_valid=True
+    )
+
+
+def schema_errors(query: str) -> list[str]:
+    """What GitHub would refuse in a query: its validation errors against the schema."""
+    schema = github_schema()
+    if schema is None:
+        return []
+    from graphql import GraphQLError, parse, validate
+
+    try:
+        document = parse(query)
+    except GraphQLError as exc:
+        return [exc.message]
+    return [e.message for e in validate(schema, document)]
 
 
 @dataclass
@@ -59,6 +93,12 @@ class FakeGitHub:
         self._next_id = 1000
         self.graphql_errors_for: set[str] = set()  # paths whose GraphQL read comes as an error
         self.no_full_database_id = False  # a GHES version whose IssueComment lacks it
+        # Every GraphQL query is validated against GitHub's schema as it arrives; one GitHub
+        # would refuse is answered as GitHub does and kept here (the fixture fails the test).
+        self.invalid_queries: list[tuple[str, list[str]]] = []
+        # A GraphQL answer whose `repository` came back null with an error at path length 1.
+        self.graphql_repository_error: dict[str, Any] | None = None
+        self.ghes = False  # GitHub Enterprise Server's layout: /api/v3/… and /api/graphql
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -68,6 +108,15 @@ class FakeGitHub:
     def url(self) -> str:
         host, port = self.server.server_address[:2]
         return f"http://{host}:{port}"
+
+    @property
+    def api_url(self) -> str:
+        """What GITHUB_API_URL is on this server: GHES keeps the REST API under /api/v3."""
+        return f"{self.url}/api/v3" if self.ghes else self.url
+
+    @property
+    def graphql_url(self) -> str:
+        return f"{self.url}/api/graphql" if self.ghes else f"{self.url}/graphql"
 
     def __enter__(self) -> FakeGitHub:
         self.thread.start()
@@ -94,7 +143,7 @@ class FakeGitHub:
         files = files or []
         full = self.repo
         head_repo = "someone/shop" if fork else full
-        api = f"{self.url}/repos/{full}"
+        api = f"{self.api_url}/repos/{full}"
         self.pulls[number] = {
             "url": f"{api}/pulls/{number}",
             "id": 10_000 + number,
@@ -105,7 +154,12 @@ class FakeGitHub:
             "body": body,
             "html_url": f"https://github.example/{full}/pull/{number}",
             "issue_url": f"{api}/issues/{number}",
-            "user": {"login": "alice", "id": 1, "type": "User", "url": f"{self.url}/users/alice"},
+            "user": {
+                "login": "alice",
+                "id": 1,
+                "type": "User",
+                "url": f"{self.api_url}/users/alice",
+            },
             "labels": [
                 {"name": n, "id": i, "url": f"{api}/labels/{n}"} for i, n in enumerate(labels)
             ],
@@ -116,7 +170,7 @@ class FakeGitHub:
                 "repo": {
                     "full_name": head_repo,
                     "name": "shop",
-                    "url": f"{self.url}/repos/{head_repo}",
+                    "url": f"{self.api_url}/repos/{head_repo}",
                 },
             },
             "base": {
@@ -206,6 +260,18 @@ class FakeGitHub:
         parsed = urlparse(raw_path)
         path = parsed.path
         query = parse_qs(parsed.query)
+        graphql = "/api/graphql" if self.ghes else "/graphql"
+        if method == "POST" and path == graphql:
+            problems = schema_errors(str((body or {}).get("query") or ""))
+            if problems:  # checked as it arrives, before any fault is served
+                self.invalid_queries.append((str((body or {}).get("query")), problems))
+                # GitHub's answer to a query its schema refuses: HTTP 200, errors, no data.
+                return 200, {}, {"errors": [{"message": m} for m in problems]}, False
+        elif self.ghes:
+            # GHES serves REST under /api/v3 only; anything else is a wrong base URL.
+            if not path.startswith("/api/v3/"):
+                return 404, {}, {"message": f"not a GHES API path: {path}"}, False
+            path = path.removeprefix("/api/v3")
         for fault in self.faults:
             if fault.times > 0 and fault.method == method and re.search(fault.path_re, path):
                 fault.times -= 1
@@ -218,7 +284,7 @@ class FakeGitHub:
 
         if method == "GET" and path == "/user":
             return forbidden
-        if method == "POST" and path in ("/graphql", "/api/graphql"):
+        if method == "POST" and path == graphql:
             return self._graphql(body or {}, login)
         m = re.fullmatch(rf"{repo}/pulls/(\d+)", path)
         if method == "GET" and m:
@@ -238,8 +304,8 @@ class FakeGitHub:
             headers = {}
             pages = max(1, -(-len(items) // per_page))
             if page < pages:
-                nxt = f"{self.url}{path}?per_page={per_page}&page={page + 1}"
-                last = f"{self.url}{path}?per_page={per_page}&page={pages}"
+                nxt = f"{self.api_url}{path}?per_page={per_page}&page={page + 1}"
+                last = f"{self.api_url}{path}?per_page={per_page}&page={pages}"
                 headers["Link"] = f'<{nxt}>; rel="next", <{last}>; rel="last"'
             return 200, headers, chunk, False
         m = re.fullmatch(rf"{repo}/issues/(\d+)/comments", path)
@@ -330,7 +396,7 @@ class FakeGitHub:
                     "path": key[1],
                     "size": len(data),
                     "sha": sha,
-                    "url": f"{self.url}{path}",
+                    "url": f"{self.api_url}{path}",
                     "content": "" if large else base64.b64encode(data).decode(),
                 },
                 False,
@@ -349,12 +415,15 @@ class FakeGitHub:
                     "id": cid,
                     "body": c["body"],
                     "user": c["user"],
-                    "url": f"{self.url}/repos/{self.repo}/issues/comments/{cid}",
+                    "url": f"{self.api_url}/repos/{self.repo}/issues/comments/{cid}",
                     "html_url": f"https://github.example/{self.repo}/pull/{number}#issuecomment-{cid}",
                 }
         raise KeyError(cid)
 
     def _graphql(self, body: dict[str, Any], login: str) -> tuple[int, dict[str, str], Any, bool]:
+        if self.graphql_repository_error is not None:
+            error = {"path": ["repository"], **self.graphql_repository_error}
+            return 200, {}, {"data": {"repository": None}, "errors": [error]}, False
         variables = body.get("variables") or {}
         number = int(variables.get("number", 0))
         blobs: dict[str, Any] = {}

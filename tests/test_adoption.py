@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.fakegithub import FakeGitHub, file_entry
+import pytest
+
+from tests.fakegithub import BOT, FakeGitHub, file_entry
 from tests.gitrepo import make_repo
-from tests.test_action_e2e import BASE, GOOD_BODY, HEAD, MIGRATION_PATCH, pr_event
+from tests.test_action_e2e import BASE, GOOD_BODY, HEAD, MIGRATION_PATCH, pr_event, risky_pull
 from tests.test_local import MIGRATION, check
 
 CONFIG = ".github/guardrail.yml"
@@ -89,3 +91,49 @@ def test_locally_a_broken_configuration_edit_is_reported_as_gr920(tmp_path: Path
     rules = [f["rule"] for f in json.loads(proc.stdout)["findings"]]
     assert "GR920" in rules
     assert "judged by the base commit's configuration" in proc.stderr
+
+
+# -- GraphQL answers GitHub gives, and the queries GitHub accepts --------------------------------
+
+
+def test_the_fake_refuses_a_query_githubs_schema_refuses():
+    from tests.fakegithub import github_schema, schema_errors
+
+    if github_schema() is None:
+        pytest.skip("../shared/corpus/github/graphql/schema.graphql is not here")
+    assert schema_errors("query { repository(owner: 1) { nope } }")
+    assert not schema_errors('query { repository(owner: "o", name: "n") { id } }')
+
+
+def test_a_graphql_error_on_the_whole_repository_is_a_clear_error_and_not_retried(
+    fake_github, run_action
+):
+    risky_pull(fake_github, body=GOOD_BODY)
+    fake_github.graphql_repository_error = {
+        "type": "FORBIDDEN",
+        "message": "Resource not accessible by integration",
+    }
+    run = run_action(fake_github, "pull_request", pr_event(7))
+    out = run.stdout + run.stderr
+    assert run.returncode == 2, out
+    assert "Traceback" not in out and "hit a bug" not in out
+    assert "::error " in run.stdout and "Resource not accessible by integration" in run.stdout
+    posts = [e for e in fake_github.log if e.method == "POST" and e.path.endswith("graphql")]
+    assert len(posts) == 1, "GitHub did not say to ask again, so it is asked once"
+    assert "could not run" in run.summary
+
+
+def test_ghes_layout_end_to_end(fake_github, run_action):
+    # GitHub Enterprise Server: GITHUB_API_URL=https://HOST/api/v3, GraphQL at /api/graphql.
+    fake_github.ghes = True
+    risky_pull(fake_github)
+    run = run_action(fake_github, "pull_request", pr_event(7))
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert [s["state"] for s in fake_github.statuses] == ["failure"]
+    assert len([c for c in fake_github.comments[7] if c["user"]["login"] == BOT]) == 1
+    paths = [e.path for e in fake_github.log]
+    assert all(p.startswith("/api/v3/") or p == "/api/graphql" for p in paths), paths
+    assert any(p == "/api/graphql" for p in paths)
+    assert all(e.status < 400 for e in fake_github.log), [
+        (e.path, e.status) for e in fake_github.log
+    ]

@@ -105,7 +105,18 @@ def _message(exc: GithubException) -> str:
         msg = data.get("message")
         if msg:
             return str(msg)
+        errors = data.get("errors")
+        if isinstance(errors, list) and errors:  # GraphQL: the errors' own messages
+            said = [str(e.get("message") or "") for e in errors if isinstance(e, dict)]
+            return "; ".join(m for m in said if m)[:300]
     return str(data)[:200] if data else ""
+
+
+class GraphQLFailure(GithubException):
+    """A GraphQL answer (HTTP 200) with errors and nothing usable; not retried."""
+
+    def __init__(self, data: Any, headers: dict[str, Any] | None) -> None:
+        super().__init__(200, data, headers)
 
 
 def _loaded(pull: PyPullRequest) -> PyPullRequest:
@@ -168,12 +179,20 @@ class GitHubClient:
         if not errors:
             return data, set()
         kinds = {str(e.get("type") or "") for e in errors if isinstance(e, dict)}
-        if "RATE_LIMITED" in kinds:
-            raise GithubException(429, data, headers)
-        if data.get("data") is None or kinds == {"NOT_FOUND"} and len(errors) == 1:
+        if "RATE_LIMITED" in kinds or _header(headers, "retry-after") is not None:
+            raise GithubException(429, data, headers)  # GitHub says when to ask again
+        answer = data.get("data")
+        whole = not isinstance(answer, dict) or any(
+            answer.get(str(e["path"][0])) is None
+            for e in errors
+            if isinstance(e, dict) and isinstance(e.get("path"), list) and len(e["path"]) == 1
+        )
+        if whole or kinds == {"NOT_FOUND"} and len(errors) == 1:
+            # Nothing usable came (no data, or the query's root, e.g. `repository`, is null):
+            # a clear error, not retried, since GitHub did not say that asking again helps.
             if kinds == {"NOT_FOUND"}:
                 raise UnknownObjectException(404, data, headers)
-            raise GithubException(400, data, headers)
+            raise GraphQLFailure(data, headers)
         failed = {
             str(e["path"][1])
             for e in errors
@@ -236,6 +255,15 @@ class GitHubClient:
     def _explain(self, what: str, exc: GithubException) -> GitHubError:
         status = exc.status
         msg = _message(exc)
+        if isinstance(exc, GraphQLFailure):
+            return GitHubError(
+                f"GitHub's GraphQL API answered the request to {what} with an error and no "
+                f"data ({msg or 'no message'})",
+                "check that the token can read this repository (`contents: read`, "
+                "`pull-requests: read`); if GitHub's message names a timeout or an outage, "
+                "re-run the job",
+                status=None,
+            )
         if status == 401:
             return GitHubError(
                 f"GitHub rejected the token while trying to {what} "
