@@ -17,7 +17,7 @@ import pytest
 from guardrail import engine
 from guardrail.analysis import shapes
 from guardrail.analysis.markdown import blocks
-from guardrail.analysis.migrations.detect import detect
+from guardrail.analysis.migrations.detect import detect, read
 from guardrail.config import Config
 from guardrail.model import ChangedFile, PullRequest
 
@@ -104,6 +104,52 @@ MIGRATIONS: dict[str, tuple[str, str, Callable[[int], str], str]] = {
         lambda i: f"    t.integer('c{i}');\n",
         "  });\n};\n",
     ),
+    "liquibase-xml": (
+        "db/changelog/003-x.xml",
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<databaseChangeLog xmlns="http://www.liquibase.org/xml/ns/dbchangelog">\n',
+        lambda i: (
+            f'  <changeSet id="{i}" author="a">\n    <addColumn tableName="orders">\n'
+            f'      <column name="c{i}" type="int"/>\n    </addColumn>\n  </changeSet>\n'
+        ),
+        "</databaseChangeLog>\n",
+    ),
+    "ecto": (
+        "priv/repo/migrations/20240101000000_x.exs",
+        "defmodule Shop.Repo.Migrations.X do\n  use Ecto.Migration\n\n  def change do\n"
+        "    alter table(:orders) do\n",
+        lambda i: f"      add :c{i}, :integer\n",
+        "    end\n  end\nend\n",
+    ),
+    "efcore": (
+        "Shop/Migrations/20240101000000_X.cs",
+        "using Microsoft.EntityFrameworkCore.Migrations;\n\nnamespace Shop.Migrations\n{\n"
+        "    public partial class X : Migration\n    {\n"
+        "        protected override void Up(MigrationBuilder migrationBuilder)\n        {\n",
+        lambda i: (
+            f'            migrationBuilder.AddColumn<int>(name: "C{i}", table: "Orders", '
+            "nullable: true);\n"
+        ),
+        "        }\n\n        protected override void Down(MigrationBuilder migrationBuilder)\n"
+        "        {\n        }\n    }\n}\n",
+    ),
+    "sequelize": (
+        "migrations/20240101000000-x.js",
+        "module.exports = {\n  async up(queryInterface, Sequelize) {\n",
+        lambda i: (
+            f"    await queryInterface.addColumn('orders', 'c{i}', "
+            "{ type: Sequelize.INTEGER, allowNull: true });\n"
+        ),
+        "  },\n  async down() {},\n};\n",
+    ),
+    "typeorm": (
+        "src/migrations/1704067200000-X.ts",
+        'import { MigrationInterface, QueryRunner } from "typeorm";\n\n'
+        "export class X1704067200000 implements MigrationInterface {\n"
+        "    public async up(queryRunner: QueryRunner): Promise<void> {\n",
+        lambda i: f'        await queryRunner.query(`ALTER TABLE "orders" ADD "c{i}" integer`);\n',
+        "    }\n\n    public async down(queryRunner: QueryRunner): Promise<void> {}\n}\n",
+    ),
     "liquibase": (
         "db/changelog/002-x.yaml",
         "databaseChangeLog:\n",
@@ -120,7 +166,12 @@ MIGRATIONS: dict[str, tuple[str, str, Callable[[int], str], str]] = {
 @pytest.mark.parametrize("name", sorted(MIGRATIONS))
 def test_migration_readers_grow_linearly(name: str) -> None:
     path, header, unit, footer = MIGRATIONS[name]
-    assert detect(path) is not None, f"{path} is not detected as a migration"
+    head = header + unit(0) + footer
+    found = detect(path, head)
+    assert found is not None, f"{path} is not detected as a migration"
+    assert found.framework == name.split("-")[0], f"{path} is read as {found.framework}"
+    reading = read(found, head)  # the sample is understood, not timed as an unread file
+    assert reading.ops and not reading.notes, f"{name}: {reading.notes}"
 
     def make(n: int) -> Callable[[], object]:
         return _engine_run(
