@@ -69,3 +69,21 @@ def test_grammars_load_only_for_a_file_of_their_language() -> None:
     ).stdout.splitlines()
     assert out[0] == "[]", "importing the readers loads no grammar"
     assert out[1] == "['tree_sitter', 'tree_sitter_ruby']", out[1]
+
+
+def test_every_framework_says_its_own_fix() -> None:
+    """Each framework a reader names has its row of advice (analysis/migrations/detect.py), so
+    no finding falls back to another framework's words."""
+    from dataclasses import fields
+
+    from guardrail.analysis.migrations.detect import READERS, framework
+
+    for reader in READERS:
+        for name in reader.frameworks:
+            row = framework(name)
+            assert row.name == name, f"{name} has no advice of its own"
+            for f in fields(row):
+                value = getattr(row, f.name)
+                assert f.name == "statement_timeout" or value != "", f"{name}.{f.name}"
+            assert "{sql}" in row.raw_sql, name
+            assert "statement_timeout" in row.set_statement_timeout, name

@@ -61,7 +61,12 @@ def test_realworld_case(group: str, name: str, case: dict[str, Any]) -> None:
     )
     want = sorted((e["rule"], e.get("line", 0)) for e in expected)
     assert [(r, ln) for r, ln, _ in got] == want, f"{name}: got {got}"
+    details = [(f.rule, f.line or 0, plain(f.detail)) for f in report.findings if f.rule in watched]
     for e in expected:
         if "title_contains" in e:
             titles = [t for r, ln, t in got if r == e["rule"] and ln == e.get("line", 0)]
             assert any(e["title_contains"] in plain(t) for t in titles), f"{name}: got {got}"
+        if "detail_contains" in e:
+            # The advice in the framework's own words (analysis/migrations/detect.py).
+            said = [d for r, ln, d in details if r == e["rule"] and ln == e.get("line", 0)]
+            assert any(e["detail_contains"] in d for d in said), f"{name}: said {said}"

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from guardrail.analysis.migrations import postgres as pg
+from guardrail.analysis.migrations.detect import framework
 from guardrail.analysis.migrations.ops import Op, OpKind
 from guardrail.analysis.migrations.postgres import DEFAULT_POSTGRES_VERSION
 from guardrail.model import Severity
@@ -69,55 +70,36 @@ def _new(op: Op) -> bool:
     return op.new_table
 
 
-# The framework's own words for the safe patterns (SQL for every SQL-file tool).
-_NO_TRANSACTION = {
-    "django": "a migration with `atomic = False`",
-    "alembic": "`with op.get_context().autocommit_block():`",
-    "rails": "a migration with `disable_ddl_transaction!`",
-    "laravel": "a migration with `public $withinTransaction = false;` and `DB::statement(...)`",
-    "knex": "a migration with `exports.config = { transaction: false }` and `knex.raw(...)`",
-    "ecto": "a migration with `@disable_ddl_transaction true`",
-    "efcore": "`migrationBuilder.Sql(..., suppressTransaction: true)`",
-    "goose": "a file marked `-- +goose NO TRANSACTION`",
-    "dbmate": "a file marked `-- migrate:up transaction:false`",
-}
-_RUN_SQL = {
-    "django": "`migrations.RunSQL(\"SET lock_timeout = '5s'\", migrations.RunSQL.noop)` as the first operation",
-    "alembic": "`op.execute(\"SET lock_timeout = '5s'\")` at the start of `upgrade()`",
-    "rails": "`StrongMigrations.lock_timeout = 10.seconds` (strong_migrations) or `execute \"SET lock_timeout = '5s'\"` at the start",
-    "laravel": "`DB::statement(\"SET lock_timeout = '5s'\")` at the start of `up()`",
-    "knex": "`await knex.raw(\"SET lock_timeout = '5s'\")` at the start of `up`",
-    "sequelize": "`await queryInterface.sequelize.query(\"SET lock_timeout = '5s'\")` at the start of `up`",
-    "typeorm": "`await queryRunner.query(\"SET lock_timeout = '5s'\")` at the start of `up`",
-    "ecto": "`execute \"SET lock_timeout = '5s'\"` at the start of `up`",
-    "efcore": "`migrationBuilder.Sql(\"SET lock_timeout = '5s'\")` first",
-}
-_BATCH = {
-    "django": "a `RunPython` function in a migration with `atomic = False` that updates one primary-key range at a time (`Model.objects.filter(pk__gte=lo, pk__lt=hi).update(...)`)",
-    "alembic": "a loop over primary-key ranges inside `op.get_context().autocommit_block()`, one short statement per range",
-    "rails": "`Model.unscoped.in_batches(of: 10_000).update_all(...)` in a migration with `disable_ddl_transaction!`",
-    "laravel": "`DB::table(...)->chunkById(1000, ...)` in a migration with `public $withinTransaction = false;`",
-    "knex": "a loop that updates `.whereBetween('id', [lo, hi])` per batch, with `exports.config = { transaction: false }`",
-    "ecto": "a loop over primary-key ranges with `@disable_ddl_transaction true` (or a separate data migration)",
-}
+# The framework's own words for the safe patterns: one table, next to the readers
+# (analysis/migrations/detect.py `framework()`), SQL's words for every SQL-file tool.
 
 
 def no_transaction(facts: Facts) -> str:
-    return _NO_TRANSACTION.get(
-        facts.framework, "a migration of its own that runs outside a transaction"
-    )
+    return framework(facts.framework).no_transaction
 
 
 def set_lock_timeout(facts: Facts) -> str:
-    return _RUN_SQL.get(facts.framework, "`SET lock_timeout = '5s';` at the top of the file")
+    return framework(facts.framework).lock_timeout
+
+
+def set_statement_timeout(facts: Facts) -> str:
+    return framework(facts.framework).set_statement_timeout
 
 
 def batched(facts: Facts) -> str:
-    return _BATCH.get(
-        facts.framework,
-        "one short statement per primary-key range (`UPDATE … WHERE id >= $1 AND id < $2`), each committed "
-        "on its own, outside this migration's transaction",
-    )
+    return framework(facts.framework).batch
+
+
+def concurrent_index(facts: Facts) -> str:
+    return framework(facts.framework).concurrent_index
+
+
+def concurrent_drop_index(facts: Facts) -> str:
+    return framework(facts.framework).drop_index
+
+
+def run_sql(facts: Facts, sql: str) -> str:
+    return framework(facts.framework).run_sql(sql)
 
 
 # -- the rules -------------------------------------------------------------------------------------
@@ -298,13 +280,13 @@ def blocking_index_change(op: Op, facts: Facts) -> Verdict | None:
     if op.kind == OpKind.DROP_INDEX:
         return Verdict(
             "drops an index without CONCURRENTLY",
-            "DROP INDEX takes an ACCESS EXCLUSIVE lock on the table. Use DROP INDEX CONCURRENTLY, after checking "
-            "the index is unused.",
+            "DROP INDEX takes an ACCESS EXCLUSIVE lock on the table. Drop it without blocking with "
+            f"{concurrent_drop_index(facts)}, after checking the index is unused.",
         )
     return Verdict(
         f"creates an index on {target(op)} without CONCURRENTLY",
-        "Building it holds a SHARE lock that blocks every write to the table until it finishes. Use CREATE "
-        "INDEX CONCURRENTLY outside a transaction (Django `AddIndexConcurrently`, Rails `algorithm: :concurrently`).",
+        "Building it holds a SHARE lock that blocks every write to the table until it finishes. Build it "
+        f"without blocking writes with {concurrent_index(facts)}.",
     )
 
 
@@ -392,9 +374,8 @@ def concurrent_index_in_transaction(op: Op, facts: Facts) -> Verdict | None:
         return None
     return Verdict(
         f"builds an index on {target(op)} CONCURRENTLY inside a transaction",
-        "Postgres refuses CREATE INDEX CONCURRENTLY in a transaction, so the migration fails. Mark the "
-        "migration non-transactional (Django `atomic = False`, Rails `disable_ddl_transaction!`, goose "
-        "`NO TRANSACTION`).",
+        "Postgres refuses CREATE INDEX CONCURRENTLY in a transaction, so the migration fails. Run it in "
+        f"{no_transaction(facts)}.",
     )
 
 
@@ -503,7 +484,8 @@ def blocking_reindex(op: Op, facts: Facts) -> Verdict | None:
             )
         return None
     safe = (
-        f"Use `REINDEX {op.reindex_target.upper() or 'INDEX'} CONCURRENTLY` in {no_transaction(facts)}."
+        f"Use {run_sql(facts, 'REINDEX ' + (op.reindex_target.upper() or 'INDEX') + ' CONCURRENTLY …')} "
+        f"in {no_transaction(facts)}."
         if facts.postgres >= pg.REINDEX_CONCURRENTLY
         else "Build a new index with CREATE INDEX CONCURRENTLY, drop the old one CONCURRENTLY, and rename."
     )
@@ -537,7 +519,7 @@ def blocking_partition_detach(op: Op, facts: Facts) -> Verdict | None:
             )
         return None
     safe = (
-        f"Use `DETACH PARTITION … CONCURRENTLY` in {no_transaction(facts)}."
+        f"Use {run_sql(facts, 'ALTER TABLE … DETACH PARTITION … CONCURRENTLY')} in {no_transaction(facts)}."
         if facts.postgres >= pg.DETACH_PARTITION_CONCURRENTLY
         else f"{pg.describe(facts.postgres)} has no CONCURRENTLY form: set a short `lock_timeout` and retry, "
         "at a quiet time."
@@ -938,12 +920,7 @@ def missing_statement_timeout(ops: tuple[Op, ...], facts: Facts) -> list[Found]:
     if found is None:
         return []
     op, lock = found
-    how = (
-        "`StrongMigrations.statement_timeout = 1.hour` (strong_migrations) or "
-        "`execute \"SET statement_timeout = '15min'\"` at the start"
-        if facts.framework == "rails"
-        else set_lock_timeout(facts).replace("lock_timeout = '5s'", "statement_timeout = '15min'")
-    )
+    how = set_statement_timeout(facts)
     return [
         (
             op,

@@ -15,10 +15,31 @@ import ast
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from guardrail.analysis.migrations.ops import Op, OpKind, Reading
+from guardrail.analysis.migrations.ops import Framework, Op, OpKind, Reading
 from guardrail.analysis.migrations.pyeval import UNKNOWN, Scope
 from guardrail.analysis.migrations.python_ast import Recorder, Statement, definition, sql_of
 from guardrail.analysis.pyast import call_name
+
+FRAMEWORK = Framework(
+    name="alembic",
+    language="python",
+    wraps_transaction=True,
+    no_transaction="a `with op.get_context().autocommit_block():` block",
+    concurrent_index=(
+        "`op.create_index(…, postgresql_concurrently=True)` inside "
+        "`with op.get_context().autocommit_block():`"
+    ),
+    drop_index=(
+        "`op.drop_index(…, postgresql_concurrently=True)` inside "
+        "`with op.get_context().autocommit_block():`"
+    ),
+    lock_timeout="`op.execute(\"SET lock_timeout = '5s'\")` at the start of `upgrade()`",
+    batch=(
+        "a loop over primary-key ranges inside `op.get_context().autocommit_block()`, one short "
+        "statement per range"
+    ),
+    raw_sql='`op.execute("{sql}")`',
+)
 
 _OWNERS = frozenset({"op", "migration"})
 # Positions of the table argument of `op.<name>(...)` outside a batch (inside, it is the batch's).

@@ -24,8 +24,7 @@ from guardrail.analysis.migrations import (
     liquibase,
     rails,
 )
-from guardrail.analysis.migrations.grammar import Framework
-from guardrail.analysis.migrations.ops import Reading
+from guardrail.analysis.migrations.ops import Framework, Reading
 from guardrail.analysis.migrations.sql import read_sql
 from guardrail.analysis.paths import matches
 from guardrail.text import code
@@ -83,6 +82,62 @@ class Reader:
     claim: Callable[[_Path], MigrationFile | None]
     read: Callable[[MigrationFile, str, Exists | None], Reading]
     facts: tuple[Framework, ...] = ()  # what the checks may say about the framework
+
+
+# -- what each SQL-file tool calls its safe patterns (the statements themselves are SQL) ---------------
+
+_SQL_BATCH = (
+    "one short statement per primary-key range (`UPDATE … WHERE id >= $1 AND id < $2`), each "
+    "committed on its own, outside this migration's transaction"
+)
+_ON_ITS_OWN = "a migration of its own that runs outside a transaction"
+
+
+def _sql_tool(name: str, wraps: bool, no_transaction: str = _ON_ITS_OWN) -> Framework:
+    return Framework(
+        name=name,
+        language="sql",
+        wraps_transaction=wraps,
+        no_transaction=no_transaction,
+        concurrent_index=f"`CREATE INDEX CONCURRENTLY` in {no_transaction}",
+        drop_index=f"`DROP INDEX CONCURRENTLY` in {no_transaction}",
+        lock_timeout="`SET lock_timeout = '5s';` at the top of the file",
+        batch=_SQL_BATCH,
+        raw_sql="`{sql}`",
+    )
+
+
+_SQL_TOOLS = (
+    _sql_tool("goose", True, "a file marked `-- +goose NO TRANSACTION`"),
+    _sql_tool("dbmate", True, "a file marked `-- migrate:up transaction:false`"),
+    _sql_tool(
+        "flyway",
+        True,
+        "a migration of its own with `executeInTransaction=false` in its script configuration "
+        "file (`V…__….sql.conf`)",
+    ),
+    _sql_tool(
+        "liquibase",
+        True,
+        "a changeset with `runInTransaction: false` (`runInTransaction:false` on a formatted-SQL "
+        "`--changeset` line)",
+    ),
+    _sql_tool(
+        "sqitch",
+        False,
+        "a deploy script without `BEGIN;`/`COMMIT;` (sqitch runs the script as written)",
+    ),
+    _sql_tool(
+        "golang-migrate",
+        False,
+        "a migration file holding only that statement (golang-migrate sends a file in one "
+        "request, which PostgreSQL runs as one transaction)",
+    ),
+    _sql_tool("prisma", False),
+    _sql_tool("sql", False),
+)
+# Read as SQL when the configuration's `include` names a file of no known framework.
+_UNKNOWN = _sql_tool("unknown", False)
 
 
 # -- claims (which files a reader takes) -------------------------------------------------------------
@@ -294,6 +349,7 @@ READERS: tuple[Reader, ...] = (
         "a migrations or changelog folder",
         _claim_sql,
         _read_sql_file,
+        _SQL_TOOLS,
     ),
     Reader(
         ("django", "alembic"),
@@ -301,6 +357,7 @@ READERS: tuple[Reader, ...] = (
         "migrations or alembic, or any script importing alembic with an `upgrade()`",
         _claim_python,
         _read_python,
+        (django.FRAMEWORK, alembic.FRAMEWORK),
     ),
     Reader(
         ("rails",),
@@ -344,15 +401,17 @@ READERS: tuple[Reader, ...] = (
         "`db.changelog*.xml|yaml|yml|json`, or those files in a `changelog` folder",
         _claim_liquibase,
         _read_sql_file,
+        tuple(f for f in _SQL_TOOLS if f.name == "liquibase"),
     ),
 )
 _BY_FRAMEWORK = {fw: r for r in READERS for fw in r.frameworks}
 _FACTS = {f.name: f for r in READERS for f in r.facts}
 
 
-def framework(name: str) -> Framework | None:
-    """What guardrail knows about a framework's transactions and safe index builds."""
-    return _FACTS.get(name)
+def framework(name: str) -> Framework:
+    """The framework's own way to apply each safe pattern: the one source of the advice the
+    migration-safety findings give (a framework not in the table gets plain SQL's words)."""
+    return _FACTS.get(name, _UNKNOWN)
 
 
 def detect(

@@ -14,10 +14,34 @@ import dataclasses
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from guardrail.analysis.migrations.ops import OpKind, Reading
+from guardrail.analysis.migrations.ops import Framework, OpKind, Reading
 from guardrail.analysis.migrations.pyeval import Scope
 from guardrail.analysis.migrations.python_ast import Recorder, Statement, definition, sql_of
 from guardrail.analysis.pyast import call_name
+
+FRAMEWORK = Framework(
+    name="django",
+    language="python",
+    wraps_transaction=True,
+    no_transaction="a migration with `atomic = False`",
+    concurrent_index=(
+        "`AddIndexConcurrently` (`django.contrib.postgres.operations`) in a migration with "
+        "`atomic = False`"
+    ),
+    drop_index=(
+        "`RemoveIndexConcurrently` (`django.contrib.postgres.operations`) in a migration with "
+        "`atomic = False`"
+    ),
+    lock_timeout=(
+        "`migrations.RunSQL(\"SET lock_timeout = '5s'\", migrations.RunSQL.noop)` as the first "
+        "operation"
+    ),
+    batch=(
+        "a `RunPython` function in a migration with `atomic = False` that updates one primary-key "
+        "range at a time (`Model.objects.filter(pk__gte=lo, pk__lt=hi).update(...)`)"
+    ),
+    raw_sql='`migrations.RunSQL("{sql}", migrations.RunSQL.noop)`',
+)
 
 _FK = ("ForeignKey", "OneToOneField")
 _MANY = ("ManyToManyField",)

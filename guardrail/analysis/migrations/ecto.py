@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 from guardrail.analysis.migrations.grammar import (
     Dynamic,
-    Framework,
     Recorder,
     Value,
     as_str,
@@ -26,7 +25,7 @@ from guardrail.analysis.migrations.grammar import (
     text,
     walk,
 )
-from guardrail.analysis.migrations.ops import OpKind, Reading
+from guardrail.analysis.migrations.ops import Framework, OpKind, Reading
 from guardrail.analysis.migrations.postgres import type_change_rewrites
 
 if TYPE_CHECKING:
@@ -36,11 +35,23 @@ FRAMEWORK = Framework(
     name="ecto",
     language="elixir",
     wraps_transaction=True,
-    no_transaction="`@disable_ddl_transaction true` (and `@disable_migration_lock true`)",
+    no_transaction=(
+        "a migration with `@disable_ddl_transaction true` and `@disable_migration_lock true`"
+    ),
     concurrent_index=(
         "`create index(:table, [:column], concurrently: true)` in a migration with "
         "`@disable_ddl_transaction true` and `@disable_migration_lock true`"
     ),
+    drop_index=(
+        "`drop index(:table, [:column], concurrently: true)` in a migration with "
+        "`@disable_ddl_transaction true` and `@disable_migration_lock true`"
+    ),
+    lock_timeout="`execute \"SET lock_timeout = '5s'\"` at the start of `up`",
+    batch=(
+        "a loop over primary-key ranges with `@disable_ddl_transaction true` "
+        "(or a separate data migration)"
+    ),
+    raw_sql='`execute "{sql}"`',
 )
 
 _HARMLESS = frozenset(

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 
 from guardrail.analysis.migrations.grammar import (
     Dynamic,
-    Framework,
     Recorder,
     Value,
     as_str,
@@ -28,7 +27,7 @@ from guardrail.analysis.migrations.grammar import (
     text,
     walk,
 )
-from guardrail.analysis.migrations.ops import OpKind, Reading
+from guardrail.analysis.migrations.ops import Framework, OpKind, Reading
 from guardrail.analysis.migrations.postgres import type_change_rewrites
 
 if TYPE_CHECKING:
@@ -38,12 +37,19 @@ FRAMEWORK = Framework(
     name="efcore",
     language="c_sharp",
     wraps_transaction=True,
-    no_transaction='`migrationBuilder.Sql("…", suppressTransaction: true)` for that statement',
+    no_transaction="`migrationBuilder.Sql(..., suppressTransaction: true)`",
     concurrent_index=(
         '`migrationBuilder.CreateIndex(…).Annotation("Npgsql:CreatedConcurrently", true)` '
         "(Npgsql's `IsCreatedConcurrently()`), or "
         '`migrationBuilder.Sql("CREATE INDEX CONCURRENTLY …", suppressTransaction: true)`'
     ),
+    drop_index='`migrationBuilder.Sql("DROP INDEX CONCURRENTLY …", suppressTransaction: true)`',
+    lock_timeout="`migrationBuilder.Sql(\"SET lock_timeout = '5s'\")` first",
+    batch=(
+        'one `migrationBuilder.Sql("UPDATE … WHERE \\"Id\\" >= … AND \\"Id\\" < …", '
+        "suppressTransaction: true)` per primary-key range (or a batched job outside the migration)"
+    ),
+    raw_sql='`migrationBuilder.Sql("{sql}")`',
 )
 
 _HARMLESS = frozenset(

@@ -180,17 +180,6 @@ def type_changes(before: str | None, after: str | None) -> bool:
     return type_change_rewrites(before, after) is not False
 
 
-@dataclass(frozen=True)
-class Framework:
-    """What the checks need to know about a framework to judge and to advise in its own words."""
-
-    name: str
-    language: str
-    wraps_transaction: bool  # each migration runs in a transaction unless the author opts out
-    no_transaction: str  # how an author turns the transaction off (Markdown)
-    concurrent_index: str  # how to build an index without blocking writes (Markdown)
-
-
 @dataclass
 class Recorder:
     """Collects what a reader understood, in file order, with the file's inline suppressions."""

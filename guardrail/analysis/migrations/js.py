@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Unpack
 
 from guardrail.analysis.migrations.grammar import (
     Dynamic,
-    Framework,
     Recorder,
     Value,
     as_str,
@@ -36,7 +35,7 @@ from guardrail.analysis.migrations.grammar import (
     type_changes,
     walk,
 )
-from guardrail.analysis.migrations.ops import Facts, OpKind, Reading
+from guardrail.analysis.migrations.ops import Facts, Framework, OpKind, Reading
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -45,34 +44,70 @@ KNEX = Framework(
     name="knex",
     language="javascript",
     wraps_transaction=True,
-    no_transaction="`exports.config = { transaction: false };` in the migration file",
+    no_transaction="a migration with `exports.config = { transaction: false }` and `knex.raw(...)`",
     concurrent_index=(
-        "knex has no CONCURRENTLY helper: "
         "`knex.raw('CREATE INDEX CONCURRENTLY … ON … (…)')` in a migration with "
-        "`exports.config = { transaction: false };`"
+        "`exports.config = { transaction: false };` (knex has no CONCURRENTLY helper)"
     ),
+    drop_index=(
+        "`knex.raw('DROP INDEX CONCURRENTLY …')` in a migration with "
+        "`exports.config = { transaction: false };` (knex has no CONCURRENTLY helper)"
+    ),
+    lock_timeout="`await knex.raw(\"SET lock_timeout = '5s'\")` at the start of `up`",
+    batch=(
+        "a loop that updates `.whereBetween('id', [lo, hi])` per batch, with "
+        "`exports.config = { transaction: false }`"
+    ),
+    raw_sql="`knex.raw('{sql}')`",
 )
 SEQUELIZE = Framework(
     name="sequelize",
     language="javascript",
     wraps_transaction=False,
-    no_transaction="the Sequelize CLI runs migrations outside a transaction unless they open one",
+    no_transaction=(
+        "a migration that opens no `queryInterface.sequelize.transaction(…)` (the Sequelize CLI "
+        "runs each migration outside a transaction)"
+    ),
     concurrent_index=(
         "`queryInterface.addIndex(table, fields, { concurrently: true })` outside "
         "`sequelize.transaction(…)`"
     ),
+    drop_index=(
+        "`queryInterface.removeIndex(table, name, { concurrently: true })` outside "
+        "`sequelize.transaction(…)`"
+    ),
+    lock_timeout=(
+        "`await queryInterface.sequelize.query(\"SET lock_timeout = '5s'\")` at the start of `up`"
+    ),
+    batch=(
+        "a loop of `queryInterface.sequelize.query('UPDATE … WHERE id >= :lo AND id < :hi', "
+        "{ replacements: { lo, hi } })`, one primary-key range per call, outside "
+        "`sequelize.transaction(…)`"
+    ),
+    raw_sql="`queryInterface.sequelize.query('{sql}')`",
 )
 TYPEORM = Framework(
     name="typeorm",
     language="typescript",
     wraps_transaction=True,
     no_transaction=(
-        "`transaction = false` on the migration class (with `migrationsTransactionMode: 'each'`)"
+        "a migration class with `transaction = false` (it needs `migrationsTransactionMode: "
+        "'each'`)"
     ),
     concurrent_index=(
         "`await queryRunner.query('CREATE INDEX CONCURRENTLY …')` in a migration with "
         "`transaction = false`"
     ),
+    drop_index=(
+        "`await queryRunner.query('DROP INDEX CONCURRENTLY …')` in a migration with "
+        "`transaction = false`"
+    ),
+    lock_timeout="`await queryRunner.query(\"SET lock_timeout = '5s'\")` at the start of `up`",
+    batch=(
+        "a loop of `queryRunner.query('UPDATE … WHERE id >= $1 AND id < $2', [lo, hi])`, one "
+        "primary-key range per call, in a migration with `transaction = false`"
+    ),
+    raw_sql="`queryRunner.query('{sql}')`",
 )
 FRAMEWORKS = {f.name: f for f in (KNEX, SEQUELIZE, TYPEORM)}
 

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 
 from guardrail.analysis.migrations.grammar import (
     Dynamic,
-    Framework,
     Recorder,
     Value,
     as_str,
@@ -28,7 +27,7 @@ from guardrail.analysis.migrations.grammar import (
     type_changes,
     walk,
 )
-from guardrail.analysis.migrations.ops import OpKind, Reading
+from guardrail.analysis.migrations.ops import Framework, OpKind, Reading
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -37,12 +36,21 @@ FRAMEWORK = Framework(
     name="laravel",
     language="php",
     wraps_transaction=True,
-    no_transaction="`public $withinTransaction = false;` in the migration class",
+    no_transaction="a migration with `public $withinTransaction = false;` and `DB::statement(...)`",
     concurrent_index=(
-        "Laravel has no CONCURRENTLY helper: "
         "`DB::statement('CREATE INDEX CONCURRENTLY … ON … (…)')` in a migration with "
+        "`public $withinTransaction = false;` (Laravel has no CONCURRENTLY helper)"
+    ),
+    drop_index=(
+        "`DB::statement('DROP INDEX CONCURRENTLY …')` in a migration with "
+        "`public $withinTransaction = false;` (Laravel has no CONCURRENTLY helper)"
+    ),
+    lock_timeout="`DB::statement(\"SET lock_timeout = '5s'\")` at the start of `up()`",
+    batch=(
+        "`DB::table(...)->chunkById(1000, ...)` in a migration with "
         "`public $withinTransaction = false;`"
     ),
+    raw_sql="`DB::statement('{sql}')`",
 )
 
 _TYPES = frozenset(

@@ -180,3 +180,34 @@ class Reading:
     irreversible_why: str = ""
     notes: tuple[str, ...] = ()  # what could not be read
     in_transaction: bool = False  # the framework wraps the migration in a transaction
+
+
+@dataclass(frozen=True)
+class Framework:
+    """A migration framework's own way to apply each safe pattern, in its own words (Markdown).
+
+    The one source of framework-specific advice: every finding that says how to fix something
+    asks the framework's row (analysis/migrations/detect.py `framework()`), so a Laravel author
+    reads `DB::statement`, a TypeORM author `queryRunner.query`. Each phrase is written to
+    follow "in …" or "Set …" or "Do it in …" in a finding's detail; `{sql}` in `raw_sql` stands
+    for the statement."""
+
+    name: str
+    language: str
+    wraps_transaction: bool  # each migration runs in a transaction unless the author opts out
+    no_transaction: str  # where a statement runs outside a transaction ("Run it in …")
+    concurrent_index: str  # how to build an index without blocking writes
+    drop_index: str  # how to drop an index without blocking reads and writes
+    lock_timeout: str  # how to set `lock_timeout` for this migration ("Set …")
+    batch: str  # how to change many rows one short transaction at a time ("Do it in …")
+    raw_sql: str  # how to run one SQL statement, `{sql}` being the statement
+    statement_timeout: str = ""  # "Set …"; empty: `lock_timeout`'s way with statement_timeout
+
+    def run_sql(self, sql: str) -> str:
+        return self.raw_sql.replace("{sql}", sql)
+
+    @property
+    def set_statement_timeout(self) -> str:
+        return self.statement_timeout or self.lock_timeout.replace(
+            "lock_timeout = '5s'", "statement_timeout = '15min'"
+        )

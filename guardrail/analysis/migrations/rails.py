@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 from guardrail.analysis.migrations.grammar import (
     Dynamic,
-    Framework,
     Recorder,
     Value,
     as_str,
@@ -28,7 +27,7 @@ from guardrail.analysis.migrations.grammar import (
     text,
     type_changes,
 )
-from guardrail.analysis.migrations.ops import OpKind, Reading
+from guardrail.analysis.migrations.ops import Framework, OpKind, Reading
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -37,11 +36,28 @@ FRAMEWORK = Framework(
     name="rails",
     language="ruby",
     wraps_transaction=True,
-    no_transaction="`disable_ddl_transaction!` in the migration class",
+    no_transaction="a migration with `disable_ddl_transaction!`",
     concurrent_index=(
         "`add_index :table, :column, algorithm: :concurrently` in a migration with "
         "`disable_ddl_transaction!`"
     ),
+    drop_index=(
+        "`remove_index :table, :column, algorithm: :concurrently` in a migration with "
+        "`disable_ddl_transaction!`"
+    ),
+    lock_timeout=(
+        "`StrongMigrations.lock_timeout = 10.seconds` (strong_migrations) or "
+        "`execute \"SET lock_timeout = '5s'\"` at the start"
+    ),
+    statement_timeout=(
+        "`StrongMigrations.statement_timeout = 1.hour` (strong_migrations) or "
+        "`execute \"SET statement_timeout = '15min'\"` at the start"
+    ),
+    batch=(
+        "`Model.unscoped.in_batches(of: 10_000).update_all(...)` in a migration with "
+        "`disable_ddl_transaction!`"
+    ),
+    raw_sql='`execute "{sql}"`',
 )
 
 # Schema statements that change nothing a running deploy depends on, or whose risk the checks
