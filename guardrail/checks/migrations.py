@@ -338,38 +338,105 @@ def safety_findings(ctx: Context) -> list[Finding | Note]:
         unread = [op for op in m.ops if op.kind == OpKind.RAW]
         notes = _new_notes(m)
         if (notes or unread) and postgres:  # another dialect's syntax: said once by GR291
-            first = notes[0] if notes else f"line {unread[0].line}: {unread[0].why}"
-            line = unread[0].line if unread else None
-            more = len(notes) + len(unread) - 1
-            out.append(
-                GR290.finding(
-                    f"Part of this migration was not understood ({md(plain(first, 100))}"
-                    + (f"; {more} more" if more > 0 else "")
-                    + ").",
-                    "guardrail judged what it could read; review that part by hand.",
-                    path=path,
-                    line=line,
-                )
-            )
+            out.append(_not_understood(path, notes, unread))
     return out
+
+
+_UNREAD_SHOWN = 12  # constructs listed in one GR290 finding; the rest are counted
+
+
+def _unread_parts(notes: list[str], unread: list[Op]) -> list[tuple[int, str]]:
+    """Each construct that was not read, as (line, marked text), in file order. A reader's
+    note is its own sentence (`line 4: …`, shown literally); an unread operation is its
+    line, why, and the source it stands for."""
+    parts: list[tuple[int, str]] = []
+    for note in notes:
+        found = re.match(r"line (\d+): ", note)
+        at = int(found.group(1)) if found else 0
+        parts.append((at, _reader_words(plain(note, 120))))
+    noted = {at for at, _ in parts if at}
+    for op in unread:
+        if op.line in noted:
+            continue  # the reader's note on that line already says what it could not read
+        why = "SQL not read" if op.why == "unparsed" else op.why
+        snippet = " ".join((op.text or "").split())
+        shown = snippet if len(snippet) <= 80 else snippet[:79] + "…"
+        text = f"line {op.line}: {_reader_words(plain(why, 80))}"
+        if shown and shown != why:
+            text += f" ({code(shown)})"
+        parts.append((op.line, text))
+    return sorted(parts, key=lambda p: p[0])
+
+
+def _reader_words(note: str) -> str:
+    """A reader's sentence, whose backticks pair around names taken from the file: the names
+    become code values (escaped), the rest is shown literally. Unpaired backticks: all literal."""
+    pieces = note.split("`")
+    if len(pieces) % 2 == 0:
+        return md(note)
+    return "".join(
+        code(piece) if i % 2 else md(piece) for i, piece in enumerate(pieces) if piece or i % 2
+    )
+
+
+def _not_understood(path: str, notes: list[str], unread: list[Op]) -> Finding:
+    """One GR290 per file, listing every construct that was not read (capped, with a count)."""
+    parts = _unread_parts(notes, unread)
+    first = notes[0] if notes else f"line {unread[0].line}: {unread[0].why}"
+    line = unread[0].line if unread else parts[0][0] or None
+    more = len(parts) - 1
+    shown = [text for _, text in parts[:_UNREAD_SHOWN]]
+    rest = len(parts) - len(shown)
+    listing = "; ".join(shown) + (f"; and {rest} more" if rest > 0 else "")
+    return GR290.finding(
+        f"Part of this migration was not understood ({_reader_words(plain(first, 100))}"
+        + (f"; {more} more" if more > 0 else "")
+        + ").",
+        "guardrail judged what it could read; review "
+        + ("this part" if len(parts) == 1 else f"these {len(parts)} parts")
+        + f" by hand: {listing}.",
+        path=path,
+        line=line,
+    )
+
+
+_CLEAN_NAMED = 5  # migration files named in the "read in full" answer; the rest are counted
+
+
+def read_in_full(ms: list[Migration], findings: list[Finding]) -> str | None:
+    """The answer that accounts for every migration file without a finding: each was read
+    in full and nothing in it is risky, named per file (compactly: the first few, then a
+    count). Files with a finding are accounted for by it (GR290 when not read in full)."""
+    if not ms:
+        return None
+    flagged = {f.path for f in findings}
+    clean = [m.file.path for m in ms if m.file.path not in flagged]
+    serious = any(f.severity >= Severity.WARNING for f in findings)
+    if not clean:
+        # Only notes (GR290, GR291, …): each file is named by its own finding.
+        return None if serious else _counted(len(ms), "read, no risky operation")
+    names = ", ".join(code(p.rsplit("/", 1)[-1]) for p in clean[:_CLEAN_NAMED])
+    if len(clean) > _CLEAN_NAMED:
+        names += f" and {len(clean) - _CLEAN_NAMED} more"
+    if len(clean) == len(ms):
+        if len(ms) == 1:
+            return f"{names} read in full, no risky operation"
+        return f"{_counted(len(ms), 'read in full, no risky operation')} ({names})"
+    lead = "also read in full, nothing risky" if serious else "read in full, no risky operation"
+    return f"{lead}: {names}" + ("" if serious else f"; {len(ms) - len(clean)} with a note below")
+
+
+def _counted(n: int, what: str) -> str:
+    return f"{n} migration{'s' if n != 1 else ''} {what}"
 
 
 def check_safety(ctx: Context) -> Iterator[Output]:
     found = safety_findings(ctx)
     findings = [f for f in found if isinstance(f, Finding)]
-    ms = migrations(ctx)
-    if ms and not any(f.severity >= Severity.WARNING for f in findings):
-        yield Answer(
-            SAFETY, f"{len(ms)} migration{'s' if len(ms) != 1 else ''} read, no risky operation"
-        )
-    elif ms:
-        # Every migration file is accounted for: a finding, or a line saying it was read.
-        flagged = {f.path for f in findings}
-        clean = [m.file.path for m in ms if m.file.path not in flagged]
-        if clean:
-            names = ", ".join(code(p.rsplit("/", 1)[-1]) for p in clean[:5])
-            more = f" and {len(clean) - 5} more" if len(clean) > 5 else ""
-            yield Answer(SAFETY, f"also read, nothing risky: {names}{more}")
+    # Every migration file is accounted for: a finding, or its name in this answer.
+    answer = read_in_full(migrations(ctx), findings)
+    if answer is not None:
+        yield Answer(SAFETY, answer)
     yield from findings
     yield from (n for n in found if isinstance(n, Note))
 

@@ -84,13 +84,20 @@ def _templates(findings: list[Finding]) -> list[str]:
     return out
 
 
-def _section(check: str, findings: list[Finding], limit: int | None) -> str:
+_SAFETY = "migration-safety"
+
+
+def _section(
+    check: str, findings: list[Finding], limit: int | None, answered: str | None = None
+) -> str:
     shown = findings if limit is None else findings[:limit]
     lines = [f"**{_question(check)}** — {_rule_links(findings)}"]
     lines += [_finding_line(f) for f in shown]
     hidden = len(findings) - len(shown)
     if hidden > 0:
         lines.append(f"- …and {hidden} more in the job summary.")
+    if answered:
+        lines.append(f"- ✓ {inline(answered[:1].upper() + answered[1:])}.")
     lines += _templates(shown)
     return "\n".join(lines)
 
@@ -213,7 +220,10 @@ def _compose(
     for check in QUESTIONS:
         if check in groups:
             parts.append("")
-            parts.append(_section(check, groups[check], limit))
+            # The migration files read in full and found fine, named beside the ones flagged:
+            # every migration file of the PR is accounted for.
+            answered = {a.check: a.text for a in report.answers if a.check == _SAFETY}.get(check)
+            parts.append(_section(check, groups[check], limit, answered))
     if limit is not None:
         where = f"[job summary]({meta.summary_url})" if meta.summary_url else "job summary"
         parts.append("")
