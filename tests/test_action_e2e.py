@@ -64,7 +64,7 @@ def test_pull_request_twice_gives_one_comment_and_a_failing_status(fake_github, 
     assert second.outputs["verdict"] == "fail"
     assert second.outputs["gaps"] == "2"  # no rollback note, no migration plan
     report = json.loads((second.workspace / second.outputs["report"]).read_text())
-    assert report["schema_version"] == 1 and report["findings"][0]["rule"] == "GR101"
+    assert report["schema_version"] == 2 and report["findings"][0]["rule"] == "GR101"
     assert "Can we roll this back?" in second.summary
     assert "::error file=" not in second.stdout or "GR101" in second.stdout
     # No dependency on GET /user, which the default GITHUB_TOKEN may not call.

@@ -42,9 +42,9 @@ def test_a_broken_configuration_in_a_pr_is_an_error_finding_and_the_base_one_jud
     report = json.loads((run.workspace / run.outputs["report"]).read_text())
     (gr920,) = [f for f in report["findings"] if f["rule"] == "GR920"]
     assert gr920["severity"] == "error" and gr920["path"] == CONFIG and gr920["line"] == 1
-    assert "fail-on" in gr920["title_text"] and "risk.migratons" in gr920["title_text"]
-    assert "line 3" in gr920["title_text"]
-    assert "To fix it" in gr920["detail_text"]
+    assert "fail-on" in gr920["title"] and "risk.migratons" in gr920["title"]
+    assert "line 3" in gr920["title"]
+    assert "To fix it" in gr920["detail"]
     assert fake_github.statuses[-1]["state"] == "failure"
     assert "judged by the base branch's configuration" in run.summary
     assert f"::error file={CONFIG},line=1" in run.stdout

@@ -109,8 +109,9 @@ def test_every_renderer_drops_the_markers() -> None:
     for out in outputs:
         assert CODE_OPEN not in out and CODE_CLOSE not in out
     doc = json.loads(outputs[0])["findings"][0]
-    assert doc["title_text"] == f"drops `{EVIL}`"
-    assert_inert(doc["title"])
+    assert doc["title"] == f"drops `{EVIL}`"
+    assert doc["values"] == [EVIL]
+    assert_inert(doc["markdown"]["title"])
 
 
 def test_a_huge_title_is_capped_where_findings_are_made() -> None:

@@ -96,7 +96,7 @@ def test_one_unreadable_file_does_not_stop_the_run(tmp_path: Path, name: str) ->
     assert any(f["rule"] == "GR212" for f in findings), "the rest of the change is still judged"
     if unreadable is not None:
         (problem,) = [f for f in findings if f["rule"] == "GR901" and f["path"] == unreadable]
-        assert "could not read" in problem["title_text"]
+        assert "could not read" in problem["title"]
 
 
 def test_a_check_that_fails_becomes_a_finding_and_the_others_run() -> None:

@@ -31,7 +31,7 @@ def test_json_on_stdout_only_and_exit_1(tmp_path: Path) -> None:
     proc = check(repo, "--base", "main", "--body", "-", "--format", "json", stdin="Adds coupons.")
     assert proc.returncode == 1, proc.stderr
     data = json.loads(proc.stdout)
-    assert data["schema_version"] == 1 and data["verdict"] == "fail"
+    assert data["schema_version"] == 2 and data["verdict"] == "fail"
     assert data["findings"][0]["rule"] == "GR101"
     assert set(data["findings"][0]) == {
         "check",
@@ -41,9 +41,16 @@ def test_json_on_stdout_only_and_exit_1(tmp_path: Path) -> None:
         "line",
         "title",
         "detail",
-        "title_text",
-        "detail_text",
+        "values",
+        "docs_url",
+        "markdown",
     }
+    first = data["findings"][0]
+    assert set(first["markdown"]) == {"title", "detail"}
+    # Plain text: the path as written, in backticks, not escaped; the Markdown form escapes.
+    assert "(`db/migrations/0002_coupon.sql`)" in first["detail"], first["detail"]
+    assert "\\(" in first["markdown"]["detail"], first["markdown"]["detail"]
+    assert first["values"] == ["db/migrations/0002_coupon.sql"]
 
 
 def test_good_body_file_passes(tmp_path: Path) -> None:

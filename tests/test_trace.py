@@ -394,7 +394,7 @@ def test_guardrail_check_trace_on_a_local_checkout(tmp_path: Path) -> None:
     data = json.loads(proc.stdout)
     assert data["trace"]["base"]["files"] == 1 and data["trace"]["base"]["rows_seeded"] == 1
     [failure] = [f for f in data["findings"] if f["rule"] == "GR260"]
-    assert "contains null values" in failure["title_text"]
+    assert "contains null values" in failure["title"]
     assert "traced on PostgreSQL" in proc.stderr
 
 

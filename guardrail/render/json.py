@@ -1,4 +1,9 @@
-"""The JSON report, schema_version 1: a stable contract (see docs/json-report.md)."""
+"""The JSON report: a stable, versioned contract (docs/json-report.md).
+
+schema_version 2: `title` and `detail` are plain text (the values quoted as written, in
+backticks), `values` lists those values exactly, and `markdown` holds the escaped Markdown
+rendering for a consumer that posts findings to GitHub itself.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ import json
 
 from guardrail.model import Finding, Report
 from guardrail.render.inline import markdown, plain
+
+SCHEMA_VERSION = 2
 
 
 def finding(f: Finding) -> dict[str, object]:
@@ -15,10 +22,11 @@ def finding(f: Finding) -> dict[str, object]:
         "severity": f.severity.label,
         "path": f.path,
         "line": f.line,
-        "title": markdown(f.title),
-        "detail": markdown(f.detail),
-        "title_text": plain(f.title),
-        "detail_text": plain(f.detail),
+        "title": plain(f.title),
+        "detail": plain(f.detail),
+        "values": list(f.values),
+        "docs_url": f.docs_url,
+        "markdown": {"title": markdown(f.title), "detail": markdown(f.detail)},
     }
     if f.observed is not None:
         # What --trace saw PostgreSQL do (docs/json-report.md); the reason is text, not Markdown.
@@ -31,7 +39,7 @@ def finding(f: Finding) -> dict[str, object]:
 
 def document(report: Report) -> dict[str, object]:
     out: dict[str, object] = {
-        "schema_version": 1,
+        "schema_version": SCHEMA_VERSION,
         "verdict": report.verdict.value,
         "findings": [finding(f) for f in report.findings],
     }
