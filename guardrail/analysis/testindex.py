@@ -44,7 +44,9 @@ def _read_index(ctx: Analysis) -> ev.TestIndex:
     rest = ctx.tree() if ctx.tree is not None and ctx.read_tree is not None else []
     reader = ctx.read_tree or (lambda _path: None)
     roots = ev.project_roots([*rest, *(f.path for f in ctx.pr.files if f.status != "removed")])
-    index = ev.build_index(changed, rest, reader, ctx.problems, roots)
+    # Helper modules a test imports (factories, loaders) are read from the checkout (locally:
+    # the head commit), so evidence can follow a test's data into them.
+    index = ev.build_index(changed, rest, reader, ctx.problems, roots, ctx.read_tree)
     return index
 
 

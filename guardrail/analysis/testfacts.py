@@ -1,0 +1,669 @@
+"""What one test (or helper) file does, read once per run: the facts the evidence search asks.
+
+Each file is parsed once with a real parser: Python with `ast`, TypeScript and JavaScript with
+the tree-sitter TypeScript/TSX and JavaScript grammars the shape and migration readers already
+use. The facts are what it imports, which functions it defines (and their parameters), which
+names it calls or constructs, with which literal data (a dict or object literal, a local name
+bound to one, keyword arguments), and which of the enclosing function's parameters a call passes
+on (so evidence can follow data into a helper that builds the model, a few calls deep).
+
+Go has no grammar installed in the project: Go test files are read by a small scanner for
+composite literals (`Order{ID: 1}`) only, and nothing else in them counts (docs/data-shapes.md).
+Other languages are not indexed as code; their data files (JSON fixtures) are read as data.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+PYTHON = "python"
+TYPESCRIPT = "typescript"
+GO = "go"
+TS_SUFFIXES = (".ts", ".mts", ".cts")
+TSX_SUFFIXES = (".tsx",)
+JS_SUFFIXES = (".js", ".jsx", ".mjs", ".cjs")
+# The parse budget for a test file: tree-sitter's error recovery can turn quadratic on hostile
+# input, so a file past BASE seconds plus one per RATE bytes is reported unreadable (GR901).
+BUDGET_BASE = 3.0
+BUDGET_RATE = 25_000
+MAX_DEPTH = 400
+
+
+def language_of(path: str) -> str | None:
+    low = path.lower()
+    if low.endswith(".py"):
+        return PYTHON
+    if low.endswith(TS_SUFFIXES + TSX_SUFFIXES + JS_SUFFIXES) and not low.endswith(".d.ts"):
+        return TYPESCRIPT
+    if low.endswith(".go"):
+        return GO
+    return None
+
+
+@dataclass(frozen=True)
+class Payload:
+    """A literal of data: its keys, those set to None/null/undefined/nil, and whether it is
+    open (a `**spread` or `...spread` whose keys are unknown, so it cannot be said to lack one)."""
+
+    line: int
+    keys: frozenset[str]
+    nulls: frozenset[str] = frozenset()
+    open: bool = False
+
+
+@dataclass(frozen=True)
+class Call:
+    callee: str  # as written, dotted: "Order.model_validate", "factories.make_order", "Order"
+    line: int
+    scope: str  # the enclosing function ("" at module level)
+    payloads: tuple[Payload, ...]  # the literal data the call is given
+    keywords: Payload | None  # Python keyword arguments as one payload (None without any)
+    passes: frozenset[str]  # parameters of the enclosing function passed on to the callee
+    star: bool = False  # `**something` whose keys are unknown
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    line: int
+    params: frozenset[str]
+
+
+@dataclass
+class Facts:
+    path: str
+    language: str
+    idents: frozenset[str] = frozenset()  # identifiers used as code (not in strings/comments)
+    imports: dict[str, tuple[str, str]] = field(default_factory=dict)  # local -> (module, name)
+    calls: tuple[Call, ...] = ()
+    payloads: tuple[Payload, ...] = ()  # every data literal of the file
+    values: dict[str, int] = field(default_factory=dict)  # string literals, attribute names
+    functions: dict[str, Function] = field(default_factory=dict)
+    _by_scope: dict[str, list[Call]] | None = None
+
+    def calls_in(self, scope: str) -> list[Call]:
+        if self._by_scope is None:
+            self._by_scope = {}
+            for c in self.calls:
+                self._by_scope.setdefault(c.scope, []).append(c)
+        return self._by_scope.get(scope, [])
+
+
+def read(path: str, text: str) -> Facts | None:
+    """The facts of one file, or None for a language that is not indexed as code. Raises on a
+    file its parser cannot read at all (the caller records it as unreadable)."""
+    lang = language_of(path)
+    if lang == PYTHON:
+        return _python(path, text)
+    if lang == TYPESCRIPT:
+        return _typescript(path, text)
+    if lang == GO:
+        return _go(path, text)
+    return None
+
+
+# --- Python -------------------------------------------------------------------------------
+
+
+def _dotted(node: ast.expr) -> str:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+    elif isinstance(node, ast.Call):
+        parts.append(_dotted(node.func) + "()")
+    else:
+        return ".".join(reversed(parts))
+    return ".".join(reversed(parts))
+
+
+def _py_payload(node: ast.Dict) -> Payload:
+    keys: set[str] = set()
+    nulls: set[str] = set()
+    is_open = False
+    for k, v in zip(node.keys, node.values, strict=False):
+        if k is None:
+            is_open = True  # {**base, ...}
+        elif isinstance(k, ast.Constant) and isinstance(k.value, str):
+            keys.add(k.value)
+            if isinstance(v, ast.Constant) and v.value is None:
+                nulls.add(k.value)
+    return Payload(node.lineno, frozenset(keys), frozenset(nulls), is_open)
+
+
+class _PyFacts(ast.NodeVisitor):
+    def __init__(self) -> None:
+        self.idents: set[str] = set()
+        self.imports: dict[str, tuple[str, str]] = {}
+        self.calls: list[Call] = []
+        self.payloads: list[Payload] = []
+        self.values: dict[str, int] = {}
+        self.functions: dict[str, Function] = {}
+        self.scope: list[tuple[str, frozenset[str]]] = [("", frozenset())]
+        self.bound: list[dict[str, Payload]] = [{}]  # per scope: name -> the dict it holds
+
+    def _lookup(self, name: str) -> Payload | None:
+        for scope in reversed(self.bound):
+            if name in scope:
+                return scope[name]
+        return None
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for a in node.names:
+            local = a.asname or a.name.split(".")[0]
+            self.imports[local] = (a.name if a.asname else a.name.split(".")[0], "")
+            self.idents.update({local, a.name.rsplit(".", 1)[-1]})
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        module = "." * node.level + (node.module or "")
+        for a in node.names:
+            local = a.asname or a.name
+            self.imports[local] = (module, a.name)
+            self.idents.update({local, a.name})
+
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        args = node.args
+        params = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
+        params += [a.arg for a in (args.vararg, args.kwarg) if a is not None]
+        self.idents.add(node.name)
+        self.idents.update(params)
+        self.functions.setdefault(node.name, Function(node.name, node.lineno, frozenset(params)))
+        for d in node.decorator_list:
+            self.visit(d)
+        for default in (*args.defaults, *(d for d in args.kw_defaults if d is not None)):
+            self.visit(default)
+        if node.returns is not None:
+            self.visit(node.returns)
+        self.scope.append((node.name, frozenset(params)))
+        self.bound.append({})
+        for stmt in node.body:
+            self.visit(stmt)
+        self.scope.pop()
+        self.bound.pop()
+
+    visit_FunctionDef = _function
+    visit_AsyncFunctionDef = _function
+
+    def _carries_params(self, value: ast.expr) -> bool:
+        params = self.scope[-1][1]
+        return bool(params) and any(
+            isinstance(n, ast.Name) and n.id in params for n in ast.walk(value)
+        )
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        self.generic_visit(node)
+        targets = [t.id for t in node.targets if isinstance(t, ast.Name)]
+        if isinstance(node.value, ast.Dict):
+            for target in targets:
+                self.bound[-1][target] = _py_payload(node.value)
+        if targets and self._carries_params(node.value):
+            # `data = {"id": 1, **overrides}`: the parameter's data flows on through `data`.
+            name, params = self.scope[-1]
+            self.scope[-1] = (name, params | frozenset(targets))
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        self.generic_visit(node)
+        if isinstance(node.value, ast.Dict) and isinstance(node.target, ast.Name):
+            self.bound[-1][node.target.id] = _py_payload(node.value)
+
+    def visit_Dict(self, node: ast.Dict) -> None:
+        self.payloads.append(_py_payload(node))
+        self.generic_visit(node)
+
+    def visit_Name(self, node: ast.Name) -> None:
+        self.idents.add(node.id)
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        self.idents.add(node.attr)
+        self.values.setdefault(node.attr, node.lineno)
+        self.generic_visit(node)
+
+    def visit_arg(self, node: ast.arg) -> None:
+        self.idents.add(node.arg)
+        self.generic_visit(node)
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        if isinstance(node.value, str) and len(node.value) <= 200:
+            self.values.setdefault(node.value, node.lineno)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        self.generic_visit(node)
+        scope, params = self.scope[-1]
+        payloads: list[Payload] = []
+        passes: set[str] = set()
+        star = False
+        for arg in node.args:
+            inner = arg.value if isinstance(arg, ast.Starred) else arg
+            if isinstance(inner, ast.Dict):
+                payloads.append(_py_payload(inner))
+            elif isinstance(inner, ast.Name):
+                if inner.id in params:
+                    passes.add(inner.id)
+                bound = self._lookup(inner.id)
+                if bound is not None:
+                    payloads.append(bound)
+        keys: set[str] = set()
+        nulls: set[str] = set()
+        for kw in node.keywords:
+            value = kw.value
+            if isinstance(value, ast.Name) and value.id in params:
+                passes.add(value.id)
+            if kw.arg is None:
+                bound = (
+                    _py_payload(value)
+                    if isinstance(value, ast.Dict)
+                    else self._lookup(value.id)
+                    if isinstance(value, ast.Name)
+                    else None
+                )
+                if bound is None:
+                    star = True
+                else:
+                    payloads.append(bound)
+                continue
+            keys.add(kw.arg)
+            if isinstance(value, ast.Constant) and value.value is None:
+                nulls.add(kw.arg)
+            if isinstance(value, ast.Dict):
+                payloads.append(_py_payload(value))
+        keywords = Payload(node.lineno, frozenset(keys), frozenset(nulls)) if keys else None
+        self.calls.append(
+            Call(
+                _dotted(node.func),
+                node.lineno,
+                scope,
+                tuple(payloads),
+                keywords,
+                frozenset(passes),
+                star,
+            )
+        )
+
+
+def _python(path: str, text: str) -> Facts:
+    tree = ast.parse(text)
+    v = _PyFacts()
+    v.visit(tree)
+    return Facts(
+        path,
+        PYTHON,
+        frozenset(v.idents),
+        v.imports,
+        tuple(v.calls),
+        tuple(v.payloads),
+        v.values,
+        v.functions,
+    )
+
+
+# --- TypeScript / JavaScript (tree-sitter) --------------------------------------------------
+
+
+def _ts_parse(path: str, data: bytes) -> Node:
+    import tree_sitter
+
+    from guardrail.analysis.migrations.grammar import _parser
+    from guardrail.analysis.shapes import typescript
+
+    low = path.lower()
+    if low.endswith(JS_SUFFIXES):
+        parser = _parser("javascript")
+    else:
+        p = typescript._parser(low.endswith(TSX_SUFFIXES))
+        assert isinstance(p, tree_sitter.Parser)
+        parser = p
+    deadline = time.monotonic() + BUDGET_BASE + len(data) / BUDGET_RATE
+
+    def chunk(offset: int, _point: object) -> bytes:
+        return data[offset : offset + 65_536]
+
+    def too_slow(_offset: int, _has_error: bool) -> bool:
+        return time.monotonic() > deadline
+
+    try:
+        return parser.parse(chunk, progress_callback=too_slow).root_node
+    except ValueError as exc:
+        parser.reset()
+        raise ValueError("the grammar gave up on this test file (too slow to read)") from exc
+
+
+_WRAPPERS = frozenset(
+    {"as_expression", "satisfies_expression", "parenthesized_expression", "non_null_expression"}
+)
+_FUNCTIONS = frozenset(
+    {"function_declaration", "function_expression", "arrow_function", "method_definition"}
+)
+
+
+class _TsFacts:
+    def __init__(self, path: str, data: bytes) -> None:
+        self.path = path
+        self.data = data
+        self.idents: set[str] = set()
+        self.imports: dict[str, tuple[str, str]] = {}
+        self.calls: list[Call] = []
+        self.payloads: list[Payload] = []
+        self.values: dict[str, int] = {}
+        self.functions: dict[str, Function] = {}
+        self.bound: dict[str, Payload] = {}  # names bound to an object literal (file-wide)
+
+    def text(self, node: Node) -> str:
+        return self.data[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+    def unquote(self, node: Node) -> str:
+        raw = self.text(node)
+        return raw[1:-1] if node.type == "string" and len(raw) >= 2 else raw
+
+    def unwrap(self, node: Node) -> Node:
+        while node.type in _WRAPPERS and node.named_children:
+            node = node.named_children[0]
+        return node
+
+    def payload(self, node: Node) -> Payload:
+        keys: set[str] = set()
+        nulls: set[str] = set()
+        is_open = False
+        for child in node.named_children:
+            if child.type == "pair":
+                key = child.child_by_field_name("key")
+                value = child.child_by_field_name("value")
+                if key is None:
+                    continue
+                if key.type == "computed_property_name":
+                    is_open = True
+                    continue
+                name = self.unquote(key)
+                keys.add(name)
+                if value is not None and self.text(value) in ("null", "undefined"):
+                    nulls.add(name)
+            elif child.type == "shorthand_property_identifier":
+                keys.add(self.text(child))
+            elif child.type in ("spread_element", "method_definition"):
+                is_open = is_open or child.type == "spread_element"
+                if child.type == "method_definition":
+                    name_node = child.child_by_field_name("name")
+                    if name_node is not None:
+                        keys.add(self.unquote(name_node))
+        return Payload(node.start_point[0] + 1, frozenset(keys), frozenset(nulls), is_open)
+
+    def params(self, fn: Node) -> frozenset[str]:
+        params = fn.child_by_field_name("parameters") or fn.child_by_field_name("parameter")
+        if params is None:
+            return frozenset()
+        if params.type == "identifier":
+            return frozenset({self.text(params)})
+        out: set[str] = set()
+        for p in params.named_children:
+            target = p.child_by_field_name("pattern") or p
+            if target.type == "identifier":
+                out.add(self.text(target))
+            elif target.type == "rest_pattern" and target.named_children:
+                out.add(self.text(target.named_children[0]))
+        return frozenset(out)
+
+    def fn_name(self, node: Node) -> str | None:
+        name = node.child_by_field_name("name")
+        if name is not None:
+            return self.text(name)
+        parent = node.parent
+        if parent is not None and parent.type == "variable_declarator":
+            target = parent.child_by_field_name("name")
+            if target is not None and target.type == "identifier":
+                return self.text(target)
+        return None
+
+    def walk(self, root: Node) -> None:
+        # (node, scope name, scope params, depth), document order.
+        stack: list[tuple[Node, str, frozenset[str], int]] = [(root, "", frozenset(), 0)]
+        while stack:
+            node, scope, params, depth = stack.pop()
+            kind = node.type
+            if kind in _FUNCTIONS:
+                name = self.fn_name(node)
+                own = self.params(node)
+                if name is not None:
+                    self.functions.setdefault(name, Function(name, node.start_point[0] + 1, own))
+                    scope, params = name, own
+                else:
+                    params = params | own  # a callback sees its own and its parent's parameters
+            elif kind == "import_statement":
+                self.import_statement(node)
+            elif kind in ("call_expression", "new_expression"):
+                self.call(node, scope, params)
+            elif kind == "object":
+                self.payloads.append(self.payload(node))
+            elif kind == "variable_declarator":
+                self.declarator(node)
+            elif kind in ("identifier", "type_identifier", "shorthand_property_identifier"):
+                self.idents.add(self.text(node))
+            elif kind == "property_identifier":
+                word = self.text(node)
+                self.idents.add(word)
+                self.values.setdefault(word, node.start_point[0] + 1)
+            elif kind == "string_fragment":
+                word = self.text(node)
+                if len(word) <= 200:
+                    self.values.setdefault(word, node.start_point[0] + 1)
+            if depth < MAX_DEPTH:
+                stack.extend((c, scope, params, depth + 1) for c in reversed(node.named_children))
+
+    def import_statement(self, node: Node) -> None:
+        source = node.child_by_field_name("source")
+        module = self.unquote(source) if source is not None else ""
+        for clause in node.named_children:
+            if clause.type != "import_clause":
+                continue
+            for part in clause.named_children:
+                if part.type == "identifier":
+                    self.imports[self.text(part)] = (module, "default")
+                elif part.type == "namespace_import" and part.named_children:
+                    self.imports[self.text(part.named_children[-1])] = (module, "")
+                elif part.type == "named_imports":
+                    for spec in part.named_children:
+                        if spec.type != "import_specifier":
+                            continue
+                        name = spec.child_by_field_name("name")
+                        alias = spec.child_by_field_name("alias")
+                        if name is None:
+                            continue
+                        local = self.text(alias if alias is not None else name)
+                        self.imports[local] = (module, self.text(name))
+
+    def declarator(self, node: Node) -> None:
+        name = node.child_by_field_name("name")
+        value = node.child_by_field_name("value")
+        if name is None or value is None or name.type != "identifier":
+            return
+        inner = self.unwrap(value)
+        if inner.type == "object":
+            self.bound[self.text(name)] = self.payload(inner)
+
+    def call(self, node: Node, scope: str, params: frozenset[str]) -> None:
+        fn = node.child_by_field_name("function") or node.child_by_field_name("constructor")
+        args = node.child_by_field_name("arguments")
+        if fn is None:
+            return
+        callee = self.callee(fn)
+        payloads: list[Payload] = []
+        passes: set[str] = set()
+        star = False
+        for arg in args.named_children if args is not None else ():
+            inner = self.unwrap(arg)
+            if inner.type == "spread_element" and inner.named_children:
+                star = True
+                inner = self.unwrap(inner.named_children[0])
+            if inner.type == "object":
+                payloads.append(self.payload(inner))
+            elif inner.type == "identifier":
+                word = self.text(inner)
+                if word in params:
+                    passes.add(word)
+                if word in self.bound:
+                    payloads.append(self.bound[word])
+        self.calls.append(
+            Call(
+                callee,
+                node.start_point[0] + 1,
+                scope,
+                tuple(payloads),
+                None,
+                frozenset(passes),
+                star,
+            )
+        )
+
+    def callee(self, fn: Node) -> str:
+        parts: list[str] = []
+        node: Node | None = fn
+        while node is not None:
+            node = self.unwrap(node)
+            if node.type == "member_expression":
+                prop = node.child_by_field_name("property")
+                parts.append(self.text(prop) if prop is not None else "")
+                node = node.child_by_field_name("object")
+            elif node.type == "call_expression":
+                inner = node.child_by_field_name("function")
+                parts.append("()")
+                node = inner
+            elif node.type in ("identifier", "this"):
+                parts.append(self.text(node))
+                node = None
+            else:
+                node = None
+        return ".".join(reversed(parts))
+
+
+def _typescript(path: str, text: str) -> Facts:
+    data = text.encode("utf-8", "surrogatepass")
+    root = _ts_parse(path, data)
+    v = _TsFacts(path, data)
+    # Bindings first (a payload bound after use in document order still reaches the call of a
+    # test body that runs later), then everything else.
+    for node in _declarators(root):
+        v.declarator(node)
+    v.walk(root)
+    return Facts(
+        path,
+        TYPESCRIPT,
+        frozenset(v.idents),
+        v.imports,
+        tuple(v.calls),
+        tuple(v.payloads),
+        v.values,
+        v.functions,
+    )
+
+
+def _declarators(root: Node) -> list[Node]:
+    out: list[Node] = []
+    stack: list[tuple[Node, int]] = [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if node.type == "variable_declarator":
+            out.append(node)
+        if depth < MAX_DEPTH:
+            stack.extend((c, depth + 1) for c in node.named_children)
+    return out
+
+
+# --- Go (a scanner: no Go grammar is installed) ---------------------------------------------
+
+_GO_LITERAL = re.compile(r"\b([A-Z][A-Za-z0-9_]*)\s*\{")
+_GO_KEY = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(nil\b)?", re.MULTILINE)
+_GO_FUNC = re.compile(r"^func\s+(?:\([^)]*\)\s*)?([A-Za-z_]\w*)", re.MULTILINE)
+
+
+def _go(path: str, text: str) -> Facts:
+    """Composite literals `Name{Key: value, ...}` (one level of keys), their line and keys. The
+    scanner skips string and rune literals and comments when matching braces."""
+    calls: list[Call] = []
+    payloads: list[Payload] = []
+    for m in _GO_LITERAL.finditer(text):
+        body = _go_braced(text, m.end())
+        if body is None:
+            continue
+        keys: set[str] = set()
+        nulls: set[str] = set()
+        for k in _GO_KEY.finditer(_go_top_level(body)):
+            keys.add(k.group(1))
+            if k.group(2):
+                nulls.add(k.group(1))
+        line = text.count("\n", 0, m.start()) + 1
+        p = Payload(line, frozenset(keys), frozenset(nulls))
+        payloads.append(p)
+        calls.append(Call(m.group(1), line, "", (p,), None, frozenset()))
+    functions = {
+        m.group(1): Function(m.group(1), text.count("\n", 0, m.start()) + 1, frozenset())
+        for m in _GO_FUNC.finditer(text)
+    }
+    idents = frozenset(re.findall(r"[A-Za-z_]\w*", _go_code_only(text)))
+    return Facts(path, GO, idents, {}, tuple(calls), tuple(payloads), {}, functions)
+
+
+def _go_braced(text: str, start: int) -> str | None:
+    """The text between the `{` before `start` and its matching `}` (None when unbalanced)."""
+    depth = 1
+    i = start
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if ch in "\"'`":
+            end = text.find(ch, i + 1) if ch == "`" else _go_string_end(text, i + 1, ch)
+            if end < 0:
+                return None
+            i = end + 1
+            continue
+        if text.startswith("//", i):
+            nl = text.find("\n", i)
+            i = n if nl < 0 else nl
+            continue
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                return text[start:i]
+        i += 1
+    return None
+
+
+def _go_string_end(text: str, i: int, quote: str) -> int:
+    while i < len(text):
+        if text[i] == "\\":
+            i += 2
+            continue
+        if text[i] == quote or text[i] == "\n":
+            return i
+        i += 1
+    return -1
+
+
+def _go_top_level(body: str) -> str:
+    """The body with nested braces' content blanked: only the literal's own keys remain."""
+    out: list[str] = []
+    depth = 0
+    for ch in body:
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+        elif depth == 0 or ch == "\n":
+            out.append(ch if depth == 0 else "\n")
+            continue
+        if depth == 0 and ch == "}":
+            out.append(" ")
+    return "".join(out).replace(",", "\n")
+
+
+def _go_code_only(text: str) -> str:
+    """Go text without `//` comments and string literals (identifiers used as code)."""
+    return re.sub(r'//[^\n]*|"(?:\\.|[^"\\\n])*"|`[^`]*`', " ", text)
