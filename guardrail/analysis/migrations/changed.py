@@ -252,9 +252,10 @@ def _read_models(ctx: Analysis) -> Models | None:
 class Fills:
     """What the PR's migrations do for rows already stored, indexed once per run."""
 
-    # (table, columns it sets or () when the reader cannot tell, migration path)
+    # (table or model, columns it sets or () when the reader cannot tell, migration path)
     backfilled: list[tuple[str, tuple[str, ...], str]]
     defaults: dict[tuple[str, str], str]  # (table, column) -> migration path
+    # Data code whose writes guardrail could not tell (no model, no columns): it may fill anything.
     data_migration: str | None
 
 
@@ -269,7 +270,10 @@ def _read_fills(ctx: Analysis) -> Fills:
     for m in migrations(ctx):
         for op in m.ops:
             table = (op.table or "").lower().rsplit(".", 1)[-1]
-            if op.kind == OpKind.BACKFILL and table:
+            if op.kind == OpKind.BACKFILL and (table or op.name):
+                backfilled.append((table or str(op.name), op.columns, m.file.path))
+            elif op.kind == OpKind.DATA_MIGRATION and table:
+                # RunPython through `apps.get_model(...)`: that model, the fields it writes.
                 backfilled.append((table, op.columns, m.file.path))
             elif op.kind == OpKind.DATA_MIGRATION:
                 data_migration = data_migration or m.file.path

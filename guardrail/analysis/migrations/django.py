@@ -357,6 +357,7 @@ class _Reader:
                 model.lower() if model else None,
                 value=what,
                 batched=looped and not self.atomic,
+                columns=_columns_set(fn) if fn is not None else (),
             )
         if _arg(call, 1, "reverse_code") is None:
             self.reversible = False
@@ -446,6 +447,60 @@ def _orm_change(fn: ast.FunctionDef) -> tuple[str, str | None, bool] | None:
             return ".bulk_update()", model, False
         if method == "save" and in_loop(node):
             return ".save() in a loop", model, True
+    return None
+
+
+def _columns_set(fn: ast.FunctionDef) -> tuple[str, ...]:
+    """The fields a RunPython function writes, when every write names them: `.update(col=…)`,
+    `bulk_update(objs, ["col"])` / `fields=[…]`, `obj.col = …` before `obj.save()` (or
+    `save(update_fields=[…])`). Empty when any write's fields cannot be told (`.update(**values)`,
+    a field list computed at run time): the caller then cannot match it column by column."""
+    out: list[str] = []
+    assigned: list[str] = []
+    saves = 0
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assign):
+            assigned += [
+                t.attr
+                for t in node.targets
+                if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name)
+            ]
+        if not isinstance(node, ast.Call):
+            continue
+        chain = _chain(node)
+        method, rest = (chain[0], set(chain[1:])) if chain else ("", set())
+        if method == "update" and rest & _QUERYSET:
+            if any(k.arg is None for k in node.keywords):
+                return ()
+            out += [k.arg for k in node.keywords if k.arg is not None]
+        elif method == "bulk_update":
+            names = _str_list(node.args[1] if len(node.args) > 1 else _kw_value(node, "fields"))
+            if names is None:
+                return ()
+            out += names
+        elif method == "save":
+            fields = _kw_value(node, "update_fields")
+            names = _str_list(fields) if fields is not None else None
+            if fields is not None and names is None:
+                return ()
+            out += names or ()
+            saves += 1
+    if saves:
+        out += assigned
+    return tuple(dict.fromkeys(c.lower() for c in out))
+
+
+def _kw_value(call: ast.Call, name: str) -> ast.expr | None:
+    return next((k.value for k in call.keywords if k.arg == name), None)
+
+
+def _str_list(node: ast.expr | None) -> list[str] | None:
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)) and all(
+        isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.elts
+    ):
+        return [
+            e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)
+        ]
     return None
 
 

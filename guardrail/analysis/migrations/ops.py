@@ -129,7 +129,9 @@ class Op:
     new_name: str | None = None
     # BACKFILL
     batched: bool = False
-    columns: tuple[str, ...] = ()  # the columns it sets, when the reader can tell (SQL UPDATE)
+    # The columns it sets, when the reader can tell (SQL UPDATE, Rails `update_all(col: …)`,
+    # the fields a Django RunPython function writes); also on DATA_MIGRATION.
+    columns: tuple[str, ...] = ()
     # The reader cannot tell whether this really changes anything (Django AlterField restates
     # the whole field; what it was before is resolved against the base commit's model).
     maybe: bool = False
@@ -143,7 +145,8 @@ class Op:
     # facts say it all. Read by compare.py only, never shown.
     definition: str = ""
     # The object a statement names when it is not a table or column: index, type, domain,
-    # constraint, partition.
+    # constraint, partition; for a BACKFILL written through an ORM model whose table the reader
+    # cannot tell (Rails `Order.update_all`), the model, lower case.
     name: str | None = None
     # SETTING: the setting's name (lower case) and value as written; ADD/RENAME_ENUM_VALUE: label.
     setting: str | None = None

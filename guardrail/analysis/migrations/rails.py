@@ -157,6 +157,24 @@ _DATA_DELETES = frozenset({"delete_all", "destroy_all", "delete_by", "destroy_by
 _BATCHES = frozenset({"in_batches", "find_each", "find_in_batches"})
 
 
+def _written_columns(c: _Call) -> tuple[str, ...]:
+    """The columns `update_all(col: …)`, `update_columns(col: …)` or `update_column(:col, …)`
+    set; empty when the call does not name them (`update_all("col = …")`, a hash variable)."""
+    if c.name in ("update_all", "update_columns", "update!", "update") and c.kwargs and not c.args:
+        return tuple(k.lower() for k in c.kwargs)
+    if c.name == "update_column" and c.args and isinstance(c.args[0], str):
+        return (c.args[0].lower(),)
+    return ()
+
+
+def _receiver_model(receiver: str | None) -> str | None:
+    """The model class a data write goes through: `Order` of `Order.where(…).update_all`."""
+    if not receiver:
+        return None
+    head = receiver.split(".", 1)[0].split("(", 1)[0].split("::")[-1].strip()
+    return head.lower() if head[:1].isupper() and head.isidentifier() else None
+
+
 def _batched_receiver(node: Node) -> bool:
     """A call chain whose receiver calls `in_batches`, `find_each` or `find_in_batches`."""
     receiver = node.child_by_field_name("receiver")
@@ -401,7 +419,13 @@ class _Reader:
             # `Order.in_batches(of: 10_000).update_all(…)`: the batching is in the receiver chain.
             chained = _batched_receiver(c.node)
             self.rec.add(
-                c.node, OpKind.BACKFILL, None, batched=where.batched or chained, value=c.name
+                c.node,
+                OpKind.BACKFILL,
+                None,
+                batched=where.batched or chained,
+                value=c.name,
+                columns=_written_columns(c),
+                name=_receiver_model(c.receiver),
             )
         elif c.name in _DATA_DELETES:
             self.rec.add(c.node, OpKind.DELETE_ROWS, None)
