@@ -92,6 +92,24 @@ def main() -> int:
                 f"    dependencies = [('shop', '{i - 1:04d}_x')]\n    operations = []\n"
             )
         history = run(fake, Path(tmp))
+    # Without a checkout, the legacy-data evidence reads the repository's tests too: the test
+    # folders near the changed model are listed in the prefetch, and the unchanged tests (40
+    # here, in shop/tests/ and tests/) are read in one more GraphQL request (100 per request).
+    with FakeGitHub() as fake, tempfile.TemporaryDirectory() as tmp:
+        tightening = [f for f in files if f["filename"] == "shop/schemas.py"]
+        fake.add_pull(1, body="Adds a note.", files=tightening, head_sha=HEAD, base_sha=BASE)
+        fake.contents[(BASE, "shop/schemas.py")] = MODEL_BASE
+        fake.contents[(HEAD, "shop/schemas.py")] = MODEL_HEAD
+        for i in range(40):
+            folder = "shop/tests" if i % 2 else "tests"
+            fake.contents[(HEAD, f"{folder}/test_t{i}.py")] = f"def test_{i}():\n    assert True\n"
+        with_tests = run(fake, Path(tmp))
+    print(
+        f"first run, a model tightened, 40 unchanged tests read through the API: "
+        f"{len(with_tests)} requests"
+    )
+    for r in with_tests:
+        print(f"    {r}")
     print(f"first run, a Django migration on a 150-migration app: {len(history)} requests")
     for r in history:
         print(f"    {r}")

@@ -397,6 +397,30 @@ def _workspace_tree(workspace: Path) -> tuple[Any, Any]:
     return tree, read_tree
 
 
+def _api_head_tests(client: Any, sha: str, folders: list[str]) -> Any:
+    """The head commit's test folders as the prefetch listed them, read in batches of 100 per
+    GraphQL request when the legacy-data check asks (it asks for at most one batch)."""
+    from guardrail.model import HeadTests
+    from guardrail.text import code
+
+    def paths() -> list[str]:
+        return [p for d in folders for p in client.test_paths.get((sha, d), ())]
+
+    listed = [d for d in folders if client.test_paths.get((sha, d))]
+    where = (
+        "the folders "
+        + ", ".join(code(d + "/") for d in listed[:5])
+        + (f" and {len(listed) - 5} more" if len(listed) > 5 else "")
+        if listed
+        else "the test folders near the changed files (none was found)"
+    )
+    return HeadTests(
+        paths=paths,
+        read_many=lambda wanted: client.read_many(sha, wanted, "test files"),
+        where=where,
+    )
+
+
 def _api_base_tree(client: Any, sha: str) -> Any:
     """The base branch's migration folders, as the prefetch listed them, and its files read
     100 per GraphQL request when a check asks."""
@@ -519,6 +543,7 @@ def _cmd_action(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR091
     # the files the checks will read, instead of a request for each.
     from guardrail import config as cfgmod
     from guardrail.analysis.history import history_folders
+    from guardrail.analysis.testindex import test_folders
     from guardrail.engine import files_to_read
 
     config_rel = _input("config") or cfgmod.DEFAULT_CONFIG_PATH
@@ -531,7 +556,12 @@ def _cmd_action(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR091
         if sha:
             wanted.append((sha, path))
     folders = [(pr.base_sha, d) for d in history_folders(pr, guess)] if pr.base_sha else []
-    client.prefetch(number, wanted, folders)
+    tree, read_tree = _workspace_tree(workspace)
+    # No checkout: the test folders near the changed shapes are listed in the same request, and
+    # the legacy-data check reads the tests it needs in one batch (guardrail/checks/legacy.py).
+    tests = test_folders(pr) if tree is None and pr.head_sha else []
+    head = pr.head_sha or ""
+    client.prefetch(number, wanted, folders, [(head, d) for d in tests])
     config, notes = _action_config(client, pr, _input("config"))
 
     cache: dict[tuple[str, str], str | None] = {}
@@ -545,7 +575,6 @@ def _cmd_action(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR091
             cache[key] = client.file_text(path, sha)
         return cache[key]
 
-    tree, read_tree = _workspace_tree(workspace)
     observed = None
     if want_trace or database_url:
         from guardrail.trace.api import trace
@@ -563,6 +592,7 @@ def _cmd_action(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR091
         tree=tree,
         read_tree=read_tree,
         base_tree=_api_base_tree(client, pr.base_sha) if pr.base_sha else None,
+        head_tests=_api_head_tests(client, head, tests) if tests else None,
         fail_on=fail_on_input.lower() or None,
         trace=observed,
         config_path=config_rel,

@@ -16,6 +16,7 @@ from guardrail.model import (
     BaseTree,
     ContentReader,
     Finding,
+    HeadTests,
     Note,
     PullRequest,
     Report,
@@ -157,6 +158,7 @@ def run(
     tree: Callable[[], list[str]] | None = None,
     read_tree: Callable[[str], str | None] | None = None,
     base_tree: BaseTree | None = None,
+    head_tests: HeadTests | None = None,
     fail_on: str | None = None,
     checks: tuple[Check, ...] = ALL_CHECKS,
     trace: TraceResult | None = None,
@@ -173,6 +175,7 @@ def run(
         read_tree=read_tree,
         base_tree=base_tree,
         config_path=config_path,
+        head_tests=head_tests,
     )
     results = {check: _run_check(check, ctx) for check in checks}
     out = [item for check in _in_order(checks) for item in results[check][0]]

@@ -165,6 +165,17 @@ class Report:
 
 
 @dataclass(frozen=True)
+class HeadTests:
+    """Test files of the head commit when there is no checkout (the action without
+    actions/checkout): the test folders near the changed shapes, listed in the run's GraphQL
+    prefetch, read in one batch. `where` says in words which folders were listed."""
+
+    paths: Callable[[], list[str]]
+    read_many: Callable[[list[str]], dict[str, str | None]]
+    where: str
+
+
+@dataclass(frozen=True)
 class BaseTree:
     """The base branch as it is now (its tip, which may be ahead of the merge base): its
     paths, and its files. Migration history is judged on it plus the PR's migrations.

@@ -437,6 +437,15 @@ class FakeGitHub:
                     if at == sha and p.startswith(folder + "/") and "/" not in p[len(folder) + 1 :]
                 ]
                 blobs[key] = {"entries": [{"name": n, "type": "blob"} for n in names]}
+            if key.startswith("u") and key[1:].isdigit() and isinstance(value, str):
+                # A test folder listed with its sub-folders (names only), as the prefetch asks.
+                sha, _, folder = value.partition(":")
+                inside = [
+                    p[len(folder) + 1 :]
+                    for at, p in self.contents
+                    if at == sha and p.startswith(folder + "/")
+                ]
+                blobs[key] = _nested(inside) if inside else None
             if key.startswith("e") and key[1:].isdigit() and isinstance(value, str):
                 sha, _, path = value.partition(":")
                 if path in self.graphql_errors_for:
@@ -532,3 +541,16 @@ def file_entry(
         entry["patch"] = patch
     entry.update(extra)
     return entry
+
+
+def _nested(paths: list[str]) -> dict[str, Any]:
+    """A Tree object as GitHub's GraphQL gives it: entries, sub-trees with their own entries."""
+    files = sorted(p for p in paths if "/" not in p)
+    subs: dict[str, list[str]] = {}
+    for p in paths:
+        if "/" in p:
+            head, _, rest = p.partition("/")
+            subs.setdefault(head, []).append(rest)
+    entries: list[dict[str, Any]] = [{"name": n, "type": "blob"} for n in files]
+    entries += [{"name": n, "type": "tree", "object": _nested(v)} for n, v in sorted(subs.items())]
+    return {"entries": entries}

@@ -291,3 +291,53 @@ def test_merge_group_without_a_head_commit_is_a_clear_error(fake_github, run_act
     assert run.returncode == 2
     assert "merge_group.head_sha" in run.stdout + run.stderr
     assert not fake_github.statuses
+
+
+MODEL_BASE = "from typing import Optional\nfrom pydantic import BaseModel\nclass Order(BaseModel):\n    id: int\n    coupon: Optional[str] = None\n"
+MODEL_HEAD = (
+    "from pydantic import BaseModel\nclass Order(BaseModel):\n    id: int\n    coupon: str\n"
+)
+MODEL_PATCH = (
+    "@@ -1,5 +1,4 @@\n-from typing import Optional\n from pydantic import BaseModel\n"
+    " class Order(BaseModel):\n     id: int\n-    coupon: Optional[str] = None\n+    coupon: str"
+)
+LEGACY_TEST = (
+    "from shop.schemas import Order\n\n\ndef test_order_saved_before_coupons():\n"
+    "    Order.model_validate({'id': 3})\n"
+)
+
+
+def _tightening_pull(fake: FakeGitHub) -> None:
+    fake.add_pull(
+        7,
+        body=GOOD_BODY,
+        head_sha=HEAD,
+        base_sha=BASE,
+        files=[file_entry("shop/schemas.py", MODEL_PATCH)],
+    )
+    fake.contents[(BASE, "shop/schemas.py")] = MODEL_BASE
+    fake.contents[(HEAD, "shop/schemas.py")] = MODEL_HEAD
+
+
+def test_without_a_checkout_unchanged_tests_are_read_through_the_api(fake_github, run_action):
+    # The same PR answers the same with and without a checkout: the unchanged legacy test in
+    # shop/tests/ is listed in the prefetch and read in one batch, and it clears the finding.
+    _tightening_pull(fake_github)
+    fake_github.contents[(HEAD, "shop/tests/unit/test_orders.py")] = LEGACY_TEST
+    fake_github.contents[(HEAD, "shop/tests/conftest.py")] = "import pytest\n"
+    run = run_action(fake_github, "pull_request", pr_event(7))
+    assert "GR301" not in run.summary, run.summary
+    assert "old data covered" in run.summary and "shop/tests/unit/test_orders.py" in run.summary
+    reads = [r for r in fake_github.log if r.path.endswith("/graphql")]
+    assert len(reads) == 2, "the prefetch (with the test folders' listing) and one batch of tests"
+
+
+def test_without_a_checkout_the_finding_says_which_folders_were_searched(fake_github, run_action):
+    _tightening_pull(fake_github)
+    fake_github.contents[(HEAD, "shop/tests/test_orders.py")] = (
+        "from shop.schemas import Order\n\n\ndef test_order():\n"
+        "    assert Order(id=1, coupon='X').coupon == 'X'\n"
+    )
+    run = run_action(fake_github, "pull_request", pr_event(7))
+    assert "GR301" in run.summary
+    assert "1 test files of the folders `shop/tests/`" in run.summary, run.summary

@@ -62,7 +62,16 @@ def test_every_graphql_query_of_a_run_is_valid_against_githubs_schema(fake_githu
     risky_pull(fake_github)
     run_action(fake_github, "pull_request", pr_event(7))
     run_action(fake_github, "pull_request", pr_event(7))
+    # A model tightened without a checkout: the prefetch lists test folders (nested trees) and a
+    # second request reads the tests.
+    from tests.test_action_e2e import _tightening_pull
+
+    fake_github.pulls.pop(7, None)
+    _tightening_pull(fake_github)
+    fake_github.contents[("1" * 40, "shop/tests/unit/test_orders.py")] = "def test():\n    pass\n"
+    run_action(fake_github, "pull_request", pr_event(7))
     sent = queries(fake_github)
+    assert any("... on Tree { entries { name type object" in q for q in sent)
     assert any("fullDatabaseId" in q for q in sent)
     assert not fake_github.invalid_queries
     for query in [*sent, comments_query(True), comments_query(False)]:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 from guardrail.analysis.isolate import Unreadable
 from guardrail.config import DEFAULT_CONFIG_PATH, Config
-from guardrail.model import BaseTree, ContentReader, PullRequest
+from guardrail.model import BaseTree, ContentReader, HeadTests, PullRequest
 
 if TYPE_CHECKING:
     from guardrail.analysis.markdown import Assessment, Section
@@ -81,6 +81,8 @@ class Analysis:
     read_tree: Callable[[str], str | None] | None = None
     # The base branch's tip: its paths and files (migration history), when the source has it.
     base_tree: BaseTree | None = None
+    # Without a checkout: the head commit's test folders near the changed shapes (the API).
+    head_tests: HeadTests | None = None
     # Where a reader records a file it failed on (`isolate.attempt(analysis.problems, ...)`):
     # while a fact is computed, that fact's own list; while a check runs, the engine's list for
     # that check. Each is reported as GR901 by the engine, never a crash.

@@ -98,6 +98,7 @@ class TestIndex:
     _helpers: dict[str, list[str]] = field(default_factory=dict)
     _modules: dict[str, list[str]] | None = None
     loaded: int = 0  # helper files read beyond the index (at most MAX_FOLLOWED_FILES)
+    searched: str = "the tests changed by the PR"  # where evidence was searched, in words
 
     _by_word: dict[str, set[str]] = field(default_factory=dict)  # word -> files
     _lowered_files: dict[str, set[str]] = field(default_factory=dict)

@@ -195,11 +195,7 @@ def check_legacy(ctx: Context) -> Iterator[Output]:
     if not found:
         return
     index = test_index(ctx)
-    searched = (
-        "the tests changed by the PR and the checkout's tests"
-        if ctx.tree is not None and ctx.read_tree is not None
-        else "the tests changed by the PR (no checkout: the rest of the repository's tests were not read)"
-    )
+    searched = index.searched
     seen: set[tuple[str, str, str | None]] = set()
     model_fields = {(c.tightening.field or "") for c in found if c.source != "migration"}
     covered: list[str] = []

@@ -59,6 +59,32 @@ def comments_query(full_ids: bool = True, fields: str | None = None) -> str:
 PREFETCH_LIMIT = 80  # files per prefetch; more are read one by one
 HISTORY_BATCH = 100  # base-branch migration files per GraphQL request (migration history)
 FOLDER_LIMIT = 20  # migration folders listed per prefetch
+TEST_FOLDER_LIMIT = 20  # test folders listed per prefetch (without a checkout)
+TEST_FOLDER_DEPTH = 3  # levels of a test folder listed: tests/, tests/unit/, tests/unit/api/
+
+
+def _nested_entries(depth: int = TEST_FOLDER_DEPTH) -> str:
+    """`... on Tree { entries { name type object { ... } } }`, `depth` levels deep."""
+    inner = "" if depth <= 1 else f" object {{ {_nested_entries(depth - 1)} }}"
+    return f"... on Tree {{ entries {{ name type{inner} }} }}"
+
+
+def _blob_paths(tree: object, folder: str) -> list[str]:
+    """The file paths of a nested listing (see `_nested_entries`)."""
+    out: list[str] = []
+    stack: list[tuple[object, str]] = [(tree, folder)]
+    while stack:
+        node, prefix = stack.pop()
+        entries = node.get("entries") if isinstance(node, dict) else None
+        for e in entries or ():
+            if not isinstance(e, dict) or not e.get("name"):
+                continue
+            path = f"{prefix}/{e['name']}" if prefix else str(e["name"])
+            if e.get("type") == "blob":
+                out.append(path)
+            elif e.get("type") == "tree":
+                stack.append((e.get("object"), path))
+    return sorted(out)
 
 
 @dataclass(frozen=True)
@@ -161,6 +187,8 @@ class GitHubClient:
         self.blobs: dict[tuple[str, str], str | None] = {}
         # (sha, folder) -> the names of the files in it, from the prefetch (migration history).
         self.folders: dict[tuple[str, str], list[str]] = {}
+        # Test folders listed in the prefetch, (sha, folder) -> file paths (no checkout).
+        self.test_paths: dict[tuple[str, str], list[str]] = {}
         self._first_page: tuple[int, dict[str, Any]] | None = None
         self._failed: set[str] = set()  # fields of the last GraphQL answer that came as errors
         self.full_ids = True  # False once a GHES server says IssueComment has no fullDatabaseId
@@ -361,6 +389,7 @@ class GitHubClient:
         number: int,
         specs: list[tuple[str, str]],
         folders: list[tuple[str, str]] | None = None,
+        test_folders: list[tuple[str, str]] | None = None,
     ) -> None:
         """One GraphQL request for the first page of comments, the files the checks will
         read ((sha, path) pairs, most important first) and the listings of the folders the
@@ -368,6 +397,7 @@ class GitHubClient:
         file. Past PREFETCH_LIMIT, files are read one by one when a check asks."""
         specs = list(dict.fromkeys(specs))[:PREFETCH_LIMIT]
         folders = list(dict.fromkeys(folders or ()))[:FOLDER_LIMIT]
+        tests = list(dict.fromkeys(test_folders or ()))[:TEST_FOLDER_LIMIT]
         variables: dict[str, object] = {
             "owner": self.owner,
             "name": self.name,
@@ -388,6 +418,11 @@ class GitHubClient:
             fields.append(
                 f"t{i}: object(expression: $t{i}) {{ ... on Tree {{ entries {{ name type }} }} }}"
             )
+        for i, (sha, folder) in enumerate(tests):
+            # A test folder and its sub-folders (TEST_FOLDER_DEPTH levels): names only.
+            variables[f"u{i}"] = f"{sha}:{folder}"
+            decls.append(f"$u{i}: String!")
+            fields.append(f"u{i}: object(expression: $u{i}) {{ {_nested_entries()} }}")
         head = f"query({', '.join(decls)}) {{ repository(owner: $owner, name: $name) {{ "
         rest = " ".join(fields)
         data = self._comments_graphql(
@@ -414,6 +449,8 @@ class GitHubClient:
             self.folders[key] = [
                 str(e["name"]) for e in entries or () if e.get("type") == "blob" and e.get("name")
             ]
+        for i, (sha, folder) in enumerate(tests):
+            self.test_paths[(sha, folder)] = _blob_paths(repo.get(f"u{i}"), folder)
         pull = repo.get("pullRequest") if "pullRequest" not in self._failed else None
         self._first_page = (number, pull["comments"]) if pull else None
 
@@ -544,7 +581,9 @@ class GitHubClient:
 
     # -- the base branch's migration files (migration history) --------------------------------
 
-    def read_many(self, sha: str, paths: list[str]) -> dict[str, str | None]:
+    def read_many(
+        self, sha: str, paths: list[str], what: str = "migration files"
+    ) -> dict[str, str | None]:
         """Files of one commit, HISTORY_BATCH per GraphQL request; cached with the prefetch."""
         out: dict[str, str | None] = {}
         todo = [p for p in dict.fromkeys(paths) if (sha, p) not in self.blobs]
@@ -562,7 +601,7 @@ class GitHubClient:
                 f"{{ {' '.join(fields)} }} }}"
             )
             data, failed = self._call(
-                f"read {len(chunk)} migration files at {sha[:7]}",
+                f"read {len(chunk)} {what} at {sha[:7]}",
                 lambda q=query, v=variables: self._graphql(q, v),  # type: ignore[misc]
             )
             repo = data["data"]["repository"]
