@@ -111,6 +111,20 @@ def _django_settings(side: str, path: str) -> bool:
     return side == "head" and path.endswith(".py") and "settings" in path
 
 
+def _ef_project_file(path: str) -> bool:
+    return path.endswith((".csproj", "/Program.cs", "/Startup.cs", "Context.cs")) or path in (
+        "Program.cs",
+        "Startup.cs",
+    )
+
+
+@discovers
+def _ef_project(side: str, path: str) -> bool:
+    """An EF Core project's .csproj, Program.cs, Startup.cs and DbContext, found in the head
+    tree's listing (the provider that decides the database)."""
+    return side == "head" and _ef_project_file(path)
+
+
 @discovers
 def _model_modules(side: str, path: str) -> bool:
     """The modules a Django `models/` package imports, found in its `__init__`."""
@@ -224,6 +238,8 @@ def _target(ctx: Analysis, path: str, text: str, framework: str) -> Target:
     listing: list[str] = []
     if framework == "django" and ctx.tree is not None:
         listing = [p for p in ctx.tree() if p.endswith(".py") and "settings" in p]
+    elif framework == "efcore" and ctx.tree is not None:
+        listing = [p for p in ctx.tree() if _ef_project_file(p)]
     configured = ctx.config.migration_setting("database", path)
     return target(
         path,

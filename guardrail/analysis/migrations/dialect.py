@@ -4,7 +4,9 @@ The migration-safety rules about locks, rewrites and CONCURRENTLY are PostgreSQL
 SQLite, SQL Server, H2 or Oracle they would be noise. The target is, in order: the
 configuration (`migrations.database`, per `paths` entry too), a folder named after a database
 (Flyway's `db/migration/h2/`), the framework's own settings (Prisma's `migration_lock.toml`,
-a `knexfile`, Alembic's `alembic.ini`, Django's `DATABASES` ENGINE), and unmistakable syntax
+a `knexfile`, Alembic's `alembic.ini`, Django's `DATABASES` ENGINE, Rails' `config/database.yml`
+adapter, EF Core's provider: the annotations it writes into a migration, the project's provider
+package or its `Use…` call), and unmistakable syntax
 of another dialect in a SQL file (`ENGINE=InnoDB`, `GO` batches, `AUTOINCREMENT`, `VARCHAR2`).
 Without any of them it is PostgreSQL. Pure: the project's files come through `read`.
 """
@@ -115,6 +117,10 @@ def target(
     for d in dirs:
         if d in _FOLDERS:
             return Target(_FOLDERS[d], f"its folder {code(d + '/')}")
+    if framework == "efcore":
+        marked = _ef_markers(text)
+        if marked is not None:
+            return marked
     settings = _settings(path, framework, read, listing) if read is not None else None
     if settings is not None:
         return settings
@@ -147,7 +153,17 @@ def settings_files(path: str, framework: str) -> list[str]:
         return [_join(folder, name) for folder in _parents(path) for name in names]
     if framework == "alembic":
         return [_join(folder, "alembic.ini") for folder in _parents(path)[1:4]]
+    if framework == "rails":
+        return [rails_database_yml(path)]
     return []
+
+
+def rails_database_yml(path: str) -> str:
+    """config/database.yml of the Rails app whose `db/migrate/` holds the migration."""
+    root = path.split("db/migrate/", 1)[0] if "db/migrate/" in path else ""
+    if not root and "db/post_migrate/" in path:
+        root = path.split("db/post_migrate/", 1)[0]
+    return root + "config/database.yml"
 
 
 def _settings(path: str, framework: str, read: Read, listing: Iterable[str]) -> Target | None:
@@ -182,6 +198,11 @@ def _settings(path: str, framework: str, read: Read, listing: Iterable[str]) -> 
                     )
     if framework == "django":
         return _django_engine(read, listing)
+    if framework == "rails":
+        yml = rails_database_yml(path)
+        return _rails_adapter(yml, read(yml) or "")
+    if framework == "efcore":
+        return _ef_project(ef_project_files(path, listing), read)
     return None
 
 
@@ -217,3 +238,208 @@ def _django_engine(read: Read, listing: Iterable[str]) -> Target | None:
                 f"{code(where)} (ENGINE {code('django.db.backends.' + next(iter(engines)))})",
             )
     return None
+
+
+# -- Rails: config/database.yml -----------------------------------------------------------------
+
+_ERB = re.compile(r"<%.*?%>", re.S)
+
+
+def _rails_database(adapter: str) -> str | None:
+    a = adapter.lower()
+    if "postg" in a or "cockroach" in a:
+        return "postgres"
+    if "mysql" in a or "trilogy" in a:
+        return "mysql"
+    if "maria" in a:
+        return "mariadb"
+    if "sqlite" in a:
+        return "sqlite"
+    if "sqlserver" in a:
+        return "mssql"
+    if "oracle" in a:
+        return "oracle"
+    return None
+
+
+def _rails_primary(env: object) -> dict[str, object] | None:
+    """The configuration of an environment's primary database (flat, or `primary:` of a
+    multi-database configuration)."""
+    if not isinstance(env, dict):
+        return None
+    if "adapter" in env or "url" in env or "database" in env:
+        return env
+    primary = env.get("primary")
+    return primary if isinstance(primary, dict) else None
+
+
+def _rails_adapter(yml: str, text: str) -> Target | None:
+    """The adapter of the production database (database.yml without its ERB tags, which are
+    templates evaluated at boot: a value set by one is unknown). Without a production section,
+    the one adapter every environment names."""
+    import yaml
+
+    from guardrail.analysis import yamlsafe
+    from guardrail.text import code
+
+    try:
+        data = yamlsafe.load(_ERB.sub("", text))
+    except (yaml.YAMLError, yamlsafe.AliasBomb):
+        return None
+    if not isinstance(data, dict):
+        return None
+    if "production" in data:
+        envs = [_rails_primary(data["production"])]
+    else:
+        envs = [
+            _rails_primary(v) for k, v in data.items() if not str(k).startswith(("_", "default"))
+        ]
+    adapters: set[str] = set()
+    for env in envs:
+        if env is None:
+            return None
+        adapter, url = env.get("adapter"), env.get("url")
+        if "url" in env and not (isinstance(url, str) and url):
+            return None  # DATABASE_URL decides at boot
+        if isinstance(url, str) and url:
+            adapter = url.split(":", 1)[0]
+        if not isinstance(adapter, str) or not adapter:
+            return None
+        adapters.add(adapter)
+    if len(adapters) != 1:
+        return None
+    (adapter,) = adapters
+    database = _rails_database(adapter)
+    if database is None or database == POSTGRES:
+        return None
+    return Target(database, f"{code(yml)} (adapter {code(adapter)})")
+
+
+# -- EF Core: the provider -----------------------------------------------------------------------
+
+# Provider packages (.csproj PackageReference) and the DbContextOptionsBuilder calls that pick
+# one (`UseNpgsql(…)` in Program.cs, Startup.cs or a DbContext's OnConfiguring).
+_EF_PACKAGES = {
+    "npgsql.entityframeworkcore.postgresql": "postgres",
+    "microsoft.entityframeworkcore.sqlserver": "mssql",
+    "pomelo.entityframeworkcore.mysql": "mysql",
+    "mysql.entityframeworkcore": "mysql",
+    "microsoft.entityframeworkcore.sqlite": "sqlite",
+    "oracle.entityframeworkcore": "oracle",
+}
+_EF_CALLS = {
+    "UseNpgsql": "postgres",
+    "UseSqlServer": "mssql",
+    "UseAzureSql": "mssql",
+    "UseMySql": "mysql",
+    "UseMySQL": "mysql",
+    "UseSqlite": "sqlite",
+    "UseOracle": "oracle",
+}
+# What EF Core writes into a generated migration for one provider only.
+_EF_ANNOTATIONS = re.compile(r"\"(Npgsql|SqlServer|Sqlite|MySql|Oracle):\w+\"")
+_EF_ANNOTATION_DB = {
+    "Npgsql": "postgres",
+    "SqlServer": "mssql",
+    "Sqlite": "sqlite",
+    "MySql": "mysql",
+    "Oracle": "oracle",
+}
+_EF_SOURCES = ("Program.cs", "Startup.cs")
+_MAX_EF_FILES = 6
+
+
+def ef_project_files(path: str, listing: Iterable[str]) -> list[str]:
+    """The files of the migration's project that may name its provider: the nearest `.csproj`
+    above the migration, then that project's Program.cs, Startup.cs and *Context.cs (outside
+    its Migrations folder), shallowest first."""
+    files = list(listing)
+    for folder in _parents(path):
+        prefix = f"{folder}/" if folder else ""
+        projects = [
+            p
+            for p in files
+            if p.endswith(".csproj") and p.startswith(prefix) and "/" not in p[len(prefix) :]
+        ]
+        if projects:
+            sources = sorted(
+                (
+                    p
+                    for p in files
+                    if p.startswith(prefix)
+                    and not p.endswith(".csproj")
+                    and "/migrations/" not in f"/{p.lower()}"
+                ),
+                key=len,
+            )
+            return (sorted(projects) + sources)[:_MAX_EF_FILES]
+    return []
+
+
+def _ef_markers(text: str) -> Target | None:
+    from guardrail.text import code
+
+    found = {_EF_ANNOTATION_DB[m.group(1)]: m.group(0) for m in _EF_ANNOTATIONS.finditer(text)}
+    if len(found) == 1:
+        ((database, marker),) = found.items()
+        return Target(database, f"its annotation {code(marker.strip(chr(34)))}")
+    return None
+
+
+def _ef_project(files: list[str], read: Read) -> Target | None:
+    """The one provider the project's package references (or its Use… calls) name."""
+    from guardrail.text import code
+
+    seen: dict[str, str] = {}
+    for name in files:
+        text = read(name) or ""
+        if name.endswith(".csproj"):
+            for package in _csproj_packages(text):
+                database = _EF_PACKAGES.get(package.lower())
+                if database:
+                    seen.setdefault(database, f"{code(name)} (package {code(package)})")
+        else:
+            for call in _csharp_calls(text):
+                database = _EF_CALLS.get(call)
+                if database:
+                    seen.setdefault(database, f"{code(name)} ({code(call + '(…)')})")
+    if len(seen) == 1:
+        ((database, evidence),) = seen.items()
+        return Target(database, evidence)
+    return None
+
+
+def _csproj_packages(text: str) -> list[str]:
+    import xml.etree.ElementTree as ET
+
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError:
+        return []
+    return [
+        str(el.get("Include") or el.get("Update") or "")
+        for el in root.iter()
+        if el.tag.split("}")[-1] == "PackageReference"
+    ]
+
+
+def _csharp_calls(text: str) -> list[str]:
+    """Names of the methods called in a C# file (tree-sitter: comments and strings are not
+    calls)."""
+    from guardrail.analysis.migrations.grammar import parse, walk
+    from guardrail.analysis.migrations.grammar import text as node_text
+
+    out: list[str] = []
+    for node in walk(parse("c_sharp", text)):
+        if node.type != "invocation_expression":
+            continue
+        fn = node.child_by_field_name("function")
+        if fn is None:
+            continue
+        if fn.type == "member_access_expression":
+            fn = fn.child_by_field_name("name")
+        if fn is not None and fn.type == "identifier":
+            out.append(node_text(fn))
+        elif fn is not None and fn.type == "generic_name":
+            out.append(node_text(fn).split("<", 1)[0])
+    return out

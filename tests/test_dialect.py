@@ -1,0 +1,122 @@
+"""Which database a migration runs on, from the framework's own settings (issue 11): Rails'
+config/database.yml adapter and EF Core's provider. Guessing wrong either way is a defect:
+PostgreSQL rules on a MySQL project are noise, and a PostgreSQL project called MySQL goes
+unjudged; so anything decided at boot (ERB, DATABASE_URL) leaves the default."""
+
+from __future__ import annotations
+
+import pytest
+
+from guardrail.analysis.migrations.dialect import ef_project_files, target
+
+MIGRATION = "db/migrate/20240101120000_x.rb"
+
+
+def _rails(yml: str) -> str:
+    files = {"config/database.yml": yml}
+    return target(MIGRATION, "", "rails", read=files.get).database
+
+
+@pytest.mark.parametrize(
+    ("yml", "database"),
+    [
+        # Flat production section, inheriting the adapter from an anchor.
+        ("default: &d\n  adapter: mysql2\nproduction:\n  <<: *d\n  database: shop\n", "mysql"),
+        ("production:\n  adapter: trilogy\n", "mysql"),
+        ("production:\n  adapter: sqlserver\n", "mssql"),
+        ("production:\n  adapter: oracle_enhanced\n", "oracle"),
+        # Multi-database: the primary decides.
+        (
+            "production:\n  primary:\n    adapter: sqlite3\n  cache:\n    adapter: sqlite3\n",
+            "sqlite",
+        ),
+        # ERB control lines are templates, not YAML: stripped, the rest still reads.
+        (
+            "<% if ENV['X'] %>\n<% end %>\nproduction:\n  adapter: mysql2\n"
+            "  pool: <%= ENV.fetch('RAILS_MAX_THREADS') { 5 } %>\n",
+            "mysql",
+        ),
+        # No production section: the one adapter every environment names.
+        ("development:\n  adapter: mysql2\ntest:\n  adapter: mysql2\n", "mysql"),
+        # PostgreSQL, or anything decided at boot: the default stays.
+        ("production:\n  adapter: postgresql\n", "postgres"),
+        ("production:\n  adapter: postgis\n", "postgres"),
+        ("production:\n  adapter: <%= ENV['DB_ADAPTER'] %>\n", "postgres"),
+        (
+            "development:\n  adapter: sqlite3\nproduction:\n  url: <%= ENV['DATABASE_URL'] %>\n",
+            "postgres",
+        ),
+        ("production:\n  url: mysql2://db/shop\n", "mysql"),
+        ("development:\n  adapter: sqlite3\ntest:\n  adapter: mysql2\n", "postgres"),
+        ("production: [unclosed\n", "postgres"),
+        ("", "postgres"),
+    ],
+)
+def test_rails_database_yml(yml: str, database: str) -> None:
+    assert _rails(yml) == database
+
+
+def test_rails_app_in_a_subfolder_reads_its_own_database_yml() -> None:
+    files = {"apps/shop/config/database.yml": "production:\n  adapter: mysql2\n"}
+    found = target("apps/shop/db/migrate/20240101120000_x.rb", "", "rails", read=files.get)
+    assert found.database == "mysql"
+    assert "apps/shop/config/database.yml" in found.evidence
+
+
+EF = "src/Shop.Data/Migrations/20240101120000_X.cs"
+LISTING = [
+    "src/Shop.Data/Shop.Data.csproj",
+    "src/Shop.Data/ShopContext.cs",
+    "src/Shop.Data/Migrations/ShopContextModelSnapshot.cs",
+    "src/Shop.Web/Shop.Web.csproj",
+    "src/Shop.Web/Program.cs",
+]
+
+
+def test_the_nearest_project_and_its_sources_are_read() -> None:
+    assert ef_project_files(EF, LISTING) == [
+        "src/Shop.Data/Shop.Data.csproj",
+        "src/Shop.Data/ShopContext.cs",
+    ]
+
+
+def _ef(files: dict[str, str], text: str = "") -> str:
+    return target(EF, text, "efcore", read=files.get, listing=LISTING).database
+
+
+def test_provider_package_decides() -> None:
+    csproj = '<Project><ItemGroup><PackageReference Include="Pomelo.EntityFrameworkCore.MySql" Version="8.0.2" /></ItemGroup></Project>'
+    assert _ef({"src/Shop.Data/Shop.Data.csproj": csproj}) == "mysql"
+
+
+def test_use_call_in_the_context_decides_and_comments_do_not() -> None:
+    context = (
+        "public class ShopContext : DbContext {\n"
+        "  // was: optionsBuilder.UseNpgsql(...)\n"
+        '  protected override void OnConfiguring(DbContextOptionsBuilder o) => o.UseSqlServer("x");\n'
+        "}\n"
+    )
+    assert _ef({"src/Shop.Data/ShopContext.cs": context}) == "mssql"
+
+
+def test_two_providers_are_not_guessed() -> None:
+    csproj = (
+        "<Project><ItemGroup>"
+        '<PackageReference Include="Npgsql.EntityFrameworkCore.PostgreSQL" />'
+        '<PackageReference Include="Microsoft.EntityFrameworkCore.Sqlite" />'
+        "</ItemGroup></Project>"
+    )
+    assert _ef({"src/Shop.Data/Shop.Data.csproj": csproj}) == "postgres"
+
+
+def test_annotations_in_the_migration_come_first() -> None:
+    text = 'table.Column<int>(nullable: false).Annotation("Sqlite:Autoincrement", true)'
+    csproj = '<Project><ItemGroup><PackageReference Include="Microsoft.EntityFrameworkCore.SqlServer" /></ItemGroup></Project>'
+    found = target(EF, text, "efcore", read={"src/Shop.Data/Shop.Data.csproj": csproj}.get)
+    assert found.database == "sqlite"
+    npgsql = 'b.Annotation("Npgsql:ValueGenerationStrategy", 2)'
+    assert _ef({"src/Shop.Data/Shop.Data.csproj": csproj}, npgsql) == "postgres"
+
+
+def test_a_broken_csproj_is_no_evidence() -> None:
+    assert _ef({"src/Shop.Data/Shop.Data.csproj": "<Project><ItemGroup>"}) == "postgres"
