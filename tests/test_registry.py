@@ -25,6 +25,28 @@ HEADINGS = (
 )
 
 
+def test_every_rule_is_a_row_of_the_one_table() -> None:
+    """No rule is declared where it is judged (`register(Rule(...))`): each is a row of RULES,
+    and the code that judges it names it with `by_code`."""
+    import guardrail.checks
+    import guardrail.trace.judge  # noqa: F401
+    from guardrail import rules
+
+    assert rules.ad_hoc() == [], "move these rules into RULES in guardrail/rules.py"
+    assert [r.code for r in rules.RULES] == sorted(r.code for r in rules.RULES)
+
+
+def test_every_row_of_the_table_is_judged_somewhere() -> None:
+    source = "\n".join(
+        p.read_text(encoding="utf-8")
+        for p in (ROOT / "guardrail").rglob("*.py")
+        if p.name != "rules.py" or p.parent.name != "guardrail"
+    )
+    named = set(re.findall(r'by_code\("(GR\d{3})"\)', source))
+    unjudged = sorted(r.code for r in all_rules() if r.code not in named)
+    assert unjudged == [], f"rules no code names with by_code(...): {unjudged}"
+
+
 def test_codes_are_well_formed_and_unique() -> None:
     rules = all_rules()
     assert len({r.code for r in rules}) == len(rules)

@@ -17,7 +17,6 @@ from guardrail.checks import (
     rollback,
 )
 from guardrail.checks.base import Check
-from guardrail.trace import rules as _trace_rules  # noqa: F401  (GR260-GR269, judged by --trace)
 
 ALL_CHECKS: tuple[Check, ...] = (
     *rollback.CHECKS,

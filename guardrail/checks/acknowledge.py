@@ -19,19 +19,11 @@ from dataclasses import dataclass
 
 from guardrail.analysis.markdown import normalize, visible_lines
 from guardrail.config import DEFAULT_PLACEHOLDERS, Config
-from guardrail.model import Finding, PullRequest, Severity
-from guardrail.rules import REGISTRY, Rule, register
+from guardrail.model import Finding, PullRequest
+from guardrail.rules import REGISTRY, by_code
 from guardrail.text import code, md, plain
 
-GR903 = register(
-    Rule(
-        "GR903",
-        "acknowledgement-without-reason",
-        "analysis",
-        "A gap was acknowledged without a reason, or by a way the configuration does not allow.",
-        Severity.WARNING,
-    )
-)
+GR903 = by_code("GR903")
 ALL = "all"
 
 

@@ -14,20 +14,11 @@ from guardrail.analysis.isolate import Unreadable
 from guardrail.analysis.reads import Side, wants
 from guardrail.checks.base import Context
 from guardrail.config import DEFAULT_CONFIG_PATH, Config, validate_text
-from guardrail.model import ChangedFile, Finding, Severity
-from guardrail.rules import Rule, register
+from guardrail.model import ChangedFile, Finding
+from guardrail.rules import by_code
 from guardrail.text import code
 
-GR920 = register(
-    Rule(
-        "GR920",
-        "configuration-invalid",
-        "analysis",
-        "The pull request changes guardrail's configuration into one that does not load; once "
-        "merged, every pull request would stop with an error until it is fixed.",
-        Severity.ERROR,
-    )
-)
+GR920 = by_code("GR920")
 
 SHOWN = 5  # wrong fields named in the finding; the rest are counted
 

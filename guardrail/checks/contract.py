@@ -27,22 +27,12 @@ from guardrail.analysis.paths import matches
 from guardrail.analysis.shapes import Field, Shape, ShapeKind, TKind, direction, language, shapes_of
 from guardrail.analysis.shapes.changed import Change, candidate, changes
 from guardrail.checks.base import Context, Fact, Output
-from guardrail.checks.legacy import CHECK
-from guardrail.model import Severity
-from guardrail.rules import Rule, register
+from guardrail.rules import by_code
 from guardrail.text import code
 
 MAX_LAYER_FILES = 400  # files of the head tree parsed to find the other layers
 
-GR304 = register(
-    Rule(
-        "GR304",
-        "required-but-optional-upstream",
-        CHECK,
-        "A field became required in one layer while a layer that feeds it (a column, a request schema, a TypeScript or zod type) still lets it be absent.",
-        Severity.ERROR,
-    )
-)
+GR304 = by_code("GR304")
 
 _SUFFIXES = (
     "createrequest",

@@ -24,31 +24,13 @@ from guardrail.analysis.reads import discovers
 from guardrail.analysis.uses import Target
 from guardrail.checks.base import Context, Output
 from guardrail.model import Answer, ChangedFile, Finding, Severity
-from guardrail.rules import Rule, register
+from guardrail.rules import by_code
 from guardrail.text import code
 
 DEPLOY = "deploy-order"
 
-GR511 = register(
-    Rule(
-        "GR511",
-        "drop-while-old-code-reads",
-        DEPLOY,
-        "A column or table is dropped or renamed in the same release that stops using it.",
-        Severity.ERROR,
-    )
-)
-GR512 = register(
-    Rule(
-        "GR512",
-        "required-column-old-code-inserts",
-        DEPLOY,
-        "A NOT NULL column without a database default is added while the old version inserts "
-        "rows without it.",
-        Severity.ERROR,
-        folds=("GR210",),  # the same column's NOT NULL-without-default: one gap, one line
-    )
-)
+GR511 = by_code("GR511")
+GR512 = by_code("GR512")
 
 _CODE_EXT = (
     ".py",

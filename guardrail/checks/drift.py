@@ -21,30 +21,13 @@ from guardrail.analysis.migrations.detect import detect
 from guardrail.analysis.migrations.ops import OpKind
 from guardrail.analysis.reads import wants
 from guardrail.checks.base import Context
-from guardrail.checks.integrity import INTEGRITY
 from guardrail.config import Config
 from guardrail.model import ChangedFile, Finding, Severity
-from guardrail.rules import Rule, register
+from guardrail.rules import by_code
 from guardrail.text import code
 
-GR507 = register(
-    Rule(
-        "GR507",
-        "model-without-migration",
-        INTEGRITY,
-        "A model changes and no migration in the PR makes the same change to the database.",
-        Severity.WARNING,
-    )
-)
-GR508 = register(
-    Rule(
-        "GR508",
-        "schema-dump-out-of-step",
-        INTEGRITY,
-        "A Rails migration is added without db/schema.rb or structure.sql changing, or the reverse.",
-        Severity.WARNING,
-    )
-)
+GR507 = by_code("GR507")
+GR508 = by_code("GR508")
 
 
 _SQLALCHEMY_MARKS = ("Column(", "mapped_column(", "Mapped[", "__tablename__")

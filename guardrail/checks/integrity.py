@@ -20,66 +20,17 @@ from guardrail.analysis.migrations.detect import detect
 from guardrail.analysis.migrations.ops import Op
 from guardrail.checks.base import Context, Output
 from guardrail.model import Answer, Finding, Note, Severity
-from guardrail.rules import Rule, register
+from guardrail.rules import by_code
 from guardrail.text import code
 
 INTEGRITY = "migration-integrity"
 
-GR501 = register(
-    Rule(
-        "GR501",
-        "migration-history-conflict",
-        INTEGRITY,
-        "After the merge the migration history has two latest migrations (Django leaves, Alembic "
-        "heads).",
-        Severity.ERROR,
-    )
-)
-GR502 = register(
-    Rule(
-        "GR502",
-        "missing-migration-parent",
-        INTEGRITY,
-        "A migration depends on a migration that does not exist.",
-        Severity.ERROR,
-    )
-)
-GR503 = register(
-    Rule(
-        "GR503",
-        "migration-version-collision",
-        INTEGRITY,
-        "Two migrations share one version.",
-        Severity.ERROR,
-    )
-)
-GR505 = register(
-    Rule(
-        "GR505",
-        "shipped-migration-edited",
-        INTEGRITY,
-        "A migration that is already on the base branch is edited or renamed.",
-        Severity.ERROR,
-    )
-)
-GR506 = register(
-    Rule(
-        "GR506",
-        "shipped-migration-deleted",
-        INTEGRITY,
-        "A migration that is already on the base branch is deleted.",
-        Severity.WARNING,
-    )
-)
-GR504 = register(
-    Rule(
-        "GR504",
-        "migration-out-of-order",
-        INTEGRITY,
-        "A new migration's version is lower than the newest one on the base branch.",
-        Severity.ERROR,
-    )
-)
+GR501 = by_code("GR501")
+GR502 = by_code("GR502")
+GR503 = by_code("GR503")
+GR505 = by_code("GR505")
+GR506 = by_code("GR506")
+GR504 = by_code("GR504")
 
 # Files read from the base branch per app or folder at most (Django, Alembic): the history
 # a PR can conflict with is its recent end.

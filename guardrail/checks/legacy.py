@@ -24,38 +24,14 @@ from guardrail.analysis.shapes.changed import MAX_SHAPE_FILES, SHAPE_CHANGES
 from guardrail.analysis.testindex import test_index
 from guardrail.checks.base import Context, Output
 from guardrail.model import Answer, Note, Severity
-from guardrail.rules import Rule, register
+from guardrail.rules import Rule, by_code
 from guardrail.text import CODE_OPEN, code
 
 CHECK = "legacy-data-tests"
 
-GR301 = register(
-    Rule(
-        "GR301",
-        "required-without-legacy-test",
-        CHECK,
-        "A field became required (or stopped accepting null) and no test feeds the code data of the old shape.",
-        Severity.ERROR,
-    )
-)
-GR302 = register(
-    Rule(
-        "GR302",
-        "removed-field-without-legacy-test",
-        CHECK,
-        "A field was removed or renamed and no test feeds the code data that still has it.",
-        Severity.WARNING,
-    )
-)
-GR303 = register(
-    Rule(
-        "GR303",
-        "narrowed-values-without-legacy-test",
-        CHECK,
-        "Accepted values were narrowed (type, enum, constraint, unknown keys) and no test feeds old values.",
-        Severity.WARNING,
-    )
-)
+GR301 = by_code("GR301")
+GR302 = by_code("GR302")
+GR303 = by_code("GR303")
 
 _RULE: dict[TKind, Rule] = {
     TKind.REQUIRED: GR301,

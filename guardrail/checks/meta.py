@@ -7,32 +7,15 @@ from collections.abc import Iterable, Iterator
 from guardrail.analysis.isolate import Unreadable
 from guardrail.checks.base import Context
 from guardrail.model import Finding, Severity
-from guardrail.rules import Rule, register
+from guardrail.rules import by_code
 from guardrail.text import code
 
 CHECK = "analysis"
 
-GR901 = register(
-    Rule(
-        "GR901",
-        "incomplete-analysis",
-        CHECK,
-        "Part of the change could not be read, so guardrail cannot vouch for it.",
-        Severity.WARNING,
-    )
-)
+GR901 = by_code("GR901")
 
 
-GR910 = register(
-    Rule(
-        "GR910",
-        "change-not-fully-seen",
-        CHECK,
-        "GitHub listed only part of the change and guardrail could not find the rest, so it "
-        "cannot let the change pass.",
-        Severity.ERROR,
-    )
-)
+GR910 = by_code("GR910")
 
 
 def check_coverage(ctx: Context) -> Iterator[Finding]:

@@ -27,65 +27,17 @@ from guardrail.checks.base import Context, Output
 from guardrail.checks.safety_rules import GR220, SAFETY
 from guardrail.config import Config
 from guardrail.model import Answer, ChangedFile, Finding, Note, Severity
-from guardrail.rules import Rule, register
+from guardrail.rules import Rule, by_code
 from guardrail.text import code, md, plain
 
 PLAN = "migration-plan"
 
-GR103 = register(
-    Rule(
-        "GR103",
-        "revert-loses-data",
-        "rollback-note",
-        "The rollback note says to revert, but a migration in this PR destroys data.",
-        Severity.ERROR,
-    )
-)
-GR201 = register(
-    Rule(
-        "GR201",
-        "missing-migration-plan",
-        PLAN,
-        "The PR migrates a database and has no migration plan.",
-        Severity.ERROR,
-    )
-)
-GR202 = register(
-    Rule(
-        "GR202",
-        "incomplete-migration-plan",
-        PLAN,
-        "The migration plan leaves out what the operations in this PR need.",
-        Severity.WARNING,
-    )
-)
-GR290 = register(
-    Rule(
-        "GR290",
-        "migration-not-understood",
-        SAFETY,
-        "Part of a migration could not be read.",
-        Severity.NOTICE,
-    )
-)
-GR291 = register(
-    Rule(
-        "GR291",
-        "not-postgres",
-        SAFETY,
-        "A migration runs on another database than PostgreSQL: its rules were not applied.",
-        Severity.NOTICE,
-    )
-)
-GR902 = register(
-    Rule(
-        "GR902",
-        "suppression-without-reason",
-        "analysis",
-        "An inline guardrail ignore has no reason.",
-        Severity.WARNING,
-    )
-)
+GR103 = by_code("GR103")
+GR201 = by_code("GR201")
+GR202 = by_code("GR202")
+GR290 = by_code("GR290")
+GR291 = by_code("GR291")
+GR902 = by_code("GR902")
 
 
 def _resolved(ctx: Context, m: Migration, op: Op) -> tuple[Op | None]:

@@ -15,36 +15,12 @@ from guardrail.analysis.markdown import find_sections, normalize
 from guardrail.analysis.migrations.changed import migrations
 from guardrail.analysis.paths import matches
 from guardrail.checks.base import Context
-from guardrail.model import Finding, Severity
-from guardrail.rules import Rule, register
+from guardrail.model import Finding
+from guardrail.rules import by_code
 
-GR401 = register(
-    Rule(
-        "GR401",
-        "mixed-large-release",
-        "smaller-releases",
-        "A large PR ships migrations and application code together.",
-        Severity.NOTICE,
-    )
-)
-GR402 = register(
-    Rule(
-        "GR402",
-        "no-signal-to-watch",
-        "observability",
-        "A risky PR does not say which signal shows it is going wrong.",
-        Severity.NOTICE,
-    )
-)
-GR403 = register(
-    Rule(
-        "GR403",
-        "no-off-switch",
-        "feature-flag",
-        "A risky behaviour change does not say how to turn it off.",
-        Severity.NOTICE,
-    )
-)
+GR401 = by_code("GR401")
+GR402 = by_code("GR402")
+GR403 = by_code("GR403")
 
 _SIGNAL_WORDS = (
     "metric",

@@ -10,29 +10,13 @@ from collections.abc import Iterator
 
 from guardrail.checks.base import Context, Output
 from guardrail.model import Answer, Severity
-from guardrail.rules import Rule, register
+from guardrail.rules import by_code
 from guardrail.text import md, plain
 
 CHECK = "rollback-note"
 
-GR101 = register(
-    Rule(
-        "GR101",
-        "missing-rollback-note",
-        CHECK,
-        "The description has no rollback note.",
-        Severity.ERROR,
-    )
-)
-GR102 = register(
-    Rule(
-        "GR102",
-        "placeholder-rollback-note",
-        CHECK,
-        "The rollback note is empty, a placeholder such as “N/A”, or an unfilled template.",
-        Severity.ERROR,
-    )
-)
+GR101 = by_code("GR101")
+GR102 = by_code("GR102")
 
 TEMPLATE_RISKY = """## Rollback plan
 How to undo it: …

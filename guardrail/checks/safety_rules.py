@@ -1,10 +1,11 @@
 """The migration-safety rules, one unit each, in one explicit table.
 
-A rule is its registry entry (code, name, default severity, docs page `docs/rules/<code>.md`),
-the operation kinds it looks at, and a pure function from one operation (and the facts of its
-migration) to a verdict: the gap in one line, why it matters with the safe pattern, and a
-severity when it differs from the default. Adding a rule: a function here, a row in `TABLE`,
-its docs page and its golden cases (tests/rules/<code>.yml).
+A rule is its row in `guardrail/rules.py`'s `RULES` (code, name, default severity, docs page
+`docs/rules/<code>.md`), named here by code, the operation kinds it looks at, and a pure
+function from one operation (and the facts of its migration) to a verdict: the gap in one line,
+why it matters with the safe pattern, and a severity when it differs from the default. Adding a
+rule: its row in `RULES`, a function here, a row in `TABLE`, its docs page and its golden cases
+(tests/rules/<code>.yml).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from guardrail.analysis.migrations.detect import framework
 from guardrail.analysis.migrations.ops import Op, OpKind
 from guardrail.analysis.migrations.postgres import DEFAULT_POSTGRES_VERSION
 from guardrail.model import Severity
-from guardrail.rules import Rule, register
+from guardrail.rules import Rule, by_code
 from guardrail.text import code
 
 SAFETY = "migration-safety"
@@ -104,15 +105,7 @@ def run_sql(facts: Facts, sql: str) -> str:
 
 # -- the rules -------------------------------------------------------------------------------------
 
-GR210 = register(
-    Rule(
-        "GR210",
-        "required-column-without-default",
-        SAFETY,
-        "Adds a NOT NULL column with no default.",
-        Severity.ERROR,
-    )
-)
+GR210 = by_code("GR210")
 
 
 def required_column_without_default(op: Op, facts: Facts) -> Verdict | None:
@@ -134,9 +127,7 @@ def required_column_without_default(op: Op, facts: Facts) -> Verdict | None:
     )
 
 
-GR211 = register(
-    Rule("GR211", "set-not-null", SAFETY, "Makes an existing column NOT NULL.", Severity.ERROR)
-)
+GR211 = by_code("GR211")
 
 
 def _backfilled(op: Op, facts: Facts) -> bool:
@@ -176,7 +167,7 @@ def set_not_null(op: Op, facts: Facts) -> Verdict | None:
     )
 
 
-GR212 = register(Rule("GR212", "drop-column", SAFETY, "Drops a column.", Severity.WARNING))
+GR212 = by_code("GR212")
 
 
 def drop_column(op: Op, facts: Facts) -> Verdict | None:
@@ -187,15 +178,7 @@ def drop_column(op: Op, facts: Facts) -> Verdict | None:
     )
 
 
-GR213 = register(
-    Rule(
-        "GR213",
-        "drop-table-or-rows",
-        SAFETY,
-        "Drops a table, truncates it or deletes rows.",
-        Severity.WARNING,
-    )
-)
+GR213 = by_code("GR213")
 _DESTROY_VERB = {
     OpKind.DROP_TABLE: "drops",
     OpKind.TRUNCATE: "truncates",
@@ -211,7 +194,7 @@ def drop_table_or_rows(op: Op, facts: Facts) -> Verdict | None:
     )
 
 
-GR214 = register(Rule("GR214", "rename-column", SAFETY, "Renames a column.", Severity.ERROR))
+GR214 = by_code("GR214")
 
 
 def _to_name(op: Op) -> str:
@@ -226,7 +209,7 @@ def rename_column(op: Op, facts: Facts) -> Verdict | None:
     )
 
 
-GR215 = register(Rule("GR215", "rename-table", SAFETY, "Renames a table.", Severity.ERROR))
+GR215 = by_code("GR215")
 
 
 def rename_table(op: Op, facts: Facts) -> Verdict | None:
@@ -237,9 +220,7 @@ def rename_table(op: Op, facts: Facts) -> Verdict | None:
     )
 
 
-GR216 = register(
-    Rule("GR216", "change-column-type", SAFETY, "Changes a column's type.", Severity.WARNING)
-)
+GR216 = by_code("GR216")
 
 
 def change_column_type(op: Op, facts: Facts) -> Verdict | None:
@@ -263,15 +244,7 @@ def change_column_type(op: Op, facts: Facts) -> Verdict | None:
     )
 
 
-GR217 = register(
-    Rule(
-        "GR217",
-        "blocking-index-change",
-        SAFETY,
-        "Creates or drops an index without CONCURRENTLY.",
-        Severity.WARNING,
-    )
-)
+GR217 = by_code("GR217")
 
 
 def blocking_index_change(op: Op, facts: Facts) -> Verdict | None:
@@ -290,15 +263,7 @@ def blocking_index_change(op: Op, facts: Facts) -> Verdict | None:
     )
 
 
-GR218 = register(
-    Rule(
-        "GR218",
-        "constraint-validates-under-lock",
-        SAFETY,
-        "Adds a constraint that checks the whole table under a lock.",
-        Severity.WARNING,
-    )
-)
+GR218 = by_code("GR218")
 
 
 def constraint_validates_under_lock(op: Op, facts: Facts) -> Verdict | None:
@@ -324,15 +289,7 @@ def constraint_validates_under_lock(op: Op, facts: Facts) -> Verdict | None:
     )
 
 
-GR219 = register(
-    Rule(
-        "GR219",
-        "volatile-default",
-        SAFETY,
-        "Adds a column whose default rewrites the table.",
-        Severity.WARNING,
-    )
-)
+GR219 = by_code("GR219")
 
 
 def volatile_default(op: Op, facts: Facts) -> Verdict | None:
@@ -358,15 +315,7 @@ def volatile_default(op: Op, facts: Facts) -> Verdict | None:
     )
 
 
-GR221 = register(
-    Rule(
-        "GR221",
-        "concurrent-index-in-transaction",
-        SAFETY,
-        "Builds an index CONCURRENTLY inside a transaction.",
-        Severity.ERROR,
-    )
-)
+GR221 = by_code("GR221")
 
 
 def concurrent_index_in_transaction(op: Op, facts: Facts) -> Verdict | None:
@@ -379,15 +328,7 @@ def concurrent_index_in_transaction(op: Op, facts: Facts) -> Verdict | None:
     )
 
 
-GR222 = register(
-    Rule(
-        "GR222",
-        "drop-not-null",
-        SAFETY,
-        "Allows NULL in a column readers may expect to be set.",
-        Severity.NOTICE,
-    )
-)
+GR222 = by_code("GR222")
 
 
 def drop_not_null(op: Op, facts: Facts) -> Verdict | None:
@@ -400,28 +341,12 @@ def drop_not_null(op: Op, facts: Facts) -> Verdict | None:
 
 
 # Judged per migration file, not per operation (checks/migrations.py).
-GR220 = register(
-    Rule(
-        "GR220",
-        "irreversible-migration",
-        SAFETY,
-        "The migration cannot be undone.",
-        Severity.WARNING,
-    )
-)
+GR220 = by_code("GR220")
 
 
 # -- rules that follow the PostgreSQL version and the deploy-safety set --------------------------
 
-GR223 = register(
-    Rule(
-        "GR223",
-        "needs-newer-postgres",
-        SAFETY,
-        "Uses a form the configured PostgreSQL version does not have, so the migration fails.",
-        Severity.ERROR,
-    )
-)
+GR223 = by_code("GR223")
 
 
 def needs_newer_postgres(op: Op, facts: Facts) -> Verdict | None:
@@ -459,15 +384,7 @@ def needs_newer_postgres(op: Op, facts: Facts) -> Verdict | None:
     )
 
 
-GR224 = register(
-    Rule(
-        "GR224",
-        "blocking-reindex",
-        SAFETY,
-        "Rebuilds an index without CONCURRENTLY.",
-        Severity.WARNING,
-    )
-)
+GR224 = by_code("GR224")
 
 
 def blocking_reindex(op: Op, facts: Facts) -> Verdict | None:
@@ -496,15 +413,7 @@ def blocking_reindex(op: Op, facts: Facts) -> Verdict | None:
     )
 
 
-GR225 = register(
-    Rule(
-        "GR225",
-        "blocking-partition-detach",
-        SAFETY,
-        "Detaches a partition without CONCURRENTLY.",
-        Severity.WARNING,
-    )
-)
+GR225 = by_code("GR225")
 
 
 def blocking_partition_detach(op: Op, facts: Facts) -> Verdict | None:
@@ -531,15 +440,7 @@ def blocking_partition_detach(op: Op, facts: Facts) -> Verdict | None:
     )
 
 
-GR231 = register(
-    Rule(
-        "GR231",
-        "domain-constraint",
-        SAFETY,
-        "Adds a constraint to a domain, which checks every column of that domain.",
-        Severity.WARNING,
-    )
-)
+GR231 = by_code("GR231")
 
 
 def domain_constraint(op: Op, facts: Facts) -> Verdict | None:
@@ -561,15 +462,7 @@ def domain_constraint(op: Op, facts: Facts) -> Verdict | None:
     )
 
 
-GR232 = register(
-    Rule(
-        "GR232",
-        "drop-primary-key",
-        SAFETY,
-        "Drops a table's primary key.",
-        Severity.WARNING,
-    )
-)
+GR232 = by_code("GR232")
 
 
 def drop_primary_key(op: Op, facts: Facts) -> Verdict | None:
@@ -584,15 +477,7 @@ def drop_primary_key(op: Op, facts: Facts) -> Verdict | None:
     )
 
 
-GR233 = register(
-    Rule(
-        "GR233",
-        "drop-type-or-enum-value",
-        SAFETY,
-        "Drops a type or renames an enum value the running version may still use.",
-        Severity.WARNING,
-    )
-)
+GR233 = by_code("GR233")
 
 
 def drop_type_or_enum_value(op: Op, facts: Facts) -> Verdict | None:
@@ -613,15 +498,7 @@ def drop_type_or_enum_value(op: Op, facts: Facts) -> Verdict | None:
     )
 
 
-GR234 = register(
-    Rule(
-        "GR234",
-        "drop-default",
-        SAFETY,
-        "Drops a column default that the running version's inserts may rely on.",
-        Severity.WARNING,
-    )
-)
+GR234 = by_code("GR234")
 
 
 def drop_default(op: Op, facts: Facts) -> Verdict | None:
@@ -635,15 +512,7 @@ def drop_default(op: Op, facts: Facts) -> Verdict | None:
     )
 
 
-GR235 = register(
-    Rule(
-        "GR235",
-        "table-rewrite-command",
-        SAFETY,
-        "Rewrites a whole table with VACUUM FULL or CLUSTER under an ACCESS EXCLUSIVE lock.",
-        Severity.WARNING,
-    )
-)
+GR235 = by_code("GR235")
 
 
 def table_rewrite_command(op: Op, facts: Facts) -> Verdict | None:
@@ -661,15 +530,7 @@ def table_rewrite_command(op: Op, facts: Facts) -> Verdict | None:
     )
 
 
-GR236 = register(
-    Rule(
-        "GR236",
-        "unbatched-data-change",
-        SAFETY,
-        "Changes every row of a table in one statement inside the migration.",
-        Severity.WARNING,
-    )
-)
+GR236 = by_code("GR236")
 
 
 def _exclusive_before(op: Op, facts: Facts) -> list[str]:
@@ -834,15 +695,7 @@ def _missing_timeout(ops: tuple[Op, ...], name: str) -> tuple[Op, str] | None:
     return weak
 
 
-GR226 = register(
-    Rule(
-        "GR226",
-        "missing-lock-timeout",
-        SAFETY,
-        "Takes a lock on a busy table with no lock_timeout set.",
-        Severity.WARNING,
-    )
-)
+GR226 = by_code("GR226")
 
 
 def missing_lock_timeout(ops: tuple[Op, ...], facts: Facts) -> list[Found]:
@@ -867,15 +720,7 @@ def missing_lock_timeout(ops: tuple[Op, ...], facts: Facts) -> list[Found]:
     ]
 
 
-GR227 = register(
-    Rule(
-        "GR227",
-        "missing-statement-timeout",
-        SAFETY,
-        "Scans or rewrites a table under lock with no statement_timeout bounding how long.",
-        Severity.NOTICE,
-    )
-)
+GR227 = by_code("GR227")
 
 
 def _long_under_lock(op: Op, facts: Facts) -> bool:
@@ -935,15 +780,7 @@ def missing_statement_timeout(ops: tuple[Op, ...], facts: Facts) -> list[Found]:
     ]
 
 
-GR228 = register(
-    Rule(
-        "GR228",
-        "uncommitted-transaction",
-        SAFETY,
-        "Begins a transaction that the migration never commits.",
-        Severity.WARNING,
-    )
-)
+GR228 = by_code("GR228")
 
 
 def uncommitted_transaction(ops: tuple[Op, ...], facts: Facts) -> list[Found]:
@@ -967,15 +804,7 @@ def uncommitted_transaction(ops: tuple[Op, ...], facts: Facts) -> list[Found]:
     ]
 
 
-GR229 = register(
-    Rule(
-        "GR229",
-        "nested-transaction",
-        SAFETY,
-        "Begins or ends a transaction inside one that is already open.",
-        Severity.WARNING,
-    )
-)
+GR229 = by_code("GR229")
 
 
 def nested_transaction(ops: tuple[Op, ...], facts: Facts) -> list[Found]:
@@ -1028,15 +857,7 @@ def nested_transaction(ops: tuple[Op, ...], facts: Facts) -> list[Found]:
     return out
 
 
-GR230 = register(
-    Rule(
-        "GR230",
-        "several-exclusive-locks",
-        SAFETY,
-        "Holds ACCESS EXCLUSIVE locks on several busy tables in one transaction.",
-        Severity.WARNING,
-    )
-)
+GR230 = by_code("GR230")
 
 
 def several_exclusive_locks(ops: tuple[Op, ...], facts: Facts) -> list[Found]:
