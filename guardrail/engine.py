@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -11,6 +12,7 @@ from guardrail.analysis.isolate import Unreadable, describe
 from guardrail.checks import ALL_CHECKS, acknowledge, meta
 from guardrail.checks.base import Check, Context, Output
 from guardrail.config import DEFAULT_CONFIG_PATH, Config
+from guardrail.limits import MAX_FILE_BYTES, MAX_FILE_MB, FileTooLarge
 from guardrail.model import (
     Answer,
     BaseTree,
@@ -122,6 +124,74 @@ def _in_order(checks: tuple[Check, ...]) -> list[Check]:
     return sorted(checks, key=lambda c: canonical.get(c, len(canonical)))
 
 
+def _size_capped(
+    read: ContentReader | None,
+    read_tree: Callable[[str], str | None] | None,
+    base_tree: BaseTree | None,
+    too_large: dict[str, FileTooLarge],
+) -> tuple[ContentReader | None, Callable[[str], str | None] | None, BaseTree | None]:
+    """The sources' readers, with a file over the size cap read as absent and kept in
+    `too_large` (one GR901 per file): every check sees the same answer, wherever it reads."""
+
+    def capped(read_one: Callable[[], str | None], path: str) -> str | None:
+        try:
+            text = read_one()
+        except FileTooLarge as exc:
+            too_large.setdefault(exc.path, exc)
+            return None
+        if text is not None and len(text) > MAX_FILE_BYTES:  # a source that could not tell
+            size = len(text.encode("utf-8", "surrogatepass"))
+            if size > MAX_FILE_BYTES:
+                too_large.setdefault(path, FileTooLarge(path, size))
+                return None
+        return text
+
+    def read_capped(side: str, path: str) -> str | None:
+        assert read is not None
+        return capped(lambda: read(side, path), path)
+
+    def read_tree_capped(path: str) -> str | None:
+        assert read_tree is not None
+        return capped(lambda: read_tree(path), path)
+
+    def one_of_many(path: str) -> str | None:
+        assert base_tree is not None
+        return base_tree.read_many([path]).get(path)
+
+    def read_many_capped(paths: list[str]) -> dict[str, str | None]:
+        assert base_tree is not None
+        try:
+            found = base_tree.read_many(paths)
+        except FileTooLarge:  # one file of the batch: the others one by one (cached)
+            return {p: capped(functools.partial(one_of_many, p), p) for p in paths}
+        return {p: capped(functools.partial(_same, t), p) for p, t in found.items()}
+
+    return (
+        read_capped if read is not None else None,
+        read_tree_capped if read_tree is not None else None,
+        BaseTree(base_tree.paths, read_many_capped) if base_tree is not None else None,
+    )
+
+
+def _same(text: str | None) -> str | None:
+    return text
+
+
+def _too_large_findings(too_large: dict[str, FileTooLarge]) -> list[Finding]:
+    from guardrail.text import code
+
+    return [
+        meta.GR901.finding(
+            f"{code(path)} was not read: too large ({exc.megabytes}).",
+            f"guardrail reads files of up to {MAX_FILE_MB} MB; this one was not downloaded or "
+            "judged, so review it by hand (a file this large is usually generated data: a "
+            "migration can load it from elsewhere, or it can be split).",
+            path=path,
+        )
+        for path, exc in sorted(too_large.items())
+    ]
+
+
 MAX_FINDINGS_PER_FILE = 50
 
 
@@ -166,6 +236,20 @@ def run(
 ) -> Report:
     """`trace`: what --trace observed on PostgreSQL (data, gathered by the caller); findings
     then rest on it."""
+    too_large: dict[str, FileTooLarge] = {}
+    read, read_tree, base_tree = _size_capped(read, read_tree, base_tree, too_large)
+    if any(f.patch is not None and len(f.patch) > MAX_FILE_BYTES for f in pr.files):
+        # A diff over the cap is not read either (GitHub leaves such diffs out itself): the
+        # file is then read whole, where the cap applies and says so.
+        pr = replace(
+            pr,
+            files=tuple(
+                replace(f, patch=None)
+                if f.patch is not None and len(f.patch) > MAX_FILE_BYTES
+                else f
+                for f in pr.files
+            ),
+        )
     ctx = Context(
         pr=pr,
         config=config,
@@ -183,6 +267,9 @@ def run(
     problems = ctx.fact_problems()
     problems += [p for check in _in_order(checks) for p in results[check][1]]
     raw.extend(meta.unreadable(problems))
+    if too_large:  # one finding per file: "too large" says all the others would
+        raw = [f for f in raw if not (f.rule == meta.GR901.code and f.path in too_large)]
+        raw.extend(_too_large_findings(too_large))
     answers = sorted(
         (a for a in out if isinstance(a, Answer)), key=lambda a: _CHECK_ORDER.get(a.check, 99)
     )

@@ -43,9 +43,12 @@ class InputError(GuardrailError):
 class GitHubError(GuardrailError):
     """GitHub refused or failed a request in a way retrying will not fix."""
 
-    def __init__(self, message: str, fix: str = "", status: int | None = None) -> None:
+    def __init__(
+        self, message: str, fix: str = "", status: int | None = None, too_large: bool = False
+    ) -> None:
         super().__init__(message, fix)
         self.status = status
+        self.too_large = too_large  # a 403 `too_large`: a file, not a permission
 
 
 class GitError(GuardrailError):

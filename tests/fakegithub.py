@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 BOT = "github-actions[bot]"
+BLOB_TEXT_LIMIT = 512_000  # GraphQL's Blob.text stops here (isTruncated: true)
 SCHEMA_PATH = (
     Path(__file__).resolve().parent.parent.parent / "shared/corpus/github/graphql/schema.graphql"
 )
@@ -99,6 +100,8 @@ class FakeGitHub:
         # A GraphQL answer whose `repository` came back null with an error at path length 1.
         self.graphql_repository_error: dict[str, Any] | None = None
         self.ghes = False  # GitHub Enterprise Server's layout: /api/v3/… and /api/graphql
+        self._accept = ""  # the Accept header of the request being answered
+        self.label_events: dict[int, list[tuple[str, str]]] = {}  # number -> (label, login)
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -225,6 +228,7 @@ class FakeGitHub:
                     .removeprefix("Bearer ")
                 )
                 with fake._lock:
+                    fake._accept = self.headers.get("Accept") or ""
                     status, headers, payload, drop = fake._route(method, self.path, body, token)
                     fake.log.append(Logged(method, self.path, body, status))
                 if drop:
@@ -383,7 +387,22 @@ class FakeGitHub:
             if key not in self.contents:
                 return 404, {}, {"message": "Not Found"}, False
             data = self.contents[key].encode()
-            large = len(data) > 1_000_000  # GitHub sends no content past 1 MB
+            large = len(data) > 1_048_576  # GitHub sends no content past 1 MB
+            if large and "application/vnd.github.object" not in self._accept:
+                # The default media type stops at 1 MB; the object media type answers with
+                # metadata (encoding "none", no content), and the Git blobs API has the bytes.
+                return (
+                    403,
+                    {},
+                    {
+                        "message": "This API returns blobs up to 1 MB in size. The requested "
+                        "blob is too large to fetch via the API, but you can use the Git Data "
+                        "API to request blobs up to 100 MB in size.",
+                        "errors": [{"resource": "Blob", "field": "data", "code": "too_large"}],
+                        "documentation_url": "https://docs.github.com/rest/repos/contents",
+                    },
+                    False,
+                )
             sha = hashlib.sha1(data).hexdigest()
             self.blobs[sha] = data
             return (
@@ -456,11 +475,19 @@ class FakeGitHub:
                     )
                     continue
                 text = self.contents.get((sha, path))
-                blobs[f"f{key[1:]}"] = (
-                    None
-                    if text is None
-                    else {"text": text, "isBinary": False, "isTruncated": False}
-                )
+                if text is None:
+                    blobs[f"f{key[1:]}"] = None
+                    continue
+                data = text.encode()
+                # GitHub cuts Blob.text at 512,000 bytes and says so with isTruncated.
+                cut = len(data) > BLOB_TEXT_LIMIT
+                shown = data[:BLOB_TEXT_LIMIT].decode("utf-8", "ignore") if cut else text
+                blobs[f"f{key[1:]}"] = {
+                    "text": shown,
+                    "isBinary": False,
+                    "isTruncated": cut,
+                    "byteSize": len(data),
+                }
         extra = {"errors": errors} if errors else {}
         if "number" not in variables:  # files only, no pull request
             return 200, {}, {"data": {"repository": blobs}, **extra}, False
@@ -516,10 +543,18 @@ class FakeGitHub:
             "nodes": nodes,
             "pageInfo": {"hasNextPage": more, "endCursor": str(start + 100) if more else None},
         }
+        pull: dict[str, Any] = {"comments": conn}
+        if "timelineItems" in str(body.get("query")):
+            pull["timelineItems"] = {
+                "nodes": [
+                    {"actor": {"login": who}, "label": {"name": name}}
+                    for name, who in self.label_events.get(number, [])
+                ]
+            }
         return (
             200,
             {},
-            {"data": {"repository": {"pullRequest": {"comments": conn}, **blobs}}, **extra},
+            {"data": {"repository": {"pullRequest": pull, **blobs}}, **extra},
             False,
         )
 

@@ -137,3 +137,75 @@ def test_ghes_layout_end_to_end(fake_github, run_action):
     assert all(e.status < 400 for e in fake_github.log), [
         (e.path, e.status) for e in fake_github.log
     ]
+
+
+# -- files over 1 MB, and the size cap -----------------------------------------------------------
+
+PADDING = "-- generated seed data, kept for the record: nothing to run on this line\n"
+
+
+def big_migration(size: int) -> tuple[str, int]:
+    """A migration of about `size` bytes whose last statement is unsafe, and its line."""
+    lines = [PADDING] * (size // len(PADDING))
+    text = "SET lock_timeout = '5s';\n" + "".join(lines)
+    text += "ALTER TABLE orders ADD COLUMN code text NOT NULL;\n"
+    return text, text.count("\n")
+
+
+def big_pull(fake: FakeGitHub, path: str, text: str, number: int = 41) -> None:
+    # GitHub leaves the patch out of a diff this large; the file is read whole instead.
+    fake.add_pull(
+        number,
+        body=GOOD_BODY,
+        head_sha=HEAD,
+        base_sha=BASE,
+        files=[file_entry(path, None, "added", additions=text.count("\n"))],
+    )
+    fake.contents[(HEAD, path)] = text
+
+
+def test_a_1_2_mb_migration_is_read_whole_through_the_api_and_judged(fake_github, run_action):
+    path = "db/migrations/0005_backfill.sql"
+    text, last = big_migration(1_200_000)
+    assert len(text.encode()) > 1_200_000
+    big_pull(fake_github, path, text)
+    run = run_action(fake_github, "pull_request", pr_event(41))
+    out = run.stdout + run.stderr
+    assert run.returncode == 1, out
+    report = json.loads((run.workspace / run.outputs["report"]).read_text())
+    found = [(f["rule"], f["path"], f["line"]) for f in report["findings"]]
+    assert ("GR210", path, last) in found, found  # the statement after 1.2 MB was seen
+    assert not [f for f in report["findings"] if f["rule"] == "GR901" and "too large" in f["title"]]
+    # GraphQL cut the text at 512,000 bytes; the contents API refused past 1 MB (too_large);
+    # the Git blobs API gave the whole file.
+    assert fake_github.requests("GET", "/git/blobs/")
+    assert "pull-requests: write" not in out
+    assert fake_github.statuses[-1]["state"] == "failure"
+
+
+def test_a_file_over_the_size_cap_is_gr901_and_not_read(fake_github, run_action):
+    path = "db/migrations/0006_dump.sql"
+    text, _ = big_migration(6_000_000)
+    big_pull(fake_github, path, text, number=42)
+    run = run_action(fake_github, "pull_request", pr_event(42))
+    out = run.stdout + run.stderr
+    assert run.returncode == 0, out  # a warning: fail-on is error
+    report = json.loads((run.workspace / run.outputs["report"]).read_text())
+    (cap,) = [f for f in report["findings"] if f["rule"] == "GR901" and f["path"] == path]
+    assert "not read: too large (6.0 MB)" in cap["title"]
+    assert "5 MB" in cap["detail"]
+    assert cap["severity"] == "warning"
+    assert not [f for f in report["findings"] if f["rule"] == "GR210"]  # it was not read
+    assert not fake_github.requests("GET", "/git/blobs/"), "not downloaded"
+    assert fake_github.statuses[-1]["state"] == "success"
+
+
+def test_locally_a_file_over_the_size_cap_is_gr901(tmp_path: Path) -> None:
+    text, _ = big_migration(6_000_000)
+    repo = make_repo(tmp_path / "r", {"app.py": "x\n"}, {"db/migrations/0006_dump.sql": text})
+    proc = check(repo, "--base", "main", "--format", "json", "--body", "-", stdin=GOOD_BODY)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    findings = json.loads(proc.stdout)["findings"]
+    assert any(
+        f["rule"] == "GR901" and "not read: too large (6.0 MB)" in f["title"] for f in findings
+    ), findings

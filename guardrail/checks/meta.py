@@ -38,7 +38,10 @@ def check_coverage(ctx: Context) -> Iterator[Finding]:
         more = f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
         yield GR901.finding(
             f"The diff of {len(unknown)} file(s) was not available: {shown}{more}.",
-            "GitHub leaves out the diff of very large files; guardrail judged them by name only.",
+            "GitHub leaves the diff out of files this large. Checks that read whole files "
+            "(migrations, data shapes, tests, the configuration) read them in full, up to 5 MB; "
+            "checks that look only at added lines did not see theirs. `guardrail check` on a "
+            "checkout reads every diff from git.",
             severity=Severity.NOTICE,
         )
 

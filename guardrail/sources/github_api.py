@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import requests
 from github import Auth, Github, GithubException, UnknownObjectException
@@ -29,6 +30,7 @@ from github.PullRequest import PullRequest as PyPullRequest
 
 from guardrail.analysis.encoding import decode
 from guardrail.errors import GitHubError
+from guardrail.limits import check_size
 from guardrail.model import ChangedFile, PullRequest
 
 T = TypeVar("T")
@@ -136,6 +138,14 @@ def _message(exc: GithubException) -> str:
             said = [str(e.get("message") or "") for e in errors if isinstance(e, dict)]
             return "; ".join(m for m in said if m)[:300]
     return str(data)[:200] if data else ""
+
+
+def _too_large(exc: GithubException) -> bool:
+    """GitHub's 403 for a file past what the contents API sends (`code: too_large`)."""
+    errors = exc.data.get("errors") if isinstance(exc.data, dict) else None
+    return isinstance(errors, list) and any(
+        isinstance(e, dict) and e.get("code") == "too_large" for e in errors
+    )
 
 
 class GraphQLFailure(GithubException):
@@ -305,6 +315,15 @@ class GitHubClient:
                 "check the PR number, and that the token can read this repository "
                 "(`contents: read`, `pull-requests: read`)",
                 status=404,
+            )
+        if status == 403 and _too_large(exc):
+            return GitHubError(
+                f"GitHub would not send a file through its contents API to {what}: it is over "
+                "1 MB (403 too_large)",
+                "nothing to grant: guardrail reads such files through the Git blobs API; if "
+                "this message stays, please report it",
+                status=403,
+                too_large=True,
             )
         if status == 403:
             return GitHubError(
@@ -510,20 +529,48 @@ class GitHubClient:
         except GitHubError as exc:
             if exc.status == 404:
                 return None
+            if exc.too_large:  # past 1 MB: 403 `too_large` with the default media type
+                return self._large_file(path, ref)
             raise
         if isinstance(content, list):
             return None
+        check_size(path, content.size or 0)
         if content.encoding == "none" and content.size:
-            # Past 1 MB the contents API sends no content; the blob API sends up to 100 MB.
-            blob = self._call(
-                f"read {path} at {ref[:7]} (large file)",
-                lambda: self.repo.get_git_blob(content.sha),
-            )
-            return base64.b64decode(str(blob.content)).decode("utf-8", "replace")
+            return self._large_file(path, ref, content.sha)
         try:
             return decode(content.decoded_content)
         except (AssertionError, GithubException):
             return None
+
+    def _large_file(self, path: str, ref: str, sha: str | None = None) -> str | None:
+        """A file past the contents API's 1 MB: its size and blob sha from the object media
+        type (the default one answers 403 `too_large`), then its bytes from the Git blobs API
+        (up to 100 MB), unless it is over guardrail's own cap (not downloaded at all)."""
+        if sha is None:
+            url = f"{self.repo_url}/contents/{quote(path, safe='/')}"
+            try:
+                _, meta = self._call(
+                    f"read {path} at {ref[:7]} (large file)",
+                    lambda: self.gh.requester.requestJsonAndCheck(
+                        "GET",
+                        url,
+                        parameters={"ref": ref},
+                        headers={"Accept": "application/vnd.github.object"},
+                    ),
+                )
+            except GitHubError as exc:
+                if exc.status == 404:
+                    return None
+                raise
+            if not isinstance(meta, dict) or meta.get("type") != "file":
+                return None
+            check_size(path, int(meta.get("size") or 0))
+            sha = str(meta.get("sha") or "")
+        blob = self._call(
+            f"read {path} at {ref[:7]} (large file)", lambda: self.repo.get_git_blob(str(sha))
+        )
+        check_size(path, int(blob.size or 0))
+        return decode(base64.b64decode(str(blob.content)))
 
     def other_file(self, repository: str, path: str, ref: str | None) -> str | None:
         """A file of another repository (an organization's shared configuration)."""
@@ -595,7 +642,9 @@ class GitHubClient:
             for i, path in enumerate(chunk):
                 variables[f"e{i}"] = f"{sha}:{path}"
                 decls.append(f"$e{i}: String!")
-                fields.append(f"f{i}: object(expression: $e{i}) {{ ... on Blob {{ text }} }}")
+                fields.append(
+                    f"f{i}: object(expression: $e{i}) {{ ... on Blob {{ text isTruncated }} }}"
+                )
             query = (
                 f"query({', '.join(decls)}) {{ repository(owner: $owner, name: $name) "
                 f"{{ {' '.join(fields)} }} }}"
@@ -609,6 +658,8 @@ class GitHubClient:
                 if f"f{i}" in failed:
                     continue  # came as an error: not cached as absent; file_text reads it
                 blob = repo.get(f"f{i}")
+                if isinstance(blob, dict) and blob.get("isTruncated"):
+                    continue  # GraphQL stops at 512,000 bytes: file_text reads it whole
                 text = blob.get("text") if isinstance(blob, dict) else None
                 self.blobs[(sha, path)] = text if isinstance(text, str) else None
         for path in paths:

@@ -9,6 +9,7 @@ from typing import IO
 from guardrail.analysis.diff import split_git_diff
 from guardrail.analysis.encoding import decode
 from guardrail.errors import GitError
+from guardrail.limits import check_size
 from guardrail.model import BaseTree, ChangedFile, ContentReader, PullRequest
 
 _STATUS = {"A": "added", "M": "modified", "D": "removed", "R": "renamed", "C": "copied"}
@@ -262,6 +263,8 @@ def load(
             prefetched.add(side)
             batch.prefetch([f"{rev}:{p}" for p in _side_paths(files, side)])
         data = batch.blob(f"{rev}:{path}")
+        if data is not None:
+            check_size(path, len(data))
         return None if data is None else decode(data)
 
     pr = PullRequest(
@@ -293,6 +296,8 @@ def base_tree(cwd: Path, base: str) -> BaseTree:
         out: dict[str, str | None] = {}
         for path in wanted:
             data = batch.blob(f"{tip}:{path}")
+            if data is not None:
+                check_size(path, len(data))
             out[path] = None if data is None else decode(data)
         return out
 

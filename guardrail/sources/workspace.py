@@ -15,9 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from guardrail.analysis.encoding import decode
+from guardrail.limits import MAX_FILE_BYTES, check_size
 
 MAX_TREE_FILES = 50_000
-MAX_READ_BYTES = 8 * 1024 * 1024
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
@@ -67,9 +67,10 @@ def read_text(root: Path, rel: str) -> str | None:
     except (Refused, OSError):
         return None
     with os.fdopen(fd, "rb") as fh:
-        data = fh.read(MAX_READ_BYTES + 1)
-    if len(data) > MAX_READ_BYTES:
-        return None
+        size = os.fstat(fh.fileno()).st_size
+        check_size(rel, size)  # before reading: a file over the cap is not read at all
+        data = fh.read(MAX_FILE_BYTES + 1)
+    check_size(rel, len(data))  # grown since, or not a regular file
     return decode(data)
 
 
