@@ -20,7 +20,7 @@ from typing import Any
 
 from guardrail import __version__
 from guardrail.errors import ConfigError, GitHubError, GuardrailError, InputError
-from guardrail.model import Verdict
+from guardrail.model import Severity, Verdict
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 FAIL_ON = ("error", "warning", "never")
@@ -459,6 +459,47 @@ def _merge_queue_pass(
     return 0
 
 
+DEPENDABOT = "dependabot[bot]"
+
+
+def _publish_problems(refused: list[str], failed: list[str], info: Any, report: Any) -> list[str]:
+    """What could not be posted, and why, in words that are true for the case: a fork's
+    read-only token, Dependabot's, a token without the permissions, or GitHub failing."""
+    out: list[str] = []
+    verdict = (
+        f"The verdict ({report.verdict.value}, fail-on {report.fail_on}) is in the job summary "
+        "and the annotations, and the job's exit code follows it."
+    )
+    if refused:
+        what = " and ".join(r.split(" (")[0] for r in refused)
+        actor = os.environ.get("GITHUB_ACTOR", "")
+        if info.from_fork:
+            why = (
+                "this pull request comes from a fork, where the workflow token is read-only. "
+                "To comment on fork pull requests, see the README section 'Pull requests from "
+                "forks'."
+            )
+        elif DEPENDABOT in (actor, info.pr.author):
+            why = (
+                "this run was started by Dependabot, and GitHub gives Dependabot's "
+                "`pull_request` runs a read-only token unless the workflow asks for more. Add "
+                "`permissions: {pull-requests: write, statuses: write}` to the job (GitHub "
+                "grants a workflow's `permissions:` to Dependabot runs on the same repository)."
+            )
+        else:
+            why = (
+                "the token lacks permission: give the job `permissions: {contents: read, "
+                "pull-requests: write, statuses: write}`."
+            )
+        out.append(f"guardrail could not post its {what}: {why} {verdict}")
+    if failed:
+        out.append(
+            "guardrail could not post its " + "; ".join(failed) + f". {verdict} Re-run the job "
+            "to post it."
+        )
+    return out
+
+
 def _cmd_action(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR0915 — the action's steps in order: inputs, read, judge, write, publish
     from dataclasses import replace
 
@@ -611,8 +652,6 @@ def _cmd_action(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR091
     meta = render_md.Meta(head_sha=pr.head_sha, run_url=run_url, summary_url=run_url)
     summary = render_md.render(report, meta, marker=False, budget=None)
     actions.append_summary(summary)
-    for line in annotations.render(report):
-        print(line, flush=True)
 
     # Publishing never decides the outcome: a comment or status GitHub refuses leaves the
     # report in the job summary and annotations, and the exit code still follows the verdict.
@@ -643,22 +682,26 @@ def _cmd_action(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR091
             actions.log(f"guardrail: status {context!r} = {state} on {status_sha[:7]}")
         except GitHubError as exc:
             (refused if exc.status in (403, 404) else failed).append(f"status ({exc.message})")
-    if refused:
-        why = (
-            "this pull request comes from a fork, where the workflow token is read-only"
-            if info.from_fork
-            else "the token lacks permission (grant `pull-requests: write` and `statuses: write`)"
+    # guardrail's own warnings first: GitHub shows 10 warning annotations per step, and one
+    # that says the comment or status is missing must not fall behind ten findings.
+    problems = _publish_problems(refused, failed, info, report)
+    for message in problems:
+        actions.warn(message)
+    if problems:
+        from guardrail.render.inline import markdown
+
+        actions.append_summary(
+            "### 🛡️ guardrail could not post everything\n\n"
+            + "\n\n".join(markdown(m) for m in problems)
+            + "\n"
         )
-        what = " and ".join(r.split(" (")[0] for r in refused)
-        actions.warn(
-            f"guardrail could not post its {what}: {why}. The full report is in the job "
-            "summary and the annotations. To comment on fork pull requests, see the README "
-            "section 'Pull requests from forks'."
-        )
-    if failed:
-        actions.warn(
-            "guardrail could not post its " + "; ".join(failed) + ". The full report is in the "
-            "job summary and the annotations; re-run the job to post it."
+    lines, left = annotations.render(report, reserved={Severity.WARNING: len(problems)})
+    for line in lines:
+        print(line, flush=True)
+    if left:
+        actions.log(
+            f"guardrail: {left} more finding(s) are not annotated (GitHub shows 10 errors and "
+            "10 warnings per step, the most severe first here); all are in the job summary"
         )
 
     actions.set_output("verdict", report.verdict.value)

@@ -209,3 +209,81 @@ def test_locally_a_file_over_the_size_cap_is_gr901(tmp_path: Path) -> None:
     assert any(
         f["rule"] == "GR901" and "not read: too large (6.0 MB)" in f["title"] for f in findings
     ), findings
+
+
+# -- honest warnings -----------------------------------------------------------------------------
+
+
+def drops_pull(fake: FakeGitHub, number: int, author: str = "alice", count: int = 12) -> None:
+    """A pull request with more warnings than GitHub annotates in a step."""
+    files = [
+        file_entry(
+            f"db/migrations/00{10 + i}_drop.sql",
+            f"@@ -0,0 +1,2 @@\n+SET lock_timeout = '5s';\n+ALTER TABLE t{i} DROP COLUMN c{i};",
+            "added",
+        )
+        for i in range(count)
+    ]
+    fake.add_pull(number, body=GOOD_BODY, head_sha=HEAD, base_sha=BASE, files=files)
+    fake.pulls[number]["user"]["login"] = author
+
+
+def warning_lines(stdout: str) -> list[str]:
+    return [ln for ln in stdout.splitlines() if ln.startswith("::warning")]
+
+
+def test_dependabot_read_only_token_is_explained_first_in_the_log_and_the_summary(
+    fake_github, run_action
+):
+    drops_pull(fake_github, 51, author="dependabot[bot]")
+    fake_github.read_only_tokens.add("t-bot")
+    run = run_action(
+        fake_github, "pull_request", pr_event(51), extra_env={"GITHUB_ACTOR": "dependabot[bot]"}
+    )
+    out = run.stdout + run.stderr
+    assert run.returncode == 1, out  # GR103 is an error: the verdict decides the exit code
+    warnings = warning_lines(run.stdout)
+    assert "Dependabot" in warnings[0], warnings[:2]  # before any finding's annotation
+    assert "permissions: {pull-requests: write, statuses: write}" in warnings[0]
+    assert "fork" not in warnings[0]
+    assert len(warnings) == 10  # GitHub shows 10 per step: guardrail's own + 9 findings
+    assert "more finding(s) are not annotated" in out
+    assert "could not post everything" in run.summary and "Dependabot" in run.summary
+    assert "exit code follows it" in run.summary
+
+
+def test_dependabot_read_only_token_exit_code_follows_fail_on(fake_github, run_action):
+    drops_pull(fake_github, 52, author="dependabot[bot]", count=1)
+    fake_github.read_only_tokens.add("t-bot")
+    run = run_action(
+        fake_github,
+        "pull_request",
+        pr_event(52),
+        inputs={"fail-on": "never"},
+        extra_env={"GITHUB_ACTOR": "dependabot[bot]"},
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Dependabot" in warning_lines(run.stdout)[0]
+
+
+def test_a_token_without_permissions_gets_the_permissions_to_grant(fake_github, run_action):
+    drops_pull(fake_github, 53, count=1)
+    fake_github.read_only_tokens.add("t-bot")
+    run = run_action(fake_github, "pull_request", pr_event(53))
+    first = warning_lines(run.stdout)[0]
+    assert "pull-requests: write, statuses: write" in first
+    assert "Dependabot" not in first and "fork" not in first
+
+
+def test_annotations_keep_the_most_severe_and_count_the_rest():
+    from guardrail.model import Finding, Report, Severity, Verdict
+    from guardrail.render import annotations
+
+    def f(sev: Severity, i: int) -> Finding:
+        return Finding("analysis", "GR901", sev, f"t{i}", "d", path=f"p{i}")
+
+    mixed = [f(Severity.NOTICE, i) for i in range(12)] + [f(Severity.ERROR, i) for i in range(3)]
+    report = Report(findings=tuple(mixed), verdict=Verdict.FAIL, fail_on="error")
+    shown, left = annotations.render(report, reserved={Severity.NOTICE: 1})
+    assert [ln.split(" ", 1)[0] for ln in shown[:3]] == ["::error"] * 3
+    assert len(shown) == 3 + 9 and left == 3

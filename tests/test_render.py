@@ -86,11 +86,12 @@ def test_status_description_fits() -> None:
 
 def test_annotation_escaping_and_caps() -> None:
     f = finding(path="a,b:c%d\n::error::pwn.py", line=3, title="t\n::add-mask::x", detail="100%")
-    (line,) = annotations.render(report(f))
+    (line,), _ = annotations.render(report(f))
     assert line.startswith("::error file=a%2Cb%3Ac%25d%0A%3A%3Aerror%3A%3Apwn.py,line=3,")
     assert "\n" not in line and "t ::add-mask::x" in line and "100%25" in line
     many = [finding(line=i) for i in range(30)]
-    assert len(annotations.render(report(*many))) == annotations.PER_LEVEL_CAP
+    shown, left = annotations.render(report(*many))
+    assert (len(shown), left) == (annotations.PER_LEVEL_CAP, 30 - annotations.PER_LEVEL_CAP)
 
 
 def test_hostile_schema_names_stay_inside_code_spans() -> None:

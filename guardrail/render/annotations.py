@@ -38,13 +38,17 @@ def _annotation(f: Finding) -> str:
     return command(_COMMAND[f.severity], message, file=f.path, line=f.line, title=title)
 
 
-def render(report: Report) -> list[str]:
-    counts: dict[Severity, int] = {}
+def render(report: Report, reserved: dict[Severity, int] | None = None) -> tuple[list[str], int]:
+    """The annotations GitHub will show, the most severe first, and how many findings did not
+    fit. `reserved`: slots per level already taken (guardrail's own warnings, printed first)."""
+    counts: dict[Severity, int] = dict(reserved or {})
     out: list[str] = []
-    for f in report.findings:
+    left = 0
+    for f in sorted(report.findings, key=lambda f: -f.severity):  # stable: the report's order
         n = counts.get(f.severity, 0)
         if n >= PER_LEVEL_CAP:
+            left += 1
             continue
         counts[f.severity] = n + 1
         out.append(_annotation(f))
-    return out
+    return out, left
