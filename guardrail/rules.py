@@ -111,7 +111,7 @@ RULES: tuple[Rule, ...] = (
     Rule("GR223", "needs-newer-postgres", CheckName.MIGRATION_SAFETY, "Uses a form the configured PostgreSQL version does not have, so the migration fails.", Severity.ERROR),
     Rule("GR224", "blocking-reindex", CheckName.MIGRATION_SAFETY, "Rebuilds an index without CONCURRENTLY.", Severity.WARNING),
     Rule("GR225", "blocking-partition-detach", CheckName.MIGRATION_SAFETY, "Detaches a partition without CONCURRENTLY.", Severity.WARNING),
-    Rule("GR226", "missing-lock-timeout", CheckName.MIGRATION_SAFETY, "Takes a lock on a busy table with no lock_timeout set.", Severity.WARNING),
+    Rule("GR226", "missing-lock-timeout", CheckName.MIGRATION_SAFETY, "Takes a lock on a busy table with no lock_timeout set.", Severity.NOTICE),
     Rule("GR227", "missing-statement-timeout", CheckName.MIGRATION_SAFETY, "Scans or rewrites a table under lock with no statement_timeout bounding how long.", Severity.NOTICE),
     Rule("GR228", "uncommitted-transaction", CheckName.MIGRATION_SAFETY, "Begins a transaction that the migration never commits.", Severity.WARNING),
     Rule("GR229", "nested-transaction", CheckName.MIGRATION_SAFETY, "Begins or ends a transaction inside one that is already open.", Severity.WARNING),

@@ -5,19 +5,23 @@ Each peer gets a recall and a precision floor, and why it sits where it does:
 - squawk, over its 28 deploy-safety rules (the 11 others are style or naming: prefer-text-field,
   prefer-bigint-over-int, identifier-too-long, …; conformance.SQUAWK_STYLE lists them), run with
   each case's own settings (`pg_version` becomes `migrations.postgres-version`;
-  `assume_in_transaction` wraps the file in BEGIN/COMMIT unless it opts out): 94% recall (81 of 86
-  flagged examples) and every rule at least 70%. The five misses are differences by design:
-  `DEFAULT 10` on pg_version 11 (squawk treats "11" as older than 11.0; PostgreSQL 11 adds
-  constant defaults without a rewrite); `CREATE TYPE … AS ENUM` and DDL on a table created a
-  line above (no lock on a table with traffic, so no lock_timeout is needed); a metadata-only
-  `ADD COLUMN` with a lock_timeout but no statement_timeout, twice (GR227 asks for a
-  statement_timeout only where the statement scans or rewrites the table under the lock).
-  Precision 94%: the five extra flags are all files on which squawk with every safety rule on
-  is not silent either (require-lock-timeout and require-statement-timeout fire on each): a
-  plain TRUNCATE (data is destroyed; squawk only bans CASCADE), VACUUM FULL / CLUSTER below 19
-  (guardrail suggests pg_repack there), a lone CREATE INDEX CONCURRENTLY that the tool wraps in
-  a transaction (PostgreSQL refuses it), and VALIDATE in the transaction that added the
-  constraint (squawk's constraint-missing-not-valid flags that file too).
+  `assume_in_transaction` wraps the file in BEGIN/COMMIT unless it opts out). Against squawk's
+  labels: recall 91% (78 of 86 flagged examples), precision 95% (78 of 82). Every disagreement
+  is a case where PostgreSQL's documented behaviour says otherwise than squawk's label, listed
+  with the reason in `conformance.ADJUDICATED` (and shown on the embedded server by
+  tests/test_trace.py::test_squawk_disagreements_on_a_real_server); settled by it, recall and
+  precision are 100%, and any new disagreement fails this test until it is fixed or explained.
+  The eight misses: `DEFAULT 10` on pg_version 11 (squawk compares `> 11`; PostgreSQL 11 adds
+  constant defaults without a rewrite); a lock_timeout asked for where no read or write can
+  queue behind the wait (`CREATE TYPE`, a table created a line above, COMMENT ON / plain VACUUM
+  (SHARE UPDATE EXCLUSIVE), LOCK … ACCESS SHARE); a statement_timeout asked for around a
+  catalog-only `ADD COLUMN`, twice. Recall against squawk's raw labels was 94% before
+  2026-11-28: GR226 then also fired, as a notice, on the weak locks above; it no longer does
+  (issue 14: fire only where traffic queues). The four extra flags: VALIDATE in the
+  transaction whose ADD COLUMN holds ACCESS EXCLUSIVE, a CREATE INDEX CONCURRENTLY the tool wraps
+  in a transaction (PostgreSQL refuses it), VACUUM FULL / CLUSTER below 19 (pg_repack
+  suggested). A plain TRUNCATE is no longer counted against ban-truncate-cascade: GR213 now says
+  CASCADE when the statement has it.
   Silence: squawk 2.70 (a dev dependency) run with every deploy-safety rule on is silent on 117
   of the case files; guardrail's migration-safety rules flag 6 of those, all GR236 (an UPDATE of
   a whole table inside a migration, which squawk has no rule for) and nothing else.
@@ -49,14 +53,12 @@ from tests.conftest import corpus_dir
 
 pytestmark = pytest.mark.corpus
 
-# Peer rules whose only flagged examples differ by design (see the docstring).
-BELOW_FLOOR_BY_DESIGN = frozenset({"require-statement-timeout"})
-
 PEERS: list[
     tuple[str, str, Callable[[Path], dict[str, conformance.Tally]], float, float, float]
 ] = [
-    # corpus folder, title, runner, recall floor, precision floor, per-rule recall floor
-    ("squawk", "squawk (deploy-safety rules)", conformance.squawk, 0.94, 0.94, 0.70),
+    # corpus folder, title, runner, recall floor, precision floor, per-rule recall floor (the
+    # floors hold for the figures settled by conformance.ADJUDICATED; raw ones are below)
+    ("squawk", "squawk (deploy-safety rules)", conformance.squawk, 0.95, 0.95, 0.70),
     (
         "django-migration-linter",
         "django-migration-linter (postgresql)",
@@ -95,12 +97,15 @@ def test_agreement_with_peer(
     with capsys.disabled():
         print("\n" + conformance.table(title, tallies))
     overall = conformance.total(tallies)
-    assert overall.recall >= recall, overall.misses
-    assert overall.precision >= precision, overall.misses
+    assert not overall.stale, f"adjudicated but no longer a disagreement: {overall.stale}"
+    assert overall.settled_recall >= recall, overall.unexplained
+    assert overall.settled_precision >= precision, overall.unexplained
     for rule, tally in tallies.items():
-        if rule in BELOW_FLOOR_BY_DESIGN:
-            continue
-        assert tally.recall >= per_rule, f"{rule}: {tally.misses}"
+        assert tally.settled_recall >= per_rule, f"{rule}: {tally.unexplained}"
+    if folder == "squawk":
+        # Against squawk's own labels, unsettled: not below what 2026-11-28 measured.
+        assert overall.recall >= 0.90 and overall.precision >= 0.95, overall.misses
+        assert not overall.unexplained, overall.unexplained
 
 
 def test_silent_where_squawk_with_every_safety_rule_is_silent(

@@ -70,3 +70,8 @@ def test_realworld_case(group: str, name: str, case: dict[str, Any]) -> None:
             # The advice in the framework's own words (analysis/migrations/detect.py).
             said = [d for r, ln, d in details if r == e["rule"] and ln == e.get("line", 0)]
             assert any(e["detail_contains"] in d for d in said), f"{name}: said {said}"
+        if "severity" in e:
+            at = [
+                f for f in report.findings if (f.rule, f.line or 0) == (e["rule"], e.get("line", 0))
+            ]
+            assert any(f.severity.label == e["severity"] for f in at), f"{name}: got {got}"

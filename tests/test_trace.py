@@ -269,6 +269,37 @@ def test_several_exclusive_locks_are_confirmed_by_what_was_held(embedded_pg: str
     )
 
 
+def test_squawk_disagreements_on_a_real_server(embedded_pg: str) -> None:
+    """What tests/conformance.py ADJUDICATED says PostgreSQL does, observed: the statements squawk
+    flags and guardrail does not rewrite nothing and take no lock that ordinary reads or writes
+    (ROW EXCLUSIVE, ACCESS SHARE) would queue behind."""
+    path = "db/migrations/V3__squawk.sql"
+    _, result = _run(
+        embedded_pg,
+        {
+            path: (
+                "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');\n"  # 1: no table lock
+                "ALTER TABLE orders ADD COLUMN c boolean;\n"  # 2: catalog only
+                "ALTER TABLE orders ADD COLUMN foo integer DEFAULT 10;\n"  # 3: catalog only (11+)
+                "COMMENT ON COLUMN customers.email IS 'an opaque id';\n"  # 4
+                "LOCK TABLE customers IN ACCESS SHARE MODE;\n"  # 5
+            )
+        },
+    )
+    traced = {line: result.at(path, line) for line in range(1, 6)}
+    assert all(st is not None and st.error is None for st in traced.values()), traced
+    create_type = traced[1]
+    assert create_type is not None
+    assert not [lk for lk in create_type.locks if lk.kind == "table" and not lk.new]
+    for line in (2, 3):
+        st = traced[line]
+        assert st is not None and st.rewrote == (), st
+    comment, lock = traced[4], traced[5]
+    assert comment is not None and comment.strongest_on("customers") == "ShareUpdateExclusiveLock"
+    assert lock is not None
+    assert [lk.mode for lk in lock.locks if lk.relation == "customers"] == ["AccessShareLock"]
+
+
 # -- pure parts: no server ---------------------------------------------------------------------------
 
 

@@ -129,6 +129,14 @@ def _finding(
                 line=op.line,
             )
         )
+    if op.assured and not suppressed:
+        # strong_migrations' `safety_assured { … }`: someone said in the code that they checked
+        # this. It stays visible, below error, and says so.
+        severity = min(severity or rule.default_severity, Severity.NOTICE)
+        why = (
+            f"{why} Acknowledged in code: the statement is inside `{op.assured}`, so this is "
+            "listed for the reviewer rather than raised."
+        )
     if suppressed:
         out.append(
             Note(

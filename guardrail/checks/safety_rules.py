@@ -187,6 +187,15 @@ _DESTROY_VERB = {
 
 
 def drop_table_or_rows(op: Op, facts: Facts) -> Verdict | None:
+    if op.cascade:
+        what = "truncates" if op.kind == OpKind.TRUNCATE else "drops"
+        gone = "rows" if op.kind == OpKind.TRUNCATE else "foreign keys (and views)"
+        return Verdict(
+            f"{what} {target(op)} with CASCADE, which reaches every table that references it",
+            f"CASCADE also removes the {gone} of tables this statement does not name, so what is lost "
+            "depends on foreign keys nobody reviewed here, and a revert brings none of it back. Name each "
+            "table explicitly without CASCADE, keep a backup, and say how to recover in the rollback note.",
+        )
     return Verdict(
         f"{_DESTROY_VERB[op.kind]} {target(op)}",
         "The data cannot come back with a revert. Remove every use in code first, keep a backup, and say how "
@@ -678,43 +687,71 @@ def _timeout_set(op: Op, name: str) -> bool:
     return (op.value or "").strip().strip("'\"").lower() not in ("0", "", "default")
 
 
-def _missing_timeout(ops: tuple[Op, ...], name: str) -> tuple[Op, str] | None:
-    """The first operation that takes a lock before `name` is set: a traffic-blocking one if any,
-    else the first weaker one."""
-    weak: tuple[Op, str] | None = None
+def _waits_unbounded(op: Op, facts: Facts) -> str | None:
+    """The traffic-blocking lock (ACCESS EXCLUSIVE, EXCLUSIVE, SHARE ROW EXCLUSIVE, SHARE) an
+    operation queues for on an existing table with nothing of its own bounding the wait, if any.
+
+    Weaker modes are left out: SHARE UPDATE EXCLUSIVE (VACUUM, CREATE INDEX CONCURRENTLY,
+    VALIDATE, COMMENT ON) and ACCESS SHARE conflict with neither ROW EXCLUSIVE nor ACCESS SHARE,
+    the modes ordinary reads and writes take, so no query queues behind them while they wait
+    (PostgreSQL docs, "Explicit Locking", table of conflicting lock modes). A table configured
+    as small is locked for milliseconds; GitLab's `with_lock_retries` bounds the wait itself."""
+    lock = _locks_traffic(op)
+    if lock not in pg.BLOCKS_TRAFFIC or op.lock_retries:
+        return None
+    if facts.tables is not None and facts.tables.size(op.table) == "small":
+        return None
+    return lock
+
+
+def _missing_lock_timeout(ops: tuple[Op, ...], facts: Facts) -> tuple[Op, str] | None:
+    """The first operation that queues for a traffic-blocking lock before a lock_timeout is set."""
+    if facts.lock_timeout:
+        return None
     for op in ops:
-        if _timeout_set(op, name):
-            return weak
-        lock = _locks_traffic(op)
-        if lock is None:
-            continue
-        if lock in pg.BLOCKS_TRAFFIC:
+        if _timeout_set(op, "lock_timeout"):
+            return None
+        lock = _waits_unbounded(op, facts)
+        if lock is not None:
             return op, lock
-        if weak is None:
-            weak = (op, lock)
-    return weak
+    return None
 
 
 GR226 = by_code("GR226")
 
 
 def missing_lock_timeout(ops: tuple[Op, ...], facts: Facts) -> list[Found]:
-    if facts.lock_timeout:
-        return []
-    found = _missing_timeout(ops, "lock_timeout")
+    """One finding per migration, at its first statement that queues for a traffic-blocking lock
+    with no lock_timeout; when the file also lacks the statement_timeout GR227 asks for, that is
+    said here too (one line per file, not two)."""
+    found = _missing_lock_timeout(ops, facts)
     if found is None:
         return []
     op, lock = found
+    hot = facts.tables is not None and facts.tables.size(op.table) == "hot"
+    long = _missing_statement_timeout(ops, facts)
+    also = ""
+    if long is not None:
+        table = code(long[0].table or long[0].name or "?")
+        also = (
+            f" It also reads or rewrites {table} while holding the lock, and no `statement_timeout` "
+            f"bounds that either: set {set_statement_timeout(facts)} as well."
+        )
     return [
         (
             op,
             Verdict(
                 f"takes {_a(lock)} lock on {code(op.table or op.name or '?')} "
-                "with no `lock_timeout` set",
+                "with no `lock_timeout` set"
+                + (" (nor a `statement_timeout`)" if long is not None else ""),
                 f"If a long query holds the table, this statement waits for it, and every query behind it waits "
                 f"too: {_a(lock)} lock in the queue takes the site down within seconds. Set {set_lock_timeout(facts)} "
-                "(or `migrations.lock-timeout` when the deploy sets it), and retry on timeout.",
-                None if lock in pg.BLOCKS_TRAFFIC else Severity.NOTICE,
+                "(or `migrations.lock-timeout` when the deploy sets it), and retry on timeout."
+                + also,
+                # A notice while the table's traffic is unknown (squawk leaves its rule off by
+                # default; GitLab requires lock retries for its high-traffic tables): a table listed
+                # in `hot-tables` makes it a warning here, and `weigh` an error.
+                Severity.WARNING if hot else None,
             ),
         )
     ]
@@ -751,21 +788,29 @@ def _long_under_lock(op: Op, facts: Facts) -> bool:
     return k == OpKind.REWRITE_TABLE
 
 
-def missing_statement_timeout(ops: tuple[Op, ...], facts: Facts) -> list[Found]:
+def _missing_statement_timeout(ops: tuple[Op, ...], facts: Facts) -> tuple[Op, str] | None:
+    """The first statement that scans or rewrites an existing table under a traffic-blocking lock
+    before a statement_timeout is set."""
     if facts.statement_timeout:
-        return []
-    found: tuple[Op, str] | None = None
+        return None
     for candidate in ops:
         if _timeout_set(candidate, "statement_timeout"):
-            return []
+            return None
         lock = _locks_traffic(candidate)
         if lock in pg.BLOCKS_TRAFFIC and _long_under_lock(candidate, facts):
-            found = (candidate, str(lock))
-            break
+            if facts.tables is not None and facts.tables.size(candidate.table) == "small":
+                continue
+            return candidate, str(lock)
+    return None
+
+
+def missing_statement_timeout(ops: tuple[Op, ...], facts: Facts) -> list[Found]:
+    if _missing_lock_timeout(ops, facts) is not None:
+        return []  # said in GR226's line for this file
+    found = _missing_statement_timeout(ops, facts)
     if found is None:
         return []
     op, lock = found
-    how = set_statement_timeout(facts)
     return [
         (
             op,
@@ -773,7 +818,7 @@ def missing_statement_timeout(ops: tuple[Op, ...], facts: Facts) -> list[Found]:
                 f"holds {_a(lock)} lock on {code(op.table or op.name or '?')} "
                 "with no `statement_timeout` set",
                 "It reads or rewrites the whole table while holding the lock, and nothing bounds how long "
-                f"that lasts if the table is larger than on staging. Set {how} (or "
+                f"that lasts if the table is larger than on staging. Set {set_statement_timeout(facts)} (or "
                 "`migrations.statement-timeout` when the deploy sets it).",
             ),
         )
@@ -867,7 +912,7 @@ def several_exclusive_locks(ops: tuple[Op, ...], facts: Facts) -> list[Found]:
         if op.kind == OpKind.COMMIT:
             held = []
             continue
-        if _timeout_set(op, "lock_timeout"):
+        if _timeout_set(op, "lock_timeout") or op.lock_retries:
             timeout = True
         if not op.in_transaction or not op.table or _locks_traffic(op) != pg.ACCESS_EXCLUSIVE:
             continue

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import TYPE_CHECKING, Unpack
 
@@ -187,6 +187,9 @@ class Recorder:
     source: str
     framework: str
     in_transaction: bool = True
+    # Set while reading inside `with_lock_retries` / `safety_assured` (Op.lock_retries/.assured).
+    lock_retries: bool = False
+    assured: str = ""
     ops: list[Op] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     created: set[str] = field(default_factory=set)
@@ -206,6 +209,8 @@ class Recorder:
         at = line(node)
         facts.setdefault("new_table", bool(table and table in self.created))
         facts.setdefault("in_transaction", self.in_transaction)
+        facts.setdefault("lock_retries", self.lock_retries)
+        facts.setdefault("assured", self.assured)
         ignores = parse_ignores(comments_above(self._lines, at))
         self.ops.append(Op(kind, at, table, column, short(node), tuple(ignores), **facts))
 
@@ -221,7 +226,13 @@ class Recorder:
             return
         row = node.start_point[0] if first_row is None else first_row
         sub = read_sql(sql, line_offset=row, in_transaction=self.in_transaction)
-        self.ops.extend(sub.ops)
+        if self.lock_retries or self.assured:
+            self.ops.extend(
+                replace(o, lock_retries=o.lock_retries or self.lock_retries, assured=self.assured)
+                for o in sub.ops
+            )
+        else:
+            self.ops.extend(sub.ops)
         self.notes.extend(sub.notes)
 
     def reading(self, reversible: bool | None, why: str = "") -> Reading:

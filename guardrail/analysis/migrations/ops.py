@@ -96,6 +96,9 @@ class Facts(TypedDict, total=False):
     nulls_not_distinct: bool
     validated_check: bool
     from_type: str | None
+    lock_retries: bool
+    assured: str
+    cascade: bool
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,13 @@ class Op:
     validated_check: bool = False
     # ALTER_TYPE: the column's type before, when the migration or an earlier one says it.
     from_type: str | None = None
+    # Runs under the framework's lock retries (GitLab's `with_lock_retries`/`enable_lock_retries!`):
+    # a short lock_timeout, retried with a growing one, so the wait in the lock queue is bounded.
+    lock_retries: bool = False
+    # Acknowledged in code by the construct named here (strong_migrations' `safety_assured`).
+    assured: str = ""
+    # TRUNCATE / DROP TABLE … CASCADE: tables that reference this one go too.
+    cascade: bool = False
 
     @property
     def destructive(self) -> bool:

@@ -119,9 +119,7 @@ _QUERIES = frozenset(
 # String methods that keep a literal a literal (`<<~SQL.squish`).
 _STRING_METHODS = frozenset({"squish", "strip", "strip_heredoc", "chomp", "freeze", "dedent"})
 # Calls whose block is read as part of the migration.
-_TRANSPARENT = frozenset(
-    {"safety_assured", "up_only", "say_with_time", "transaction", "suppress_messages"}
-)
+_TRANSPARENT = frozenset({"up_only", "say_with_time", "transaction", "suppress_messages"})
 _COLUMN_TYPES = frozenset(
     {
         "bigint",
@@ -403,6 +401,9 @@ class _Reader:
             if c.name in _TRANSPARENT:
                 self.block_body(c.block, where)
                 return
+            if c.name in ("safety_assured", "with_lock_retries"):
+                self.scoped(c, where)
+                return
             if c.name == "reversible":
                 self.used_reversible = True
                 self.block_body(c.block, where)
@@ -437,6 +438,21 @@ class _Reader:
         if receiver is not None:
             self.visit(receiver, where)
         self.block_body(c.block, inner)
+
+    def scoped(self, c: _Call, where: _Where) -> None:
+        """strong_migrations' `safety_assured { … }` (an acknowledgement written in the code) and
+        GitLab's `with_lock_retries do … end` (a short lock_timeout, retried): what runs inside
+        carries it (Op.assured, Op.lock_retries)."""
+        rec = self.rec
+        before = (rec.assured, rec.lock_retries)
+        if c.name == "safety_assured":
+            rec.assured = "safety_assured"
+        else:
+            rec.lock_retries = True
+        try:
+            self.block_body(c.block, where)
+        finally:
+            rec.assured, rec.lock_retries = before
 
     def on_table_call(self, c: _Call, where: _Where) -> None:
         """`t.something` inside `change_table :x do |t|`."""
@@ -775,6 +791,9 @@ def read(source: str) -> Reading:
             and (_is_statement(node))
         ):
             r.rec.in_transaction = False
+        elif node.type in ("call", "identifier") and text(node) == "enable_lock_retries!":
+            # GitLab: the whole (transactional) migration runs inside `with_lock_retries`.
+            r.rec.lock_retries = True
     r.helpers = {k: v for k, v in methods.items() if k not in ("change", "up", "down")}
     r.has_change = "change" in methods
     down = methods.get("down")

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol, Unpack
 
+from guardrail.analysis.migrations import postgres as pg
 from guardrail.analysis.migrations.ops import Facts, Op, OpKind
 
 # Defaults that do not force a table rewrite on PostgreSQL >= 11 (constants and stable functions).
@@ -337,6 +338,10 @@ def read_sql(text: str, *, line_offset: int = 0, in_transaction: bool = False) -
                     if isinstance(elt, ast.ColumnDef) and elt.colname:
                         state.column_types[f"{name}.{elt.colname}"] = _type_text(elt.typeName)
             op(OpKind.CREATE_TABLE, table=name, if_not_exists=bool(node.if_not_exists))
+            for parent in _referenced(node):
+                # A foreign key to an existing table takes SHARE ROW EXCLUSIVE on that table
+                # (it adds the referential triggers there): writes to the parent wait.
+                op(OpKind.LOCK_TABLE, table=parent, lock=pg.SHARE_ROW_EXCLUSIVE)
             continue
         if isinstance(node, ast.AlterTableStmt):
             table = _name(node.relation)
@@ -356,7 +361,11 @@ def read_sql(text: str, *, line_offset: int = 0, in_transaction: bool = False) -
                     parts = [
                         getattr(p, "sval", "") for p in (obj if isinstance(obj, tuple) else ())
                     ]
-                    op(OpKind.DROP_TABLE, table=".".join(p for p in parts if p) or None)
+                    op(
+                        OpKind.DROP_TABLE,
+                        table=".".join(p for p in parts if p) or None,
+                        cascade=node.behavior == enums.DropBehavior.DROP_CASCADE,
+                    )
             elif node.removeType == enums.ObjectType.OBJECT_INDEX:
                 op(OpKind.DROP_INDEX, concurrently=bool(node.concurrent))
             elif node.removeType in (enums.ObjectType.OBJECT_TYPE, enums.ObjectType.OBJECT_DOMAIN):
@@ -390,8 +399,9 @@ def read_sql(text: str, *, line_offset: int = 0, in_transaction: bool = False) -
             op(OpKind.DELETE_ROWS, table=_name(node.relation))
             continue
         if isinstance(node, ast.TruncateStmt):
+            cascade = node.behavior == enums.DropBehavior.DROP_CASCADE
             for rel in node.relations or ():
-                op(OpKind.TRUNCATE, table=_name(rel))
+                op(OpKind.TRUNCATE, table=_name(rel), cascade=cascade)
             continue
         if isinstance(node, ast.DoStmt):
             body, body_line = _do_body(node, text, start, line)
@@ -401,6 +411,25 @@ def read_sql(text: str, *, line_offset: int = 0, in_transaction: bool = False) -
             continue
         _other_statement(node, op, state)
     return SqlReading(result, notes)
+
+
+def _referenced(node: Any) -> list[str]:
+    """The tables a CREATE TABLE's foreign keys reference (column and table constraints)."""
+    from pglast import ast, enums
+
+    out: list[str] = []
+    for elt in node.tableElts or ():
+        cons = list(elt.constraints or ()) if isinstance(elt, ast.ColumnDef) else [elt]
+        for con in cons:
+            if (
+                isinstance(con, ast.Constraint)
+                and con.contype == enums.ConstrType.CONSTR_FOREIGN
+                and con.pktable is not None
+            ):
+                name = _name(con.pktable)
+                if name and name not in out:
+                    out.append(name)
+    return out
 
 
 def _type_text(type_name: Any) -> str:
@@ -593,7 +622,8 @@ def _read_plpgsql(body: str, first_line: int, *, transaction: bool) -> SqlReadin
 class _State:
     """What earlier statements of the same file established."""
 
-    added_in_tx: set[str] = field(default_factory=set)  # NOT VALID constraints of this transaction
+    # NOT VALID constraints of this transaction -> what they are (foreign key or CHECK).
+    added_in_tx: dict[str, OpKind] = field(default_factory=dict)
     not_null_checks: dict[str, str] = field(default_factory=dict)  # constraint -> column
     validated_columns: set[str] = field(default_factory=set)
     # Constraints validated here that this file did not add (added by an earlier migration).
@@ -673,7 +703,7 @@ def _alter_cmd(cmd: Any, table: str | None, op: _Record, state: _State, transact
     elif sub == at.AT_ValidateConstraint:
         if cmd.name in state.added_in_tx:
             # Validating in the transaction that added it NOT VALID keeps the add's lock.
-            op(OpKind.ADD_CHECK, table=table, not_valid=False)
+            op(state.added_in_tx[cmd.name], table=table, not_valid=False)
         if cmd.name in state.not_null_checks:
             state.validated_columns.add(f"{table}.{state.not_null_checks[cmd.name]}")
         elif cmd.name:
@@ -737,7 +767,11 @@ def _alter_cmd(cmd: Any, table: str | None, op: _Record, state: _State, transact
         not_valid = bool(con.skip_validation)
         if not_valid and con.conname:
             if transaction:
-                state.added_in_tx.add(con.conname)
+                state.added_in_tx[con.conname] = (
+                    OpKind.ADD_FOREIGN_KEY
+                    if ct == enums.ConstrType.CONSTR_FOREIGN
+                    else OpKind.ADD_CHECK
+                )
             column = (
                 _not_null_check_column(con.raw_expr)
                 if ct == enums.ConstrType.CONSTR_CHECK
