@@ -18,7 +18,7 @@ from guardrail.analysis.core import Fact
 from guardrail.analysis.diff import parse_patch
 from guardrail.analysis.evidence import is_test_path
 from guardrail.analysis.migrations.changed import Migration, migrations
-from guardrail.analysis.migrations.detect import detect
+from guardrail.analysis.migrations.detect import detect, framework
 from guardrail.analysis.migrations.ops import Op, OpKind
 from guardrail.analysis.reads import discovers
 from guardrail.analysis.uses import Target
@@ -454,8 +454,8 @@ def _required_findings(ctx: Context, m: Migration) -> Iterator[Finding]:
             f"During the deploy the old version keeps inserting rows that leave it out{orm}, "
             "and each insert fails with a NOT NULL violation; after a rollback the old version "
             f"fails the same way until the column is dropped or loosened.{rows}{weak} Add it "
-            "with a database default (Django `db_default=`, SQLAlchemy `server_default=`, "
-            "Rails `default:`) or nullable, backfill, and make it NOT NULL in a later release.",
+            f"with a database default ({framework(fw).db_default}) or nullable, backfill, and make "
+            "it NOT NULL in a later release.",
             severity=Severity.WARNING if weak else None,
             path=m.file.path,
             line=op.line,

@@ -123,7 +123,8 @@ def required_column_without_default(op: Op, facts: Facts) -> Verdict | None:
     return Verdict(
         f"adds NOT NULL {t} with no default",
         "It fails on a table that has rows, and the running version (and a rollback) inserts rows without "
-        "it. Add it nullable, backfill in batches, then set NOT NULL in a later migration.",
+        "it. Add it nullable, backfill in batches, then set NOT NULL in a later migration (or give it a "
+        f"database default, {framework(facts.framework).db_default}).",
     )
 
 

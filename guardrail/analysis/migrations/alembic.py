@@ -38,6 +38,7 @@ FRAMEWORK = Framework(
         "a loop over primary-key ranges inside `op.get_context().autocommit_block()`, one short "
         "statement per range"
     ),
+    db_default="`server_default=`",
     raw_sql='`op.execute("{sql}")`',
 )
 

@@ -103,6 +103,7 @@ def _sql_tool(name: str, wraps: bool, no_transaction: str = _ON_ITS_OWN) -> Fram
         drop_index=f"`DROP INDEX CONCURRENTLY` in {no_transaction}",
         lock_timeout="`SET lock_timeout = '5s';` at the top of the file",
         batch=_SQL_BATCH,
+        db_default="`DEFAULT …`",
         raw_sql="`{sql}`",
     )
 

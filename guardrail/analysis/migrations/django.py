@@ -40,6 +40,7 @@ FRAMEWORK = Framework(
         "a `RunPython` function in a migration with `atomic = False` that updates one primary-key "
         "range at a time (`Model.objects.filter(pk__gte=lo, pk__lt=hi).update(...)`)"
     ),
+    db_default="`db_default=` (Django 5.0 and later)",
     raw_sql='`migrations.RunSQL("{sql}", migrations.RunSQL.noop)`',
 )
 

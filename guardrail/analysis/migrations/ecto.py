@@ -51,6 +51,7 @@ FRAMEWORK = Framework(
         "a loop over primary-key ranges with `@disable_ddl_transaction true` "
         "(or a separate data migration)"
     ),
+    db_default="`default:`",
     raw_sql='`execute "{sql}"`',
 )
 

@@ -49,6 +49,7 @@ FRAMEWORK = Framework(
         'one `migrationBuilder.Sql("UPDATE … WHERE \\"Id\\" >= … AND \\"Id\\" < …", '
         "suppressTransaction: true)` per primary-key range (or a batched job outside the migration)"
     ),
+    db_default="`defaultValue:` or `defaultValueSql:`",
     raw_sql='`migrationBuilder.Sql("{sql}")`',
 )
 

@@ -58,6 +58,7 @@ KNEX = Framework(
         "a loop that updates `.whereBetween('id', [lo, hi])` per batch, with "
         "`exports.config = { transaction: false }`"
     ),
+    db_default="`.defaultTo(…)`",
     raw_sql="`knex.raw('{sql}')`",
 )
 SEQUELIZE = Framework(
@@ -84,6 +85,7 @@ SEQUELIZE = Framework(
         "{ replacements: { lo, hi } })`, one primary-key range per call, outside "
         "`sequelize.transaction(…)`"
     ),
+    db_default="`defaultValue:`",
     raw_sql="`queryInterface.sequelize.query('{sql}')`",
 )
 TYPEORM = Framework(
@@ -107,6 +109,7 @@ TYPEORM = Framework(
         "a loop of `queryRunner.query('UPDATE … WHERE id >= $1 AND id < $2', [lo, hi])`, one "
         "primary-key range per call, in a migration with `transaction = false`"
     ),
+    db_default="`DEFAULT …` in the `ADD COLUMN` (`default:` on the entity column)",
     raw_sql="`queryRunner.query('{sql}')`",
 )
 FRAMEWORKS = {f.name: f for f in (KNEX, SEQUELIZE, TYPEORM)}

@@ -50,6 +50,7 @@ FRAMEWORK = Framework(
         "`DB::table(...)->chunkById(1000, ...)` in a migration with "
         "`public $withinTransaction = false;`"
     ),
+    db_default="`->default(…)`",
     raw_sql="`DB::statement('{sql}')`",
 )
 

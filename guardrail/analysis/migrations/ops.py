@@ -213,6 +213,7 @@ class Framework:
     drop_index: str  # how to drop an index without blocking reads and writes
     lock_timeout: str  # how to set `lock_timeout` for this migration ("Set …")
     batch: str  # how to change many rows one short transaction at a time ("Do it in …")
+    db_default: str  # how a column gets a default the database applies to every insert
     raw_sql: str  # how to run one SQL statement, `{sql}` being the statement
     statement_timeout: str = ""  # "Set …"; empty: `lock_timeout`'s way with statement_timeout
 

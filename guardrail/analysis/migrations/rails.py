@@ -57,6 +57,7 @@ FRAMEWORK = Framework(
         "`Model.unscoped.in_batches(of: 10_000).update_all(...)` in a migration with "
         "`disable_ddl_transaction!`"
     ),
+    db_default="`default:`",
     raw_sql='`execute "{sql}"`',
 )
 
