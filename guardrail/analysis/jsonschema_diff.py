@@ -127,7 +127,7 @@ _LIMITS = (
 )
 
 
-def _walk(
+def _walk(  # noqa: C901, PLR0912 — one branch per JSON Schema keyword compared
     old: Any,
     new: Any,
     where: str,

@@ -270,7 +270,7 @@ def _value_sql(col: _Column) -> Any:
     return S.SQL("{}::{}").format(S.Literal(literal), cast)
 
 
-def _seed(session: _Session) -> tuple[int, int, list[tuple[str, str]]]:
+def _seed(session: _Session) -> tuple[int, int, list[tuple[str, str]]]:  # noqa: C901, PLR0915 — reads the catalogue, orders tables parents first and fills one row each, in one pass
     """(tables, filled, unfilled with why): one row per table, parents before children."""
     from psycopg import sql as S
 

@@ -270,7 +270,7 @@ def _statements(text: str) -> tuple[list[tuple[Any, str, int]], list[str]]:
     return out, notes
 
 
-def read_sql(text: str, *, line_offset: int = 0, in_transaction: bool = False) -> SqlReading:
+def read_sql(text: str, *, line_offset: int = 0, in_transaction: bool = False) -> SqlReading:  # noqa: C901, PLR0912, PLR0915 — one branch per statement kind the reader records (pglast node types)
     """Operations of a SQL script. `line_offset` shifts lines when the SQL is part of a file."""
     from pglast import ast, enums
 
@@ -289,19 +289,9 @@ def read_sql(text: str, *, line_offset: int = 0, in_transaction: bool = False) -
         short = _short(stmt_text)
         definition = normalized(stmt_text)
 
-        def op(
-            kind: OpKind,
-            *,
-            table: str | None = None,
-            column: str | None = None,
-            **facts: Unpack[Facts],
-        ) -> None:
-            facts.setdefault("new_table", table in created if table else False)
-            facts.setdefault("in_transaction", transaction)
-            facts.setdefault("definition", definition)
-            result.append(
-                Op(kind, line + line_offset, table, column, short, tuple(ignores), **facts)
-            )
+        op = _Recorder(
+            result, created, line + line_offset, short, tuple(ignores), definition, transaction
+        )
 
         if node is None:
             result.append(
@@ -321,13 +311,13 @@ def read_sql(text: str, *, line_offset: int = 0, in_transaction: bool = False) -
                 enums.TransactionStmtKind.TRANS_STMT_START,
             ):
                 transaction = True
-                op(OpKind.BEGIN)
+                op(OpKind.BEGIN, in_transaction=transaction)
             elif kind in (
                 enums.TransactionStmtKind.TRANS_STMT_COMMIT,
                 enums.TransactionStmtKind.TRANS_STMT_ROLLBACK,
             ):
                 transaction = in_transaction
-                op(OpKind.COMMIT)
+                op(OpKind.COMMIT, in_transaction=transaction)
             continue
         if isinstance(node, ast.CreateStmt):
             name = _name(node.relation)
@@ -455,7 +445,7 @@ def _option_on(params: Any, name: str) -> bool:
     return False
 
 
-def _other_statement(node: Any, op: _Record, state: _State) -> None:
+def _other_statement(node: Any, op: _Record, state: _State) -> None:  # noqa: C901, PLR0912 — one branch per statement kind (pglast node types)
     """Statements the deploy-safety rules read beyond the table changes above."""
     from pglast import ast, enums
 
@@ -653,7 +643,34 @@ class _Record(Protocol):
     ) -> None: ...
 
 
-def _alter_cmd(cmd: Any, table: str | None, op: _Record, state: _State, transaction: bool) -> None:
+@dataclass(frozen=True)
+class _Recorder:
+    """Records the operations of one statement, with what they share: its line, text, inline
+    ignores, normalized definition and transaction context (a _Record)."""
+
+    result: list[Op]
+    created: set[str]  # tables created so far in the script (read when an op is recorded)
+    line: int
+    short: str
+    ignores: tuple[tuple[str, str], ...]
+    definition: str
+    transaction: bool
+
+    def __call__(
+        self,
+        kind: OpKind,
+        *,
+        table: str | None = None,
+        column: str | None = None,
+        **facts: Unpack[Facts],
+    ) -> None:
+        facts.setdefault("new_table", table in self.created if table else False)
+        facts.setdefault("in_transaction", self.transaction)
+        facts.setdefault("definition", self.definition)
+        self.result.append(Op(kind, self.line, table, column, self.short, self.ignores, **facts))
+
+
+def _alter_cmd(cmd: Any, table: str | None, op: _Record, state: _State, transaction: bool) -> None:  # noqa: C901, PLR0912, PLR0915 — one branch per ALTER TABLE subcommand (AlterTableType)
     from pglast import ast, enums
 
     at = enums.AlterTableType
