@@ -583,7 +583,7 @@ def _cmd_action(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR091
     # One GraphQL request: the first page of comments, the configuration at the base commit and
     # the files the checks will read, instead of a request for each.
     from guardrail import config as cfgmod
-    from guardrail.analysis.history import history_folders
+    from guardrail.analysis.history import history_folders, recursive_folders
     from guardrail.analysis.testindex import test_folders
     from guardrail.engine import files_to_read
 
@@ -597,12 +597,13 @@ def _cmd_action(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR091
         if sha:
             wanted.append((sha, path))
     folders = [(pr.base_sha, d) for d in history_folders(pr, guess)] if pr.base_sha else []
+    deep = {(pr.base_sha, d) for d in recursive_folders(pr, guess)} if pr.base_sha else set()
     tree, read_tree = _workspace_tree(workspace)
     # No checkout: the test folders near the changed shapes are listed in the same request, and
     # the legacy-data check reads the tests it needs in one batch (guardrail/checks/legacy.py).
     tests = test_folders(pr) if tree is None and pr.head_sha else []
     head = pr.head_sha or ""
-    client.prefetch(number, wanted, folders, [(head, d) for d in tests])
+    client.prefetch(number, wanted, folders, [(head, d) for d in tests], deep=deep)
     config, notes = _action_config(client, pr, _input("config"))
 
     cache: dict[tuple[str, str], str | None] = {}

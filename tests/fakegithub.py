@@ -450,12 +450,18 @@ class FakeGitHub:
         for key, value in variables.items():
             if key.startswith("t") and key[1:].isdigit() and isinstance(value, str):
                 sha, _, folder = value.partition(":")
-                names = [
+                inside = [
                     p[len(folder) + 1 :]
                     for at, p in self.contents
-                    if at == sha and p.startswith(folder + "/") and "/" not in p[len(folder) + 1 :]
+                    if at == sha and p.startswith(folder + "/")
                 ]
-                blobs[key] = {"entries": [{"name": n, "type": "blob"} for n in names]}
+                # Sub-trees with their entries only when the query asks (a Flyway location).
+                asks = f"{key}: object(expression: ${key}) {{ ... on Tree {{ entries {{ name type object"
+                if asks in str(body.get("query", "")):
+                    blobs[key] = _nested(inside)
+                else:
+                    names = sorted(p for p in inside if "/" not in p)
+                    blobs[key] = {"entries": [{"name": n, "type": "blob"} for n in names]}
             if key.startswith("u") and key[1:].isdigit() and isinstance(value, str):
                 # A test folder listed with its sub-folders (names only), as the prefetch asks.
                 sha, _, folder = value.partition(":")

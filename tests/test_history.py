@@ -105,3 +105,65 @@ def test_flyway_sub_folder_also_lists_its_location() -> None:
 
     pr = PullRequest(files=(ChangedFile("db/migration/v2/V3__x.sql", "added"),))
     assert history_folders(pr, Config()) == ["db/migration/v2", "db/migration"]
+
+
+def test_action_lists_a_flyway_location_with_its_sub_folders_in_the_prefetch(
+    fake_github: FakeGitHub, run_action
+) -> None:
+    """No checkout: a version in a sibling sub-folder of the location is seen, from the one
+    GraphQL request's listing (sub-trees included for the location's root)."""
+    base, head = "2" * 40, "1" * 40
+    fake_github.add_pull(
+        8,
+        body="x",
+        head_sha=head,
+        base_sha=base,
+        files=[
+            file_entry(
+                "db/migration/V2__c.sql", "@@ -0,0 +1 @@\n+ALTER TABLE t ADD COLUMN c int;", "added"
+            )
+        ],
+    )
+    fake_github.contents[(base, "db/migration/V1__a.sql")] = "CREATE TABLE t (id int);"
+    fake_github.contents[(base, "db/migration/sub/V2__b.sql")] = "ALTER TABLE t ADD b int;"
+    run = run_action(fake_github, "pull_request", {"pull_request": {"number": 8}})
+    report = json.loads((run.workspace / "guardrail-report.json").read_text())
+    found = [f for f in report["findings"] if f["rule"] == "GR503"]
+    assert found and "sub/V2__b.sql" in found[0]["title"], run.stdout
+    prefetch = [
+        r.body for r in fake_github.requests("POST", "graphql") if "t0" in r.body["variables"]
+    ]
+    assert len(prefetch) == 1 and "object { ... on Tree { entries" in prefetch[0]["query"]
+    assert not fake_github.requests("GET", "/git/trees")
+    from tests.test_comment_ids import SCHEMA
+
+    if SCHEMA.is_file():  # the nested listing is a query GitHub accepts
+        from graphql import build_schema, parse, validate
+
+        schema = build_schema(SCHEMA.read_text("utf-8"), assume_valid_sdl=True, assume_valid=True)
+        assert not validate(schema, parse(prefetch[0]["query"]))
+
+
+def test_action_sees_goose_go_migrations_without_a_checkout(
+    fake_github: FakeGitHub, run_action
+) -> None:
+    base, head = "2" * 40, "1" * 40
+    go = 'package main\n\nimport "github.com/pressly/goose/v3"\n\nfunc init() {\n\tgoose.AddMigrationContext(Up00003, Down00003)\n}\n'
+    fake_github.add_pull(
+        9,
+        body="x",
+        head_sha=head,
+        base_sha=base,
+        files=[
+            file_entry(
+                "db/migrations/00003_add_email.go",
+                "@@ -0,0 +1,7 @@\n" + "".join(f"+{ln}\n" for ln in go.splitlines()),
+                "added",
+            )
+        ],
+    )
+    fake_github.contents[(base, "db/migrations/00003_add_user_no_tx.go")] = go
+    run = run_action(fake_github, "pull_request", {"pull_request": {"number": 9}})
+    report = json.loads((run.workspace / "guardrail-report.json").read_text())
+    rules = {f["rule"] for f in report["findings"]}
+    assert "GR503" in rules and "GR290" in rules, run.stdout

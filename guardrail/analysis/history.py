@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from guardrail.config import Config
-    from guardrail.model import PullRequest
+    from guardrail.model import ChangedFile, PullRequest
 
 # -- versions from file names ----------------------------------------------------------------------
 
@@ -99,6 +99,17 @@ def version_root(framework: str, path: str) -> str:
             if parts[i].lower() in ("migration", "migrations"):
                 return "/".join(parts[: i + 1])
     return folder
+
+
+def sibling_folders(framework: str, path: str, other: str) -> bool:
+    """Two Flyway files in sibling sub-folders of one location (`db/migration/dev/` and
+    `db/migration/test/`): read together only if one `locations` setting names both, or their
+    parent; unlike files in one folder, or in a folder and its parent (`db/migration`, the
+    default location, scans everything below it)."""
+    if framework != "flyway":
+        return False
+    a, b = posixpath.dirname(path), posixpath.dirname(other)
+    return not (a == b or a.startswith(b + "/") or b.startswith(a + "/"))
 
 
 def in_root(framework: str, root: str, path: str) -> bool:
@@ -265,21 +276,54 @@ def alembic_heads(revisions: Iterable[AlembicRevision]) -> list[AlembicRevision]
 # -- what the history needs read --------------------------------------------------------------------
 
 
+def _added_text(f: ChangedFile) -> str:
+    """An added file's first lines, from its patch: goose's Go migrations are known by content."""
+    if f.status == "removed" or f.patch is None:
+        return ""
+    return "\n".join(ln[1:] for ln in f.patch.splitlines()[:200] if ln.startswith("+"))
+
+
+# How deep a Flyway location is listed below its root: Flyway scans sub-folders, and a listing
+# of this depth rides in the same request (db/migration/<module>/<release>/V1__x.sql).
+FLYWAY_DEPTH = 3
+
+
 def history_folders(pr: PullRequest, config: Config) -> list[str]:
     """The folders whose base-branch listing the migration history needs: those of the
     migrations the PR adds or deletes (a version or a parent is judged against their
-    neighbours)."""
+    neighbours), and a Flyway location's root (see `recursive_folders`)."""
     from guardrail.analysis.migrations.detect import detect
 
     out: list[str] = []
     for f in pr.files:
         if f.status not in ("added", "renamed", "copied", "removed"):
             continue  # removed: a Django squash in the folder may replace it
-        kind = detect(f.path, include=config.migration_include, exclude=config.migration_exclude)
+        text = _added_text(f) if f.path.endswith(".go") else None
+        kind = detect(
+            f.path, text, include=config.migration_include, exclude=config.migration_exclude
+        )
         if kind is not None and "/" in f.path:
             out.append(f.path.rsplit("/", 1)[0])
             if kind.framework == "flyway":  # Flyway's versions span its location's sub-folders
                 root = version_root("flyway", f.path)
                 if root and root != out[-1]:
+                    out.append(root)
+    return list(dict.fromkeys(out))
+
+
+def recursive_folders(pr: PullRequest, config: Config) -> list[str]:
+    """Of `history_folders`, those listed with their sub-folders (to FLYWAY_DEPTH): Flyway's
+    location roots, whose sibling sub-folders share one version space."""
+    from guardrail.analysis.migrations.detect import detect
+
+    out = []
+    for f in pr.files:
+        if f.status in ("added", "renamed", "copied", "removed"):
+            kind = detect(
+                f.path, include=config.migration_include, exclude=config.migration_exclude
+            )
+            if kind is not None and kind.framework == "flyway":
+                root = version_root("flyway", f.path)
+                if root:
                     out.append(root)
     return list(dict.fromkeys(out))

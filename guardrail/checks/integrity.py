@@ -276,6 +276,12 @@ _OUT_OF_ORDER_WHY = {
 }
 
 
+_SIBLING = (
+    " — if one `locations` setting reads both sub-folders (Flyway scans a location's sub-folders; "
+    "folders kept apart per environment are never read together, and then this is fine)"
+)
+
+
 def _versions(ctx: Context, change: _Change, base: list[str]) -> Iterator[Finding]:
     pr_files = [m for m in change.new if m.kind.framework in H.OUT_OF_ORDER]
     reported: set[str] = set()
@@ -298,25 +304,35 @@ def _versions(ctx: Context, change: _Change, base: list[str]) -> Iterator[Findin
             and H.migration_key(fw, o.file.path) != key
         ]
         same = [p for p, bv in others if bv == v and p not in reported]
+        same.sort(key=lambda p: H.sibling_folders(fw, path, p))  # a certain collision first
         if same and fw in H.VERSION_KEYED:
             reported.add(path)
             on_base = same[0] not in change.paths
+            sibling = H.sibling_folders(fw, path, same[0])
             yield GR503.finding(
                 f"{code(_name(path))} has version {code(H.version_text(v))}, like "
                 f"{code(same[0])}" + (" on the base branch." if on_base else " in this PR."),
-                f"{_COLLIDE_WHY[fw]}. Give this one the next free version"
+                f"{_COLLIDE_WHY[fw]}"
+                + (_SIBLING if sibling else "")
+                + ". Give this one the next free version"
                 + (" after merging the base branch." if on_base else "."),
-                severity=Severity.WARNING if fw == "efcore" else None,
+                severity=Severity.WARNING if fw == "efcore" or sibling else None,
                 path=path,
                 line=1,
             )
             continue
         older = [(p, bv) for p, bv in theirs if bv is not None and bv > v]
+        # A newer version only in a sibling sub-folder may belong to another environment's
+        # location: said at a lower severity, after any in this folder or its location's root.
+        near = [(p, bv) for p, bv in older if not H.sibling_folders(fw, path, p)]
         if not older:
             continue
-        newest_path, newest = max(older, key=lambda item: item[1] or ())
+        newest_path, newest = max(near or older, key=lambda item: item[1] or ())
         assert newest is not None
         severity, why, fix = _OUT_OF_ORDER_WHY[H.OUT_OF_ORDER[fw]]
+        if not near:
+            severity = min(severity, Severity.WARNING)
+            why = why.rstrip(".") + _SIBLING + "."
         words = {
             "tool": _TOOL[fw],
             "newest": code(H.version_text(newest)),

@@ -19,7 +19,7 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -87,6 +87,9 @@ def _blob_paths(tree: object, folder: str) -> list[str]:
             elif e.get("type") == "tree":
                 stack.append((e.get("object"), path))
     return sorted(out)
+
+
+FLYWAY_DEPTH = 3  # levels of a Flyway location listed (analysis/history.py FLYWAY_DEPTH)
 
 
 @dataclass(frozen=True)
@@ -409,11 +412,14 @@ class GitHubClient:
         specs: list[tuple[str, str]],
         folders: list[tuple[str, str]] | None = None,
         test_folders: list[tuple[str, str]] | None = None,
+        *,
+        deep: Collection[tuple[str, str]] = (),
     ) -> None:
         """One GraphQL request for the first page of comments, the files the checks will
         read ((sha, path) pairs, most important first) and the listings of the folders the
         migration history needs ((sha, folder) pairs): what would otherwise be a request per
-        file. Past PREFETCH_LIMIT, files are read one by one when a check asks."""
+        file. Folders in `deep` are listed with their sub-folders, to FLYWAY_DEPTH levels (a
+        Flyway location). Past PREFETCH_LIMIT, files are read one by one when a check asks."""
         specs = list(dict.fromkeys(specs))[:PREFETCH_LIMIT]
         folders = list(dict.fromkeys(folders or ()))[:FOLDER_LIMIT]
         tests = list(dict.fromkeys(test_folders or ()))[:TEST_FOLDER_LIMIT]
@@ -434,9 +440,8 @@ class GitHubClient:
         for i, (sha, folder) in enumerate(folders):
             variables[f"t{i}"] = f"{sha}:{folder}"
             decls.append(f"$t{i}: String!")
-            fields.append(
-                f"t{i}: object(expression: $t{i}) {{ ... on Tree {{ entries {{ name type }} }} }}"
-            )
+            listing = _nested_entries(FLYWAY_DEPTH if (sha, folder) in deep else 1)
+            fields.append(f"t{i}: object(expression: $t{i}) {{ {listing} }}")
         for i, (sha, folder) in enumerate(tests):
             # A test folder and its sub-folders (TEST_FOLDER_DEPTH levels): names only.
             variables[f"u{i}"] = f"{sha}:{folder}"
@@ -463,11 +468,8 @@ class GitHubClient:
             ):
                 self.blobs[key] = blob["text"]
         for i, key in enumerate(folders):
-            tree = repo.get(f"t{i}")
-            entries = tree.get("entries") if isinstance(tree, dict) else None
-            self.folders[key] = [
-                str(e["name"]) for e in entries or () if e.get("type") == "blob" and e.get("name")
-            ]
+            # A Flyway location's sub-folders' files as `sub/name` (asked for with `deep`).
+            self.folders[key] = _blob_paths(repo.get(f"t{i}"), "")
         for i, (sha, folder) in enumerate(tests):
             self.test_paths[(sha, folder)] = _blob_paths(repo.get(f"u{i}"), folder)
         pull = repo.get("pullRequest") if "pullRequest" not in self._failed else None

@@ -22,7 +22,7 @@ from guardrail.analysis.reads import discovers, wants
 from guardrail.config import Config
 from guardrail.model import ChangedFile
 
-_SNIFFED = (".sql", ".py", ".js", ".ts", ".mjs", ".cjs")
+_SNIFFED = (".sql", ".py", ".js", ".ts", ".mjs", ".cjs", ".go")
 
 
 @dataclass(frozen=True)

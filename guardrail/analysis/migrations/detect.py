@@ -144,7 +144,15 @@ _UNKNOWN = _sql_tool("unknown", False)
 # -- claims (which files a reader takes) -------------------------------------------------------------
 
 
+# goose's Go migrations register themselves: goose.AddMigration(up, down) and its variants
+# (Context, NoTx, Named). The name gives the version, like a goose `.sql` file.
+_GOOSE_GO = re.compile(r"\bgoose\.Add(?:Named)?Migration\w*\(")
+
+
 def _claim_sql(p: _Path) -> MigrationFile | None:
+    if p.low.endswith(".go"):
+        found = _GOOSE_GO.search(p.head) and re.match(r"^\d+_\w+\.go$", p.name)
+        return MigrationFile(p.path, "goose") if found else None
     if not p.low.endswith(".sql"):
         return None
     m = _FLYWAY.match(p.name)
@@ -315,6 +323,10 @@ def _read_sql_file(mf: MigrationFile, text: str, exists: Exists | None) -> Readi
     fw = mf.framework
     if fw == "liquibase":
         return liquibase.read(text, mf.path)
+    if mf.path.lower().endswith(".go"):
+        # Its SQL is built by Go code, which no reader here interprets: said (GR290), not judged.
+        why = "a goose migration written in Go: the SQL it runs is not read (only its version)"
+        return Reading(fw, (), None, "", (why,))
     if fw in _SECTIONED:
         up_marker, down_marker, no_tx, missing = _SECTIONED[fw]
         up, offset, down = _section(text, up_marker, down_marker)
@@ -347,7 +359,8 @@ READERS: tuple[Reader, ...] = (
         ("flyway", "golang-migrate", "prisma", "sqitch", "liquibase", "goose", "dbmate", "sql"),
         "`.sql`: Flyway `V1__x.sql`, golang-migrate `1_x.up.sql`, Prisma `migrations/*/"
         "migration.sql`, sqitch `deploy/`, goose/dbmate/Liquibase by their header, any `.sql` in "
-        "a migrations or changelog folder",
+        "a migrations or changelog folder; goose `<version>_x.go` registering itself with "
+        "`goose.AddMigration…` (its version is judged, its Go code is not read)",
         _claim_sql,
         _read_sql_file,
         _SQL_TOOLS,
