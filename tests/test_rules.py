@@ -66,4 +66,6 @@ def test_golden_case(
             assert want["detail_contains"] in plain(finding.detail), summary
         if "title_lacks" in want:
             assert want["title_lacks"] not in plain(finding.title), summary
+        if "detail_lacks" in want:
+            assert want["detail_lacks"] not in plain(finding.detail), summary
         assert finding.detail.strip(), "every finding says why it matters"

@@ -292,6 +292,7 @@ def history_folders(pr: PullRequest, config: Config) -> list[str]:
     """The folders whose base-branch listing the migration history needs: those of the
     migrations the PR adds or deletes (a version or a parent is judged against their
     neighbours), and a Flyway location's root (see `recursive_folders`)."""
+    from guardrail.analysis import flyway
     from guardrail.analysis.migrations.detect import detect
 
     out: list[str] = []
@@ -308,6 +309,10 @@ def history_folders(pr: PullRequest, config: Config) -> list[str]:
                 root = version_root("flyway", f.path)
                 if root and root != out[-1]:
                     out.append(root)
+                # Spring's application files, which may set the locations (analysis/flyway.py)
+                resources = flyway.resources_folder(root)
+                if resources:
+                    out.append(resources)
     return list(dict.fromkeys(out))
 
 

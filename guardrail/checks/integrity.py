@@ -9,9 +9,10 @@ already shipped and are edited or deleted, and models changed without a migratio
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from guardrail.analysis import flyway
 from guardrail.analysis import history as H
 from guardrail.analysis.diff import parse_patch
 from guardrail.analysis.migrations.changed import Migration, migrations, text_of
@@ -276,6 +277,24 @@ _OUT_OF_ORDER_WHY = {
 }
 
 
+def _flyway_together(ctx: Context, base: list[str]) -> Callable[[str, str], bool | None]:
+    """Whether Flyway reads two files in one run, per the project's `locations` settings on
+    the base branch (analysis/flyway.py): asked only of files in sibling sub-folders, and the
+    configuration is read once, when first asked (one request in the action)."""
+    cache: dict[str, dict[str, str | None]] = {}
+
+    def together(a: str, b: str) -> bool | None:
+        if not H.sibling_folders("flyway", a, b) or ctx.base_tree is None:
+            return None
+        root = H.version_root("flyway", a)
+        if root not in cache:
+            names = flyway.config_files([*base, *flyway.ROOT_CONFIGS], root)
+            cache[root] = ctx.base_tree.read_many(list(dict.fromkeys(names))) if names else {}
+        return flyway.read_together(a, b, root, cache[root])
+
+    return together
+
+
 _SIBLING = (
     " — if one `locations` setting reads both sub-folders (Flyway scans a location's sub-folders; "
     "folders kept apart per environment are never read together, and then this is fine)"
@@ -285,6 +304,7 @@ _SIBLING = (
 def _versions(ctx: Context, change: _Change, base: list[str]) -> Iterator[Finding]:
     pr_files = [m for m in change.new if m.kind.framework in H.OUT_OF_ORDER]
     reported: set[str] = set()
+    together = _flyway_together(ctx, base)
     for m in pr_files:
         fw, path = m.kind.framework, m.file.path
         v = H.version(fw, path)
@@ -303,12 +323,17 @@ def _versions(ctx: Context, change: _Change, base: list[str]) -> Iterator[Findin
             and H.in_root(fw, root, o.file.path)
             and H.migration_key(fw, o.file.path) != key
         ]
-        same = [p for p, bv in others if bv == v and p not in reported]
+        # Sibling Flyway folders read by separate `locations` lists never meet.
+        same = [
+            p
+            for p, bv in others
+            if bv == v and p not in reported and together(path, p) is not False
+        ]
         same.sort(key=lambda p: H.sibling_folders(fw, path, p))  # a certain collision first
         if same and fw in H.VERSION_KEYED:
             reported.add(path)
             on_base = same[0] not in change.paths
-            sibling = H.sibling_folders(fw, path, same[0])
+            sibling = H.sibling_folders(fw, path, same[0]) and not together(path, same[0])
             yield GR503.finding(
                 f"{code(_name(path))} has version {code(H.version_text(v))}, like "
                 f"{code(same[0])}" + (" on the base branch." if on_base else " in this PR."),
@@ -321,10 +346,16 @@ def _versions(ctx: Context, change: _Change, base: list[str]) -> Iterator[Findin
                 line=1,
             )
             continue
-        older = [(p, bv) for p, bv in theirs if bv is not None and bv > v]
+        older = [
+            (p, bv)
+            for p, bv in theirs
+            if bv is not None and bv > v and together(path, p) is not False
+        ]
         # A newer version only in a sibling sub-folder may belong to another environment's
         # location: said at a lower severity, after any in this folder or its location's root.
-        near = [(p, bv) for p, bv in older if not H.sibling_folders(fw, path, p)]
+        near = [
+            (p, bv) for p, bv in older if not H.sibling_folders(fw, path, p) or together(path, p)
+        ]
         if not older:
             continue
         newest_path, newest = max(near or older, key=lambda item: item[1] or ())
