@@ -69,3 +69,13 @@ def test_dotted_yaml_keys_and_conf_files() -> None:
         "filesystem:sql"
     ]
     assert flyway.locations("a.yml", "spring: [\n") is None
+
+
+def test_a_profile_document_with_its_own_list_leaves_it_unknown() -> None:
+    text = (
+        "spring:\n  flyway:\n    locations: classpath:db/migration/common\n---\n"
+        "spring:\n  config:\n    activate:\n      on-profile: dev\n"
+        "  flyway:\n    locations: classpath:db/migration/common,classpath:db/migration/dev\n"
+    )
+    common = f"{ROOT}/common/V10.1__c.sql"
+    assert flyway.read_together(common, DEV, ROOT, {f"{RES}/application.yml": text}) is None

@@ -100,8 +100,15 @@ def _yaml(text: str) -> list[str] | None:
             doc: Any = load(part)
         except yaml.YAMLError:
             continue
-        if isinstance(doc, dict) and _dig(doc, "spring.config.activate.on-profile") is not None:
-            continue  # a profile's own document: read as that profile would be (not modelled)
+        profile = isinstance(doc, dict) and (
+            _dig(doc, "spring.config.activate.on-profile") is not None
+            or _dig(doc, "spring.profiles") is not None
+        )
+        for key in _KEYS:
+            if profile and _dig(doc, key) is not None:
+                # A profile's own document with its own list: how the documents combine is not
+                # modelled, so the file's answer is unknown (a location nobody can place).
+                return ["{profile document}"]
         for key in _KEYS:
             value = _split(_dig(doc, key))
             if value is not None:
