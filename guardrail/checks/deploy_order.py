@@ -22,6 +22,7 @@ from guardrail.analysis.migrations.detect import detect, framework
 from guardrail.analysis.migrations.ops import Op, OpKind
 from guardrail.analysis.reads import discovers
 from guardrail.analysis.uses import Target
+from guardrail.analysis.words import Containing, may_name, words
 from guardrail.checks.base import Context, Output
 from guardrail.model import Answer, ChangedFile, Finding, Severity
 from guardrail.rules import by_code
@@ -110,9 +111,9 @@ def _stopped_using(ctx: Context, target: Target, names: tuple[str, ...]) -> _Use
     if not patterns:
         return None
     by_name: _Use | None = None
-    for f in ctx.pr.files:
-        if not _is_code(ctx, f) or f.patch is None or is_test_path(f.path):
-            continue  # a test that stops naming it is not the running version reading it
+    for f, found in ctx.get(_PATCH_WORDS):
+        if not may_name(found, names, None):
+            continue  # the patch does not have the name as a word: no removed line names it
         diff = parse_patch(f.patch)
         gone = [ln for ln in diff.removed if any(p.search(ln.text) for p in patterns)]
         if not gone:
@@ -149,6 +150,21 @@ def _code_versions(side: str, path: str) -> bool:
     version of one that names a table a required column is added to: known only once the
     migrations are read."""
     return path.endswith(uses.STRUCTURAL_EXT)
+
+
+def _read_patch_words(ctx: Context) -> list[tuple[ChangedFile, frozenset[bytes] | None]]:
+    """The PR's code files (tests left out: a test that stops naming something is not the
+    running version reading it) with their patch's words, read once for every name asked."""
+    return [
+        (f, words(f.patch))
+        for f in ctx.pr.files
+        if f.patch is not None and _is_code(ctx, f) and not is_test_path(f.path)
+    ]
+
+
+_PATCH_WORDS: Fact[list[tuple[ChangedFile, frozenset[bytes] | None]]] = Fact(
+    "deploy-order.patch-words", _read_patch_words
+)
 
 
 # -- Rails: ignored_columns on the base branch -----------------------------------------------------
@@ -305,33 +321,43 @@ def _insert_patterns(fw: str, table: str) -> list[re.Pattern[str]]:
     return patterns
 
 
-@dataclass(frozen=True)
 class _BaseCode:
-    """One code file's base-side lines as the PR's patch shows them (removed and context)."""
+    """One code file's base-side lines as the PR's patch shows them (removed and context),
+    split only when a table asked for is named in the patch (most files never are)."""
 
-    path: str
-    lowered: str  # the whole patch, lower case: a file that names neither hint is skipped
-    lines: tuple[tuple[int, str], ...]  # (line number in the base file, text)
+    __slots__ = ("_lines", "patch", "path")
+
+    def __init__(self, path: str, patch: str) -> None:
+        self.path = path
+        self.patch = patch
+        self._lines: tuple[tuple[int, str], ...] | None = None
+
+    @property
+    def lines(self) -> tuple[tuple[int, str], ...]:
+        """(line number in the base file, text) of each removed and context line."""
+        if self._lines is None:
+            lines: list[tuple[int, str]] = []
+            old = 0
+            for raw in self.patch.splitlines():
+                if raw.startswith("@@"):
+                    hit = re.match(r"@@ -(\d+)", raw)
+                    old = int(hit.group(1)) - 1 if hit else 0
+                elif not raw.startswith("+"):
+                    old += 1
+                    lines.append((old, raw[1:]))
+            self._lines = tuple(lines)
+        return self._lines
 
 
-def _read_base_code(ctx: Context) -> list[_BaseCode]:
-    out = []
-    for f in ctx.pr.files:
-        if f.patch is None or f.status == "added" or is_test_path(f.path):
-            continue
-        if not _is_code(ctx, f):
-            continue
-        lines: list[tuple[int, str]] = []
-        old = 0
-        for raw in f.patch.splitlines():
-            if raw.startswith("@@"):
-                hit = re.match(r"@@ -(\d+)", raw)
-                old = int(hit.group(1)) - 1 if hit else 0
-            elif not raw.startswith("+"):
-                old += 1
-                lines.append((old, raw[1:]))
-        out.append(_BaseCode(f.previous_path or f.path, f.patch.lower(), tuple(lines)))
-    return out
+def _read_base_code(ctx: Context) -> tuple[list[_BaseCode], Containing]:
+    """The code files with a base version (the patch-words files less those the PR adds),
+    and which of their patches name what: one reading for every table asked after."""
+    files = [
+        _BaseCode(f.previous_path or f.path, f.patch)
+        for f, _ in ctx.get(_PATCH_WORDS)
+        if f.patch is not None and f.status != "added"
+    ]
+    return files, Containing([f.patch for f in files])
 
 
 def _read_checkout_sources(ctx: Context) -> list[str]:
@@ -346,7 +372,9 @@ def _read_checkout_sources(ctx: Context) -> list[str]:
 
 
 # Read once per run, whatever the number of required columns to look up.
-_BASE_CODE: Fact[list[_BaseCode]] = Fact("deploy-order.base-code", _read_base_code)
+_BASE_CODE: Fact[tuple[list[_BaseCode], Containing]] = Fact(
+    "deploy-order.base-code", _read_base_code
+)
 _CHECKOUT_SOURCES: Fact[list[str]] = Fact("deploy-order.checkout-sources", _read_checkout_sources)
 
 
@@ -379,8 +407,12 @@ def _insert_in_patches(
     cannot insert into it and is not read. Without the base file, the patch's removed and
     context lines are searched by name."""
     by_name = None
-    for f in ctx.get(_BASE_CODE):
-        if not any(h in f.lowered for h in hints):
+    files, containing = ctx.get(_BASE_CODE)
+    named = containing.texts_with(hints)  # the patches that name a hint (lower-cased)
+    for i, f in enumerate(files):
+        if named is not None and i not in named:
+            continue
+        if named is None and not any(h in f.patch.lower() for h in hints):
             continue
         readable = ctx.read is not None and uses.structural(f.path)
         text = ctx.read("base", f.path) if readable and ctx.read is not None else None

@@ -1,0 +1,115 @@
+"""The word sets that let deploy-order ask many names of one patch: a file they rule out can
+never match the patterns the check then runs (a necessary condition, never a changed answer)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from guardrail import config as cfgmod
+from guardrail.analysis.words import Containing, may_name, word_key, words
+from guardrail.checks import deploy_order
+from guardrail.engine import run
+from guardrail.model import ChangedFile, PullRequest
+
+NAMES = ["orders", "Order", "order_items", "t1", "legacy", "LineItem", "public.orders", "ordér"]
+# Pieces of the names and of the patterns' surroundings, and characters where Python's `\w`
+# and case folding go beyond ASCII (é, the long s, the Kelvin sign).
+TEXT = st.lists(
+    st.sampled_from(
+        [*'ordersOrdeIitmLnyglac_t1.$( )"`\n', "é", "ſ", "K", "insert into ", ".objects."]
+        + ["create(", "class ", "public.", "Item", "LineItem.new", "orders"]
+    ),
+    max_size=40,
+).map("".join)
+
+
+def test_words_are_lowered_maximal_runs() -> None:
+    assert words("Order.objects.create(t1=$x)") == {b"order", b"objects", b"create", b"t1", b"x"}
+    assert words("ordér") is None  # outside ASCII: no set, the caller's own test decides
+    assert word_key("Orders") == b"orders"
+    assert word_key("public.orders") is None
+    assert word_key("two words") is None
+    assert word_key("") is None
+
+
+def test_a_name_absent_from_the_words_is_ruled_out_and_nothing_else() -> None:
+    found = words("x = Order(id=1)\ny = orders_log\n")
+    assert may_name(found, ("order",), None)
+    assert not may_name(found, ("orders",), None)  # `orders_log` is another word
+    assert may_name(found, ("public.orders",), None)  # not a word: cannot rule it out
+    assert not may_name(found, ("public.orders",), lambda: "x = order(id=1)")
+    assert may_name(None, ("orders",), None)
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXT, st.sampled_from(NAMES))
+def test_ruled_out_means_no_pattern_matches(text: str, name: str) -> None:
+    """Every pattern deploy-order runs over a file's lines, for every name, cannot match a text
+    `may_name` rules out."""
+    fallback = text.lower
+    patterns = [deploy_order._word(name)]
+    for fw in ("sql", "django", "rails", "alembic"):
+        patterns += deploy_order._insert_patterns(fw, name)
+    hints = (name.lower(), deploy_order._class_name(name, "rails").lower())
+    if not may_name(words(text), (name,), None):
+        assert not patterns[0].search(text)
+    if not may_name(words(text), hints, fallback):
+        assert not any(p.search(text) for p in patterns[1:]), [p.pattern for p in patterns]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(TEXT, max_size=6), st.lists(st.sampled_from(NAMES), min_size=1, max_size=3))
+def test_containing_is_the_substring_test(texts: list[str], names: list[str]) -> None:
+    """The texts `Containing` names for a needle are exactly those whose lower-cased form holds
+    it (deploy-order's gate for the insert search); needles it cannot index give None."""
+    needles = tuple(n.lower() for n in names)
+    got = Containing(texts).texts_with(needles)
+    want = {i for i, t in enumerate(texts) if any(n in t.lower() for n in needles)}
+    if all(word_key(n) is not None for n in needles):
+        assert got == want
+    else:
+        assert got is None
+
+
+def test_deploy_order_reads_each_patch_once_for_many_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ten required columns and a dropped one are looked up in one word set per code patch,
+    built once for the run; the answer is the one the line-by-line search gives."""
+    calls: list[str] = []
+    real = deploy_order.words
+
+    def counted(text: str) -> frozenset[bytes] | None:
+        calls.append(text)
+        return real(text)
+
+    monkeypatch.setattr(deploy_order, "words", counted)
+    code = [
+        ChangedFile(
+            "internal/orders/store.go",
+            patch="@@ -30,2 +30,2 @@\n \tconst q = `INSERT INTO t3 (id) VALUES ($1)`\n"
+            "-\t_, err := s.db.Exec(q, id)\n+\t_, err := s.db.ExecContext(ctx, q, id)",
+        ),
+        ChangedFile("app/report.py", patch="@@ -1,1 +1,1 @@\n-x = row.legacy\n+x = row.total"),
+        ChangedFile("app/other.py", patch="@@ -1,1 +1,1 @@\n-y = 1\n+y = 2"),
+    ]
+    sql = [
+        ChangedFile(
+            f"db/migrations/V{i}__add.sql",
+            status="added",
+            patch=f"@@ -0,0 +1,1 @@\n+ALTER TABLE t{i} ADD COLUMN c text NOT NULL;",
+        )
+        for i in range(10)
+    ]
+    drop = ChangedFile(
+        "db/migrations/V10__drop.sql",
+        status="added",
+        patch="@@ -0,0 +1,1 @@\n+ALTER TABLE t20 DROP COLUMN legacy;",
+    )
+    pr = PullRequest(files=(*code, *sql, drop))
+    report = run(pr, cfgmod.parse(None, "test"), checks=deploy_order.CHECKS)
+    found = {(f.rule, f.path) for f in report.findings}
+    assert ("GR512", "db/migrations/V3__add.sql") in found
+    assert ("GR511", "db/migrations/V10__drop.sql") in found
+    assert sum(1 for f in report.findings if f.rule == "GR512") == 1
+    assert sorted(calls) == sorted(f.patch for f in code)  # each code patch once, nothing else
