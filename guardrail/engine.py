@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from guardrail.analysis import reads
 from guardrail.analysis.isolate import Unreadable, describe
+from guardrail.analysis.pyast import one_parse_per_run
 from guardrail.checks import ALL_CHECKS, acknowledge, meta
 from guardrail.checks.base import Check, Context, Output
 from guardrail.config import DEFAULT_CONFIG_PATH, Config
@@ -261,7 +262,8 @@ def run(
         config_path=config_path,
         head_tests=head_tests,
     )
-    results = {check: _run_check(check, ctx) for check in checks}
+    with one_parse_per_run():  # each Python file parsed once, whichever readers ask
+        results = {check: _run_check(check, ctx) for check in checks}
     out = [item for check in _in_order(checks) for item in results[check][0]]
     raw = [item for item in out if isinstance(item, Finding)]
     problems = ctx.fact_problems()

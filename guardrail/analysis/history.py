@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from guardrail.config import Config
     from guardrail.model import ChangedFile, PullRequest
 
+from guardrail.analysis import pyast
+
 # -- versions from file names ----------------------------------------------------------------------
 
 _FLYWAY_V = re.compile(r"^[Vv](\d+(?:[._]\d+)*)__")
@@ -163,7 +165,7 @@ def read_django(path: str, text: str) -> DjangoMigration | None:
     if where is None:
         return None
     try:
-        tree = ast.parse(text)
+        tree = pyast.parse(text)
     except (SyntaxError, ValueError):
         return None
     deps: list[tuple[str, str]] = []
@@ -245,7 +247,7 @@ def _strings(node: ast.expr | None) -> tuple[str, ...] | None:
 
 def read_alembic(path: str, text: str) -> AlembicRevision | None:
     try:
-        tree = ast.parse(text)
+        tree = pyast.parse(text)
     except (SyntaxError, ValueError):
         return None
     found: dict[str, tuple[tuple[str, ...] | None, int]] = {}

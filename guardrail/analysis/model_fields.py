@@ -8,6 +8,7 @@ import ast
 import re
 from dataclasses import dataclass
 
+from guardrail.analysis import pyast
 from guardrail.analysis.pyast import call_name, const
 
 # Django field arguments that never reach the database: a change to them alone needs no
@@ -67,7 +68,7 @@ def _django_definition(call: ast.Call) -> str:
 def django_models(text: str) -> dict[str, Model] | None:
     """Concrete, managed models and their database fields; None when the file does not parse."""
     try:
-        tree = ast.parse(text)
+        tree = pyast.parse(text)
     except (SyntaxError, ValueError):
         return None
     out: dict[str, Model] = {}
@@ -101,7 +102,7 @@ def django_models(text: str) -> dict[str, Model] | None:
 def sqlalchemy_models(text: str) -> dict[str, Model] | None:
     """Declarative classes with a `__tablename__`, and their Column/mapped_column attributes."""
     try:
-        tree = ast.parse(text)
+        tree = pyast.parse(text)
     except (SyntaxError, ValueError):
         return None
     out: dict[str, Model] = {}

@@ -24,8 +24,8 @@ from guardrail.analysis import evidence as ev
 from guardrail.analysis.diff import parse_patch
 from guardrail.analysis.isolate import attempt
 from guardrail.analysis.paths import matches
-from guardrail.analysis.shapes import Field, Shape, ShapeKind, TKind, direction, language, shapes_of
-from guardrail.analysis.shapes.changed import Change, candidate, changes
+from guardrail.analysis.shapes import Field, Shape, ShapeKind, TKind, direction, language
+from guardrail.analysis.shapes.changed import Change, candidate, changes, read_shapes
 from guardrail.checks.base import Context, Fact, Output
 from guardrail.rules import by_code
 from guardrail.text import code
@@ -151,7 +151,7 @@ def _read_layers(ctx: Context) -> dict[tuple[str, str], list[Layer]]:
         included = matches(path, ctx.config.data_shapes.include)
         if not included and direction.generated(path, text):
             continue
-        read = attempt(ctx.problems, path, "data shape", shapes_of, path, text) or []
+        read = attempt(ctx.problems, path, "data shape", read_shapes, ctx, path, text) or []
         for shape in direction.directed(read, included=included):
             if not shape.reads_stored_data:
                 continue

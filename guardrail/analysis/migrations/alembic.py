@@ -15,6 +15,7 @@ import ast
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from guardrail.analysis import pyast
 from guardrail.analysis.migrations.ops import Framework, Op, OpKind, Reading
 from guardrail.analysis.migrations.pyeval import UNKNOWN, Scope
 from guardrail.analysis.migrations.python_ast import Recorder, Statement, definition, sql_of
@@ -387,7 +388,7 @@ def _drops_with_their_table(ops: list[Op]) -> list[Op]:
 
 
 def read(source: str) -> Reading:
-    tree = ast.parse(source)
+    tree = pyast.parse(source)
     up = _function(tree, "upgrade")
     down = _function(tree, "downgrade")
     reversible = down is not None and not _empty(down)

@@ -14,6 +14,7 @@ import dataclasses
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from guardrail.analysis import pyast
 from guardrail.analysis.migrations.ops import Framework, OpKind, Reading
 from guardrail.analysis.migrations.pyeval import Scope
 from guardrail.analysis.migrations.python_ast import Recorder, Statement, definition, sql_of
@@ -529,7 +530,7 @@ _HANDLERS = {
 
 
 def read(source: str) -> Reading:
-    tree = ast.parse(source)
+    tree = pyast.parse(source)
     reader = _Reader(source, tree)
     operations = _operations_node(tree)
     if operations is not None:
@@ -580,7 +581,7 @@ class Models:
         init = self._source(f"{prefix}models/__init__.py")
         if init is not None:
             try:
-                tree = ast.parse(init)
+                tree = pyast.parse(init)
             except SyntaxError:
                 tree = ast.Module(body=[], type_ignores=[])
             for node in tree.body:
@@ -605,7 +606,7 @@ def _model_fields(source: str | None) -> dict[str, dict[str, ast.Call]]:
     if not source:
         return {}
     try:
-        tree = ast.parse(source)
+        tree = pyast.parse(source)
     except SyntaxError:
         return {}
     out: dict[str, dict[str, ast.Call]] = {}

@@ -187,7 +187,18 @@ def _shapes(ctx: Analysis, side: str, path: str, text: str) -> list[Shape]:
     read = ctx.read
     if path.endswith(".py") and read is not None:
         return python.read_resolving(path, text, lambda other: read(side, other))
-    return shapes_of(path, text)
+    return read_shapes(ctx, path, text)
+
+
+def read_shapes(ctx: Analysis, path: str, text: str) -> list[Shape]:
+    """`shapes_of(path, text)`, read once per run: the data-shape comparison and the layer
+    contract read the same head files (a TypeScript file is two tree-sitter readers' work).
+    A file that cannot be read raises each time it is asked, as before."""
+    cache = ctx.get(SHAPES_READ)
+    found = cache.get((path, text))
+    if found is None:
+        found = cache[(path, text)] = shapes_of(path, text)
+    return list(found)
 
 
 @discovers
@@ -251,3 +262,5 @@ def _sql_changes(ctx: Analysis) -> list[Change]:
 
 
 SHAPE_CHANGES: Fact[ShapeChanges] = Fact("shape_changes", _read_changes)
+# Every file's shapes as `shapes_of` reads them, by (path, text): filled by `read_shapes`.
+SHAPES_READ: Fact[dict[tuple[str, str], list[Shape]]] = Fact("shapes_read", lambda ctx: {})

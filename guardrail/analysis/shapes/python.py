@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import replace
 
+from guardrail.analysis import pyast
 from guardrail.analysis.pyast import call_name as _call_name
 from guardrail.analysis.pyast import const as _const
 from guardrail.analysis.pyast import kwarg as _kw
@@ -312,7 +313,7 @@ def read_resolving(path: str, source: str, load: Load | None, depth: int = 0) ->
     resolved through `load` (pydantic, dataclass, attrs, SQLAlchemy, Django): inherited fields,
     overrides and defaults, a few imports deep."""
     try:
-        tree = ast.parse(source)
+        tree = pyast.parse(source)
     except (SyntaxError, ValueError):
         return []
     classes = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]
