@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from guardrail.analysis import pyast
+
 if TYPE_CHECKING:
     from tree_sitter import Node
 
@@ -278,7 +280,7 @@ class _Py:
 
 def _python(text: str, t: Target, path: str, *, insert: bool) -> list[int] | None:
     try:
-        tree = ast.parse(text)
+        tree = pyast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     reader = _Py(tree, t, path)
