@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from guardrail.analysis import reads
+from guardrail.analysis import pgsql, reads
 from guardrail.analysis.isolate import Unreadable, describe
 from guardrail.analysis.pyast import one_parse_per_run
 from guardrail.checks import ALL_CHECKS, acknowledge, meta
@@ -262,7 +262,9 @@ def run(
         config_path=config_path,
         head_tests=head_tests,
     )
-    with one_parse_per_run():  # each Python file parsed once, whichever readers ask
+    # Each Python file parsed once, whichever readers ask; pglast's tree validation switched
+    # off once for every SQL parse of the run, not twice per file (guardrail/analysis/pgsql.py).
+    with one_parse_per_run(), pgsql.one_switch_per_run():
         results = {check: _run_check(check, ctx) for check in checks}
     out = [item for check in _in_order(checks) for item in results[check][0]]
     raw = [item for item in out if isinstance(item, Finding)]

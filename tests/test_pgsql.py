@@ -7,7 +7,7 @@ from pathlib import Path
 import pglast
 import pytest
 
-from guardrail.analysis.pgsql import parse_sql
+from guardrail.analysis.pgsql import one_switch_per_run, parse_sql
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "squawk" / "cases"
 
@@ -34,6 +34,20 @@ def test_validation_is_back_after_the_parse() -> None:
 
 def test_parse_errors_are_pglasts_and_leave_validation_on() -> None:
     with pytest.raises(pglast.parser.ParseError):
+        parse_sql("ALTER TABLE")
+    with pytest.raises(ValueError):
+        pglast.ast.RangeVar().relname = 42  # type: ignore[assignment]
+
+
+def test_one_switch_per_run_parses_the_same_trees_and_restores_validation() -> None:
+    """Inside the engine's block the validation is switched off once, at the first parse, and
+    back on when the block ends, even when a parse fails inside it."""
+    sqls = ["SELECT 1", "ALTER TABLE t ADD COLUMN c int NOT NULL", "CREATE INDEX i ON t (c)"]
+    with pytest.raises(pglast.parser.ParseError), one_switch_per_run():
+        assert [parse_sql(s) for s in sqls] == [pglast.parse_sql(s) for s in sqls]
+        with one_switch_per_run():  # nested: still one switch
+            parse_sql("SELECT 2")
+        assert pglast.ast.Node.__setattr__ is object.__setattr__  # still off: no switch back
         parse_sql("ALTER TABLE")
     with pytest.raises(ValueError):
         pglast.ast.RangeVar().relname = 42  # type: ignore[assignment]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from guardrail.analysis.migrations import (
     alembic,
@@ -434,6 +435,21 @@ def detect(
     *,
     include: tuple[str, ...] = (),
     exclude: tuple[str, ...] = (),
+) -> MigrationFile | None:
+    if text is None:  # by the path alone: asked by several checks for each file, answered once
+        return _detect_path(path, include, exclude)
+    return _detect(path, text, include, exclude)
+
+
+@lru_cache(maxsize=65536)
+def _detect_path(
+    path: str, include: tuple[str, ...], exclude: tuple[str, ...]
+) -> MigrationFile | None:
+    return _detect(path, None, include, exclude)
+
+
+def _detect(
+    path: str, text: str | None, include: tuple[str, ...], exclude: tuple[str, ...]
 ) -> MigrationFile | None:
     if exclude and matches(path, exclude):
         return None
