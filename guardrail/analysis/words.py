@@ -63,27 +63,36 @@ class Containing:
     for many needles from one reading of the texts.
 
     A needle of word characters can only occur inside one word of a text, so the texts that
-    contain it are those holding a word that contains it: the needle is searched once in the
-    texts' distinct words joined (a fraction of the texts' size), not in every text. The answer
-    is exactly the substring test's; a text outside ASCII is tested directly."""
+    contain it are those holding a word that contains it: past the first few needles (each
+    then searched in the texts themselves), the texts' distinct words are indexed once and a
+    needle is searched in them joined (a fraction of the texts' size). The answer is exactly
+    the substring test's; a text outside ASCII is always tested directly."""
 
-    def __init__(self, texts: list[str]) -> None:
+    DIRECT = 8  # needles searched in the texts before the words are indexed
+
+    def __init__(self, texts: list[str], found: list[frozenset[bytes] | None]) -> None:
+        """`found`: each text's `words()`, when the caller has them already."""
+        self._texts = texts
+        self._found = found
+        self._lowered: list[str] | None = None
+        self._asked = 0
+        self._index: tuple[list[list[int]], bytes, list[int], dict[int, str]] | None = None
+
+    def _build(self) -> tuple[list[list[int]], bytes, list[int], dict[int, str]]:
         postings: dict[bytes, list[int]] = {}
-        self._direct: dict[int, str] = {}  # texts a word set cannot stand for, lower-cased
-        for i, text in enumerate(texts):
-            found = words(text)
+        direct: dict[int, str] = {}  # texts a word set cannot stand for, lower-cased
+        for i, (text, found) in enumerate(zip(self._texts, self._found, strict=True)):
             if found is None:
-                self._direct[i] = text.lower()
+                direct[i] = text.lower()
                 continue
             for word in found:
                 postings.setdefault(word, []).append(i)
-        self._postings = list(postings.values())
-        self._joined = b"\n".join(postings) + b"\n"
-        self._starts: list[int] = []
+        starts: list[int] = []
         at = 0
         for word in postings:
-            self._starts.append(at)
+            starts.append(at)
             at += len(word) + 1
+        return list(postings.values()), b"\n".join(postings) + b"\n", starts, direct
 
     def texts_with(self, needles: tuple[str, ...]) -> set[int] | None:
         """The indexes of the texts whose lower-cased form contains one of `needles` (lower
@@ -91,16 +100,23 @@ class Containing:
         keys = [word_key(n) for n in needles]
         if any(k is None or k.decode("ascii") != n for k, n in zip(keys, needles, strict=True)):
             return None
+        self._asked += 1
+        if self._index is None and self._asked <= self.DIRECT:
+            if self._lowered is None:
+                self._lowered = [t.lower() for t in self._texts]
+            return {i for i, t in enumerate(self._lowered) if any(n in t for n in needles)}
+        if self._index is None:
+            self._index = self._build()
+        postings, joined, starts, direct = self._index
         out: set[int] = set()
         for key in keys:
             assert key is not None
-            at = self._joined.find(key)
+            at = joined.find(key)
             while at >= 0:
-                index = bisect.bisect_right(self._starts, at) - 1
-                out.update(self._postings[index])
+                out.update(postings[bisect.bisect_right(starts, at) - 1])
                 # on to the next word: one hit per word is enough
-                at = self._joined.find(key, self._joined.index(b"\n", at) + 1)
-        for i, lowered in self._direct.items():
+                at = joined.find(key, joined.index(b"\n", at) + 1)
+        for i, lowered in direct.items():
             if any(n in lowered for n in needles):
                 out.add(i)
         return out

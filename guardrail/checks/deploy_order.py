@@ -352,12 +352,13 @@ class _BaseCode:
 def _read_base_code(ctx: Context) -> tuple[list[_BaseCode], Containing]:
     """The code files with a base version (the patch-words files less those the PR adds),
     and which of their patches name what: one reading for every table asked after."""
-    files = [
-        _BaseCode(f.previous_path or f.path, f.patch)
-        for f, _ in ctx.get(_PATCH_WORDS)
+    kept = [
+        (f, found)
+        for f, found in ctx.get(_PATCH_WORDS)
         if f.patch is not None and f.status != "added"
     ]
-    return files, Containing([f.patch for f in files])
+    files = [_BaseCode(f.previous_path or f.path, f.patch or "") for f, _ in kept]
+    return files, Containing([f.patch for f in files], [found for _, found in kept])
 
 
 def _read_checkout_sources(ctx: Context) -> list[str]:
