@@ -116,4 +116,33 @@ def test_deploy_order_reads_each_patch_once_for_many_names(monkeypatch: pytest.M
     assert ("GR512", "db/migrations/V3__add.sql") in found
     assert ("GR511", "db/migrations/V10__drop.sql") in found
     assert sum(1 for f in report.findings if f.rule == "GR512") == 1
-    assert sorted(calls) == sorted(f.patch or "" for f in code)  # each code patch once, nothing else
+    assert sorted(calls) == sorted(
+        f.patch or "" for f in code
+    )  # each code patch once, nothing else
+
+
+PATCHY = st.lists(
+    st.sampled_from(
+        ["+", "-", " ", "+++ b/x", "--- a/x", "\n", "\r\n", "\u2028", "class ", "x: int"]
+        + ["Field(", "?", "|", "type ", "enum", "a", "b = 1", "\\", "@@ -1 +1 @@"]
+    ),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(PATCHY)
+def test_touches_fields_reads_the_changed_lines_joined_as_it_read_them_one_by_one(
+    patch: str,
+) -> None:
+    """The data-shape gate searches the changed lines joined (once per patch): the same answer
+    as the line-by-line search it replaces."""
+    from guardrail.analysis.shapes import changed
+
+    one_by_one = any(
+        line[:1] in ("+", "-")
+        and not line.startswith(("+++", "---"))
+        and any(h in line for h in changed._SHAPE_HINTS)
+        for line in patch.splitlines()
+    )
+    assert changed._touches_fields(patch) == one_by_one

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from guardrail.analysis import evidence as ev
 from guardrail.analysis import jsonschema_diff
@@ -102,15 +103,19 @@ _SHAPE_HINTS = (
 )
 
 
+@lru_cache(maxsize=4096)
 def _touches_fields(patch: str) -> bool:
     """Do the changed lines look like declarations (a field, a class, a schema key)? A code
-    change elsewhere in the file cannot tighten a shape, and is not worth reading twice."""
-    return any(
-        line[:1] in ("+", "-")
-        and not line.startswith(("+++", "---"))
-        and any(h in line for h in _SHAPE_HINTS)
+    change elsewhere in the file cannot tighten a shape, and is not worth reading twice.
+
+    Asked for each file by several readers, answered once per patch. The changed lines are
+    searched joined: no hint holds a line break, so a hint found there is in one line."""
+    changed = "\n".join(
+        line
         for line in patch.splitlines()
+        if line[:1] in ("+", "-") and not line.startswith(("+++", "---"))
     )
+    return any(h in changed for h in _SHAPE_HINTS)
 
 
 @dataclass(frozen=True)
