@@ -120,3 +120,44 @@ def test_annotations_in_the_migration_come_first() -> None:
 
 def test_a_broken_csproj_is_no_evidence() -> None:
     assert _ef({"src/Shop.Data/Shop.Data.csproj": "<Project><ItemGroup>"}) == "postgres"
+
+
+ECTO = "priv/repo/migrations/20240101120000_orders_coupon.exs"
+MIX = """defmodule Shop.MixProject do
+  use Mix.Project
+
+  defp deps do
+    [
+      {:ecto_sql, "~> 3.10"},
+      {DRIVER},
+      # {:postgrex, ">= 0.0.0"},
+      {:ecto_sqlite3, "~> 0.17", only: :test},
+      {:jason, "~> 1.2"}
+    ]
+  end
+end
+"""
+
+
+@pytest.mark.parametrize(
+    ("driver", "database"),
+    [
+        (':myxql, "~> 0.6.0"', "mysql"),
+        (':tds, "~> 2.3"', "mssql"),
+        (':postgrex, ">= 0.0.0"', "postgres"),
+        # Two drivers outside tests: not guessed.
+        (':myxql, "~> 0.6.0"}, {:postgrex, ">= 0.0.0"', "postgres"),
+        # Only the test driver (and a comment): no evidence.
+        (':phoenix, "~> 1.7"', "postgres"),
+    ],
+)
+def test_ecto_driver_in_mix_exs(driver: str, database: str) -> None:
+    files = {"mix.exs": MIX.replace("DRIVER", driver)}
+    assert target(ECTO, "", "ecto", read=files.get).database == database
+
+
+def test_ecto_umbrella_app_reads_its_own_mix_exs() -> None:
+    files = {"apps/shop/mix.exs": MIX.replace("DRIVER", ':myxql, "~> 0.6.0"')}
+    found = target("apps/shop/" + ECTO, "", "ecto", read=files.get)
+    assert found.database == "mysql"
+    assert "apps/shop/mix.exs" in found.evidence

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 POSTGRES = "postgres"
 DATABASES = ("postgres", "mysql", "mariadb", "sqlite", "mssql", "h2", "oracle")
@@ -155,6 +156,8 @@ def settings_files(path: str, framework: str) -> list[str]:
         return [_join(folder, "alembic.ini") for folder in _parents(path)[1:4]]
     if framework == "rails":
         return [rails_database_yml(path)]
+    if framework == "ecto" and "priv/" in path:
+        return [path.split("priv/", 1)[0] + "mix.exs"]
     return []
 
 
@@ -167,43 +170,68 @@ def rails_database_yml(path: str) -> str:
 
 
 def _settings(path: str, framework: str, read: Read, listing: Iterable[str]) -> Target | None:
+    """What the framework's own settings say (each framework's reader below)."""
+    reader = _SETTINGS.get(framework)
+    return reader(path, read, listing) if reader is not None else None
+
+
+def _prisma_provider(path: str, read: Read, listing: Iterable[str]) -> Target | None:
     from guardrail.text import code
 
-    if framework == "prisma":
-        for lock in settings_files(path, framework):
-            found = _PRISMA_PROVIDER.search(read(lock) or "")
-            if found and found.group(1).lower() in _CLIENTS:
-                return Target(
-                    _CLIENTS[found.group(1).lower()],
-                    f"{code(lock)} (provider {code(found.group(1))})",
-                )
-    if framework in ("knex",):
-        for folder in _parents(path):
-            for name in ("knexfile.js", "knexfile.ts", "knexfile.cjs", "knexfile.mjs"):
-                kf = _join(folder, name)
-                found = _KNEX_CLIENT.search(read(kf) or "")
-                if found and found.group(1).lower() in _CLIENTS:
-                    return Target(
-                        _CLIENTS[found.group(1).lower()],
-                        f"{code(kf)} (client {code(found.group(1))})",
-                    )
-    if framework == "alembic":
-        for ini in settings_files(path, framework):
-            found = _SQLALCHEMY_URL.search(read(ini) or "")
-            if found:
-                scheme = found.group(1).lower().split("+")[0]
-                if scheme in _CLIENTS:
-                    return Target(
-                        _CLIENTS[scheme], f"{code(ini)} ({code('sqlalchemy.url')} {code(scheme)})"
-                    )
-    if framework == "django":
-        return _django_engine(read, listing)
-    if framework == "rails":
-        yml = rails_database_yml(path)
-        return _rails_adapter(yml, read(yml) or "")
-    if framework == "efcore":
-        return _ef_project(ef_project_files(path, listing), read)
+    for lock in settings_files(path, "prisma"):
+        found = _PRISMA_PROVIDER.search(read(lock) or "")
+        if found and found.group(1).lower() in _CLIENTS:
+            return Target(
+                _CLIENTS[found.group(1).lower()], f"{code(lock)} (provider {code(found.group(1))})"
+            )
     return None
+
+
+def _knex_client(path: str, read: Read, listing: Iterable[str]) -> Target | None:
+    from guardrail.text import code
+
+    for kf in settings_files(path, "knex"):
+        found = _KNEX_CLIENT.search(read(kf) or "")
+        if found and found.group(1).lower() in _CLIENTS:
+            return Target(
+                _CLIENTS[found.group(1).lower()], f"{code(kf)} (client {code(found.group(1))})"
+            )
+    return None
+
+
+def _alembic_url(path: str, read: Read, listing: Iterable[str]) -> Target | None:
+    from guardrail.text import code
+
+    for ini in settings_files(path, "alembic"):
+        found = _SQLALCHEMY_URL.search(read(ini) or "")
+        if found:
+            scheme = found.group(1).lower().split("+")[0]
+            if scheme in _CLIENTS:
+                return Target(
+                    _CLIENTS[scheme], f"{code(ini)} ({code('sqlalchemy.url')} {code(scheme)})"
+                )
+    return None
+
+
+def _rails_settings(path: str, read: Read, listing: Iterable[str]) -> Target | None:
+    yml = rails_database_yml(path)
+    return _rails_adapter(yml, read(yml) or "")
+
+
+def _ecto_settings(path: str, read: Read, listing: Iterable[str]) -> Target | None:
+    mixes = settings_files(path, "ecto")
+    return _ecto_driver(mixes[0], read(mixes[0]) or "") if mixes else None
+
+
+_SETTINGS: dict[str, Callable[[str, Read, Iterable[str]], Target | None]] = {
+    "prisma": _prisma_provider,
+    "knex": _knex_client,
+    "alembic": _alembic_url,
+    "django": lambda path, read, listing: _django_engine(read, listing),
+    "rails": _rails_settings,
+    "efcore": lambda path, read, listing: _ef_project(ef_project_files(path, listing), read),
+    "ecto": _ecto_settings,
+}
 
 
 def _django_engine(read: Read, listing: Iterable[str]) -> Target | None:
@@ -423,9 +451,10 @@ def _csproj_packages(text: str) -> list[str]:
     ]
 
 
-def _csharp_calls(text: str) -> list[str]:
+@lru_cache(maxsize=64)
+def _csharp_calls(text: str) -> tuple[str, ...]:
     """Names of the methods called in a C# file (tree-sitter: comments and strings are not
-    calls)."""
+    calls). Cached: every EF Core migration of a PR asks about the same project files."""
     from guardrail.analysis.migrations.grammar import parse, walk
     from guardrail.analysis.migrations.grammar import text as node_text
 
@@ -442,4 +471,45 @@ def _csharp_calls(text: str) -> list[str]:
             out.append(node_text(fn))
         elif fn is not None and fn.type == "generic_name":
             out.append(node_text(fn).split("<", 1)[0])
-    return out
+    return tuple(out)
+
+
+# -- Ecto: the driver among mix.exs dependencies ----------------------------------------------
+
+_ECTO_DRIVERS = {
+    ":postgrex": "postgres",
+    ":myxql": "mysql",
+    ":mariaex": "mysql",
+    ":ecto_sqlite3": "sqlite",
+    ":exqlite": "sqlite",
+    ":tds": "mssql",
+}
+
+
+def _ecto_driver(mix: str, text: str) -> Target | None:
+    """The one database driver the app depends on outside tests (tree-sitter Elixir: a
+    commented-out dependency is not one; `only: :test` drivers do not run migrations)."""
+    from guardrail.analysis.migrations.grammar import parse, walk
+    from guardrail.analysis.migrations.grammar import text as node_text
+    from guardrail.text import code
+
+    if not text:
+        return None
+    seen: dict[str, str] = {}
+    for node in walk(parse("elixir", text)):
+        if node.type != "tuple" or not node.named_children:
+            continue
+        first = node.named_children[0]
+        database = _ECTO_DRIVERS.get(node_text(first)) if first.type == "atom" else None
+        if database is None:
+            continue
+        options = [c for c in node.named_children[1:] if c.type == "keywords"]
+        if any(node_text(pair).startswith("only:") for kw in options for pair in kw.named_children):
+            continue
+        seen.setdefault(database, node_text(first))
+    if len(seen) != 1:
+        return None
+    ((database, atom),) = seen.items()
+    if database == POSTGRES:
+        return None
+    return Target(database, f"{code(mix)} (dependency {code(atom)})")
