@@ -113,7 +113,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     )
     for note in notes:
         print(f"guardrail: {note}", file=sys.stderr)
-    _write_local_report(args, report)
+    anchor = sarif_anchor(pr, lambda path: read("head", path) is not None)
+    _write_local_report(args, report, (root, anchor))
     return _exit_for(report.verdict)
 
 
@@ -167,15 +168,44 @@ def _silence_stdout() -> None:
         pass
 
 
-def _write_local_report(args: argparse.Namespace, report: Any) -> None:
+# Where GitHub looks for a pull-request template, in its order (docs: "Creating a pull request
+# template for your repository"). SARIF shows findings about the whole PR on it.
+PR_TEMPLATES = (
+    ".github/pull_request_template.md",
+    ".github/PULL_REQUEST_TEMPLATE.md",
+    "pull_request_template.md",
+    "PULL_REQUEST_TEMPLATE.md",
+    "docs/pull_request_template.md",
+    "docs/PULL_REQUEST_TEMPLATE.md",
+)
+
+
+def sarif_anchor(pr: Any, exists: Any) -> str:
+    """The file a SARIF result about the whole pull request is shown on: the PR template when
+    the repository has one (that is where a missing rollback note is fixed for good), else the
+    first file the PR changes, else the configuration file."""
+    from guardrail.config import DEFAULT_CONFIG_PATH
+
+    for path in PR_TEMPLATES:
+        if exists(path):
+            return path
+    first = next((f.path for f in pr.files if f.status != "removed"), None)
+    return first or DEFAULT_CONFIG_PATH
+
+
+def _write_local_report(
+    args: argparse.Namespace, report: Any, where: tuple[Path, str] | None = None
+) -> None:
     try:
-        _write_local_report_to_stdout(args, report)
+        _write_local_report_to_stdout(args, report, where)
         sys.stdout.flush()
     except BrokenPipeError:
         _silence_stdout()  # the verdict still decides the exit code
 
 
-def _write_local_report_to_stdout(args: argparse.Namespace, report: Any) -> None:
+def _write_local_report_to_stdout(
+    args: argparse.Namespace, report: Any, where: tuple[Path, str] | None
+) -> None:
     if args.format == "json":
         from guardrail.render import json as render_json
 
@@ -183,7 +213,8 @@ def _write_local_report_to_stdout(args: argparse.Namespace, report: Any) -> None
     elif args.format == "sarif":
         from guardrail.render import sarif
 
-        sys.stdout.write(sarif.render(report))
+        root, anchor = where if where is not None else (None, None)
+        sys.stdout.write(sarif.render(report, root=root, anchor=anchor))
     else:
         from guardrail.publish.actions import print_untrusted
         from guardrail.render import markdown as render_md
@@ -604,6 +635,7 @@ def _cmd_action(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR091
     tests = test_folders(pr) if tree is None and pr.head_sha else []
     head = pr.head_sha or ""
     client.prefetch(number, wanted, folders, [(head, d) for d in tests], deep=deep)
+    pr = replace(pr, label_actors=client.label_actors)  # who acknowledged by label
     config, notes = _action_config(client, pr, _input("config"))
 
     cache: dict[tuple[str, str], str | None] = {}
@@ -648,7 +680,12 @@ def _cmd_action(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR091
     if sarif_path:
         from guardrail.render import sarif
 
-        if actions.write_file(Path(sarif_path), sarif.render(report), workspace):
+        def present(path: str) -> bool:
+            return read_tree is not None and read_tree(path) is not None
+
+        anchor = sarif_anchor(pr, present)
+        text = sarif.render(report, root=workspace, anchor=anchor)
+        if actions.write_file(Path(sarif_path), text, workspace):
             actions.set_output("sarif", sarif_path)
     meta = render_md.Meta(head_sha=pr.head_sha, run_url=run_url, summary_url=run_url)
     summary = render_md.render(report, meta, marker=False, budget=None)

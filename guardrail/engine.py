@@ -15,6 +15,7 @@ from guardrail.checks.base import Check, Context, Output
 from guardrail.config import DEFAULT_CONFIG_PATH, Config
 from guardrail.limits import MAX_FILE_BYTES, MAX_FILE_MB, FileTooLarge
 from guardrail.model import (
+    Acknowledged,
     Answer,
     BaseTree,
     ContentReader,
@@ -288,6 +289,16 @@ def run(
         f for f in (_apply_rule_config(f, config) for f in ack_problems) if f is not None
     ]
     notes.extend(acknowledge.summary(acks))
+    suppressed = [
+        replace(a, finding=f)
+        for a in out
+        if isinstance(a, Acknowledged) and (f := _apply_rule_config(a.finding, config)) is not None
+    ]
+    taken_out = tuple(
+        sorted(
+            [*acknowledge.acknowledged(acks, pr), *suppressed], key=lambda a: sort_key(a.finding)
+        )
+    )
     findings.sort(key=sort_key)
     effective_fail_on = fail_on or config.fail_on
     verdict = verdict_for(tuple(findings), effective_fail_on)  # judged on every finding
@@ -300,4 +311,5 @@ def run(
         risk=ctx.risk.reasons,
         notes=tuple(notes),
         trace=trace,
+        acknowledged=taken_out,
     )

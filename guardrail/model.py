@@ -78,6 +78,8 @@ class PullRequest:
     # How many files GitHub says the PR changes; more than len(files) when the listing was capped.
     changed_files: int | None = None
     url: str | None = None
+    # Who added each label, when the source knows ((label, login) pairs, the latest first).
+    label_actors: tuple[tuple[str, str], ...] = ()
 
     @property
     def lines_changed(self) -> int:
@@ -146,6 +148,20 @@ class Note:
 
 
 @dataclass(frozen=True)
+class Acknowledged:
+    """A finding that does not count, and why: acknowledged (a label, or a line of the
+    description) or suppressed (an inline `guardrail: ignore` in the file). Kept in the JSON
+    report and the SARIF so that dashboards can count them, with who and why."""
+
+    finding: Finding
+    status: str  # "acknowledged" | "suppressed"
+    how: str  # "label", "description", "inline-ignore"
+    reason: str  # as written, plain text
+    by: str | None = None  # the login that added the label / wrote the description or line
+    label: str | None = None
+
+
+@dataclass(frozen=True)
 class Report:
     findings: tuple[Finding, ...]
     verdict: Verdict
@@ -154,6 +170,7 @@ class Report:
     risk: tuple[str, ...] = ()  # why this change counts as risky, in words
     notes: tuple[str, ...] = field(default_factory=tuple)  # things the reader should know
     trace: TraceResult | None = None  # what --trace observed on a real PostgreSQL
+    acknowledged: tuple[Acknowledged, ...] = ()  # findings that do not count, with who and why
 
     def __post_init__(self) -> None:
         if not isinstance(self.verdict, Verdict):  # "pass" from a caller that spells it out

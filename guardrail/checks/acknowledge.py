@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from guardrail.analysis.markdown import normalize, visible_lines
 from guardrail.config import DEFAULT_PLACEHOLDERS, Config
-from guardrail.model import Finding, PullRequest
+from guardrail.model import Acknowledged, Finding, PullRequest
 from guardrail.rules import REGISTRY, by_code
 from guardrail.text import code, md, plain
 
@@ -32,6 +32,27 @@ class Ack:
     rule: str
     how: str  # "label `guardrail:no-rollback-needed`" | "the description"
     reason: str
+    finding: Finding | None = None
+    label: str | None = None
+
+
+def acknowledged(acks: list[Ack], pr: PullRequest) -> list[Acknowledged]:
+    """The findings acknowledgements took out, with who: the login that added the label (when
+    the source knows), or the PR's author for a line of the description."""
+    actors = dict(reversed(pr.label_actors))  # the latest labelling wins
+    actors = {k.lower(): v for k, v in actors.items()}
+    return [
+        Acknowledged(
+            finding=a.finding,
+            status="acknowledged",
+            how="label" if a.label else "description",
+            reason=a.reason,
+            by=actors.get(a.label.lower()) if a.label else pr.author,
+            label=a.label,
+        )
+        for a in acks
+        if a.finding is not None
+    ]
 
 
 @dataclass(frozen=True)
@@ -186,7 +207,7 @@ def apply(
                     ),
                 )
                 continue
-            acks.append(Ack(f.rule, f"label {code(lab)}", reason))
+            acks.append(Ack(f.rule, f"label {code(lab)}", reason, f, lab))
             done = True
             break
         if not done:
@@ -216,7 +237,7 @@ def apply(
                         ),
                     )
                     break
-                acks.append(Ack(f.rule, "the description", ln.reason))
+                acks.append(Ack(f.rule, "the description", ln.reason, f))
                 done = True
                 break
         if not done:

@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from guardrail.analysis.core import Analysis, Fact
-from guardrail.model import Answer, Finding, Note
+from guardrail.model import Acknowledged, Answer, Finding, Note
 
 # The name checks were written against; the same object.
 Context = Analysis
 
-Output = Finding | Answer | Note
+Output = Finding | Answer | Note | Acknowledged
 Check = Callable[[Analysis], Iterable[Output]]
 
 __all__ = ["Analysis", "Check", "Context", "Fact", "Output"]

@@ -26,7 +26,7 @@ from guardrail.checks import safety_rules
 from guardrail.checks.base import Context, Output
 from guardrail.checks.safety_rules import GR220, SAFETY
 from guardrail.config import Config
-from guardrail.model import Answer, ChangedFile, Finding, Note, Severity
+from guardrail.model import Acknowledged, Answer, ChangedFile, Finding, Note, Severity
 from guardrail.rules import Rule, by_code
 from guardrail.text import code, md, plain
 
@@ -99,11 +99,11 @@ def _needs_label(ctx: Context) -> bool:
 
 def _finding(
     ctx: Context, rule: Rule, verdict: safety_rules.Verdict, op: Op, path: str
-) -> list[Finding | Note]:
+) -> list[Finding | Note | Acknowledged]:
     """The finding for one verdict, after inline suppressions (and GR902 for one without a
     reason); a note when an inline ignore applied or waits for a label."""
     title, why, severity = verdict.title, verdict.why, verdict.severity
-    out: list[Finding | Note] = []
+    out: list[Finding | Note | Acknowledged] = []
     suppressed, unreasoned = _suppressed(op, rule)
     if suppressed and _needs_label(ctx):
         # The PR adds this ignore itself: it applies once a reviewer acknowledges.
@@ -137,22 +137,30 @@ def _finding(
             f"{why} Acknowledged in code: the statement is inside `{op.assured}`, so this is "
             "listed for the reviewer rather than raised."
         )
+    finding = rule.finding(
+        title[:1].upper() + title[1:] + ".",
+        why,
+        severity=severity,
+        path=path,
+        line=op.line,
+    )
     if suppressed:
+        reason = dict(op.ignores)[rule.code]
         out.append(
-            Note(
-                f"{rule.code} ignored at {code(f'{path}:{op.line}')}: {md(plain(dict(op.ignores)[rule.code], 80))}"
+            Note(f"{rule.code} ignored at {code(f'{path}:{op.line}')}: {md(plain(reason, 80))}")
+        )
+        # Kept, marked, for the JSON report and the SARIF: suppressed is not the same as absent.
+        out.append(
+            Acknowledged(
+                finding,
+                status="suppressed",
+                how="inline-ignore",
+                reason=reason,
+                by=ctx.pr.author,
             )
         )
         return out
-    out.append(
-        rule.finding(
-            title[:1].upper() + title[1:] + ".",
-            why,
-            severity=severity,
-            path=path,
-            line=op.line,
-        )
-    )
+    out.append(finding)
     return out
 
 
@@ -260,9 +268,9 @@ def _not_postgres(m: Migration) -> Finding:
     )
 
 
-def safety_findings(ctx: Context) -> list[Finding | Note]:
+def safety_findings(ctx: Context) -> list[Finding | Note | Acknowledged]:
     """Every migration's findings, and the notes of inline ignores, in reading order."""
-    out: list[Finding | Note] = []
+    out: list[Finding | Note | Acknowledged] = []
     for m in migrations(ctx):
         path = m.file.path
         facts = _facts(ctx, m)
@@ -398,7 +406,7 @@ def check_safety(ctx: Context) -> Iterator[Output]:
     if answer is not None:
         yield Answer(SAFETY, answer)
     yield from findings
-    yield from (n for n in found if isinstance(n, Note))
+    yield from (n for n in found if isinstance(n, Note | Acknowledged))
 
 
 # -- migration-plan ----------------------------------------------------------------------------------

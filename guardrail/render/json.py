@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from guardrail.model import Finding, Report
+from guardrail.model import Acknowledged, Finding, Report
 from guardrail.render.inline import markdown, plain
 
 SCHEMA_VERSION = 2
@@ -37,11 +37,26 @@ def finding(f: Finding) -> dict[str, object]:
     return out
 
 
+def acknowledged(a: Acknowledged) -> dict[str, object]:
+    """A finding that does not count, as a finding plus who took it out, how and why."""
+    return {
+        **finding(a.finding),
+        "status": a.status,
+        "acknowledged": {
+            "how": a.how,
+            "label": a.label,
+            "by": a.by,
+            "reason": plain(a.reason),
+        },
+    }
+
+
 def document(report: Report) -> dict[str, object]:
     out: dict[str, object] = {
         "schema_version": SCHEMA_VERSION,
         "verdict": report.verdict.value,
         "findings": [finding(f) for f in report.findings],
+        "acknowledged": [acknowledged(a) for a in report.acknowledged],
     }
     if report.trace is not None:
         out["trace"] = report.trace.to_json()

@@ -58,6 +58,12 @@ def comments_query(full_ids: bool = True, fields: str | None = None) -> str:
     )
 
 
+# Who added each label (the reviewer behind a label acknowledgement), in the prefetch.
+LABELERS = (
+    "timelineItems(itemTypes: [LABELED_EVENT], last: 100) { nodes { ... on LabeledEvent { "
+    "actor { login } label { name } } } }"
+)
+
 PREFETCH_LIMIT = 80  # files per prefetch; more are read one by one
 HISTORY_BATCH = 100  # base-branch migration files per GraphQL request (migration history)
 FOLDER_LIMIT = 20  # migration folders listed per prefetch
@@ -205,6 +211,7 @@ class GitHubClient:
         self._first_page: tuple[int, dict[str, Any]] | None = None
         self._failed: set[str] = set()  # fields of the last GraphQL answer that came as errors
         self.full_ids = True  # False once a GHES server says IssueComment has no fullDatabaseId
+        self.label_actors: tuple[tuple[str, str], ...] = ()  # (label, login), the latest first
         self.repo_url = f"{api_url.rstrip('/')}/repos/{repository}"
 
     def _graphql(self, query: str, variables: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
@@ -451,7 +458,9 @@ class GitHubClient:
         rest = " ".join(fields)
         data = self._comments_graphql(
             f"read pull request #{number}'s comments and files",
-            lambda comments: f"{head}pullRequest(number: $number) {{ {comments} }} {rest} }} }}",
+            lambda comments: (
+                f"{head}pullRequest(number: $number) {{ {comments} {LABELERS} }} {rest} }} }}"
+            ),
             variables,
         )
         repo = data["data"]["repository"]
@@ -474,6 +483,16 @@ class GitHubClient:
             self.test_paths[(sha, folder)] = _blob_paths(repo.get(f"u{i}"), folder)
         pull = repo.get("pullRequest") if "pullRequest" not in self._failed else None
         self._first_page = (number, pull["comments"]) if pull else None
+        events = ((pull or {}).get("timelineItems") or {}).get("nodes") or ()
+        self.label_actors = tuple(
+            (str(e["label"]["name"]), str(e["actor"]["login"]))
+            for e in reversed(events)  # the latest first
+            if isinstance(e, dict)
+            and isinstance(e.get("label"), dict)
+            and isinstance(e.get("actor"), dict)
+            and e["label"].get("name")
+            and e["actor"].get("login")
+        )
 
     def comments(self, number: int) -> list[Comment]:
         """Every conversation comment, with whether this token's identity wrote it.
