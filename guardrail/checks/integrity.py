@@ -442,9 +442,16 @@ def _shipped(ctx: Context) -> Iterator[Finding | Note]:
             continue
         if m.edit is Edit.OPERATIONS:
             changes = compare(m.base, m.reading)
-            said = [f"new: {_op_words(op)}" for op in changes.new[:2]] + [
-                f"gone: {_op_words(op)}" for op in changes.gone[:2]
-            ]
+            # An operation that stays but whose details change (a default, a type) reads as
+            # "changed", not as one added and the same one gone.
+            gone_words = [_op_words(op) for op in changes.gone]
+            new_words = [_op_words(op) for op in changes.new]
+            changed = [w for w in new_words if w in gone_words]
+            said = (
+                [f"changed: {w}" for w in changed[:2]]
+                + [f"new: {w}" for w in new_words if w not in changed][:2]
+                + [f"gone: {w}" for w in gone_words if w not in changed][:2]
+            )
             what = "; ".join(said) if said else "how it runs: its transaction or its way back"
             first = (changes.new or changes.gone or (None,))[0]
             yield GR505.finding(
