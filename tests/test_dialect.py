@@ -161,3 +161,26 @@ def test_ecto_umbrella_app_reads_its_own_mix_exs() -> None:
     found = target("apps/shop/" + ECTO, "", "ecto", read=files.get)
     assert found.database == "mysql"
     assert "apps/shop/mix.exs" in found.evidence
+
+
+SEQ = "migrations/20240101120000-orders-coupon.js"
+
+
+@pytest.mark.parametrize(
+    ("config", "database"),
+    [
+        ('{"development": {"dialect": "mysql"}, "production": {"dialect": "mysql"}}', "mysql"),
+        ('{"production": {"use_env_variable": "DATABASE_URL", "dialect": "mariadb"}}', "mariadb"),
+        ('{"development": {"dialect": "sqlite"}, "test": {"dialect": "sqlite"}}', "sqlite"),
+        (
+            '{"development": {"dialect": "sqlite"}, "production": {"dialect": "postgres"}}',
+            "postgres",
+        ),
+        ('{"production": {"use_env_variable": "DATABASE_URL"}}', "postgres"),
+        ('{"development": {"dialect": "sqlite"}, "test": {"dialect": "mysql"}}', "postgres"),
+        ("{not json", "postgres"),
+    ],
+)
+def test_sequelize_config_json(config: str, database: str) -> None:
+    files = {"config/config.json": config}
+    assert target(SEQ, "", "sequelize", read=files.get).database == database

@@ -158,6 +158,9 @@ def settings_files(path: str, framework: str) -> list[str]:
         return [rails_database_yml(path)]
     if framework == "ecto" and "priv/" in path:
         return [path.split("priv/", 1)[0] + "mix.exs"]
+    if framework == "sequelize":
+        # sequelize-cli's default `config/config.json`, beside the migrations folder or above it.
+        return [_join(folder, "config/config.json") for folder in _parents(path)[1:3]]
     return []
 
 
@@ -231,7 +234,36 @@ _SETTINGS: dict[str, Callable[[str, Read, Iterable[str]], Target | None]] = {
     "rails": _rails_settings,
     "efcore": lambda path, read, listing: _ef_project(ef_project_files(path, listing), read),
     "ecto": _ecto_settings,
+    "sequelize": lambda path, read, listing: _sequelize_dialect(path, read),
 }
+
+
+def _sequelize_dialect(path: str, read: Read) -> Target | None:
+    """The `dialect` of sequelize-cli's config.json: production's, else the one every
+    environment names (a `use_env_variable` without a dialect is decided at run time)."""
+    import json
+
+    from guardrail.text import code
+
+    for name in settings_files(path, "sequelize"):
+        text = read(name)
+        if not text:
+            continue
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return None
+        if not isinstance(data, dict):
+            return None
+        envs = [data["production"]] if "production" in data else list(data.values())
+        dialects = {env.get("dialect") if isinstance(env, dict) else None for env in envs}
+        if len(dialects) != 1:
+            return None
+        (dialect,) = dialects
+        if not isinstance(dialect, str) or _CLIENTS.get(dialect.lower()) in (None, POSTGRES):
+            return None
+        return Target(_CLIENTS[dialect.lower()], f"{code(name)} (dialect {code(dialect)})")
+    return None
 
 
 def _django_engine(read: Read, listing: Iterable[str]) -> Target | None:
