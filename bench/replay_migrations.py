@@ -108,7 +108,22 @@ def _main_commits(args: argparse.Namespace) -> int:
     return 0
 
 
-_CHECKS = ("migration-safety", "migration-integrity", "analysis")
+def _prefix(root: Path) -> str:
+    """The path of `root` inside its repository, with a trailing slash ("" at the root).
+
+    Readers are chosen by where a file sits (`<app>/migrations/0001_x.py` is Django), so a
+    folder given below the repository's root keeps its place: inside a git work tree, its path
+    from the top; elsewhere, its last three folders (`saleor/order/migrations/`)."""
+    full = root.resolve()
+    for parent in (full, *full.parents):
+        if (parent / ".git").exists():
+            inside = full.relative_to(parent).as_posix()
+            return "" if inside == "." else inside + "/"
+    folders = full.parts[1:][-3:]  # without the root ("/" or a drive)
+    return "/".join(folders) + "/" if folders else ""
+
+
+_CHECKS = ("migration-safety", "migration-integrity", "deploy-order", "analysis")
 
 
 def main() -> int:
@@ -121,13 +136,17 @@ def main() -> int:
     if args.commits:
         return _main_commits(args)
     root: Path = args.path
+    if not root.is_dir():
+        print(f"{root} is not a folder", file=sys.stderr)
+        return 2
+    prefix = _prefix(root)
     counts: Counter[str] = Counter()
     frameworks: Counter[str] = Counter()
     files_with: Counter[str] = Counter()
     start = time.perf_counter()
     seen = 0
     for file in sorted(p for p in root.rglob("*") if p.is_file()):
-        rel = file.relative_to(root).as_posix()
+        rel = prefix + file.relative_to(root).as_posix()
         try:
             text = file.read_text(encoding="utf-8")
         except (UnicodeDecodeError, OSError):
@@ -156,6 +175,15 @@ def main() -> int:
         if args.limit and seen >= args.limit:
             break
     took = time.perf_counter() - start
+    if not seen:
+        print(
+            f"0 migrations read: no file under {root} follows a migration convention guardrail "
+            "knows (docs/migrations.md), with paths taken from "
+            f"{prefix or 'the folder itself'!s}. Give the repository's root or a folder "
+            "inside a git work tree.",
+            file=sys.stderr,
+        )
+        return 1
     print(
         f"\n{seen} migrations read in {took:.1f} s: "
         + ", ".join(f"{fw} {n}" for fw, n in frameworks.most_common())

@@ -1,0 +1,57 @@
+"""bench/replay_migrations.py: a folder below the repository's root keeps its place, and a
+replay that read nothing says so instead of printing an empty table."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+_BENCH = Path(__file__).resolve().parent.parent / "bench" / "replay_migrations.py"
+
+MIGRATION = """from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("order", "0001_initial")]
+
+    operations = [
+        migrations.AddField("order", "note", models.TextField(null=True)),
+    ]
+"""
+
+
+def _bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("replay_migrations", _BENCH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _run(monkeypatch: pytest.MonkeyPatch, *argv: str) -> int:
+    monkeypatch.setattr(sys, "argv", ["replay_migrations.py", *argv])
+    result: int = _bench().main()
+    return result
+
+
+def test_the_migrations_folder_itself_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "order" / "migrations"
+    folder.mkdir(parents=True)
+    (folder / "0002_order_note.py").write_text(MIGRATION, encoding="utf-8")
+    assert _run(monkeypatch, str(folder)) == 0
+    assert "1 migrations read" in capsys.readouterr().out
+
+
+def test_reading_nothing_is_said(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "notes.txt").write_text("not a migration\n", encoding="utf-8")
+    assert _run(monkeypatch, str(tmp_path)) == 1
+    err = capsys.readouterr().err
+    assert "0 migrations read" in err and "migration convention" in err
