@@ -68,6 +68,12 @@ class Target:
 
     table: str
     column: str | None = None
+    model: str | None = None  # Django: the model's name (lower case), when the reader knows it
+
+    @property
+    def keys(self) -> frozenset[str]:
+        """`model_keys` of the table, with the model's own name."""
+        return model_keys(self.table) | ({self.model} if self.model else set())
 
 
 def _bare(table: str) -> str:
@@ -128,7 +134,7 @@ def _names_column(value: str, column: str) -> bool:
 class _Py:
     def __init__(self, tree: ast.Module, t: Target, path: str) -> None:
         self.t = t
-        self.keys = model_keys(t.table, path)
+        self.keys = model_keys(t.table, path) | t.keys
         self.tree = tree
         self.models: set[str] = set()  # class names in this file that map to the table
         self.bound: set[str] = set()  # variables holding the model's rows or querysets
@@ -325,7 +331,7 @@ class _Tree:
         self.ruby = language == "ruby"
         self.t = t
         self.table = _bare(t.table)
-        self.keys = model_keys(t.table, path)
+        self.keys = model_keys(t.table, path) | t.keys
         self.nodes = _walk(root)
         self.bound: set[str] = set()
         for _ in range(2):
@@ -552,7 +558,7 @@ def _prisma(text: str, t: Target, *, insert: bool) -> list[int] | None:
 
     if insert:
         return []  # a schema inserts nothing
-    keys = model_keys(t.table)
+    keys = t.keys
     out = []
     for name, model in prisma_models(text).items():
         kind, _, bare = name.partition(" ")

@@ -252,6 +252,8 @@ def _drop_findings(ctx: Context, m: Migration) -> Iterator[Finding]:
             continue
         thing, verb = _what(op)
         old_name = op.column if op.kind in (OpKind.DROP_COLUMN, OpKind.RENAME_COLUMN) else op.table
+        if fw == "django" and op.kind in (OpKind.DROP_TABLE, OpKind.RENAME_TABLE) and op.model:
+            old_name = op.model  # the code names the model, not its table
         if old_name is None:
             continue
         evidence: str
@@ -270,7 +272,7 @@ def _drop_findings(ctx: Context, m: Migration) -> Iterator[Finding]:
             names: tuple[str, ...] = (old_name,)
             if table_op:
                 names = (old_name, *{_class_name(old_name, fw), old_name.capitalize()})
-            target = Target(op.table or old_name, None if table_op else old_name)
+            target = Target(op.table or old_name, None if table_op else old_name, op.model)
             use = _stopped_using(ctx, target, names)
             if use is None:
                 continue
@@ -304,20 +306,20 @@ _INSERTS = {
 }
 
 
-def _class_name(table: str, fw: str) -> str:
+def _class_name(table: str, fw: str, model: str | None = None) -> str:
     if fw == "rails":
         return "".join(part.capitalize() for part in _singular(table).split("_"))
     if fw == "django":
-        return table  # Django's table in the reader is the model name, lowercased
+        return model or table  # the reader's model name, lower case (matched ignoring case)
     return "".join(part.capitalize() for part in _singular(table).split("_"))
 
 
-def _insert_patterns(fw: str, table: str) -> list[re.Pattern[str]]:
+def _insert_patterns(fw: str, table: str, model: str | None = None) -> list[re.Pattern[str]]:
     patterns = [re.compile(_INSERTS["sql"].format(table=re.escape(table)))]
     if fw in _INSERTS and fw != "sql":
         flags = re.IGNORECASE if fw == "django" else 0
-        model = _class_name(table, fw)
-        patterns.append(re.compile(_INSERTS[fw].format(model=re.escape(model)), flags))
+        name = _class_name(table, fw, model)
+        patterns.append(re.compile(_INSERTS[fw].format(model=re.escape(name)), flags))
     return patterns
 
 
@@ -445,14 +447,14 @@ def _insert_in_checkout(
     return None, by_name
 
 
-def _insert_site(ctx: Context, fw: str, table: str) -> _Use | None:
+def _insert_site(ctx: Context, fw: str, table: str, model: str | None = None) -> _Use | None:
     """Where the old version inserts rows into `table`: shown by the syntax if anywhere, else
     by the name alone."""
-    target = Target(table)
-    patterns = _insert_patterns(fw, table)
+    target = Target(table, None, model)
+    patterns = _insert_patterns(fw, table, model)
     # The SQL pattern names the table, the ORM pattern the model (Rails' `line_items` is
     # `LineItem`): a file that can match names one of the two.
-    hints = tuple(dict.fromkeys((table.lower(), _class_name(table, fw).lower())))
+    hints = tuple(dict.fromkeys((table.lower(), _class_name(table, fw, model).lower())))
     seen, named = _insert_in_patches(ctx, target, patterns, hints)
     if seen is not None:
         return seen
@@ -468,7 +470,7 @@ def _required_findings(ctx: Context, m: Migration) -> Iterator[Finding]:
         if not op.table or not op.column:
             continue
         flavour = fw if fw in _INSERTS else "sql"
-        site = _insert_site(ctx, flavour, op.table)
+        site = _insert_site(ctx, flavour, op.table, op.model)
         if site is None:
             continue
         orm = " (Django's `default=` is applied by the new code only)" if op.orm_default else ""

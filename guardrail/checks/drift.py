@@ -123,8 +123,10 @@ def _covered(change: MF.ModelChange, ms: list[Migration]) -> list[str]:
     for m in ms:
         if m.reading.notes or any(op.kind == OpKind.RAW for op in m.reading.ops):
             return []  # partly unread: it may well do it
-        for op in m.reading.ops:
-            if (op.table or "").lower() != table:
+        # What reaches the database and what changes Django's state only (a state-only
+        # removal, a many-to-many field `through=` a model of its own) both follow the model.
+        for op in (*m.reading.ops, *m.reading.state):
+            if (op.model or op.table or "").lower() != table:
                 continue
             if op.kind in (OpKind.CREATE_TABLE, OpKind.DROP_TABLE) and op.column is None:
                 return []

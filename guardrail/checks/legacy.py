@@ -14,9 +14,11 @@ import re
 from collections.abc import Iterator
 
 from guardrail.analysis import evidence as ev
-from guardrail.analysis.migrations.changed import migration_fills
+from guardrail.analysis.migrations.changed import migration_fills, migrations
+from guardrail.analysis.migrations.ops import OpKind
 from guardrail.analysis.shapes import (
     Field,
+    ShapeKind,
     Tightening,
     TKind,
 )
@@ -161,6 +163,16 @@ _SOURCE = {
 }
 
 
+def _kept_columns(ctx: Context) -> set[tuple[str, str | None]]:
+    """(model, field) of Django fields the PR's migrations remove from the state only."""
+    return {
+        (op.model, op.column)
+        for m in migrations(ctx)
+        for op in m.reading.state
+        if op.kind == OpKind.DROP_COLUMN and op.model
+    }
+
+
 def check_legacy(ctx: Context) -> Iterator[Output]:
     shape_changes = ctx.get(SHAPE_CHANGES)
     if shape_changes.not_compared:
@@ -175,12 +187,21 @@ def check_legacy(ctx: Context) -> Iterator[Output]:
     seen: set[tuple[str, str, str | None]] = set()
     model_fields = {(c.tightening.field or "") for c in found if c.source != "migration"}
     covered: list[str] = []
+    kept = _kept_columns(ctx)
     for change in found:
         t = change.tightening
         key = (change.file.path, t.shape.name, t.field)
         if key in seen:
             continue
         seen.add(key)
+        if (
+            t.code == TKind.REMOVED
+            and t.shape.kind == ShapeKind.DJANGO
+            and (t.shape.name.lower(), t.field) in kept
+        ):
+            # A state-only removal (the expand step): the column and its stored values stay,
+            # and the code that no longer names it reads nothing of the old shape.
+            continue
         if change.source == "migration" and (t.field or "") in model_fields:
             continue  # the model's own finding already asks for the test
         rule = _RULE.get(t.code, GR303)

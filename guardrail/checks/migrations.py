@@ -56,7 +56,7 @@ def _resolve_django_alter(ctx: Context, m: Migration, op: Op) -> Op | None:
     if models is None or "/migrations/" not in m.file.path:
         return op
     app_dir = m.file.path.rsplit("/migrations/", 1)[0]
-    before_call = models.field(app_dir, op.table, op.column)
+    before_call = models.field(app_dir, op.model or op.table, op.column)
     if before_call is None:
         return op
     before = field_facts(before_call)

@@ -16,7 +16,7 @@ from guardrail.analysis.isolate import Unreadable, attempt
 from guardrail.analysis.migrations.compare import Edit, compare
 from guardrail.analysis.migrations.detect import MigrationFile, detect, read, reverse_file
 from guardrail.analysis.migrations.dialect import POSTGRES, Target, settings_files, target
-from guardrail.analysis.migrations.django import Models
+from guardrail.analysis.migrations.django import App, Models, app_config_label, app_of
 from guardrail.analysis.migrations.ops import Op, OpKind, Reading
 from guardrail.analysis.reads import discovers, wants
 from guardrail.config import Config
@@ -94,6 +94,7 @@ def _migration_reads(f: ChangedFile, config: Config) -> Iterator[tuple[str, str]
         app = f.path.rsplit("/migrations/", 1)[0]
         yield ("base", f"{app}/models.py")
         yield ("base", f"{app}/models/__init__.py")
+        yield ("head", f"{app}/apps.py")  # AppConfig.label names the app's tables
 
 
 @wants
@@ -139,7 +140,7 @@ def _base_reading(ctx: Analysis, f: ChangedFile, kind: MigrationFile) -> Reading
     text = ctx.read("base", path)
     if text is None:
         return None
-    return read(replace(kind, path=path), text)
+    return read(replace(kind, path=path), text, app=_django_app(ctx, kind))
 
 
 def text_of(ctx: Analysis, f: ChangedFile) -> str | None:
@@ -217,7 +218,7 @@ def _migration(ctx: Analysis, f: ChangedFile, exists: Callable[[str], bool]) -> 
     if text is None:
         reading = Reading(kind.framework, (), None, "", ("its content could not be read",))
     else:
-        reading = read(kind, text, exists)
+        reading = read(kind, text, exists, app=_django_app(ctx, kind))
     base = _base_reading(ctx, f, kind)
     changes = compare(base, reading)
     where = _target(ctx, f.path, text or "", kind.framework)
@@ -249,6 +250,24 @@ def _target(ctx: Analysis, path: str, text: str, framework: str) -> Target:
         read=read,
         listing=listing,
     )
+
+
+def _django_app(ctx: Analysis, kind: MigrationFile) -> App | None:
+    """How a Django migration's models map to tables: the app's label (its `AppConfig.label`
+    in `apps.py`, else its folder) and the `db_table` its models declare at the base commit.
+    None for other frameworks (the reader labels by folder when it has nothing else)."""
+    if kind.framework != "django" or "/migrations/" not in kind.path:
+        return None
+    app_dir = kind.path.rsplit("/migrations/", 1)[0]
+    apps = ctx.get(DJANGO_APPS)
+    if app_dir not in apps:
+        label = app_of(kind.path).label
+        if ctx.read is not None:
+            label = app_config_label(ctx.read("head", f"{app_dir}/apps.py")) or label
+        models = django_models(ctx)
+        tables = models.db_tables(app_dir) if models is not None else {}
+        apps[app_dir] = App(label, tables)
+    return apps[app_dir]
 
 
 def django_models(ctx: Analysis) -> Models | None:
@@ -305,3 +324,4 @@ DJANGO_MODELS: Fact[Models | None] = Fact("django_models", _read_models)
 # Project files read to know a migration's database (knexfile, alembic.ini, …), once each.
 PROJECT_FILES: Fact[dict[str, str | None]] = Fact("migration_project_files", lambda _a: {})
 FILLS: Fact[Fills] = Fact("fills", _read_fills)
+DJANGO_APPS: Fact[dict[str, App]] = Fact("django_apps", lambda _a: {})

@@ -252,10 +252,13 @@ def _claim_liquibase(p: _Path) -> MigrationFile | None:
 # -- reads ---------------------------------------------------------------------------------------------
 
 
-def _read_python(mf: MigrationFile, text: str, exists: Exists | None) -> Reading:
-    reader = django.read if mf.framework == "django" else alembic.read
+def _read_python(
+    mf: MigrationFile, text: str, exists: Exists | None, app: django.App | None = None
+) -> Reading:
     try:
-        return reader(text)
+        if mf.framework == "django":
+            return django.read(text, app or django.app_of(mf.path))
+        return alembic.read(text)
     except SyntaxError as exc:
         return Reading(mf.framework, (), None, "", (f"not valid Python (line {exc.lineno})",))
 
@@ -465,13 +468,18 @@ def _detect(
     return None
 
 
-def read(mf: MigrationFile, text: str, exists: Exists | None = None) -> Reading:
-    """What the migration does. `exists(path)` answers whether a sibling file is in the head.
+def read(
+    mf: MigrationFile, text: str, exists: Exists | None = None, app: django.App | None = None
+) -> Reading:
+    """What the migration does. `exists(path)` answers whether a sibling file is in the head;
+    `app` names a Django migration's tables (default: labelled by the app's folder).
 
     A reader that raises (a bug, or a file nested beyond what can be walked) is caught by the
     caller (analysis/isolate.py) and becomes a GR901 finding for that file."""
     if len(text) > MAX_MIGRATION_CHARS:
         return Reading(mf.framework, (), None, "", ("too large to read",))
+    if mf.framework == "django":
+        return _read_python(mf, text, exists, app)
     reader = _BY_FRAMEWORK.get(mf.framework)
     if reader is None:  # configured `include` paths of no known framework: read as SQL
         reader = READERS[0]

@@ -5,17 +5,22 @@ comprehensions over literal tuples, module constants (`MODEL = "order"`). Inside
 `SeparateDatabaseAndState` only `database_operations` reach the database (state operations
 are ignored). `RunSQL` bodies are read by the SQL reader. What cannot be worked out from the
 file alone is a note (GR290) naming the construct and its line.
+
+Operations name models; the database names tables. Each operation's `table` is the model's real
+table, as SQL, `RunSQL` and the other checks name it: the model's `db_table` (from `options` in
+this file, or the app's models), else Django's default `<app_label>_<model>` with the app label
+from the app's `AppConfig.label` or its folder. `Op.model` keeps the model's name.
 """
 
 from __future__ import annotations
 
 import ast
 import dataclasses
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 
 from guardrail.analysis import pyast
-from guardrail.analysis.migrations.ops import Framework, OpKind, Reading
+from guardrail.analysis.migrations.ops import Framework, Op, OpKind, Reading
 from guardrail.analysis.migrations.pyeval import Scope
 from guardrail.analysis.migrations.python_ast import Recorder, Statement, definition, sql_of
 from guardrail.analysis.pyast import call_name
@@ -77,6 +82,63 @@ _HARMLESS = frozenset(
         "AlterIndexTogether",
     }
 )
+
+
+@dataclass(frozen=True)
+class App:
+    """What names an app's tables: its label and the `db_table` its models declare."""
+
+    label: str | None = None  # None: unknown (tables are then named by the model alone)
+    db_tables: Mapping[str, str] = field(default_factory=dict)  # model (lower) -> table
+
+    def table(self, model: str, label: str | None = None) -> str:
+        """The table of `model` (lower case) of this app, or of the app `label`."""
+        if label is None or label == self.label:
+            known = self.db_tables.get(model)
+            if known:
+                return known
+            label = self.label
+        return f"{label}_{model}" if label else model
+
+
+def app_of(path: str) -> App:
+    """The app of `<app>/migrations/<name>.py`, labelled by its folder (Django's default)."""
+    head, sep, _ = path.rpartition("/migrations/")
+    if not sep:
+        head, sep, _ = path.rpartition("migrations/")
+        if not sep or head:
+            return App()
+    return App(head.rsplit("/", 1)[-1] or None)
+
+
+def app_config_label(source: str | None) -> str | None:
+    """`label` of the `AppConfig` subclass in an app's `apps.py`, when it sets one literally."""
+    if not source:
+        return None
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        if not any(call_name_of_base(b) == "AppConfig" for b in node.bases):
+            continue
+        for stmt in node.body:
+            if (
+                isinstance(stmt, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == "label" for t in stmt.targets)
+                and isinstance(stmt.value, ast.Constant)
+                and isinstance(stmt.value.value, str)
+            ):
+                return stmt.value.value
+    return None
+
+
+def call_name_of_base(node: ast.expr) -> str:
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return node.id if isinstance(node, ast.Name) else ""
 
 
 @dataclass(frozen=True)
@@ -161,6 +223,12 @@ def _db_index_off(node: ast.AST | None, scope: Scope) -> bool:
     return value is not None and scope.value(value) is False
 
 
+def _keyword(node: ast.AST | None, name: str) -> ast.expr | None:
+    if not isinstance(node, ast.Call):
+        return None
+    return next((k.value for k in node.keywords if k.arg == name), None)
+
+
 def _arg(call: ast.Call, index: int, name: str) -> ast.expr | None:
     if len(call.args) > index and not isinstance(call.args[index], ast.Starred):
         return call.args[index]
@@ -195,8 +263,11 @@ def _atomic(tree: ast.Module, scope: Scope) -> bool:
 
 
 class _Reader:
-    def __init__(self, source: str, tree: ast.Module) -> None:
+    def __init__(self, source: str, tree: ast.Module, app: App) -> None:
         self.rec = Recorder(source)
+        self.app = app
+        self.tables = dict(app.db_tables)  # model -> db_table, as this file sets them
+        self.state: list[Op] = []  # operations on Django's state only
         self.scope = Scope.of_module(tree)
         self.atomic = _atomic(tree, self.scope)
         self.reversible = True
@@ -253,8 +324,10 @@ class _Reader:
         name = call_name(call)
         model = scope.string(next((k.value for k in call.keywords if k.arg == "model_name"), None))
         model = model or scope.string(_arg(call, 0, "name"))
-        table = model.lower() if model else None
-        st = self.rec.statement(call, table, self.atomic, definition(call, self.scope.functions))
+        lower = model.lower() if model else None
+        table = self.table(lower) if lower else None
+        defn = definition(call, self.scope.functions)
+        st = self.rec.statement(call, table, self.atomic, defn, lower)
         handler = _HANDLERS.get(name)
         if handler is not None:
             handler(self, call, scope, st)
@@ -264,16 +337,33 @@ class _Reader:
         elif name not in _HARMLESS:
             self.rec.note(call.lineno, f"operation `{name or 'call'}` not understood")
 
+    def table(self, model: str) -> str:
+        known = self.tables.get(model)
+        return known if known else self.app.table(model)
+
     def create_model(self, call: ast.Call, scope: Scope, st: Statement) -> None:
+        options = scope.value(_arg(call, 2, "options"))
+        db_table = options.get("db_table") if isinstance(options, dict) else None
+        if isinstance(db_table, str) and db_table and st.model:
+            self.tables[st.model] = db_table
+            st.table = db_table
         if st.table:
             self.rec.created.add(st.table)
         st.add(OpKind.CREATE_TABLE)
 
     def add_field(self, call: ast.Call, scope: Scope, st: Statement) -> None:
         column = scope.string(_arg(call, 1, "name"))
-        facts = field_facts(_arg(call, 2, "field"), scope)
+        node = _arg(call, 2, "field")
+        facts = field_facts(node, scope)
         if facts.many:
-            # A join table, created empty; no column on the model's table.
+            # No column on the model's table: Django's state gains the field, and the database
+            # a join table, created empty, unless `through=` names a model of its own (whose
+            # CreateModel made its table).
+            self.state.append(
+                Op(OpKind.ADD_COLUMN, st.line, st.table, column, st.text, model=st.model)
+            )
+            if _keyword(node, "through") is not None:
+                return
             through = f"{st.table}_{column}" if st.table and column else None
             if through:
                 self.rec.created.add(through)
@@ -309,7 +399,6 @@ class _Reader:
         st.add(OpKind.DROP_COLUMN, scope.string(_arg(call, 1, "name")))
 
     def delete_model(self, call: ast.Call, scope: Scope, st: Statement) -> None:
-        st.table = (scope.string(_arg(call, 0, "name")) or "").lower() or None
         st.add(OpKind.DROP_TABLE)
 
     def rename_field(self, call: ast.Call, scope: Scope, st: Statement) -> None:
@@ -320,12 +409,23 @@ class _Reader:
         )
 
     def rename_model(self, call: ast.Call, scope: Scope, st: Statement) -> None:
-        st.table = (scope.string(_arg(call, 0, "old_name")) or "").lower() or None
-        st.add(OpKind.RENAME_TABLE, new_name=scope.string(_arg(call, 1, "new_name")))
+        old = (scope.string(_arg(call, 0, "old_name")) or "").lower()
+        new = (scope.string(_arg(call, 1, "new_name")) or "").lower()
+        st.model = old or None
+        st.table = self.table(old) if old else None
+        if old in self.tables:
+            # A model with its own db_table keeps its table: only Django's state is renamed.
+            self.tables[new] = self.tables[old]
+            return
+        st.add(OpKind.RENAME_TABLE, new_name=self.table(new) if new else None)
 
     def alter_model_table(self, call: ast.Call, scope: Scope, st: Statement) -> None:
         new = scope.string(_arg(call, 1, "table"))
-        st.add(OpKind.RENAME_TABLE, new_name=new)
+        if st.model:
+            self.tables[st.model] = new or self.app.table(st.model)
+        st.add(
+            OpKind.RENAME_TABLE, new_name=new or (self.app.table(st.model) if st.model else None)
+        )
 
     def add_constraint(self, call: ast.Call, scope: Scope, st: Statement) -> None:
         con = _arg(call, 1, "constraint")
@@ -351,12 +451,17 @@ class _Reader:
         if change is None:
             st.add(OpKind.DATA_MIGRATION)
         else:
-            what, model, looped = change
+            what, named, looped = change
+            table = None
+            if named is not None:
+                label, model = named
+                table = self.table(model) if label in (None, self.app.label) else None
+                table = table or self.app.table(model, label)
             # In a transaction (atomic) every batch commits together: one long lock on all rows.
             st.add(
                 OpKind.DATA_MIGRATION,
                 None,
-                model.lower() if model else None,
+                table,
                 value=what,
                 batched=looped and not self.atomic,
                 columns=_columns_set(fn) if fn is not None else (),
@@ -386,6 +491,26 @@ class _Reader:
         if node is not None:
             for inner, inner_scope in self.expand(node, scope):
                 self.operation(inner, inner_scope)
+        state = _arg(call, 1, "state_operations")
+        if state is not None:
+            self.state_only(state, scope)
+
+    def state_only(self, node: ast.expr, scope: Scope) -> None:
+        """Reads operations into `self.state`: nothing of them reaches the database (no op,
+        no note, no table created, no effect on reversibility)."""
+        rec = self.rec
+        kept = (rec.found, list(rec.notes), set(rec.created), self.reversible, self.why)
+        rec.found = []
+        try:
+            for inner, inner_scope in self.expand(node, scope):
+                self.operation(inner, inner_scope)
+            self.state.extend(o for o in rec.found if o.kind != OpKind.RAW)
+        finally:
+            rec.found = kept[0]
+            rec.notes[:] = kept[1]
+            rec.created.clear()
+            rec.created.update(kept[2])
+            self.reversible, self.why = kept[3], kept[4]
 
     def add_default_value(self, call: ast.Call, scope: Scope, st: Statement) -> None:
         # django-add-default-value: keeps a database default for the column, so rows the
@@ -419,18 +544,31 @@ def _chain(node: ast.expr) -> list[str]:
             return names
 
 
-def _orm_change(fn: ast.FunctionDef) -> tuple[str, str | None, bool] | None:
+def _get_model(node: ast.Call) -> tuple[str | None, str] | None:
+    """(app label, model lower case) of `apps.get_model("app", "Model")` or `("app.Model")`."""
+    names = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+    if len(names) != len(node.args) or not names:
+        return None
+    if len(names) == 2:
+        return names[0], names[1].lower()
+    label, _, model = names[0].rpartition(".")
+    return label or None, model.lower()
+
+
+def _orm_change(
+    fn: ast.FunctionDef,
+) -> tuple[str, tuple[str | None, str] | None, bool] | None:
     """The data change a RunPython function makes through the ORM: (`.update()`, `.delete()`,
-    `.save()` in a loop or `bulk_update()`, the model from `apps.get_model`, whether it runs
-    in a loop of batches), or None when it makes none guardrail can see."""
-    models = [
-        arg.value
+    `.save()` in a loop or `bulk_update()`, (app label, model) from `apps.get_model`, whether
+    it runs in a loop of batches), or None when it makes none guardrail can see."""
+    models = {
+        named
         for node in ast.walk(fn)
         if isinstance(node, ast.Call) and _chain(node)[:1] == ["get_model"]
-        for arg in node.args[-1:]
-        if isinstance(arg, ast.Constant) and isinstance(arg.value, str)
-    ]
-    model = models[0].rsplit(".", 1)[-1] if len(set(models)) == 1 else None
+        for named in [_get_model(node)]
+        if named is not None
+    }
+    model = next(iter(models)) if len(models) == 1 else None
     loops = [n for n in ast.walk(fn) if isinstance(n, (ast.For, ast.While))]
 
     def in_loop(node: ast.AST) -> bool:
@@ -529,16 +667,50 @@ _HANDLERS = {
 }
 
 
-def read(source: str) -> Reading:
+def read(source: str, app: App | None = None) -> Reading:
+    """`app` names the tables (`App(label)` for `<label>/migrations/`); without it each table
+    is named by its model alone."""
     tree = pyast.parse(source)
-    reader = _Reader(source, tree)
+    reader = _Reader(source, tree, app or App())
     operations = _operations_node(tree)
     if operations is not None:
         reader.read(operations)
     rec = reader.rec
     return Reading(
-        "django", tuple(rec.found), reader.reversible, reader.why, tuple(rec.notes), reader.atomic
+        "django",
+        tuple(_later_defaults(rec.found)),
+        reader.reversible,
+        reader.why,
+        tuple(rec.notes),
+        reader.atomic,
+        tuple(reader.state),
     )
+
+
+def _later_defaults(ops: list[Op]) -> list[Op]:
+    """A column added with `default=` (Django fills the rows, then drops the default) that a
+    later statement of the migration gives a database default (`RunSQL("ALTER TABLE …
+    ALTER COLUMN … SET DEFAULT …")`, the way projects keep old code's inserts working) has a
+    database default when the migration ends."""
+    later: set[tuple[str, str | None]] = set()
+    out: list[Op] = []
+    for o in reversed(ops):
+        if o.kind == OpKind.SET_DEFAULT and o.table and o.column:
+            later.add((_table_key(o.table), o.column))
+        elif (
+            o.kind == OpKind.ADD_COLUMN
+            and o.orm_default
+            and not o.has_default
+            and (_table_key(o.table), o.column) in later
+        ):
+            o = dataclasses.replace(o, has_default=True)
+        out.append(o)
+    out.reverse()
+    return out
+
+
+def _table_key(table: str | None) -> str:
+    return (table or "").lower().replace('"', "").rsplit(".", 1)[-1]
 
 
 # -- the models a migration's AlterField is compared with ---------------------------------------
@@ -554,7 +726,7 @@ class Models:
     def __init__(self, read: Callable[[str], str | None], listing: Iterable[str] = ()) -> None:
         self._read = read
         self._listing = tuple(listing)
-        self._files: dict[str, dict[str, dict[str, ast.Call]]] = {}
+        self._files: dict[str, _ModelsFile] = {}
         self._apps: dict[str, dict[str, dict[str, ast.Call]]] = {}
 
     def field(self, app_dir: str, model: str, name: str) -> ast.Call | None:
@@ -564,10 +736,17 @@ class Models:
         if app_dir not in self._apps:
             merged: dict[str, dict[str, ast.Call]] = {}
             for path in self._paths(app_dir):
-                for model, fields in self._file(path).items():
+                for model, fields in self._file(path).fields.items():
                     merged.setdefault(model, {}).update(fields)
             self._apps[app_dir] = merged
         return self._apps[app_dir]
+
+    def db_tables(self, app_dir: str) -> dict[str, str]:
+        """model (lower case) -> the `db_table` its `Meta` sets, for the app's models."""
+        out: dict[str, str] = {}
+        for path in self._paths(app_dir):
+            out.update(self._file(path).tables)
+        return out
 
     def _paths(self, app_dir: str) -> list[str]:
         prefix = f"{app_dir}/" if app_dir else ""
@@ -595,24 +774,49 @@ class Models:
     def _source(self, path: str) -> str | None:
         return self._read(path)
 
-    def _file(self, path: str) -> dict[str, dict[str, ast.Call]]:
+    def _file(self, path: str) -> _ModelsFile:
         if path not in self._files:
             self._files[path] = _model_fields(self._source(path))
         return self._files[path]
 
 
-def _model_fields(source: str | None) -> dict[str, dict[str, ast.Call]]:
-    """model name (lower case) -> field name -> its declaration."""
+@dataclass(frozen=True)
+class _ModelsFile:
+    fields: dict[str, dict[str, ast.Call]]  # model (lower case) -> field name -> declaration
+    tables: dict[str, str]  # model (lower case) -> Meta.db_table
+
+
+def _db_table(cls: ast.ClassDef) -> str | None:
+    for stmt in cls.body:
+        if isinstance(stmt, ast.ClassDef) and stmt.name == "Meta":
+            for s in stmt.body:
+                if (
+                    isinstance(s, ast.Assign)
+                    and any(isinstance(t, ast.Name) and t.id == "db_table" for t in s.targets)
+                    and isinstance(s.value, ast.Constant)
+                    and isinstance(s.value.value, str)
+                ):
+                    return s.value.value
+    return None
+
+
+def _model_fields(source: str | None) -> _ModelsFile:
+    """The fields and `db_table` of each model class of a file."""
+    empty = _ModelsFile({}, {})
     if not source:
-        return {}
+        return empty
     try:
         tree = pyast.parse(source)
     except SyntaxError:
-        return {}
+        return empty
     out: dict[str, dict[str, ast.Call]] = {}
+    tables: dict[str, str] = {}
     for node in ast.walk(tree):
         if not isinstance(node, ast.ClassDef):
             continue
+        table = _db_table(node)
+        if table:
+            tables[node.name.lower()] = table
         fields: dict[str, ast.Call] = {}
         for stmt in node.body:
             if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call):
@@ -627,4 +831,4 @@ def _model_fields(source: str | None) -> dict[str, dict[str, ast.Call]]:
                 fields[stmt.target.id] = stmt.value
         if fields:
             out[node.name.lower()] = fields
-    return out
+    return _ModelsFile(out, tables)

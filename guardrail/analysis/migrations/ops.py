@@ -99,6 +99,7 @@ class Facts(TypedDict, total=False):
     lock_retries: bool
     assured: str
     cascade: bool
+    model: str | None
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,9 @@ class Op:
     assured: str = ""
     # TRUNCATE / DROP TABLE … CASCADE: tables that reference this one go too.
     cascade: bool = False
+    # Django: the model (lower case) the operation names; `table` is its real table
+    # (`<app_label>_<model>`, or the model's `db_table`), as SQL and the other readers name it.
+    model: str | None = None
 
     @property
     def destructive(self) -> bool:
@@ -193,6 +197,10 @@ class Reading:
     irreversible_why: str = ""
     notes: tuple[str, ...] = ()  # what could not be read
     in_transaction: bool = False  # the framework wraps the migration in a transaction
+    # Django: what changes only Django's idea of the models, not the database
+    # (`SeparateDatabaseAndState(state_operations=…)`, a many-to-many field `through=` a model
+    # of its own). No check judges these; schema drift reads them (the model change is covered).
+    state: tuple[Op, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -146,11 +146,17 @@ class Recorder:
         self.lines = self.source.splitlines()
 
     def statement(
-        self, node: ast.expr, table: str | None, in_transaction: bool, defn: str
+        self,
+        node: ast.expr,
+        table: str | None,
+        in_transaction: bool,
+        defn: str,
+        model: str | None = None,
     ) -> Statement:
         line = node.lineno
         ignores = parse_ignores(comments_above(self.lines, line))
-        return Statement(self, line, short(node, self.source), ignores, table, in_transaction, defn)
+        text = short(node, self.source)
+        return Statement(self, line, text, ignores, table, in_transaction, defn, model)
 
     def note(self, line: int, what: str) -> None:
         self.notes.append(f"line {line}: {what}")
@@ -175,6 +181,7 @@ class Statement:
     table: str | None
     in_transaction: bool
     definition: str = ""
+    model: str | None = None  # Django: the model the call names (lower case)
 
     def add(
         self,
@@ -188,6 +195,8 @@ class Statement:
         facts.setdefault("new_table", table in self.rec.created if table else False)
         facts.setdefault("in_transaction", self.in_transaction)
         facts.setdefault("definition", self.definition)
+        if self.model is not None and _t is _SAME:
+            facts.setdefault("model", self.model)
         self.rec.found.append(Op(kind, self.line, table, column, self.text, self.ignores, **facts))
 
     def unread(self, why: str) -> None:
