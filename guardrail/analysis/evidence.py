@@ -343,8 +343,19 @@ class TestIndex:
         """Data files under fixtures/ or testdata/ naming `name`."""
         return [p for p in self.mentioning(name) if _is_fixture(p)]
 
+    def fixtures_named(self, stem: str) -> list[str]:
+        """Data files under fixtures/ or testdata/ whose file name names the model
+        (`tests/fixtures/order_before_coupon.json` for `Order`)."""
+        return sorted(
+            p for p in self.files if _is_fixture(p) and stem in p.rsplit("/", 1)[-1].lower()
+        )
+
     def _naming(self, name: str) -> list[str]:
         return sorted(self._by_word.get(name, ()))
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 def _is_fixture(path: str) -> bool:
@@ -644,6 +655,10 @@ def _fixture_evidence(t: Tightening, text: str, path: str) -> Evidence | None:
         return None
     fname = t.field or ""
     others = set(t.shape.fields) - {fname}
+    # A record holds at least two of the other fields, or one when the file is named for the
+    # model (the fixture guardrail offers: `order_before_coupon.json`).
+    named = _snake(t.shape.name.rsplit(".", 1)[-1]) in path.rsplit("/", 1)[-1].lower()
+    need = 1 if named else 2
     stack = [data]
     seen = 0
     while stack and seen < 100_000:
@@ -651,7 +666,13 @@ def _fixture_evidence(t: Tightening, text: str, path: str) -> Evidence | None:
         seen += 1
         if isinstance(node, dict):
             keys = set(node)
-            if len(keys & others) >= 2:
+            if len(keys & others) >= need:
+                if t.code == "T05" and fname in keys:
+                    return Evidence(
+                        path,
+                        1,
+                        f"a stored {code(t.shape.name)} record that still carries {code(fname)}",
+                    )
                 if t.code in ("T01", "T02") and fname not in keys:
                     return Evidence(
                         path, 1, f"a stored {code(t.shape.name)} record without {code(fname)}"
@@ -695,7 +716,8 @@ def find(t: Tightening, index: TestIndex, source: str | None = None) -> Evidence
             if found:
                 return found
     if t.field:
-        for path in index.fixtures_mentioning(t.field):
+        model_file = _snake(name.rsplit(".", 1)[-1])
+        for path in index.fixtures_mentioning(t.field) + index.fixtures_named(model_file):
             if not elsewhere(path):
                 found = attempt(
                     index.problems,

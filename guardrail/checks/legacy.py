@@ -10,6 +10,7 @@ the same PR that backfills or defaults the column lowers the severity, and the c
 from __future__ import annotations
 
 import itertools
+import json
 import re
 from collections.abc import Iterator
 
@@ -125,6 +126,15 @@ def _template(t: Tightening, path: str) -> tuple[str, str]:
             f"    assert ...  # what should happen to it: a default, a migration, a clear error\n",
             "python",
         )
+    if path.endswith((".ts", ".tsx", ".mts")) and shape.kind == ShapeKind.ZOD:
+        return (
+            f"it('reads a {name} stored before `{field}` changed', () => {{\n"
+            f"  const old = {payload.replace('None', 'null')};  // the shape production still holds\n"
+            f"  const result = {name}.safeParse(old);\n"
+            f"  expect(result.success).toBe(true);  // or assert the error old data should get\n"
+            f"}});\n",
+            "ts",
+        )
     if path.endswith((".ts", ".tsx")):
         return (
             f"it('reads a {name} stored before `{field}` changed', () => {{\n"
@@ -133,12 +143,22 @@ def _template(t: Tightening, path: str) -> tuple[str, str]:
             f"}});\n",
             "ts",
         )
-    return (
-        f"# A test fixture of the old shape ({name} before `{field}` changed):\n"
-        f"{payload.replace('None', 'null')}\n"
-        f"# Feed it to the code that reads stored {name} data and assert what happens.\n",
-        "text",
-    )
+    # GraphQL, protobuf, Avro, JSON Schema: the tests are in whatever language reads them, so
+    # the offer is a fixture of the old shape, saved where `fixture_path` says.
+    return (json.dumps(json.loads(_json_payload(t)), indent=2) + "\n", "json")
+
+
+def _json_payload(t: Tightening) -> str:
+    """The old payload as JSON (placeholders as JSON values)."""
+    return _old_payload(t).replace("None", "null").replace("True", "true")
+
+
+def fixture_path(t: Tightening, root: str) -> str:
+    """Where the fixture a template offers is saved: a name that says what it holds, under the
+    shape's service root, where the evidence search finds it."""
+    name = _snake(t.shape.name.rsplit(".", 1)[-1])
+    field = _snake(t.field or "value")
+    return f"{root + '/' if root else ''}tests/fixtures/{name}_before_{field}.json"
 
 
 def _why(t: Tightening) -> str:
@@ -228,6 +248,12 @@ def check_legacy(ctx: Context) -> Iterator[Output]:
             f" ({_SOURCE.get(change.source, change.source)}) Evidence was searched in {searched}."
         )
         template, lang = _template(t, change.file.path)
+        if lang == "json":
+            saved = fixture_path(t, index.root(change.file.path))
+            detail += (
+                f" Save the fixture below as {code(saved)} and load it in the test of the code "
+                f"that reads stored {code(t.shape.name)} data."
+            )
         yield rule.finding(
             f"{where}, and no test reads data of the old shape.",
             detail,
