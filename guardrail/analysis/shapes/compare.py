@@ -41,9 +41,26 @@ _WIDER = frozenset(
 )
 
 
+def _non_null_marks(t: str) -> set[int]:
+    """Where a GraphQL type says `!`, as positions in the type written without them."""
+    out: set[int] = set()
+    at = 0
+    for ch in t:
+        if ch == "!":
+            out.add(at)
+        else:
+            at += 1
+    return out
+
+
 def _types_narrowed(old: str, new: str) -> bool:
     if not old or not new or old == new:
         return False
+    if "!" in old + new and old.replace("!", "") == new.replace("!", ""):
+        # GraphQL: the same type with `!` added or dropped. Dropping one (`ID!` → `ID`,
+        # `[Line!]!` → `[Line!]`) accepts more; only a `!` the old type lacked narrows it
+        # (`[Line]` → `[Line!]`: a list holding null is refused).
+        return not _non_null_marks(new) <= _non_null_marks(old)
 
     def norm(t: str) -> frozenset[str]:
         return frozenset(
