@@ -53,7 +53,23 @@ def _limits(stmt: ast.stmt) -> tuple[tuple[str, float], ...]:
             first = _const(call.args[0]) if call.args else None
             if _call_name(call) in _SQL_SIZED and isinstance(first, int):
                 out.setdefault("maxLength", float(first))
+            default = _DJANGO_DEFAULT_MAX_LENGTH.get(_call_name(call))
+            if default is not None and "maxLength" not in out:
+                # `models.SlugField()` holds at most 50 characters without saying so: an
+                # explicit `max_length=100` later is a longer limit, not a new one.
+                out["maxLength"] = default
     return tuple(sorted(out.items()))
+
+
+# Django fields whose max_length has a default (Django's own: SlugField 50, EmailField 254, …).
+_DJANGO_DEFAULT_MAX_LENGTH = {
+    "SlugField": 50.0,
+    "EmailField": 254.0,
+    "URLField": 200.0,
+    "FilePathField": 100.0,
+    "FileField": 100.0,
+    "ImageField": 100.0,
+}
 
 
 def _ann_text(node: ast.AST | None) -> str:
