@@ -8,7 +8,10 @@ from typing import Any
 import yaml
 
 from guardrail import config as cfgmod
-from guardrail.model import BaseTree, ChangedFile, PullRequest
+from guardrail import engine
+from guardrail.checks import ALL_CHECKS
+from guardrail.checks.base import Check
+from guardrail.model import BaseTree, ChangedFile, PullRequest, Report
 
 RULES_DIR = Path(__file__).parent / "rules"
 
@@ -92,4 +95,28 @@ def base_tree(case: dict[str, Any], contents: dict[tuple[str, str], str]) -> Bas
     return BaseTree(
         paths=lambda: paths,
         read_many=lambda wanted: {p: contents.get(("base", p)) for p in wanted},
+    )
+
+
+def run(
+    case: dict[str, Any],
+    built: tuple[PullRequest, cfgmod.Config, dict[tuple[str, str], str]] | None = None,
+    *,
+    checks: tuple[Check, ...] = ALL_CHECKS,
+    trace: Any = None,
+) -> Report:
+    """The case through the engine as the action runs it with a checkout (`built`: the case's
+    `build` result when the caller needed it first)."""
+    pr, config, contents = built or build(case)
+    tree = case.get("tree")
+    return engine.run(
+        pr,
+        config,
+        read=lambda side, path: contents.get((side, path)),
+        source="git",
+        tree=(lambda: list(tree)) if tree else None,
+        read_tree=lambda path: contents.get(("head", path)),
+        base_tree=base_tree(case, contents),
+        checks=checks,
+        trace=trace,
     )

@@ -22,7 +22,8 @@ from guardrail.checks.base import Check
 from guardrail.model import Report
 from guardrail.sources import local_git
 from seeds import seedlib
-from tests.golden import base_tree, build, load_cases
+from tests import golden
+from tests.golden import load_cases
 
 CASES = [(rule, name, case) for rule, name, case in load_cases() if not case.get("trace")]
 
@@ -34,18 +35,7 @@ for seed in (1, 2):
 
 
 def _run(case: dict[str, Any], checks: tuple[Check, ...]) -> Report:
-    pr, config, contents = build(case)
-    tree = case.get("tree")
-    return engine.run(
-        pr,
-        config,
-        read=lambda side, path: contents.get((side, path)),
-        source="git",
-        tree=(lambda: list(tree)) if tree else None,
-        read_tree=lambda path: contents.get(("head", path)),
-        base_tree=base_tree(case, contents),
-        checks=checks,
-    )
+    return golden.run(case, checks=checks)
 
 
 def test_the_orders_differ() -> None:

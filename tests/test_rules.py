@@ -6,9 +6,8 @@ from typing import Any
 
 import pytest
 
-from guardrail import engine
 from guardrail.render.inline import plain
-from tests.golden import base_tree, build, load_cases
+from tests.golden import build, load_cases, run
 
 CASES = load_cases()
 
@@ -20,7 +19,6 @@ def test_golden_case(
     rule: str, name: str, case: dict[str, Any], request: pytest.FixtureRequest
 ) -> None:
     pr, config, contents = build(case)
-    tree = case.get("tree")
     trace = None
     if case.get("trace"):
         # A --trace case: the base files are the base branch's tree, run on the session's server.
@@ -30,16 +28,7 @@ def test_golden_case(
         base_paths = [path for side, path in contents if side == "base"]
         planned = plan.build(pr, lambda side, path: contents.get((side, path)), base_paths)
         trace = runner.run(server, planned)
-    report = engine.run(
-        pr,
-        config,
-        read=lambda side, path: contents.get((side, path)),
-        source="git",
-        tree=(lambda: list(tree)) if tree else None,
-        read_tree=lambda path: contents.get(("head", path)),
-        base_tree=base_tree(case, contents),
-        trace=trace,
-    )
+    report = run(case, (pr, config, contents), trace=trace)
     expected = case["expect"]
     crashed = [
         plain(f.detail) for f in report.findings if plain(f.title).startswith("guardrail could not")
