@@ -118,3 +118,19 @@ def test_prisma_schema() -> None:
     )
     assert uses("prisma/schema.prisma", schema, Target("Order", "status")) == [3]
     assert uses("prisma/schema.prisma", schema, Target("Order", "total")) == []
+
+
+def test_might_insert_is_a_superset_of_inserts() -> None:
+    from guardrail.analysis.uses import might_insert
+
+    target = Target("orders")
+    for path, source in [
+        ("a.py", "Order(total=1).save()"),
+        ("a.py", "Order(total=1)"),
+        ("a.py", "db.execute('INSERT INTO orders (id) VALUES (1)')"),
+        ("a.rb", "Order.new(params)"),
+        ("a.ts", "await prisma.order.createMany({ data })"),
+    ]:
+        assert inserts(path, source, target), source
+        assert might_insert(source, target, path), source
+    assert not might_insert("total = order.total  # read only", target, "a.py")

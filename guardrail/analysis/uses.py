@@ -136,14 +136,22 @@ class _Py:
         self.t = t
         self.keys = model_keys(t.table, path) | t.keys
         self.tree = tree
+        self.nodes = list(ast.walk(tree))  # walked once, read by every pass below
         self.models: set[str] = set()  # class names in this file that map to the table
         self.bound: set[str] = set()  # variables holding the model's rows or querysets
-        for node in ast.walk(tree):
+        for node in self.nodes:
             if isinstance(node, ast.ClassDef) and self._maps(node):
                 self.models.add(node.name)
         # Two passes: `orders = Order.objects.all(); for o in orders: o.status`.
+        binders = [
+            n
+            for n in self.nodes
+            if isinstance(
+                n, (ast.Assign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.comprehension, ast.arg)
+            )
+        ]
         for _ in range(2):
-            for node in ast.walk(tree):
+            for node in binders:
                 self._bind(node)
 
     def _maps(self, cls: ast.ClassDef) -> bool:
@@ -211,7 +219,7 @@ class _Py:
     def uses(self) -> list[int]:
         out: list[int] = []
         col = self.t.column
-        for node in ast.walk(self.tree):
+        for node in self.nodes:
             line = getattr(node, "lineno", 0)
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 if _sql_names(node.value, self.t, insert=False):
@@ -264,7 +272,7 @@ class _Py:
 
     def inserts(self) -> list[int]:
         out = []
-        for node in ast.walk(self.tree):
+        for node in self.nodes:
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 if _sql_names(node.value, self.t, insert=True):
                     out.append(node.lineno)
@@ -535,16 +543,24 @@ class _Tree:
         return sorted(set(out))
 
 
-def _tree_sitter(text: str, path: str, t: Target, *, insert: bool) -> list[int] | None:
+@lru_cache(maxsize=32)
+def _ts_tree(language: str, text: str) -> Node | None:
+    """The syntax tree, parsed once per text (a file asked about for several columns);
+    None when the grammar cannot parse it whole."""
     from guardrail.analysis.migrations import grammar
 
-    language = "ruby" if path.endswith(".rb") else "typescript"
-    if path.endswith((".tsx", ".jsx")):
-        return None  # JSX needs its own grammar; read by the name alone
     root = grammar.parse(language, text)
     if grammar.first_error(root) is not None and language == "typescript":
         root = grammar.parse("javascript", text)  # plain JS the TS grammar refuses
-    if grammar.first_error(root) is not None:
+    return None if grammar.first_error(root) is not None else root
+
+
+def _tree_sitter(text: str, path: str, t: Target, *, insert: bool) -> list[int] | None:
+    language = "ruby" if path.endswith(".rb") else "typescript"
+    if path.endswith((".tsx", ".jsx")):
+        return None  # JSX needs its own grammar; read by the name alone
+    root = _ts_tree(language, text)
+    if root is None:
         return None
     reader = _Tree(root, language, t, path)
     return reader.inserts() if insert else reader.uses()
@@ -584,6 +600,20 @@ def uses(path: str, text: str, t: Target) -> list[int] | None:
     """The lines where the code uses the table's column (or the table), tied to it by the
     syntax; None when the language has no grammar here or the file does not parse."""
     return _read(path, text, t, insert=False)
+
+
+_INSERT_WORDS = re.compile(r"(?i)insert|create|upsert|save|\bnew\b")
+
+
+def might_insert(text: str, t: Target, path: str = "") -> bool:
+    """Whether `inserts` could find anything in this text: every insert it recognises names
+    an insert word (`insert`, `create…`, `upsert`, `save`, `new`) or calls the model's class
+    (`Order(...)`). A file without either is not parsed (a common table name such as `users`
+    is in most files of a project; parsing each would cost tens of milliseconds)."""
+    if _INSERT_WORDS.search(text):
+        return True
+    names = "|".join(re.escape(k) for k in sorted(model_keys(t.table, path)))
+    return bool(names) and re.search(rf"(?i)\b(?:{names})\s*\(", text) is not None
 
 
 def inserts(path: str, text: str, t: Target) -> list[int] | None:

@@ -386,6 +386,8 @@ def _structural_inserts(path: str, text: str, target: Target) -> _Use | None | b
     when the file cannot be read by its syntax."""
     if not uses.structural(path):
         return None
+    if not uses.might_insert(text, target, path):
+        return False  # no word any insert the syntax recognises is made of: not parsed
     lines = uses.inserts(path, text, target)
     if lines is None:
         return None
