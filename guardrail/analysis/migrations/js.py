@@ -74,7 +74,7 @@ SEQUELIZE = Framework(
         "`sequelize.transaction(…)`"
     ),
     drop_index=(
-        "`queryInterface.removeIndex(table, name, { concurrently: true })` outside "
+        "`queryInterface.sequelize.query('DROP INDEX CONCURRENTLY …')` outside "
         "`sequelize.transaction(…)`"
     ),
     lock_timeout=(
@@ -187,7 +187,6 @@ _QI_HARMLESS = frozenset(
         "createFunction",
         "addEnumValue",
         "renameEnum",
-        "removeIndex",
         "dropEnum",
         "insert",
         "createEnum",
