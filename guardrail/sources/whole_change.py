@@ -2,7 +2,8 @@
 
 A pull request that lists 3,000 files first can hide a migration, or an edit of the
 configuration, behind them. When the listing is cut, the rest is found another way: the
-checkout's git history when the workflow fetched both commits, otherwise the two commits'
+checkout's git history when the workflow fetched both commits (a shallow checkout fetches the
+merge base and the head by SHA, one commit deep), otherwise the two commits'
 file trees (the Git trees API, which lists up to 100,000 files) from their merge base. Files
 found that way and not listed carry no patch ("content unknown"), so every check reads them
 whole. When neither way works, the caller reports an error finding that says why.
@@ -24,19 +25,59 @@ class TreeAPI(Protocol):
     def tree(self, sha: str) -> dict[str, str] | None: ...
 
 
-def from_checkout(workspace: Path, pr: PullRequest) -> list[ChangedFile] | None:
-    """The change from the checkout's git history, when both commits are there."""
+def fetch_commits(root: Path, shas: list[str]) -> bool:
+    """Bring commits into a shallow checkout by SHA, one commit deep, from `origin`
+    (actions/checkout's default `fetch-depth: 1` has the merge commit only). GitHub serves any
+    commit reachable from the repository by SHA. Never prompts; a failure only means the API
+    is asked instead."""
+    import os
+    import subprocess
+
+    from guardrail.sources import local_git
+
+    missing = [s for s in dict.fromkeys(shas) if not local_git.has_commit(root, s)]
+    if not missing:
+        return True
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
+    try:
+        proc = subprocess.run(
+            ["git", "fetch", "--quiet", "--no-tags", "--depth=1", "origin", *missing],
+            cwd=root,
+            capture_output=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return proc.returncode == 0 and all(local_git.has_commit(root, s) for s in missing)
+
+
+def from_checkout(
+    workspace: Path, pr: PullRequest, api: TreeAPI | None = None
+) -> list[ChangedFile] | None:
+    """The change from the checkout's git history, when both commits are there. A shallow
+    checkout (no common history) uses the merge base GitHub names and fetches it and the head
+    by SHA, one commit deep: the diff of those two commits is the pull request's change."""
     from guardrail.sources import local_git
 
     if not pr.base_sha or not pr.head_sha or not (workspace / ".git").exists():
         return None
     try:
         root = local_git.repo_root(workspace)
-        if not (
-            local_git.has_commit(root, pr.base_sha) and local_git.has_commit(root, pr.head_sha)
-        ):
-            return None
-        mb = local_git.merge_base(root, pr.base_sha, pr.head_sha)
+        both = local_git.has_commit(root, pr.base_sha) and local_git.has_commit(root, pr.head_sha)
+        mb: str | None = None
+        if both:
+            try:
+                mb = local_git.merge_base(root, pr.base_sha, pr.head_sha)
+            except GuardrailError:
+                mb = None  # shallow: the history between them is not here
+        if mb is None:
+            if api is None:
+                return None
+            mb = api.merge_base(pr.base_sha, pr.head_sha)
+            if not mb or not fetch_commits(root, [mb, pr.head_sha]):
+                return None
         return local_git.changed_files(root, mb, pr.head_sha)
     except GuardrailError:
         return None
@@ -73,7 +114,7 @@ def complete(
     as listed and None when the listing was complete or no other way worked."""
     if not pr.files_unseen:
         return pr, None
-    files = from_checkout(workspace, pr)
+    files = from_checkout(workspace, pr, api)
     how = "the checkout's git history"
     if files is None:
         try:
