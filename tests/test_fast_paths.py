@@ -62,3 +62,14 @@ def test_an_empty_change_does_not_read_a_broken_configuration(tmp_path: Path) ->
         [console_script(), "check", "--base", "main"], cwd=changed, capture_output=True, text=True
     )
     assert proc.returncode == 2 and "guardrail.yml" in proc.stderr
+
+
+def test_a_python_change_imports_only_what_it_reads(tmp_path: Path) -> None:
+    """A real local check of one Python file with an empty description: PyGithub (only a run
+    that talks to GitHub), pglast (only SQL), the tree-sitter grammars and markdown-it (only a
+    description to read) stay unimported."""
+    repo = make_repo(tmp_path / "r", {"app.py": "x = 1\n"}, {"app.py": "x = 2\n"})
+    names = _imported(repo, "--base", "main", "--body", "/dev/null")
+    assert "guardrail.engine" in names  # the analysis ran
+    unwanted = ("github", "pglast", "tree_sitter", "markdown_it", "psycopg", "graphql")
+    assert not [n for n in unwanted if n in names], sorted(n for n in unwanted if n in names)

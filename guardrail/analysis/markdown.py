@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
+from typing import TYPE_CHECKING
 
 from guardrail.text import strip_spans
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 MAX_BODY_CHARS = 262_144  # GitHub caps a PR body at 65,536; local bodies are bounded too.
 
@@ -46,6 +48,10 @@ class Assessment:
 
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
+    # Imported when a description is read: a run with an empty one (a local check, a bare PR)
+    # does not load markdown-it.
+    from markdown_it import MarkdownIt
+
     return MarkdownIt("commonmark").enable("table")
 
 
@@ -82,7 +88,7 @@ def _inline_text(token: Token) -> str:
 def blocks(body: str) -> tuple[Block, ...]:
     """The body as a flat list of blocks (headings, text, code, raw HTML without comments)."""
     body = (body or "")[:MAX_BODY_CHARS].replace("\r\n", "\n").replace("\r", "\n")
-    tokens = _parser().parse(body)
+    tokens = _parser().parse(body) if body else []
     out: list[Block] = []
     heading_level = 0
     for tok in tokens:
@@ -122,7 +128,7 @@ def visible_lines(body: str) -> list[str]:  # noqa: C901, PLR0912 — one branch
     body = (body or "")[:MAX_BODY_CHARS].replace("\r\n", "\n").replace("\r", "\n")
     out: list[str] = []
     hidden_block = ""  # the closing tag that ends a hidden HTML block (`</div>`), while open
-    for tok in _parser().parse(body):
+    for tok in _parser().parse(body) if body else []:
         if tok.type == "html_block":
             # Raw HTML is not taken as words; a hidden element hides the Markdown inside it.
             content = tok.content.strip()
