@@ -115,7 +115,12 @@ class Analysis:
     def risk(self) -> Risk:
         from guardrail.analysis.risk import assess_risk
 
-        return assess_risk(self.pr, self.config)
+        def cosmetic() -> frozenset[str]:
+            from guardrail.analysis.migrations.changed import migrations
+
+            return frozenset(m.file.path for m in migrations(self) if m.cosmetic)
+
+        return assess_risk(self.pr, self.config, cosmetic)
 
     @cached_property
     def rollback(self) -> RollbackNote:

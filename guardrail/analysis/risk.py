@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from guardrail.analysis.paths import matches
@@ -36,7 +37,12 @@ def is_migration_path(path: str, config: Config) -> bool:
     return detect(path, include=config_include, exclude=config_exclude) is not None
 
 
-def assess_risk(pr: PullRequest, config: Config) -> Risk:
+def assess_risk(
+    pr: PullRequest, config: Config, cosmetic: Callable[[], frozenset[str]] | None = None
+) -> Risk:
+    """`cosmetic()` names the migrations the PR edits without changing any operation
+    (comments, formatting, ORM-only arguments: compare.py); asked only when the PR touches a
+    migration. Such an edit changes nothing a rollback must undo, so it alone is no risk."""
     rc = config.risk
     migrations: list[str] = []
     contracts: list[str] = []
@@ -55,8 +61,10 @@ def assess_risk(pr: PullRequest, config: Config) -> Risk:
         if not matches(f.path, rc.docs):
             non_docs += 1
     reasons: list[str] = []
-    if migrations:
-        reasons.append(f"changes a database migration ({_example(migrations)})")
+    unchanged = cosmetic() if migrations and cosmetic is not None else frozenset()
+    doing = [p for p in migrations if p not in unchanged]
+    if doing:
+        reasons.append(f"changes a database migration ({_example(doing)})")
     if contracts:
         reasons.append(f"changes a data model or schema ({_example(contracts)})")
     if infra:
