@@ -163,3 +163,26 @@ def test_action_sees_goose_go_migrations_without_a_checkout(
     report = json.loads((run.workspace / "guardrail-report.json").read_text())
     rules = {f["rule"] for f in report["findings"]}
     assert "GR503" in rules and "GR290" in rules, run.stdout
+
+
+def test_django_run_before_makes_the_migration_a_parent() -> None:
+    """`run_before = [("shop", "0003_drop")]` puts the backfill before the drop, as if the drop
+    listed it in its dependencies: the backfill is not a second leaf."""
+    backfill = """from django.db import migrations
+class Migration(migrations.Migration):
+    dependencies = [("shop", "0002_b")]
+    run_before = [("shop", "0003_drop"), ("other", "0001_initial")]
+    operations = []
+"""
+    drop = """from django.db import migrations
+class Migration(migrations.Migration):
+    dependencies = [("shop", "0002_b")]
+    operations = []
+"""
+    a = H.read_django("shop/migrations/0003_backfill.py", backfill)
+    b = H.read_django("shop/migrations/0003_drop.py", drop)
+    assert a is not None and b is not None
+    assert a.run_before == (("shop", "0003_drop"), ("other", "0001_initial"))
+    assert [leaf.name for leaf in H.django_leaves([a, b], "shop")] == ["0003_drop"]
+    # Without the drop in the graph, run_before names nothing of the app: both are judged alone.
+    assert [leaf.name for leaf in H.django_leaves([a], "shop")] == ["0003_backfill"]

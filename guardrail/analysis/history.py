@@ -131,6 +131,9 @@ class DjangoMigration:
     dependencies: tuple[tuple[str, str], ...]
     replaces: tuple[tuple[str, str], ...] = ()
     line: int = 1  # of `dependencies`
+    # `run_before`: migrations (of any app) that must run after this one, as if they listed it
+    # in their dependencies.
+    run_before: tuple[tuple[str, str], ...] = ()
 
 
 def django_app(path: str) -> tuple[str, str] | None:
@@ -170,6 +173,7 @@ def read_django(path: str, text: str) -> DjangoMigration | None:
         return None
     deps: list[tuple[str, str]] = []
     replaces: list[tuple[str, str]] = []
+    run_before: list[tuple[str, str]] = []
     line = 1
     for node in ast.walk(tree):
         if isinstance(node, ast.ClassDef):
@@ -180,8 +184,12 @@ def read_django(path: str, text: str) -> DjangoMigration | None:
                     line = stmt.lineno
                 elif target == "replaces":
                     replaces, _ = _pairs(_value(stmt))
+                elif target == "run_before":
+                    run_before, _ = _pairs(_value(stmt))
     name = path.rsplit("/", 1)[-1][: -len(".py")]
-    return DjangoMigration(where[1], name, path, tuple(deps), tuple(replaces), line)
+    return DjangoMigration(
+        where[1], name, path, tuple(deps), tuple(replaces), line, tuple(run_before)
+    )
 
 
 def _assigned(stmt: ast.stmt) -> str | None:
@@ -211,10 +219,13 @@ def django_leaves(migrations: Iterable[DjangoMigration], app: str) -> list[Djang
     present = {m.name for m in mine}
     nodes = [m for m in mine if not (m.name in alias and alias[m.name] in present)]
     followed: set[str] = set()
+    names = {m.name for m in nodes}
     for m in nodes:
         for a, n in m.dependencies:
             if a == app:
                 followed.add(alias.get(n, n))
+        if any(a == app and alias.get(n, n) in names for a, n in m.run_before):
+            followed.add(m.name)  # a migration of the app runs after it
     return sorted((m for m in nodes if m.name not in followed), key=lambda m: m.name)
 
 

@@ -8,9 +8,10 @@ already shipped and are edited or deleted, and models changed without a migratio
 
 from __future__ import annotations
 
+import functools
 import posixpath
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from guardrail.analysis import flyway
 from guardrail.analysis import history as H
@@ -18,6 +19,7 @@ from guardrail.analysis.diff import parse_patch
 from guardrail.analysis.migrations.changed import Migration, migrations, text_of
 from guardrail.analysis.migrations.compare import Edit, compare
 from guardrail.analysis.migrations.detect import detect
+from guardrail.analysis.migrations.django import app_config_label
 from guardrail.analysis.migrations.ops import Op
 from guardrail.checks.base import Context, Output
 from guardrail.model import Answer, Finding, Note, Severity
@@ -78,27 +80,53 @@ def _number(name: str) -> int:
     return int(digits) if digits.isdigit() else 0
 
 
+def _django_labels(ctx: Context, new: list[Migration]) -> dict[str, str]:
+    """folder -> app label of the apps this PR adds migrations to: the folder's name unless
+    the app's AppConfig sets `label` (their dependencies then name the label)."""
+    labels: dict[str, str] = {}
+    for m in new:
+        where = H.django_app(m.file.path)
+        if where is not None and where[0] not in labels:
+            apps_py = ctx.read("head", f"{where[0]}/apps.py") if ctx.read else None
+            labels[where[0]] = app_config_label(apps_py) or where[1]
+    return labels
+
+
+def _labelled(labels: dict[str, str], path: str) -> tuple[str, str] | None:
+    where = H.django_app(path)
+    return (where[0], labels.get(where[0], where[1])) if where is not None else None
+
+
+def _read_labelled(labels: dict[str, str], path: str, text: str) -> H.DjangoMigration | None:
+    node = H.read_django(path, text)
+    where = _labelled(labels, path)
+    return replace(node, app=where[1]) if node is not None and where is not None else node
+
+
 def _django(ctx: Context, change: _Change, base: list[str]) -> Iterator[Finding]:
     assert ctx.base_tree is not None
     new = [m for m in change.new if m.kind.framework == "django"]
     if not new:
         return
+    labels = _django_labels(ctx, new)
+    app_of = functools.partial(_labelled, labels)
+    read_node = functools.partial(_read_labelled, labels)
     by_app: dict[tuple[str, str], list[H.DjangoMigration]] = {}
     for m in new:
         text = text_of(ctx, m.file)
-        node = H.read_django(m.file.path, text) if text is not None else None
-        where = H.django_app(m.file.path)
+        node = read_node(m.file.path, text) if text is not None else None
+        where = app_of(m.file.path)
         if node is not None and where is not None:
             by_app.setdefault(where, []).append(node)
     # Every Django migration folder after the merge, by app label: what a dependency can name.
     names: dict[str, set[str]] = {}
     listed: set[str] = set()  # labels whose folder the base branch's listing has
     for p in base:
-        where = H.django_app(p)
+        where = app_of(p)
         if where:
             listed.add(where[1])
     for p in [*base, *change.paths]:
-        where = H.django_app(p)
+        where = app_of(p)
         if where and p.endswith(".py") and not _name(p).startswith("__"):
             names.setdefault(where[1], set()).add(_name(p)[: -len(".py")])
     for (folder, label), mine in by_app.items():
@@ -107,13 +135,13 @@ def _django(ctx: Context, change: _Change, base: list[str]) -> Iterator[Finding]
         candidates = [
             p
             for p in base
-            if H.django_app(p) == (folder, label)
+            if app_of(p) == (folder, label)
             and _name(p)[:4].isdigit()
             and p.endswith(".py")
             and _number(_name(p)) >= floor
         ]
         texts = ctx.base_tree.read_many(sorted(candidates)[-MAX_HISTORY_FILES:])
-        theirs = [n for p, t in texts.items() if t is not None for n in [H.read_django(p, t)] if n]
+        theirs = [n for p, t in texts.items() if t is not None for n in [read_node(p, t)] if n]
         before = H.django_leaves(theirs, label)
         after = H.django_leaves([*theirs, *mine], label)
         ours = [leaf for leaf in after if leaf.path in change.paths]
