@@ -8,6 +8,7 @@ is reached through `detect`, whatever module reads it.
 
 from __future__ import annotations
 
+import gc
 import json
 import time
 from collections.abc import Callable
@@ -30,9 +31,16 @@ BODY = (
 
 def _timed(run: Callable[[], object]) -> float:
     # CPU time of this process: what other processes on a shared machine do is not counted.
-    start = time.process_time()
-    run()
-    return time.process_time() - start
+    # A collection of the garbage earlier runs left behind is not the reader's growth: collect
+    # before, and keep the collector off while the run is timed.
+    gc.collect()
+    gc.disable()
+    try:
+        start = time.process_time()
+        run()
+        return time.process_time() - start
+    finally:
+        gc.enable()
 
 
 def assert_linear(make: Callable[[int], Callable[[], object]], n: int) -> None:
@@ -41,6 +49,10 @@ def assert_linear(make: Callable[[int], Callable[[], object]], n: int) -> None:
     _timed(make(n))
     small = min(_timed(make(n)) for _ in range(2))
     large = _timed(make(n * FACTOR))
+    if large >= small * FACTOR * 3 + 0.3:
+        # one slow sample on a loaded machine (cache pressure, frequency scaling) is not growth:
+        # a quadratic reader is slow at 4n every time, so the fastest of two more decides.
+        large = min(large, *(_timed(make(n * FACTOR)) for _ in range(2)))
     assert large < small * FACTOR * 3 + 0.3, f"n={n}: {small:.3f}s, {FACTOR}n: {large:.3f}s"
 
 
