@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -298,6 +299,116 @@ def test_squawk_disagreements_on_a_real_server(embedded_pg: str) -> None:
     assert comment is not None and comment.strongest_on("customers") == "ShareUpdateExclusiveLock"
     assert lock is not None
     assert [lk.mode for lk in lock.locks if lk.relation == "customers"] == ["AccessShareLock"]
+
+
+def test_each_file_runs_in_its_own_transaction(embedded_pg: str) -> None:
+    """Flyway commits each migration: the lock V3 took on `orders` is gone when V4 runs."""
+    _, result = _run(
+        embedded_pg,
+        {
+            "db/migrations/V3__orders.sql": "ALTER TABLE orders ADD COLUMN note text;\n",
+            "db/migrations/V4__customers.sql": "ALTER TABLE customers ADD COLUMN note text;\n",
+        },
+    )
+    st = result.at("db/migrations/V4__customers.sql", 1)
+    assert st is not None and st.error is None
+    exclusive = {
+        lk.relation for lk in st.held if lk.kind == "table" and lk.mode == "AccessExclusiveLock"
+    }
+    assert exclusive == {"customers"}
+
+
+def test_alembic_holds_its_locks_for_the_whole_run(embedded_pg: str) -> None:
+    """Alembic's default env.py runs every revision of an upgrade in one transaction."""
+
+    def revision(rev: str, down: str | None, sql: str) -> str:
+        return (
+            "from alembic import op\n"
+            f"revision = {rev!r}\ndown_revision = {down!r}\n\n"
+            f"def upgrade():\n    op.execute({sql!r})\n"
+        )
+
+    head = {
+        "alembic/versions/a1_orders.py": revision(
+            "a1", None, "ALTER TABLE orders ADD COLUMN n text"
+        ),
+        "alembic/versions/b2_customers.py": revision(
+            "b2", "a1", "ALTER TABLE customers ADD COLUMN n text"
+        ),
+    }
+    _, result = _run(embedded_pg, head)
+    st = result.at("alembic/versions/b2_customers.py", 6)
+    assert st is not None and st.error is None, result
+    exclusive = {
+        lk.relation for lk in st.held if lk.kind == "table" and lk.mode == "AccessExclusiveLock"
+    }
+    assert exclusive == {"orders", "customers"}
+
+
+def test_concurrently_outside_a_transaction_runs_for_real(embedded_pg: str) -> None:
+    """goose NO TRANSACTION: CREATE INDEX CONCURRENTLY runs as goose runs it; in a Flyway file
+    (one transaction per migration) only its plain form can be checked."""
+    goose = "db/migrations/00003_coupon_index.sql"
+    flyway = "db/migrations/V4__total_index.sql"
+    _, result = _run(
+        embedded_pg,
+        {
+            goose: (
+                "-- +goose NO TRANSACTION\n"
+                "-- +goose Up\n"
+                "CREATE INDEX CONCURRENTLY orders_coupon ON orders (coupon);\n"
+            ),
+            flyway: "CREATE INDEX CONCURRENTLY orders_total ON orders (total);\nSELECT 1;\n",
+        },
+    )
+    outside = result.at(goose, 3)
+    assert outside is not None and outside.error is None
+    assert "outside a transaction" in outside.note and not outside.locks_representative
+    inside = result.at(flyway, 1)
+    assert inside is not None and inside.error is None
+    assert "without CONCURRENTLY" in inside.note
+
+
+def test_several_exclusive_locks_not_held_at_once_are_disproved() -> None:
+    from guardrail.trace.judge import CLAIMS
+    from guardrail.trace.model import Lock, StatementTrace
+
+    one = StatementTrace("m.sql", 2, 2, "ALTER …", held=(Lock("customers", "AccessExclusiveLock"),))
+    verdict, reason = CLAIMS["GR230"](one, "customers", "PostgreSQL 18")
+    assert verdict == "disproved" and "`customers`" in plain(reason)
+    two = replace(one, held=(*one.held, Lock("orders", "AccessExclusiveLock")))
+    assert CLAIMS["GR230"](two, "customers", "PostgreSQL 18")[0] == "confirmed"
+
+
+def test_each_tool_runs_its_files_in_its_own_transactions() -> None:
+    from guardrail.analysis.migrations.detect import detect
+
+    def mode(path: str, text: str) -> str:
+        kind = detect(path, text)
+        assert kind is not None, path
+        script, _ = trace_plan.script_for(kind, text)
+        assert script is not None
+        return script.transaction
+
+    two = "ALTER TABLE a ADD COLUMN b int;\nALTER TABLE c ADD COLUMN d int;\n"
+    assert mode("db/migrations/V3__x.sql", two) == "file"
+    assert mode("migrations/3_x.up.sql", two) == "file"  # one query: one implicit transaction
+    assert mode("migrations/3_x.up.sql", "CREATE INDEX CONCURRENTLY i ON a (b);\n") == "none"
+    assert mode("migrations/3_x.up.sql", "BEGIN;\n" + two + "COMMIT;\n") == "none"
+    goose = "-- +goose Up\n" + two
+    assert mode("db/migrations/00003_x.sql", goose) == "file"
+    assert mode("db/migrations/00003_x.sql", "-- +goose NO TRANSACTION\n" + goose) == "none"
+    django = (
+        "from django.db import migrations\n"
+        "class Migration(migrations.Migration):\n"
+        "    atomic = False\n"
+        "    operations = [migrations.RunSQL('CREATE INDEX CONCURRENTLY i ON a (b)')]\n"
+    )
+    assert mode("shop/migrations/0003_x.py", django) == "none"
+    assert mode("shop/migrations/0003_x.py", django.replace("atomic = False", "")) == "file"
+    alembic = "from alembic import op\nrevision = 'a'\ndown_revision = None\ndef upgrade():\n    op.execute('SELECT 1')\n"
+    assert mode("alembic/versions/a_x.py", alembic) == "run"
+    assert mode("deploy/x.sql", two) in ("none",)
 
 
 # -- pure parts: no server ---------------------------------------------------------------------------

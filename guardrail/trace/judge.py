@@ -116,8 +116,9 @@ def _claims_failure(st: StatementTrace, table: str | None, engine: str) -> tuple
 def _claims_several_exclusive(
     st: StatementTrace, table: str | None, engine: str
 ) -> tuple[str, str]:
-    """Several ACCESS EXCLUSIVE locks held at once. Only confirmed: the trace runs every PR
-    migration in one transaction, so it may hold more than one file's transaction would."""
+    """Several ACCESS EXCLUSIVE locks held at once. The trace runs each migration in the
+    transactions its tool opens (runner.py), so what one statement's transaction holds is what
+    production holds: fewer than two such locks disproves the static finding."""
     held = [
         lk.relation
         for lk in st.held
@@ -126,6 +127,13 @@ def _claims_several_exclusive(
     if len(held) >= 2:
         names = ", ".join(code(name) for name in held)
         return "confirmed", f"{engine} held ACCESS EXCLUSIVE on {names} at once"
+    if st.error is None and st.locks_representative:
+        only = f"only on {code(held[0])}" if held else "on no existing table"
+        return (
+            "disproved",
+            f"traced on {engine} in the transactions the tool opens, this statement's transaction "
+            f"held ACCESS EXCLUSIVE {only}",
+        )
     return "seen", ""
 
 

@@ -41,9 +41,10 @@ class Statement:
     line: int  # 1-based, in the migration file
     end_line: int
     sql: str
-    transaction_control: bool = False  # BEGIN/COMMIT/…: the trace keeps its own transaction
+    transaction_control: bool = False  # BEGIN/COMMIT/…, run as the file says (runner._control)
     # The same statement without CONCURRENTLY (which cannot run in a transaction), or "".
     plain_sql: str = ""
+    control: str = ""  # begin | commit | rollback | other, for transaction control
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,10 @@ class Script:
     path: str
     framework: str
     statements: tuple[Statement, ...]
+    # The transactions its tool runs it in: "file" (one for the file), "run" (one for every file
+    # of the run, Alembic's default), "none" (each statement on its own, and the file's own
+    # BEGIN/COMMIT). See transaction_mode().
+    transaction: str = "file"
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,20 @@ def _plain_form(node: Any) -> str:
                 part.concurrent = False
                 changed = True
     return str(RawStream()(node)) if changed else ""
+
+
+def _control_kind(node: Any) -> str:
+    from pglast import ast as A
+    from pglast.enums import TransactionStmtKind as K
+
+    if not isinstance(node, A.TransactionStmt):
+        return ""
+    return {
+        K.TRANS_STMT_BEGIN: "begin",
+        K.TRANS_STMT_START: "begin",
+        K.TRANS_STMT_COMMIT: "commit",
+        K.TRANS_STMT_ROLLBACK: "rollback",
+    }.get(node.kind or K.TRANS_STMT_BEGIN, "other")
 
 
 def _cut_before_error(data: bytes, location: int) -> int:
@@ -162,6 +181,7 @@ def split_sql(
                 body,
                 transaction_control=isinstance(node, A.TransactionStmt),
                 plain_sql=_plain_form(node),
+                control=_control_kind(node),
             )
         )
     return out, skipped
@@ -272,6 +292,36 @@ def _python_sql(mf: MigrationFile, text: str) -> tuple[list[Statement], list[Not
     return stmts, skipped
 
 
+def transaction_mode(mf: MigrationFile, text: str, statements: tuple[Statement, ...]) -> str:
+    """How the tool runs one migration file on PostgreSQL (Script.transaction):
+
+    - Flyway and Liquibase run each migration (Liquibase: each changeset; the trace takes the
+      file) in a transaction of its own; goose, dbmate and Django too unless the file opts out
+      (`-- +goose NO TRANSACTION`, `transaction:false`, `atomic = False`): what the static
+      reader already decides (`Reading.in_transaction`).
+    - golang-migrate and Prisma send the file as one query: PostgreSQL runs several statements
+      of one simple query as one implicit transaction, a single statement alone (protocol docs,
+      "Multiple Statements in a Simple Query"); a file with its own BEGIN/COMMIT decides itself.
+    - Alembic's default env.py runs the whole upgrade in one transaction
+      (`transaction_per_migration` is off): locks of one revision are held through the next.
+    - sqitch scripts and plain SQL folders run statement by statement; their BEGIN/COMMIT count.
+    """
+    fw = mf.framework
+    if fw == "alembic":
+        return "run"
+    if fw in ("golang-migrate", "prisma"):
+        runnable = [s for s in statements if not s.transaction_control]
+        own = any(s.transaction_control for s in statements)
+        return "none" if own or len(runnable) <= 1 else "file"
+    if fw in ("goose", "dbmate", "django"):
+        from guardrail.analysis.migrations.detect import read
+
+        return "file" if read(mf, text).in_transaction else "none"
+    if fw in ("flyway", "liquibase"):
+        return "file"
+    return "none"
+
+
 def script_for(mf: MigrationFile, text: str) -> tuple[Script | None, list[NotTraced]]:
     """The runnable SQL of one migration file, and what of it cannot be run."""
     fw = mf.framework
@@ -280,10 +330,12 @@ def script_for(mf: MigrationFile, text: str) -> tuple[Script | None, list[NotTra
     if fw in SQL_FRAMEWORKS:
         sql, offset = _up_section(text, fw) if fw in _SECTION else (text, 0)
         stmts, skipped = split_sql(sql, mf.path, line_offset=offset)
-        return Script(mf.path, fw, tuple(stmts)), skipped
+        found = tuple(stmts)
+        return Script(mf.path, fw, found, transaction_mode(mf, text, found)), skipped
     if fw in ("django", "alembic"):
         stmts, skipped = _python_sql(mf, text)
-        return Script(mf.path, fw, tuple(stmts)), skipped
+        found = tuple(stmts)
+        return Script(mf.path, fw, found, transaction_mode(mf, text, found)), skipped
     return None, [
         NotTraced(
             mf.path,

@@ -4,9 +4,14 @@ Everything happens in a scratch database created for the run and dropped after i
 of the user's (`--database-url`) keeps nothing. The base schema is built statement by statement
 in autocommit (a base statement PostgreSQL refuses is recorded with its message, and the build
 goes on). Then every table gets one row of the old shape, so that NOT NULL, unique and foreign
-key checks meet data as they do in production. Last, the PR's statements run one at a time
-inside one transaction, each under a savepoint, with the backend's own `pg_locks` and every
-relation's `relfilenode` read before and after; the transaction is rolled back at the end.
+key checks meet data as they do in production. Last, the PR's migrations run in deploy order,
+each in the transactions its tool would open (one per file for most tools, one for the whole run
+for Alembic, none for plain SQL and files that opt out: plan.transaction_mode), one statement at
+a time under a savepoint, with the backend's own `pg_locks` and every relation's `relfilenode`
+read before and after. So a lock is held across files only where the tool holds it; a statement
+that runs outside a transaction gets a transaction of its own for the reading, unless it cannot
+run in one (CONCURRENTLY), which then runs as the tool runs it. The scratch database is dropped
+at the end.
 """
 
 from __future__ import annotations
@@ -409,28 +414,68 @@ def _observe(
     return tuple(new), tuple(held), tuple(sorted(rewrote)), tuple(sorted(rebuilt))
 
 
+class _Transactions:
+    """The transactions the migration tool would open, as the trace runs them: one per file
+    (most tools), one for the whole run (Alembic), or none (each statement on its own, and the
+    file's own BEGIN/COMMIT). Every transaction is committed: the scratch database (or the
+    throwaway server) is dropped after the run, so nothing of it stays."""
+
+    def __init__(self, session: _Session) -> None:
+        self.session = session
+        self.open = False
+        self.state: _Snapshot | None = None  # the snapshot after the last statement
+
+    def begin(self) -> None:
+        if not self.open:
+            self.session.run("BEGIN")
+            self.open = True
+            self.state = self.session.snapshot()
+
+    def end(self, how: str = "COMMIT") -> None:
+        if self.open:
+            self.session.run(how)
+            self.open = False
+            self.state = None
+
+
+def _control(tx: _Transactions, st: Statement) -> StatementTrace:
+    """BEGIN/COMMIT/ROLLBACK written in the file, run as PostgreSQL would run them."""
+    kind = st.control
+    if kind == "begin":
+        if tx.open:
+            note = "BEGIN inside an open transaction: PostgreSQL ignores it with a warning"
+        else:
+            tx.begin()
+            note = "BEGIN: what follows runs in one transaction"
+    elif kind in ("commit", "rollback"):
+        if tx.open:
+            # A ROLLBACK is committed too: the trace keeps what ran so later files see it.
+            tx.end()
+            note = f"{kind.upper()}: the locks taken so far are released here"
+        else:
+            note = f"{kind.upper()} outside a transaction: PostgreSQL warns and does nothing"
+    else:
+        note = "transaction control the trace does not run"
+    return StatementTrace(st.path, st.line, st.end_line, short(st.sql), note=note)
+
+
 def _run_change(session: _Session, plan: TracePlan) -> tuple[list[StatementTrace], list[NotTraced]]:
     base_oids = {int(r[0]) for r in session.rows("SELECT oid FROM pg_class")}
     traces: list[StatementTrace] = []
     skipped: list[NotTraced] = []
-    session.run("BEGIN")
-    # Each statement's "after" is the next one's "before": one snapshot per statement.
-    state = session.snapshot()
+    tx = _Transactions(session)
+    previous = ""
     try:
         for script in plan.change:
+            if tx.open and not (script.transaction == previous == "run"):
+                tx.end()  # the previous file's own transaction ends with it
+            if script.transaction in ("file", "run"):
+                tx.begin()
             for i, st in enumerate(script.statements):
                 if st.transaction_control:
-                    traces.append(
-                        StatementTrace(
-                            st.path,
-                            st.line,
-                            st.end_line,
-                            short(st.sql),
-                            note="transaction control: not run, the trace keeps one transaction",
-                        )
-                    )
+                    traces.append(_control(tx, st))
                     continue
-                trace, state = _run_one(session, st, base_oids, state)
+                trace = _run_one(session, tx, st, base_oids)
                 traces.append(trace)
                 if trace.error is not None and trace.error.sqlstate != "25001":
                     rest = [s for s in script.statements[i + 1 :] if not s.transaction_control]
@@ -445,57 +490,90 @@ def _run_change(session: _Session, plan: TracePlan) -> tuple[list[StatementTrace
                             )
                         )
                     break
+            if script.transaction != "run":
+                tx.end()
+            previous = script.transaction
+        tx.end()
     finally:
-        session.run("ROLLBACK")
+        if tx.open:
+            tx.end("ROLLBACK")
     return traces, skipped
 
 
 def _run_one(
-    session: _Session, st: Statement, base_oids: set[int], before: _Snapshot
-) -> tuple[StatementTrace, _Snapshot]:
-    """The statement's trace, and the snapshot after it (the next statement's before)."""
+    session: _Session, tx: _Transactions, st: Statement, base_oids: set[int]
+) -> StatementTrace:
+    """One statement, in the transaction the tool has open, else in a transaction of its own
+    (so its locks can be read before they are released); a statement that cannot run in a
+    transaction block runs as the tool runs it, outside any."""
+    alone = not tx.open
+    if alone:
+        tx.begin()
+    before = tx.state
+    assert before is not None
     session.run("SAVEPOINT gr_stmt")
     began = time.perf_counter()
     err = session.run(st.sql)
     note = ""
     representative = True
-    if err is not None and err.sqlstate == "25001" and st.plain_sql:
-        # CONCURRENTLY cannot run inside a transaction: check the plain form instead, so the
-        # statement is still proven to work and later statements see its effect.
+    outside = False
+    if err is not None and err.sqlstate == "25001" and alone:
+        # CONCURRENTLY outside the tool's transaction: run it for real, outside any. Its locks
+        # end with the statement, so they cannot be listed; a rewrite still shows.
+        tx.end("ROLLBACK")
+        before = session.snapshot()
+        began = time.perf_counter()
+        err = session.run(st.sql)
+        note = (
+            "ran outside a transaction, as the tool runs it: its locks end with the statement, "
+            "so they are not listed"
+        )
+        representative = False
+        outside = True
+    elif err is not None and err.sqlstate == "25001" and st.plain_sql:
+        # CONCURRENTLY inside the tool's transaction fails in production too (GR221 says so):
+        # check the plain form, so the statement is still proven to work and later statements
+        # see its effect.
         session.run("ROLLBACK TO SAVEPOINT gr_stmt")
         began = time.perf_counter()
         err = session.run(st.plain_sql)
         note = (
-            "run without CONCURRENTLY (it cannot run inside the trace's transaction): it works, "
-            "but the locks seen are the plain form's, not those CONCURRENTLY takes"
+            "run without CONCURRENTLY (it cannot run inside the transaction the tool opens): it "
+            "works, but the locks seen are the plain form's, not those CONCURRENTLY takes"
         )
         representative = False
     elapsed = (time.perf_counter() - began) * 1000
     if err is not None:
-        session.run("ROLLBACK TO SAVEPOINT gr_stmt")
+        if not outside:
+            session.run("ROLLBACK TO SAVEPOINT gr_stmt")
+            if alone:
+                tx.end()
         if err.sqlstate == "25001":
             note = "cannot run inside a transaction block, so the trace could not run it"
-        failed = StatementTrace(
+        return StatementTrace(
             st.path, st.line, st.end_line, short(st.sql), error=err, note=note, ms=elapsed
         )
-        return failed, before  # rolled back to the savepoint: nothing changed
     after = session.snapshot()
-    session.run("RELEASE SAVEPOINT gr_stmt")
+    if not outside:
+        session.run("RELEASE SAVEPOINT gr_stmt")
+        if alone:
+            tx.end()
+        else:
+            tx.state = after
     locks, held, rewrote, rebuilt = _observe(st, before, after, base_oids)
-    traced = StatementTrace(
+    return StatementTrace(
         st.path,
         st.line,
         st.end_line,
         short(st.sql),
-        locks=locks,
-        held=held,
+        locks=locks if representative else (),
+        held=held if representative else (),
         rewrote=rewrote,
         rebuilt_indexes=rebuilt,
         note=note,
         locks_representative=representative,
         ms=elapsed,
     )
-    return traced, after
 
 
 # -- all of it -----------------------------------------------------------------------------------------
