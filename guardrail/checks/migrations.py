@@ -268,6 +268,19 @@ def _not_postgres(m: Migration) -> Finding:
     )
 
 
+def _with_old_type(ctx: Context, op: Op) -> Op:
+    """A column type change whose file does not say the old type: the type the base branch's
+    SQL migrations leave the column with (analysis/migrations/base_schema.py), when known."""
+    if op.kind != OpKind.ALTER_TYPE or op.from_type or not op.value:
+        return op
+    if not op.table or not op.column or op.new_table:
+        return op
+    from guardrail.analysis.migrations.base_schema import old_type
+
+    before = old_type(ctx, op.table, op.column)
+    return dataclasses.replace(op, from_type=before) if before else op
+
+
 def safety_findings(ctx: Context) -> list[Finding | Note | Acknowledged]:
     """Every migration's findings, and the notes of inline ignores, in reading order."""
     out: list[Finding | Note | Acknowledged] = []
@@ -285,6 +298,7 @@ def safety_findings(ctx: Context) -> list[Finding | Note | Acknowledged]:
             op = raw if attempted is None else attempted[0]  # unknown history: as written
             if op is None:
                 continue
+            op = _with_old_type(ctx, op)
             seen = dataclasses.replace(facts, earlier=tuple(resolved))
             for rule, verdict in safety_rules.judge(op, seen):
                 if postgres or rule.code in _ANY_DATABASE:

@@ -292,6 +292,14 @@ def _python_sql(mf: MigrationFile, text: str) -> tuple[list[Statement], list[Not
     return stmts, skipped
 
 
+def runnable_sql(mf: MigrationFile, text: str) -> str | None:
+    """The SQL a SQL-file migration runs (the Up part of goose and dbmate; lines keep their
+    numbers), or None for other frameworks and for down/verify scripts."""
+    if mf.framework not in SQL_FRAMEWORKS or mf.role in ("down", "verify"):
+        return None
+    return _up_section(text, mf.framework)[0] if mf.framework in _SECTION else text
+
+
 def transaction_mode(mf: MigrationFile, text: str, statements: tuple[Statement, ...]) -> str:
     """How the tool runs one migration file on PostgreSQL (Script.transaction):
 

@@ -42,6 +42,9 @@ _SERIAL = frozenset({"serial", "serial4", "serial8", "bigserial", "smallserial",
 class SqlReading:
     ops: list[Op]
     notes: list[str]
+    # Every column's type as the script leaves it (column_key -> type text), starting from the
+    # `known_types` it was given: what the base branch's migrations replay (base_schema.py).
+    column_types: dict[str, str] = field(default_factory=dict)
 
 
 def skip_space_and_comments(text: str, pos: int) -> int:
@@ -270,8 +273,22 @@ def _statements(text: str) -> tuple[list[tuple[Any, str, int]], list[str]]:
     return out, notes
 
 
-def read_sql(text: str, *, line_offset: int = 0, in_transaction: bool = False) -> SqlReading:  # noqa: C901, PLR0912, PLR0915 — one branch per statement kind the reader records (pglast node types)
-    """Operations of a SQL script. `line_offset` shifts lines when the SQL is part of a file."""
+def column_key(table: str, column: str) -> str:
+    """`public."Orders".Total` and `orders.total` name the same column: the key both get."""
+    bare = table.replace('"', "").rsplit(".", 1)[-1].lower()
+    col = column.replace('"', "").lower()
+    return f"{bare}.{col}"
+
+
+def read_sql(  # noqa: C901, PLR0912, PLR0915 — one branch per statement kind the reader records (pglast node types)
+    text: str,
+    *,
+    line_offset: int = 0,
+    in_transaction: bool = False,
+    known_types: dict[str, str] | None = None,
+) -> SqlReading:
+    """Operations of a SQL script. `line_offset` shifts lines when the SQL is part of a file;
+    `known_types` are column types the script's earlier migrations set (column_key -> type)."""
     from pglast import ast, enums
 
     stmts, notes = _statements(text)
@@ -280,6 +297,7 @@ def read_sql(text: str, *, line_offset: int = 0, in_transaction: bool = False) -
     created: set[str] = set()
     transaction = in_transaction
     state = _State()
+    state.column_types.update(known_types or {})
 
     newlines = [i for i, ch in enumerate(text) if ch == "\n"]
     for node, stmt_text, char_off in stmts:
@@ -326,7 +344,7 @@ def read_sql(text: str, *, line_offset: int = 0, in_transaction: bool = False) -
                 created.add(name)
                 for elt in node.tableElts or ():
                     if isinstance(elt, ast.ColumnDef) and elt.colname:
-                        state.column_types[f"{name}.{elt.colname}"] = _type_text(elt.typeName)
+                        state.column_types[column_key(name, elt.colname)] = _type_text(elt.typeName)
             op(OpKind.CREATE_TABLE, table=name, if_not_exists=bool(node.if_not_exists))
             for parent in _referenced(node):
                 # A foreign key to an existing table takes SHARE ROW EXCLUSIVE on that table
@@ -400,7 +418,7 @@ def read_sql(text: str, *, line_offset: int = 0, in_transaction: bool = False) -
             notes.extend(sub.notes)
             continue
         _other_statement(node, op, state)
-    return SqlReading(result, notes)
+    return SqlReading(result, notes, state.column_types)
 
 
 def _referenced(node: Any) -> list[str]:
@@ -618,7 +636,7 @@ class _State:
     validated_columns: set[str] = field(default_factory=set)
     # Constraints validated here that this file did not add (added by an earlier migration).
     validated_elsewhere: dict[str, set[str]] = field(default_factory=dict)  # table -> names
-    column_types: dict[str, str] = field(default_factory=dict)  # table.column -> type text
+    column_types: dict[str, str] = field(default_factory=dict)  # column_key -> type text
 
 
 def _not_null_check_column(expr: Any) -> str | None:
@@ -703,7 +721,7 @@ def _alter_cmd(cmd: Any, table: str | None, op: _Record, state: _State, transact
         types = _type_names(col.typeName)
         serial = bool(types) and types[-1].lower() in _SERIAL
         if table and col.colname:
-            state.column_types[f"{table}.{col.colname}"] = _type_text(col.typeName)
+            state.column_types[column_key(table, col.colname)] = _type_text(col.typeName)
         op(
             OpKind.ADD_COLUMN,
             table=table,
@@ -744,10 +762,11 @@ def _alter_cmd(cmd: Any, table: str | None, op: _Record, state: _State, transact
         types = [t.lower() for t in _type_names(getattr(col, "typeName", None))]
         mods = getattr(getattr(col, "typeName", None), "typmods", None)
         narrowing = bool(mods) or bool(types and types[-1] in _NARROW_TYPES)
-        before = state.column_types.get(f"{table}.{cmd.name}")
+        key = column_key(table or "", cmd.name or "")
+        before = state.column_types.get(key)
         after = _type_text(getattr(col, "typeName", None))
-        if before and table:
-            state.column_types[f"{table}.{cmd.name}"] = after
+        if table and after:
+            state.column_types[key] = after
         op(
             OpKind.ALTER_TYPE,
             table=table,
