@@ -12,27 +12,22 @@ frameworks' DSLs, other dialects) is listed as not traced, with the reason.
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from guardrail.analysis.migrations.detect import MigrationFile, detect
+from guardrail.analysis.migrations.order import (
+    SECTION,
+    SQL_FRAMEWORKS,
+    order,
+    up_section,
+)
 from guardrail.analysis.migrations.sql import skip_space_and_comments
 from guardrail.analysis.pyast import arg as _arg
 from guardrail.analysis.pyast import call_name as _callee
 from guardrail.model import PullRequest
 from guardrail.trace.model import NotTraced
-
-# Frameworks whose migrations are SQL files the trace runs as written (Up part only).
-SQL_FRAMEWORKS = frozenset(
-    {"flyway", "golang-migrate", "goose", "dbmate", "sqitch", "prisma", "sql", "liquibase"}
-)
-_SECTION = {
-    "goose": ("-- +goose up", "-- +goose down"),
-    "dbmate": ("-- migrate:up", "-- migrate:down"),
-}
-_DIGITS = re.compile(r"(\d+)")
 
 
 @dataclass(frozen=True)
@@ -190,23 +185,6 @@ def split_sql(
 # -- SQL of one migration file ------------------------------------------------------------------------
 
 
-def _up_section(text: str, framework: str) -> tuple[str, int]:
-    """(the Up part of a goose/dbmate file with other lines blanked, 0): lines keep their numbers."""
-    start, end = _SECTION[framework]
-    out: list[str] = []
-    where = ""
-    for ln in text.splitlines():
-        s = ln.strip().lower()
-        if s.startswith(start):
-            where = "up"
-            out.append("")
-            continue
-        if s.startswith(end):
-            where = "down"
-        out.append(ln if where == "up" else "")
-    return "\n".join(out), 0
-
-
 def _sql_literal(node: ast.AST | None) -> str | None:
     if isinstance(node, ast.Call) and _callee(node) == "text" and node.args:
         node = node.args[0]
@@ -292,14 +270,6 @@ def _python_sql(mf: MigrationFile, text: str) -> tuple[list[Statement], list[Not
     return stmts, skipped
 
 
-def runnable_sql(mf: MigrationFile, text: str) -> str | None:
-    """The SQL a SQL-file migration runs (the Up part of goose and dbmate; lines keep their
-    numbers), or None for other frameworks and for down/verify scripts."""
-    if mf.framework not in SQL_FRAMEWORKS or mf.role in ("down", "verify"):
-        return None
-    return _up_section(text, mf.framework)[0] if mf.framework in _SECTION else text
-
-
 def transaction_mode(mf: MigrationFile, text: str, statements: tuple[Statement, ...]) -> str:
     """How the tool runs one migration file on PostgreSQL (Script.transaction):
 
@@ -336,7 +306,7 @@ def script_for(mf: MigrationFile, text: str) -> tuple[Script | None, list[NotTra
     if mf.role in ("down", "verify"):
         return None, [NotTraced(mf.path, f"a {mf.role} migration: the trace runs the up direction")]
     if fw in SQL_FRAMEWORKS:
-        sql, offset = _up_section(text, fw) if fw in _SECTION else (text, 0)
+        sql, offset = up_section(text, fw) if fw in SECTION else (text, 0)
         stmts, skipped = split_sql(sql, mf.path, line_offset=offset)
         found = tuple(stmts)
         return Script(mf.path, fw, found, transaction_mode(mf, text, found)), skipped
@@ -353,107 +323,7 @@ def script_for(mf: MigrationFile, text: str) -> tuple[Script | None, list[NotTra
     ]
 
 
-# -- order ---------------------------------------------------------------------------------------------
-
-
-def _natural(text: str) -> tuple[object, ...]:
-    return tuple(int(p) if p.isdigit() else p.lower() for p in _DIGITS.split(text))
-
-
-def _flyway_key(name: str) -> tuple[object, ...]:
-    prefix = name[:1].upper()
-    if prefix == "R":
-        return (2, name.lower())
-    version = name[1:].split("__", 1)[0]
-    parts = tuple(int(p) for p in re.split(r"[._]", version) if p.isdigit())
-    return (0 if prefix == "B" else 1, parts)
-
-
-def _alembic_order(paths: list[str], texts: dict[str, str]) -> list[str]:
-    """Revision chain order (down_revision before revision); unknown links by name."""
-    rev_of: dict[str, str] = {}
-    down_of: dict[str, tuple[str, ...]] = {}
-    for p in paths:
-        try:
-            tree = ast.parse(texts.get(p, ""))
-        except SyntaxError:
-            continue
-        for node in tree.body:
-            target = node.targets[0] if isinstance(node, ast.Assign) and node.targets else None
-            if isinstance(node, ast.AnnAssign):
-                target = node.target
-            value = getattr(node, "value", None)
-            if not isinstance(target, ast.Name) or value is None:
-                continue
-            if target.id == "revision" and isinstance(value, ast.Constant):
-                rev_of[p] = str(value.value)
-            elif target.id == "down_revision":
-                if isinstance(value, ast.Constant) and value.value:
-                    down_of[p] = (str(value.value),)
-                elif isinstance(value, (ast.Tuple, ast.List)):
-                    down_of[p] = tuple(
-                        str(e.value) for e in value.elts if isinstance(e, ast.Constant)
-                    )
-    by_rev = {r: p for p, r in rev_of.items()}
-    done: list[str] = []
-    seen: set[str] = set()
-
-    def visit(p: str, depth: int = 0) -> None:
-        if p in seen or depth > 10_000:
-            return
-        seen.add(p)
-        for parent in down_of.get(p, ()):
-            if parent in by_rev:
-                visit(by_rev[parent], depth + 1)
-        done.append(p)
-
-    for p in sorted(paths, key=_natural):
-        visit(p)
-    return done
-
-
-def _sqitch_order(paths: list[str], read: Callable[[str], str | None]) -> list[str]:
-    """Order of sqitch.plan next to deploy/; files it does not name go last, by name."""
-    root = paths[0].rsplit("deploy/", 1)[0]
-    plan = read(f"{root}sqitch.plan") or ""
-    names: list[str] = []
-    for ln in plan.splitlines():
-        s = ln.strip()
-        if not s or s.startswith(("%", "#", "@")):
-            continue
-        names.append(s.split()[0])
-    rank = {f"{root}deploy/{n}.sql": i for i, n in enumerate(names)}
-    return sorted(paths, key=lambda p: (rank.get(p, len(rank)), _natural(p)))
-
-
-def order(
-    files: Iterable[MigrationFile],
-    texts: dict[str, str],
-    read: Callable[[str], str | None] | None = None,
-) -> list[MigrationFile]:
-    """Migrations in the order their tool applies them: per folder and tool, folders by path."""
-    groups: dict[tuple[str, str], list[MigrationFile]] = {}
-    for mf in files:
-        folder = mf.path.rsplit("/", 1)[0] if "/" in mf.path else ""
-        if mf.framework == "prisma":
-            folder = folder.rsplit("/", 1)[0] if "/" in folder else ""
-        elif mf.framework == "sqitch":
-            folder = mf.path.rsplit("deploy/", 1)[0]
-        groups.setdefault((folder, mf.framework), []).append(mf)
-    out: list[MigrationFile] = []
-    for (_folder, fw), members in sorted(groups.items(), key=lambda kv: _natural(kv[0][0])):
-        by_path = {m.path: m for m in members}
-        paths = list(by_path)
-        if fw == "flyway":
-            paths.sort(key=lambda p: _flyway_key(p.rsplit("/", 1)[-1]))
-        elif fw == "alembic":
-            paths = _alembic_order(paths, texts)
-        elif fw == "sqitch" and read is not None:
-            paths = _sqitch_order(paths, read)
-        else:
-            paths.sort(key=_natural)
-        out.extend(by_path[p] for p in paths)
-    return out
+# -- (order: analysis/migrations/order.py) ------------------------------------------------------------------------------------------
 
 
 def _added_text(patch: str) -> str:

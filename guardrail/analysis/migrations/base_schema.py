@@ -3,7 +3,7 @@ column's type before the PR (GR216/GR227: a varchar widening is catalog-only, `i
 rewrites the table) when the PR's own file does not say it.
 
 The base tree's SQL migrations in the folders of the PR's migrations are replayed, in each
-tool's order (the order `--trace` runs them in, trace/plan.py), through the same SQL reader the
+tool's order (analysis/migrations/order.py, the order `--trace` runs them in too), through the same SQL reader the
 rules use: CREATE TABLE, ADD COLUMN and ALTER COLUMN TYPE set a column's type. No server is
 involved: these are the parsed operations. Computed only when a PR migration changes a column
 type whose old type its own file does not give (a Fact asked for lazily), from one batched read.
@@ -23,7 +23,7 @@ MAX_CHARS = 20_000_000
 
 def _column_types(ctx: Analysis) -> dict[str, str]:
     from guardrail.analysis.migrations.changed import MIGRATIONS
-    from guardrail.trace.plan import SQL_FRAMEWORKS, order, runnable_sql
+    from guardrail.analysis.migrations.order import SQL_FRAMEWORKS, order, runnable_sql
 
     if ctx.base_tree is None:
         return {}
