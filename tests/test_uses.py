@@ -106,10 +106,20 @@ def test_typescript_uses(source: str, found: list[int]) -> None:
         ("a.ts", "await knex('orders').insert({ id })", [1]),
         ("a.ts", "await prisma.order.create({ data })", [1]),
         ("a.ts", "await prisma.invoice.create({ data })", []),
+        # Provenance: outline/outline (BSL-1.1), server/routes/api/shares/shares.ts @ the parent
+        # of 12c71f26, trimmed: saving a row found earlier updates it; create() inserts.
+        (
+            "a.ts",
+            "const existing = await ShareSubscription.findOne({ where });\n"
+            "await existing.save({ transaction });\n"
+            "const s = await ShareSubscription.create({ shareId });",
+            [3],
+        ),
     ],
 )
 def test_inserts(path: str, source: str, found: list[int]) -> None:
-    assert inserts(path, source, Target("orders")) == found
+    table = "share_subscriptions" if "ShareSubscription" in source else "orders"
+    assert inserts(path, source, Target(table)) == found
 
 
 def test_prisma_schema() -> None:

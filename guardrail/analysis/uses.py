@@ -422,6 +422,11 @@ class _Tree:
             return p is not None and _ts_text(p) == col
         return False
 
+    def _on_a_row(self, member: Node) -> bool:
+        """`row.save()` where `row` holds a row read earlier (Sequelize, TypeORM entities)."""
+        obj = member.child_by_field_name("object")
+        return obj is not None and obj.type == "identifier" and _ts_text(obj) in self.bound
+
     def _line(self, node: Node) -> int:
         return node.start_point[0] + 1
 
@@ -539,6 +544,8 @@ class _Tree:
                 if fn is not None and fn.type == "member_expression":
                     prop = fn.child_by_field_name("property")
                     if prop is not None and _ts_text(prop) in _JS_INSERTS and self.rooted(fn):
+                        if _ts_text(prop) == "save" and self._on_a_row(fn):
+                            continue  # `existing.save()` on a fetched row is an UPDATE
                         out.append(self._line(node))
         return sorted(set(out))
 
