@@ -26,6 +26,8 @@ _DJANGO_STATE_ONLY = frozenset(
         "choices",
         "limit_choices_to",
         "default",  # Django applies `default=` in Python; `db_default=` reaches the table
+        "encoder",  # JSONField's (de)serialisers: the column stays `jsonb`
+        "decoder",
     }
 )
 _FIELD_CALL = ("Field", "ForeignKey", "OneToOneField")

@@ -96,6 +96,9 @@ _ORM_ONLY = frozenset(
         "managers",
         "elidable",
         "hints",
+        # JSONField's (de)serialisers: Python code, the column stays `jsonb`.
+        "encoder",
+        "decoder",
     }
 )
 
