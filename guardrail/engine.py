@@ -179,19 +179,40 @@ def _same(text: str | None) -> str | None:
     return text
 
 
-def _too_large_findings(too_large: dict[str, FileTooLarge]) -> list[Finding]:
+def _too_large_findings(too_large: dict[str, FileTooLarge], config: Config) -> list[Finding]:
+    """One GR901 per file over the size cap. A migration among them fails the check (error), as
+    GR910 does for a change not fully seen: a drop hidden in a 6 MB migration must not pass
+    `fail-on: error` because guardrail did not read it. Other files stay warnings."""
+    from guardrail.analysis.migrations.detect import detect
     from guardrail.text import code
 
-    return [
-        meta.GR901.finding(
-            f"{code(path)} was not read: too large ({exc.megabytes}).",
+    out = []
+    for path, exc in sorted(too_large.items()):
+        migration = (
+            detect(path, include=config.migration_include, exclude=config.migration_exclude)
+            is not None
+        )
+        detail = (
             f"guardrail reads files of up to {MAX_FILE_MB} MB; this one was not downloaded or "
             "judged, so review it by hand (a file this large is usually generated data: a "
-            "migration can load it from elsewhere, or it can be split).",
-            path=path,
+            "migration can load it from elsewhere, or it can be split)."
         )
-        for path, exc in sorted(too_large.items())
-    ]
+        if migration:
+            detail += (
+                " It is a migration, so the check cannot pass on it unread: split it, or, once "
+                "a reviewer has read it, acknowledge GR901 with a reason (the "
+                "`guardrail:acknowledged` label and a `guardrail: acknowledge GR901: <reason>` "
+                "line)."
+            )
+        out.append(
+            meta.GR901.finding(
+                f"{code(path)} was not read: too large ({exc.megabytes}).",
+                detail,
+                path=path,
+                severity=Severity.ERROR if migration else None,
+            )
+        )
+    return out
 
 
 MAX_FINDINGS_PER_FILE = 50
@@ -274,7 +295,7 @@ def run(
     raw.extend(meta.unreadable(problems))
     if too_large:  # one finding per file: "too large" says all the others would
         raw = [f for f in raw if not (f.rule == meta.GR901.code and f.path in too_large)]
-        raw.extend(_too_large_findings(too_large))
+        raw.extend(_too_large_findings(too_large, config))
     answers = sorted(
         (a for a in out if isinstance(a, Answer)), key=lambda a: _CHECK_ORDER.get(a.check, 99)
     )

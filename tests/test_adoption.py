@@ -184,30 +184,60 @@ def test_a_1_2_mb_migration_is_read_whole_through_the_api_and_judged(fake_github
 
 
 def test_a_file_over_the_size_cap_is_gr901_and_not_read(fake_github, run_action):
-    path = "db/migrations/0006_dump.sql"
-    text, _ = big_migration(6_000_000)
-    big_pull(fake_github, path, text, number=42)
+    path = "proto/shop/v1/order.proto"  # a data shape: read by guardrail, but not a migration
+    text = 'syntax = "proto3";\n' + "// generated\n" * 500_000
+    assert len(text) > 6_000_000
+    fake_github.add_pull(
+        42,
+        body=GOOD_BODY,
+        head_sha=HEAD,
+        base_sha=BASE,
+        files=[file_entry(path, None, "modified", additions=1, deletions=1)],
+    )
+    fake_github.contents[(BASE, path)] = 'syntax = "proto3";\nmessage Order { string id = 1; }\n'
+    fake_github.contents[(HEAD, path)] = text
     run = run_action(fake_github, "pull_request", pr_event(42))
     out = run.stdout + run.stderr
     assert run.returncode == 0, out  # a warning: fail-on is error
     report = json.loads((run.workspace / run.outputs["report"]).read_text())
     (cap,) = [f for f in report["findings"] if f["rule"] == "GR901" and f["path"] == path]
-    assert "not read: too large (6.0 MB)" in cap["title"]
+    assert "not read: too large (6.5 MB)" in cap["title"]
     assert "5 MB" in cap["detail"]
     assert cap["severity"] == "warning"
-    assert not [f for f in report["findings"] if f["rule"] == "GR210"]  # it was not read
     assert not fake_github.requests("GET", "/git/blobs/"), "not downloaded"
     assert fake_github.statuses[-1]["state"] == "success"
+
+
+def test_a_migration_over_the_size_cap_fails_the_check_unread(fake_github, run_action):
+    # A hostile or careless PR must not pass `fail-on: error` by hiding a drop in a migration
+    # too large to read: an unread migration is an error, like a change not fully seen (GR910).
+    path = "db/migrations/0006_dump.sql"
+    text, _ = big_migration(6_000_000)
+    big_pull(fake_github, path, text, number=42)
+    run = run_action(fake_github, "pull_request", pr_event(42))
+    out = run.stdout + run.stderr
+    assert run.returncode == 1, out
+    report = json.loads((run.workspace / run.outputs["report"]).read_text())
+    (cap,) = [f for f in report["findings"] if f["rule"] == "GR901" and f["path"] == path]
+    assert "not read: too large (6.0 MB)" in cap["title"]
+    assert cap["severity"] == "error"
+    assert "It is a migration" in cap["detail"]
+    assert not [f for f in report["findings"] if f["rule"] == "GR210"]  # it was not read
+    assert not fake_github.requests("GET", "/git/blobs/"), "not downloaded"
+    assert fake_github.statuses[-1]["state"] == "failure"
 
 
 def test_locally_a_file_over_the_size_cap_is_gr901(tmp_path: Path) -> None:
     text, _ = big_migration(6_000_000)
     repo = make_repo(tmp_path / "r", {"app.py": "x\n"}, {"db/migrations/0006_dump.sql": text})
     proc = check(repo, "--base", "main", "--format", "json", "--body", "-", stdin=GOOD_BODY)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # an unread migration: error
     findings = json.loads(proc.stdout)["findings"]
     assert any(
-        f["rule"] == "GR901" and "not read: too large (6.0 MB)" in f["title"] for f in findings
+        f["rule"] == "GR901"
+        and "not read: too large (6.0 MB)" in f["title"]
+        and f["severity"] == "error"
+        for f in findings
     ), findings
 
 
