@@ -242,7 +242,8 @@ def change_column_type(op: Op, facts: Facts) -> Verdict | None:
             return None  # binary-coercible: the catalog changes, the rows do not
         if rewrites:
             return Verdict(
-                f"changes {target(op)} from {code(op.from_type)} to {code(op.value)}, which rewrites the table",
+                f"changes {target(op)} from {code(pg.display_type(op.from_type))} to "
+                f"{code(pg.display_type(op.value))}, which rewrites the table",
                 f"On {pg.describe(facts.postgres)} this change rewrites the table and every index on it under "
                 "an ACCESS EXCLUSIVE lock: reads and writes wait for the whole rewrite. Add a new column of the "
                 "new type, write both, backfill in batches, then switch reads and drop the old one.",

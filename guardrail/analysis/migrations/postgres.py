@@ -61,6 +61,29 @@ _ALIASES = {
 _TYPE = re.compile(r"^\s*([a-z_ 0-9]+?)\s*(?:\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\))?\s*$")
 
 
+# pglast spells built-in types by their catalog names (`int4`, `int8`, `bool`); a finding names
+# them as the author writes them in SQL.
+_SQL_SPELLING = {
+    "int2": "smallint",
+    "int4": "integer",
+    "int8": "bigint",
+    "float4": "real",
+    "float8": "double precision",
+    "bool": "boolean",
+    "bpchar": "char",
+    "varbit": "bit varying",
+}
+
+
+def display_type(type_text: str) -> str:
+    """`int4` -> `integer`, `bpchar(3)` -> `char(3)`, `int8[]` -> `bigint[]`; others unchanged."""
+    cut = min(
+        (i for i in (type_text.find("("), type_text.find("[")) if i >= 0), default=len(type_text)
+    )
+    head = type_text[:cut].strip()
+    return _SQL_SPELLING.get(head.lower(), head) + type_text[cut:] if head else type_text
+
+
 def _parse(type_text: str) -> tuple[str, tuple[int, ...]] | None:
     m = _TYPE.match(type_text.lower().replace("pg_catalog.", ""))
     if not m:
