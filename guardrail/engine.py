@@ -198,12 +198,7 @@ def _too_large_findings(too_large: dict[str, FileTooLarge], config: Config) -> l
             "migration can load it from elsewhere, or it can be split)."
         )
         if migration:
-            detail += (
-                " It is a migration, so the check cannot pass on it unread: split it, or, once "
-                "a reviewer has read it, acknowledge GR901 with a reason (the "
-                "`guardrail:acknowledged` label and a `guardrail: acknowledge GR901: <reason>` "
-                "line)."
-            )
+            detail += " " + meta.unread_migration("split it, or, ")
         out.append(
             meta.GR901.finding(
                 f"{code(path)} was not read: too large ({exc.megabytes}).",

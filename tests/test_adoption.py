@@ -227,6 +227,38 @@ def test_a_migration_over_the_size_cap_fails_the_check_unread(fake_github, run_a
     assert fake_github.statuses[-1]["state"] == "failure"
 
 
+@pytest.mark.parametrize("status", ["added", "modified"])
+def test_a_migration_whose_content_cannot_be_fetched_fails_the_check(
+    fake_github, run_action, status
+):
+    # GitHub lists the migration as changed but gives no content for it at the head commit
+    # (here a 404): guardrail cannot vouch for a schema change it did not read, so the check
+    # fails, as for a migration over the size cap, instead of a notice that lets it pass.
+    path = "db/migrations/0007_drop.sql"
+    fake_github.add_pull(
+        43,
+        body=GOOD_BODY,
+        head_sha=HEAD,
+        base_sha=BASE,
+        files=[file_entry(path, None, status, additions=1, deletions=1)],
+    )
+    if status == "modified":
+        fake_github.contents[(BASE, path)] = "SET lock_timeout = '5s';\nSELECT 1;\n"
+    run = run_action(fake_github, "pull_request", pr_event(43))
+    out = run.stdout + run.stderr
+    assert run.returncode == 1, out
+    report = json.loads((run.workspace / run.outputs["report"]).read_text())
+    (unread,) = [f for f in report["findings"] if f["rule"] == "GR901" and f["path"] == path]
+    assert unread["severity"] == "error", unread
+    assert "could not be fetched" in unread["title"]
+    assert "It is a migration" in unread["detail"]
+    assert "`guardrail:acknowledged`" in unread["detail"]
+    # Said once, as what it is: not judged as an empty file (no GR290, no "gone: …" edit).
+    others = [f["rule"] for f in report["findings"] if f["path"] == path and f is not unread]
+    assert others == [], others
+    assert fake_github.statuses[-1]["state"] == "failure"
+
+
 def test_locally_a_file_over_the_size_cap_is_gr901(tmp_path: Path) -> None:
     text, _ = big_migration(6_000_000)
     repo = make_repo(tmp_path / "r", {"app.py": "x\n"}, {"db/migrations/0006_dump.sql": text})

@@ -23,6 +23,10 @@ class Unreadable:
     path: str | None  # the file; None when a whole check failed
     what: str  # "migration", "data shape", "test file", "the migration-safety check"
     error: str  # "RecursionError (nested too deeply)"
+    # A migration whose content never arrived (not fetched): the check cannot pass on it
+    # unread, as GR910 cannot for a change not fully seen. A reader's failure on content it
+    # had stays a warning.
+    not_fetched: bool = False
 
 
 def describe(exc: BaseException) -> str:

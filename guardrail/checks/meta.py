@@ -49,6 +49,16 @@ def check_coverage(ctx: Context) -> Iterator[Finding]:
 CHECKS = (check_coverage,)
 
 
+def unread_migration(first: str = "") -> str:
+    """The sentence that says why an unread migration fails the check, and how a reviewer
+    acknowledges it (`first`: what the author can do instead, e.g. "split it, or, ")."""
+    return (
+        f"It is a migration, so the check cannot pass on it unread: {first}once a reviewer "
+        "has read it, acknowledge GR901 with a reason (the `guardrail:acknowledged` label and "
+        "a `guardrail: acknowledge GR901: <reason>` line)."
+    )
+
+
 def unreadable(problems: Iterable[Unreadable]) -> list[Finding]:
     """GR901 for each file (or check) that failed, once each: the rest of the run went on."""
     out: list[Finding] = []
@@ -57,6 +67,18 @@ def unreadable(problems: Iterable[Unreadable]) -> list[Finding]:
         if (p.path, p.what) in seen:
             continue
         seen.add((p.path, p.what))
+        if p.not_fetched and p.path is not None:
+            out.append(
+                GR901.finding(
+                    f"{code(p.path)} was not read: {p.error}.",
+                    "GitHub (or the checkout) gave no content for it at the pull request's "
+                    "head commit, so it was not judged; everything else in the change was "
+                    "checked. " + unread_migration("run guardrail again, or, "),
+                    path=p.path,
+                    severity=Severity.ERROR,
+                )
+            )
+            continue
         if p.path is None:
             title = f"guardrail could not finish {p.what}."
         else:

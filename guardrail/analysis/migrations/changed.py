@@ -216,9 +216,13 @@ def _migration(ctx: Analysis, f: ChangedFile, exists: Callable[[str], bool]) -> 
         )
         return None
     if text is None:
-        reading = Reading(kind.framework, (), None, "", ("its content could not be read",))
-    else:
-        reading = read(kind, text, exists, app=_django_app(ctx, kind))
+        # Listed as changed, but no content came (a fetch that failed, a file over the size
+        # cap): GR901 at error, never judged as an empty file ("gone: …", "read in full").
+        ctx.problems.append(
+            Unreadable(f.path, "migration", "its content could not be fetched", not_fetched=True)
+        )
+        return None
+    reading = read(kind, text, exists, app=_django_app(ctx, kind))
     base = _base_reading(ctx, f, kind)
     changes = compare(base, reading)
     where = _target(ctx, f.path, text or "", kind.framework)
