@@ -124,14 +124,22 @@ def app_config_label(source: str | None) -> str | None:
             continue
         if not any(call_name_of_base(b) == "AppConfig" for b in node.bases):
             continue
-        for stmt in node.body:
-            if (
-                isinstance(stmt, ast.Assign)
-                and any(isinstance(t, ast.Name) and t.id == "label" for t in stmt.targets)
-                and isinstance(stmt.value, ast.Constant)
-                and isinstance(stmt.value.value, str)
-            ):
-                return stmt.value.value
+        label = _assigned_str(node.body, "label")
+        if label is not None:
+            return label
+    return None
+
+
+def _assigned_str(body: list[ast.stmt], name: str) -> str | None:
+    """The string literal a class body assigns to `name` (`label = "shop"`), or None."""
+    for stmt in body:
+        if (
+            isinstance(stmt, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == name for t in stmt.targets)
+            and isinstance(stmt.value, ast.Constant)
+            and isinstance(stmt.value.value, str)
+        ):
+            return stmt.value.value
     return None
 
 
@@ -789,14 +797,9 @@ class _ModelsFile:
 def _db_table(cls: ast.ClassDef) -> str | None:
     for stmt in cls.body:
         if isinstance(stmt, ast.ClassDef) and stmt.name == "Meta":
-            for s in stmt.body:
-                if (
-                    isinstance(s, ast.Assign)
-                    and any(isinstance(t, ast.Name) and t.id == "db_table" for t in s.targets)
-                    and isinstance(s.value, ast.Constant)
-                    and isinstance(s.value.value, str)
-                ):
-                    return s.value.value
+            table = _assigned_str(stmt.body, "db_table")
+            if table is not None:
+                return table
     return None
 
 
