@@ -184,3 +184,166 @@ SEQ = "migrations/20240101120000-orders-coupon.js"
 def test_sequelize_config_json(config: str, database: str) -> None:
     files = {"config/config.json": config}
     assert target(SEQ, "", "sequelize", read=files.get).database == database
+
+
+# -- Laravel: DB_CONNECTION in .env.example, else config/database.php's default --------------
+
+LARAVEL = "database/migrations/2024_01_01_120000_orders_coupon_index.php"
+# laravel/laravel 8a119d7f4461c73b47197b80f4cecb3c97796919 config/database.php (MIT; minimal
+# excerpt of the skeleton's default connection and two of its connections).
+SKELETON_CONFIG = """<?php
+
+use Illuminate\\Support\\Str;
+
+return [
+    'default' => env('DB_CONNECTION', 'sqlite'),
+
+    'connections' => [
+        'sqlite' => [
+            'driver' => 'sqlite',
+            'url' => env('DB_URL'),
+        ],
+        'pgsql' => [
+            'driver' => 'pgsql',
+            'url' => env('DB_URL'),
+        ],
+    ],
+];
+"""
+
+
+def _laravel(files: dict[str, str], path: str = LARAVEL) -> tuple[str, str]:
+    found = target(path, "", "laravel", read=files.get)
+    return found.database, found.evidence
+
+
+def test_laravel_skeleton_defaults_to_sqlite_and_says_what_was_assumed() -> None:
+    # laravel/laravel 8a119d7f .env.example line 23 (MIT).
+    database, evidence = _laravel(
+        {"config/database.php": SKELETON_CONFIG, ".env.example": "DB_CONNECTION=sqlite\n"}
+    )
+    assert database == "sqlite"
+    assert ".env.example" in evidence and "DB_CONNECTION=sqlite" in evidence
+    assert "deployed" in evidence
+
+
+@pytest.mark.parametrize(
+    ("files", "database"),
+    [
+        # .env.example is the project's documented setup: it wins over the fallback.
+        (
+            {"config/database.php": SKELETON_CONFIG, ".env.example": "DB_CONNECTION=pgsql\n"},
+            "postgres",
+        ),
+        # Commented out, quoted, exported.
+        ({".env.example": "# DB_CONNECTION=mysql\nDB_CONNECTION=pgsql\n"}, "postgres"),
+        ({".env.example": 'DB_CONNECTION="mysql"\n'}, "mysql"),
+        ({".env.example": "export DB_CONNECTION=sqlsrv # prod\n"}, "mssql"),
+        # No .env.example: the fallback of env('DB_CONNECTION', …).
+        ({"config/database.php": SKELETON_CONFIG}, "sqlite"),
+        ({"config/database.php": SKELETON_CONFIG.replace("'sqlite'),", "'pgsql'),")}, "postgres"),
+        # A connection of the project's own name is resolved through its driver.
+        (
+            {
+                "config/database.php": "<?php return ['default' => 'main', 'connections' => "
+                "['main' => ['driver' => 'mysql']]];",
+            },
+            "mysql",
+        ),
+        (
+            {
+                "config/database.php": "<?php return ['default' => 'main', 'connections' => "
+                "['main' => ['driver' => 'pgsql']]];",
+                ".env.example": "APP_NAME=Shop\n",
+            },
+            "postgres",
+        ),
+        # Decided at run time, unknown names, nothing: the default stays.
+        ({"config/database.php": "<?php return ['default' => env('DB_CONNECTION')];"}, "postgres"),
+        ({".env.example": "DB_CONNECTION=${DB_KIND}\n"}, "postgres"),
+        ({".env.example": "DB_CONNECTION=\n"}, "postgres"),
+        ({"config/database.php": "<?php // 'default' => 'mysql'\nreturn [];"}, "postgres"),
+        ({}, "postgres"),
+    ],
+)
+def test_laravel_default_connection(files: dict[str, str], database: str) -> None:
+    assert _laravel(files)[0] == database
+
+
+def test_laravel_app_in_a_subfolder_reads_its_own_settings() -> None:
+    files = {
+        "backend/.env.example": "DB_CONNECTION=mysql\n",
+        ".env.example": "DB_CONNECTION=pgsql\n",
+    }
+    assert _laravel(files, "backend/" + LARAVEL)[0] == "mysql"
+
+
+# -- TypeORM: the data source's type -------------------------------------------------------------
+
+TYPEORM = "src/migrations/1700000000000-OrdersCouponIndex.ts"
+
+
+def _typeorm(files: dict[str, str], path: str = TYPEORM) -> tuple[str, str]:
+    found = target(path, "", "typeorm", read=files.get, listing=list(files))
+    return found.database, found.evidence
+
+
+@pytest.mark.parametrize(
+    ("files", "database"),
+    [
+        (
+            {
+                "src/data-source.ts": "import { DataSource } from 'typeorm';\n"
+                "export const AppDataSource = new DataSource({\n  type: 'mysql',\n"
+                "  entities: [User],\n  migrations: ['src/migrations/*.ts'],\n});\n"
+            },
+            "mysql",
+        ),
+        (
+            {
+                "ormconfig.json": '{"type": "sqlite", "database": "db.sqlite", "entities": []}',
+            },
+            "sqlite",
+        ),
+        ({"ormconfig.json": '[{"name": "default", "type": "mariadb"}]'}, "mariadb"),
+        (
+            {
+                "src/config/typeorm.config.js": "module.exports = { type: `better-sqlite3`,"
+                " database: 'x.db', synchronize: false };"
+            },
+            "sqlite",
+        ),
+        (
+            {
+                "src/data-source.ts": "export default new DataSource({ type: 'postgres' as const,"
+                " url: process.env.DATABASE_URL, migrations: [] });"
+            },
+            "postgres",
+        ),
+        # Decided at run time, two databases, an object that is no data source: the default.
+        (
+            {
+                "src/data-source.ts": "new DataSource({ type: process.env.DB_TYPE as any,"
+                " entities: [] });"
+            },
+            "postgres",
+        ),
+        (
+            {
+                "src/data-source.ts": "new DataSource({ type: 'mysql', entities: [] });",
+                "test/data-source.ts": "new DataSource({ type: 'sqlite', entities: [] });",
+            },
+            "postgres",
+        ),
+        ({"src/data-source.ts": "const column = { type: 'mysql', length: 3 };"}, "postgres"),
+        ({"src/data-source.ts": "// new DataSource({ type: 'mysql', entities: [] })"}, "postgres"),
+    ],
+)
+def test_typeorm_data_source_type(files: dict[str, str], database: str) -> None:
+    assert _typeorm(files)[0] == database
+
+
+def test_typeorm_evidence_names_the_file_and_type() -> None:
+    files = {"src/data-source.ts": "new DataSource({ type: 'mariadb', migrations: [] });"}
+    database, evidence = _typeorm(files)
+    assert database == "mariadb" and "src/data-source.ts" in evidence and "mariadb" in evidence

@@ -15,7 +15,13 @@ from guardrail.analysis.encoding import undecodable
 from guardrail.analysis.isolate import Unreadable, attempt
 from guardrail.analysis.migrations.compare import Edit, compare
 from guardrail.analysis.migrations.detect import MigrationFile, detect, read, reverse_file
-from guardrail.analysis.migrations.dialect import POSTGRES, Target, settings_files, target
+from guardrail.analysis.migrations.dialect import (
+    POSTGRES,
+    Target,
+    settings_files,
+    target,
+    typeorm_config_file,
+)
 from guardrail.analysis.migrations.django import App, Models, app_config_label, app_of
 from guardrail.analysis.migrations.ops import Op, OpKind, Reading
 from guardrail.analysis.reads import discovers, wants
@@ -124,6 +130,13 @@ def _ef_project(side: str, path: str) -> bool:
     """An EF Core project's .csproj, Program.cs, Startup.cs and DbContext, found in the head
     tree's listing (the provider that decides the database)."""
     return side == "head" and _ef_project_file(path)
+
+
+@discovers
+def _typeorm_data_source(side: str, path: str) -> bool:
+    """A TypeORM project's data-source files (`data-source.ts`, `ormconfig.json`, …), found in
+    the head tree's listing (their `type` names the database)."""
+    return side == "head" and typeorm_config_file(path)
 
 
 @discovers
@@ -245,6 +258,8 @@ def _target(ctx: Analysis, path: str, text: str, framework: str) -> Target:
         listing = [p for p in ctx.tree() if p.endswith(".py") and "settings" in p]
     elif framework == "efcore" and ctx.tree is not None:
         listing = [p for p in ctx.tree() if _ef_project_file(p)]
+    elif framework == "typeorm" and ctx.tree is not None:
+        listing = [p for p in ctx.tree() if typeorm_config_file(p)]
     configured = ctx.config.migration_setting("database", path)
     return target(
         path,

@@ -6,7 +6,8 @@ configuration (`migrations.database`, per `paths` entry too), a folder named aft
 (Flyway's `db/migration/h2/`), the framework's own settings (Prisma's `migration_lock.toml`,
 a `knexfile`, Alembic's `alembic.ini`, Django's `DATABASES` ENGINE, Rails' `config/database.yml`
 adapter, EF Core's provider: the annotations it writes into a migration, the project's provider
-package or its `Use…` call), and unmistakable syntax
+package or its `Use…` call, Ecto's driver, sequelize-cli's dialect, Laravel's `DB_CONNECTION`,
+a TypeORM data source's `type`), and unmistakable syntax
 of another dialect in a SQL file (`ENGINE=InnoDB`, `GO` batches, `AUTOINCREMENT`, `VARCHAR2`).
 Without any of them it is PostgreSQL. Pure: the project's files come through `read`.
 """
@@ -17,6 +18,10 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
 
 POSTGRES = "postgres"
 DATABASES = ("postgres", "mysql", "mariadb", "sqlite", "mssql", "h2", "oracle")
@@ -161,7 +166,15 @@ def settings_files(path: str, framework: str) -> list[str]:
     if framework == "sequelize":
         # sequelize-cli's default `config/config.json`, beside the migrations folder or above it.
         return [_join(folder, "config/config.json") for folder in _parents(path)[1:3]]
+    if framework == "laravel":
+        root = laravel_root(path)
+        return [root + ".env.example", root + "config/database.php"]
     return []
+
+
+def laravel_root(path: str) -> str:
+    """The Laravel app whose `database/migrations/` holds the migration ("" at the top)."""
+    return path.split("database/migrations/", 1)[0] if "database/migrations/" in path else ""
 
 
 def rails_database_yml(path: str) -> str:
@@ -235,6 +248,8 @@ _SETTINGS: dict[str, Callable[[str, Read, Iterable[str]], Target | None]] = {
     "efcore": lambda path, read, listing: _ef_project(ef_project_files(path, listing), read),
     "ecto": _ecto_settings,
     "sequelize": lambda path, read, listing: _sequelize_dialect(path, read),
+    "laravel": lambda path, read, listing: _laravel_connection(path, read),
+    "typeorm": lambda path, read, listing: _typeorm_type(path, read, listing),
 }
 
 
@@ -545,3 +560,241 @@ def _ecto_driver(mix: str, text: str) -> Target | None:
     if database == POSTGRES:
         return None
     return Target(database, f"{code(mix)} (dependency {code(atom)})")
+
+
+# -- Laravel: the default connection ------------------------------------------------------------
+
+# The `driver` of a connection in config/database.php.
+_LARAVEL_DRIVERS = {
+    "pgsql": "postgres",
+    "mysql": "mysql",
+    "mariadb": "mariadb",
+    "sqlite": "sqlite",
+    "sqlsrv": "mssql",
+}
+_DOTENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
+
+
+def _dotenv(text: str, key: str) -> str | None:
+    """The value of `key` in a dotenv file (KEY=value lines, `#` comments, optional quotes).
+    dotenv is a line format with no grammar package of its own; only the one key is read."""
+    value: str | None = None
+    for line in text.splitlines():
+        found = _DOTENV_LINE.match(line)
+        if found is None or found.group(1) != key:
+            continue
+        raw = found.group(2)
+        if raw[:1] in ("'", '"'):
+            end = raw.find(raw[0], 1)
+            value = raw[1:end] if end > 0 else None
+        else:
+            value = raw.split(" #", 1)[0].strip()
+    return value or None
+
+
+def _php_str(node: Node) -> str | None:
+    """A PHP string literal's value (no interpolation), else None."""
+    from guardrail.analysis.migrations.grammar import text as node_text
+
+    if node.type not in ("string", "encapsed_string"):
+        return None
+    parts = node.named_children
+    if any(c.type not in ("string_content", "string_value") for c in parts):
+        return None
+    return "".join(node_text(c) for c in parts)
+
+
+def _php_pairs(array: Node) -> dict[str, Node]:
+    """The literal-keyed elements of a PHP array literal: key -> value node."""
+    out: dict[str, Node] = {}
+    for element in array.named_children:
+        if element.type != "array_element_initializer" or len(element.named_children) != 2:
+            continue
+        key, value = element.named_children
+        name = _php_str(key)
+        if name is not None:
+            out[name] = value
+    return out
+
+
+def _laravel_config(text: str) -> tuple[str | None, str | None, dict[str, str]]:
+    """config/database.php: (the literal default connection, or None; the env variable that
+    overrides it, or None; connection name -> literal driver). tree-sitter-php: the array the
+    file returns, not a commented-out line."""
+    from guardrail.analysis.migrations.grammar import parse, walk
+    from guardrail.analysis.migrations.grammar import text as node_text
+
+    returned = next(
+        (
+            n.named_children[0]
+            for n in walk(parse("php", text))
+            if n.type == "return_statement"
+            and n.named_children
+            and n.named_children[0].type == "array_creation_expression"
+        ),
+        None,
+    )
+    if returned is None:
+        return None, None, {}
+    top = _php_pairs(returned)
+    default, variable = None, None
+    value = top.get("default")
+    if value is not None:
+        default = _php_str(value)
+        fn = value.child_by_field_name("function")
+        args = value.child_by_field_name("arguments")
+        if value.type == "function_call_expression" and fn is not None and args is not None:
+            argv = [a.named_children[0] for a in args.named_children if a.named_children]
+            if node_text(fn) == "env" and argv:
+                variable = _php_str(argv[0])
+                default = _php_str(argv[1]) if len(argv) > 1 else None
+    drivers: dict[str, str] = {}
+    connections = top.get("connections")
+    if connections is not None and connections.type == "array_creation_expression":
+        for name, conn in _php_pairs(connections).items():
+            if conn.type == "array_creation_expression":
+                driver = _php_pairs(conn).get("driver")
+                literal = _php_str(driver) if driver is not None else None
+                if literal:
+                    drivers[name] = literal
+    return default, variable, drivers
+
+
+def _laravel_connection(path: str, read: Read) -> Target | None:
+    """The database of the app's default connection: `DB_CONNECTION` in `.env.example` (the
+    setup the project documents; the deployed `.env` is not in the repository), else the
+    fallback of `'default' => env('DB_CONNECTION', '…')` in config/database.php; the name is
+    resolved through that file's `connections` (their `driver`). phpunit.xml is not asked: it
+    names the test database, often an in-memory SQLite beside a PostgreSQL production."""
+    from guardrail.text import code
+
+    example, config = settings_files(path, "laravel")
+    default, variable, drivers = _laravel_config(read(config) or "")
+    env_text = read(example)
+    chosen = _dotenv(env_text, variable or "DB_CONNECTION") if env_text else None
+    if chosen is not None:
+        source = f"{code(example)} ({code((variable or 'DB_CONNECTION') + '=' + chosen)})"
+    elif default is not None:
+        source = f"{code(config)} (default connection {code(default)})"
+        chosen = default
+    else:
+        return None
+    driver = drivers.get(chosen, chosen if chosen in _LARAVEL_DRIVERS else "")
+    database = _LARAVEL_DRIVERS.get(driver)
+    if database is None or database == POSTGRES:
+        return None
+    if driver != chosen:
+        source += f", whose driver in {code(config)} is {code(driver)}"
+    return Target(database, f"{source}; the deployed `.env` may name another connection")
+
+
+# -- TypeORM: the data source's `type` ----------------------------------------------------------
+
+_TYPEORM_TYPES = {
+    **_CLIENTS,
+    "aurora-mysql": "mysql",
+    "aurora-postgres": "postgres",
+    "sqljs": "sqlite",
+    "capacitor": "sqlite",
+    "cordova": "sqlite",
+    "expo": "sqlite",
+    "react-native": "sqlite",
+    "nativescript": "sqlite",
+}
+# Keys that make an object with a `type` a TypeORM data source (DataSourceOptions).
+_TYPEORM_KEYS = frozenset(
+    {"entities", "migrations", "synchronize", "migrationsTableName", "migrationsRun", "database"}
+)
+_TYPEORM_CONFIG = re.compile(
+    r"(?:^|[./-])(?:ormconfig|data-?source|typeorm(?:[.-]config)?|orm[.-]?config)"
+    r"\.(?:ts|js|mjs|cjs|json)$",
+    re.I,
+)
+_MAX_TYPEORM_FILES = 6
+
+
+def typeorm_config_file(path: str) -> bool:
+    """A file that by its name holds a TypeORM data source (`ormconfig.json`, `data-source.ts`,
+    `core.datasource.ts`, `typeorm.config.ts`, …), outside node_modules."""
+    name = path.rsplit("/", 1)[-1]
+    return _TYPEORM_CONFIG.search(name) is not None and "node_modules/" not in f"/{path}"
+
+
+def _typeorm_files(path: str, listing: Iterable[str]) -> list[str]:
+    """The data-source files nearest the migration: most folders shared with it first."""
+    folders = path.split("/")[:-1]
+
+    def shared(p: str) -> int:
+        n = 0
+        for a, b in zip(folders, p.split("/")[:-1], strict=False):
+            if a != b:
+                break
+            n += 1
+        return n
+
+    found = [p for p in listing if typeorm_config_file(p)]
+    return sorted(found, key=lambda p: (-shared(p), len(p), p))[:_MAX_TYPEORM_FILES]
+
+
+def _js_types(name: str, text: str) -> list[str]:
+    """The literal `type` of every data-source object in a JS/TS file (tree-sitter: an object
+    literal with a `type` string beside a DataSourceOptions key such as `entities`)."""
+    from guardrail.analysis.migrations.grammar import parse, walk
+    from guardrail.analysis.migrations.grammar import text as node_text
+
+    language = "typescript" if name.endswith(".ts") else "javascript"
+    out: list[str] = []
+    for node in walk(parse(language, text)):
+        if node.type != "object":
+            continue
+        keys: dict[str, Node] = {}
+        for pair in node.named_children:
+            key, value = pair.child_by_field_name("key"), pair.child_by_field_name("value")
+            if pair.type == "pair" and key is not None and value is not None:
+                keys[node_text(key).strip("'\"")] = value
+        value = keys.get("type")
+        if value is None or not _TYPEORM_KEYS & keys.keys():
+            continue
+        while value.type in ("as_expression", "satisfies_expression", "parenthesized_expression"):
+            value = value.named_children[0]
+        parts = value.named_children
+        if value.type in ("string", "template_string") and all(
+            c.type == "string_fragment" for c in parts
+        ):
+            out.append("".join(node_text(c) for c in parts))
+        else:
+            out.append("")  # decided at run time (process.env.DB_TYPE)
+    return out
+
+
+def _json_types(text: str) -> list[str]:
+    import json
+
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return []
+    entries = data if isinstance(data, list) else [data]
+    return [str(e.get("type") or "") for e in entries if isinstance(e, dict) and "type" in e]
+
+
+def _typeorm_type(path: str, read: Read, listing: Iterable[str]) -> Target | None:
+    """The one database every TypeORM data source of the project names (a `type` decided at
+    run time, or two different ones, decide nothing)."""
+    from guardrail.text import code
+
+    seen: dict[str, str] = {}
+    for name in _typeorm_files(path, listing):
+        text = read(name)
+        if not text:
+            continue
+        types = _json_types(text) if name.endswith(".json") else _js_types(name, text)
+        for kind in types:
+            database = _TYPEORM_TYPES.get(kind.lower())
+            if database is None:
+                return None
+            seen.setdefault(database, f"{code(name)} (type {code(kind)})")
+    if len(seen) != 1:
+        return None
+    ((database, evidence),) = seen.items()
+    return None if database == POSTGRES else Target(database, evidence)
