@@ -49,6 +49,11 @@ def trace(
             "--trace needs the PostgreSQL driver psycopg, which is not installed",
             "pip install 'guardrail[trace]'",
         )
+    # The driver's import (~60-180 ms of CPU, mostly psycopg's own modules: asyncio, zoneinfo,
+    # its error classes) is paid only when a trace is asked for. It starts here, so it overlaps
+    # the plan (reading and splitting every migration); with the embedded server it also
+    # overlaps initdb and the server start, which wait on subprocesses.
+    driver = _import_in_background("psycopg")
     from guardrail.trace import runner
     from guardrail.trace.server import EmbeddedPostgres
 
@@ -63,11 +68,8 @@ def trace(
     if extra:
         plan = replace(plan, base_not_traced=plan.base_not_traced + extra)
     if database_url:
+        driver.join()
         return runner.run(database_url, plan)
-    # The driver's import (~60-180 ms of CPU, mostly psycopg's own modules: asyncio, zoneinfo,
-    # its error classes) is paid only when a trace is asked for, and with the embedded server it
-    # runs while initdb and the server start, which wait on subprocesses: no time of its own.
-    driver = _import_in_background("psycopg")
     with EmbeddedPostgres() as server:
         driver.join()
         # The whole server is thrown away: no scratch database needed.
