@@ -746,7 +746,8 @@ def missing_lock_timeout(ops: tuple[Op, ...], facts: Facts) -> list[Found]:
                 f"takes {_a(lock)} lock on {code(op.table or op.name or '?')} "
                 "with no `lock_timeout` set"
                 + (" (nor a `statement_timeout`)" if long is not None else ""),
-                f"If a long query holds the table, this statement waits for it, and every query behind it waits "
+                f"If a long query holds the table, this statement waits for it, and every "
+                f"{'query' if lock == pg.ACCESS_EXCLUSIVE else 'write'} behind it waits "
                 f"too: {_a(lock)} lock in the queue takes the site down within seconds. Set {set_lock_timeout(facts)} "
                 "(or `migrations.lock-timeout` when the deploy sets it), and retry on timeout."
                 + also,

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from guardrail.analysis.migrations import postgres as pg
 from guardrail.analysis.migrations.grammar import (
     Dynamic,
     Recorder,
@@ -387,6 +388,12 @@ class _Reader:
             if not where.creating:
                 self.on_table_call(c, where)
             else:
+                # The new table's columns change nothing that exists, but its foreign keys lock
+                # the tables they reference.
+                if c.name in ("references", "belongs_to"):
+                    _lock_parent(self, c, _reference_parent(c, _arg(c, 0)))
+                elif c.name == "foreign_key":
+                    _lock_parent(self, c, _arg(c, 0))
                 self.block_body(c.block, where)
             return
         if c.receiver is None and c.name in self.helpers:
@@ -584,6 +591,33 @@ def _add_reference(r: _Reader, c: _Call, w: _Where) -> None:
     if fk not in (None, False):
         validate = fk.get("validate") if isinstance(fk, dict) else c.kwargs.get("validate")
         r.rec.add(c.node, OpKind.ADD_FOREIGN_KEY, table, col, not_valid=validate is False)
+        _lock_parent(r, c, _reference_parent(c, ref))
+
+
+def _reference_parent(c: _Call, ref: str | None) -> str | None:
+    """The table a `references :ref, foreign_key: …` points to, or None without a foreign key.
+    ActiveRecord's ReferenceDefinition: `foreign_key: {to_table: :x}`, else the reference's name
+    pluralized by ActiveSupport's inflector (`inflection` is its port)."""
+    fk = c.kwargs.get("foreign_key")
+    if fk in (None, False) or c.kwargs.get("polymorphic") not in (None, False):
+        return None
+    to_table = fk.get("to_table") if isinstance(fk, dict) else None
+    if to_table is not None:
+        return as_str(to_table)
+    if not ref:
+        return None
+    import inflection
+
+    return str(inflection.pluralize(ref))
+
+
+def _lock_parent(r: _Reader, c: _Call, parent: str | None) -> None:
+    """A foreign key takes SHARE ROW EXCLUSIVE on the table it references, to add the
+    referential-integrity triggers there (PostgreSQL docs, ALTER TABLE: ADD FOREIGN KEY "requires
+    a SHARE ROW EXCLUSIVE lock on the referenced table"): writes to the parent wait, also when the
+    child is created in this migration. Observed on the embedded server by the trace tests."""
+    if parent:
+        r.rec.add(c.node, OpKind.LOCK_TABLE, parent, lock=pg.SHARE_ROW_EXCLUSIVE)
 
 
 def _add_timestamps(r: _Reader, c: _Call, w: _Where) -> None:
@@ -696,6 +730,7 @@ def _add_foreign_key(r: _Reader, c: _Call, w: _Where) -> None:
     r.rec.add(
         c.node, OpKind.ADD_FOREIGN_KEY, _table(c), not_valid=c.kwargs.get("validate") is False
     )
+    _lock_parent(r, c, _arg(c, 1))
 
 
 def _add_check(r: _Reader, c: _Call, w: _Where) -> None:
