@@ -32,7 +32,7 @@ class OpKind(enum.StrEnum):
     ADD_UNIQUE = "add_unique"  # using_index, maybe
     ADD_PRIMARY_KEY = "add_primary_key"  # using_index
     SET_DEFAULT = "set_default"
-    CREATE_TABLE = "create_table"
+    CREATE_TABLE = "create_table"  # if_not_exists, table_columns
     BACKFILL = "backfill"  # UPDATE / data migration code; batched
     DATA_MIGRATION = "data_migration"  # RunPython and the like
     IRREVERSIBLE = "irreversible"  # why
@@ -100,6 +100,31 @@ class Facts(TypedDict, total=False):
     assured: str
     cascade: bool
     model: str | None
+    table_columns: tuple[ColumnDef, ...]
+
+
+@dataclass(frozen=True)
+class ColumnDef:
+    """One column as a CREATE TABLE (`CreateModel`, `op.create_table`, `create_table do |t|`,
+    `Schema::create`, …) defines it, so a later migration that restates the column (Laravel
+    `->change()`, Sequelize `changeColumn`, Ecto `modify`, …) can be compared with what an earlier
+    migration made it. Only what reaches the database; a fact the reader cannot tell keeps its
+    default, and `type` is empty when the type is not known."""
+
+    name: str
+    # As PostgreSQL spells it where the reader can tell (`varchar(100)`, `integer`, `bigint`,
+    # `numeric(10,2)`, `timestamptz`, `jsonb`: analysis/migrations/postgres.py compares these),
+    # else the framework's own name in lower case (a Django field class, a DSL type).
+    type: str = ""
+    not_null: bool = False  # NOT NULL, a primary key, or the framework's NOT NULL by default
+    # The default the database keeps, as written and normalized (`0`, `'draft'`, `now()`);
+    # None: no database default (an ORM-only default such as Django's `default=` is not one).
+    default: str | None = None
+    primary_key: bool = False
+
+    @property
+    def has_default(self) -> bool:
+        return self.default is not None
 
 
 @dataclass(frozen=True)
@@ -179,6 +204,10 @@ class Op:
     # Django: the model (lower case) the operation names; `table` is its real table
     # (`<app_label>_<model>`, or the model's `db_table`), as SQL and the other readers name it.
     model: str | None = None
+    # CREATE_TABLE: the columns it defines, in order, when the reader can tell (empty: not read,
+    # or a table created from another one). Part of what the operation does (compare.py), so
+    # an edit that changes a column of a shipped CREATE TABLE is an operation change.
+    table_columns: tuple[ColumnDef, ...] = ()
 
     @property
     def destructive(self) -> bool:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, Unpack
 
 from guardrail.analysis.migrations import postgres as pg
-from guardrail.analysis.migrations.ops import Facts, Op, OpKind
+from guardrail.analysis.migrations.ops import ColumnDef, Facts, Op, OpKind
 
 # Defaults that do not force a table rewrite on PostgreSQL >= 11 (constants and stable functions).
 _NON_VOLATILE_FUNCS = frozenset(
@@ -340,12 +340,18 @@ def read_sql(  # noqa: C901, PLR0912, PLR0915 — one branch per statement kind 
         if isinstance(node, ast.CreateStmt):
             name = _name(node.relation)
             # IF NOT EXISTS is no proof the table is new: it may be there already, with rows.
+            columns = _table_columns(node)
             if name and not node.if_not_exists:
                 created.add(name)
                 for elt in node.tableElts or ():
                     if isinstance(elt, ast.ColumnDef) and elt.colname:
                         state.column_types[column_key(name, elt.colname)] = _type_text(elt.typeName)
-            op(OpKind.CREATE_TABLE, table=name, if_not_exists=bool(node.if_not_exists))
+            op(
+                OpKind.CREATE_TABLE,
+                table=name,
+                if_not_exists=bool(node.if_not_exists),
+                table_columns=columns,
+            )
             for parent in _referenced(node):
                 # A foreign key to an existing table takes SHARE ROW EXCLUSIVE on that table
                 # (it adds the referential triggers there): writes to the parent wait.
@@ -438,6 +444,60 @@ def _referenced(node: Any) -> list[str]:
                 if name and name not in out:
                     out.append(name)
     return out
+
+
+# serial types: the column is an integer of that width with a sequence default.
+_SERIAL_TYPE = {
+    "smallserial": "smallint",
+    "serial2": "smallint",
+    "serial": "integer",
+    "serial4": "integer",
+    "bigserial": "bigint",
+    "serial8": "bigint",
+}
+
+
+def _table_columns(node: Any) -> tuple[ColumnDef, ...]:
+    """The columns a CREATE TABLE defines: type as PostgreSQL spells it for people
+    (`integer`, `varchar(64)`, `int8[]` as `bigint[]`), NOT NULL (a primary key, inline or
+    table-level, is NOT NULL), the database default as written (a serial's sequence, an
+    identity or a generated column count as one)."""
+    from pglast import ast, enums
+    from pglast.stream import RawStream
+
+    ct = enums.ConstrType
+    keys: set[str] = set()
+    for elt in node.tableElts or ():
+        if isinstance(elt, ast.Constraint) and elt.contype == ct.CONSTR_PRIMARY:
+            keys.update(str(getattr(k, "sval", k)) for k in elt.keys or ())
+    out: list[ColumnDef] = []
+    for elt in node.tableElts or ():
+        if not isinstance(elt, ast.ColumnDef) or not elt.colname:
+            continue
+        written = _type_text(elt.typeName)
+        serial = _SERIAL_TYPE.get(written)
+        type_ = pg.display_type(serial or written)
+        if type_ and getattr(elt.typeName, "arrayBounds", None):
+            type_ += "[]"
+        name = str(elt.colname)
+        not_null = primary = name in keys
+        default: str | None = None
+        if serial:
+            default = "nextval(…)"
+        for con in elt.constraints or ():
+            if con.contype == ct.CONSTR_NOTNULL:
+                not_null = True
+            elif con.contype == ct.CONSTR_PRIMARY:
+                not_null = primary = True
+            elif con.contype == ct.CONSTR_DEFAULT and con.raw_expr is not None:
+                default = " ".join(str(RawStream()(con.raw_expr)).split())
+            elif con.contype == ct.CONSTR_IDENTITY:
+                default = "generated as identity"
+                not_null = True
+            elif con.contype == ct.CONSTR_GENERATED and con.raw_expr is not None:
+                default = f"generated as ({' '.join(str(RawStream()(con.raw_expr)).split())})"
+        out.append(ColumnDef(name, type_, not_null, default, primary))
+    return tuple(out)
 
 
 def _type_text(type_name: Any) -> str:
