@@ -144,3 +144,134 @@ def test_might_insert_is_a_superset_of_inserts() -> None:
         assert inserts(path, source, target), source
         assert might_insert(source, target, path), source
     assert not might_insert("total = order.total  # read only", target, "a.py")
+
+
+# -- PHP (Laravel) and C# (EF Core) ---------------------------------------------------------------
+
+_LARAVEL_MODEL = """<?php
+class Order extends Model
+{
+    protected $fillable = ['status', 'total'];
+    protected $casts = ['paid_at' => 'datetime'];
+    public function isPaid() { return $this->status === 'paid'; }
+    public function scopePaid($query) { return $query->where('status', 'paid'); }
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("source", "found"),
+    [
+        ("Order::where('status', 'paid')->get();", [1]),
+        ("Order::query()->orderBy('orders.status')->get();", [1]),
+        ("\\App\\Models\\Order::pluck('status');", [1]),
+        ("DB::table('orders')->where('status', 1)->get();", [1]),
+        ("$o = Order::findOrFail($id);\necho $o->status;", [2]),
+        ("$o = Order::first();\necho $o['status'];", [2]),
+        ("function show(Order $order) {\n    return $order->status;\n}", [2]),
+        ("foreach (Order::all() as $o) {\n    echo $o?->status;\n}", [2]),
+        ("$q = Order::query();\n$q->where('status', 1);", [2]),
+        ("Order::where(function ($q) {\n    $q->where('status', 1);\n});", [2]),
+        ("$user->orders()->where('status', 1);", [1]),
+        ("$order = new Order(['status' => 'new']);", [1]),
+        ("$order = Order::find(1);\n$order->update(['status' => 'x']);", [2]),
+        ("DB::select('SELECT status FROM orders');", [1]),
+        # another model, a relation's columns, a value, a word
+        ("Invoice::where('status', 'paid')->get();", []),
+        ("function show(Invoice $invoice) {\n    return $invoice->status;\n}", []),
+        ("Order::whereHas('invoice', fn ($q) => $q->where('status', 1));", []),
+        ("Order::whereRelation('invoice', 'status', 'paid');", []),
+        ("$order = Order::find(1);\n$order->invoices()->where('status', 1);", []),
+        ("$order = Order::find(1);\necho $order->customer->status;", []),
+        ("$label = 'status';", []),
+    ],
+)
+def test_php_uses(source: str, found: list[int]) -> None:
+    assert uses("app/Http/Controllers/OrderController.php", "<?php\n" + source, ORDERS_STATUS) == [
+        n + 1 for n in found
+    ]
+
+
+def test_php_model_definition() -> None:
+    assert uses("app/Models/Order.php", _LARAVEL_MODEL, ORDERS_STATUS) == [4, 6, 7]
+    assert uses("app/Models/Order.php", _LARAVEL_MODEL, Target("orders", "paid_at")) == [5]
+    other = _LARAVEL_MODEL.replace("class Order ", "class Invoice ")
+    assert uses("app/Models/Invoice.php", other, ORDERS_STATUS) == []
+    mapped = other.replace("{\n", "{\n    protected $table = 'orders';\n", 1)
+    assert uses("app/Models/Invoice.php", mapped, ORDERS_STATUS) == [5, 7, 8]
+    # a Blade template mixes markup with PHP: read by the name alone
+    assert uses("resources/views/order.blade.php", "{{ $order->status }}", ORDERS_STATUS) is None
+    assert uses("app/broken.php", "<?php function (", ORDERS_STATUS) is None
+
+
+_EF_ENTITY = """public class Order
+{
+    public int Id { get; set; }
+    public string Status { get; set; }
+    [Column("paid_on")] public DateTime? PaidAt { get; set; }
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("source", "found"),
+    [
+        ('var paid = _db.Orders.Where(o => o.Status == "paid").ToList();', [1]),
+        ("var paid = _db.Set<Order>().Select(o => new { o.Id, o.Status });", [1]),
+        ('var q = from o in _db.Orders where o.Status == "paid" select o;', [1]),
+        ("var o = await _db.Orders.FindAsync(id);\nreturn o.Status;", [2]),
+        ("foreach (var o in _db.Orders.ToList())\n    Log(o?.Status);", [2]),
+        ('_db.Orders.Add(new Order { Status = "new" });', [1]),
+        ("modelBuilder.Entity<Order>().Property(e => e.Status).HasMaxLength(8);", [1]),
+        ("_db.Database.ExecuteSqlRaw(\"UPDATE orders SET status = 'x'\");", [1]),
+        # another entity, a navigation of a row, a value
+        ('var paid = _db.Invoices.Where(i => i.Status == "paid").ToList();', []),
+        (
+            "var q = from o in _db.Orders join i in _db.Invoices on o.Id equals i.OrderId "
+            "select i.Status;",
+            [],
+        ),
+        ("var s = _db.Orders.Select(o => o.Customer.Status);", []),
+        ('var label = "Status";', []),
+    ],
+)
+def test_csharp_uses(source: str, found: list[int]) -> None:
+    wrapped = "class OrderService {\n  async Task F(int id) {\n" + source + "\n  }\n}\n"
+    assert uses("src/OrderService.cs", wrapped, Target("Orders", "Status")) == [
+        n + 2 for n in found
+    ]
+
+
+def test_csharp_entity_definition() -> None:
+    assert uses("src/Order.cs", _EF_ENTITY, Target("Orders", "Status")) == [4]
+    assert uses("src/Order.cs", _EF_ENTITY, Target("orders", "paid_on")) == [5]
+    # EFCore.NamingConventions: the migration says order_status for OrderStatus
+    snake = _EF_ENTITY.replace("Status", "OrderStatus")
+    assert uses("src/Order.cs", snake, Target("orders", "order_status")) == [4]
+    other = _EF_ENTITY.replace("class Order", "class Invoice")
+    assert uses("src/Invoice.cs", other, Target("Orders", "Status")) == []
+    table = '[Table("orders")]\n' + other
+    assert uses("src/Invoice.cs", table, Target("orders", "Status")) == [5]
+
+
+@pytest.mark.parametrize(
+    ("path", "source", "found"),
+    [
+        ("a.php", "<?php\nOrder::create($data);", [2]),
+        ("a.php", "<?php\nDB::table('orders')->insert($rows);", [2]),
+        ("a.php", "<?php\n$user->orders()->create($data);", [2]),
+        ("a.php", "<?php\n$o = new Order($data);\n$o->save();", [2]),
+        ("a.php", "<?php\n$o = Order::find(1);\n$o->save();", []),  # an update
+        ("a.php", "<?php\nInvoice::create($data);", []),
+        ("a.cs", "class A { void F() { _db.Orders.Add(order); } }", [1]),
+        ("a.cs", "class A { void F(Order o) {\n _db.Add(o); } }", [2]),
+        ("a.cs", "class A { void F() {\n var o = new Order { Total = 1 }; } }", [2]),
+        ("a.cs", "class A { void F() { _db.Invoices.Add(new Invoice()); } }", []),
+    ],
+)
+def test_php_and_csharp_inserts(path: str, source: str, found: list[int]) -> None:
+    from guardrail.analysis.uses import might_insert
+
+    assert inserts(path, source, Target("orders")) == found
+    if found:
+        assert might_insert(source, Target("orders"), path)

@@ -33,7 +33,9 @@ if TYPE_CHECKING:
     from tree_sitter import Node
 
 _JS_EXT = (".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs")
-STRUCTURAL_EXT = (".py", ".rb", ".prisma", *_JS_EXT)
+STRUCTURAL_EXT = (".py", ".rb", ".prisma", ".php", ".cs", *_JS_EXT)
+# Read by the name alone: templates mix markup with code the grammar does not see as code.
+_TEMPLATES = (".tsx", ".jsx", ".blade.php")
 
 # Methods that insert a row, per ORM (the receiver is the model or a query built on it).
 _PY_INSERTS = frozenset({"create", "bulk_create", "get_or_create", "update_or_create"})
@@ -573,6 +575,26 @@ def _tree_sitter(text: str, path: str, t: Target, *, insert: bool) -> list[int] 
     return reader.inserts() if insert else reader.uses()
 
 
+def _php(text: str, path: str, t: Target, *, insert: bool) -> list[int] | None:
+    from guardrail.analysis.uses_php import Php
+
+    root = _ts_tree("php", text)
+    if root is None:
+        return None
+    reader = Php(root, t, path)
+    return reader.inserts() if insert else reader.uses()
+
+
+def _csharp(text: str, path: str, t: Target, *, insert: bool) -> list[int] | None:
+    from guardrail.analysis.uses_cs import CSharp
+
+    root = _ts_tree("c_sharp", text)
+    if root is None:
+        return None
+    reader = CSharp(root, t, path)
+    return reader.inserts() if insert else reader.uses()
+
+
 # -- Prisma ---------------------------------------------------------------------------------------
 
 
@@ -600,7 +622,7 @@ def _prisma(text: str, t: Target, *, insert: bool) -> list[int] | None:
 
 def structural(path: str) -> bool:
     """Whether this file's language is read by its syntax here."""
-    return path.endswith(STRUCTURAL_EXT) and not path.endswith((".tsx", ".jsx"))
+    return path.endswith(STRUCTURAL_EXT) and not path.endswith(_TEMPLATES)
 
 
 def uses(path: str, text: str, t: Target) -> list[int] | None:
@@ -609,12 +631,13 @@ def uses(path: str, text: str, t: Target) -> list[int] | None:
     return _read(path, text, t, insert=False)
 
 
-_INSERT_WORDS = re.compile(r"(?i)insert|create|upsert|save|\bnew\b")
+_INSERT_WORDS = re.compile(r"(?i:insert|create|upsert|save|\bnew\b)|\.Add(?:Range)?(?:Async)?\(")
 
 
 def might_insert(text: str, t: Target, path: str = "") -> bool:
     """Whether `inserts` could find anything in this text: every insert it recognises names
-    an insert word (`insert`, `create…`, `upsert`, `save`, `new`) or calls the model's class
+    an insert word (`insert`, `create…`, `upsert`, `save`, `new`, EF Core's `.Add(`/`.AddRange(`/
+    `.AddAsync(`) or calls the model's class
     (`Order(...)`). A file without either is not parsed (a common table name such as `users`
     is in most files of a project; parsing each would cost tens of milliseconds)."""
     if _INSERT_WORDS.search(text):
@@ -635,4 +658,8 @@ def _read(path: str, text: str, t: Target, *, insert: bool) -> list[int] | None:
         return _python(text, t, path, insert=insert)
     if path.endswith(".prisma"):
         return _prisma(text, t, insert=insert)
+    if path.endswith(".php"):
+        return _php(text, path, t, insert=insert)
+    if path.endswith(".cs"):
+        return _csharp(text, path, t, insert=insert)
     return _tree_sitter(text, path, t, insert=insert)
