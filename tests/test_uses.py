@@ -275,3 +275,15 @@ def test_php_and_csharp_inserts(path: str, source: str, found: list[int]) -> Non
     assert inserts(path, source, Target("orders")) == found
     if found:
         assert might_insert(source, Target("orders"), path)
+
+
+def test_php_static_queries_in_the_model() -> None:
+    # Provenance: BookStackApp/BookStack (MIT), app/Auth/Role.php at the parent of 5f1ee5fb,
+    # trimmed: `static::query()` in the model is a query on the model's own table.
+    role = (
+        "<?php\nclass Role extends Model\n{\n"
+        "    public static function getRole($roleName)\n    {\n"
+        "        return static::query()->where('name', '=', $roleName)->first();\n    }\n}\n"
+    )
+    assert uses("app/Auth/Role.php", role, Target("roles", "name")) == [6]
+    assert uses("app/Auth/Role.php", role, Target("permissions", "name")) == []

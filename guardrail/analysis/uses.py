@@ -13,9 +13,10 @@ one the code reads. A use counts here only where the syntax ties it to the table
   one of its rows or querysets (`Order.status`, `order = Order.objects.get(…); order.status`);
 - an SQL string literal names the table (and the column).
 
-Python is read with `ast`, Ruby and JavaScript/TypeScript with the tree-sitter grammars the
-migration readers use (analysis/migrations/grammar.py), Prisma schemas with the line grammar of
-analysis/model_fields.py. For any other language, or a file that does not parse, the functions
+Python is read with `ast`; Ruby, JavaScript/TypeScript, PHP (uses_php.py: Eloquent) and C#
+(uses_cs.py: EF Core) with the tree-sitter grammars the migration readers use
+(analysis/migrations/grammar.py); Prisma schemas with the line grammar of
+analysis/model_fields.py. Blade templates (`.blade.php`) and JSX are read by the name alone. For any other language, or a file that does not parse, the functions
 return None: the caller may fall back to the name alone and must say so.
 """
 

@@ -277,6 +277,8 @@ class Php:
                 return True
             if kind == "variable_name":
                 return self._kind(node) is not None
+            if kind == "relative_scope":  # static::query() / self::where() in the model
+                return self._in_model(node)
             if kind in _CALLS:
                 args = node.child_by_field_name("arguments")
                 if args is not None and any(
