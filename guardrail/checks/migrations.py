@@ -291,6 +291,7 @@ def safety_findings(ctx: Context) -> list[Finding | Note | Acknowledged]:
         postgres = m.target.postgres
         if not postgres:
             out.append(_not_postgres(m))
+        verdicts: list[tuple[Rule, safety_rules.Verdict, Op]] = []
         for raw in m.ops:
             attempted = attempt(
                 ctx.problems, path, "migration's model history", _resolved, ctx, m, raw
@@ -302,11 +303,18 @@ def safety_findings(ctx: Context) -> list[Finding | Note | Acknowledged]:
             seen = dataclasses.replace(facts, earlier=tuple(resolved))
             for rule, verdict in safety_rules.judge(op, seen):
                 if postgres or rule.code in _ANY_DATABASE:
-                    out.extend(_finding(ctx, rule, verdict, op, path))
+                    verdicts.append((rule, verdict, op))
             resolved.append(op)
         for rule, op, verdict in _file_verdicts(m, resolved, facts):
             if postgres or rule.code in _ANY_DATABASE:
-                out.extend(_finding(ctx, rule, verdict, op, path))
+                verdicts.append((rule, verdict, op))
+        found: list[Finding | Note | Acknowledged] = []
+        judged: dict[int, tuple[Op, safety_rules.Verdict]] = {}  # id(finding) -> what it judged
+        for rule, verdict, op in verdicts:
+            for item in _finding(ctx, rule, verdict, op, path):
+                judged[id(item)] = (op, verdict)
+                found.append(item)
+        out.extend(_merge_repeats(found, judged))
         if m.reading.reversible is False and not (m.base and m.base.reversible is False):
             out.append(
                 GR220.finding(
@@ -322,6 +330,71 @@ def safety_findings(ctx: Context) -> list[Finding | Note | Acknowledged]:
         if (notes or unread) and postgres:  # another dialect's syntax: said once by GR291
             out.append(_not_understood(path, notes, unread))
     return out
+
+
+# Rules whose findings one file repeats for each operation (a migration adding five indexes):
+# said once per file and severity, listing the places, so a review reads one line per risk.
+_MERGED = frozenset({"GR217"})
+_PLACES_SHOWN = 8
+
+
+def _merge_repeats(
+    found: list[Finding | Note | Acknowledged], judged: dict[int, tuple[Op, safety_rules.Verdict]]
+) -> list[Finding | Note | Acknowledged]:
+    """One file's findings with the repeats of a `_MERGED` rule at one severity folded into the
+    first (suppressed ones stay apart: each names its own reason)."""
+    groups: dict[tuple[str, Severity], list[Finding]] = {}
+    for item in found:
+        if (
+            isinstance(item, Finding)
+            and item.rule in _MERGED
+            and id(item) in judged
+            and not judged[id(item)][0].assured  # says in its own words that it was acknowledged
+        ):
+            groups.setdefault((item.rule, item.severity), []).append(item)
+    merged: dict[int, Finding | None] = {}
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        merged[id(group[0])] = _merged(group, [judged[id(f)] for f in group])
+        merged.update((id(f), None) for f in group[1:])
+    out: list[Finding | Note | Acknowledged] = []
+    for item in found:
+        if id(item) not in merged:
+            out.append(item)
+        elif (replacement := merged[id(item)]) is not None:
+            out.append(replacement)
+    return out
+
+
+def _merged(group: list[Finding], judged: list[tuple[Op, safety_rules.Verdict]]) -> Finding:
+    """GR217 for several index changes of one file: one finding at the first, listing them."""
+    first = group[0]
+    creates = sum(op.kind != OpKind.DROP_INDEX for op, _ in judged)
+    drops = len(judged) - creates
+    lines = list(dict.fromkeys(op.line for op, _ in judged))  # a comprehension: one line
+    if creates and drops:
+        made = "an index" if creates == 1 else f"{creates} indexes"
+        what = f"Creates {made} and drops {'one' if drops == 1 else drops}"
+    elif creates:
+        what = f"Creates {creates} indexes"
+    else:
+        what = f"Drops {drops} indexes"
+    shown = ", ".join(str(n) for n in lines[:_PLACES_SHOWN])
+    if len(lines) > _PLACES_SHOWN:
+        shown += f" and {len(lines) - _PLACES_SHOWN} more"
+    places = "; ".join(
+        f"line {op.line}: {verdict.title.removesuffix(' without CONCURRENTLY')}"
+        for op, verdict in judged[:_PLACES_SHOWN]
+    )
+    whys = list(dict.fromkeys(verdict.why for _, verdict in judged))
+    return by_code(first.rule).finding(
+        f"{what} without CONCURRENTLY ({'lines' if len(lines) > 1 else 'line'} {shown}).",
+        f"{places}. " + " ".join(whys),
+        severity=first.severity,
+        path=first.path,
+        line=first.line,
+    )
 
 
 _UNREAD_SHOWN = 12  # constructs listed in one GR290 finding; the rest are counted
