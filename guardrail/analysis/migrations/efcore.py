@@ -2,7 +2,8 @@
 
 Understood: `Up(MigrationBuilder …)` and `Down(…)` whatever the parameter is called, the
 `MigrationBuilder` operations with named and positional arguments (`AddColumn<T>`,
-`AlterColumn<T>` compared with its `old…` arguments, `CreateIndex` and Npgsql's
+`AlterColumn<T>` compared with its `old…` arguments (store types as written, else from the facets
+Npgsql maps), `CreateIndex` and Npgsql's
 `.Annotation("Npgsql:CreatedConcurrently", true)`, constraints, renames, drops), and
 `Sql(…)` with regular, escaped, verbatim (`@"…"`), raw (`\"\"\"…\"\"\"`) and concatenated literal
 strings, read by the SQL reader (`suppressTransaction: true` runs it outside the transaction).
@@ -276,6 +277,34 @@ def _add_column(r: _Reader, c: _Call) -> None:
     )
 
 
+def _store_type(c: _Call, clr: str | None, old: bool) -> str | None:
+    """The column's PostgreSQL type on one side of an `AlterColumn`: `type:`/`oldType:` as
+    written, else what Npgsql maps the CLR type and its facets to (a string with `maxLength` is
+    `character varying(n)`, with `fixedLength` `character(n)`, without `text`; a decimal with
+    `precision`/`scale` is `numeric(p,s)`). EF Core before 5 wrote only the facets."""
+    prefix = "old" if old else ""
+
+    def kw(name: str) -> Value:
+        return c.kwargs.get(prefix + name[0].upper() + name[1:] if old else name)
+
+    written = as_str(kw("type"))
+    if written:
+        return written
+    base = (clr or "").rstrip("?")
+    if base in ("string", "String", "System.String"):
+        length = kw("maxLength")
+        if isinstance(length, int) and not isinstance(length, bool):
+            fixed = kw("fixedLength") is True
+            return f"character({length})" if fixed else f"character varying({length})"
+        return "text" if length is None else None
+    if base in ("decimal", "Decimal", "System.Decimal"):
+        precision, scale = kw("precision"), kw("scale")
+        if isinstance(precision, int) and not isinstance(precision, bool):
+            return f"numeric({precision},{scale if isinstance(scale, int) else 0})"
+        return "numeric" if precision is None and scale is None else None
+    return None
+
+
 def _alter_column(r: _Reader, c: _Call) -> None:
     col, table = _name_table(c)
     nullable = c.kwargs.get("nullable", False)
@@ -284,19 +313,28 @@ def _alter_column(r: _Reader, c: _Call) -> None:
         r.rec.add(c.node, OpKind.SET_NOT_NULL, table, col)
     elif nullable is True and old_nullable is False:
         r.rec.add(c.node, OpKind.DROP_NOT_NULL, table, col)
-    new_type, old_type = as_str(c.kwargs.get("type")), as_str(c.kwargs.get("oldType"))
     old_clr = c.kwargs.get("oldClrType")
     new_clr = c.type_arg or as_str(c.kwargs.get("clrType"))
-    if new_type and old_type and new_type.lower() != old_type.lower():
-        # A binary-coercible change (a longer varchar, varchar -> text) is catalog-only.
-        if type_change_rewrites(old_type, new_type) is not False:
-            r.rec.add(c.node, OpKind.ALTER_TYPE, table, col, narrowing=True, to_type=new_type)
-    elif (
-        isinstance(old_clr, str)
-        and new_clr
-        and old_clr.rstrip("?") != new_clr.rstrip("?")
-        and not (new_type and old_type)
-    ):
+    old_type = _store_type(c, old_clr if isinstance(old_clr, str) else None, old=True)
+    new_type = _store_type(c, new_clr, old=False)
+    if new_type and old_type:
+        if new_type.lower() == old_type.lower():
+            return  # EF restates the column for another facet (nullability, default, comment)
+        # Recorded like SQL's ALTER COLUMN … TYPE with both types, so the rules ask PostgreSQL's
+        # own answer (a longer varchar and varchar -> text are catalog-only: GR216 stays silent,
+        # but the ACCESS EXCLUSIVE lock is still taken: GR226 and the trace still see it).
+        rewrites = type_change_rewrites(old_type, new_type)
+        r.rec.add(
+            c.node,
+            OpKind.ALTER_TYPE,
+            table,
+            col,
+            narrowing=rewrites is not False,
+            to_type=new_type,
+            from_type=old_type,
+            value=new_type,
+        )
+    elif isinstance(old_clr, str) and new_clr and old_clr.rstrip("?") != new_clr.rstrip("?"):
         r.rec.add(c.node, OpKind.ALTER_TYPE, table, col, narrowing=True, to_type=new_clr)
 
 
