@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from guardrail.analysis import pyast
-from guardrail.analysis.migrations.ops import Framework, Op, OpKind, Reading
+from guardrail.analysis.migrations.ops import ColumnDef, Framework, Op, OpKind, Reading
 from guardrail.analysis.migrations.pyeval import UNKNOWN, Scope
 from guardrail.analysis.migrations.python_ast import Recorder, Statement, definition, sql_of
 from guardrail.analysis.pyast import call_name
@@ -124,6 +124,122 @@ def _column_facts(col: ast.expr | None, scope: Scope) -> _Column:
         index=scope.value(_kw(col, "index")) is True,
         unique=scope.value(_kw(col, "unique")) is True,
     )
+
+
+# SQLAlchemy types as PostgreSQL names them (sqlalchemy/dialects/postgresql/base.py
+# `PGTypeCompiler`); `{}` takes the length.
+_SA_TYPE = {
+    "Integer": "integer",
+    "INTEGER": "integer",
+    "BigInteger": "bigint",
+    "BIGINT": "bigint",
+    "SmallInteger": "smallint",
+    "SMALLINT": "smallint",
+    "String": "varchar{}",
+    "VARCHAR": "varchar{}",
+    "Unicode": "varchar{}",
+    "CHAR": "char{}",
+    "Text": "text",
+    "TEXT": "text",
+    "UnicodeText": "text",
+    "Boolean": "boolean",
+    "BOOLEAN": "boolean",
+    "Date": "date",
+    "DATE": "date",
+    "Time": "time",
+    "Interval": "interval",
+    "INTERVAL": "interval",
+    "Float": "double precision",
+    "FLOAT": "double precision",
+    "Double": "double precision",
+    "JSON": "json",
+    "JSONB": "jsonb",
+    "UUID": "uuid",
+    "Uuid": "uuid",
+    "LargeBinary": "bytea",
+    "BYTEA": "bytea",
+    "INET": "inet",
+    "CITEXT": "citext",
+    "TIMESTAMP": "timestamp",
+    "Numeric": "numeric",
+    "NUMERIC": "numeric",
+    "DECIMAL": "numeric",
+}
+
+
+def _sa_type(node: ast.expr | None, scope: Scope) -> str:
+    """`sa.String(length=50)` -> `varchar(50)`, `sa.DateTime(timezone=True)` -> `timestamptz`,
+    `postgresql.ARRAY(sa.Integer())` -> `integer[]`; another type in lower case; empty when
+    there is none (a foreign key's column may take its type from the target)."""
+    if isinstance(node, (ast.Name, ast.Attribute)):
+        node = ast.Call(func=node, args=[], keywords=[])
+    if not isinstance(node, ast.Call):
+        return ""
+    name = call_name(node)
+    if name in ("ForeignKey", "Sequence", "Identity", "Computed"):
+        return ""
+    if name == "ARRAY":
+        inner = _sa_type(node.args[0] if node.args else _kw(node, "item_type"), scope)
+        return f"{inner}[]" if inner else ""
+    if name in ("DateTime", "TIMESTAMP"):
+        tz = scope.value(node.args[0] if node.args else _kw(node, "timezone")) is True
+        return "timestamptz" if tz else "timestamp"
+    spelled = _SA_TYPE.get(name)
+    if spelled is None:
+        return name.lower()
+    if spelled.endswith("{}"):
+        length = scope.value(node.args[0] if node.args else _kw(node, "length"))
+        return spelled.format(f"({length})" if isinstance(length, int) else "")
+    if spelled == "numeric":
+        precision = scope.value(node.args[0] if node.args else _kw(node, "precision"))
+        scale = scope.value(node.args[1] if len(node.args) > 1 else _kw(node, "scale"))
+        if isinstance(precision, int):
+            return f"numeric({precision},{scale if isinstance(scale, int) else 0})"
+    return spelled
+
+
+def _server_default(node: ast.expr | None, scope: Scope) -> str | None:
+    """`server_default="x"` -> `'x'`, `sa.text("now()")` -> `now()`; None when absent."""
+    if node is None:
+        return None
+    if isinstance(node, ast.Call) and call_name(node) in ("text", "literal_column") and node.args:
+        text = scope.string(node.args[0])
+        if text is not None:
+            return " ".join(text.split())
+    text = scope.string(node)
+    if text is not None:
+        return "'" + text.replace("'", "''") + "'"
+    return " ".join(ast.unparse(node).split())
+
+
+def _table_columns(call: ast.Call, scope: Scope) -> tuple[ColumnDef, ...]:
+    """The columns of `op.create_table("t", sa.Column(...), ..., sa.PrimaryKeyConstraint(...))`:
+    a column is NULL unless `nullable=False` or it is in the primary key; `server_default=`
+    is the database default (`default=` is applied by SQLAlchemy)."""
+    keys: set[str] = set()
+    for a in call.args[1:]:
+        if isinstance(a, ast.Call) and call_name(a) == "PrimaryKeyConstraint":
+            keys.update(s for s in (scope.string(e) for e in a.args) if s)
+    out: list[ColumnDef] = []
+    for a in call.args[1:]:
+        if not isinstance(a, ast.Call) or call_name(a) != "Column" or not a.args:
+            continue
+        name = scope.string(a.args[0])
+        if name is None:
+            continue
+        type_node = a.args[1] if len(a.args) > 1 else _kw(a, "type_")
+        primary = scope.value(_kw(a, "primary_key")) is True or name in keys
+        nullable = scope.value(_kw(a, "nullable"))
+        out.append(
+            ColumnDef(
+                name,
+                _sa_type(type_node, scope),
+                not_null=nullable is False or (primary and nullable is not True),
+                default=_server_default(_kw(a, "server_default"), scope),
+                primary_key=primary,
+            )
+        )
+    return tuple(out)
 
 
 _Arg = Callable[[int, str], "ast.expr | None"]  # an argument by position (batch-aware) or keyword
@@ -257,7 +373,11 @@ class _Reader:
         if_not_exists = scope.value(_kw(call, "if_not_exists")) is True
         if st.table and not if_not_exists:
             self.rec.created.add(st.table)
-        st.add(OpKind.CREATE_TABLE, if_not_exists=if_not_exists)
+        st.add(
+            OpKind.CREATE_TABLE,
+            if_not_exists=if_not_exists,
+            table_columns=_table_columns(call, scope),
+        )
 
     def add_column(self, call: ast.Call, scope: Scope, st: Statement, arg: _Arg) -> None:
         col = arg(1, "column")

@@ -20,8 +20,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from guardrail.analysis import pyast
-from guardrail.analysis.migrations.ops import Framework, Op, OpKind, Reading
-from guardrail.analysis.migrations.pyeval import Scope
+from guardrail.analysis.migrations.ops import ColumnDef, Framework, Op, OpKind, Reading
+from guardrail.analysis.migrations.pyeval import UNKNOWN, Scope
 from guardrail.analysis.migrations.python_ast import Recorder, Statement, definition, sql_of
 from guardrail.analysis.pyast import call_name
 
@@ -206,6 +206,114 @@ def same_column_type(before: str, after: str) -> bool:
     return a is not None and (a == b or (a, b) in _NO_REWRITE)
 
 
+# The column type Django's PostgreSQL backend gives each field class
+# (django/db/backends/postgresql/base.py `DatabaseWrapper.data_types`), as postgres.py names
+# them; `{}` takes `max_length`, `numeric` takes `max_digits`/`decimal_places`.
+_PG_TYPE = {
+    "AutoField": "integer",
+    "BigAutoField": "bigint",
+    "SmallAutoField": "smallint",
+    "BinaryField": "bytea",
+    "BooleanField": "boolean",
+    "NullBooleanField": "boolean",
+    "CharField": "varchar{}",
+    "SlugField": "varchar{}",
+    "EmailField": "varchar{}",
+    "URLField": "varchar{}",
+    "FileField": "varchar{}",
+    "ImageField": "varchar{}",
+    "FilePathField": "varchar{}",
+    "DateField": "date",
+    "DateTimeField": "timestamptz",
+    "TimeField": "time",
+    "DurationField": "interval",
+    "DecimalField": "numeric",
+    "FloatField": "double precision",
+    "IntegerField": "integer",
+    "PositiveIntegerField": "integer",
+    "BigIntegerField": "bigint",
+    "PositiveBigIntegerField": "bigint",
+    "SmallIntegerField": "smallint",
+    "PositiveSmallIntegerField": "smallint",
+    "IPAddressField": "inet",
+    "GenericIPAddressField": "inet",
+    "JSONField": "jsonb",
+    "TextField": "text",
+    "UUIDField": "uuid",
+    "CICharField": "citext",
+    "CIEmailField": "citext",
+    "CITextField": "citext",
+    "HStoreField": "hstore",
+}
+# `max_length` a field class has when none is given (its `__init__`).
+_DEFAULT_LENGTH = {
+    "SlugField": 50,
+    "EmailField": 254,
+    "URLField": 200,
+    "FileField": 100,
+    "ImageField": 100,
+    "FilePathField": 100,
+}
+
+
+def column_type(node: ast.AST | None, scope: Scope) -> str:
+    """The PostgreSQL type of a field call (`models.CharField(max_length=20)` -> `varchar(20)`,
+    `ArrayField(models.IntegerField())` -> `integer[]`); a class Django's backend does not
+    type (a project's own field) in lower case; empty for a foreign key (its target's key
+    type) or anything else not known."""
+    if not isinstance(node, ast.Call):
+        return ""
+    name = call_name(node)
+    if name == "ArrayField":
+        inner = column_type(_arg(node, 0, "base_field"), scope)
+        return f"{inner}[]" if inner else ""
+    if name in _FK or name in _MANY:
+        return ""
+    spelled = _PG_TYPE.get(name)
+    if spelled is None:
+        return name.lower()
+    if spelled.endswith("{}"):
+        length = scope.value(_keyword(node, "max_length"))
+        length = _DEFAULT_LENGTH.get(name) if length is UNKNOWN else length
+        return spelled.format(f"({length})" if isinstance(length, int) else "")
+    if spelled == "numeric":
+        digits = scope.value(_keyword(node, "max_digits"))
+        places = scope.value(_keyword(node, "decimal_places"))
+        if isinstance(digits, int) and isinstance(places, int):
+            return f"numeric({digits},{places})"
+    return spelled
+
+
+def table_columns(fields: ast.AST | None, scope: Scope) -> tuple[ColumnDef, ...]:
+    """The columns of `CreateModel(fields=[("name", models.X(...)), ...])`: a foreign key's
+    column is `<name>_id` (or its `db_column`), a many-to-many field has none; only
+    `db_default=` is a database default (Django applies `default=` itself)."""
+    if not isinstance(fields, (ast.List, ast.Tuple)):
+        return ()
+    out: list[ColumnDef] = []
+    for elt in fields.elts:
+        if not isinstance(elt, ast.Tuple) or len(elt.elts) != 2:
+            continue
+        name, node = scope.string(elt.elts[0]), elt.elts[1]
+        facts = field_facts(node, scope)
+        if not name or facts.many:
+            continue
+        column = scope.string(_keyword(node, "db_column"))
+        if column is None:
+            column = f"{name}_id" if facts.field in _FK else name
+        db_default = _keyword(node, "db_default")
+        out.append(
+            ColumnDef(
+                column,
+                column_type(node, scope),
+                not_null=not facts.null or facts.pk,
+                default=" ".join(ast.unparse(db_default).split()) if db_default else None,
+                primary_key=facts.pk,
+            )
+        )
+    return tuple(out)
+
+
 def field_facts(node: ast.AST | None, scope: Scope | None = None) -> Field:
     if not isinstance(node, ast.Call):
         return Field()
@@ -357,7 +465,7 @@ class _Reader:
             st.table = db_table
         if st.table:
             self.rec.created.add(st.table)
-        st.add(OpKind.CREATE_TABLE)
+        st.add(OpKind.CREATE_TABLE, table_columns=table_columns(_arg(call, 1, "fields"), scope))
 
     def add_field(self, call: ast.Call, scope: Scope, st: Statement) -> None:
         column = scope.string(_arg(call, 1, "name"))
