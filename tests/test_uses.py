@@ -287,3 +287,76 @@ def test_php_static_queries_in_the_model() -> None:
     )
     assert uses("app/Auth/Role.php", role, Target("roles", "name")) == [6]
     assert uses("app/Auth/Role.php", role, Target("permissions", "name")) == []
+
+
+@pytest.mark.parametrize(
+    ("source", "found"),
+    [
+        # a lookup through a relation named after the model, in a query on another model
+        ("LineItem.objects.filter(order__status='paid')", [1]),
+        ("LineItem.objects.filter(order__status__in=['a', 'b'])", [1]),
+        ("LineItem.objects.values('sku', 'order__status')", [1]),
+        ("LineItem.objects.order_by('-order__status')", [1]),
+        ("Refund.objects.filter(Q(item__order__status='paid'))", [1]),
+        ("Customer.objects.filter(orders__status='paid')", [1]),
+        # a relation field of this file that points at the model under another name
+        (
+            "class Refund(models.Model):\n"
+            "    purchase = models.ForeignKey(Order, on_delete=models.CASCADE)\n"
+            "Refund.objects.filter(purchase__status='paid')",
+            [3],
+        ),
+        (
+            "class Refund(models.Model):\n"
+            "    purchase = models.ForeignKey('shop.Order', on_delete=models.CASCADE)\n"
+            "Refund.objects.filter(purchase__status='paid')",
+            [3],
+        ),
+        # the reverse side named by the model's related_name
+        (
+            "class Order(models.Model):\n"
+            "    customer = models.ForeignKey(Customer, related_name='purchases',"
+            " on_delete=models.CASCADE)\n"
+            "Customer.objects.filter(purchases__status='paid')",
+            [3],
+        ),
+        # another relation's column, the model's own column on a non-relation, a word
+        ("LineItem.objects.filter(invoice__status='paid')", []),
+        ("LineItem.objects.filter(status='paid')", []),
+        ("LineItem.objects.filter(order__total=1)", []),
+        ("log('order__status')", []),
+    ],
+)
+def test_python_lookups_through_a_relation(source: str, found: list[int]) -> None:
+    assert uses("shop/views.py", source, ORDERS_STATUS) == found
+
+
+def test_python_select_related_uses_the_table() -> None:
+    source = "items = LineItem.objects.select_related('order__customer')\n"
+    assert uses("shop/views.py", source, Target("orders")) == [1]
+    assert uses("shop/views.py", source.replace("order__", "invoice__"), Target("orders")) == []
+
+
+def test_django_relations_read_from_the_models_file() -> None:
+    from guardrail.analysis.uses import relations
+
+    # Provenance: saleor/saleor (BSD-3-Clause), saleor/product/models.py at the parent of
+    # dc6e1b5fec97, trimmed to the variant's relation to its product.
+    models = (
+        "class ProductVariant(models.Model):\n"
+        "    product = models.ForeignKey(\n"
+        '        Product, related_name="variants", on_delete=models.CASCADE\n    )\n'
+        "class VariantImage(models.Model):\n"
+        "    variant = models.ForeignKey(ProductVariant, on_delete=models.CASCADE)\n"
+    )
+    target = Target("product_productvariant", None, "productvariant")
+    assert relations("saleor/product/models.py", models, target) == {"variants", "variant"}
+    assert relations("saleor/product/models.py", "def broken(:\n", target) == frozenset()
+    lookup = "qs.filter(variants__price_amount__lte=1)"
+    with_relations = Target("product_productvariant", "price_amount", "productvariant")
+    assert uses("saleor/graphql/product/filters.py", lookup, with_relations) == []
+    assert uses(
+        "saleor/graphql/product/filters.py",
+        lookup,
+        Target("product_productvariant", "price_amount", "productvariant", frozenset({"variants"})),
+    ) == [1]

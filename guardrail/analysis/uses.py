@@ -40,6 +40,13 @@ _TEMPLATES = (".tsx", ".jsx", ".blade.php")
 
 # Methods that insert a row, per ORM (the receiver is the model or a query built on it).
 _PY_INSERTS = frozenset({"create", "bulk_create", "get_or_create", "update_or_create"})
+_RELATION_FIELDS = frozenset({"ForeignKey", "OneToOneField", "ManyToManyField"})
+# Django calls that follow a relation and select the related model's columns.
+_JOINS = frozenset({"select_related", "prefetch_related"})
+# Django query expressions called by name that take lookups.
+_EXPRESSIONS = frozenset(
+    {"Q", "F", "OuterRef", "Count", "Sum", "Min", "Max", "Avg", "Prefetch", "Coalesce"}
+)
 _RB_INSERTS = frozenset(
     {
         "create",
@@ -72,6 +79,9 @@ class Target:
     table: str
     column: str | None = None
     model: str | None = None  # Django: the model's name (lower case), when the reader knows it
+    # Django: relation names that lead to the model in a lookup path (`variants__price`),
+    # read from the app's models file (the model's own related_names, other models' fields)
+    relations: frozenset[str] = frozenset()
 
     @property
     def keys(self) -> frozenset[str]:
@@ -145,6 +155,13 @@ class _Py:
         for node in self.nodes:
             if isinstance(node, ast.ClassDef) and self._maps(node):
                 self.models.add(node.name)
+        # Relation names that lead to the model in a lookup path (`order__status`): the
+        # model's own name, and the fields of this file's models that point at it
+        # (`purchase = ForeignKey(Order)`), or its related_name when it is the model's.
+        self.relations: set[str] = set(self.keys) | set(t.relations)
+        for node in self.nodes:
+            if isinstance(node, ast.ClassDef):
+                self._relations(node)
         # Two passes: `orders = Order.objects.all(); for o in orders: o.status`.
         binders = [
             n
@@ -172,6 +189,43 @@ class _Py:
                 ):
                     return True
         return False
+
+    def _relations(self, cls: ast.ClassDef) -> None:
+        own = cls.name in self.models
+        for stmt in cls.body:
+            if not (
+                isinstance(stmt, ast.Assign)
+                and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], ast.Name)
+                and isinstance(stmt.value, ast.Call)
+            ):
+                continue
+            call = stmt.value
+            kind = call.func.attr if isinstance(call.func, ast.Attribute) else ""
+            kind = kind or (call.func.id if isinstance(call.func, ast.Name) else "")
+            if kind not in _RELATION_FIELDS or not call.args:
+                continue
+            to = call.args[0]
+            value = to.value if isinstance(to, ast.Constant) else None
+            name = value.rsplit(".", 1)[-1] if isinstance(value, str) else ""
+            if self.is_model(to) or (name and _is_model_name(name, self.keys)):
+                self.relations.add(stmt.targets[0].id.replace("_", "").lower())
+            if own:  # the reverse side of this model's relation: `related_name="items"`
+                for kw in call.keywords:
+                    if kw.arg in ("related_name", "related_query_name") and isinstance(
+                        kw.value, ast.Constant
+                    ):
+                        self.relations.add(str(kw.value.value).replace("_", "").lower())
+
+    def _lookup(self, value: str, col: str | None) -> bool:
+        """A Django lookup path through a relation to the model: `order__status`,
+        `-items__order__status__in` (col), or `order` / `order__customer` in
+        select_related (col None)."""
+        parts = value.lstrip("-").split("__")
+        related = [p.replace("_", "").lower() in self.relations for p in parts]
+        if col is None:
+            return any(related)
+        return any(parts[i] == col and related[i - 1] for i in range(1, len(parts)))
 
     def is_model(self, node: ast.AST) -> bool:
         return isinstance(node, ast.Name) and (
@@ -237,6 +291,8 @@ class _Py:
                     out.append(line)
             elif isinstance(node, ast.Call) and self.rooted(node.func):
                 out.extend(self._in_arguments(node, col))
+            if isinstance(node, ast.Call) and not self.rooted(node.func):
+                out.extend(self._lookups(node, col))
         return sorted(set(out))
 
     def _declared(self, cls: ast.ClassDef, col: str) -> list[int]:
@@ -257,6 +313,30 @@ class _Py:
                 and node.value.id == "self"
             ):
                 out.append(node.lineno)
+        return out
+
+    def _lookups(self, call: ast.Call, col: str | None) -> list[int]:
+        """Lookups through a relation in a query on another model (`LineItem.objects
+        .filter(order__status=…)`, `values("order__status")`, `Q(order__status=…)`); for the
+        table itself, the relation followed (`select_related("order")`)."""
+        out = []
+        func = call.func
+        method = func.attr if isinstance(func, ast.Attribute) else ""
+        if col is None and method not in _JOINS:
+            return []
+        if not method and not (isinstance(func, ast.Name) and func.id in _EXPRESSIONS):
+            return []  # `log("order__status")` is not a query
+        for kw in call.keywords:
+            if col is not None and kw.arg and "__" in kw.arg and self._lookup(kw.arg, col):
+                out.append(getattr(kw, "lineno", call.lineno))
+        for arg in call.args:
+            if (
+                isinstance(arg, ast.Constant)
+                and isinstance(arg.value, str)
+                and (col is None or "__" in arg.value)
+                and self._lookup(arg.value, col)
+            ):
+                out.append(arg.lineno)
         return out
 
     def _in_arguments(self, call: ast.Call, col: str) -> list[int]:
@@ -293,6 +373,18 @@ class _Py:
                 ):
                     out.append(node.lineno)
         return sorted(set(out))
+
+
+def relations(path: str, text: str, t: Target) -> frozenset[str]:
+    """The relation names a Django models file gives the model in lookup paths: its fields'
+    `related_name`/`related_query_name`, and the fields of other models pointing at it
+    (normalised: lower case, underscores left out). Empty when the file does not parse."""
+    try:
+        tree = pyast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return frozenset()
+    reader = _Py(tree, t, path)
+    return frozenset(reader.relations - reader.keys)
 
 
 def _python(text: str, t: Target, path: str, *, insert: bool) -> list[int] | None:

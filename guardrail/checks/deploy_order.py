@@ -83,7 +83,18 @@ class _Use:
 
 
 def _word(name: str) -> re.Pattern[str]:
-    return re.compile(rf"(?<![\w$]){re.escape(name)}(?![\w])")
+    """The name as a word, or as a part of a Django lookup path (`variants__price__lte`)."""
+    n = re.escape(name)
+    return re.compile(rf"(?:(?<![\w$])|(?<=__)){n}(?:(?![\w])|(?=__))")
+
+
+def _in_lookup(found: frozenset[bytes] | None, names: tuple[str, ...]) -> bool:
+    """Whether a text's words hold a name inside a lookup path (`order__status`); True
+    when the words are not known (the caller then reads the lines)."""
+    if found is None:
+        return True
+    keys = [b"__" + n.lower().encode("ascii", "replace") for n in names if n]
+    return any(k in w for w in found if b"__" in w for k in keys)
 
 
 def _texts(ctx: Context, f: ChangedFile) -> tuple[str, str | None] | None:
@@ -112,7 +123,9 @@ def _stopped_using(ctx: Context, target: Target, names: tuple[str, ...]) -> _Use
         return None
     by_name: _Use | None = None
     for f, found in ctx.get(_PATCH_WORDS):
-        if not may_name(found, names, None):
+        if not may_name(found, names, None) and not (
+            (target.model or target.relations) and _in_lookup(found, names)
+        ):
             continue  # the patch does not have the name as a word: no removed line names it
         diff = parse_patch(f.patch)
         gone = [ln for ln in diff.removed if any(p.search(ln.text) for p in patterns)]
@@ -165,6 +178,30 @@ def _read_patch_words(ctx: Context) -> list[tuple[ChangedFile, frozenset[bytes] 
 _PATCH_WORDS: Fact[list[tuple[ChangedFile, frozenset[bytes] | None]]] = Fact(
     "deploy-order.patch-words", _read_patch_words
 )
+
+
+# -- Django: the relations that lead to a model in lookups ----------------------------------------
+
+
+def _django_relations(ctx: Context, migration: str, op: Op) -> frozenset[str]:
+    """The relation names (`variants` for `related_name="variants"`) the app's models file
+    on the base branch gives the model, so that `Product.objects.filter(variants__price=…)`
+    is read as a use of the variant's column. Only a column drop asks; the files are read in
+    one request (`read_many`)."""
+    if ctx.base_tree is None or not op.model or "/migrations/" not in f"/{migration}":
+        return frozenset()
+    app = f"/{migration}".rsplit("/migrations/", 1)[0].lstrip("/")
+    prefix = f"{app}/" if app else ""
+    package = f"{prefix}models/"
+    candidates = [f"{prefix}models.py"] + [
+        p for p in ctx.base_tree.paths() if p.startswith(package) and p.endswith(".py")
+    ]
+    target = Target(op.table or op.model, None, op.model)
+    found: set[str] = set()
+    for path, text in ctx.base_tree.read_many(candidates[:20]).items():
+        if text is not None:
+            found |= uses.relations(path, text, target)
+    return frozenset(found)
 
 
 # -- Rails: ignored_columns on the base branch -----------------------------------------------------
@@ -272,7 +309,8 @@ def _drop_findings(ctx: Context, m: Migration) -> Iterator[Finding]:
             names: tuple[str, ...] = (old_name,)
             if table_op:
                 names = (old_name, *{_class_name(old_name, fw), old_name.capitalize()})
-            target = Target(op.table or old_name, None if table_op else old_name, op.model)
+            related = _django_relations(ctx, m.file.path, op) if fw == "django" else frozenset()
+            target = Target(op.table or old_name, None if table_op else old_name, op.model, related)
             use = _stopped_using(ctx, target, names)
             if use is None:
                 continue
