@@ -318,6 +318,104 @@ def test_each_file_runs_in_its_own_transaction(embedded_pg: str) -> None:
     assert exclusive == {"customers"}
 
 
+def test_liquibase_commits_each_changeset(embedded_pg: str) -> None:
+    """Liquibase runs each changeset in its own transaction: the lock the first changeset took
+    on `orders` is released before the second runs; `runInTransaction:false` runs alone."""
+    path = "db/changelog/003-notes.sql"
+    _, result = _run(
+        embedded_pg,
+        {
+            path: (
+                "--liquibase formatted sql\n"
+                "--changeset ana:3\n"
+                "ALTER TABLE orders ADD COLUMN note text;\n"  # 3
+                "--rollback ALTER TABLE orders DROP COLUMN note;\n"
+                "--changeset ana:4\n"
+                "ALTER TABLE customers ADD COLUMN note text;\n"  # 6
+                "ALTER TABLE customers ADD COLUMN note2 text;\n"  # 7
+                "--changeset ana:5 runInTransaction:false\n"
+                "CREATE INDEX CONCURRENTLY orders_note ON orders (note);\n"  # 9
+            )
+        },
+    )
+    second, third, index = (result.at(path, line) for line in (6, 7, 9))
+    assert second is not None and second.error is None, result
+    exclusive = {
+        lk.relation for lk in second.held if lk.kind == "table" and lk.mode == "AccessExclusiveLock"
+    }
+    assert exclusive == {"customers"}
+    assert third is not None and {lk.relation for lk in third.held if lk.kind == "table"} == {
+        "customers"
+    }
+    assert index is not None and index.error is None and "outside a transaction" in index.note
+
+
+def test_a_written_rollback_is_undone(embedded_pg: str) -> None:
+    """BEGIN … ROLLBACK in a migration undoes what it ran, in the trace as in PostgreSQL: the
+    column it added is not there for the next statement; in the base schema too."""
+    path = "migrations/3_try.up.sql"
+    base = {
+        **BASE,
+        "db/migrations/V3__tried.sql": (
+            "BEGIN;\nCREATE TABLE drafts (id int);\nROLLBACK;\nCREATE TABLE kept (id int);\n"
+        ),
+    }
+    _, result = _run(
+        embedded_pg,
+        {
+            "db/migrations/V4__try.sql": (
+                "SELECT count(*) FROM kept;\n"  # 1: the base kept what it committed
+                "SELECT count(*) FROM drafts;\n"  # 2: and not what it rolled back
+            ),
+        },
+        base=base,
+    )
+    kept, drafts = (
+        result.at("db/migrations/V4__try.sql", 1),
+        result.at("db/migrations/V4__try.sql", 2),
+    )
+    assert kept is not None and kept.error is None, result
+    assert drafts is not None and drafts.error is not None
+    assert '"drafts" does not exist' in drafts.error.message
+    _, result = _run(
+        embedded_pg,
+        {
+            path: (
+                "BEGIN;\n"
+                "ALTER TABLE orders ADD COLUMN tried text;\n"  # 2
+                "ROLLBACK;\n"  # 3
+                "SELECT tried FROM orders;\n"  # 4
+            )
+        },
+    )
+    rollback, after = result.at(path, 3), result.at(path, 4)
+    assert rollback is not None and "undone" in rollback.note
+    assert after is not None and after.error is not None
+    assert '"tried" does not exist' in after.error.message
+
+
+def test_the_trace_stops_at_the_first_failing_migration(embedded_pg: str) -> None:
+    """Flyway stops at the first failing migration (and rolls it back): V4 and V5 never run in
+    production, so the trace does not run them either, and says so for each."""
+    report, result = _run(
+        embedded_pg,
+        {
+            "db/migrations/V3__ok.sql": "ALTER TABLE orders ADD COLUMN note text;\n",
+            "db/migrations/V4__typo.sql": (
+                "ALTER TABLE customers ADD COLUMN tier int;\nUPDATE orders SET staus = 'paid';\n"
+            ),
+            "db/migrations/V5__later.sql": "ALTER TABLE orders DROP COLUMN note;\n",
+        },
+    )
+    assert result.at("db/migrations/V3__ok.sql", 1) is not None
+    failing = result.at("db/migrations/V4__typo.sql", 2)
+    assert failing is not None and failing.error is not None
+    assert result.at("db/migrations/V5__later.sql", 1) is None
+    [later] = [n for n in result.not_traced if n.path == "db/migrations/V5__later.sql"]
+    assert "V4__typo.sql line 2" in later.why and "stopped there too" in later.why
+    assert [f for f in report.findings if f.rule == "GR260"]
+
+
 def test_alembic_holds_its_locks_for_the_whole_run(embedded_pg: str) -> None:
     """Alembic's default env.py runs every revision of an upgrade in one transaction."""
 
@@ -638,22 +736,25 @@ def test_the_database_url_input_must_be_a_url(fake_github: Any, run_action: Any)
 def test_the_prs_sql_runs_without_superuser_powers(embedded_pg: str) -> None:
     """The PR's SQL is untrusted: the trace runs it as a role with no privilege beyond owning
     its scratch database, so it cannot run programs on the server or read its files."""
-    report, result = _run(
+    # Two traces: a trace stops at the first failing migration, as the tool does.
+    _, result = _run(
         embedded_pg,
         {
-            "db/migrations/V3__evil.sql": (
+            "db/migrations/V3__ext.sql": "CREATE EXTENSION IF NOT EXISTS pg_trgm;\n",
+            "db/migrations/V4__evil.sql": (
                 "COPY (SELECT 1) TO PROGRAM 'touch /tmp/guardrail-trace-pwned';\n"
             ),
-            "db/migrations/V4__files.sql": "SELECT pg_read_file('/etc/passwd');\n",
-            "db/migrations/V5__ext.sql": "CREATE EXTENSION IF NOT EXISTS pg_trgm;\n",
         },
     )
     errors = {s.path: s.error for s in result.statements}
-    evil = errors["db/migrations/V3__evil.sql"]
+    assert errors["db/migrations/V3__ext.sql"] is None  # a trusted extension still works
+    evil = errors["db/migrations/V4__evil.sql"]
     assert evil is not None and evil.sqlstate == "42501"  # insufficient_privilege
-    files = errors["db/migrations/V4__files.sql"]
-    assert files is not None and files.sqlstate == "42501"
-    assert errors["db/migrations/V5__ext.sql"] is None  # a trusted extension still works
+    _, result = _run(
+        embedded_pg, {"db/migrations/V3__files.sql": "SELECT pg_read_file('/etc/passwd');\n"}
+    )
+    files = result.at("db/migrations/V3__files.sql", 1)
+    assert files is not None and files.error is not None and files.error.sqlstate == "42501"
     assert not Path("/tmp/guardrail-trace-pwned").exists()
 
 

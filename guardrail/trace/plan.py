@@ -273,8 +273,8 @@ def _python_sql(mf: MigrationFile, text: str) -> tuple[list[Statement], list[Not
 def transaction_mode(mf: MigrationFile, text: str, statements: tuple[Statement, ...]) -> str:
     """How the tool runs one migration file on PostgreSQL (Script.transaction):
 
-    - Flyway and Liquibase run each migration (Liquibase: each changeset; the trace takes the
-      file) in a transaction of its own; goose, dbmate and Django too unless the file opts out
+    - Flyway and Liquibase run each migration (Liquibase: each changeset, see changesets()) in a
+      transaction of its own; goose, dbmate and Django too unless the file opts out
       (`-- +goose NO TRANSACTION`, `transaction:false`, `atomic = False`): what the static
       reader already decides (`Reading.in_transaction`).
     - golang-migrate and Prisma send the file as one query: PostgreSQL runs several statements
@@ -298,6 +298,40 @@ def transaction_mode(mf: MigrationFile, text: str, statements: tuple[Statement, 
     if fw in ("flyway", "liquibase"):
         return "file"
     return "none"
+
+
+def changesets(script: Script, text: str) -> tuple[list[Script], list[NotTraced]]:
+    """A Liquibase formatted-SQL file as Liquibase runs it: each `--changeset` in a transaction
+    of its own (committed before the next one starts), or none with `runInTransaction:false`.
+    Other files (and a Liquibase file without changesets) stay whole."""
+    skipped: list[NotTraced] = []
+    if script.framework != "liquibase":
+        return [script], skipped
+    heads: list[tuple[int, bool]] = []  # (line of the --changeset comment, in a transaction)
+    for number, line in enumerate(text.splitlines(), 1):
+        words = line.strip().lower().split()
+        if words and words[0] == "--changeset":
+            heads.append((number, "runintransaction:false" not in words[1:]))
+    if not heads:
+        return [script], skipped
+    out: list[Script] = []
+    for k, (start, in_tx) in enumerate(heads):
+        end = heads[k + 1][0] if k + 1 < len(heads) else None
+        mine = tuple(
+            st for st in script.statements if st.line > start and (end is None or st.line < end)
+        )
+        if mine:
+            out.append(Script(script.path, script.framework, mine, "file" if in_tx else "none"))
+    before = [st for st in script.statements if st.line < heads[0][0]]
+    if before:
+        skipped.append(
+            NotTraced(
+                script.path,
+                "SQL before the first `--changeset` belongs to no changeset: not run",
+                before[0].line,
+            )
+        )
+    return out, skipped
 
 
 def script_for(mf: MigrationFile, text: str) -> tuple[Script | None, list[NotTraced]]:
@@ -421,7 +455,9 @@ def build(  # noqa: C901 — one pass over the PR's migrations, in deploy order
         script, bad = script_for(mf, change.texts[mf.path])
         skipped.extend(bad)
         if script is not None and script.statements:
-            change_scripts.append(script)
+            split, bad = changesets(script, change.texts[mf.path])
+            change_scripts.extend(split)
+            skipped.extend(bad)
     return TracePlan(
         base=tuple(base_scripts),
         change=tuple(change_scripts),

@@ -32,7 +32,7 @@ from guardrail.trace.model import (
     TraceResult,
     lock_rank,
 )
-from guardrail.trace.plan import Statement, TracePlan, short
+from guardrail.trace.plan import Script, Statement, TracePlan, short
 
 STATEMENT_TIMEOUT = "60s"
 _USER_SCHEMAS = (
@@ -173,20 +173,35 @@ def scratch_database(conninfo: str, *, create: bool = True) -> Iterator[tuple[st
 
 
 def _build_base(session: _Session, plan: TracePlan) -> tuple[int, list[NotTraced]]:
+    """Every base statement in autocommit, except inside a BEGIN … COMMIT/ROLLBACK the file
+    writes: that block ends as written, so what a base migration rolled back is not in the
+    schema (each statement under a savepoint, so a refused one does not abort the block)."""
     count = 0
     failed: list[NotTraced] = []
     for script in plan.base:
+        block = False
         for st in script.statements:
             if st.transaction_control:
+                if st.control == "begin" and not block:
+                    block = session.run("BEGIN") is None
+                elif st.control in ("commit", "rollback") and block:
+                    session.run(st.control.upper())
+                    block = False
                 continue
             count += 1
+            if block:
+                session.run("SAVEPOINT gr_base")
             err = session.run(st.sql)
+            if block:
+                session.run(f"{'ROLLBACK TO' if err is not None else 'RELEASE'} SAVEPOINT gr_base")
             if err is not None:
                 failed.append(
                     NotTraced(
                         st.path, f"PostgreSQL refused it: {err.message}", st.line, short(st.sql, 80)
                     )
                 )
+        if block:
+            session.run("COMMIT")  # never ended: kept, as later base migrations were written on it
     return count, failed
 
 
@@ -416,9 +431,11 @@ def _observe(
 
 class _Transactions:
     """The transactions the migration tool would open, as the trace runs them: one per file
-    (most tools), one for the whole run (Alembic), or none (each statement on its own, and the
-    file's own BEGIN/COMMIT). Every transaction is committed: the scratch database (or the
-    throwaway server) is dropped after the run, so nothing of it stays."""
+    (most tools; one per changeset for Liquibase), one for the whole run (Alembic), or none (each
+    statement on its own, and the file's own BEGIN/COMMIT). They end as PostgreSQL would end
+    them: committed when the file (or run) ends, rolled back where the file writes ROLLBACK or
+    a statement fails, so later migrations see what production would see. The scratch
+    database (or the throwaway server) is dropped after the run, so nothing of it stays."""
 
     def __init__(self, session: _Session) -> None:
         self.session = session
@@ -447,11 +464,20 @@ def _control(tx: _Transactions, st: Statement) -> StatementTrace:
         else:
             tx.begin()
             note = "BEGIN: what follows runs in one transaction"
-    elif kind in ("commit", "rollback"):
+    elif kind == "commit":
         if tx.open:
-            # A ROLLBACK is committed too: the trace keeps what ran so later files see it.
             tx.end()
-            note = f"{kind.upper()}: the locks taken so far are released here"
+            note = "COMMIT: the locks taken so far are released here"
+        else:
+            note = "COMMIT outside a transaction: PostgreSQL warns and does nothing"
+    elif kind == "rollback":
+        if tx.open:
+            # Undone as PostgreSQL undoes it: later statements and files do not see it.
+            tx.end("ROLLBACK")
+            note = (
+                "ROLLBACK: what ran since the transaction began is undone (the trace does not "
+                "keep it either), and its locks are released here"
+            )
         else:
             note = f"{kind.upper()} outside a transaction: PostgreSQL warns and does nothing"
     else:
@@ -460,13 +486,18 @@ def _control(tx: _Transactions, st: Statement) -> StatementTrace:
 
 
 def _run_change(session: _Session, plan: TracePlan) -> tuple[list[StatementTrace], list[NotTraced]]:
+    """The PR's migrations in deploy order. At the first statement PostgreSQL refuses, the
+    migration tool stops: the failing migration's own transaction rolls back (Alembic's, the
+    whole run's), and no later migration runs. So does the trace, and it lists what it did not
+    run and why."""
     base_oids = {int(r[0]) for r in session.rows("SELECT oid FROM pg_class")}
     traces: list[StatementTrace] = []
     skipped: list[NotTraced] = []
     tx = _Transactions(session)
     previous = ""
+    failed: Statement | None = None
     try:
-        for script in plan.change:
+        for n, script in enumerate(plan.change):
             if tx.open and not (script.transaction == previous == "run"):
                 tx.end()  # the previous file's own transaction ends with it
             if script.transaction in ("file", "run"):
@@ -478,6 +509,7 @@ def _run_change(session: _Session, plan: TracePlan) -> tuple[list[StatementTrace
                 trace = _run_one(session, tx, st, base_oids)
                 traces.append(trace)
                 if trace.error is not None and trace.error.sqlstate != "25001":
+                    failed = st
                     rest = [s for s in script.statements[i + 1 :] if not s.transaction_control]
                     if rest:
                         skipped.append(
@@ -490,6 +522,10 @@ def _run_change(session: _Session, plan: TracePlan) -> tuple[list[StatementTrace
                             )
                         )
                     break
+            if failed is not None:
+                tx.end("ROLLBACK")  # the tool's transaction fails with its statement
+                skipped.extend(_stopped(failed, plan.change[n + 1 :]))
+                break
             if script.transaction != "run":
                 tx.end()
             previous = script.transaction
@@ -498,6 +534,27 @@ def _run_change(session: _Session, plan: TracePlan) -> tuple[list[StatementTrace
         if tx.open:
             tx.end("ROLLBACK")
     return traces, skipped
+
+
+def _stopped(failed: Statement, later: tuple[Script, ...]) -> list[NotTraced]:
+    """The migrations after a failing one: the tool does not run them, nor does the trace."""
+    out: list[NotTraced] = []
+    for script in later:
+        if out and out[-1].path == script.path:
+            continue  # a Liquibase file's later changesets: one entry for the file
+        where = f"{failed.path} line {failed.line}"
+        if script.path == failed.path:
+            where = f"line {failed.line}"
+        out.append(
+            NotTraced(
+                script.path,
+                f"not run: the migration stopped at {where}, where PostgreSQL refused a "
+                "statement; the migration tool stops at the first failure, so the trace "
+                "stopped there too",
+                script.statements[0].line if script.statements else None,
+            )
+        )
+    return out
 
 
 def _run_one(
