@@ -19,7 +19,7 @@ import yaml
 
 from guardrail import engine
 from guardrail.render.inline import plain
-from tests.golden import build
+from tests.golden import base_tree, build
 
 DIR = Path(__file__).parent / "realworld"
 
@@ -49,7 +49,11 @@ def test_realworld_case(group: str, name: str, case: dict[str, Any]) -> None:
         case = {**case, "config": config_data}
     pr, config, contents = build(case)
     report = engine.run(
-        pr, config, read=lambda side, path: contents.get((side, path)), source="git"
+        pr,
+        config,
+        read=lambda side, path: contents.get((side, path)),
+        source="git",
+        base_tree=base_tree(case, contents),
     )
     expected = case.get("expect", [])
     silent = set(case.get("silent", []))

@@ -17,10 +17,12 @@ from dataclasses import replace
 
 from guardrail.analysis.isolate import attempt
 from guardrail.analysis.markdown import assess, find_sections, normalize
+from guardrail.analysis.migrations import base_columns
 from guardrail.analysis.migrations.changed import Migration, django_models, migrations
 from guardrail.analysis.migrations.detect import detect
 from guardrail.analysis.migrations.django import field_facts, same_column_type
 from guardrail.analysis.migrations.ops import Op, OpKind
+from guardrail.analysis.migrations.postgres import type_change_rewrites
 from guardrail.analysis.reads import wants
 from guardrail.checks import safety_rules
 from guardrail.checks.base import Context, Output
@@ -41,7 +43,38 @@ GR902 = by_code("GR902")
 
 
 def _resolved(ctx: Context, m: Migration, op: Op) -> tuple[Op | None]:
+    if m.kind.framework in base_columns.FRAMEWORKS:
+        return (_resolve_restated(ctx, m, op),)
     return (_resolve_django_alter(ctx, m, op),)
+
+
+def _resolve_restated(ctx: Context, m: Migration, op: Op) -> Op | None:
+    """A column made NOT NULL or given a type when the file does not say what it was (Laravel
+    `->change()`, `changeColumn`, `.alter()`, Ecto `modify` without `from:`, Rails
+    `change_column` without a `down`): what the lines above it in the file and the base
+    branch's earlier migrations made the column decides (analysis/migrations/base_columns.py).
+    A NOT NULL column stays NOT NULL (PostgreSQL does nothing); a same or wider type is no
+    rewrite. Unknown keeps the op as the reader wrote it."""
+    if op.kind not in (OpKind.SET_NOT_NULL, OpKind.ALTER_TYPE) or not op.table or not op.column:
+        return op
+    if op.kind == OpKind.ALTER_TYPE and (op.from_type or not op.to_type):
+        return op
+    earlier = [o for o in m.reading.ops if o.line < op.line]
+    before = base_columns.column_before(ctx, m.file.path, op.table, op.column, earlier)
+    if before is None:
+        return op
+    if op.kind == OpKind.SET_NOT_NULL:
+        return None if before.not_null else replace(op, maybe=False)
+    if not before.type or not op.to_type:
+        return op
+    if before.type.lower() == op.to_type.lower():
+        return None
+    rewrites = type_change_rewrites(before.type, op.to_type)
+    if rewrites is None:  # a pair guardrail does not know: as the reader wrote it
+        return op
+    if rewrites is False:  # catalog-only (a longer varchar, varchar -> text)
+        return None
+    return replace(op, maybe=False, narrowing=True, from_type=before.type)
 
 
 def _resolve_django_alter(ctx: Context, m: Migration, op: Op) -> Op | None:

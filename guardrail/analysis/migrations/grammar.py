@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import TYPE_CHECKING, Unpack
 
-from guardrail.analysis.migrations.ops import Facts, Op, OpKind, Reading
+from guardrail.analysis.migrations.ops import ColumnDef, Facts, Op, OpKind, Reading
 from guardrail.analysis.migrations.sql import comments_above, parse_ignores, read_sql
 
 if TYPE_CHECKING:
@@ -213,6 +213,17 @@ class Recorder:
         facts.setdefault("assured", self.assured)
         ignores = parse_ignores(comments_above(self._lines, at))
         self.ops.append(Op(kind, at, table, column, short(node), tuple(ignores), **facts))
+
+    def define(self, table: str | None, column: ColumnDef) -> None:
+        """A column of the table the last CREATE TABLE of `table` in this file creates (the
+        columns of a `create_table`/`Schema::create`/`createTable`/`create table`/`CreateTable`
+        block, in order): they become that operation's `table_columns`."""
+        for i in range(len(self.ops) - 1, -1, -1):
+            op = self.ops[i]
+            if op.kind == OpKind.CREATE_TABLE and op.table == table and table:
+                kept = [c for c in op.table_columns if c.name != column.name]
+                self.ops[i] = replace(op, table_columns=(*kept, column))
+                return
 
     def unknown(self, node: Node, construct: str) -> None:
         """A construct the reader cannot interpret: a GR290 notice naming it and its line."""

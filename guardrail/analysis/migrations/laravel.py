@@ -27,7 +27,7 @@ from guardrail.analysis.migrations.grammar import (
     type_changes,
     walk,
 )
-from guardrail.analysis.migrations.ops import Framework, OpKind, Reading
+from guardrail.analysis.migrations.ops import ColumnDef, Framework, OpKind, Reading
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -303,6 +303,9 @@ class _Reader:
         if root.type == "variable_name" and where.table_var and text(root) == where.table_var:
             if not where.creating:
                 self.on_blueprint(links, where)
+            else:
+                for column in _defined(links):
+                    self.rec.define(where.table, column)
             return
         if text(root) == "$this" and links[0].name in self.helpers:
             name = links[0].name
@@ -484,7 +487,14 @@ class _Reader:
             elif nullable is True and not was_nullable:
                 self.rec.add(node, OpKind.DROP_NOT_NULL, table, col)
         else:
-            self.rec.add(node, OpKind.ALTER_TYPE, table, col, to_type=first.name, maybe=True)
+            self.rec.add(
+                node,
+                OpKind.ALTER_TYPE,
+                table,
+                col,
+                to_type=_sql_type(first.name, first),
+                maybe=True,
+            )
             if nullable is False:
                 self.rec.add(node, OpKind.SET_NOT_NULL, table, col)
             elif nullable is None and col != "id":
@@ -506,6 +516,88 @@ class _Reader:
             self.rec.add(node, OpKind.ADD_PRIMARY_KEY, table, col)
         if "constrained" in mods or "references" in mods:
             self.rec.add(node, OpKind.ADD_FOREIGN_KEY, table, col)
+
+
+# Column methods whose PostgreSQL type is not the DSL's name (Illuminate's PostgresGrammar).
+_PG_TYPES = {
+    "id": "bigint",
+    "bigIncrements": "bigint",
+    "increments": "integer",
+    "mediumIncrements": "integer",
+    "smallIncrements": "smallint",
+    "tinyIncrements": "smallint",
+    "foreignId": "bigint",
+    "foreignUuid": "uuid",
+    "mediumInteger": "integer",
+    "unsignedMediumInteger": "integer",
+    "unsignedTinyInteger": "smallint",
+    "double": "double precision",
+    "float": "double precision",
+    "dateTimeTz": "timestamptz",
+    "timeTz": "timetz",
+    "binary": "bytea",
+    "ipAddress": "inet",
+    "macAddress": "macaddr",
+    "year": "integer",
+}
+# Helpers that define fixed columns: (name, type, nullable).
+_HELPER_COLUMNS = {
+    "timestamps": (("created_at", "timestamp", True), ("updated_at", "timestamp", True)),
+    "nullableTimestamps": (("created_at", "timestamp", True), ("updated_at", "timestamp", True)),
+    "timestampsTz": (("created_at", "timestamptz", True), ("updated_at", "timestamptz", True)),
+    "softDeletes": (("deleted_at", "timestamp", True),),
+    "softDeletesTz": (("deleted_at", "timestamptz", True),),
+    "rememberToken": (("remember_token", "varchar(100)", True),),
+}
+
+
+def _defined(links: list[_Link]) -> list[ColumnDef]:
+    """The columns one `$table->…` call of a `Schema::create` closure defines: PostgreSQL's
+    type, NOT NULL unless `->nullable()` (Laravel's default), the database default."""
+    first, mods = links[0], {m.name: m for m in links[1:]}
+    name = first.name
+    args = [value(a) for a in first.args]
+    col = as_str(args[0]) if args else None
+    if name in _HELPER_COLUMNS:
+        return [ColumnDef(c, t, not null) for c, t, null in _HELPER_COLUMNS[name]]
+    if name in ("morphs", "nullableMorphs", "uuidMorphs", "ulidMorphs") and col:
+        key = {"uuidMorphs": "uuid", "ulidMorphs": "char(26)"}.get(name, "bigint")
+        null = name == "nullableMorphs" or _nullable(mods) is True
+        return [
+            ColumnDef(f"{col}_id", key, not null),
+            ColumnDef(f"{col}_type", "varchar(255)", not null),
+        ]
+    if name not in _TYPES and name not in _SERIAL:
+        return []
+    serial = name in _SERIAL or "autoIncrement" in mods
+    if name in _SERIAL and col is None:
+        col = "id"
+    if col is None:
+        return []
+    typ = _PG_TYPES.get(name) or _sql_type(name, first) or name
+    default: str | None = None
+    if serial:
+        default = "nextval(…)"
+    elif "default" in mods:
+        given = value(mods["default"].args[0]) if mods["default"].args else None
+        default = _default_text(given)
+    elif "useCurrent" in mods:
+        default = "CURRENT_TIMESTAMP"
+    primary = (name in _SERIAL and name != "foreignId") or "primary" in mods
+    virtual = "virtualAs" in mods or "storedAs" in mods
+    not_null = primary or (_nullable(mods) is not True and not virtual)
+    return [ColumnDef(col, typ.lower(), not_null, default, primary)]
+
+
+def _default_text(given: Value) -> str:
+    """A literal default as SQL writes it (`0`, `'draft'`, `true`); `…` when computed."""
+    if isinstance(given, bool):
+        return "true" if given else "false"
+    if isinstance(given, int | float):
+        return str(given)
+    if isinstance(given, str):
+        return "'" + given.replace("'", "''") + "'"
+    return "…"
 
 
 def _nullable(mods: dict[str, _Link]) -> bool | None:

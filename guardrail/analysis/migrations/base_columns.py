@@ -1,0 +1,150 @@
+"""What each column is at the base branch's tip, by the project's own migrations, for the
+restatements that do not say what a column was (Laravel `->change()`, Knex `.alter()`,
+Sequelize/TypeORM `changeColumn`, Ecto `modify` without `from:`): such an operation is only
+"may make … NOT NULL" until an earlier migration says the column is NOT NULL already (nothing
+changes) or nullable (it certainly changes).
+
+The base tree's migrations of the same framework in the folder of each such PR migration are
+read by the framework's own reader and replayed in file-name order (every DSL here names its
+files by timestamp: Rails, Laravel, Knex, Sequelize, TypeORM, Ecto, EF Core): CREATE TABLE with
+its columns (Op.table_columns), ADD/DROP/RENAME COLUMN, SET/DROP NOT NULL, a type change, DROP
+and RENAME TABLE. A column the replay never saw created or added (a squashed history, a schema loaded
+from a dump) is unknown, and so is every column of a table that something the readers could not
+read names: unknown keeps the "may". The operations earlier in the PR's own file are applied on
+top (a column added NOT NULL three lines above its `->change()`). Computed only when a PR migration has such an operation (a Fact asked
+for lazily), from one batched read; a folder of more files than MAX_FILES is not replayed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+
+from guardrail.analysis.core import Analysis, Fact
+from guardrail.analysis.migrations.ops import ColumnDef, Op, OpKind
+
+MAX_FILES = 1500
+MAX_CHARS = 15_000_000
+# Frameworks replayed here (SQL tools: base_schema.py; Django resolves against its models).
+FRAMEWORKS = frozenset({"rails", "laravel", "knex", "sequelize", "typeorm", "ecto", "efcore"})
+
+Columns = dict[str, dict[str, ColumnDef]]  # table -> column -> what it is
+
+
+def apply(state: Columns, op: Op) -> None:
+    """One operation of an earlier migration, applied to the column map."""
+    table, col = op.table, op.column
+    if op.kind == OpKind.RAW:
+        # Not read (SQL built at run time, an unknown call): what it did to a table it names is
+        # unknown, so that table is forgotten.
+        for name in [t for t in state if t == table or (t and t in op.text)]:
+            del state[name]
+        return
+    if not table:
+        return
+    if op.kind == OpKind.CREATE_TABLE:
+        if op.if_not_exists and table in state:
+            return
+        state[table] = {c.name: c for c in op.table_columns}
+        return
+    if op.kind == OpKind.DROP_TABLE:
+        state.pop(table, None)
+        return
+    if op.kind == OpKind.RENAME_TABLE:
+        if op.new_name and table in state:
+            state[op.new_name] = state.pop(table)
+        return
+    if not col:
+        return
+    if op.kind == OpKind.ADD_COLUMN:
+        # A table never seen created (a squashed history) still learns the columns added to it.
+        _apply_column(state.setdefault(table, {}), op, col)
+    elif table in state:
+        _apply_column(state[table], op, col)
+
+
+def _apply_column(columns: dict[str, ColumnDef], op: Op, col: str) -> None:
+    before = columns.get(col)
+    if op.kind == OpKind.ADD_COLUMN:
+        added = op.table_columns[0] if op.table_columns else None
+        columns[col] = added or ColumnDef(
+            col, "", op.not_null, "…" if op.has_default else None, False
+        )
+    elif op.kind == OpKind.DROP_COLUMN:
+        columns.pop(col, None)
+    elif op.kind == OpKind.RENAME_COLUMN and op.new_name and before is not None:
+        columns[op.new_name] = replace(columns.pop(col), name=op.new_name)
+    elif before is None:
+        return
+    elif op.kind == OpKind.SET_NOT_NULL:
+        # A restatement's NOT NULL is a "may" only about the change; after it, NOT NULL holds.
+        columns[col] = replace(before, not_null=True)
+    elif op.kind == OpKind.DROP_NOT_NULL:
+        columns[col] = replace(before, not_null=False)
+    elif op.kind == OpKind.ALTER_TYPE:
+        columns[col] = replace(before, type=op.to_type or "")
+    elif op.kind == OpKind.SET_DEFAULT:
+        columns[col] = replace(before, default=before.default or "…")
+    elif op.kind == OpKind.DROP_DEFAULT:
+        columns[col] = replace(before, default=None)
+
+
+def _replay(ctx: Analysis) -> dict[str, Columns]:
+    """folder -> the column map its base-branch migrations leave."""
+    from guardrail.analysis.migrations.changed import MIGRATIONS
+    from guardrail.analysis.migrations.detect import detect, read
+
+    if ctx.base_tree is None:
+        return {}
+    changed = ctx.get(MIGRATIONS)
+    wanted = {
+        m.file.path.rsplit("/", 1)[0]: m.kind.framework
+        for m in changed
+        if m.kind.framework in FRAMEWORKS and "/" in m.file.path
+    }
+    if not wanted:
+        return {}
+    own = {m.file.path for m in changed}
+    by_folder: dict[str, list[str]] = {}
+    for p in ctx.base_tree.paths():
+        folder = p.rsplit("/", 1)[0] if "/" in p else ""
+        if folder in wanted and p not in own:
+            by_folder.setdefault(folder, []).append(p)
+    out: dict[str, Columns] = {}
+    for folder, paths in by_folder.items():
+        if len(paths) > MAX_FILES:
+            continue
+        texts = {p: t for p, t in ctx.base_tree.read_many(paths).items() if t is not None}
+        if sum(len(t) for t in texts.values()) > MAX_CHARS:
+            continue
+        state: Columns = {}
+        for path in sorted(texts, key=lambda p: p.rsplit("/", 1)[-1]):
+            kind = detect(path, texts[path])
+            if kind is None or kind.framework != wanted[folder]:
+                continue
+            try:
+                reading = read(kind, texts[path])
+            except Exception:  # a file outside the PR: its columns become unknown (what the
+                state = {}  # PR changes is still read and judged, as "may")
+                continue
+            for op in reading.ops:
+                apply(state, op)
+        out[folder] = state
+    return out
+
+
+BASE_COLUMNS: Fact[dict[str, Columns]] = Fact("base_columns", _replay)
+
+
+def column_before(
+    ctx: Analysis, path: str, table: str, column: str, earlier: Iterable[Op] = ()
+) -> ColumnDef | None:
+    """The column as the base branch's migrations in `path`'s folder leave it, after the
+    operations `earlier` in the file itself, when they say."""
+    folder = path.rsplit("/", 1)[0] if "/" in path else ""
+    base = ctx.get(BASE_COLUMNS).get(folder, {})
+    state: Columns = {table: dict(base[table])} if table in base else {}
+    for op in earlier:
+        if op.table == table or op.new_name == table or op.kind == OpKind.RAW:
+            apply(state, op)
+    return state.get(table, {}).get(column)
