@@ -74,15 +74,21 @@ def fold(findings: list[Finding]) -> list[Finding]:
     if not folding:
         return findings
     worst: dict[tuple[str | None, int | None, str | None], Severity] = {}
+    taken: dict[tuple[str | None, int | None, str | None], set[str]] = {}
     kept: list[Finding] = []
     for f in findings:
         at = _subject(f)
         if f.rule in folding.get(at, ()):
             worst[at] = max(worst.get(at, f.severity), f.severity)
+            taken.setdefault(at, set()).add(f.rule)
         else:
             kept.append(f)
     return [
-        replace(f, severity=max(f.severity, worst[_subject(f)]))
+        replace(
+            f,
+            severity=max(f.severity, worst[_subject(f)]),
+            folded=tuple(sorted(taken[_subject(f)])),
+        )
         if REGISTRY[f.rule].folds and _subject(f) in worst
         else f
         for f in kept

@@ -115,6 +115,9 @@ class Finding:
     # What `--trace` saw PostgreSQL do with this finding's statement (lock, rewrite, error, and
     # whether that confirms the finding). None without a trace.
     observed: Mapping[str, object] | None = field(default=None, compare=False, hash=False)
+    # The rules whose findings about the same gap this one took in (engine.fold; a Rule's
+    # `folds`): acknowledging one of them acknowledges this line.
+    folded: tuple[str, ...] = field(default=(), compare=False, hash=False)
 
     @property
     def title_parts(self) -> tuple[Part, ...]:

@@ -15,6 +15,7 @@ comment with who acknowledged them how, and why. Pure.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from guardrail.analysis.markdown import normalize, visible_lines
@@ -145,26 +146,53 @@ _CHECK_NAMES = frozenset(
 )
 
 
+def _own(target: str, finding: Finding) -> bool:
+    """The target names the finding's own rule (its code or name)."""
+    t = target.strip().lower()
+    rule = REGISTRY.get(finding.rule)
+    return t.upper() == finding.rule or bool(rule and t == rule.name)
+
+
+def _folded(target: str, finding: Finding) -> str | None:
+    """The code of a rule the finding took in (engine.fold) that the target names, by code or
+    name: GR512's line that took in GR210 is what an acknowledgement of GR210 is about. A
+    whole check (or its label) carries no further than its own check: acknowledging
+    migration-safety says nothing about the deploy order."""
+    t = target.strip().lower()
+    for c in finding.folded:
+        rule = REGISTRY.get(c)
+        if t == c.lower() or bool(rule and t == rule.name):
+            return c
+    return None
+
+
 def _matches(target: str, finding: Finding, label_checks: dict[str, str]) -> bool:
     t = target.strip().lower()
-    if t.upper() == finding.rule or t == finding.check or t == ALL:
+    if _own(t, finding) or t == finding.check or t == ALL:
         return True
     if t in label_checks:
         return label_checks[t] in (finding.check, ALL)
-    rule = REGISTRY.get(finding.rule)
-    return bool(rule and t == rule.name)
+    return False
 
 
 def apply(
     findings: list[Finding], pr: PullRequest, config: Config
 ) -> tuple[list[Finding], list[Ack], list[Finding]]:
-    """(findings left, acknowledgements applied, problems with acknowledgements as findings)."""
+    """(findings left, acknowledgements applied, problems with acknowledgements as findings).
+
+    A finding that took in another rule's (engine.fold) is acknowledged by an acknowledgement
+    of that rule too, in the ways both checks allow (GR210's migration-safety by default only
+    by a reviewer's label, so an author cannot clear it through GR512's line)."""
     ac = config.acknowledge
     label_checks = {k.lower(): v for k, v in ac.labels.items()}
     present = [lab for lab in pr.labels if lab.lower() in label_checks]
     lines = _lines(pr.body)
     if not present and not lines:
         return findings, [], []
+
+    def ways(check: str) -> tuple[str, ...]:
+        return tuple(ac.allow.get(check, ac.allow.get(ALL, ("label", "description"))))
+
     kept: list[Finding] = []
     acks: list[Ack] = []
     problems: dict[str, Finding] = {}
@@ -172,77 +200,112 @@ def apply(
         if f.rule == GR903.code or f.check == "analysis":
             kept.append(f)
             continue
-        allowed = ac.allow.get(f.check, ac.allow.get(ALL, ("label", "description")))
-        done = False
-        for lab in present:
-            if label_checks[lab.lower()] not in (f.check, ALL):
-                continue
-            if "label" not in allowed:
-                problems.setdefault(
-                    f"label:{lab}:{f.check}",
-                    GR903.finding(
-                        f"The label {code(lab)} cannot acknowledge {f.check} here.",
-                        f"The configuration allows {', '.join(allowed) or 'nothing'} for {f.check}.",
-                    ),
-                )
-                continue
-            reason = next(
-                (
-                    ln.reason
-                    for ln in lines
-                    if ln.reason
-                    and any(
-                        t.lower() in (lab.lower(), f.rule.lower(), f.check, ALL) for t in ln.targets
-                    )
-                ),
-                "",
-            )
-            if not reason:
-                problems.setdefault(
-                    f"label:{lab}",
-                    GR903.finding(
-                        f"The label {code(lab)} acknowledges a gap without saying why.",
-                        f"Add a line to the description: `guardrail: acknowledge {lab}: <the reason>`, "
-                        "in a few words that explain (a dot or a single word is not a reason).",
-                    ),
-                )
-                continue
-            acks.append(Ack(f.rule, f"label {code(lab)}", reason, f, lab))
-            done = True
-            break
-        if not done:
-            for ln in lines:
-                if not ln.ticked or not any(_matches(t, f, label_checks) for t in ln.targets):
-                    continue
-                if any(t.lower() in label_checks for t in ln.targets) and not any(
-                    t.upper() == f.rule or t.lower() == f.check for t in ln.targets
-                ):
-                    continue  # a reason line for a label, handled above
-                if "description" not in allowed:
-                    problems.setdefault(
-                        f"desc:{f.check}",
-                        GR903.finding(
-                            f"{f.check} gaps can only be acknowledged by a reviewer's label here.",
-                            f"Ask a reviewer to add the label for {f.check}, with the reason in the description.",
-                        ),
-                    )
-                    break
-                if not ln.reason:
-                    problems.setdefault(
-                        f"desc:{f.rule}",
-                        GR903.finding(
-                            f"The acknowledgement of {f.rule} in the description has no reason.",
-                            f"Write it as `guardrail: acknowledge {f.rule}: <the reason>`, in a few words that "
-                            "explain (a dot or a single word is not a reason).",
-                        ),
-                    )
-                    break
-                acks.append(Ack(f.rule, "the description", ln.reason, f))
-                done = True
-                break
-        if not done:
+        ack = _by_label(f, present, lines, label_checks, ways, problems) or _by_description(
+            f, lines, label_checks, ways, problems
+        )
+        if ack is None:
             kept.append(f)
+        else:
+            acks.append(ack)
     return kept, acks, list(problems.values())
+
+
+def _by_label(
+    f: Finding,
+    present: list[str],
+    lines: list[_Line],
+    label_checks: dict[str, str],
+    ways: Callable[[str], tuple[str, ...]],
+    problems: dict[str, Finding],
+) -> Ack | None:
+    carried = {c: REGISTRY[c].check for c in f.folded if c in REGISTRY}
+    for lab in present:
+        lab_check = label_checks[lab.lower()]
+        own = lab_check in (f.check, ALL)
+        codes = {c for c, check in carried.items() if check == lab_check}
+        if not own and not codes:
+            continue
+        allowed = ways(f.check) if own else tuple(w for w in ways(f.check) if w in ways(lab_check))
+        if "label" not in allowed:
+            problems.setdefault(
+                f"label:{lab}:{f.check}",
+                GR903.finding(
+                    f"The label {code(lab)} cannot acknowledge {f.check} here.",
+                    f"The configuration allows {', '.join(allowed) or 'nothing'} for {f.check}.",
+                ),
+            )
+            continue
+        if own:
+            named = [
+                ln.reason
+                for ln in lines
+                if ln.reason
+                and any(t.lower() in (lab.lower(), f.check, ALL) or _own(t, f) for t in ln.targets)
+            ]
+        else:  # the label of a folded rule's check: its reason line names that rule
+            named = [
+                ln.reason
+                for ln in lines
+                if ln.reason and any(_folded(t, f) in codes for t in ln.targets)
+            ]
+        if named:
+            return Ack(f.rule, f"label {code(lab)}", named[0], f, lab)
+        if own:
+            problems.setdefault(
+                f"label:{lab}",
+                GR903.finding(
+                    f"The label {code(lab)} acknowledges a gap without saying why.",
+                    f"Add a line to the description: `guardrail: acknowledge {lab}: <the reason>`, "
+                    "in a few words that explain (a dot or a single word is not a reason).",
+                ),
+            )
+    return None
+
+
+def _by_description(
+    f: Finding,
+    lines: list[_Line],
+    label_checks: dict[str, str],
+    ways: Callable[[str], tuple[str, ...]],
+    problems: dict[str, Finding],
+) -> Ack | None:
+    for ln in lines:
+        if not ln.ticked:
+            continue
+        own = any(_matches(t, f, label_checks) for t in ln.targets)
+        folded = [c for c in (_folded(t, f) for t in ln.targets) if c is not None]
+        if not own and not folded:
+            continue
+        if any(t.lower() in label_checks for t in ln.targets) and not any(
+            _own(t, f) or _folded(t, f) or t.lower() == f.check for t in ln.targets
+        ):
+            continue  # a reason line for a label, handled above
+        allowed = ways(f.check)
+        if not own:
+            allowed = tuple(w for w in allowed if all(w in ways(REGISTRY[c].check) for c in folded))
+        if "description" not in allowed:
+            named = f.check if own else REGISTRY[folded[0]].check
+            problems.setdefault(
+                f"desc:{named}",
+                GR903.finding(
+                    f"{named} gaps can only be acknowledged by a reviewer's label here.",
+                    f"Ask a reviewer to add the label for {named}, with the reason in the description.",
+                ),
+            )
+            return None
+        if not ln.reason:
+            rule = f.rule if own else folded[0]
+            problems.setdefault(
+                f"desc:{rule}",
+                GR903.finding(
+                    f"The acknowledgement of {rule} in the description has no reason.",
+                    f"Write it as `guardrail: acknowledge {rule}: <the reason>`, in a few words that "
+                    "explain (a dot or a single word is not a reason).",
+                ),
+            )
+            return None
+        return Ack(f.rule, "the description", ln.reason, f)
+    return None
 
 
 def summary(acks: list[Ack]) -> list[str]:
