@@ -25,7 +25,7 @@ from guardrail.analysis.migrations.grammar import (
     text,
     walk,
 )
-from guardrail.analysis.migrations.ops import Framework, OpKind, Reading
+from guardrail.analysis.migrations.ops import ColumnDef, Framework, OpKind, Reading
 from guardrail.analysis.migrations.postgres import type_change_rewrites
 
 if TYPE_CHECKING:
@@ -263,6 +263,8 @@ class _Reader:
         col = as_str(value(c.args[0])) if c.args else None
         if c.name in ("add", "add_if_not_exists"):
             if where.creating:
+                if col:
+                    self.rec.define(table, _ecto_defined(c, col))
                 return
             typ = c.args[1] if len(c.args) > 1 else None
             default = c.kwargs.get("default")
@@ -297,6 +299,10 @@ class _Reader:
             self.modify(c, table, col)
         elif c.name == "timestamps":
             if where.creating:
+                stamp = _ecto_pg(as_str(c.kwargs.get("type")) or "naive_datetime", {}) or ""
+                null = c.kwargs.get("null") is True
+                for name in ("inserted_at", "updated_at"):
+                    self.rec.define(table, ColumnDef(name, stamp, not null))
                 return
             for name in ("inserted_at", "updated_at"):
                 self.rec.add(
@@ -335,7 +341,9 @@ class _Reader:
                     c.node, OpKind.ALTER_TYPE, table, col, narrowing=True, to_type=new_type
                 )
         else:
-            self.rec.add(c.node, OpKind.ALTER_TYPE, table, col, to_type=new_type, maybe=True)
+            # As PostgreSQL names it where known, so an earlier migration's column compares.
+            pg = _ecto_pg(new_type, c.kwargs) if new_type else None
+            self.rec.add(c.node, OpKind.ALTER_TYPE, table, col, to_type=pg or new_type, maybe=True)
         null = c.kwargs.get("null")
         if null is False:
             if before_null is True:
@@ -358,6 +366,76 @@ class _Reader:
 
 
 _MISSING = Dynamic("")
+
+
+# Ecto's column types as ecto_sql's PostgreSQL adapter creates them (Ecto.Adapters.Postgres).
+_ECTO_PG = {
+    "id": "bigint",
+    "serial": "integer",
+    "bigserial": "bigint",
+    "integer": "integer",
+    "bigint": "bigint",
+    "smallint": "smallint",
+    "float": "double precision",
+    "boolean": "boolean",
+    "string": "varchar",
+    "text": "text",
+    "citext": "citext",
+    "binary": "bytea",
+    "uuid": "uuid",
+    "binary_id": "uuid",
+    "map": "jsonb",
+    "jsonb": "jsonb",
+    "date": "date",
+    "time": "time",
+    "naive_datetime": "timestamp(0)",
+    "naive_datetime_usec": "timestamp",
+    "utc_datetime": "timestamp(0)",
+    "utc_datetime_usec": "timestamp",
+    "decimal": "numeric",
+}
+
+
+def _ecto_pg(name: str | None, kw: dict[str, Value]) -> str | None:
+    """`:string, size: 40` -> `varchar(40)`, `:decimal, precision: 10, scale: 2` ->
+    `numeric(10,2)`; None for a type this table does not know."""
+    base = _ECTO_PG.get(name or "")
+    size, precision, scale = kw.get("size"), kw.get("precision"), kw.get("scale")
+    if base == "varchar":
+        return f"varchar({size if isinstance(size, int) else 255})"
+    if base == "numeric" and isinstance(precision, int):
+        return f"numeric({precision},{scale if isinstance(scale, int) else 0})"
+    return base
+
+
+def _ecto_defined(c: _Call, col: str) -> ColumnDef:
+    """One `add` of a `create table` block: PostgreSQL's type, NOT NULL with `null: false` or
+    `primary_key: true`, the default."""
+    typ_node = c.args[1] if len(c.args) > 1 else None
+    written = value(typ_node) if typ_node is not None else None
+    typ: str | None = None
+    if typ_node is not None and typ_node.type == "call" and _call(typ_node).name == "references":
+        ref_type = _call(typ_node).kwargs.get("type")
+        typ = _ecto_pg(as_str(ref_type) or "id", {})
+    elif isinstance(written, list) and len(written) == 2 and written[0] == "array":
+        inner = _ecto_pg(as_str(written[1]), c.kwargs)
+        typ = f"{inner}[]" if inner else None
+    elif isinstance(written, str):
+        typ = _ecto_pg(written, c.kwargs) or written.lower()
+    primary = c.kwargs.get("primary_key") is True
+    default: str | None = None
+    if "default" in c.kwargs and c.kwargs["default"] is not None:
+        given = c.kwargs["default"]
+        if isinstance(given, bool):
+            default = "true" if given else "false"
+        elif isinstance(given, int | float):
+            default = str(given)
+        elif isinstance(given, str):
+            default = "'" + given.replace("'", "''") + "'"
+        else:
+            default = "…"
+    not_null = primary or c.kwargs.get("null") is False
+    return ColumnDef(col, typ or "", not_null, default, primary)
 
 
 def _type_name(node: Node) -> str | None:
@@ -393,6 +471,9 @@ def _create(r: _Reader, c: _Call, w: _Where) -> None:
         if table:
             r.rec.created.add(table)
         r.rec.add(c.node, OpKind.CREATE_TABLE, table)
+        if kw.get("primary_key", True) is not False:
+            # Ecto's default primary key: `id bigserial PRIMARY KEY`.
+            r.rec.define(table, ColumnDef("id", "bigint", True, "nextval(…)", True))
         r.body(c.block, replace(w, table=table, creating=True))
     elif kind in ("index", "unique_index"):
         cols = as_strs(value(args[1])) if len(args) > 1 else []

@@ -28,7 +28,7 @@ from guardrail.analysis.migrations.grammar import (
     text,
     walk,
 )
-from guardrail.analysis.migrations.ops import Framework, OpKind, Reading
+from guardrail.analysis.migrations.ops import ColumnDef, Framework, OpKind, Reading
 from guardrail.analysis.migrations.postgres import type_change_rewrites
 
 if TYPE_CHECKING:
@@ -253,6 +253,122 @@ def _create_table(r: _Reader, c: _Call) -> None:
     if table:
         r.rec.created.add(table)
     r.rec.add(c.node, OpKind.CREATE_TABLE, table)
+    for column in _table_columns(c.node):
+        r.rec.define(table, column)
+
+
+def _argument(call: Node, name: str) -> Node | None:
+    """The expression of the named argument `name:` of the first call in `call` that has it."""
+    for node in walk(call):
+        if node.type != "argument":
+            continue
+        label = node.child_by_field_name("name")
+        if label is not None and text(label) == name and node.named_children:
+            return node.named_children[-1]
+    return None
+
+
+def _lambda_body(node: Node | None) -> Node | None:
+    if node is None or node.type != "lambda_expression":
+        return None
+    return node.child_by_field_name("body")
+
+
+def _table_columns(call: Node) -> list[ColumnDef]:
+    """The columns of `CreateTable(columns: table => new { Id = table.Column<int>(…), … },
+    constraints: table => { table.PrimaryKey("PK_x", x => x.Id); })`: the store type as written
+    (`type:`, else Npgsql's mapping of the CLR type and facets), NOT NULL with `nullable:
+    false` (or a value type without `nullable:`), `defaultValue`/`defaultValueSql`."""
+    body = _lambda_body(_argument(call, "columns"))
+    if body is None or body.type != "anonymous_object_creation_expression":
+        return []
+    keys = _primary_key_properties(_lambda_body(_argument(call, "constraints")))
+    out: list[ColumnDef] = []
+    children = body.named_children
+    for prop, expr in zip(children, children[1:], strict=False):
+        if prop.type != "identifier" or expr.type != "invocation_expression":
+            continue
+        column = _column_call(expr)
+        if column is None:
+            continue
+        name = as_str(column.kwargs.get("name")) or text(prop)
+        nullable = column.kwargs.get("nullable")
+        clr = column.type_arg
+        not_null = nullable is False or (
+            nullable is None
+            and clr is not None
+            and not clr.endswith("?")
+            and clr not in ("string", "byte[]")
+        )
+        default: str | None = None
+        if "defaultValueSql" in column.kwargs:
+            sql = column.kwargs["defaultValueSql"]
+            default = sql if isinstance(sql, str) else "…"
+        elif "defaultValue" in column.kwargs and column.kwargs["defaultValue"] is not None:
+            given = column.kwargs["defaultValue"]
+            default = (
+                ("true" if given else "false")
+                if isinstance(given, bool)
+                else str(given)
+                if isinstance(given, int | float)
+                else "'" + given.replace("'", "''") + "'"
+                if isinstance(given, str)
+                else "…"
+            )
+        primary = text(prop) in keys
+        typ = (_store_type(column, clr, old=False) or "").lower()
+        typ = {"character varying": "varchar", "timestamp with time zone": "timestamptz"}.get(
+            typ, typ
+        )
+        if typ.startswith("character varying("):
+            typ = "varchar(" + typ.split("(", 1)[1]
+        out.append(ColumnDef(name, typ, not_null or primary, default, primary))
+    return out
+
+
+def _column_call(expr: Node) -> _Call | None:
+    """`table.Column<int>(…)`, under any chained `.Annotation(…)`."""
+    cur = expr
+    while cur.type == "invocation_expression":
+        fn = cur.child_by_field_name("function")
+        if fn is None or fn.type != "member_access_expression":
+            return None
+        target = fn.child_by_field_name("expression")
+        name_node = fn.child_by_field_name("name")
+        if target is None or name_node is None:
+            return None
+        if target.type == "identifier" and name_node.type == "generic_name":
+            ident = name_node.named_children[0] if name_node.named_children else name_node
+            if text(ident) != "Column":
+                return None
+            targs = [c for c in name_node.named_children if c.type == "type_argument_list"]
+            args, kwargs, _ = _arguments(cur.child_by_field_name("arguments"))
+            clr = text(targs[0])[1:-1].strip() if targs else None
+            return _Call(cur, "Column", clr, args, kwargs, {})
+        cur = target
+    return None
+
+
+def _primary_key_properties(body: Node | None) -> set[str]:
+    """The properties `table.PrimaryKey("PK_x", x => x.Id)` (or `x => new { x.A, x.B }`) names."""
+    out: set[str] = set()
+    if body is None:
+        return out
+    for node in walk(body):
+        if node.type != "invocation_expression":
+            continue
+        fn = node.child_by_field_name("function")
+        name = fn.child_by_field_name("name") if fn is not None else None
+        if name is None or text(name) != "PrimaryKey":
+            continue
+        for lam in walk(node):
+            if lam.type == "lambda_expression":
+                for access in walk(lam):
+                    if access.type == "member_access_expression":
+                        member = access.child_by_field_name("name")
+                        if member is not None:
+                            out.add(text(member))
+    return out
 
 
 def _add_column(r: _Reader, c: _Call) -> None:

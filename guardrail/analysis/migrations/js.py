@@ -35,7 +35,7 @@ from guardrail.analysis.migrations.grammar import (
     type_changes,
     walk,
 )
-from guardrail.analysis.migrations.ops import Facts, Framework, OpKind, Reading
+from guardrail.analysis.migrations.ops import ColumnDef, Facts, Framework, OpKind, Reading
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -473,6 +473,9 @@ class _Reader:
         if where.table_var and root_text == where.table_var and links:
             if not where.creating:
                 self.on_table(links, where)
+            else:
+                for column in _knex_defined(links):
+                    self.rec.define(where.table, column)
             return
         if root.type == "identifier" and root_text in self.helpers and names[:1] == ["()"]:
             self.helper(root_text, where)
@@ -630,7 +633,11 @@ class _Reader:
         if before is None:
             if new.nullable is False:
                 self.add(node, OpKind.SET_NOT_NULL, table, col, where, maybe=True)
-            self.add(node, OpKind.ALTER_TYPE, table, col, where, to_type=new.type, maybe=True)
+            # As PostgreSQL names it where known, so an earlier migration's column compares.
+            to_type = sequelize_pg_type(new.type) if self.framework == "sequelize" else None
+            self.add(
+                node, OpKind.ALTER_TYPE, table, col, where, to_type=to_type or new.type, maybe=True
+            )
             return
         if new.nullable is False and before.nullable is not False:
             self.add(node, OpKind.SET_NOT_NULL, table, col, where)
@@ -652,6 +659,119 @@ def _knex_type(name: str, args: list[Value]) -> str | None:
         scale = args[2] if len(args) > 2 and isinstance(args[2], int) else 2
         return sql_type("decimal", None, length, scale)
     return sql_type(name, length)
+
+
+def _knex_defined(links: list[_Link]) -> list[ColumnDef]:
+    """The columns one `t.…` call of a knex `createTable` callback defines: PostgreSQL's type,
+    NOT NULL only with `.notNullable()` (knex's columns allow NULL), the default."""
+    first, mods = links[0], {link.name: link for link in links[1:]}
+    args = [value(a) for a in first.args]
+    col = as_str(args[0]) if args else None
+    name = first.name
+    if name == "timestamps":
+        # knex `timestamps(useTimestamps, defaultToNow)`: timestamptz unless `useTimestamps`;
+        # NOT NULL DEFAULT CURRENT_TIMESTAMP with `defaultToNow`, else nullable.
+        stamp = "timestamp" if args[:1] == [True] else "timestamptz"
+        now = len(args) > 1 and args[1] is True
+        at = "CURRENT_TIMESTAMP" if now else None
+        return [ColumnDef(c, stamp, now, at) for c in ("created_at", "updated_at")]
+    if col is None and name in _KNEX_SERIAL:
+        col = "id"
+    if col is None or (name not in _KNEX_TYPES and name not in _KNEX_SERIAL):
+        return []
+    serial = name in _KNEX_SERIAL
+    typ = {"increments": "integer", "bigIncrements": "bigint"}.get(name) or _knex_type(name, args)
+    default: str | None = "nextval(…)" if serial else None
+    if "defaultTo" in mods:
+        given = value(mods["defaultTo"].args[0]) if mods["defaultTo"].args else None
+        default = _default_text(given)
+    primary = serial or "primary" in mods
+    not_null = primary or "notNullable" in mods
+    return [ColumnDef(col, (typ or name).lower(), not_null, default, primary)]
+
+
+# Sequelize DataTypes as PostgreSQL stores them (sequelize/src/dialects/postgres/data-types).
+_SEQUELIZE_PG = {
+    "STRING": "varchar",
+    "CHAR": "char",
+    "TEXT": "text",
+    "CITEXT": "citext",
+    "INTEGER": "integer",
+    "BIGINT": "bigint",
+    "SMALLINT": "smallint",
+    "FLOAT": "double precision",
+    "DOUBLE": "double precision",
+    "REAL": "real",
+    "DECIMAL": "numeric",
+    "BOOLEAN": "boolean",
+    "DATE": "timestamptz",
+    "DATEONLY": "date",
+    "TIME": "time",
+    "UUID": "uuid",
+    "JSON": "json",
+    "JSONB": "jsonb",
+    "BLOB": "bytea",
+}
+_SEQUELIZE_TYPE = re.compile(
+    r"^(?:Sequelize|DataTypes|Types)?\.?([A-Z]+)(?:\((\d+)(?:,\s*(\d+))?\))?$"
+)
+
+
+def sequelize_pg_type(type_text: str | None) -> str | None:
+    """`Sequelize.STRING(100)` -> `varchar(100)`, `DataTypes.DATE` -> `timestamptz`; None for a
+    type this table does not know."""
+    found = _SEQUELIZE_TYPE.match("".join((type_text or "").split()))
+    if found is None or found.group(1) not in _SEQUELIZE_PG:
+        return None
+    base, length, scale = _SEQUELIZE_PG[found.group(1)], found.group(2), found.group(3)
+    if base == "varchar":
+        return f"varchar({length or 255})"
+    if base == "char" and length:
+        return f"char({length})"
+    if base == "numeric" and length:
+        return f"numeric({length},{scale or 0})"
+    return base
+
+
+def _sequelize_defined(name: str, spec: dict[str, Value]) -> ColumnDef:
+    """One column of `queryInterface.createTable(t, { name: { type, allowNull, … } })`."""
+    written = _type_text(spec.get("type"))
+    typ = sequelize_pg_type(written) or (written or "").lower()
+    primary = spec.get("primaryKey") is True
+    serial = spec.get("autoIncrement") is True
+    default = _default_text(spec["defaultValue"]) if "defaultValue" in spec else None
+    if serial:
+        default, typ = "nextval(…)", typ or "integer"
+    return ColumnDef(name, typ, primary or spec.get("allowNull") is False, default, primary)
+
+
+def _typeorm_defined(spec: dict[str, Value]) -> ColumnDef:
+    """One column of TypeORM's `new Table({ columns: [{ name, type, isNullable, … }] })`:
+    NOT NULL unless `isNullable: true` (TypeORM's default)."""
+    name = str(spec.get("name"))
+    written = str(spec.get("type") or "").lower()
+    length = spec.get("length")
+    typ = {"int": "integer", "int4": "integer", "int8": "bigint", "bool": "boolean"}.get(
+        written, written
+    )
+    if typ in ("varchar", "character varying") and isinstance(length, int | str) and length:
+        typ = f"varchar({length})"
+    primary = spec.get("isPrimary") is True
+    default = _default_text(spec["default"]) if "default" in spec else None
+    if spec.get("isGenerated") is True:
+        default = "nextval(…)"
+    return ColumnDef(name, typ, primary or spec.get("isNullable") is not True, default, primary)
+
+
+def _default_text(given: Value) -> str:
+    """A literal default as SQL writes it (`0`, `'draft'`, `true`); `…` when computed."""
+    if isinstance(given, bool):
+        return "true" if given else "false"
+    if isinstance(given, int | float):
+        return str(given)
+    if isinstance(given, str):
+        return "'" + given.replace("'", "''") + "'"
+    return "…"
 
 
 def _norm(type_text: str) -> str:
@@ -845,11 +965,27 @@ def _typeorm_constraint(kind: OpKind) -> _Handler:
 
 def _qi_create_table(r: _Reader, link: _Link, w: _Where) -> None:
     table, _ = _names(link)
+    spec = _opts(link, 0)
+    if spec == {} and link.args and link.args[0].type == "new_expression":
+        # TypeORM `queryRunner.createTable(new Table({ name, columns: [...] }))`.
+        arguments = link.args[0].child_by_field_name("arguments")
+        first = arguments.named_children[0] if arguments and arguments.named_children else None
+        got = value(first) if first is not None else None
+        spec = got if isinstance(got, dict) else {}
     if table is None:
-        table = as_str(_opts(link, 0).get("name"))
+        table = as_str(spec.get("name"))
     if table:
         r.rec.created.add(table)
     r.add(link.node, OpKind.CREATE_TABLE, table, None, w)
+    if r.framework == "typeorm":
+        columns = spec.get("columns")
+        for col in columns if isinstance(columns, list) else []:
+            if isinstance(col, dict) and isinstance(col.get("name"), str):
+                r.rec.define(table, _typeorm_defined(col))
+    else:
+        for name, col in _opts(link, 1).items():
+            if isinstance(col, dict):
+                r.rec.define(table, _sequelize_defined(name, col))
 
 
 def _qi_drop_table(r: _Reader, link: _Link, w: _Where) -> None:

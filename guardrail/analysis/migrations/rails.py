@@ -28,7 +28,7 @@ from guardrail.analysis.migrations.grammar import (
     text,
     type_changes,
 )
-from guardrail.analysis.migrations.ops import Framework, OpKind, Reading
+from guardrail.analysis.migrations.ops import ColumnDef, Framework, OpKind, Reading
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -394,6 +394,8 @@ class _Reader:
                     _lock_parent(self, c, _reference_parent(c, _arg(c, 0)))
                 elif c.name == "foreign_key":
                     _lock_parent(self, c, _arg(c, 0))
+                for column in _rails_defined(c):
+                    self.rec.define(where.table, column)
                 self.block_body(c.block, where)
             return
         if c.receiver is None and c.name in self.helpers:
@@ -556,8 +558,57 @@ def _create_table(r: _Reader, c: _Call, w: _Where) -> None:
             r.rec.add(c.node, OpKind.DROP_TABLE, table)
         r.rec.created.add(table)
     r.rec.add(c.node, OpKind.CREATE_TABLE, table)
+    key = c.kwargs.get("id", "bigint")
+    if key is not False:
+        # Rails' implicit primary key (`id: :uuid` names its type; bigint since Rails 5.1).
+        name = as_str(c.kwargs.get("primary_key")) or "id"
+        typ = key if isinstance(key, str) else "bigint"
+        default = "nextval(…)" if typ in ("bigint", "integer", "primary_key") else None
+        r.rec.define(table, ColumnDef(name, typ, True, default, True))
     var = _block_var(c.block)
     r.block_body(c.block, replace(w, table_var=var, table=table, creating=True))
+
+
+def _rails_defined(c: _Call) -> list[ColumnDef]:
+    """The columns one `t.…` call of a `create_table` block defines: PostgreSQL's type (Rails'
+    PostgreSQL adapter: `string` is varchar without a limit, `datetime` timestamp), NOT NULL
+    with `null: false`, the default."""
+    null = c.kwargs.get("null") is not False
+    default = c.kwargs.get("default")
+    given = None
+    if "default" in c.kwargs and default is not None:
+        if isinstance(default, bool):
+            given = "true" if default else "false"
+        elif isinstance(default, int | float):
+            given = str(default)
+        elif isinstance(default, str):
+            given = "'" + default.replace("'", "''") + "'"
+        else:
+            given = "…"
+    if c.name == "timestamps":
+        # NOT NULL since Rails 5 (`null: true` keeps them nullable).
+        stamped = c.kwargs.get("null") is not True
+        return [ColumnDef(n, "timestamp", stamped) for n in ("created_at", "updated_at")]
+    if c.name in ("references", "belongs_to"):
+        ref = _arg(c, 0)
+        typ = as_str(c.kwargs.get("type")) or "bigint"
+        return [ColumnDef(f"{ref}_id", typ, not null)] if ref else []
+    if c.name not in _COLUMN_TYPES and c.name != "column":
+        return []
+    names = [n for a in c.args for n in as_strs(a)]
+    if c.name == "column":
+        names, written = names[:1], _arg(c, 1)
+    else:
+        written = c.name
+
+    def number(key: str) -> int | None:
+        v = c.kwargs.get(key)
+        return v if isinstance(v, int) and not isinstance(v, bool) else None
+
+    typ = sql_type(written, number("limit"), number("precision"), number("scale") or 0) or ""
+    typ = {"datetime": "timestamp", "primary_key": "bigint"}.get(typ, typ)
+    primary = c.kwargs.get("primary_key") is True
+    return [ColumnDef(n, typ.lower(), primary or not null, given, primary) for n in names]
 
 
 def _change_table(r: _Reader, c: _Call, w: _Where) -> None:
