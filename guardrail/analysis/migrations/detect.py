@@ -328,9 +328,10 @@ def _read_sql_file(mf: MigrationFile, text: str, exists: Exists | None) -> Readi
     if fw == "liquibase":
         return liquibase.read(text, mf.path)
     if mf.path.lower().endswith(".go"):
-        # Its SQL is built by Go code, which no reader here interprets: said (GR290), not judged.
-        why = "a goose migration written in Go: the SQL it runs is not read (only its version)"
-        return Reading(fw, (), None, "", (why,))
+        # The literal SQL its Up function executes; other Go code is said (GR290), not judged.
+        from guardrail.analysis.migrations import goose_go
+
+        return goose_go.read(text)
     if fw in _SECTIONED:
         up_marker, down_marker, no_tx, missing = _SECTIONED[fw]
         up, offset, down = _section(text, up_marker, down_marker)
@@ -364,7 +365,8 @@ READERS: tuple[Reader, ...] = (
         "`.sql`: Flyway `V1__x.sql`, golang-migrate `1_x.up.sql`, Prisma `migrations/*/"
         "migration.sql`, sqitch `deploy/`, goose/dbmate/Liquibase by their header, any `.sql` in "
         "a migrations or changelog folder; goose `<version>_x.go` registering itself with "
-        "`goose.AddMigration…` (its version is judged, its Go code is not read)",
+        "`goose.AddMigration…` (the literal SQL its Up function executes is read; other Go code "
+        "is reported, not judged)",
         _claim_sql,
         _read_sql_file,
         _SQL_TOOLS,

@@ -1,7 +1,7 @@
 """What the framework readers share: tree-sitter grammars loaded on first use, and the recorder
 that turns what a reader understood into operations.
 
-Each framework reader (rails.py, laravel.py, js.py, ecto.py, efcore.py) parses its file with the
+Each framework reader (rails.py, laravel.py, js.py, ecto.py, efcore.py, goose_go.py) parses its file with the
 language's published tree-sitter grammar and walks the syntax tree. A grammar is imported only
 when a file of its language is read, so a run without, say, C# migrations never loads C#.
 """
@@ -28,6 +28,7 @@ _GRAMMARS = {
     "typescript": ("tree_sitter_typescript", "language_typescript"),
     "elixir": ("tree_sitter_elixir", "language"),
     "c_sharp": ("tree_sitter_c_sharp", "language"),
+    "go": ("tree_sitter_go", "language"),
 }
 
 # Deeper trees than this are not walked (a generated file, or an attack on the recursion limit).
