@@ -2,6 +2,9 @@
 column's type before the PR (GR216/GR227: a varchar widening is catalog-only, `int` -> `bigint`
 rewrites the table) when the PR's own file does not say it.
 
+Rails: the schema dump the base branch keeps, `db/schema.rb` (analysis/migrations/rails_schema.py)
+or `db/structure.sql`, next to the PR's `db/migrate/`.
+
 The base tree's SQL migrations in the folders of the PR's migrations are replayed, in each
 tool's order (analysis/migrations/order.py, the order `--trace` runs them in too), through the same SQL reader the
 rules use: CREATE TABLE, ADD COLUMN and ALTER COLUMN TYPE set a column's type. No server is
@@ -21,6 +24,44 @@ MAX_FILES = 3000
 MAX_CHARS = 20_000_000
 
 
+def _schema_dump_types(ctx: Analysis, roots: set[str]) -> dict[str, str]:
+    """Rails keeps the schema every earlier migration left in `db/schema.rb` (or, with
+    `config.active_record.schema_format = :sql`, `db/structure.sql`, pg_dump's SQL): the column
+    types at the base branch's tip, read from that one file instead of replaying migrations."""
+    assert ctx.base_tree is not None
+    present = set(ctx.base_tree.paths())
+    wanted = [
+        f"{root}db/{name}"
+        for root in sorted(roots)
+        for name in ("schema.rb", "structure.sql")
+        if f"{root}db/{name}" in present
+    ]
+    if not wanted:
+        return {}
+    types: dict[str, str] = {}
+    for path, dump in ctx.base_tree.read_many(wanted).items():
+        if dump is None or len(dump) > MAX_CHARS:
+            continue
+        if path.endswith(".rb"):
+            from guardrail.analysis.migrations.rails_schema import column_types
+
+            types.update(column_types(dump))
+        else:
+            types.update(read_sql(dump).column_types)
+    return types
+
+
+def _rails_roots(paths: list[str]) -> set[str]:
+    """`app/db/migrate/2024…_x.rb` -> `app/` (the folder that holds `db/`)."""
+    roots: set[str] = set()
+    for path in paths:
+        for marker in ("db/migrate/", "db/post_migrate/"):
+            at = path.find(marker)
+            if at == 0 or (at > 0 and path[at - 1] == "/"):
+                roots.add(path[:at])
+    return roots
+
+
 def _column_types(ctx: Analysis) -> dict[str, str]:
     from guardrail.analysis.migrations.changed import MIGRATIONS
     from guardrail.analysis.migrations.order import SQL_FRAMEWORKS, order, runnable_sql
@@ -28,6 +69,9 @@ def _column_types(ctx: Analysis) -> dict[str, str]:
     if ctx.base_tree is None:
         return {}
     changed = ctx.get(MIGRATIONS)
+    rails = _rails_roots([m.file.path for m in changed if m.kind.framework == "rails"])
+    if rails:
+        return _schema_dump_types(ctx, rails)
     folders = {
         m.file.path.rsplit("/", 1)[0]
         for m in changed

@@ -734,8 +734,18 @@ def _change_column(r: _Reader, c: _Call, w: _Where) -> None:
     before = r.restored.get((table, col))
     new_type = _column_type(c)
     if before is None or type_changes(before[0], new_type):
-        # What the column was is known when `down` changes it back; else it is a type change.
-        r.rec.add(c.node, OpKind.ALTER_TYPE, table, col, narrowing=True, to_type=new_type)
+        # What the column was is known when `down` changes it back; else the base branch's
+        # schema dump may say it (base_schema.py), and the rules ask PostgreSQL's answer.
+        r.rec.add(
+            c.node,
+            OpKind.ALTER_TYPE,
+            table,
+            col,
+            narrowing=True,
+            to_type=new_type,
+            from_type=before[0] if before is not None else None,
+            value=new_type,
+        )
     if c.kwargs.get("null") is False and (before is None or before[1] is not False):
         r.rec.add(c.node, OpKind.SET_NOT_NULL, table, col)
     if w.section == "change":
