@@ -75,3 +75,62 @@ def test_a_repeated_statement_is_new_the_second_time() -> None:
     head = _sql("UPDATE t SET a = 1;\nUPDATE t SET a = 1;\n")
     new = new_or_changed(base, head)
     assert [(op.kind, op.line) for op in new] == [("backfill", 2)]
+
+
+def _field(field: str) -> Reading:
+    return read_django(
+        "from django.db import migrations, models\n"
+        "class Migration(migrations.Migration):\n"
+        f"    operations = [migrations.AlterField('page', 'body', {field})]\n"
+    )
+
+
+def test_only_arguments_that_reach_the_database_count() -> None:
+    """The list is of what reaches the database (Django's schema editor compares those), so
+    an argument guardrail has never heard of changes nothing unless its value could size a
+    column."""
+    base = _field("app.fields.RichField(null=True, sanitizer=app.clean.old, blank=True)")
+    moved = _field("app.fields.RichField(null=True, sanitizer=app.text.clean, help_text='x')")
+    assert compare(base, moved).edit is Edit.COSMETIC
+    assert compare(base, moved).unsure == ()
+    tighter = _field("app.fields.RichField(sanitizer=app.clean.old, blank=True)")
+    assert compare(base, tighter).edit is Edit.OPERATIONS
+    own = _field("models.FileField(upload_to=app.paths.a, max_length=100, storage=app.s3)")
+    assert compare(own, _field("models.FileField(upload_to=app.paths.b, max_length=100)")).edit is (
+        Edit.COSMETIC
+    )
+    assert compare(own, _field("models.FileField(upload_to=app.paths.a, max_length=255)")).edit is (
+        Edit.OPERATIONS
+    )
+
+
+def test_a_literal_on_an_unknown_argument_of_a_project_field_is_unsure() -> None:
+    base = _field("app.fields.MoneyField(precision_mode='bank', null=True)")
+    head = _field("app.fields.MoneyField(precision_mode='floor', null=True)")
+    result = compare(base, head)
+    assert result.edit is Edit.COSMETIC
+    assert result.unsure == ("app.fields.MoneyField(precision_mode='floor')",)
+
+
+def test_on_delete_reaches_the_database_only_as_a_db_action() -> None:
+    fk = "models.ForeignKey(to='shop.order', on_delete={})"
+    python_side = compare(_field(fk.format("models.CASCADE")), _field(fk.format("models.PROTECT")))
+    assert python_side.edit is Edit.COSMETIC
+    in_db = compare(_field(fk.format("models.CASCADE")), _field(fk.format("models.DB_CASCADE")))
+    assert in_db.edit is Edit.OPERATIONS
+
+
+def test_create_model_fields_keep_only_database_arguments() -> None:
+    def create(extra: str) -> Reading:
+        return read_django(
+            "from django.db import migrations, models\n"
+            "import app.fields\n"
+            "class Migration(migrations.Migration):\n"
+            "    operations = [migrations.CreateModel('Page', fields=[\n"
+            "        ('id', models.BigAutoField(primary_key=True, serialize=False)),\n"
+            f"        ('body', app.fields.RichField({extra})),\n"
+            "    ])]\n"
+        )
+
+    assert compare(create("sanitizer=app.a"), create("sanitizer=app.b")).edit is Edit.COSMETIC
+    assert compare(create("null=True"), create("")).edit is Edit.OPERATIONS

@@ -501,6 +501,20 @@ def _shipped(ctx: Context) -> Iterator[Finding | Note]:
                 path=f.path,
                 line=1,
             )
+        elif m.edit is Edit.COSMETIC and m.unsure:
+            shown = ", ".join(code(u) for u in m.unsure[:3])
+            more = f" and {len(m.unsure) - 3} more" if len(m.unsure) > 3 else ""
+            yield GR505.finding(
+                f"{code(_name(f.path))} is already on the base branch and this PR changes "
+                f"arguments of a field class of the project's own ({shown}{more}).",
+                "Django's own arguments that reach the database are unchanged; whether these do "
+                "depends on the field class (an argument that sizes the column, such as "
+                "`dimensions=`, does; one that only changes Python behaviour does not). If it "
+                "does, that change never runs in production: put it in a new migration.",
+                severity=Severity.WARNING,
+                path=f.path,
+                line=1,
+            )
         elif m.edit is Edit.COSMETIC and fw in _CHECKSUMMED:
             yield GR505.finding(
                 f"{code(_name(f.path))} is already on the base branch; this PR edits only its "

@@ -44,6 +44,8 @@ class Migration:
     edit: Edit = Edit.ADDED
     # The database it runs on, and how guardrail knows (dialect.py).
     target: Target = Target(POSTGRES, "")
+    # A cosmetic edit of arguments of a project's own field class that may reach the database.
+    unsure: tuple[str, ...] = ()
 
     @property
     def cosmetic(self) -> bool:
@@ -239,7 +241,7 @@ def _migration(ctx: Analysis, f: ChangedFile, exists: Callable[[str], bool]) -> 
     base = _base_reading(ctx, f, kind)
     changes = compare(base, reading)
     where = _target(ctx, f.path, text or "", kind.framework)
-    return Migration(f, kind, reading, base, changes.new, changes.edit, where)
+    return Migration(f, kind, reading, base, changes.new, changes.edit, where, changes.unsure)
 
 
 def _target(ctx: Analysis, path: str, text: str, framework: str) -> Target:

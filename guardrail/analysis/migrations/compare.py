@@ -38,6 +38,9 @@ class Comparison:
     new: tuple[Op, ...]
     gone: tuple[Op, ...]
     edit: Edit
+    # A cosmetic edit that changes arguments of a project's own field class whose effect on the
+    # database guardrail cannot tell (Reading.unsure): the new ones, as `Class(arg=value)`.
+    unsure: tuple[str, ...] = ()
 
 
 def signature(op: Op) -> tuple[Hashable, ...]:
@@ -69,7 +72,17 @@ def compare(base: Reading | None, head: Reading) -> Comparison:
         not known or base.reversible == head.reversible
     )
     edit = Edit.COSMETIC if not new and not gone and same_frame else Edit.OPERATIONS
-    return Comparison(new, gone, edit)
+    unsure: tuple[str, ...] = ()
+    if edit is Edit.COSMETIC and Counter(base.unsure) != Counter(head.unsure):
+        left = Counter(base.unsure)
+        changed = []
+        for u in head.unsure:
+            if left[u] > 0:
+                left[u] -= 1
+            else:
+                changed.append(u)
+        unsure = tuple(changed) or tuple(u for u, n in left.items() if n > 0)
+    return Comparison(new, gone, edit, unsure)
 
 
 def new_or_changed(base: Reading | None, head: Reading) -> tuple[Op, ...]:

@@ -384,6 +384,7 @@ class _Reader:
         self.app = app
         self.tables = dict(app.db_tables)  # model -> db_table, as this file sets them
         self.state: list[Op] = []  # operations on Django's state only
+        self.unsure: list[str] = []  # python_ast.definition: a project field's own arguments
         self.scope = Scope.of_module(tree)
         self.atomic = _atomic(tree, self.scope)
         self.reversible = True
@@ -442,7 +443,10 @@ class _Reader:
         model = model or scope.string(_arg(call, 0, "name"))
         lower = model.lower() if model else None
         table = self.table(lower) if lower else None
-        defn = definition(call, self.scope.functions)
+        # SeparateDatabaseAndState's own definition is on no operation: its database
+        # operations are read one by one (and its state operations reach no database).
+        unsure = None if name == "SeparateDatabaseAndState" else self.unsure
+        defn = definition(call, self.scope.functions, unsure)
         st = self.rec.statement(call, table, self.atomic, defn, lower)
         handler = _HANDLERS.get(name)
         if handler is not None:
@@ -616,6 +620,7 @@ class _Reader:
         no note, no table created, no effect on reversibility)."""
         rec = self.rec
         kept = (rec.found, list(rec.notes), set(rec.created), self.reversible, self.why)
+        unsure = len(self.unsure)
         rec.found = []
         try:
             for inner, inner_scope in self.expand(node, scope):
@@ -627,6 +632,7 @@ class _Reader:
             rec.created.clear()
             rec.created.update(kept[2])
             self.reversible, self.why = kept[3], kept[4]
+            del self.unsure[unsure:]
 
     def add_default_value(self, call: ast.Call, scope: Scope, st: Statement) -> None:
         # django-add-default-value: keeps a database default for the column, so rows the
@@ -800,6 +806,7 @@ def read(source: str, app: App | None = None) -> Reading:
         tuple(rec.notes),
         reader.atomic,
         tuple(reader.state),
+        tuple(reader.unsure),
     )
 
 

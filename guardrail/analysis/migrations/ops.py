@@ -230,6 +230,11 @@ class Reading:
     # (`SeparateDatabaseAndState(state_operations=…)`, a many-to-many field `through=` a model
     # of its own). No check judges these; schema drift reads them (the model change is covered).
     state: tuple[Op, ...] = ()
+    # Django: arguments of a project's own field classes that may or may not reach the database
+    # (a literal on an argument guardrail does not know, `VectorField(dimensions=3)`), as
+    # `Class(arg=value)`. Left out of the operations' definitions; compare.py reports an edit
+    # that changes only these as one guardrail cannot judge.
+    unsure: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -103,12 +103,194 @@ _ORM_ONLY = frozenset(
 )
 
 
+# What a Django field passes to the database. Django's schema editor decides whether an
+# AlterField needs SQL in `BaseDatabaseSchemaEditor._field_should_be_altered`
+# (django/db/backends/base/schema.py): it compares the two fields' `deconstruct()` keyword
+# arguments minus `Field.non_db_attrs` (blank, choices, db_column when the column keeps its name,
+# editable, error_messages, help_text, limit_choices_to, on_delete, related_name,
+# related_query_name, validators, verbose_name). That is a list of what does NOT matter, so any
+# argument of a project's own field class (saleor's `SanitizedJSONField(sanitizer=…)`) still
+# sends Django into `_alter_field`, which then emits SQL only for what it compares: the column
+# type (`db_parameters()`: max_length, max_digits/decimal_places, an array's base_field and
+# size, a GIS field's srid/geography/dim, a generated field's expression), the column name
+# (db_column), NULL, db_default (and `default=`, which fills existing rows when a column is
+# added or made NOT NULL), unique, db_index, primary_key, the foreign key's target and
+# db_constraint, db_collation, db_comment, db_tablespace. guardrail keeps that list instead:
+# an argument outside it changes nothing in the database.
+_DB_FIELD_ARGS = frozenset(
+    {
+        "null",
+        "default",
+        "db_default",
+        "max_length",
+        "max_digits",
+        "decimal_places",
+        "unique",
+        "db_index",
+        "db_column",
+        "db_collation",
+        "db_comment",
+        "db_tablespace",
+        "primary_key",
+        "to",
+        "to_field",
+        "db_constraint",
+        "through",  # ManyToManyField: which table joins
+        "db_table",  # ManyToManyField: the join table's name
+        "base_field",  # ArrayField
+        "size",  # ArrayField: part of the type (`varchar(20)[3]`)
+        "srid",  # django.contrib.gis
+        "geography",
+        "dim",
+        "spatial_index",
+        "expression",  # GeneratedField (Django 5.0)
+        "output_field",
+        "db_persist",
+        "dimensions",  # pgvector's VectorField: `vector(n)`
+    }
+)
+# Arguments Django's own field classes take that stay in Python (Field.__init__ and the
+# subclasses' own: file storage, auto timestamps, JSON (de)serialisers, IP parsing, paths).
+_PYTHON_FIELD_ARGS = frozenset(
+    {
+        "verbose_name",
+        "name",
+        "blank",
+        "choices",
+        "editable",
+        "error_messages",
+        "help_text",
+        "limit_choices_to",
+        "related_name",
+        "related_query_name",
+        "validators",
+        "serialize",
+        "unique_for_date",
+        "unique_for_month",
+        "unique_for_year",
+        "auto_created",
+        "auto_now",
+        "auto_now_add",
+        "upload_to",
+        "storage",
+        "width_field",
+        "height_field",
+        "encoder",
+        "decoder",
+        "protocol",
+        "unpack_ipv4",
+        "path",
+        "match",
+        "recursive",
+        "allow_files",
+        "allow_folders",
+        "allow_unicode",
+        "symmetrical",
+        "through_fields",
+        "parent_link",
+        "swappable",
+        "form_class",
+    }
+)
+# The names under which migrations (makemigrations writes `from django.db import models`) call
+# Django's own field classes; a bare name is Django's only when it is one of Django's classes.
+_DJANGO_FIELD_MODULES = ("models.", "django.db.", "django.contrib.")
+
+
+def _django_field_class(node: ast.Call) -> bool:
+    """`models.CharField`, `django.contrib.postgres.fields.ArrayField`, a bare `ArrayField`:
+    a class of Django itself, not a project's own (`saleor.core.db.fields.SanitizedJSONField`)."""
+    dotted = ast.unparse(node.func)
+    if "." not in dotted:
+        return dotted in _DJANGO_BARE
+    return dotted.startswith(_DJANGO_FIELD_MODULES)
+
+
+_DJANGO_BARE = frozenset(
+    {
+        "ArrayField",
+        "HStoreField",
+        "CICharField",
+        "CIEmailField",
+        "CITextField",
+        "DateTimeRangeField",
+        "DateRangeField",
+        "IntegerRangeField",
+        "BigIntegerRangeField",
+        "DecimalRangeField",
+        "SearchVectorField",
+        "GeneratedField",
+    }
+)
+
+
+def _is_code(node: ast.expr) -> bool:
+    """A function, class or object named in the migration (`sanitizer=app.clean`, a lambda):
+    Django serialises it by reference for Python to call; it is no value DDL could hold."""
+    return isinstance(node, (ast.Name, ast.Attribute, ast.Lambda))
+
+
+def _db_on_delete(node: ast.expr) -> bool:
+    """`on_delete=models.DB_CASCADE` (Django 6.1: the database enforces it, ON DELETE …);
+    `models.CASCADE` and the rest run in Python."""
+    dotted = ast.unparse(node)
+    return dotted.rsplit(".", 1)[-1].startswith("DB_")
+
+
 class _Normalize(ast.NodeTransformer):
-    """Drops ORM-only keyword arguments and option keys."""
+    """Drops ORM-only keyword arguments and option keys, and keeps of a Django field only the
+    arguments that reach the database (`unsure` collects those of a project's own field class
+    that may: a literal on an argument guardrail does not know)."""
+
+    def __init__(self) -> None:
+        self.unsure: list[str] = []
+        self.fields: set[int] = set()  # field calls already kept to their database arguments
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
-        node.keywords = [k for k in node.keywords if k.arg not in _ORM_ONLY]
+        name = node.func.attr if isinstance(node.func, ast.Attribute) else ""
+        name = name or (node.func.id if isinstance(node.func, ast.Name) else "")
+        if name in ("AddField", "AlterField"):
+            self._field_at(node, 2, "field")
+        elif name == "CreateModel":
+            fields = _argument(node, 1, "fields")
+            if isinstance(fields, (ast.List, ast.Tuple)):
+                for elt in fields.elts:
+                    if isinstance(elt, ast.Tuple) and len(elt.elts) == 2:
+                        elt.elts[1] = self.field(elt.elts[1])
+        if id(node) not in self.fields:
+            node.keywords = [k for k in node.keywords if k.arg not in _ORM_ONLY]
         self.generic_visit(node)
+        return node
+
+    def _field_at(self, call: ast.Call, index: int, keyword: str) -> None:
+        if len(call.args) > index:
+            call.args[index] = self.field(call.args[index])
+        for k in call.keywords:
+            if k.arg == keyword:
+                k.value = self.field(k.value)
+
+    def field(self, node: ast.expr) -> ast.expr:
+        """A field call with only the arguments that reach the database."""
+        if not isinstance(node, ast.Call):
+            return node
+        own = _django_field_class(node)
+        kept: list[ast.keyword] = []
+        for k in node.keywords:
+            if k.arg is None or k.arg in _DB_FIELD_ARGS:
+                if k.arg == "base_field":
+                    k.value = self.field(k.value)
+                kept.append(k)
+            elif k.arg == "on_delete":
+                if _db_on_delete(k.value):
+                    kept.append(k)
+            elif k.arg in _PYTHON_FIELD_ARGS or k.arg in _ORM_ONLY or own or _is_code(k.value):
+                continue
+            else:
+                # A project's own argument with a value: it may size the column, or not.
+                self.unsure.append(f"{ast.unparse(node.func)}({k.arg}={ast.unparse(k.value)})")
+        node.keywords = kept
+        node.args = [self.field(a) if isinstance(a, ast.Call) else a for a in node.args]
+        self.fields.add(id(node))
         return node
 
     def visit_Dict(self, node: ast.Dict) -> ast.AST:
@@ -123,10 +305,23 @@ class _Normalize(ast.NodeTransformer):
         return node
 
 
-def definition(call: ast.Call, functions: dict[str, ast.FunctionDef]) -> str:
-    """The call as the database sees it, without positions, comments or ORM-only arguments;
-    with the module's functions it names (RunPython's code), so an edit to them is seen."""
-    tree = _Normalize().visit(copy.deepcopy(call))
+def _argument(call: ast.Call, index: int, name: str) -> ast.expr | None:
+    if len(call.args) > index and not isinstance(call.args[index], ast.Starred):
+        return call.args[index]
+    return next((k.value for k in call.keywords if k.arg == name), None)
+
+
+def definition(
+    call: ast.Call, functions: dict[str, ast.FunctionDef], unsure: list[str] | None = None
+) -> str:
+    """The call as the database sees it, without positions, comments or arguments that stay
+    in Python; with the module's functions it names (RunPython's code), so an edit to them is
+    seen. `unsure` receives the arguments of a project's own field class that may reach the
+    database (a literal on an argument guardrail does not know): they are left out here."""
+    normalize = _Normalize()
+    tree = normalize.visit(copy.deepcopy(call))
+    if unsure is not None:
+        unsure.extend(normalize.unsure)
     named = sorted({n.id for n in ast.walk(call) if isinstance(n, ast.Name) and n.id in functions})
     parts = [ast.dump(tree)] + [ast.dump(functions[name]) for name in named]
     return "\n".join(parts)
