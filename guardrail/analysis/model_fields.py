@@ -11,25 +11,6 @@ from dataclasses import dataclass
 from guardrail.analysis import pyast
 from guardrail.analysis.pyast import call_name, const
 
-# Django field arguments that never reach the database: a change to them alone needs no
-# schema change (makemigrations still records it, but nothing is missing in production).
-_DJANGO_STATE_ONLY = frozenset(
-    {
-        "verbose_name",
-        "help_text",
-        "validators",
-        "blank",
-        "editable",
-        "related_name",
-        "related_query_name",
-        "error_messages",
-        "choices",
-        "limit_choices_to",
-        "default",  # Django applies `default=` in Python; `db_default=` reaches the table
-        "encoder",  # JSONField's (de)serialisers: the column stays `jsonb`
-        "decoder",
-    }
-)
 _FIELD_CALL = ("Field", "ForeignKey", "OneToOneField")
 
 
@@ -62,8 +43,14 @@ def _meta(cls: ast.ClassDef) -> dict[str, object]:
 
 
 def _django_definition(call: ast.Call) -> str:
-    kept = [k for k in call.keywords if k.arg not in _DJANGO_STATE_ONLY]
-    trimmed = ast.Call(func=call.func, args=call.args, keywords=kept)
+    """The field's arguments that reach the database, as migrations read them
+    (python_ast.database_field: Django's schema editor's list, not a list of ORM-only ones, so
+    a project field's own `sanitizer=` changes nothing). `default=` is left out too: Django
+    applies it in Python, so a changed default alone needs no schema change."""
+    from guardrail.analysis.migrations.python_ast import database_field
+
+    trimmed = database_field(call)
+    trimmed.keywords = [k for k in trimmed.keywords if k.arg != "default"]
     return ast.dump(trimmed, include_attributes=False)
 
 

@@ -305,6 +305,14 @@ class _Normalize(ast.NodeTransformer):
         return node
 
 
+def database_field(call: ast.Call) -> ast.Call:
+    """A copy of a Django field call with only the arguments that reach the database (a
+    project field's own literal arguments left out too: they may, or may not)."""
+    out = _Normalize().field(copy.deepcopy(call))
+    assert isinstance(out, ast.Call)
+    return out
+
+
 def _argument(call: ast.Call, index: int, name: str) -> ast.expr | None:
     if len(call.args) > index and not isinstance(call.args[index], ast.Starred):
         return call.args[index]
