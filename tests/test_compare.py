@@ -134,3 +134,15 @@ def test_create_model_fields_keep_only_database_arguments() -> None:
 
     assert compare(create("sanitizer=app.a"), create("sanitizer=app.b")).edit is Edit.COSMETIC
     assert compare(create("null=True"), create("")).edit is Edit.OPERATIONS
+
+
+def test_a_class_change_in_a_shipped_alter_field_keeps_its_not_null() -> None:
+    """saleor 368a33e: `SanitizedJSONField(blank=True, default=dict, sanitizer=…)` became
+    `models.JSONField(blank=True, default=dict)` in a shipped AlterField; NULL is unchanged."""
+    base = _field("SanitizedJSONField(blank=True, default=dict, sanitizer=clean_draft_js)")
+    head = _field("models.JSONField(blank=True, default=dict)")
+    result = compare(base, head)
+    assert result.edit is Edit.OPERATIONS
+    assert [op.kind for op in result.new] == ["alter_type"]
+    nullable = _field("models.JSONField(blank=True, default=dict, null=True)")
+    assert "set_not_null" in [op.kind for op in compare(base, nullable).gone]

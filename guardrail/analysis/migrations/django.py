@@ -511,8 +511,10 @@ class _Reader:
         if facts.many:
             return  # a join table's options: no column changes
         if not facts.null and not facts.pk:
-            # A primary key is NOT NULL already; anything else may or may not have been.
-            st.add(OpKind.SET_NOT_NULL, column, maybe=True)
+            # A primary key is NOT NULL already; anything else may or may not have been. What
+            # it says is the field's NULL alone: an edit of a shipped AlterField that changes
+            # its class but not its NULL (saleor 368a33e) leaves this operation as it was.
+            st.add(OpKind.SET_NOT_NULL, column, maybe=True, definition="AlterField NOT NULL")
         st.add(OpKind.ALTER_TYPE, column, maybe=True, to_type=facts.field or None)
 
     def remove_field(self, call: ast.Call, scope: Scope, st: Statement) -> None:
