@@ -301,6 +301,25 @@ def test_squawk_disagreements_on_a_real_server(embedded_pg: str) -> None:
     assert [lk.mode for lk in lock.locks if lk.relation == "customers"] == ["AccessShareLock"]
 
 
+def test_a_new_tables_foreign_key_locks_the_parent(embedded_pg: str) -> None:
+    """What GR226 says of a CREATE TABLE … REFERENCES (and the Rails reader of `t.references …
+    foreign_key:`, `add_foreign_key` on a new table): SHARE ROW EXCLUSIVE on the parent, which
+    blocks its writes while the statement waits."""
+    path = "db/migrations/V3__coupons.sql"
+    _, result = _run(
+        embedded_pg,
+        {
+            path: (
+                "CREATE TABLE coupons (id bigint PRIMARY KEY, "
+                "customer_id bigint REFERENCES customers (id));\n"
+            )
+        },
+    )
+    st = result.at(path, 1)
+    assert st is not None and st.error is None, result
+    assert st.strongest_on("customers") == "ShareRowExclusiveLock"
+
+
 def test_each_file_runs_in_its_own_transaction(embedded_pg: str) -> None:
     """Flyway commits each migration: the lock V3 took on `orders` is gone when V4 runs."""
     _, result = _run(
