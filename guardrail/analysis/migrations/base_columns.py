@@ -9,7 +9,7 @@ read by the framework's own reader and replayed in file-name order (every DSL he
 files by timestamp: Rails, Laravel, Knex, Sequelize, TypeORM, Ecto, EF Core): CREATE TABLE with
 its columns (Op.table_columns), ADD/DROP/RENAME COLUMN, SET/DROP NOT NULL, a type change, DROP
 and RENAME TABLE. A column the replay never saw created or added (a squashed history, a schema loaded
-from a dump) is unknown, and so is every column of a table that something the readers could not
+from a dump; Laravel's own `schema:dump` is read first) is unknown, and so is every column of a table that something the readers could not
 read names: unknown keeps the "may". The operations earlier in the PR's own file are applied on
 top (a column added NOT NULL three lines above its `->change()`). Computed only when a PR migration has such an operation (a Fact asked
 for lazily), from one batched read; a folder of more files than MAX_FILES is not replayed.
@@ -111,13 +111,16 @@ def _replay(ctx: Analysis) -> dict[str, Columns]:
         if folder in wanted and p not in own:
             by_folder.setdefault(folder, []).append(p)
     out: dict[str, Columns] = {}
+    for folder in wanted:
+        if wanted[folder] == "laravel" and folder not in by_folder:
+            by_folder[folder] = []  # squashed: the schema dump alone may say it
     for folder, paths in by_folder.items():
         if len(paths) > MAX_FILES:
             continue
         texts = {p: t for p, t in ctx.base_tree.read_many(paths).items() if t is not None}
         if sum(len(t) for t in texts.values()) > MAX_CHARS:
             continue
-        state: Columns = {}
+        state: Columns = _laravel_dump(ctx, folder) if wanted[folder] == "laravel" else {}
         for path in sorted(texts, key=lambda p: p.rsplit("/", 1)[-1]):
             kind = detect(path, texts[path])
             if kind is None or kind.framework != wanted[folder]:
@@ -131,6 +134,30 @@ def _replay(ctx: Analysis) -> dict[str, Columns]:
                 apply(state, op)
         out[folder] = state
     return out
+
+
+def _laravel_dump(ctx: Analysis, folder: str) -> Columns:
+    """Laravel's `php artisan schema:dump` (`database/schema/pgsql-schema.sql`, pg_dump's SQL,
+    through the SQL reader): what the migrations it squashed left. Laravel loads it before the
+    migrations still in the folder, so the replay starts from it."""
+    from guardrail.analysis.migrations.sql import read_sql
+
+    assert ctx.base_tree is not None
+    if not folder.endswith("database/migrations"):
+        return {}
+    dump = folder[: -len("migrations")] + "schema/pgsql-schema.sql"
+    if dump not in set(ctx.base_tree.paths()):
+        return {}
+    text = ctx.base_tree.read_many([dump]).get(dump)
+    state: Columns = {}
+    if text is None or len(text) > MAX_CHARS:
+        return state
+    for op in read_sql(text).ops:
+        # pg_dump qualifies every name; Laravel's own names are the search_path's (public).
+        if op.table and op.table.startswith("public."):
+            op = replace(op, table=op.table[len("public.") :])
+        apply(state, op)
+    return state
 
 
 BASE_COLUMNS: Fact[dict[str, Columns]] = Fact("base_columns", _replay)
