@@ -10,7 +10,8 @@ repository: read a sample of each rule's findings (`--show GR212`) and count the
 
 With `--commits A..B`, PATH is a git repository (a work tree or a bare clone) and each commit of
 the range that touches a migration is replayed as the pull request it was: its changed files
-against its first parent, base and head contents read with `git show`. Edits of migrations
+against its first parent, base and head contents read with `git show`, the parent's tree as the
+base branch (earlier migrations, history) and the commit's tree as the head listing. Edits of migrations
 that already existed are judged as guardrail judges them in a real PR (only new or changed
 operations; the edit itself under migration-integrity), so this measures what a team would see.
 Nothing is sent anywhere; no file is executed.
@@ -29,7 +30,7 @@ from pathlib import Path
 from guardrail import engine
 from guardrail.analysis.migrations.detect import detect
 from guardrail.config import Config
-from guardrail.model import ChangedFile, PullRequest
+from guardrail.model import BaseTree, ChangedFile, PullRequest
 from guardrail.render.inline import plain
 
 BODY = "## Rollback plan\nRevert the deploy; the migration is replayed by a benchmark.\n"
@@ -40,6 +41,31 @@ def _pr(path: str, text: str) -> PullRequest:
     patch = f"@@ -0,0 +1,{len(lines)} @@\n" + "\n".join("+" + ln for ln in lines)
     f = ChangedFile(path=path, status="added", additions=len(lines), deletions=0, patch=patch)
     return PullRequest(title="Replay", body=BODY, files=(f,), changed_files=1)
+
+
+def _base_tree(repo: Path, rev: str) -> BaseTree:
+    """The parent commit's tree, as a real run gives the base branch's tip: the earlier
+    migrations a restated column is judged against, the history checks' listing."""
+    from guardrail.analysis.encoding import decode
+    from guardrail.sources.local_git import _BatchReader, tree_files
+
+    batch = _BatchReader(repo)
+    listing: list[str] = []
+
+    def paths() -> list[str]:
+        if not listing:
+            listing.extend(tree_files(repo, rev))
+        return listing
+
+    def read_many(wanted: list[str]) -> dict[str, str | None]:
+        batch.prefetch([f"{rev}:{p}" for p in wanted])
+        out: dict[str, str | None] = {}
+        for p in wanted:
+            data = batch.blob(f"{rev}:{p}")
+            out[p] = None if data is None else decode(data)
+        return out
+
+    return BaseTree(paths, read_many)
 
 
 def _replay_commits(
@@ -87,7 +113,21 @@ def _main_commits(args: argparse.Namespace) -> int:
     n = 0
     for sha, pr, read in _replay_commits(args.path, args.commits, args.limit):
         n += 1
-        report = engine.run(pr, Config(), read=read, source="git")
+        from guardrail.sources.local_git import tree_files
+
+        full = sha if len(sha) == 40 else _rev(args.path, sha)
+
+        def head_tree(full: str = full) -> list[str]:
+            return tree_files(args.path, full)
+
+        report = engine.run(
+            pr,
+            Config(),
+            read=read,
+            source="git",
+            base_tree=_base_tree(args.path, f"{full}^"),
+            tree=head_tree,
+        )
         rules = set()
         for finding in report.findings:
             if finding.check not in _CHECKS:
@@ -106,6 +146,12 @@ def _main_commits(args: argparse.Namespace) -> int:
     for rule, c in sorted(counts.items()):
         print(f"{rule:8} {c:9d} {commits_with[rule]:8d}")
     return 0
+
+
+def _rev(repo: Path, short: str) -> str:
+    from guardrail.sources.local_git import git
+
+    return git(["rev-parse", short], repo).strip()
 
 
 def _prefix(root: Path) -> str:

@@ -270,6 +270,26 @@ def test_laravel_default_connection(files: dict[str, str], database: str) -> Non
     assert _laravel(files)[0] == database
 
 
+@pytest.mark.parametrize(
+    ("compose", "database"),
+    [
+        # Sail's containers run another database than the example env names: undecided.
+        ("services:\n  pgsql:\n    image: 'postgres:15'\n", "postgres"),
+        ("services:\n  db:\n    image: pgvector/pgvector:pg16\n", "postgres"),
+        # The same database, a MariaDB for the mysql driver, or no database service: decided.
+        ("services:\n  mysql:\n    image: 'mysql/mysql-server:8.0'\n", "mysql"),
+        ("services:\n  mariadb:\n    image: 'mariadb:11'\n", "mysql"),
+        ("services:\n  redis:\n    image: redis:7\n", "mysql"),
+        ("services: [unclosed\n", "mysql"),
+    ],
+)
+def test_laravel_compose_file_can_contradict_the_example_env(compose: str, database: str) -> None:
+    files = {".env.example": "DB_CONNECTION=mysql\n", "docker-compose.yml": compose}
+    assert _laravel(files)[0] == database
+    files = {".env.example": "DB_CONNECTION=mysql\n", "compose.yaml": compose}
+    assert _laravel(files)[0] == database
+
+
 def test_laravel_app_in_a_subfolder_reads_its_own_settings() -> None:
     files = {
         "backend/.env.example": "DB_CONNECTION=mysql\n",

@@ -168,7 +168,9 @@ def settings_files(path: str, framework: str) -> list[str]:
         return [_join(folder, "config/config.json") for folder in _parents(path)[1:3]]
     if framework == "laravel":
         root = laravel_root(path)
-        return [root + ".env.example", root + "config/database.php"]
+        return [root + ".env.example", root + "config/database.php"] + [
+            root + name for name in _COMPOSE_FILES
+        ]
     return []
 
 
@@ -664,11 +666,14 @@ def _laravel_connection(path: str, read: Read) -> Target | None:
     """The database of the app's default connection: `DB_CONNECTION` in `.env.example` (the
     setup the project documents; the deployed `.env` is not in the repository), else the
     fallback of `'default' => env('DB_CONNECTION', '…')` in config/database.php; the name is
-    resolved through that file's `connections` (their `driver`). phpunit.xml is not asked: it
-    names the test database, often an in-memory SQLite beside a PostgreSQL production."""
+    resolved through that file's `connections` (their `driver`). When the project's compose
+    file (Laravel Sail) runs other databases only, nothing is decided: `.env.example` often keeps
+    the skeleton's `mysql`/`sqlite` on a PostgreSQL project (solidtime's first commits).
+    phpunit.xml is not asked: it names the test database, often an in-memory SQLite beside a
+    PostgreSQL production."""
     from guardrail.text import code
 
-    example, config = settings_files(path, "laravel")
+    example, config, *composes = settings_files(path, "laravel")
     default, variable, drivers = _laravel_config(read(config) or "")
     env_text = read(example)
     chosen = _dotenv(env_text, variable or "DB_CONNECTION") if env_text else None
@@ -685,7 +690,55 @@ def _laravel_connection(path: str, read: Read) -> Target | None:
         return None
     if driver != chosen:
         source += f", whose driver in {code(config)} is {code(driver)}"
+    served = _compose_databases(composes, read)
+    if served and database not in served:
+        # The project's own containers (Laravel Sail's compose file) run another database:
+        # `.env.example` kept the skeleton's default; the repository does not decide.
+        return None
     return Target(database, f"{source}; the deployed `.env` may name another connection")
+
+
+# Docker Compose files (Laravel Sail writes `docker-compose.yml`, newer Sail `compose.yaml`).
+_COMPOSE_FILES = ("docker-compose.yml", "docker-compose.yaml", "compose.yaml", "compose.yml")
+# Database images, by a word of the image's name (`postgres:15`, `pgvector/pgvector:pg16`,
+# `mysql/mysql-server:8.0`, `mariadb:11`, `mcr.microsoft.com/mssql/server`).
+_IMAGES = (
+    ("postgres", "postgres"),
+    ("postgis", "postgres"),
+    ("pgvector", "postgres"),
+    ("mariadb", "mariadb"),
+    ("mysql", "mysql"),
+    ("mssql", "mssql"),
+)
+
+
+def _compose_databases(files: list[str], read: Read) -> set[str]:
+    """The databases the services of the project's compose files run, by their images."""
+    import yaml
+
+    from guardrail.analysis import yamlsafe
+
+    out: set[str] = set()
+    for name in files:
+        text = read(name)
+        if not text:
+            continue
+        try:
+            data = yamlsafe.load(text)
+        except (yaml.YAMLError, yamlsafe.AliasBomb):
+            continue
+        services = data.get("services") if isinstance(data, dict) else None
+        for service in services.values() if isinstance(services, dict) else []:
+            image = service.get("image") if isinstance(service, dict) else None
+            if not isinstance(image, str):
+                continue
+            repo = image.split(":", 1)[0].lower()
+            found = next((db for word, db in _IMAGES if word in repo), None)
+            if found:
+                out.add(found)
+    if "mariadb" in out:
+        out.add("mysql")  # Laravel's `mysql` driver speaks to MariaDB too
+    return out
 
 
 # -- TypeORM: the data source's `type` ----------------------------------------------------------
