@@ -28,6 +28,7 @@ def test_resources_folder_and_config_files() -> None:
         "flyway.conf",
         f"{RES}/application.yml",
         f"{RES}/application-dev.properties",
+        *flyway.BUILD_FILES,  # the module is the repository root here
     ]
 
 
@@ -79,3 +80,82 @@ def test_a_profile_document_with_its_own_list_leaves_it_unknown() -> None:
     )
     common = f"{ROOT}/common/V10.1__c.sql"
     assert flyway.read_together(common, DEV, ROOT, {f"{RES}/application.yml": text}) is None
+
+
+def test_build_files_are_guessed_for_the_module_and_the_root() -> None:
+    names = flyway.config_files([], "api/src/main/resources/db/migration")
+    assert names[-6:] == [
+        "api/pom.xml",
+        "api/build.gradle",
+        "api/build.gradle.kts",
+        "pom.xml",
+        "build.gradle",
+        "build.gradle.kts",
+    ]
+    assert flyway.module_folder("db/migration") == ""
+
+
+_POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <properties><flyway.locations>classpath:db/migration/common</flyway.locations></properties>
+  <build><plugins>
+    <plugin>
+      <artifactId>flyway-maven-plugin</artifactId>
+      <configuration><locations>db/migration/common,db/migration/dev</locations></configuration>
+      <executions><execution><configuration><locations>
+        <location>filesystem:src/main/resources/db/migration/test</location>
+      </locations></configuration></execution></executions>
+    </plugin>
+    <plugin>
+      <artifactId>liquibase-maven-plugin</artifactId>
+      <configuration><locations><location>elsewhere</location></locations></configuration>
+    </plugin>
+  </plugins></build>
+</project>"""
+
+
+def test_pom_plugin_executions_and_property() -> None:
+    assert flyway.build_locations("pom.xml", _POM) == [
+        ["classpath:db/migration/common"],
+        ["db/migration/common", "db/migration/dev"],
+        ["filesystem:src/main/resources/db/migration/test"],
+    ]
+    assert flyway.build_locations("pom.xml", "<project") == [["{unreadable pom.xml}"]]
+    # the plugin's list reads common and dev together; none reads dev and test together
+    configs: dict[str, str | None] = {"pom.xml": _POM}
+    assert flyway.read_together(COMMON, DEV, ROOT, configs) is True
+    assert flyway.read_together(DEV, TEST, ROOT, configs) is False
+
+
+def test_gradle_scripts_groovy_and_kotlin() -> None:
+    groovy = (
+        "flyway {\n"
+        "    // locations = ['ignored']\n"
+        "    locations = ['filesystem:db/a', \"classpath:db/b\"]  /* { */\n"
+        "}\n"
+        "tasks.register('x') { locations = ['not flyway'] }\n"
+    )
+    assert flyway.build_locations("build.gradle", groovy) == [["filesystem:db/a", "classpath:db/b"]]
+    kotlin = 'flyway {\n    locations = arrayOf("filesystem:db/a", "filesystem:db/b")\n}\n'
+    assert flyway.build_locations("build.gradle.kts", kotlin) == [
+        ["filesystem:db/a", "filesystem:db/b"]
+    ]
+    dynamic = "flyway {\n    locations = project.flywayLocations\n}\n"
+    assert flyway.build_locations("build.gradle", dynamic) == [["{not a literal list}"]]
+    gstring = 'flyway { locations = ["filesystem:${dir}/a"] }\n'
+    assert flyway.build_locations("build.gradle", gstring) == [["{not a literal}"]]
+    # an unplaceable list leaves the answer unknown; a module's filesystem: is its folder
+    assert (
+        flyway.read_together(
+            "m/db/a/V1__x.sql", "m/db/b/V1__y.sql", "m/db", {"m/build.gradle": dynamic}
+        )
+        is None
+    )
+    assert (
+        flyway.read_together(
+            "m/db/a/V1__x.sql",
+            "m/db/b/V1__y.sql",
+            "m/db",
+            {"m/build.gradle": groovy.replace("classpath:db/b", "filesystem:db/b")},
+        )
+        is True
+    )
