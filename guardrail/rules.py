@@ -157,7 +157,6 @@ for _rule in RULES:
     if _rule.code in REGISTRY or any(r.name == _rule.name for r in REGISTRY.values()):
         raise ValueError(f"rule {_rule.code} ({_rule.name}) is in RULES twice")
     REGISTRY[_rule.code] = _rule
-_AD_HOC: list[str] = []
 
 
 def by_code(code: str) -> Rule:
@@ -166,27 +165,6 @@ def by_code(code: str) -> Rule:
         return REGISTRY[code]
     except KeyError:
         raise KeyError(f"{code} is not in RULES (guardrail/rules.py): add its row there") from None
-
-
-def register(rule: Rule) -> Rule:
-    """Deprecated: add the rule's row to `RULES` and refer to it with `by_code`. Kept so a
-    branch that still declares a rule where it judges it runs; tests/test_registry.py fails
-    until the rule is in the table."""
-    known = REGISTRY.get(rule.code)
-    if known is not None:
-        if known != rule:
-            raise ValueError(f"{rule.code} is declared differently from its row in RULES")
-        return known
-    if any(r.name == rule.name for r in REGISTRY.values()):
-        raise ValueError(f"rule name {rule.name} registered twice")
-    REGISTRY[rule.code] = rule
-    _AD_HOC.append(rule.code)
-    return rule
-
-
-def ad_hoc() -> list[str]:
-    """Codes registered outside the table (should be none)."""
-    return list(_AD_HOC)
 
 
 def resolve(key: str) -> str | None:
