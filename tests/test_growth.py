@@ -18,7 +18,7 @@ import pytest
 from guardrail import engine
 from guardrail.analysis import shapes
 from guardrail.analysis.markdown import blocks
-from guardrail.analysis.migrations.detect import detect, read
+from guardrail.analysis.migrations.detect import READERS, _Path, detect, read
 from guardrail.config import Config
 from guardrail.model import ChangedFile, PullRequest
 
@@ -162,6 +162,18 @@ MIGRATIONS: dict[str, tuple[str, str, Callable[[int], str], str]] = {
         lambda i: f'        await queryRunner.query(`ALTER TABLE "orders" ADD "c{i}" integer`);\n',
         "    }\n\n    public async down(queryRunner: QueryRunner): Promise<void> {}\n}\n",
     ),
+    "goose": (
+        "db/migrations/00004_x.go",
+        'package migrations\n\nimport (\n\t"context"\n\t"database/sql"\n\n'
+        '\t"github.com/pressly/goose/v3"\n)\n\nfunc init() {\n'
+        "\tgoose.AddMigrationContext(up, down)\n}\n\n"
+        "func up(ctx context.Context, tx *sql.Tx) error {\n",
+        lambda i: (
+            f'\tif _, err := tx.ExecContext(ctx, "ALTER TABLE t ADD COLUMN c{i} int"); '
+            "err != nil {\n\t\treturn err\n\t}\n"
+        ),
+        "\treturn nil\n}\n\nfunc down(ctx context.Context, tx *sql.Tx) error {\n\treturn nil\n}\n",
+    ),
     "liquibase": (
         "db/changelog/002-x.yaml",
         "databaseChangeLog:\n",
@@ -173,6 +185,24 @@ MIGRATIONS: dict[str, tuple[str, str, Callable[[int], str], str]] = {
         "",
     ),
 }
+
+
+def test_every_migration_reader_has_a_growth_sample() -> None:
+    """A reader added to `detect.READERS` (or a new way in of an existing one, such as goose's
+    Go files) without a sample here would never be timed: each must be reached by a sample."""
+    reached: set[int] = set()
+    for path, header, unit, footer in MIGRATIONS.values():
+        head = header + unit(0) + footer
+        name = path.rsplit("/", 1)[-1]
+        dirs = [d.lower() for d in path.split("/")[:-1]]
+        where = _Path(path, name, name.lower(), dirs, head[:4000])
+        # the reader detect() asks first that claims the file (the order of the table)
+        reached.add(next(i for i, r in enumerate(READERS) if r.claim(where) is not None))
+        if path.endswith(".go"):
+            reached.add(-1)
+    missing = [r.frameworks for i, r in enumerate(READERS) if i not in reached]
+    assert missing == [], f"add a sample to MIGRATIONS for the reader of {missing}"
+    assert -1 in reached, "add a goose .go sample: its Go code is read by another path"
 
 
 @pytest.mark.parametrize("name", sorted(MIGRATIONS))
