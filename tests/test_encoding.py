@@ -7,7 +7,7 @@ import codecs
 from guardrail import config as cfgmod
 from guardrail import engine
 from guardrail.analysis.encoding import decode, undecodable
-from guardrail.model import ChangedFile, PullRequest
+from guardrail.model import ChangedFile, PullRequest, Report
 
 SQL = "-- Änderung\nALTER TABLE orders ALTER COLUMN coupon SET NOT NULL;\n"
 
@@ -31,7 +31,7 @@ def test_binary_is_not_text() -> None:
     assert undecodable(decode(bytes(range(256)) * 4))
 
 
-def _run(data: bytes) -> list[tuple[str, int | None]]:
+def _report(data: bytes) -> Report:
     path = "db/migrations/V3__coupon.sql"
     pr = PullRequest(
         title="t",
@@ -42,13 +42,21 @@ def _run(data: bytes) -> list[tuple[str, int | None]]:
         base_sha="b" * 40,
         head_sha="a" * 40,
     )
-    report = engine.run(
+    return engine.run(
         pr,
         cfgmod.parse(None, "test"),
         read=lambda side, p: decode(data) if (side, p) == ("head", path) else None,
         source="git",
     )
+
+
+def _run(data: bytes) -> list[tuple[str, int | None]]:
+    report = _report(data)
     return [(f.rule, f.line) for f in report.findings if f.rule in ("GR211", "GR901", "GR290")]
+
+
+def _severities(data: bytes) -> list[str]:
+    return [f.severity.name.lower() for f in _report(data).findings if f.rule == "GR901"]
 
 
 def test_a_utf16_migration_git_calls_binary_is_read() -> None:
@@ -57,3 +65,5 @@ def test_a_utf16_migration_git_calls_binary_is_read() -> None:
 
 def test_a_migration_that_is_not_text_is_a_gr901() -> None:
     assert _run(bytes(range(256)) * 4) == [("GR901", None)]
+    # a migration nobody could read fails the check until a reviewer acknowledges it
+    assert _severities(bytes(range(256)) * 4) == ["error"]

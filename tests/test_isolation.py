@@ -97,6 +97,10 @@ def test_one_unreadable_file_does_not_stop_the_run(tmp_path: Path, name: str) ->
     if unreadable is not None:
         (problem,) = [f for f in findings if f["rule"] == "GR901" and f["path"] == unreadable]
         assert "could not read" in problem["title"]
+        # a migration nobody read fails the check; an unread data shape is a warning
+        migration = "/migrations/" in unreadable
+        assert problem["severity"] == ("error" if migration else "warning"), problem
+        assert ("acknowledge GR901" in problem["detail"]) is migration
 
 
 def test_a_check_that_fails_becomes_a_finding_and_the_others_run() -> None:

@@ -83,12 +83,20 @@ def unreadable(problems: Iterable[Unreadable]) -> list[Finding]:
             title = f"guardrail could not finish {p.what}."
         else:
             title = f"guardrail could not read this {p.what}, so it did not judge it."
+        detail = (
+            f"Reading it failed ({code(p.error)}); everything else in the change was checked. "
+            "Review it by hand, and please report the file's shape to guardrail."
+        )
+        # A migration nobody read must not pass a required check (the same stance as a
+        # migration that could not be fetched or is over the size cap): an error, which a
+        # reviewer who has read it acknowledges. Any other unread file stays a warning.
+        unread_schema_change = p.what == "migration" and p.path is not None
         out.append(
             GR901.finding(
                 title,
-                f"Reading it failed ({code(p.error)}); everything else in the change was checked. "
-                "Review it by hand, and please report the file's shape to guardrail.",
+                detail + (" " + unread_migration() if unread_schema_change else ""),
                 path=p.path,
+                severity=Severity.ERROR if unread_schema_change else None,
             )
         )
     return out
