@@ -61,15 +61,18 @@ def django_models(text: str) -> dict[str, Model] | None:
     except (SyntaxError, ValueError):
         return None
     out: dict[str, Model] = {}
+    # Abstract models of the file: a concrete subclass with no fields of its own is still a
+    # model (netbox's DeviceBayTemplate(ComponentTemplateModel)), not a class that appears when
+    # it gains its first field.
+    abstract: set[str] = set()
     for cls in tree.body:
         if not isinstance(cls, ast.ClassDef):
             continue
         meta = _meta(cls)
-        if (
-            meta.get("abstract") is True
-            or meta.get("proxy") is True
-            or meta.get("managed") is False
-        ):
+        if meta.get("abstract") is True:
+            abstract.add(cls.name)
+            continue
+        if meta.get("proxy") is True or meta.get("managed") is False:
             continue
         columns: dict[str, Column] = {}
         for stmt in cls.body:
@@ -83,7 +86,7 @@ def django_models(text: str) -> dict[str, Model] | None:
                 name = stmt.targets[0].id
                 columns[name] = Column(name, stmt.lineno, _django_definition(stmt.value))
         bases = [ast.unparse(b).rsplit(".", 1)[-1] for b in cls.bases]
-        if columns or any(b == "Model" or b in out for b in bases):
+        if columns or any(b == "Model" or b in out or b in abstract for b in bases):
             out[cls.name] = Model(cls.name, cls.lineno, columns)
     return out
 

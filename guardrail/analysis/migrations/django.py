@@ -80,6 +80,9 @@ _HARMLESS = frozenset(
         "RemoveCollation",
         "AlterOrderWithRespectTo",
         "AlterIndexTogether",
+        # Django 5.2: changes only a constraint's non-database attributes
+        # (`BaseConstraint.non_db_attrs`: violation_error_code/_message); no SQL.
+        "AlterConstraint",
     }
 )
 
@@ -195,6 +198,11 @@ _COLUMN_TYPE = {
 }
 # Changes PostgreSQL makes without rewriting the table (binary-coercible).
 _NO_REWRITE = frozenset({("varchar", "text")})
+
+
+def django_field_class(name: str) -> bool:
+    """A field class of Django itself, whose column type guardrail knows."""
+    return name in _PG_TYPE or name in _FK or name in _MANY or name == "ArrayField"
 
 
 def same_column_type(before: str, after: str) -> bool:
