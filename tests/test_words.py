@@ -4,7 +4,7 @@ never match the patterns the check then runs (a necessary condition, never a cha
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from guardrail import config as cfgmod
@@ -146,3 +146,28 @@ def test_touches_fields_reads_the_changed_lines_joined_as_it_read_them_one_by_on
         for line in patch.splitlines()
     )
     assert changed._touches_fields(patch) == one_by_one
+
+
+LOOKUP_TEXT = st.lists(
+    st.sampled_from(["or", "der", "__", "_", "O", " ", ".", "x", "\u212a", "k", "1"]),
+    max_size=16,
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(LOOKUP_TEXT, st.lists(LOOKUP_TEXT, max_size=3))
+@example("a__or der__", ["or der"])  # across two words (joined sorted): never a match
+@example("x__or der__x y__or", ["der__X"])
+@example("x__\u212a y", ["\u212a", "k"])
+def test_lookup_gate_answers_as_the_word_by_word_test_it_replaces(
+    text: str, names: list[str]
+) -> None:
+    """deploy-order's lookup gate searches a patch's lookup words joined (once per patch): the
+    same answer as testing `__name` in each word, for names with spaces, dots, capitals and
+    the Kelvin sign (lower-cases to ASCII `k`)."""
+    from guardrail.checks import deploy_order
+
+    found = words(text)
+    keys = [b"__" + n.lower().encode("ascii", "replace") for n in names if n]
+    word_by_word = found is None or any(k in w for w in found if b"__" in w for k in keys)
+    assert deploy_order._in_lookup(found, tuple(names)) == word_by_word

@@ -22,7 +22,7 @@ from guardrail.analysis.migrations.detect import detect, framework
 from guardrail.analysis.migrations.ops import Op, OpKind
 from guardrail.analysis.reads import discovers
 from guardrail.analysis.uses import Target
-from guardrail.analysis.words import Containing, may_name, words
+from guardrail.analysis.words import _TO_WORDS, Containing, may_name, words
 from guardrail.checks.base import Context, Output
 from guardrail.model import Answer, ChangedFile, Finding, Severity
 from guardrail.rules import by_code
@@ -93,8 +93,21 @@ def _in_lookup(found: frozenset[bytes] | None, names: tuple[str, ...]) -> bool:
     when the words are not known (the caller then reads the lines)."""
     if found is None:
         return True
-    keys = [b"__" + n.lower().encode("ascii", "replace") for n in names if n]
-    return any(k in w for w in found if b"__" in w for k in keys)
+    joined = _lookup_words(found)
+    for n in names:
+        key = n.lower().encode("ascii", "replace")
+        # A word holds only word bytes: a key with any other byte is in none of them, and one
+        # without cannot match across the spaces that join the words.
+        if key.translate(_TO_WORDS).split() == [key] and b"__" + key in joined:
+            return True
+    return False
+
+
+@lru_cache(maxsize=16384)
+def _lookup_words(found: frozenset[bytes]) -> bytes:
+    """The words of a patch that are lookup paths (`order__status`), joined by spaces: one
+    substring search per name instead of one per word (the set's hash is computed once)."""
+    return b" ".join(sorted(w for w in found if b"__" in w))
 
 
 def _texts(ctx: Context, f: ChangedFile) -> tuple[str, str | None] | None:
