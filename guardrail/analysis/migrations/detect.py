@@ -11,24 +11,19 @@ migration tool's naming.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from types import ModuleType
+from typing import TYPE_CHECKING, cast
 
-from guardrail.analysis.migrations import (
-    alembic,
-    django,
-    ecto,
-    efcore,
-    js,
-    laravel,
-    liquibase,
-    rails,
-)
 from guardrail.analysis.migrations.ops import Framework, Reading
-from guardrail.analysis.migrations.sql import read_sql
 from guardrail.analysis.paths import matches
 from guardrail.text import code
+
+if TYPE_CHECKING:
+    from guardrail.analysis.migrations import django
 
 MAX_MIGRATION_CHARS = 20_000_000  # about 20 MB: read in about a minute (docs/performance.md)
 
@@ -82,7 +77,30 @@ class Reader:
     convention: str  # the file convention, as docs/migrations.md states it
     claim: Callable[[_Path], MigrationFile | None]
     read: Callable[[MigrationFile, str, Exists | None], Reading]
-    facts: tuple[Framework, ...] = ()  # what the checks may say about the framework
+    # What the checks may say about the framework: the SQL tools' rows here, the others' in
+    # their reader module, imported when asked (a run imports only the readers it needs).
+    facts: tuple[Framework | _Facts, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """A framework's row of facts, held by its reader module (`<module>.<attr>`)."""
+
+    name: str  # Framework.name (tests/test_framework_readers.py pins that they agree)
+    module: str
+    attr: str = "FRAMEWORK"
+
+    def load(self) -> Framework:
+        return cast(Framework, getattr(_reader(self.module), self.attr))
+
+
+def _reader(module: str) -> ModuleType:
+    """A reader module of this package, imported on first use: detecting a file by its path
+    loads none of them. Through `__import__` (not importlib.import_module), so that
+    `python -X importtime` (bench/startup.py, tests/test_fast_paths.py) sees it."""
+    name = f"guardrail.analysis.migrations.{module}"
+    __import__(name)
+    return sys.modules[name]
 
 
 # -- what each SQL-file tool calls its safe patterns (the statements themselves are SQL) ---------------
@@ -257,8 +275,9 @@ def _read_python(
 ) -> Reading:
     try:
         if mf.framework == "django":
-            return django.read(text, app or django.app_of(mf.path))
-        return alembic.read(text)
+            django_ = _reader("django")
+            return cast(Reading, django_.read(text, app or django_.app_of(mf.path)))
+        return cast(Reading, _reader("alembic").read(text))
     except SyntaxError as exc:
         return Reading(mf.framework, (), None, "", (f"not valid Python (line {exc.lineno})",))
 
@@ -324,9 +343,11 @@ def reverse_file(mf: MigrationFile) -> str | None:
 
 
 def _read_sql_file(mf: MigrationFile, text: str, exists: Exists | None) -> Reading:
+    from guardrail.analysis.migrations.sql import read_sql
+
     fw = mf.framework
     if fw == "liquibase":
-        return liquibase.read(text, mf.path)
+        return cast(Reading, _reader("liquibase").read(text, mf.path))
     if mf.path.lower().endswith(".go"):
         # The literal SQL its Up function executes; other Go code is said (GR290), not judged.
         from guardrail.analysis.migrations import goose_go
@@ -356,7 +377,8 @@ def _read_sql_file(mf: MigrationFile, text: str, exists: Exists | None) -> Readi
 
 
 def _read_js(mf: MigrationFile, text: str, exists: Exists | None) -> Reading:
-    return js.read(text, mf.framework, typescript=mf.path.lower().endswith(".ts"))
+    typescript = mf.path.lower().endswith(".ts")
+    return cast(Reading, _reader("js").read(text, mf.framework, typescript=typescript))
 
 
 READERS: tuple[Reader, ...] = (
@@ -377,21 +399,21 @@ READERS: tuple[Reader, ...] = (
         "migrations or alembic, or any script importing alembic with an `upgrade()`",
         _claim_python,
         _read_python,
-        (django.FRAMEWORK, alembic.FRAMEWORK),
+        (_Facts("django", "django"), _Facts("alembic", "alembic")),
     ),
     Reader(
         ("rails",),
         "`db/migrate/20240101120000_x.rb` (also `post_migrate/`)",
         _claim_rails,
-        lambda mf, text, exists: rails.read(text),
-        (rails.FRAMEWORK,),
+        lambda mf, text, exists: _reader("rails").read(text),
+        (_Facts("rails", "rails"),),
     ),
     Reader(
         ("laravel",),
         "`database/migrations/2024_01_01_120000_x.php`",
         _claim_laravel,
-        lambda mf, text, exists: laravel.read(text),
-        (laravel.FRAMEWORK,),
+        lambda mf, text, exists: _reader("laravel").read(text),
+        (_Facts("laravel", "laravel"),),
     ),
     Reader(
         ("knex", "sequelize", "typeorm"),
@@ -400,21 +422,25 @@ READERS: tuple[Reader, ...] = (
         "`queryRunner`, else knex",
         _claim_js,
         _read_js,
-        (js.KNEX, js.SEQUELIZE, js.TYPEORM),
+        (
+            _Facts("knex", "js", "KNEX"),
+            _Facts("sequelize", "js", "SEQUELIZE"),
+            _Facts("typeorm", "js", "TYPEORM"),
+        ),
     ),
     Reader(
         ("ecto",),
         "`priv/repo/migrations/*.exs`",
         _claim_ecto,
-        lambda mf, text, exists: ecto.read(text),
-        (ecto.FRAMEWORK,),
+        lambda mf, text, exists: _reader("ecto").read(text),
+        (_Facts("ecto", "ecto"),),
     ),
     Reader(
         ("efcore",),
         "`Migrations/<14 digits>_<anything>.cs` (not `.Designer.cs`)",
         _claim_efcore,
-        lambda mf, text, exists: efcore.read(text),
-        (efcore.FRAMEWORK,),
+        lambda mf, text, exists: _reader("efcore").read(text),
+        (_Facts("efcore", "efcore"),),
     ),
     Reader(
         ("liquibase",),
@@ -428,10 +454,14 @@ _BY_FRAMEWORK = {fw: r for r in READERS for fw in r.frameworks}
 _FACTS = {f.name: f for r in READERS for f in r.facts}
 
 
+@lru_cache(maxsize=256)
 def framework(name: str) -> Framework:
     """The framework's own way to apply each safe pattern: the one source of the advice the
     migration-safety findings give (a framework not in the table gets plain SQL's words)."""
-    return _FACTS.get(name, _UNKNOWN)
+    found = _FACTS.get(name)
+    if found is None:
+        return _UNKNOWN
+    return found.load() if isinstance(found, _Facts) else found
 
 
 def detect(
