@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from guardrail import engine
-from guardrail.analysis import pgsql
+from guardrail.analysis import pgsql, testfacts
 from guardrail.analysis import shapes as shape_readers
 from guardrail.analysis.shapes import Shape
 from tests.golden import base_tree, build
@@ -81,6 +81,22 @@ export const Order = z.object({
 """
 TS_HEAD = TS_BASE.replace("note?: string", "note: string").replace(".optional()", "")
 SQL = "ALTER TABLE orders ADD COLUMN c text NOT NULL;\nCREATE INDEX ix ON orders (c);\n"
+# Tests of the tightened shapes, read into facts by the legacy-data evidence search
+# (analysis/testfacts.py): a Python test of the pydantic model and a TypeScript test of the zod
+# schema, both building the old shape's data.
+PY_TEST = """from app.records import Record
+
+
+def test_record_without_note():
+    record = Record(id=1)
+    assert record.id == 1
+"""
+TS_TEST = """import { Order } from './order';
+
+test('order without note', () => {
+  expect(Order.parse({ id: 'a' }).id).toBe('a');
+});
+"""
 
 
 def _patch(base: str, head: str) -> str:
@@ -115,6 +131,8 @@ CASE: dict[str, Any] = {
             "patch": _patch(TS_BASE, TS_HEAD),
         },
         {"path": "db/migrations/V2__orders_c.sql", "status": "added", "patch": SQL},
+        {"path": "tests/test_records.py", "status": "added", "patch": _patch("", PY_TEST)},
+        {"path": "web/order.test.ts", "status": "added", "patch": _patch("", TS_TEST)},
     ],
 }
 
@@ -143,6 +161,14 @@ def test_each_file_is_parsed_once_per_run(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(ast, "parse", count_python)
     monkeypatch.setattr(shape_readers, "READERS", tuple(map(counted, shape_readers.READERS)))
     monkeypatch.setattr(pgsql, "parse_sql", count_sql)
+    tests: Counter[tuple[str, bytes]] = Counter()
+    real_ts = testfacts._ts_parse
+
+    def count_ts_test(path: str, data: bytes) -> Any:
+        tests[(path, data)] += 1
+        return real_ts(path, data)
+
+    monkeypatch.setattr(testfacts, "_ts_parse", count_ts_test)
 
     pr, config, contents = build(CASE)
     report = engine.run(
@@ -162,7 +188,10 @@ def test_each_file_is_parsed_once_per_run(monkeypatch: pytest.MonkeyPatch) -> No
         assert python[text] >= 1, text
     assert shapes[("zod", "web/order.ts", TS_HEAD)] >= 1
     assert any("ALTER TABLE orders" in text for text in sql)
+    assert python[PY_TEST.rstrip("\n")] + python[PY_TEST] >= 1, "the Python test was read"
+    assert sum(n for (path, _), n in tests.items() if path == "web/order.test.ts") >= 1
     # ... and each was parsed once.
     assert [t for t, n in python.items() if n > 1] == []
     assert [k for k, n in shapes.items() if n > 1] == []
     assert [t for t, n in sql.items() if n > 1] == []
+    assert [k for k, n in tests.items() if n > 1] == []

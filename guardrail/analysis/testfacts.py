@@ -20,6 +20,8 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from guardrail.analysis import pyast
+
 if TYPE_CHECKING:
     from tree_sitter import Node
 
@@ -290,7 +292,9 @@ class _PyFacts(ast.NodeVisitor):
 
 
 def _python(path: str, text: str) -> Facts:
-    tree = ast.parse(text)
+    # The run's one parse of the text (a helper module a test imports is often a model file
+    # the data-shape reader parsed already); the visitor only reads the shared tree.
+    tree = pyast.parse(text)
     v = _PyFacts()
     v.visit(tree)
     return Facts(
