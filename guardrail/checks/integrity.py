@@ -439,6 +439,7 @@ def _op_words(op: Op) -> str:
 
 
 def _shipped(ctx: Context) -> Iterator[Finding | Note]:
+    cosmetic: list[str] = []
     for m in migrations(ctx):
         f = m.file
         if f.status == "added" or m.kind.role in _SKIPPED_ROLES:
@@ -528,15 +529,35 @@ def _shipped(ctx: Context) -> Iterator[Finding | Note]:
                 line=1,
             )
         elif m.edit is Edit.COSMETIC:
-            yield GR505.finding(
-                f"{code(_name(f.path))} is already on the base branch; this PR edits only its "
-                "comments, formatting or arguments that do not reach the database.",
-                "Nothing changes in production or in a fresh database; nothing to do.",
-                severity=Severity.NOTICE,
-                path=f.path,
-                line=1,
-            )
+            cosmetic.append(f.path)
+    yield from _cosmetic(cosmetic)
     yield from _deleted(ctx)
+
+
+def _cosmetic(paths: list[str]) -> Iterator[Finding]:
+    """One notice for every shipped migration edited only in form: a linter run over 300 old
+    migrations is one line to read past, not 300 (nothing to do for any of them)."""
+    if not paths:
+        return
+    if len(paths) == 1:
+        title = (
+            f"{code(_name(paths[0]))} is already on the base branch; this PR edits only its "
+            "comments, formatting or arguments that do not reach the database."
+        )
+    else:
+        shown = ", ".join(code(_name(p)) for p in paths[:3])
+        more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
+        title = (
+            f"{len(paths)} migrations already on the base branch ({shown}{more}) are edited "
+            "only in their comments, formatting or arguments that do not reach the database."
+        )
+    yield GR505.finding(
+        title,
+        "Nothing changes in production or in a fresh database; nothing to do.",
+        severity=Severity.NOTICE,
+        path=paths[0],
+        line=1,
+    )
 
 
 def _replaced_by_squash(ctx: Context, path: str) -> bool:
