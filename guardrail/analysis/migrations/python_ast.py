@@ -9,7 +9,7 @@ import ast
 import copy
 import functools
 from dataclasses import dataclass, field
-from typing import Unpack
+from typing import TypeVar, Unpack, cast
 
 from guardrail.analysis.migrations.ops import Facts, Op, OpKind
 from guardrail.analysis.migrations.pyeval import UNKNOWN, Scope
@@ -305,10 +305,30 @@ class _Normalize(ast.NodeTransformer):
         return node
 
 
+T = TypeVar("T")
+_ATOMS = (str, int, float, complex, bytes, bool, type(None), type(Ellipsis))
+
+
+def tree_copy(node: T) -> T:
+    """`copy.deepcopy` of a syntax tree, about 3× faster: a node's fields and positions live in
+    its `__dict__`, copied here node by node (lists copied, constants shared as deepcopy
+    shares them; anything else goes through deepcopy). The readers' trees are shared for the
+    run (pyast.parse), so a reader that edits one edits a copy."""
+    if isinstance(node, ast.AST):
+        new = type(node)()
+        new.__dict__.update({k: tree_copy(v) for k, v in node.__dict__.items()})
+        return cast(T, new)
+    if isinstance(node, list):
+        return cast(T, [tree_copy(v) for v in node])
+    if isinstance(node, _ATOMS):
+        return node
+    return copy.deepcopy(node)
+
+
 def database_field(call: ast.Call) -> ast.Call:
     """A copy of a Django field call with only the arguments that reach the database (a
     project field's own literal arguments left out too: they may, or may not)."""
-    out = _Normalize().field(copy.deepcopy(call))
+    out = _Normalize().field(tree_copy(call))
     assert isinstance(out, ast.Call)
     return out
 
@@ -327,7 +347,7 @@ def definition(
     seen. `unsure` receives the arguments of a project's own field class that may reach the
     database (a literal on an argument guardrail does not know): they are left out here."""
     normalize = _Normalize()
-    tree = normalize.visit(copy.deepcopy(call))
+    tree = normalize.visit(tree_copy(call))
     if unsure is not None:
         unsure.extend(normalize.unsure)
     named = sorted({n.id for n in ast.walk(call) if isinstance(n, ast.Name) and n.id in functions})
