@@ -25,8 +25,6 @@ from guardrail.text import code
 if TYPE_CHECKING:
     from guardrail.analysis.migrations import django
 
-MAX_MIGRATION_CHARS = 20_000_000  # about 20 MB: read in about a minute (docs/performance.md)
-
 _FLYWAY = re.compile(r"^(?:([VUB])\d[\w.]*|R)__\w[^/]*\.sql$", re.I)
 _GOLANG = re.compile(r"^\d+_[^/]+\.(up|down)\.sql$")
 _TS14 = re.compile(r"^\d{12,14}[_-]")
@@ -507,9 +505,9 @@ def read(
     `app` names a Django migration's tables (default: labelled by the app's folder).
 
     A reader that raises (a bug, or a file nested beyond what can be walked) is caught by the
-    caller (analysis/isolate.py) and becomes a GR901 finding for that file."""
-    if len(text) > MAX_MIGRATION_CHARS:
-        return Reading(mf.framework, (), None, "", ("too large to read",))
+    caller (analysis/isolate.py) and becomes a GR901 finding for that file. No length cap here:
+    every text comes through engine._size_capped, at most MAX_FILE_BYTES characters
+    (tests/test_size_cap.py), and every reader is linear in it (tests/test_growth.py)."""
     if mf.framework == "django":
         return _read_python(mf, text, exists, app)
     reader = _BY_FRAMEWORK.get(mf.framework)
