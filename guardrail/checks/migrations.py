@@ -72,9 +72,10 @@ def _resolve_restated(ctx: Context, m: Migration, op: Op) -> Op | None:
     rewrites = type_change_rewrites(before.type, op.to_type)
     if rewrites is None:  # a pair guardrail does not know: as the reader wrote it
         return op
-    if rewrites is False:  # catalog-only (a longer varchar, varchar -> text)
-        return None
-    return replace(op, maybe=False, narrowing=True, from_type=before.type)
+    if rewrites is False:  # catalog-only (a longer varchar, varchar -> text): no rewrite, but
+        # ALTER COLUMN TYPE still queues for ACCESS EXCLUSIVE, as an EF Core widening does
+        return replace(op, maybe=False, narrowing=False, from_type=before.type, value=op.to_type)
+    return replace(op, maybe=False, narrowing=True, from_type=before.type, value=op.to_type)
 
 
 def _resolve_django_alter(ctx: Context, m: Migration, op: Op) -> Op | None:
