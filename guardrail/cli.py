@@ -595,6 +595,7 @@ def _cmd_action(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR091
         token,
         repository,
         api_url,
+        graphql_url=os.environ.get("GITHUB_GRAPHQL_URL") or None,
         policy=RetryPolicy(backoff=backoff, rate_wait=rate_wait, max_wait=max_wait),
         write_interval=write_interval,
         log=actions.log,

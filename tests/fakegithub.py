@@ -100,6 +100,8 @@ class FakeGitHub:
         # A GraphQL answer whose `repository` came back null with an error at path length 1.
         self.graphql_repository_error: dict[str, Any] | None = None
         self.ghes = False  # GitHub Enterprise Server's layout: /api/v3/… and /api/graphql
+        # GraphQL served somewhere GITHUB_API_URL does not imply (GITHUB_GRAPHQL_URL says where).
+        self.graphql_path: str | None = None
         self._accept = ""  # the Accept header of the request being answered
         self.label_events: dict[int, list[tuple[str, str]]] = {}  # number -> (label, login)
         self._lock = threading.Lock()
@@ -119,7 +121,11 @@ class FakeGitHub:
 
     @property
     def graphql_url(self) -> str:
-        return f"{self.url}/api/graphql" if self.ghes else f"{self.url}/graphql"
+        return f"{self.url}{self._graphql_path}"
+
+    @property
+    def _graphql_path(self) -> str:
+        return self.graphql_path or ("/api/graphql" if self.ghes else "/graphql")
 
     def __enter__(self) -> FakeGitHub:
         self.thread.start()
@@ -264,7 +270,7 @@ class FakeGitHub:
         parsed = urlparse(raw_path)
         path = parsed.path
         query = parse_qs(parsed.query)
-        graphql = "/api/graphql" if self.ghes else "/graphql"
+        graphql = self._graphql_path
         if method == "POST" and path == graphql:
             problems = schema_errors(str((body or {}).get("query") or ""))
             if problems:  # checked as it arrives, before any fault is served

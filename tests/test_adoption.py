@@ -349,3 +349,20 @@ def test_annotations_keep_the_most_severe_and_count_the_rest():
     shown, left = annotations.render(report, reserved={Severity.NOTICE: 1})
     assert [ln.split(" ", 1)[0] for ln in shown[:3]] == ["::error"] * 3
     assert len(shown) == 3 + 9 and left == 3
+
+
+def test_graphql_goes_where_github_graphql_url_says(fake_github, run_action):
+    # The runner's GITHUB_GRAPHQL_URL wins over the address derived from GITHUB_API_URL (a
+    # GHES host or a proxy that serves GraphQL elsewhere); here nothing answers at /graphql.
+    fake_github.graphql_path = "/elsewhere/graphql"
+    risky_pull(fake_github)
+    run = run_action(
+        fake_github,
+        "pull_request",
+        pr_event(7),
+        extra_env={"GITHUB_GRAPHQL_URL": fake_github.url + "/elsewhere/graphql"},
+    )
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert [s["state"] for s in fake_github.statuses] == ["failure"]
+    posts = [e.path for e in fake_github.log if e.method == "POST" and "graphql" in e.path]
+    assert posts and set(posts) == {"/elsewhere/graphql"}, posts

@@ -178,6 +178,7 @@ class GitHubClient:
         repository: str,
         api_url: str = "https://api.github.com",
         *,
+        graphql_url: str | None = None,
         policy: RetryPolicy = RetryPolicy(),
         write_interval: float = 1.0,
         sleep: Callable[[float], None] = time.sleep,
@@ -213,6 +214,9 @@ class GitHubClient:
         self.full_ids = True  # False once a GHES server says IssueComment has no fullDatabaseId
         self.label_actors: tuple[tuple[str, str], ...] = ()  # (label, login), the latest first
         self.repo_url = f"{api_url.rstrip('/')}/repos/{repository}"
+        # The runner's GITHUB_GRAPHQL_URL when it names one (GHES, a proxy); else PyGithub's
+        # derivation from the REST URL (api.github.com/graphql, HOST/api/v3 -> HOST/api/graphql).
+        self.graphql_url = graphql_url or self.gh.requester.graphql_url
 
     def _graphql(self, query: str, variables: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
         """A GraphQL request, read the way GitHub answers it: errors come with HTTP 200. A rate
@@ -221,7 +225,7 @@ class GitHubClient:
         caller asks again only for those."""
         requester = self.gh.requester
         headers, data = requester.requestJsonAndCheck(
-            "POST", requester.graphql_url, input={"query": query, "variables": variables}
+            "POST", self.graphql_url, input={"query": query, "variables": variables}
         )
         errors = data.get("errors") if isinstance(data, dict) else None
         if not errors:
