@@ -642,6 +642,7 @@ def _cmd_action(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR091
     tests = test_folders(pr) if tree is None and pr.head_sha else []
     head = pr.head_sha or ""
     client.prefetch(number, wanted, folders, [(head, d) for d in tests], deep=deep)
+    client.find_label_actors(number, pr.labels)  # earlier timeline pages, only when needed
     pr = replace(pr, label_actors=client.label_actors)  # who acknowledged by label
     config, notes = _action_config(client, pr, _input("config"))
 

@@ -104,6 +104,7 @@ class FakeGitHub:
         self.graphql_path: str | None = None
         self._accept = ""  # the Accept header of the request being answered
         self.label_events: dict[int, list[tuple[str, str]]] = {}  # number -> (label, login)
+        self.timeline_pages = 0  # timeline pages asked for after the prefetch
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -445,12 +446,35 @@ class FakeGitHub:
                 }
         raise KeyError(cid)
 
+    def _timeline(self, number: int, before: str | None) -> dict[str, Any]:
+        """`timelineItems(itemTypes: [LABELED_EVENT], last: 100, before: $before)`: the 100
+        labelling events before the cursor (the latest 100 without one), oldest first."""
+        events = self.label_events.get(number, [])
+        end = int(before) if before else len(events)
+        start = max(0, end - 100)
+        return {
+            "nodes": [
+                {"actor": {"login": who}, "label": {"name": name}}
+                for name, who in events[start:end]
+            ],
+            "pageInfo": {"hasPreviousPage": start > 0, "startCursor": str(start)},
+        }
+
     def _graphql(self, body: dict[str, Any], login: str) -> tuple[int, dict[str, str], Any, bool]:
         if self.graphql_repository_error is not None:
             error = {"path": ["repository"], **self.graphql_repository_error}
             return 200, {}, {"data": {"repository": None}, "errors": [error]}, False
         variables = body.get("variables") or {}
         number = int(variables.get("number", 0))
+        if "timelineItems" in str(body.get("query")) and "comments(" not in str(body.get("query")):
+            timeline = self._timeline(number, variables.get("before"))
+            self.timeline_pages += 1
+            return (
+                200,
+                {},
+                {"data": {"repository": {"pullRequest": {"timelineItems": timeline}}}},
+                False,
+            )
         blobs: dict[str, Any] = {}
         errors: list[dict[str, Any]] = []
         for key, value in variables.items():
@@ -557,12 +581,7 @@ class FakeGitHub:
         }
         pull: dict[str, Any] = {"comments": conn}
         if "timelineItems" in str(body.get("query")):
-            pull["timelineItems"] = {
-                "nodes": [
-                    {"actor": {"login": who}, "label": {"name": name}}
-                    for name, who in self.label_events.get(number, [])
-                ]
-            }
+            pull["timelineItems"] = self._timeline(number, variables.get("before"))
         return (
             200,
             {},

@@ -80,6 +80,48 @@ def test_json_report_keeps_acknowledged_and_suppressed_findings_with_who_and_why
     assert not [f for f in report["findings"] if f["rule"] == "GR101"]
 
 
+def _label_by(run) -> set[str | None]:  # type: ignore[no-untyped-def]
+    report = json.loads((run.workspace / run.outputs["report"]).read_text())
+    return {a["acknowledged"]["by"] for a in report["acknowledged"] if a["acknowledged"]["label"]}
+
+
+def test_the_labels_actor_is_found_in_the_first_page_without_another_request(
+    fake_github, run_action
+):
+    reviewed_pull(fake_github)
+    run = run_action(fake_github, "pull_request", pr_event(61))
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert _label_by(run) == {"bob"}
+    assert fake_github.timeline_pages == 0
+
+
+def test_a_label_added_before_the_latest_100_labelling_events_is_found_on_an_earlier_page(
+    fake_github, run_action
+):
+    reviewed_pull(fake_github)
+    fake_github.label_events[61] = [
+        ("guardrail:migration-reviewed", "bob"),
+        *[("needs-rebase", "carol")] * 230,  # a long-lived PR, its labels churned by a bot
+    ]
+    run = run_action(fake_github, "pull_request", pr_event(61))
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert _label_by(run) == {"bob"}
+    assert fake_github.timeline_pages == 2  # events 31-130, then 0-30
+
+
+def test_the_labelling_events_are_read_a_bounded_number_of_pages(fake_github, run_action):
+    # The label's event is older than 500 events: not read, `by` is null, the check stands.
+    reviewed_pull(fake_github)
+    fake_github.label_events[61] = [
+        ("guardrail:migration-reviewed", "bob"),
+        *[("needs-rebase", "carol")] * 1000,
+    ]
+    run = run_action(fake_github, "pull_request", pr_event(61))
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert _label_by(run) == {None}
+    assert fake_github.timeline_pages == 4  # 5 pages of 100 in all, the prefetch's included
+
+
 def test_sarif_locates_every_result_at_the_checkout_and_marks_suppressions(fake_github, run_action):
     schema = json.loads((corpus_dir("sarif") / "sarif-schema-2.1.0.json").read_text())
     reviewed_pull(fake_github)

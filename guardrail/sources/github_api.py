@@ -17,6 +17,7 @@ request per 100 base-branch migration files their history needs.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import time
 from collections.abc import Callable, Collection
@@ -58,11 +59,25 @@ def comments_query(full_ids: bool = True, fields: str | None = None) -> str:
     )
 
 
-# Who added each label (the reviewer behind a label acknowledgement), in the prefetch.
+# Who added each label (the reviewer behind a label acknowledgement): the latest 100
+# labelling events in the prefetch, then earlier pages only for a label still on the pull
+# request whose event was not among them, LABEL_PAGES pages (500 events) at most.
 LABELERS = (
-    "timelineItems(itemTypes: [LABELED_EVENT], last: 100) { nodes { ... on LabeledEvent { "
-    "actor { login } label { name } } } }"
+    "timelineItems(itemTypes: [LABELED_EVENT], last: 100, before: $before) { nodes { "
+    "... on LabeledEvent { actor { login } label { name } } } "
+    "pageInfo { hasPreviousPage startCursor } }"
 )
+LABEL_PAGES = 5
+
+
+def labelers_query() -> str:
+    return (
+        "query($owner: String!, $name: String!, $number: Int!, $before: String) { "
+        "repository(owner: $owner, name: $name) { pullRequest(number: $number) { "
+        + LABELERS
+        + " } } }"
+    )
+
 
 PREFETCH_LIMIT = 80  # files per prefetch; more are read one by one
 HISTORY_BATCH = 100  # base-branch migration files per GraphQL request (migration history)
@@ -213,6 +228,8 @@ class GitHubClient:
         self._failed: set[str] = set()  # fields of the last GraphQL answer that came as errors
         self.full_ids = True  # False once a GHES server says IssueComment has no fullDatabaseId
         self.label_actors: tuple[tuple[str, str], ...] = ()  # (label, login), the latest first
+        # (pull request, cursor of the timeline's earlier labelling events, None when none)
+        self._label_pages: tuple[int, str | None] = (0, None)
         self.repo_url = f"{api_url.rstrip('/')}/repos/{repository}"
         # The runner's GITHUB_GRAPHQL_URL when it names one (GHES, a proxy); else PyGithub's
         # derivation from the REST URL (api.github.com/graphql, HOST/api/v3 -> HOST/api/graphql).
@@ -439,8 +456,10 @@ class GitHubClient:
             "name": self.name,
             "number": number,
             "cursor": None,
+            "before": None,
         }
         decls = ["$owner: String!", "$name: String!", "$number: Int!", "$cursor: String"]
+        decls.append("$before: String")
         fields = []
         for i, (sha, path) in enumerate(specs):
             variables[f"e{i}"] = f"{sha}:{path}"
@@ -487,16 +506,33 @@ class GitHubClient:
             self.test_paths[(sha, folder)] = _blob_paths(repo.get(f"u{i}"), folder)
         pull = repo.get("pullRequest") if "pullRequest" not in self._failed else None
         self._first_page = (number, pull["comments"]) if pull else None
-        events = ((pull or {}).get("timelineItems") or {}).get("nodes") or ()
-        self.label_actors = tuple(
-            (str(e["label"]["name"]), str(e["actor"]["login"]))
-            for e in reversed(events)  # the latest first
-            if isinstance(e, dict)
-            and isinstance(e.get("label"), dict)
-            and isinstance(e.get("actor"), dict)
-            and e["label"].get("name")
-            and e["actor"].get("login")
-        )
+        timeline = (pull or {}).get("timelineItems") or {}
+        self.label_actors = _label_events(timeline)
+        self._label_pages = (number, _earlier(timeline))
+
+    def find_label_actors(self, number: int, labels: tuple[str, ...]) -> None:
+        """Read earlier pages of the timeline while a label on the pull request has no
+        labelling event among those read (a long-lived PR labelled more than 100 times), at
+        most LABEL_PAGES pages in all. Who added a label is informational (the JSON report's
+        `by`), so a label still unfound after that is reported with `by: null`."""
+        at, cursor = self._label_pages
+        pages = 1
+        while at == number and cursor is not None and pages < LABEL_PAGES:
+            found = {label.lower() for label, _ in self.label_actors}
+            if all(label.lower() in found for label in labels):
+                return
+            data, _failed = self._call(
+                f"read who labelled pull request #{number}",
+                functools.partial(
+                    self._graphql,
+                    labelers_query(),
+                    {"owner": self.owner, "name": self.name, "number": number, "before": cursor},
+                ),
+            )
+            timeline = (data["data"]["repository"]["pullRequest"] or {}).get("timelineItems")
+            self.label_actors += _label_events(timeline or {})  # older events after newer
+            cursor = _earlier(timeline or {})
+            pages += 1
 
     def comments(self, number: int) -> list[Comment]:
         """Every conversation comment, with whether this token's identity wrote it.
@@ -735,3 +771,24 @@ class GitHubClient:
                 "POST", f"{self.repo_url}/statuses/{sha}", input=payload
             ),
         )
+
+
+def _label_events(timeline: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """(label, login) of a page of labelling events, the latest first."""
+    events = timeline.get("nodes") or ()
+    return tuple(
+        (str(e["label"]["name"]), str(e["actor"]["login"]))
+        for e in reversed(events)
+        if isinstance(e, dict)
+        and isinstance(e.get("label"), dict)
+        and isinstance(e.get("actor"), dict)
+        and e["label"].get("name")
+        and e["actor"].get("login")
+    )
+
+
+def _earlier(timeline: dict[str, Any]) -> str | None:
+    """The cursor before a page of the timeline, None when it is the first."""
+    info = timeline.get("pageInfo") or {}
+    cursor = info.get("startCursor")
+    return str(cursor) if info.get("hasPreviousPage") and cursor else None
