@@ -11,7 +11,7 @@ from guardrail.analysis import pgsql, reads
 from guardrail.analysis.isolate import Unreadable, describe
 from guardrail.analysis.pyast import one_parse_per_run
 from guardrail.checks import ALL_CHECKS, acknowledge, meta
-from guardrail.checks.base import Check, Context, Output
+from guardrail.checks.base import Analysis, Check, Output
 from guardrail.config import DEFAULT_CONFIG_PATH, Config
 from guardrail.limits import MAX_FILE_BYTES, MAX_FILE_MB, FileTooLarge
 from guardrail.model import (
@@ -109,7 +109,7 @@ def sort_key(f: Finding) -> tuple[int, int, str, int, str]:
     return (-f.severity, _CHECK_ORDER.get(f.check, 99), f.path or "", f.line or 0, f.rule)
 
 
-def _run_check(check: Check, ctx: Context) -> tuple[list[Output], list[Unreadable]]:
+def _run_check(check: Check, ctx: Analysis) -> tuple[list[Output], list[Unreadable]]:
     """One check's output, and what its own reads failed on. A check that raises keeps what it
     yielded so far and becomes a GR901 finding naming it: the other checks still run, and the
     run ends with a verdict and a status."""
@@ -274,7 +274,7 @@ def run(
                 for f in pr.files
             ),
         )
-    ctx = Context(
+    ctx = Analysis(
         pr=pr,
         config=config,
         read=read,

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from guardrail import engine
-from guardrail.checks.base import Context
+from guardrail.checks.base import Analysis
 from guardrail.config import Config
 from guardrail.model import Finding, PullRequest
 from tests.conftest import console_script
@@ -104,7 +104,7 @@ def test_one_unreadable_file_does_not_stop_the_run(tmp_path: Path, name: str) ->
 
 
 def test_a_check_that_fails_becomes_a_finding_and_the_others_run() -> None:
-    def broken(ctx: Context) -> list[Finding]:
+    def broken(ctx: Analysis) -> list[Finding]:
         raise RecursionError("maximum recursion depth exceeded")
 
     from guardrail.checks import ALL_CHECKS

@@ -1,5 +1,5 @@
 """Every check, registered explicitly (importing a module never registers as a side effect
-elsewhere): a check is a pure function of the Context that yields Findings."""
+elsewhere): a check is a pure function of the Analysis that yields Findings."""
 
 from __future__ import annotations
 

@@ -8,10 +8,7 @@ from collections.abc import Callable, Iterable
 from guardrail.analysis.core import Analysis, Fact
 from guardrail.model import Acknowledged, Answer, Finding, Note
 
-# The name checks were written against; the same object.
-Context = Analysis
-
 Output = Finding | Answer | Note | Acknowledged
 Check = Callable[[Analysis], Iterable[Output]]
 
-__all__ = ["Analysis", "Check", "Context", "Fact", "Output"]
+__all__ = ["Analysis", "Check", "Fact", "Output"]

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 
 from guardrail.analysis.isolate import Unreadable
 from guardrail.analysis.reads import Side, wants
-from guardrail.checks.base import Context
+from guardrail.checks.base import Analysis
 from guardrail.config import DEFAULT_CONFIG_PATH, Config, validate_text
 from guardrail.model import ChangedFile, Finding
 from guardrail.rules import by_code
@@ -30,7 +30,7 @@ def _config_at_head(f: ChangedFile, _config: Config) -> Iterable[tuple[Side, str
         yield ("head", f.path)
 
 
-def check_config_change(ctx: Context) -> Iterator[Finding]:
+def check_config_change(ctx: Analysis) -> Iterator[Finding]:
     rel = ctx.config_path
     changed = next((f for f in ctx.pr.files if f.path == rel and f.status != "removed"), None)
     if changed is None or ctx.read is None:

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from guardrail.analysis.shapes import Field, ShapeKind, TKind
 from guardrail.analysis.shapes.changed import Change, changes
 from guardrail.analysis.shapes.layers import LAYERS, Layer, model_key
-from guardrail.checks.base import Context, Output
+from guardrail.checks.base import Analysis, Output
 from guardrail.rules import by_code
 from guardrail.text import code
 
@@ -66,7 +66,7 @@ def _where(layer: Layer) -> str:
     return f"{code(f'{layer.path}:{layer.field.line}')} ({kind} {code(layer.shape.name)})"
 
 
-def check_contract(ctx: Context) -> Iterator[Output]:
+def check_contract(ctx: Analysis) -> Iterator[Output]:
     found = [
         c
         for c in changes(ctx)

@@ -23,7 +23,7 @@ from guardrail.analysis.migrations.ops import Op, OpKind
 from guardrail.analysis.reads import discovers
 from guardrail.analysis.uses import Target
 from guardrail.analysis.words import _TO_WORDS, Containing, may_name, words
-from guardrail.checks.base import Context, Output
+from guardrail.checks.base import Analysis, Output
 from guardrail.model import Answer, ChangedFile, Finding, Severity
 from guardrail.rules import by_code
 from guardrail.text import code
@@ -55,7 +55,7 @@ _CODE_EXT = (
 _DROPS = (OpKind.DROP_COLUMN, OpKind.RENAME_COLUMN, OpKind.DROP_TABLE, OpKind.RENAME_TABLE)
 
 
-def _is_code(ctx: Context, f: ChangedFile) -> bool:
+def _is_code(ctx: Analysis, f: ChangedFile) -> bool:
     if not f.path.endswith(_CODE_EXT) or f.binary:
         return False
     config = ctx.config
@@ -110,7 +110,7 @@ def _lookup_words(found: frozenset[bytes]) -> bytes:
     return b" ".join(sorted(w for w in found if b"__" in w))
 
 
-def _texts(ctx: Context, f: ChangedFile) -> tuple[str, str | None] | None:
+def _texts(ctx: Analysis, f: ChangedFile) -> tuple[str, str | None] | None:
     """(base, head) of a changed code file, head None when the PR deletes it; None when the
     source cannot give them."""
     if ctx.read is None:
@@ -124,7 +124,7 @@ def _texts(ctx: Context, f: ChangedFile) -> tuple[str, str | None] | None:
     return None if head is None else (base, head)
 
 
-def _stopped_using(ctx: Context, target: Target, names: tuple[str, ...]) -> _Use | None:
+def _stopped_using(ctx: Analysis, target: Target, names: tuple[str, ...]) -> _Use | None:
     """A code file of the PR that used the table's column (or the table) at base and no longer
     does: the PR stops using it, so the base version (the one still serving) does.
 
@@ -178,7 +178,7 @@ def _code_versions(side: str, path: str) -> bool:
     return path.endswith(uses.STRUCTURAL_EXT)
 
 
-def _read_patch_words(ctx: Context) -> list[tuple[ChangedFile, frozenset[bytes] | None]]:
+def _read_patch_words(ctx: Analysis) -> list[tuple[ChangedFile, frozenset[bytes] | None]]:
     """The PR's code files (tests left out: a test that stops naming something is not the
     running version reading it) with their patch's words, read once for every name asked."""
     return [
@@ -196,7 +196,7 @@ _PATCH_WORDS: Fact[list[tuple[ChangedFile, frozenset[bytes] | None]]] = Fact(
 # -- Django: the relations that lead to a model in lookups ----------------------------------------
 
 
-def _django_relations(ctx: Context, migration: str, op: Op) -> frozenset[str]:
+def _django_relations(ctx: Analysis, migration: str, op: Op) -> frozenset[str]:
     """The relation names (`variants` for `related_name="variants"`) the app's models file
     on the base branch gives the model, so that `Product.objects.filter(variants__price=…)`
     is read as a use of the variant's column. Only a column drop asks; the files are read in
@@ -229,7 +229,7 @@ def _singular(table: str) -> str:
     return t[:-1] if t.endswith("s") else t
 
 
-def _rails_model(ctx: Context, table: str) -> tuple[str, str] | None:
+def _rails_model(ctx: Analysis, table: str) -> tuple[str, str] | None:
     """(path, base text) of the Active Record model for a table, on the base branch."""
     if ctx.base_tree is None:
         return None
@@ -295,7 +295,7 @@ _GENERIC = (
 )
 
 
-def _drop_findings(ctx: Context, m: Migration) -> Iterator[Finding]:
+def _drop_findings(ctx: Analysis, m: Migration) -> Iterator[Finding]:
     fw = m.kind.framework
     for op in m.ops:
         if op.kind not in _DROPS or op.new_table:
@@ -402,7 +402,7 @@ class _BaseCode:
         return self._lines
 
 
-def _read_base_code(ctx: Context) -> tuple[list[_BaseCode], Containing]:
+def _read_base_code(ctx: Analysis) -> tuple[list[_BaseCode], Containing]:
     """The code files with a base version (the patch-words files less those the PR adds),
     and which of their patches name what: one reading for every table asked after."""
     kept = [
@@ -414,7 +414,7 @@ def _read_base_code(ctx: Context) -> tuple[list[_BaseCode], Containing]:
     return files, Containing([f.patch for f in files], [found for _, found in kept])
 
 
-def _read_checkout_sources(ctx: Context) -> list[str]:
+def _read_checkout_sources(ctx: Analysis) -> list[str]:
     if ctx.tree is None:
         return []
     changed = {f.path for f in ctx.pr.files}
@@ -455,7 +455,7 @@ def _by_pattern(
 
 
 def _insert_in_patches(
-    ctx: Context, target: Target, patterns: list[re.Pattern[str]], hints: tuple[str, ...]
+    ctx: Analysis, target: Target, patterns: list[re.Pattern[str]], hints: tuple[str, ...]
 ) -> tuple[_Use | None, _Use | None]:
     """(an insert the syntax shows, one only the name shows) in the base versions of the
     code files the PR changes (tests insert into a test database, not production's, and are
@@ -481,7 +481,7 @@ def _insert_in_patches(
 
 
 def _insert_in_checkout(
-    ctx: Context, target: Target, patterns: list[re.Pattern[str]], hints: tuple[str, ...]
+    ctx: Analysis, target: Target, patterns: list[re.Pattern[str]], hints: tuple[str, ...]
 ) -> tuple[_Use | None, _Use | None]:
     """As `_insert_in_patches`, in the checkout's source files the PR does not change (the
     same at base)."""
@@ -500,7 +500,7 @@ def _insert_in_checkout(
     return None, by_name
 
 
-def _insert_site(ctx: Context, fw: str, table: str, model: str | None = None) -> _Use | None:
+def _insert_site(ctx: Analysis, fw: str, table: str, model: str | None = None) -> _Use | None:
     """Where the old version inserts rows into `table`: shown by the syntax if anywhere, else
     by the name alone."""
     target = Target(table, None, model)
@@ -515,7 +515,7 @@ def _insert_site(ctx: Context, fw: str, table: str, model: str | None = None) ->
     return seen or named or named_too
 
 
-def _required_findings(ctx: Context, m: Migration) -> Iterator[Finding]:
+def _required_findings(ctx: Analysis, m: Migration) -> Iterator[Finding]:
     fw = m.kind.framework
     for op in m.ops:
         if op.kind != OpKind.ADD_COLUMN or not op.not_null or op.has_default or op.new_table:
@@ -550,7 +550,7 @@ def _required_findings(ctx: Context, m: Migration) -> Iterator[Finding]:
         )
 
 
-def check_deploy_order(ctx: Context) -> Iterator[Output]:
+def check_deploy_order(ctx: Analysis) -> Iterator[Output]:
     found: list[Finding] = []
     candidates = 0
     for m in migrations(ctx):

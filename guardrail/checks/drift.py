@@ -20,7 +20,7 @@ from guardrail.analysis.migrations.compare import Edit
 from guardrail.analysis.migrations.detect import detect
 from guardrail.analysis.migrations.ops import OpKind
 from guardrail.analysis.reads import wants
-from guardrail.checks.base import Context
+from guardrail.checks.base import Analysis
 from guardrail.config import Config
 from guardrail.model import ChangedFile, Finding, Severity
 from guardrail.rules import by_code
@@ -63,7 +63,7 @@ def _drift_reads(f: ChangedFile, config: Config) -> Iterator[tuple[str, str]]:
             yield from (("base", dump) for dump in rails_dumps(f.path))
 
 
-def _texts(ctx: Context, f: ChangedFile) -> tuple[str | None, str | None]:
+def _texts(ctx: Analysis, f: ChangedFile) -> tuple[str | None, str | None]:
     if ctx.read is None:
         return None, None
     base = None if f.status == "added" else ctx.read("base", f.previous_path or f.path)
@@ -107,7 +107,7 @@ def django_app(path: str) -> str | None:
     return None
 
 
-def _has_migrations(ctx: Context, app: str) -> bool:
+def _has_migrations(ctx: Analysis, app: str) -> bool:
     folder = f"{app}/migrations/"
     if any(f.path.startswith(folder) for f in ctx.pr.files):
         return True
@@ -136,7 +136,7 @@ def _covered(change: MF.ModelChange, ms: list[Migration]) -> list[str]:
     return [f for f in change.fields() if f not in named]
 
 
-def _django(ctx: Context, f: ChangedFile, ms: list[Migration]) -> Iterator[Finding]:
+def _django(ctx: Analysis, f: ChangedFile, ms: list[Migration]) -> Iterator[Finding]:
     app = django_app(f.path)
     if app is None or f.status == "removed" or not _has_migrations(ctx, app):
         return
@@ -175,13 +175,13 @@ def _django(ctx: Context, f: ChangedFile, ms: list[Migration]) -> Iterator[Findi
 # -- SQLAlchemy in an Alembic project ------------------------------------------------------------
 
 
-def _uses_alembic(ctx: Context) -> bool:
+def _uses_alembic(ctx: Analysis) -> bool:
     if any(m.kind.framework == "alembic" for m in migrations(ctx)):
         return True
     return ctx.read is not None and ctx.read("base", "alembic.ini") is not None
 
 
-def _sqlalchemy(ctx: Context, f: ChangedFile, ms: list[Migration]) -> Iterator[Finding]:
+def _sqlalchemy(ctx: Analysis, f: ChangedFile, ms: list[Migration]) -> Iterator[Finding]:
     if f.status == "removed" or not _maybe_sqlalchemy(f):
         return
     base_text, head_text = _texts(ctx, f)
@@ -223,7 +223,7 @@ def prisma_migrations(path: str) -> str:
     return f"{root}/migrations/" if root else "migrations/"
 
 
-def _prisma(ctx: Context, f: ChangedFile) -> Iterator[Finding]:
+def _prisma(ctx: Analysis, f: ChangedFile) -> Iterator[Finding]:
     if not f.path.endswith(".prisma") or f.status == "removed":
         return
     folder = prisma_migrations(f.path)
@@ -257,7 +257,7 @@ def _prisma(ctx: Context, f: ChangedFile) -> Iterator[Finding]:
 # -- EF Core ----------------------------------------------------------------------------------------
 
 
-def _efcore(ctx: Context, ms: list[Migration]) -> Iterator[Finding]:
+def _efcore(ctx: Analysis, ms: list[Migration]) -> Iterator[Finding]:
     added = [m for m in ms if m.kind.framework == "efcore" and m.file.status == "added"]
     snapshots = [
         f for f in ctx.pr.files if f.path.endswith("ModelSnapshot.cs") and f.status != "removed"
@@ -324,7 +324,7 @@ def _dump_meaningful(f: ChangedFile) -> bool | None:
     return False
 
 
-def _rails(ctx: Context, ms: list[Migration]) -> Iterator[Finding]:
+def _rails(ctx: Analysis, ms: list[Migration]) -> Iterator[Finding]:
     changed = {f.path: f for f in ctx.pr.files}
     rails = [m for m in _doing(ms) if m.kind.framework == "rails"]
     dumps_seen: set[str] = set()
@@ -361,7 +361,7 @@ def _rails(ctx: Context, ms: list[Migration]) -> Iterator[Finding]:
         )
 
 
-def check_drift(ctx: Context) -> Iterator[Finding]:
+def check_drift(ctx: Analysis) -> Iterator[Finding]:
     ms = migrations(ctx)
     doing = _doing(ms)
     for f in ctx.pr.files:

@@ -21,7 +21,7 @@ from guardrail.analysis.migrations.compare import Edit, compare
 from guardrail.analysis.migrations.detect import detect
 from guardrail.analysis.migrations.django import app_config_label
 from guardrail.analysis.migrations.ops import Op
-from guardrail.checks.base import Context, Output
+from guardrail.checks.base import Analysis, Output
 from guardrail.model import Answer, Finding, Note, Severity
 from guardrail.rules import by_code
 from guardrail.text import code
@@ -50,7 +50,7 @@ class _Change:
     paths: set[str]  # the new files' paths
 
 
-def _change(ctx: Context) -> _Change:
+def _change(ctx: Analysis) -> _Change:
     new = [
         m
         for m in migrations(ctx)
@@ -62,7 +62,7 @@ def _change(ctx: Context) -> _Change:
     return _Change(new, gone, {m.file.path for m in new})
 
 
-def _base_paths(ctx: Context, change: _Change) -> list[str] | None:
+def _base_paths(ctx: Analysis, change: _Change) -> list[str] | None:
     if ctx.base_tree is None:
         return None
     return [p for p in ctx.base_tree.paths() if p not in change.gone and p not in change.paths]
@@ -80,7 +80,7 @@ def _number(name: str) -> int:
     return int(digits) if digits.isdigit() else 0
 
 
-def _django_labels(ctx: Context, new: list[Migration]) -> dict[str, str]:
+def _django_labels(ctx: Analysis, new: list[Migration]) -> dict[str, str]:
     """folder -> app label of the apps this PR adds migrations to: the folder's name unless
     the app's AppConfig sets `label` (their dependencies then name the label)."""
     labels: dict[str, str] = {}
@@ -103,7 +103,7 @@ def _read_labelled(labels: dict[str, str], path: str, text: str) -> H.DjangoMigr
     return replace(node, app=where[1]) if node is not None and where is not None else node
 
 
-def _django(ctx: Context, change: _Change, base: list[str]) -> Iterator[Finding]:
+def _django(ctx: Analysis, change: _Change, base: list[str]) -> Iterator[Finding]:
     assert ctx.base_tree is not None
     new = [m for m in change.new if m.kind.framework == "django"]
     if not new:
@@ -188,7 +188,7 @@ def _django(ctx: Context, change: _Change, base: list[str]) -> Iterator[Finding]
 # -- Alembic: heads and down_revision ----------------------------------------------------------------
 
 
-def _alembic(ctx: Context, change: _Change, base: list[str]) -> Iterator[Finding | Note]:
+def _alembic(ctx: Analysis, change: _Change, base: list[str]) -> Iterator[Finding | Note]:
     assert ctx.base_tree is not None
     new = [m for m in change.new if m.kind.framework == "alembic"]
     by_dir: dict[str, list[H.AlembicRevision]] = {}
@@ -305,7 +305,7 @@ _OUT_OF_ORDER_WHY = {
 }
 
 
-def _flyway_together(ctx: Context, base: list[str]) -> Callable[[str, str], bool | None]:
+def _flyway_together(ctx: Analysis, base: list[str]) -> Callable[[str, str], bool | None]:
     """Whether Flyway reads two files in one run, per the project's `locations` settings on
     the base branch (analysis/flyway.py): asked only of files in sibling sub-folders, and the
     configuration is read once, when first asked (one request in the action)."""
@@ -329,7 +329,7 @@ _SIBLING = (
 )
 
 
-def _versions(ctx: Context, change: _Change, base: list[str]) -> Iterator[Finding]:
+def _versions(ctx: Analysis, change: _Change, base: list[str]) -> Iterator[Finding]:
     pr_files = [m for m in change.new if m.kind.framework in H.OUT_OF_ORDER]
     reported: set[str] = set()
     together = _flyway_together(ctx, base)
@@ -438,7 +438,7 @@ def _op_words(op: Op) -> str:
     return f"{op.kind.words} {code(target)}" if target else op.kind.words
 
 
-def _shipped(ctx: Context) -> Iterator[Finding | Note]:
+def _shipped(ctx: Analysis) -> Iterator[Finding | Note]:
     cosmetic: list[str] = []
     for m in migrations(ctx):
         f = m.file
@@ -560,7 +560,7 @@ def _cosmetic(paths: list[str]) -> Iterator[Finding]:
     )
 
 
-def _replaced_by_squash(ctx: Context, path: str) -> bool:
+def _replaced_by_squash(ctx: Analysis, path: str) -> bool:
     """A Django migration that a squashed migration still in the tree replaces: deleting it
     is the documented last step of squashing."""
     where = H.django_app(path)
@@ -587,7 +587,7 @@ def _replaced_by_squash(ctx: Context, path: str) -> bool:
     return False
 
 
-def _deleted(ctx: Context) -> Iterator[Finding]:
+def _deleted(ctx: Analysis) -> Iterator[Finding]:
     config = ctx.config
     for f in ctx.pr.files:
         if f.status != "removed":
@@ -628,7 +628,7 @@ def _plan_names(lines: list[str]) -> list[tuple[str, int, str]]:
     return out
 
 
-def _sqitch(ctx: Context) -> Iterator[Finding]:
+def _sqitch(ctx: Analysis) -> Iterator[Finding]:
     """A change the PR adds to sqitch.plan that the base branch's plan already names: sqitch
     refuses a plan with the same change twice (a rework names its tagged self and is fine)."""
     if ctx.base_tree is None:
@@ -656,7 +656,7 @@ def _sqitch(ctx: Context) -> Iterator[Finding]:
                 )
 
 
-def history_findings(ctx: Context) -> list[Finding | Note]:
+def history_findings(ctx: Analysis) -> list[Finding | Note]:
     change = _change(ctx)
     if not change.new:
         return []
@@ -676,7 +676,7 @@ def history_findings(ctx: Context) -> list[Finding | Note]:
     return out
 
 
-def check_integrity(ctx: Context) -> Iterator[Output]:
+def check_integrity(ctx: Analysis) -> Iterator[Output]:
     found: list[Finding | Note] = [*history_findings(ctx), *_sqitch(ctx), *_shipped(ctx)]
     findings = [f for f in found if isinstance(f, Finding)]
     yield from findings

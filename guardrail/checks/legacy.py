@@ -25,7 +25,7 @@ from guardrail.analysis.shapes import (
 )
 from guardrail.analysis.shapes.changed import MAX_SHAPE_FILES, SHAPE_CHANGES
 from guardrail.analysis.testindex import test_index
-from guardrail.checks.base import Context, Output
+from guardrail.checks.base import Analysis, Output
 from guardrail.model import Answer, Note, Severity
 from guardrail.rules import Rule, by_code
 from guardrail.text import CODE_OPEN, code
@@ -54,7 +54,7 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-def _backfilled(ctx: Context, t: Tightening) -> str | None:
+def _backfilled(ctx: Analysis, t: Tightening) -> str | None:
     """A migration in this PR that fills or defaults this field for rows already stored."""
     fills = migration_fills(ctx)
     snake = _snake(t.shape.name)
@@ -183,7 +183,7 @@ _SOURCE = {
 }
 
 
-def _kept_columns(ctx: Context) -> set[tuple[str, str | None]]:
+def _kept_columns(ctx: Analysis) -> set[tuple[str, str | None]]:
     """(model, field) of Django fields the PR's migrations remove from the state only."""
     return {
         (op.model, op.column)
@@ -193,7 +193,7 @@ def _kept_columns(ctx: Context) -> set[tuple[str, str | None]]:
     }
 
 
-def check_legacy(ctx: Context) -> Iterator[Output]:
+def check_legacy(ctx: Analysis) -> Iterator[Output]:
     shape_changes = ctx.get(SHAPE_CHANGES)
     if shape_changes.not_compared:
         yield Note(

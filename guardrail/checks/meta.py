@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from guardrail.analysis.isolate import Unreadable
-from guardrail.checks.base import Context
+from guardrail.checks.base import Analysis
 from guardrail.model import Finding, Severity
 from guardrail.rules import by_code
 from guardrail.text import code
@@ -18,7 +18,7 @@ GR901 = by_code("GR901")
 GR910 = by_code("GR910")
 
 
-def check_coverage(ctx: Context) -> Iterator[Finding]:
+def check_coverage(ctx: Analysis) -> Iterator[Finding]:
     pr = ctx.pr
     if pr.files_unseen:
         # An error, not a warning: files listed first can hide a migration or a configuration

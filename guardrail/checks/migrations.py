@@ -25,7 +25,7 @@ from guardrail.analysis.migrations.ops import Op, OpKind
 from guardrail.analysis.migrations.postgres import type_change_rewrites
 from guardrail.analysis.reads import wants
 from guardrail.checks import safety_rules
-from guardrail.checks.base import Context, Output
+from guardrail.checks.base import Analysis, Output
 from guardrail.checks.safety_rules import GR220, SAFETY
 from guardrail.config import Config
 from guardrail.model import Acknowledged, Answer, ChangedFile, Finding, Note, Severity
@@ -42,13 +42,13 @@ GR291 = by_code("GR291")
 GR902 = by_code("GR902")
 
 
-def _resolved(ctx: Context, m: Migration, op: Op) -> tuple[Op | None]:
+def _resolved(ctx: Analysis, m: Migration, op: Op) -> tuple[Op | None]:
     if m.kind.framework in base_columns.FRAMEWORKS:
         return (_resolve_restated(ctx, m, op),)
     return (_resolve_django_alter(ctx, m, op),)
 
 
-def _resolve_restated(ctx: Context, m: Migration, op: Op) -> Op | None:
+def _resolve_restated(ctx: Analysis, m: Migration, op: Op) -> Op | None:
     """A column made NOT NULL or given a type when the file does not say what it was (Laravel
     `->change()`, `changeColumn`, `.alter()`, Ecto `modify` without `from:`, Rails
     `change_column` without a `down`): what the lines above it in the file and the base
@@ -78,7 +78,7 @@ def _resolve_restated(ctx: Context, m: Migration, op: Op) -> Op | None:
     return replace(op, maybe=False, narrowing=True, from_type=before.type, value=op.to_type)
 
 
-def _resolve_django_alter(ctx: Context, m: Migration, op: Op) -> Op | None:
+def _resolve_django_alter(ctx: Analysis, m: Migration, op: Op) -> Op | None:
     """AlterField restates a whole field; compare with the model before the PR to know what
     really changes. Unknown history keeps the op, marked as a possibility. A RemoveField of a
     many-to-many field drops its join table, not a column."""
@@ -126,7 +126,7 @@ def _suppressed(op: Op, rule: Rule) -> tuple[bool, bool]:
     return False, False
 
 
-def _needs_label(ctx: Context) -> bool:
+def _needs_label(ctx: Analysis) -> bool:
     """An inline ignore is written by the PR's author. Where the configuration lets only a
     reviewer's label acknowledge migration-safety (the default), an ignore cannot reach
     further than the description could: it applies once a reviewer adds the label."""
@@ -136,7 +136,7 @@ def _needs_label(ctx: Context) -> bool:
 
 
 def _finding(
-    ctx: Context, rule: Rule, verdict: safety_rules.Verdict, op: Op, path: str
+    ctx: Analysis, rule: Rule, verdict: safety_rules.Verdict, op: Op, path: str
 ) -> list[Finding | Note | Acknowledged]:
     """The finding for one verdict, after inline suppressions (and GR902 for one without a
     reason); a note when an inline ignore applied or waits for a label."""
@@ -239,7 +239,7 @@ def _timeout_reads(f: ChangedFile, config: Config) -> Iterator[tuple[str, str]]:
             yield ("head", name)
 
 
-def _configured_timeouts(ctx: Context, m: Migration) -> tuple[str | None, str | None]:
+def _configured_timeouts(ctx: Analysis, m: Migration) -> tuple[str | None, str | None]:
     """lock_timeout and statement_timeout that the deploy sets outside the migration file."""
     lock = ctx.config.migration_setting("lock_timeout", m.file.path)
     statement = ctx.config.migration_setting("statement_timeout", m.file.path)
@@ -256,7 +256,7 @@ def _configured_timeouts(ctx: Context, m: Migration) -> tuple[str | None, str | 
     return lock, statement
 
 
-def _facts(ctx: Context, m: Migration) -> safety_rules.Facts:
+def _facts(ctx: Analysis, m: Migration) -> safety_rules.Facts:
     path = m.file.path
     lock, statement = _configured_timeouts(ctx, m)
     return safety_rules.Facts(
@@ -306,7 +306,7 @@ def _not_postgres(m: Migration) -> Finding:
     )
 
 
-def _with_old_type(ctx: Context, op: Op) -> Op:
+def _with_old_type(ctx: Analysis, op: Op) -> Op:
     """A column type change whose file does not say the old type: the type the base branch's
     SQL migrations leave the column with (analysis/migrations/base_schema.py), when known."""
     if op.kind != OpKind.ALTER_TYPE or op.from_type or not op.value:
@@ -319,7 +319,7 @@ def _with_old_type(ctx: Context, op: Op) -> Op:
     return dataclasses.replace(op, from_type=before) if before else op
 
 
-def safety_findings(ctx: Context) -> list[Finding | Note | Acknowledged]:
+def safety_findings(ctx: Analysis) -> list[Finding | Note | Acknowledged]:
     """Every migration's findings, and the notes of inline ignores, in reading order."""
     out: list[Finding | Note | Acknowledged] = []
     for m in migrations(ctx):
@@ -523,7 +523,7 @@ def _counted(n: int, what: str) -> str:
     return f"{n} migration{'s' if n != 1 else ''} {what}"
 
 
-def check_safety(ctx: Context) -> Iterator[Output]:
+def check_safety(ctx: Analysis) -> Iterator[Output]:
     found = safety_findings(ctx)
     findings = [f for f in found if isinstance(f, Finding)]
     # Every migration file is accounted for: a finding, or its name in this answer.
@@ -658,7 +658,7 @@ def _mentions(text: str, aspect: str) -> bool:
     return any(f" {normalize(w)} " in hay for w in _ASPECT_WORDS[aspect])
 
 
-def needed_aspects(ctx: Context) -> dict[str, list[str]]:
+def needed_aspects(ctx: Analysis) -> dict[str, list[str]]:
     """Aspect -> why it is needed (a short reason naming the operation)."""
     needs: dict[str, list[str]] = {
         "order": ["every migration ships relative to a code deploy"],
@@ -686,7 +686,7 @@ def plan_template(aspects: Sequence[str]) -> str:
     return "## Migration plan\n" + "\n".join(_ASPECT_PROMPT[a] for a in aspects) + "\n"
 
 
-def check_plan(ctx: Context) -> Iterator[Output]:
+def check_plan(ctx: Analysis) -> Iterator[Output]:
     ms = [
         m
         for m in migrations(ctx)
@@ -756,7 +756,7 @@ _DATA_AWARE = (
 )
 
 
-def check_revert_claim(ctx: Context) -> Iterator[Finding]:
+def check_revert_claim(ctx: Analysis) -> Iterator[Finding]:
     note = ctx.rollback_note
     if not note:
         return

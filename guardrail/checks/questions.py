@@ -14,7 +14,7 @@ from guardrail.analysis import evidence as ev
 from guardrail.analysis.markdown import find_sections, normalize
 from guardrail.analysis.migrations.changed import migrations
 from guardrail.analysis.paths import matches
-from guardrail.checks.base import Context
+from guardrail.checks.base import Analysis
 from guardrail.model import Finding
 from guardrail.rules import by_code
 
@@ -76,7 +76,7 @@ def _mentions(text: str, words: tuple[str, ...]) -> bool:
     return any(f" {normalize(w)} " in hay for w in words)
 
 
-def check_size(ctx: Context) -> Iterator[Finding]:
+def check_size(ctx: Analysis) -> Iterator[Finding]:
     qc = ctx.config.questions
     if ctx.pr.lines_changed < qc.large_release_lines:
         return
@@ -98,7 +98,7 @@ def check_size(ctx: Context) -> Iterator[Finding]:
         )
 
 
-def check_signal(ctx: Context) -> Iterator[Finding]:
+def check_signal(ctx: Analysis) -> Iterator[Finding]:
     if not ctx.risk.high:
         return
     sections = find_sections(ctx.pr.body, ctx.config.questions.signal_headings)
@@ -111,11 +111,11 @@ def check_signal(ctx: Context) -> Iterator[Finding]:
     )
 
 
-def _flag_patterns(ctx: Context) -> tuple[str, ...]:
+def _flag_patterns(ctx: Analysis) -> tuple[str, ...]:
     return tuple(p.lower() for p in ctx.config.questions.flag_patterns)
 
 
-def _uses_flags(ctx: Context, patterns: tuple[str, ...]) -> bool:
+def _uses_flags(ctx: Analysis, patterns: tuple[str, ...]) -> bool:
     return any(f.patch and any(p in f.patch.lower() for p in patterns) for f in ctx.pr.files)
 
 
@@ -129,7 +129,7 @@ def _adds_flag(patch: str, patterns: tuple[str, ...]) -> bool:
     return any(line[:1] == "+" and any(p in line for p in patterns) for line in lowered.split("\n"))
 
 
-def check_off_switch(ctx: Context) -> Iterator[Finding]:
+def check_off_switch(ctx: Analysis) -> Iterator[Finding]:
     if not ctx.risk.high:
         return
     patterns = _flag_patterns(ctx)

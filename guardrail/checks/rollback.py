@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from guardrail.checks.base import Context, Output
+from guardrail.checks.base import Analysis, Output
 from guardrail.model import Answer, Severity
 from guardrail.rules import by_code
 from guardrail.text import md, plain
@@ -27,7 +27,7 @@ Revert this PR; it changes no schema, stored data or configuration.
 """
 
 
-def _why(ctx: Context) -> str:
+def _why(ctx: Analysis) -> str:
     risk = ctx.risk
     if risk.high:
         return (
@@ -44,7 +44,7 @@ def _snippet(text: str) -> str:
     return md(plain(text, 40))
 
 
-def check_rollback_note(ctx: Context) -> Iterator[Output]:
+def check_rollback_note(ctx: Analysis) -> Iterator[Output]:
     risk = ctx.risk
     if risk.level == "none":
         yield Answer(CHECK, "docs-only change, nothing to roll back")
