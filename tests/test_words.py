@@ -42,10 +42,21 @@ def test_a_name_absent_from_the_words_is_ruled_out_and_nothing_else() -> None:
     assert may_name(found, ("public.orders",), None)  # not a word: cannot rule it out
     assert not may_name(found, ("public.orders",), lambda: "x = order(id=1)")
     assert may_name(None, ("orders",), None)
+    # Django lookup paths: each name between `__` is a name the patterns find
+    found = words("Order.objects.filter(customer__orders__status='x')")
+    assert may_name(found, ("orders",), None) and may_name(found, ("status",), None)
+    assert not may_name(found, ("ders",), None) and not may_name(found, ("orders__s",), None)
+
+
+def test_a_word_of_many_lookups_stays_linear() -> None:
+    found = words("a__" * 20_000)
+    assert found is not None and len(found) < 20_000 * 70
 
 
 @settings(max_examples=300, deadline=None)
 @given(TEXT, st.sampled_from(NAMES))
+@example("orders__", "orders")  # a Django lookup path: `__` is a boundary (found by this test)
+@example("x___order_items__in", "order_items")
 def test_ruled_out_means_no_pattern_matches(text: str, name: str) -> None:
     """Every pattern deploy-order runs over a file's lines, for every name, cannot match a text
     `may_name` rules out."""

@@ -20,6 +20,9 @@ from collections.abc import Callable
 _WORD_BYTES = frozenset((string.ascii_letters + string.digits + "_").encode("ascii"))
 # Every byte that is not a word character becomes a space; capitals become lower case.
 _TO_WORDS = bytes(c if c in _WORD_BYTES else 0x20 for c in range(256)).lower()
+# The longest name looked up in a word set (PostgreSQL's identifiers stop at 63 bytes); a
+# longer one gets no key, and the caller's own substring test decides.
+MAX_KEY = 64
 
 
 def words(text: str) -> frozenset[bytes] | None:
@@ -27,7 +30,25 @@ def words(text: str) -> frozenset[bytes] | None:
     Python's `\\w` is wider than these bytes."""
     if not text.isascii():
         return None
-    return frozenset(text.encode("ascii").translate(_TO_WORDS).split())
+    found = set(text.encode("ascii").translate(_TO_WORDS).split())
+    for word in [w for w in found if b"__" in w]:
+        found.update(_lookup_parts(word))
+    return frozenset(found)
+
+
+def _lookup_parts(word: bytes) -> set[bytes]:
+    """The names a Django lookup path (`order__status__in`) holds: every run that starts at
+    the word's start or just after a `__` and ends at its end or just before one, as
+    deploy-order's patterns read `__` as a boundary (a name in `customer__orders__id`)."""
+    cuts = [i for i in range(len(word) - 1) if word[i : i + 2] == b"__"]
+    starts = [0, *(i + 2 for i in cuts)]
+    ends = [*cuts, len(word)]
+    # Bounded by the longest key `word_key` gives, so a word of many `__` stays linear.
+    parts: set[bytes] = set()
+    for a in starts:
+        for b in ends[bisect.bisect_right(ends, a) : bisect.bisect_right(ends, a + MAX_KEY)]:
+            parts.add(word[a:b])
+    return parts
 
 
 def word_key(name: str) -> bytes | None:
@@ -36,6 +57,8 @@ def word_key(name: str) -> bytes | None:
     if not name or not name.isascii():
         return None
     key = name.lower().encode("ascii")
+    if len(key) > MAX_KEY:
+        return None
     return key if key.translate(_TO_WORDS).split() == [key] else None
 
 
