@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,9 +83,10 @@ def run_action(tmp_path: Path):  # type: ignore[no-untyped-def]
         extra_env: dict[str, str] | None = None,
         prepare: Any = None,  # called with the workspace before the run: a checkout's files
     ) -> ActionRun:
-        work = tmp_path / f"run{len(list(tmp_path.iterdir()))}"
+        # mkdtemp: two runs started at once (tests/test_faults.py) never share a folder
+        work = Path(tempfile.mkdtemp(prefix="run", dir=tmp_path))
         workspace = work / "workspace"
-        workspace.mkdir(parents=True)
+        workspace.mkdir()
         if prepare is not None:
             prepare(workspace)
         event_path = work / "event.json"

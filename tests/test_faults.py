@@ -218,6 +218,7 @@ def test_concurrent_runs_end_with_one_comment(fake_github, run_action):
         t.start()
     for t in threads:
         t.join()
+    assert len(results) == 2, "both runs must finish (a run that raised is not a pass)"
     for r in results:
         clean(r)
         assert r.returncode == 1
