@@ -21,6 +21,7 @@ from guardrail.analysis.migrations.grammar import (
     as_strs,
     line,
     parse,
+    sql_default,
     syntax_note,
     text,
     walk,
@@ -425,15 +426,7 @@ def _ecto_defined(c: _Call, col: str) -> ColumnDef:
     primary = c.kwargs.get("primary_key") is True
     default: str | None = None
     if "default" in c.kwargs and c.kwargs["default"] is not None:
-        given = c.kwargs["default"]
-        if isinstance(given, bool):
-            default = "true" if given else "false"
-        elif isinstance(given, int | float):
-            default = str(given)
-        elif isinstance(given, str):
-            default = "'" + given.replace("'", "''") + "'"
-        else:
-            default = "…"
+        default = sql_default(c.kwargs["default"])
     not_null = primary or c.kwargs.get("null") is False
     return ColumnDef(col, typ or "", not_null, default, primary)
 

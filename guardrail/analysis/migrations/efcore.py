@@ -24,6 +24,7 @@ from guardrail.analysis.migrations.grammar import (
     as_str,
     as_strs,
     parse,
+    sql_default,
     syntax_note,
     text,
     walk,
@@ -305,16 +306,7 @@ def _table_columns(call: Node) -> list[ColumnDef]:
             sql = column.kwargs["defaultValueSql"]
             default = sql if isinstance(sql, str) else "…"
         elif "defaultValue" in column.kwargs and column.kwargs["defaultValue"] is not None:
-            given = column.kwargs["defaultValue"]
-            default = (
-                ("true" if given else "false")
-                if isinstance(given, bool)
-                else str(given)
-                if isinstance(given, int | float)
-                else "'" + given.replace("'", "''") + "'"
-                if isinstance(given, str)
-                else "…"
-            )
+            default = sql_default(column.kwargs["defaultValue"])
         primary = text(prop) in keys
         typ = (_store_type(column, clr, old=False) or "").lower()
         typ = {"character varying": "varchar", "timestamp with time zone": "timestamptz"}.get(

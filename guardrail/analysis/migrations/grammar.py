@@ -111,6 +111,18 @@ class Dynamic:
 Value = str | int | float | bool | None | Dynamic | list["Value"] | dict[str, "Value"]
 
 
+def sql_default(given: Value) -> str:
+    """A literal default as SQL writes it (`0`, `'draft'`, `true`); `…` when computed: how every
+    DSL reader states a column's database default in its `ColumnDef`."""
+    if isinstance(given, bool):
+        return "true" if given else "false"
+    if isinstance(given, int | float):
+        return str(given)
+    if isinstance(given, str):
+        return "'" + given.replace("'", "''") + "'"
+    return "…"
+
+
 def as_str(value: Value) -> str | None:
     return value if isinstance(value, str) else None
 

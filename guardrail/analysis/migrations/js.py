@@ -29,6 +29,7 @@ from guardrail.analysis.migrations.grammar import (
     as_str,
     as_strs,
     parse,
+    sql_default,
     sql_type,
     syntax_note,
     text,
@@ -684,7 +685,7 @@ def _knex_defined(links: list[_Link]) -> list[ColumnDef]:
     default: str | None = "nextval(…)" if serial else None
     if "defaultTo" in mods:
         given = value(mods["defaultTo"].args[0]) if mods["defaultTo"].args else None
-        default = _default_text(given)
+        default = sql_default(given)
     primary = serial or "primary" in mods
     not_null = primary or "notNullable" in mods
     return [ColumnDef(col, (typ or name).lower(), not_null, default, primary)]
@@ -739,7 +740,7 @@ def _sequelize_defined(name: str, spec: dict[str, Value]) -> ColumnDef:
     typ = sequelize_pg_type(written) or (written or "").lower()
     primary = spec.get("primaryKey") is True
     serial = spec.get("autoIncrement") is True
-    default = _default_text(spec["defaultValue"]) if "defaultValue" in spec else None
+    default = sql_default(spec["defaultValue"]) if "defaultValue" in spec else None
     if serial:
         default, typ = "nextval(…)", typ or "integer"
     return ColumnDef(name, typ, primary or spec.get("allowNull") is False, default, primary)
@@ -757,21 +758,10 @@ def _typeorm_defined(spec: dict[str, Value]) -> ColumnDef:
     if typ in ("varchar", "character varying") and isinstance(length, int | str) and length:
         typ = f"varchar({length})"
     primary = spec.get("isPrimary") is True
-    default = _default_text(spec["default"]) if "default" in spec else None
+    default = sql_default(spec["default"]) if "default" in spec else None
     if spec.get("isGenerated") is True:
         default = "nextval(…)"
     return ColumnDef(name, typ, primary or spec.get("isNullable") is not True, default, primary)
-
-
-def _default_text(given: Value) -> str:
-    """A literal default as SQL writes it (`0`, `'draft'`, `true`); `…` when computed."""
-    if isinstance(given, bool):
-        return "true" if given else "false"
-    if isinstance(given, int | float):
-        return str(given)
-    if isinstance(given, str):
-        return "'" + given.replace("'", "''") + "'"
-    return "…"
 
 
 def _norm(type_text: str) -> str:

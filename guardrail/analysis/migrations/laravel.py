@@ -21,6 +21,7 @@ from guardrail.analysis.migrations.grammar import (
     as_str,
     as_strs,
     parse,
+    sql_default,
     sql_type,
     syntax_note,
     text,
@@ -580,24 +581,13 @@ def _defined(links: list[_Link]) -> list[ColumnDef]:
         default = "nextval(…)"
     elif "default" in mods:
         given = value(mods["default"].args[0]) if mods["default"].args else None
-        default = _default_text(given)
+        default = sql_default(given)
     elif "useCurrent" in mods:
         default = "CURRENT_TIMESTAMP"
     primary = (name in _SERIAL and name != "foreignId") or "primary" in mods
     virtual = "virtualAs" in mods or "storedAs" in mods
     not_null = primary or (_nullable(mods) is not True and not virtual)
     return [ColumnDef(col, typ.lower(), not_null, default, primary)]
-
-
-def _default_text(given: Value) -> str:
-    """A literal default as SQL writes it (`0`, `'draft'`, `true`); `…` when computed."""
-    if isinstance(given, bool):
-        return "true" if given else "false"
-    if isinstance(given, int | float):
-        return str(given)
-    if isinstance(given, str):
-        return "'" + given.replace("'", "''") + "'"
-    return "…"
 
 
 def _nullable(mods: dict[str, _Link]) -> bool | None:

@@ -23,6 +23,7 @@ from guardrail.analysis.migrations.grammar import (
     line,
     parse,
     short,
+    sql_default,
     sql_type,
     syntax_note,
     text,
@@ -575,16 +576,7 @@ def _rails_defined(c: _Call) -> list[ColumnDef]:
     with `null: false`, the default."""
     null = c.kwargs.get("null") is not False
     default = c.kwargs.get("default")
-    given = None
-    if "default" in c.kwargs and default is not None:
-        if isinstance(default, bool):
-            given = "true" if default else "false"
-        elif isinstance(default, int | float):
-            given = str(default)
-        elif isinstance(default, str):
-            given = "'" + default.replace("'", "''") + "'"
-        else:
-            given = "…"
+    given = sql_default(default) if "default" in c.kwargs and default is not None else None
     if c.name == "timestamps":
         # NOT NULL since Rails 5 (`null: true` keeps them nullable).
         stamped = c.kwargs.get("null") is not True
