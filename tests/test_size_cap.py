@@ -1,6 +1,7 @@
 """The one size cap (guardrail/limits.py) is the only length limit a migration reader meets:
 every text a check reads went through engine._size_capped, so no reader needs a cap of its own
-(detect.read's 20-million-character cap was dead behind it and is gone)."""
+(detect.read's 20-million-character cap was dead behind it and is gone, as are the per-file
+checks of base_schema.py and base_columns.py: only their sum-of-many-files bounds remain)."""
 
 from __future__ import annotations
 
