@@ -80,3 +80,9 @@ def test_a_shallow_checkout_without_a_reachable_origin_falls_back_and_says_why(
     no_traceback(run)
     assert run.returncode == 1
     assert "GR910" in rules_of(run)  # never a pass on what was not seen
+    # The failed fetch is said once, in our words, with the fix (not silently passed over).
+    said = [line for line in run.stdout.splitlines() if "does not hold the pull request" in line]
+    assert len(said) == 1, run.stdout
+    assert "`git fetch` from origin failed (exit " in said[0]
+    assert "fetch-depth: 0" in said[0] and "persist-credentials" in said[0]
+    assert not said[0].startswith("::")

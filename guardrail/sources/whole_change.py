@@ -7,6 +7,12 @@ merge base and the head by SHA, one commit deep), otherwise the two commits'
 file trees (the Git trees API, which lists up to 100,000 files) from their merge base. Files
 found that way and not listed carry no patch ("content unknown"), so every check reads them
 whole. When neither way works, the caller reports an error finding that says why.
+
+Why the trees API and not the compare API for the second way: GitHub's "compare two commits"
+returns at most 300 changed files, whatever the page asked for (its `files` list is not paged),
+so it sees less of a flood than the pull request's own 3,000-file listing. Two recursive trees
+(up to 100,000 entries each) compared blob by blob list every changed path; the compare API is
+used only for the merge base (`merge_base_commit`), one request.
 """
 
 from __future__ import annotations
@@ -25,11 +31,12 @@ class TreeAPI(Protocol):
     def tree(self, sha: str) -> dict[str, str] | None: ...
 
 
-def fetch_commits(root: Path, shas: list[str]) -> bool:
+def fetch_commits(root: Path, shas: list[str]) -> str | None:
     """Bring commits into a shallow checkout by SHA, one commit deep, from `origin`
     (actions/checkout's default `fetch-depth: 1` has the merge commit only). GitHub serves any
-    commit reachable from the repository by SHA. Never prompts; a failure only means the API
-    is asked instead."""
+    commit reachable from the repository by SHA. Never prompts. None when the commits are
+    there; otherwise why not, in our own words (git's output is not repeated: it is not ours
+    to print), and the API is asked instead."""
     import os
     import subprocess
 
@@ -37,7 +44,7 @@ def fetch_commits(root: Path, shas: list[str]) -> bool:
 
     missing = [s for s in dict.fromkeys(shas) if not local_git.has_commit(root, s)]
     if not missing:
-        return True
+        return None
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
     try:
         proc = subprocess.run(
@@ -48,17 +55,28 @@ def fetch_commits(root: Path, shas: list[str]) -> bool:
             timeout=120,
             check=False,
         )
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return proc.returncode == 0 and all(local_git.has_commit(root, s) for s in missing)
+    except subprocess.TimeoutExpired:
+        return "`git fetch` from origin took over 120 s"
+    except OSError:
+        return "git could not be started"
+    if proc.returncode != 0:
+        return f"`git fetch` from origin failed (exit {proc.returncode})"
+    if not all(local_git.has_commit(root, s) for s in missing):
+        return "`git fetch` from origin did not bring the commits"
+    return None
 
 
 def from_checkout(
-    workspace: Path, pr: PullRequest, api: TreeAPI | None = None
+    workspace: Path,
+    pr: PullRequest,
+    api: TreeAPI | None = None,
+    log: Callable[[str], None] = lambda _m: None,
 ) -> list[ChangedFile] | None:
     """The change from the checkout's git history, when both commits are there. A shallow
     checkout (no common history) uses the merge base GitHub names and fetches it and the head
-    by SHA, one commit deep: the diff of those two commits is the pull request's change."""
+    by SHA, one commit deep: the diff of those two commits is the pull request's change. When
+    that fetch fails (a private repository checked out with `persist-credentials: false`, an
+    origin out of reach) one line says so and how to fix it; the caller asks the API."""
     from guardrail.sources import local_git
 
     if not pr.base_sha or not pr.head_sha or not (workspace / ".git").exists():
@@ -76,10 +94,21 @@ def from_checkout(
             if api is None:
                 return None
             mb = api.merge_base(pr.base_sha, pr.head_sha)
-            if not mb or not fetch_commits(root, [mb, pr.head_sha]):
+            if not mb:
+                return None
+            failed = fetch_commits(root, [mb, pr.head_sha])
+            if failed is not None:
+                log(
+                    f"guardrail: the checkout does not hold the pull request's merge base and "
+                    f"{failed}, so the rest of the change is asked of GitHub's API instead. "
+                    "To read it from git, check out with `fetch-depth: 0`, or keep "
+                    "actions/checkout's `persist-credentials` (the default) so a private "
+                    "repository can be fetched from."
+                )
                 return None
         return local_git.changed_files(root, mb, pr.head_sha)
-    except GuardrailError:
+    except GuardrailError as exc:
+        log(f"guardrail: the checkout's git history could not be read: {exc.message}")
         return None
 
 
@@ -114,7 +143,7 @@ def complete(
     as listed and None when the listing was complete or no other way worked."""
     if not pr.files_unseen:
         return pr, None
-    files = from_checkout(workspace, pr, api)
+    files = from_checkout(workspace, pr, api, log)
     how = "the checkout's git history"
     if files is None:
         try:
