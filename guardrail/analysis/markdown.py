@@ -112,7 +112,56 @@ def blocks(body: str) -> tuple[Block, ...]:
     return tuple(out)
 
 
-_HIDING = ("hidden", "display:none", "visibility:hidden", "font-size:0")
+# What GitHub shows of raw HTML in a description, after its sanitizer (the allowlist GitHub
+# published with html-pipeline's SanitizationFilter and the Sanitize gem it is built on;
+# GFM's tagfilter extension): the text of an element is shown, with or without its tag,
+# except for the elements below, whose content is removed (Sanitize's `remove_contents`),
+# turned into literal markup by the tagfilter, or never rendered as text.
+_NOT_SHOWN = frozenset(
+    [
+        "script",
+        "style",
+        "noscript",
+        "svg",
+        "math",
+        "template",
+        "iframe",
+        "noembed",
+        "noframes",
+        "xmp",
+        "plaintext",
+        "textarea",
+        "title",
+        "select",
+        "object",
+        "audio",
+        "video",
+        "canvas",
+    ]
+)
+_VOID = frozenset(
+    [
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "param",
+        "source",
+        "track",
+        "wbr",
+    ]
+)
+# GitHub strips `style`, `hidden` and `aria-hidden` (none is on its attribute allowlist), so
+# such text would show; text its author marked hidden is still never taken as what the author
+# *says* (an acknowledgement): stricter than the renderer on purpose. A collapsed `<details>`
+# (no `open`) is seen only by a reader who opens it, and does not count either.
+_HIDING = ("hidden", "display:none", "visibility:hidden", "font-size:0", "opacity:0")
 
 
 def _hides(tag: str) -> bool:
@@ -120,54 +169,117 @@ def _hides(tag: str) -> bool:
     return any(h in squeezed for h in _HIDING)
 
 
-def visible_lines(body: str) -> list[str]:  # noqa: C901, PLR0912 — one branch per Markdown token type, shown or hidden
+def _tag_name(tag: str) -> str:
+    """`<div hidden>` -> 'div', `</Span >` -> 'span'; '' for a comment, a declaration or
+    something that is not a tag."""
+    start = 2 if tag.startswith("</") else 1
+    end = start
+    while end < len(tag) and (tag[end].isalnum() or tag[end] == "-"):
+        end += 1
+    return tag[start:end].lower()
+
+
+class _Unseen:
+    """The open elements whose text a reader of the rendered description does not see. An
+    element opened by inline HTML ends with its paragraph (as the HTML parser closes it); one
+    opened by an HTML block stays open across the Markdown inside it until its end tag."""
+
+    __slots__ = ("open",)
+
+    def __init__(self) -> None:
+        self.open: list[tuple[str, bool]] = []  # (element name, opened inline)
+
+    def tag(self, tag: str, inline: bool) -> None:
+        tag = tag.strip()
+        name = _tag_name(tag)
+        if not name:
+            return
+        if tag.startswith("</"):
+            for at in range(len(self.open) - 1, -1, -1):
+                if self.open[at][0] == name:
+                    del self.open[at:]
+                    return
+            return
+        if name in _VOID or tag.endswith("/>"):
+            return
+        attributes = tag[len(name) + 1 :].rstrip(">/").lower().split()
+        collapsed = name == "details" and not any(
+            a == "open" or a.startswith("open=") for a in attributes
+        )
+        if self.open or name in _NOT_SHOWN or collapsed or _hides(tag):
+            self.open.append((name, inline))
+
+    def end_paragraph(self) -> None:
+        self.open = [entry for entry in self.open if not entry[1]]
+
+
+def _html_text(html: str, unseen: _Unseen) -> str:
+    """The text a reader sees of an HTML block: tags and comments left out, entities decoded,
+    text inside an unseen element dropped. One pass over the characters."""
+    from html import unescape
+
+    out: list[str] = []
+    text: list[str] = []
+    html = strip_html_comments(html)
+    at = 0
+    while at < len(html):
+        start = html.find("<", at)
+        if start < 0:
+            start = len(html)
+        if not unseen.open:
+            text.append(html[at:start])
+        if start == len(html):
+            break
+        end = html.find(">", start)
+        if end < 0:  # `<` with no `>`: shown as written
+            if not unseen.open:
+                text.append(html[start:])
+            break
+        if not unseen.open:
+            out.append(unescape("".join(text)))
+            text = []
+        unseen.tag(html[start : end + 1], inline=False)
+        at = end + 1
+    out.append(unescape("".join(text)))
+    return "".join(out)
+
+
+def visible_lines(body: str) -> list[str]:
     """The lines a reader sees when GitHub shows the description: paragraph, heading, list and
-    table text and code. Left out: image alt text, link titles, HTML comments, raw HTML blocks,
-    and text inside inline elements marked hidden. For what the author *says* (an
-    acknowledgement), not for finding sections."""
+    table text, code, and the text of raw HTML. Left out: image alt text, link titles, HTML
+    comments, and text inside elements GitHub does not show or its author marked hidden (see
+    `_NOT_SHOWN`, `_HIDING`). For what the author *says* (an acknowledgement), not for
+    finding sections."""
     body = (body or "")[:MAX_BODY_CHARS].replace("\r\n", "\n").replace("\r", "\n")
     out: list[str] = []
-    hidden_block = ""  # the closing tag that ends a hidden HTML block (`</div>`), while open
+    unseen = _Unseen()
     for tok in _parser().parse(body) if body else []:
         if tok.type == "html_block":
-            # Raw HTML is not taken as words; a hidden element hides the Markdown inside it.
-            content = tok.content.strip()
-            if hidden_block:
-                if hidden_block in content.lower():
-                    hidden_block = ""
-            elif content.startswith("<") and _hides(content.split(">", 1)[0]):
-                name = content[1:].split(None, 1)[0].split(">", 1)[0].lower()
-                if f"</{name}" not in content.lower():
-                    hidden_block = f"</{name}"
+            out.extend(_html_text(tok.content, unseen).split("\n"))
+        elif unseen.open:
             continue
-        if hidden_block:
-            continue
-        if tok.type in ("fence", "code_block"):
+        elif tok.type in ("fence", "code_block"):
             out.extend(tok.content.split("\n"))
-            continue
-        if tok.type != "inline":
-            continue
-        parts: list[str] = []
-        hidden = 0  # depth of open inline elements inside a hidden one
-        for child in tok.children or ():
-            if child.type == "html_inline":
-                tag = child.content.strip()
-                if tag.startswith("<!--") or tag.endswith("/>"):
-                    continue
-                if tag.startswith("</"):
-                    hidden = max(0, hidden - 1) if hidden else 0
-                elif hidden or _hides(tag):
-                    hidden += 1
-                continue
-            if hidden:
-                continue
-            if child.type in ("text", "code_inline"):
-                parts.append(child.content)
-            elif child.type in ("softbreak", "hardbreak"):
-                parts.append("\n")
-            # image: its alt text is not shown; link_open/close: the title is an attribute
-        out.extend("".join(parts).split("\n"))
+        elif tok.type == "inline":
+            out.extend(_inline_visible(tok, unseen).split("\n"))
     return out
+
+
+def _inline_visible(tok: Token, unseen: _Unseen) -> str:
+    parts: list[str] = []
+    for child in tok.children or ():
+        if child.type == "html_inline":
+            if not child.content.lstrip().startswith("<!--"):
+                unseen.tag(child.content, inline=True)
+        elif unseen.open:
+            continue
+        elif child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append("\n")
+        # image: its alt text is not shown; link_open/close: the title is an attribute
+    unseen.end_paragraph()
+    return "".join(parts)
 
 
 def normalize(text: str) -> str:

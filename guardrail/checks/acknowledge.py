@@ -92,8 +92,9 @@ _PLACEHOLDERS = frozenset(normalize(p) for p in DEFAULT_PLACEHOLDERS) | {
 
 
 def _lines(body: str) -> list[_Line]:
-    """Acknowledgement lines of what a reader of the description sees: text in image alt
-    text, HTML comments and blocks, hidden elements or link titles does not count."""
+    """Acknowledgement lines of what a reader of the description sees (markdown.visible_lines):
+    text in image alt text, HTML comments, link titles, or elements GitHub does not show or
+    its author hid does not count."""
     out: list[_Line] = []
     for raw in visible_lines(body):
         text = raw.strip()
