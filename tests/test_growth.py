@@ -353,3 +353,21 @@ def test_the_test_search_grows_linearly() -> None:
         return run
 
     assert_linear(make, 250)
+
+
+@pytest.mark.parametrize(
+    "unit",
+    [
+        "<b>",  # thousands of elements opened inside a hidden one, then stray end tags
+        "</i>",
+        "<span hidden>x</span> ",
+    ],
+)
+def test_acknowledgement_reading_of_hostile_html_grows_linearly(unit: str) -> None:
+    from guardrail.analysis.markdown import visible_lines
+
+    def make(n: int) -> Callable[[], object]:
+        body = "Bump. <span hidden>" + "<b>" * n + unit * n + "\n\n<div hidden>\n" + "</i>" * n
+        return lambda: visible_lines(body)
+
+    assert_linear(make, 5_000)

@@ -184,10 +184,22 @@ class _Unseen:
     element opened by inline HTML ends with its paragraph (as the HTML parser closes it); one
     opened by an HTML block stays open across the Markdown inside it until its end tag."""
 
-    __slots__ = ("open",)
+    __slots__ = ("counts", "open")
 
     def __init__(self) -> None:
         self.open: list[tuple[str, bool]] = []  # (element name, opened inline)
+        # How many of each name are open: an end tag of a name not open costs nothing, so
+        # thousands of stray end tags stay linear (each open element is popped once).
+        self.counts: dict[str, int] = {}
+
+    def _pop_to(self, size: int) -> None:
+        for name, _ in self.open[size:]:
+            self.counts[name] -= 1
+        del self.open[size:]
+
+    def _push(self, name: str, inline: bool) -> None:
+        self.open.append((name, inline))
+        self.counts[name] = self.counts.get(name, 0) + 1
 
     def tag(self, tag: str, inline: bool) -> None:
         tag = tag.strip()
@@ -195,10 +207,11 @@ class _Unseen:
         if not name:
             return
         if tag.startswith("</"):
-            for at in range(len(self.open) - 1, -1, -1):
-                if self.open[at][0] == name:
-                    del self.open[at:]
-                    return
+            if self.counts.get(name):
+                at = len(self.open) - 1
+                while self.open[at][0] != name:
+                    at -= 1
+                self._pop_to(at)
             return
         if name in _VOID or tag.endswith("/>"):
             return
@@ -207,10 +220,14 @@ class _Unseen:
             a == "open" or a.startswith("open=") for a in attributes
         )
         if self.open or name in _NOT_SHOWN or collapsed or _hides(tag):
-            self.open.append((name, inline))
+            self._push(name, inline)
 
     def end_paragraph(self) -> None:
-        self.open = [entry for entry in self.open if not entry[1]]
+        if any(inline for _, inline in self.open):
+            kept = [entry for entry in self.open if not entry[1]]
+            self._pop_to(0)
+            for name, inline in kept:
+                self._push(name, inline)
 
 
 def _html_text(html: str, unseen: _Unseen) -> str:
