@@ -46,3 +46,14 @@ def test_title_and_detail_are_plain_text_and_values_exact() -> None:
     assert finding["detail"] == "The column `coupon` (`x`) goes."
     assert finding["values"] == ["orders.coupon", "coupon"]
     assert finding["markdown"]["detail"] == "The column `coupon` \\(`x`\\) goes."
+
+
+def test_the_rules_a_line_took_in_are_listed() -> None:
+    """A line that folded other rules' findings about the same gap says which: a dashboard
+    counting by rule would otherwise miss them (they are not listed again)."""
+    plain_one = json.loads(render_json.render(_report()))["findings"][0]
+    assert plain_one["folded"] == []
+    base = _report().findings[0]
+    f = Finding(base.check, base.rule, base.severity, base.title, base.detail, folded=("GR210",))
+    data = json.loads(render_json.render(Report((f,), Verdict.FAIL, "error")))
+    assert data["findings"][0]["folded"] == ["GR210"]

@@ -43,6 +43,7 @@ def test_json_on_stdout_only_and_exit_1(tmp_path: Path) -> None:
         "detail",
         "values",
         "docs_url",
+        "folded",
         "markdown",
     }
     first = data["findings"][0]

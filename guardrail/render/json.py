@@ -26,6 +26,10 @@ def finding(f: Finding) -> dict[str, object]:
         "detail": plain(f.detail),
         "values": list(f.values),
         "docs_url": f.docs_url,
+        # The rules whose findings about the same gap this line took in (engine.fold): a
+        # dashboard that counts by rule counts them here, and acknowledging one of them
+        # acknowledges this line.
+        "folded": list(f.folded),
         "markdown": {"title": markdown(f.title), "detail": markdown(f.detail)},
     }
     if f.observed is not None:
