@@ -24,6 +24,7 @@ from guardrail.analysis.shapes import (
     TKind,
 )
 from guardrail.analysis.shapes.changed import MAX_SHAPE_FILES, SHAPE_CHANGES
+from guardrail.analysis.shapes.routes import response_only
 from guardrail.analysis.testindex import test_index
 from guardrail.checks.base import Analysis, Output
 from guardrail.model import Answer, Note, Severity
@@ -238,6 +239,21 @@ def check_legacy(ctx: Analysis) -> Iterator[Output]:
             continue
         severity: Severity | None = None
         detail = _why(t)
+        route = (
+            response_only(ctx, t.shape.name)
+            if rule is GR301 and t.shape.kind == ShapeKind.PYDANTIC
+            else None
+        )
+        if route is not None:
+            # Old clients cannot send it anything; the rows a response is built from can lack
+            # the field only where storage lets them (GR304 says so when it sees that layer).
+            severity = Severity.WARNING
+            detail = (
+                f"{code(t.shape.name)} is only a response model here (returned at "
+                f"{code(route)}): old data reaches it through the stored rows a response is "
+                f"built from, and a row without {code(t.field or '')} fails that response "
+                "wherever storage still lets the value be empty."
+            )
         fill = _backfilled(ctx, t)
         if fill and rule is GR301:
             severity = Severity.WARNING

@@ -1,0 +1,267 @@
+"""Which pydantic models only leave the service: the response side of FastAPI routes.
+
+Old data reaches a request model from clients that have not upgraded; it reaches a model
+that only describes responses through the rows it is built from (FastAPI validates what a
+route returns against its `response_model`). A field a response-only model makes required
+fails old rows only where storage lets the value be absent, which GR304 judges when it can see
+the stored layer; from the model alone guardrail is not sure, so GR301 says it at warning.
+
+Read with Python's `ast` from the PR's Python files and, with a checkout, the head tree's
+(tests excluded; bounded): route functions (`@router.get(...)`, `@app.post(...)`,
+`@router.api_route(...)`) give response models (`response_model=`, `responses={...: {"model":
+...}}`, the return annotation) and request models (the annotations of their parameters). A
+model nested in a field of another model takes that model's roles. A model any code rebuilds
+from serialized text (`.model_validate_json(`, `.parse_raw(`, `TypeAdapter(...)`) reads stored
+payloads and is never response-only. A name is matched by its last part (`schemas.Order` is
+`Order`): two models of one name in one service are taken as one, which can only keep a
+finding at error.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from guardrail.analysis import evidence as ev
+from guardrail.analysis.core import Analysis, Fact
+from guardrail.analysis.shapes.model import ShapeKind
+
+MAX_ROUTE_FILES = 3000  # Python modules of the head tree; past this, nothing is response-only
+MAX_FILE_CHARS = 400_000  # a larger module is not a route module a person wrote
+
+_ROUTE_METHODS = frozenset(
+    {"get", "post", "put", "patch", "delete", "head", "options", "api_route", "websocket"}
+)
+_DESERIALIZE = ("model_validate_json", "parse_raw", "parse_file", "validate_json")
+_FROM_DATA = (*_DESERIALIZE, "model_validate", "parse_obj", "validate_python", "model_construct")
+
+
+@dataclass
+class Roles:
+    """Model name -> where a route returns it (path:line), and the models requests carry."""
+
+    responses: dict[str, str] = field(default_factory=dict)
+    requests: set[str] = field(default_factory=set)
+    deserialized: set[str] = field(default_factory=set)
+    fields_of: dict[str, set[str]] = field(default_factory=dict)  # model -> names its fields use
+    read: int = 0  # files read
+
+
+def _names(node: ast.expr | None, aliases: dict[str, str] | None = None) -> set[str]:
+    """Model names an annotation or `response_model=` value mentions: `list[Order]`,
+    `Order | None`, `Page[schemas.Order]`, `"Order"`; with the module's import aliases, the
+    imported name too (`from app.schemas import Order as OrderSchema`: `Order`)."""
+    out = _plain_names(node)
+    if aliases:
+        out |= {aliases[n] for n in out if n in aliases}
+    return out
+
+
+def _plain_names(node: ast.expr | None) -> set[str]:
+    out: set[str] = set()
+    stack: list[ast.AST] = [node] if node is not None else []
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ast.Name):
+            out.add(n.id)
+        elif isinstance(n, ast.Attribute):
+            out.add(n.attr)
+        elif isinstance(n, ast.Constant) and isinstance(n.value, str):
+            out.update(part for part in n.value.replace("[", " ").replace("]", " ").split())
+        elif isinstance(n, ast.Subscript):
+            stack.extend((n.value, n.slice))
+        elif isinstance(n, (ast.Tuple, ast.List)):
+            stack.extend(n.elts)
+        elif isinstance(n, ast.BinOp):
+            stack.extend((n.left, n.right))
+        elif isinstance(n, ast.Call):  # Annotated[X, Body()] keeps X; Depends(f) is no model
+            continue
+    return out
+
+
+def _route_call(decorator: ast.expr) -> ast.Call | None:
+    if (
+        isinstance(decorator, ast.Call)
+        and isinstance(decorator.func, ast.Attribute)
+        and decorator.func.attr in _ROUTE_METHODS
+    ):
+        return decorator
+    return None
+
+
+def _responses_kw(value: ast.expr, aliases: dict[str, str]) -> set[str]:
+    """`responses={404: {"model": NotFound}}`: the models of the other status codes."""
+    out: set[str] = set()
+    if isinstance(value, ast.Dict):
+        for v in value.values:
+            if isinstance(v, ast.Dict):
+                for k, inner in zip(v.keys, v.values, strict=True):
+                    if isinstance(k, ast.Constant) and k.value == "model":
+                        out |= _names(inner, aliases)
+    return out
+
+
+def _route(
+    fn: ast.FunctionDef | ast.AsyncFunctionDef, path: str, roles: Roles, aliases: dict[str, str]
+) -> bool:
+    calls = [c for c in (_route_call(d) for d in fn.decorator_list) if c is not None]
+    if not calls:
+        return False
+    returned = _names(fn.returns, aliases)
+    for call in calls:
+        for kw in call.keywords:
+            if kw.arg == "response_model":
+                returned |= _names(kw.value, aliases)
+            elif kw.arg == "responses":
+                returned |= _responses_kw(kw.value, aliases)
+    for name in returned:
+        roles.responses.setdefault(name, f"{path}:{calls[0].lineno}")  # the decorator
+    args = fn.args
+    for a in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
+        if a is not None:
+            roles.requests |= _names(a.annotation, aliases)
+    return True
+
+
+def _built_from_data(call: ast.Call, aliases: dict[str, str]) -> set[str]:
+    """Models a call builds from data it was handed (a dict, JSON text, a queue message):
+    `X.model_validate(d)`, `X.parse_obj(d)`, `X.model_validate_json(t)`, `X(**d)`,
+    `TypeAdapter(X)`. Old payloads reach those."""
+    func = call.func
+    if isinstance(func, ast.Attribute) and func.attr in _FROM_DATA:
+        return _names(func.value, aliases)
+    if isinstance(func, ast.Name) and func.id == "TypeAdapter" and call.args:
+        return _names(call.args[0], aliases)
+    if isinstance(func, (ast.Name, ast.Attribute)) and any(kw.arg is None for kw in call.keywords):
+        return _names(func, aliases)
+    return set()
+
+
+def read_module(path: str, text: str, roles: Roles) -> None:
+    """Add one module's routes, model fields and data-building calls to `roles`. A module
+    that does not parse adds nothing (its shapes are read, and reported, elsewhere). A call
+    inside a route function builds its response (FastAPI validates it against the response
+    model); the same call anywhere else may read an old payload."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return
+    roles.read += 1
+    aliases = {
+        a.asname: a.name.rsplit(".", 1)[-1]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for a in node.names
+        if a.asname
+    }
+    in_routes: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if _route(node, path, roles, aliases):
+                in_routes.update(id(n) for n in ast.walk(node))
+        elif isinstance(node, ast.ClassDef):
+            used: set[str] = set()
+            for stmt in node.body:
+                if isinstance(stmt, ast.AnnAssign):
+                    used |= _names(stmt.annotation, aliases)
+            if used:
+                roles.fields_of.setdefault(node.name, set()).update(used)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and (_deserializes(node) or id(node) not in in_routes):
+            roles.deserialized |= _built_from_data(node, aliases)
+
+
+def _deserializes(call: ast.Call) -> bool:
+    func = call.func
+    return (isinstance(func, ast.Attribute) and func.attr in _DESERIALIZE) or (
+        isinstance(func, ast.Name) and func.id == "TypeAdapter"
+    )
+
+
+def _spread(roots: set[str], fields_of: dict[str, set[str]]) -> set[str]:
+    """The models `roots` contain, through their fields, transitively."""
+    seen = set(roots)
+    todo = list(roots)
+    while todo:
+        for inner in fields_of.get(todo.pop(), ()):
+            if inner not in seen:
+                seen.add(inner)
+                todo.append(inner)
+    return seen
+
+
+@dataclass(frozen=True)
+class Directions:
+    response_only: dict[str, str]  # model name -> a route that returns it (path:line)
+    read: int
+    complete: bool = True  # False: too many modules to be sure no request uses a model
+
+
+def directions(roles: Roles) -> Directions:
+    inbound = _spread(roles.requests | roles.deserialized, roles.fields_of)
+    out: dict[str, str] = {}
+    for name, where in roles.responses.items():
+        for inner in _spread({name}, roles.fields_of):
+            if inner not in inbound:
+                out.setdefault(inner, where)
+    return Directions(out, roles.read)
+
+
+def _wanted(ctx: Analysis) -> set[str]:
+    from guardrail.analysis.shapes.changed import changes
+    from guardrail.analysis.shapes.model import TKind
+
+    return {
+        c.tightening.shape.name.rsplit(".", 1)[-1]
+        for c in changes(ctx)
+        if c.tightening.shape.kind == ShapeKind.PYDANTIC
+        and c.tightening.code in (TKind.REQUIRED, TKind.NEW_REQUIRED, TKind.NOT_NULL)
+    }
+
+
+def _read_directions(ctx: Analysis) -> Directions:
+    """Routes are read from every Python module that names a tightened model or a model that
+    holds one (found by reading, to a fixed point). With more Python files in the tree than
+    MAX_ROUTE_FILES, a request route could be unread: then nothing is called response-only."""
+    wanted = _wanted(ctx)
+    roles = Roles()
+    if not wanted:
+        return directions(roles)
+    texts: dict[str, str] = {}
+    for f in ctx.pr.files:
+        if f.path.endswith(".py") and f.status != "removed" and not ev.is_test_path(f.path):
+            text = ctx.read("head", f.path) if ctx.read is not None else None
+            if text and len(text) <= MAX_FILE_CHARS:
+                texts[f.path] = text
+    if ctx.tree is not None and ctx.read_tree is not None:
+        paths = [p for p in ctx.tree() if p.endswith(".py") and not ev.is_test_path(p)]
+        if len(paths) > MAX_ROUTE_FILES:
+            return Directions({}, 0, complete=False)
+        for path in paths:
+            if path not in texts:
+                text = ctx.read_tree(path)
+                if text and len(text) <= MAX_FILE_CHARS:
+                    texts[path] = text
+    names = set(wanted)
+    parsed: set[str] = set()
+    while True:
+        todo = [p for p in texts if p not in parsed and any(n in texts[p] for n in names)]
+        if not todo:
+            break
+        for path in todo:
+            parsed.add(path)
+            read_module(path, texts[path], roles)
+        holders = {m for m, used in roles.fields_of.items() if used & names}
+        if holders <= names:
+            break
+        names |= holders
+    return directions(roles)
+
+
+DIRECTIONS: Fact[Directions] = Fact("shape_route_directions", _read_directions)
+
+
+def response_only(ctx: Analysis, model: str) -> str | None:
+    """Where a route returns `model` (path:line) when the routes read use it only for
+    responses; None when it is also a request, rebuilt from serialized text, or not seen."""
+    return ctx.get(DIRECTIONS).response_only.get(model.rsplit(".", 1)[-1])
