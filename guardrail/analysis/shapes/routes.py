@@ -27,7 +27,8 @@ from guardrail.analysis.core import Analysis, Fact
 from guardrail.analysis.shapes.model import ShapeKind
 
 MAX_ROUTE_FILES = 3000  # Python modules of the head tree; past this, nothing is response-only
-MAX_FILE_CHARS = 400_000  # a larger module is not a route module a person wrote
+MAX_FILE_CHARS = 400_000
+MAX_ROUNDS = 8  # models holding models, read outwards; deeper nesting: nothing is lowered  # a larger module is not a route module a person wrote
 
 _ROUTE_METHODS = frozenset(
     {"get", "post", "put", "patch", "delete", "head", "options", "api_route", "websocket"}
@@ -244,7 +245,7 @@ def _read_directions(ctx: Analysis) -> Directions:
                     texts[path] = text
     names = set(wanted)
     parsed: set[str] = set()
-    while True:
+    for _ in range(MAX_ROUNDS + 1):
         todo = [p for p in texts if p not in parsed and any(n in texts[p] for n in names)]
         if not todo:
             break
@@ -255,6 +256,8 @@ def _read_directions(ctx: Analysis) -> Directions:
         if holders <= names:
             break
         names |= holders
+    else:  # models nested deeper than MAX_ROUNDS: a request could hold one unseen
+        return Directions({}, roles.read, complete=False)
     return directions(roles)
 
 
