@@ -25,7 +25,7 @@ import json
 import posixpath
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from guardrail.analysis import testfacts
 from guardrail.analysis.isolate import Unreadable, attempt, describe
@@ -356,6 +356,32 @@ class TestIndex:
 
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+_LISTS_FILES = ("glob(", "iterdir(", "listdir(", "scandir(", "walk(")
+
+
+def fixture_loaded(index: TestIndex, path: str) -> str | None:
+    """A test file that loads the data file `path`: one that names it (its file name or stem:
+    `load("order_before_coupon.json")`, Django's `fixtures = ["orders"]`), or one that names
+    its folder and lists files (`(DATA / "legacy").glob("*.json")`). A fixture no test loads
+    is a template saved and forgotten: no test reads that old record."""
+    folder, _, base = path.rpartition("/")
+    stem = base.rsplit(".", 1)[0].lower()
+    parent = folder.rsplit("/", 1)[-1].lower()
+    for name, listing in ((stem, False), (parent, True)):
+        if len(name) < 3:
+            continue
+        for p in index.mentioning(name):
+            if p == path or _is_fixture(p) and not p.endswith(_CODE_SUFFIXES):
+                continue
+            text = index.files.get(p, "").lower()
+            if name in text and (not listing or any(call in text for call in _LISTS_FILES)):
+                return p
+    return None
+
+
+_CODE_SUFFIXES = (".py", ".ts", ".tsx", ".js", ".jsx", ".mjs", ".rb", ".go", ".java", ".kt", ".cs")
 
 
 def _is_fixture(path: str) -> bool:
@@ -728,8 +754,9 @@ def find(t: Tightening, index: TestIndex, source: str | None = None) -> Evidence
                     index.files[path],
                     path,
                 )
-                if found:
-                    return found
+                user = fixture_loaded(index, path) if found else None
+                if found and user:
+                    return replace(found, what=f"{found.what}, loaded by {code(user)}")
     return None
 
 

@@ -70,8 +70,6 @@ def _backfilled(ctx: Analysis, t: Tightening) -> str | None:
         # payload shares the field's name) leaves this field's stored rows as they were.
         if same(table) and (not columns or field in columns or _snake(field) in columns):
             return f"{code(path)} backfills it"
-    if fills.data_migration:
-        return f"{code(fills.data_migration)} runs a data migration"
     for (table, column), path in fills.defaults.items():
         if column == t.field and same(table):
             return f"{code(path)} gives it a default"
@@ -258,6 +256,12 @@ def check_legacy(ctx: Analysis) -> Iterator[Output]:
         if fill and rule is GR301:
             severity = Severity.WARNING
             detail += f" {fill[:1].upper() + fill[1:]}, so stored rows are handled; a test still proves the code reads them."
+        elif rule is GR301 and (unread := migration_fills(ctx).data_migration):
+            # Data code that names no model may fill anything or nothing: said, not assumed.
+            detail += (
+                f" {code(unread)} runs data code guardrail could not read (it names no model); "
+                f"if it fills {code(t.field or '')} for stored rows, say so when acknowledging."
+            )
         if change.source == "migration":
             severity = Severity.WARNING if severity is None else severity
         detail += (

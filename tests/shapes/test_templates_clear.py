@@ -1,8 +1,9 @@
 """The test or fixture guardrail offers for a legacy-data finding, pasted as offered, clears it.
 
 For every shape language: run the PR, take the finding's template (and, for a fixture, the
-path the finding says to save it at), add it to the PR as a new file, run again: the finding
-must be gone and the check must name the new file as the evidence. A template that does not
+path the finding says to save it at, with a test that loads it, as the finding asks), add it
+to the PR as a new file, run again: the finding must be gone and the check must name the new
+file as the evidence. A fixture saved and loaded by no test does not clear it. A template that does not
 clear its own finding is a finding nobody can satisfy (issue 13).
 """
 
@@ -116,10 +117,24 @@ def test_the_offered_template_clears_its_finding(
         assert m, plain(finding.detail)
         paste_at = m.group(1)
         text = finding.template
+        # ... and loaded in a test, as the detail asks: a fixture no test loads is not evidence.
+        name = paste_at.rsplit("/", 1)[-1]
+        loader = (
+            "import json\nfrom pathlib import Path\n\n\n"
+            "def test_stored_records_of_the_old_shape():\n"
+            f'    old = json.loads((Path(__file__).parent / "fixtures" / "{name}").read_text())\n'
+            "    assert read_stored(old) is not None\n"
+        )
+        pasted_files = [
+            {"path": "tests/test_stored_records.py", "status": "added", "patch": loader}
+        ]
+        alone = _legacy(_run([shape, {"path": paste_at, "status": "added", "patch": text}]))
+        assert len(alone) == 1, f"{language}: a fixture no test loads counted as evidence"
     else:
         text = imports + finding.template
+        pasted_files = []
     pasted = {"path": paste_at, "status": "added", "patch": text}
-    report = _run([shape, pasted])
+    report = _run([shape, pasted, *pasted_files])
     assert _legacy(report) == [], [(f.rule, plain(f.title)) for f in _legacy(report)]
     covered = " ".join(plain(a.text) for a in report.answers if a.check == "legacy-data-tests")
     assert paste_at in covered, covered

@@ -579,7 +579,15 @@ class _Reader:
         fn = scope.functions.get(code.id) if isinstance(code, ast.Name) else None
         change = _orm_change(fn) if fn is not None else None
         if change is None:
-            st.add(OpKind.DATA_MIGRATION)
+            # No write guardrail can see (raw SQL through a cursor, a helper it calls): scoped
+            # to the models the function asks for by name, when it names any. A function from
+            # another module, or one that names none, stays unnamed: it lowers no finding.
+            models = _models_named(fn) if fn is not None else []
+            for app_label, model_name in models:
+                own = self.table(model_name) if app_label in (None, self.app.label) else None
+                st.add(OpKind.DATA_MIGRATION, None, own or self.app.table(model_name, app_label))
+            if not models:
+                st.add(OpKind.DATA_MIGRATION)
         else:
             what, named, looped = change
             table = None
@@ -685,6 +693,17 @@ def _get_model(node: ast.Call) -> tuple[str | None, str] | None:
         return names[0], names[1].lower()
     label, _, model = names[0].rpartition(".")
     return label or None, model.lower()
+
+
+def _models_named(fn: ast.FunctionDef) -> list[tuple[str | None, str]]:
+    """(app label, model) of every `apps.get_model(...)` in a RunPython function, in order."""
+    out: list[tuple[str | None, str]] = []
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Call) and _chain(node)[:1] == ["get_model"]:
+            named = _get_model(node)
+            if named is not None and named not in out:
+                out.append(named)
+    return out
 
 
 def _orm_change(
