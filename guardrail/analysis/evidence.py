@@ -457,12 +457,17 @@ def refers_to(facts: Facts, name: str) -> bool:
     """Does the test refer to the model as code: imported, constructed, called, or built by a
     factory/fixture named for it (`OrderFactory`, `make_order`, `order_factory`)? A string that
     merely names it (a log message, a parametrize id) does not count."""
-    if name in facts.idents:
+    return _names_model(facts.idents, name)
+
+
+def _names_model(idents: Iterable[str], name: str) -> bool:
+    """`refers_to` for a set of identifiers (a file's, or one function's)."""
+    if name in idents:
         return True
     model = _tokens(name)
     n = len(model)
     low = name.lower()
-    for ident in facts.idents:
+    for ident in idents:
         if low not in ident.lower():
             continue
         words = _tokens(ident)
@@ -559,7 +564,10 @@ def _python_direct(t: Tightening, facts: Facts, path: str) -> Evidence | None:
                 return Evidence(path, c.line, f"builds {code(name)} without {code(fname)}")
             if fname in kws.nulls and t.code in (TKind.REQUIRED, TKind.NOT_NULL):
                 return Evidence(path, c.line, f"builds {code(name)} with {code(f'{fname}=None')}")
+    reach = _python_reach(facts, name)
     for p in facts.payloads:
+        if p.scope and p.scope not in reach:
+            continue  # data in a test (or helper) that never comes near the model
         what = _old_data(t, p)
         if what is not None:
             return Evidence(path, p.line, what)
@@ -567,11 +575,40 @@ def _python_direct(t: Tightening, facts: Facts, path: str) -> Evidence | None:
         return Evidence(path, facts.values[fname], f"uses the removed value {code(fname)}")
     if fname and (fname in facts.idents or fname in facts.values):
         for fn in facts.functions.values():
-            if any(w in fn.name.lower() for w in _LEGACY_WORDS):
+            if any(w in fn.name.lower() for w in _LEGACY_WORDS) and (
+                fn.name in reach or fname in facts.names_in.get(fn.name, ())
+            ):
                 return Evidence(
                     path, fn.line, f"{code(fn.name)} exercises stored {code(name)} data"
                 )
     return None
+
+
+_SETUPS = frozenset(
+    {"setUp", "setUpClass", "setUpTestData", "setup_method", "setup_class", "asyncSetUp"}
+)
+
+
+def _python_reach(facts: Facts, model: str) -> set[str]:
+    """The functions of a Python test file whose data can reach `model`: those whose code
+    names it, the pytest fixtures they request by parameter name and the helpers they call
+    (and theirs, transitively), and unittest's set-up methods when any method names it.
+    Module-level data is judged as before (scope "")."""
+    direct = [s for s, names in facts.names_in.items() if s and _names_model(names, model)]
+    reach = set(direct)
+    todo = list(direct)
+    while todo:
+        scope = todo.pop()
+        fn = facts.functions.get(scope)
+        used = set(fn.params) if fn is not None else set()
+        used |= {c.callee.rsplit(".", 1)[-1] for c in facts.calls_in(scope)}
+        for inner in used:
+            if inner in facts.functions and inner not in reach:
+                reach.add(inner)
+                todo.append(inner)
+    if direct:
+        reach |= _SETUPS & set(facts.functions)
+    return reach
 
 
 def _code_use(t: Tightening, facts: Facts, path: str) -> Evidence | None:

@@ -58,6 +58,7 @@ class Payload:
     keys: frozenset[str]
     nulls: frozenset[str] = frozenset()
     open: bool = False
+    scope: str = ""  # the enclosing function (Python; "" at module level or unknown)
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,9 @@ class Facts:
     payloads: tuple[Payload, ...] = ()  # every data literal of the file
     values: dict[str, int] = field(default_factory=dict)  # string literals, attribute names
     functions: dict[str, Function] = field(default_factory=dict)
+    # Python: the names each function's code uses ("" for module level), to tie a data
+    # literal to the test that uses the model.
+    names_in: dict[str, frozenset[str]] = field(default_factory=dict)
     _by_scope: dict[str, list[Call]] | None = None
 
     def calls_in(self, scope: str) -> list[Call]:
@@ -128,7 +132,7 @@ def _dotted(node: ast.expr) -> str:
     return ".".join(reversed(parts))
 
 
-def _py_payload(node: ast.Dict) -> Payload:
+def _py_payload(node: ast.Dict, scope: str = "") -> Payload:
     keys: set[str] = set()
     nulls: set[str] = set()
     is_open = False
@@ -139,7 +143,7 @@ def _py_payload(node: ast.Dict) -> Payload:
             keys.add(k.value)
             if isinstance(v, ast.Constant) and v.value is None:
                 nulls.add(k.value)
-    return Payload(node.lineno, frozenset(keys), frozenset(nulls), is_open)
+    return Payload(node.lineno, frozenset(keys), frozenset(nulls), is_open, scope)
 
 
 class _PyFacts(ast.NodeVisitor):
@@ -152,6 +156,11 @@ class _PyFacts(ast.NodeVisitor):
         self.functions: dict[str, Function] = {}
         self.scope: list[tuple[str, frozenset[str]]] = [("", frozenset())]
         self.bound: list[dict[str, Payload]] = [{}]  # per scope: name -> the dict it holds
+        self.names_in: dict[str, set[str]] = {}
+
+    def _uses(self, name: str) -> None:
+        self.idents.add(name)
+        self.names_in.setdefault(self.scope[-1][0], set()).add(name)
 
     def _lookup(self, name: str) -> Payload | None:
         for scope in reversed(self.bound):
@@ -218,14 +227,14 @@ class _PyFacts(ast.NodeVisitor):
             self.bound[-1][node.target.id] = _py_payload(node.value)
 
     def visit_Dict(self, node: ast.Dict) -> None:
-        self.payloads.append(_py_payload(node))
+        self.payloads.append(_py_payload(node, self.scope[-1][0]))
         self.generic_visit(node)
 
     def visit_Name(self, node: ast.Name) -> None:
-        self.idents.add(node.id)
+        self._uses(node.id)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
-        self.idents.add(node.attr)
+        self._uses(node.attr)
         self.values.setdefault(node.attr, node.lineno)
         self.generic_visit(node)
 
@@ -306,6 +315,7 @@ def _python(path: str, text: str) -> Facts:
         tuple(v.payloads),
         v.values,
         v.functions,
+        {scope: frozenset(names) for scope, names in v.names_in.items()},
     )
 
 
