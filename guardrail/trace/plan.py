@@ -4,14 +4,16 @@ The base schema comes from the base branch's migrations, read with the same dete
 rules use (`analysis.migrations.detect`) and ordered the way each tool orders them: Flyway by
 version then repeatables, golang-migrate/goose/dbmate/Prisma/plain folders by their numeric or
 timestamp prefix, sqitch by `sqitch.plan`, Alembic by its revision chain, Django by app and
-number. SQL comes from the files themselves, the Up section of goose and dbmate files, and the
-literal SQL of Django `RunSQL` and Alembic `op.execute`. Everything else (ORM operations, other
+number. SQL comes from the files themselves, the Up section of goose and dbmate files, the
+literal SQL a goose Go migration's Up function executes, and the literal SQL of Django `RunSQL`
+and Alembic `op.execute`. Everything else (ORM operations, other
 frameworks' DSLs, other dialects) is listed as not traced, with the reason.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -339,6 +341,20 @@ def script_for(mf: MigrationFile, text: str) -> tuple[Script | None, list[NotTra
     fw = mf.framework
     if mf.role in ("down", "verify"):
         return None, [NotTraced(mf.path, f"a {mf.role} migration: the trace runs the up direction")]
+    if fw == "goose" and mf.path.lower().endswith(".go"):
+        # The literal SQL of the Up function; Go code besides it, and SQL built at run time,
+        # are listed with their lines.
+        from guardrail.analysis.migrations.goose_go import up_sql
+
+        read = up_sql(text)
+        ran: list[Statement] = []
+        unrun = [NotTraced(mf.path, why, at) for at, why in read.unread]
+        for sql, row in read.pieces:
+            part, bad = split_sql(sql, mf.path, line_offset=row)
+            ran.extend(part)
+            unrun.extend(bad)
+        got = tuple(ran)
+        return Script(mf.path, fw, got, transaction_mode(mf, text, got)), unrun
     if fw in SQL_FRAMEWORKS:
         sql, offset = up_section(text, fw) if fw in SECTION else (text, 0)
         stmts, skipped = split_sql(sql, mf.path, line_offset=offset)
@@ -372,6 +388,15 @@ def _added_text(patch: str) -> str:
     return "\n".join(out) + "\n"
 
 
+_GOOSE_GO_NAME = re.compile(r"\d+_\w+\.go")
+
+
+def _goose_go_name(path: str) -> bool:
+    """A Go file named like a goose migration (`00002_rename_root.go`): only its content tells
+    (detect), so it is read; other Go files of the tree are not."""
+    return _GOOSE_GO_NAME.fullmatch(path.rsplit("/", 1)[-1]) is not None
+
+
 # -- the plan --------------------------------------------------------------------------------------
 
 
@@ -398,7 +423,7 @@ def build(  # noqa: C901 — one pass over the PR's migrations, in deploy order
     base = _Collected()
     for path in base_tree:
         kind = detect(path, include=include, exclude=exclude)
-        if kind is None and not path.lower().endswith(".sql"):
+        if kind is None and not path.lower().endswith(".sql") and not _goose_go_name(path):
             continue
         text = read("base", path)
         if text is None:
@@ -415,7 +440,11 @@ def build(  # noqa: C901 — one pass over the PR's migrations, in deploy order
         if f.status == "removed" or f.binary:
             continue
         kind = detect(f.path, include=include, exclude=exclude)
-        text = read("head", f.path) if (kind or f.path.lower().endswith((".sql", ".py"))) else None
+        text = (
+            read("head", f.path)
+            if (kind or f.path.lower().endswith((".sql", ".py")) or _goose_go_name(f.path))
+            else None
+        )
         if text is None and f.status == "added" and f.patch is not None:
             text = _added_text(f.patch)
         if text is not None:

@@ -83,7 +83,8 @@ def _column_types(ctx: Analysis) -> dict[str, str]:
     paths = [
         p
         for p in ctx.base_tree.paths()
-        if p.lower().endswith(".sql") and p.rsplit("/", 1)[0] in folders and p not in own
+        # .go: goose migrations written in Go, next to its .sql ones (detect() tells which).
+        if p.lower().endswith((".sql", ".go")) and p.rsplit("/", 1)[0] in folders and p not in own
     ]
     if not paths or len(paths) > MAX_FILES:
         return {}

@@ -17,7 +17,8 @@ A `nil` Down function makes the migration irreversible.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
 
 from guardrail.analysis.migrations.grammar import (
     Recorder,
@@ -147,7 +148,7 @@ class _Reader:
             return self.functions[text(node)].child_by_field_name("body")
         return None
 
-    def read_up(self, rec: Recorder, body: Node) -> None:
+    def read_up(self, rec: _Sink, body: Node) -> None:
         scope: dict[str, Node] = {}
         self._literals(body, scope)
         other: Node | None = None
@@ -173,6 +174,80 @@ class _Reader:
                 f"the Up function runs Go code besides its SQL (first `{short(other, 50)}`, "
                 f"line {line(other)}): what it does is not judged",
             )
+
+
+class _Sink(Protocol):
+    """What read_up reports to: the Recorder (static rules) or the SQL collector (the trace)."""
+
+    def sql(self, node: Node, sql: str | None, first_row: int | None = None) -> None: ...
+
+    def unknown(self, node: Node, construct: str) -> None: ...
+
+
+@dataclass
+class UpSql:
+    """The SQL the Up function runs, as the trace and the base-schema replay need it: each
+    literal with the 0-based file row of its first line, and what is not literal SQL, with
+    its 1-based line and why (listed as not traced, never skipped)."""
+
+    pieces: list[tuple[str, int]] = field(default_factory=list)
+    unread: list[tuple[int, str]] = field(default_factory=list)
+
+    def sql(self, node: Node, sql: str | None, first_row: int | None = None) -> None:
+        if sql is None or not sql.strip():
+            self.unread.append((line(node), f"`{short(node, 40)}` runs SQL built at run time"))
+            return
+        self.pieces.append((sql, node.start_point[0] if first_row is None else first_row))
+
+    def unknown(self, node: Node, construct: str) -> None:
+        self.unread.append((line(node), construct))
+
+    def text(self) -> str:
+        """The pieces as one script whose lines keep their file numbers where they can (a
+        piece that starts above the end of the previous one, such as a constant run twice,
+        follows it instead); statements are ended with `;` so none runs into the next."""
+        out: list[str] = []
+        for sql, row in self.pieces:
+            while len(out) < row:
+                out.append("")
+            body = sql.rstrip().rstrip(";")
+            out.extend((body + ";").split("\n"))
+        return "\n".join(out) + "\n"
+
+
+def up_sql(source: str) -> UpSql:
+    """The literal SQL the Up function of a goose Go migration runs (see read())."""
+    out = UpSql()
+    root = parse("go", source)
+    bad = unreadable(FRAMEWORK, root)
+    if bad is not None:
+        out.unread.append((1, bad.notes[0] if bad.notes else "not valid Go"))
+        return out
+    reader = _Reader(source, root)
+    call = reader.registration()
+    if call is None:
+        out.unread.append((1, "no `goose.AddMigration…` call registers its functions"))
+        return out
+    up, _down = _functions(call)
+    if up is None or up.type == "nil":
+        return out
+    body = reader.function(up)
+    if body is None:
+        out.unknown(up, f"the Up function `{short(up, 40)}` is not defined in this file")
+    else:
+        reader.read_up(out, body)
+    return out
+
+
+def _functions(call: Node) -> tuple[Node | None, Node | None]:
+    """The Up and Down arguments of a goose.Add…Migration… call."""
+    fn = call.child_by_field_name("function")
+    variant = text(fn.child_by_field_name("field") or fn) if fn is not None else ""
+    args = call.child_by_field_name("arguments")
+    funcs = list(args.named_children) if args is not None else []
+    if variant.startswith("AddNamedMigration"):
+        funcs = funcs[1:]
+    return (funcs[0] if funcs else None), (funcs[1] if len(funcs) > 1 else None)
 
 
 def _first_row(node: Node) -> int | None:
@@ -202,15 +277,10 @@ def read(source: str) -> Reading:
     if call is None:
         why = "no `goose.AddMigration…` call registers its functions: nothing in it was judged"
         return Reading(FRAMEWORK, (), None, "", (why,))
-    field = call.child_by_field_name("function")
-    variant = text(field.child_by_field_name("field") or field) if field is not None else ""
-    args = call.child_by_field_name("arguments")
-    funcs = list(args.named_children) if args is not None else []
-    if variant.startswith("AddNamedMigration"):
-        funcs = funcs[1:]
+    fn = call.child_by_field_name("function")
+    variant = text(fn.child_by_field_name("field") or fn) if fn is not None else ""
     rec = Recorder(source, FRAMEWORK, in_transaction="NoTx" not in variant)
-    up = funcs[0] if funcs else None
-    down = funcs[1] if len(funcs) > 1 else None
+    up, down = _functions(call)
     if up is not None and up.type != "nil":
         body = reader.function(up)
         if body is None:

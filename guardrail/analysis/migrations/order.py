@@ -40,10 +40,16 @@ def up_section(text: str, framework: str) -> tuple[str, int]:
 
 
 def runnable_sql(mf: MigrationFile, text: str) -> str | None:
-    """The SQL a SQL-file migration runs (the Up part of goose and dbmate; lines keep their
-    numbers), or None for other frameworks and for down/verify scripts."""
+    """The SQL a SQL-file migration runs (the Up part of goose and dbmate, the literal SQL of a
+    goose Go migration's Up function; lines keep their numbers), or None for other frameworks
+    and for down/verify scripts."""
     if mf.framework not in SQL_FRAMEWORKS or mf.role in ("down", "verify"):
         return None
+    if mf.framework == "goose" and mf.path.lower().endswith(".go"):
+        # A goose migration written in Go: the literal SQL its Up function executes.
+        from guardrail.analysis.migrations.goose_go import up_sql
+
+        return up_sql(text).text()
     return up_section(text, mf.framework)[0] if mf.framework in SECTION else text
 
 
