@@ -84,3 +84,14 @@ def test_a_lazy_import_from_a_check_in_the_analysis_layer_is_found(tmp_path: Pat
     imports = [name for _, name in _imports(path)]
     banned = FORBIDDEN["guardrail.analysis"]
     assert any(_under(n, b) for n in imports for b in banned)
+
+
+def test_facts_are_declared_in_the_analysis_layer_only() -> None:
+    """A check asks the Analysis for facts; it does not declare them (docs/architecture.md):
+    a `Fact(...)` built in guardrail/checks/ is a piece of analysis in the wrong layer."""
+    found = []
+    for path in sorted((PACKAGE / "checks").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Fact":
+                found.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}")
+    assert found == []

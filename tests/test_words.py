@@ -8,6 +8,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from guardrail import config as cfgmod
+from guardrail.analysis import code_sources
 from guardrail.analysis.words import Containing, may_name, word_key, words
 from guardrail.checks import deploy_order
 from guardrail.engine import run
@@ -98,7 +99,7 @@ def test_deploy_order_reads_each_patch_once_for_many_names(monkeypatch: pytest.M
         calls.append(text)
         return real(text)
 
-    monkeypatch.setattr(deploy_order, "words", counted)
+    monkeypatch.setattr(code_sources, "words", counted)
     code = [
         ChangedFile(
             "internal/orders/store.go",

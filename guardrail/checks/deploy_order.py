@@ -14,15 +14,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from guardrail.analysis import uses
-from guardrail.analysis.core import Fact
+from guardrail.analysis.code_sources import BASE_CODE, CHECKOUT_SOURCES, PATCH_WORDS
 from guardrail.analysis.diff import parse_patch
-from guardrail.analysis.evidence import is_test_path
 from guardrail.analysis.migrations.changed import Migration, migrations
-from guardrail.analysis.migrations.detect import detect, framework
+from guardrail.analysis.migrations.detect import framework
 from guardrail.analysis.migrations.ops import Op, OpKind
 from guardrail.analysis.reads import discovers
 from guardrail.analysis.uses import Target
-from guardrail.analysis.words import _TO_WORDS, Containing, may_name, words
+from guardrail.analysis.words import _TO_WORDS, may_name
 from guardrail.checks.base import Analysis, Output
 from guardrail.model import Answer, ChangedFile, Finding, Severity
 from guardrail.rules import by_code
@@ -33,39 +32,7 @@ DEPLOY = "deploy-order"
 GR511 = by_code("GR511")
 GR512 = by_code("GR512")
 
-_CODE_EXT = (
-    ".py",
-    ".rb",
-    ".js",
-    ".ts",
-    ".mjs",
-    ".cjs",
-    ".jsx",
-    ".tsx",
-    ".php",
-    ".go",
-    ".java",
-    ".kt",
-    ".cs",
-    ".ex",
-    ".exs",
-    ".prisma",
-    ".sql",
-)
 _DROPS = (OpKind.DROP_COLUMN, OpKind.RENAME_COLUMN, OpKind.DROP_TABLE, OpKind.RENAME_TABLE)
-
-
-def _is_code(ctx: Analysis, f: ChangedFile) -> bool:
-    if not f.path.endswith(_CODE_EXT) or f.binary:
-        return False
-    config = ctx.config
-    return _not_a_migration(f.path, config.migration_include, config.migration_exclude)
-
-
-@lru_cache(maxsize=16384)
-def _not_a_migration(path: str, include: tuple[str, ...], exclude: tuple[str, ...]) -> bool:
-    # Asked once per file and required column otherwise: remembered per path.
-    return detect(path, include=include, exclude=exclude) is None
 
 
 @lru_cache(maxsize=4096)
@@ -135,7 +102,7 @@ def _stopped_using(ctx: Analysis, target: Target, names: tuple[str, ...]) -> _Us
     if not patterns:
         return None
     by_name: _Use | None = None
-    for f, found in ctx.get(_PATCH_WORDS):
+    for f, found in ctx.get(PATCH_WORDS):
         if not may_name(found, names, None) and not (
             (target.model or target.relations) and _in_lookup(found, names)
         ):
@@ -176,21 +143,6 @@ def _code_versions(side: str, path: str) -> bool:
     version of one that names a table a required column is added to: known only once the
     migrations are read."""
     return path.endswith(uses.STRUCTURAL_EXT)
-
-
-def _read_patch_words(ctx: Analysis) -> list[tuple[ChangedFile, frozenset[bytes] | None]]:
-    """The PR's code files (tests left out: a test that stops naming something is not the
-    running version reading it) with their patch's words, read once for every name asked."""
-    return [
-        (f, words(f.patch))
-        for f in ctx.pr.files
-        if f.patch is not None and _is_code(ctx, f) and not is_test_path(f.path)
-    ]
-
-
-_PATCH_WORDS: Fact[list[tuple[ChangedFile, frozenset[bytes] | None]]] = Fact(
-    "deploy-order.patch-words", _read_patch_words
-)
 
 
 # -- Django: the relations that lead to a model in lookups ----------------------------------------
@@ -374,64 +326,6 @@ def _insert_patterns(fw: str, table: str, model: str | None = None) -> list[re.P
     return patterns
 
 
-class _BaseCode:
-    """One code file's base-side lines as the PR's patch shows them (removed and context),
-    split only when a table asked for is named in the patch (most files never are)."""
-
-    __slots__ = ("_lines", "patch", "path")
-
-    def __init__(self, path: str, patch: str) -> None:
-        self.path = path
-        self.patch = patch
-        self._lines: tuple[tuple[int, str], ...] | None = None
-
-    @property
-    def lines(self) -> tuple[tuple[int, str], ...]:
-        """(line number in the base file, text) of each removed and context line."""
-        if self._lines is None:
-            lines: list[tuple[int, str]] = []
-            old = 0
-            for raw in self.patch.splitlines():
-                if raw.startswith("@@"):
-                    hit = re.match(r"@@ -(\d+)", raw)
-                    old = int(hit.group(1)) - 1 if hit else 0
-                elif not raw.startswith("+"):
-                    old += 1
-                    lines.append((old, raw[1:]))
-            self._lines = tuple(lines)
-        return self._lines
-
-
-def _read_base_code(ctx: Analysis) -> tuple[list[_BaseCode], Containing]:
-    """The code files with a base version (the patch-words files less those the PR adds),
-    and which of their patches name what: one reading for every table asked after."""
-    kept = [
-        (f, found)
-        for f, found in ctx.get(_PATCH_WORDS)
-        if f.patch is not None and f.status != "added"
-    ]
-    files = [_BaseCode(f.previous_path or f.path, f.patch or "") for f, _ in kept]
-    return files, Containing([f.patch for f in files], [found for _, found in kept])
-
-
-def _read_checkout_sources(ctx: Analysis) -> list[str]:
-    if ctx.tree is None:
-        return []
-    changed = {f.path for f in ctx.pr.files}
-    return [
-        p
-        for p in ctx.tree()
-        if p not in changed and p.endswith(_CODE_EXT) and not is_test_path(p) and detect(p) is None
-    ][:3000]
-
-
-# Read once per run, whatever the number of required columns to look up.
-_BASE_CODE: Fact[tuple[list[_BaseCode], Containing]] = Fact(
-    "deploy-order.base-code", _read_base_code
-)
-_CHECKOUT_SOURCES: Fact[list[str]] = Fact("deploy-order.checkout-sources", _read_checkout_sources)
-
-
 def _structural_inserts(path: str, text: str, target: Target) -> _Use | None | bool:
     """The first insert the syntax shows (a _Use), False when the syntax shows none, None
     when the file cannot be read by its syntax."""
@@ -463,7 +357,7 @@ def _insert_in_patches(
     cannot insert into it and is not read. Without the base file, the patch's removed and
     context lines are searched by name."""
     by_name = None
-    files, containing = ctx.get(_BASE_CODE)
+    files, containing = ctx.get(BASE_CODE)
     named = containing.texts_with(hints)  # the patches that name a hint (lower-cased)
     for i, f in enumerate(files):
         if named is not None and i not in named:
@@ -488,7 +382,7 @@ def _insert_in_checkout(
     if ctx.read_tree is None:
         return None, None
     by_name = None
-    for path in ctx.get(_CHECKOUT_SOURCES):
+    for path in ctx.get(CHECKOUT_SOURCES):
         text = ctx.read_tree(path)
         if not text or not any(h in _lowered(text) for h in hints):
             continue
