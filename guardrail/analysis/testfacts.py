@@ -368,7 +368,10 @@ class _TsFacts:
         self.payloads: list[Payload] = []
         self.values: dict[str, int] = {}
         self.functions: dict[str, Function] = {}
-        self.bound: dict[str, Payload] = {}  # names bound to an object literal (file-wide)
+        # Names bound to an object literal, per function that declares them (the start byte of
+        # that function, -1 at module level): two tests may each call their data `row`. None: a
+        # name declared there with another value, which hides an outer literal of that name.
+        self.bound: dict[tuple[int, str], Payload | None] = {}
 
     def text(self, node: Node) -> str:
         return self.data[node.start_byte : node.end_byte].decode("utf-8", "replace")
@@ -399,14 +402,25 @@ class _TsFacts:
                 keys.add(name)
                 if value is not None and self.text(value) in ("null", "undefined"):
                     nulls.add(name)
+                else:
+                    nulls.discard(name)  # `{...stored, coupon: 'X'}` sets what the spread held
             elif child.type == "shorthand_property_identifier":
                 keys.add(self.text(child))
-            elif child.type in ("spread_element", "method_definition"):
-                is_open = is_open or child.type == "spread_element"
-                if child.type == "method_definition":
-                    name_node = child.child_by_field_name("name")
-                    if name_node is not None:
-                        keys.add(self.unquote(name_node))
+                nulls.discard(self.text(child))
+            elif child.type == "spread_element":
+                # `{...stored}` of an object literal bound in reach: its keys, in order (a
+                # later key overrides); any other spread may hold anything.
+                spread = self.spread(child)
+                if spread is None:
+                    is_open = True
+                else:
+                    keys |= spread.keys
+                    nulls = (nulls - spread.keys) | spread.nulls
+                    is_open = is_open or spread.open
+            elif child.type == "method_definition":
+                name_node = child.child_by_field_name("name")
+                if name_node is not None:
+                    keys.add(self.unquote(name_node))
         return Payload(node.start_point[0] + 1, frozenset(keys), frozenset(nulls), is_open)
 
     def params(self, fn: Node) -> frozenset[str]:
@@ -423,6 +437,30 @@ class _TsFacts:
             elif target.type == "rest_pattern" and target.named_children:
                 out.add(self.text(target.named_children[0]))
         return frozenset(out)
+
+    def spread(self, node: Node) -> Payload | None:
+        inner = self.unwrap(node.named_children[0]) if node.named_children else None
+        if inner is None:
+            return None
+        if inner.type == "object":
+            return self.payload(inner)
+        if inner.type == "identifier":
+            return self.lookup(inner)
+        return None
+
+    def lookup(self, ident: Node) -> Payload | None:
+        """The object literal the name `ident` is bound to where it is used: in the innermost
+        enclosing function that declares it, else at module level."""
+        word = self.text(ident)
+        node: Node | None = ident.parent
+        while node is not None:
+            if node.type in _FUNCTIONS:
+                if (node.start_byte, word) in self.bound:
+                    return self.bound[(node.start_byte, word)]
+                if word in self.params(node):
+                    return None  # a parameter of that name: whatever the caller gives
+            node = node.parent
+        return self.bound.get((-1, word))
 
     def fn_name(self, node: Node) -> str | None:
         name = node.child_by_field_name("name")
@@ -495,11 +533,20 @@ class _TsFacts:
     def declarator(self, node: Node) -> None:
         name = node.child_by_field_name("name")
         value = node.child_by_field_name("value")
-        if name is None or value is None or name.type != "identifier":
+        if name is None or name.type != "identifier":
             return
-        inner = self.unwrap(value)
-        if inner.type == "object":
-            self.bound[self.text(name)] = self.payload(inner)
+        inner = self.unwrap(value) if value is not None else None
+        payload: Payload | None = None
+        if inner is None:
+            pass  # `let order;`: assigned later, not followed
+        elif inner.type == "object":
+            payload = self.payload(inner)
+        elif inner.type == "identifier":
+            payload = self.lookup(inner)  # `const legacy = stored`
+        owner: Node | None = node.parent
+        while owner is not None and owner.type not in _FUNCTIONS:
+            owner = owner.parent
+        self.bound[(owner.start_byte if owner is not None else -1, self.text(name))] = payload
 
     def call(self, node: Node, scope: str, params: frozenset[str]) -> None:
         fn = node.child_by_field_name("function") or node.child_by_field_name("constructor")
@@ -521,8 +568,8 @@ class _TsFacts:
                 word = self.text(inner)
                 if word in params:
                     passes.add(word)
-                if word in self.bound:
-                    payloads.append(self.bound[word])
+                if (bound := self.lookup(inner)) is not None:
+                    payloads.append(bound)
         self.calls.append(
             Call(
                 callee,
@@ -578,6 +625,7 @@ def _typescript(path: str, text: str) -> Facts:
 
 
 def _declarators(root: Node) -> list[Node]:
+    """Every variable declarator, in document order (a binding may spread an earlier one)."""
     out: list[Node] = []
     stack: list[tuple[Node, int]] = [(root, 0)]
     while stack:
@@ -585,7 +633,7 @@ def _declarators(root: Node) -> list[Node]:
         if node.type == "variable_declarator":
             out.append(node)
         if depth < MAX_DEPTH:
-            stack.extend((c, depth + 1) for c in node.named_children)
+            stack.extend((c, depth + 1) for c in reversed(node.named_children))
     return out
 
 
