@@ -108,6 +108,7 @@ def _replay_commits(
 
 def _main_commits(args: argparse.Namespace) -> int:
     counts: Counter[str] = Counter()
+    by_severity: Counter[tuple[str, str]] = Counter()
     commits_with: Counter[str] = Counter()
     start = time.perf_counter()
     n = 0
@@ -133,6 +134,7 @@ def _main_commits(args: argparse.Namespace) -> int:
             if finding.check not in _CHECKS:
                 continue
             counts[finding.rule] += 1
+            by_severity[(finding.rule, finding.severity.label)] += 1
             rules.add(finding.rule)
             if finding.rule in args.show:
                 print(
@@ -142,10 +144,20 @@ def _main_commits(args: argparse.Namespace) -> int:
             commits_with[rule] += 1
     took = time.perf_counter() - start
     print(f"\n{n} commits with migrations replayed in {took:.1f} s")
-    print(f"{'rule':8} {'findings':>9} {'commits':>8}")
+    print(f"{'rule':8} {'findings':>9} {'commits':>8}  {_SEVERITY_HEADER}")
     for rule, c in sorted(counts.items()):
-        print(f"{rule:8} {c:9d} {commits_with[rule]:8d}")
+        print(f"{rule:8} {c:9d} {commits_with[rule]:8d}  {_by_severity(by_severity, rule)}")
     return 0
+
+
+_SEVERITIES = ("error", "warning", "notice")
+_SEVERITY_HEADER = " ".join(f"{s + 's':>8}" for s in _SEVERITIES)
+
+
+def _by_severity(counts: Counter[tuple[str, str]], rule: str) -> str:
+    """A rule's findings split by severity: one rule can give errors and notices (GR505's
+    reformatted shipped migrations are notices), and a single count hid which was which."""
+    return " ".join(f"{counts[(rule, s)]:8d}" for s in _SEVERITIES)
 
 
 def _rev(repo: Path, short: str) -> str:
@@ -187,6 +199,7 @@ def main() -> int:
         return 2
     prefix = _prefix(root)
     counts: Counter[str] = Counter()
+    by_severity: Counter[tuple[str, str]] = Counter()
     frameworks: Counter[str] = Counter()
     files_with: Counter[str] = Counter()
     start = time.perf_counter()
@@ -213,6 +226,7 @@ def main() -> int:
             if finding.check not in _CHECKS:
                 continue
             counts[finding.rule] += 1
+            by_severity[(finding.rule, finding.severity.label)] += 1
             rules.add(finding.rule)
             if finding.rule in args.show:
                 print(f"{finding.rule} {rel}:{finding.line or ''} {plain(finding.title)}")
@@ -234,9 +248,9 @@ def main() -> int:
         f"\n{seen} migrations read in {took:.1f} s: "
         + ", ".join(f"{fw} {n}" for fw, n in frameworks.most_common())
     )
-    print(f"{'rule':8} {'findings':>9} {'files':>6}")
+    print(f"{'rule':8} {'findings':>9} {'files':>6}  {_SEVERITY_HEADER}")
     for rule, n in sorted(counts.items()):
-        print(f"{rule:8} {n:9d} {files_with[rule]:6d}")
+        print(f"{rule:8} {n:9d} {files_with[rule]:6d}  {_by_severity(by_severity, rule)}")
     return 0
 
 

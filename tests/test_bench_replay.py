@@ -55,3 +55,25 @@ def test_reading_nothing_is_said(
     assert _run(monkeypatch, str(tmp_path)) == 1
     err = capsys.readouterr().err
     assert "0 migrations read" in err and "migration convention" in err
+
+
+def test_each_rule_is_counted_by_severity(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One rule can give errors and notices; the table splits them so a count of notices is
+    never read as a count of errors."""
+    folder = tmp_path / "order" / "migrations"
+    folder.mkdir(parents=True)
+    drop = MIGRATION.replace(
+        'migrations.AddField("order", "note", models.TextField(null=True))',
+        'migrations.RemoveField("order", "note")',
+    )
+    (folder / "0002_order_note.py").write_text(drop, encoding="utf-8")
+    assert _run(monkeypatch, str(folder)) == 0
+    lines = capsys.readouterr().out.splitlines()
+    header = next(line for line in lines if line.startswith("rule"))
+    assert header.split()[-3:] == ["errors", "warnings", "notices"]
+    rows = {line.split()[0]: line.split()[1:] for line in lines if line[:2] == "GR"}
+    assert rows, lines
+    for rule, (total, _files, errors, warnings, notices) in rows.items():
+        assert int(total) == int(errors) + int(warnings) + int(notices), rule
