@@ -165,14 +165,68 @@ _SQL_TYPES = {
 }
 
 
+# What each framework's own PostgreSQL column compiler creates, where it differs from the shared
+# table above (checked against each project's source):
+# - Rails: activerecord/lib/active_record/connection_adapters/postgresql/schema_statements.rb
+#   `type_to_sql` (rails/rails, MIT): integer limit 1-2 smallint, 3-4 integer, 5-8 bigint;
+#   NATIVE_DATABASE_TYPES: float -> float (double precision), binary -> bytea, datetime ->
+#   timestamp (without time zone), string -> character varying with no default length.
+# - knex: lib/dialects/postgres/schema/pg-columncompiler.js (knex/knex dd911fcb, MIT):
+#   `float` -> real, `double` -> double precision, `tinyint` -> smallint, `binary` -> bytea,
+#   `enu`/`enum` -> text with a CHECK, `datetime`/`timestamp` -> timestamptz unless
+#   `useTz: false`, `decimal` -> decimal(8, 2) unless given (`null` precision: unconstrained).
+# - Laravel: Illuminate/Database/Schema/Grammars/PostgresGrammar.php (laravel/framework, MIT):
+#   `enum` -> varchar(255) with a CHECK, `boolean` -> boolean, `uuid` -> uuid.
+_FRAMEWORK_TYPES: dict[str, dict[str, str]] = {
+    "rails": {
+        "float": "double precision",
+        "binary": "bytea",
+        "datetime": "timestamp",
+        "boolean": "boolean",
+        "uuid": "uuid",
+        "date": "date",
+        "time": "time",
+    },
+    "knex": {
+        "float": "real",
+        "double": "double precision",
+        "tinyint": "smallint",
+        "smallint": "smallint",
+        "bigint": "bigint",
+        "bigInteger": "bigint",
+        "binary": "bytea",
+        "boolean": "boolean",
+        "uuid": "uuid",
+        "enu": "text",
+        "enum": "text",
+        "datetime": "timestamptz",
+        "dateTime": "timestamptz",
+        "timestamp": "timestamptz",
+        "date": "date",
+        "time": "time",
+    },
+    "laravel": {"enum": "varchar", "boolean": "boolean", "uuid": "uuid"},
+}
+
+
 def sql_type(
-    name: str | None, length: int | None = None, precision: int | None = None, scale: int = 0
+    name: str | None,
+    length: int | None = None,
+    precision: int | None = None,
+    scale: int = 0,
+    framework: str = "",
 ) -> str | None:
-    """`string` with limit 100 -> `varchar(100)`; None when the type has no known spelling."""
-    base = _SQL_TYPES.get(name or "")
+    """`string` with limit 100 -> `varchar(100)`; the name itself when the type has no known
+    spelling. `framework` picks that framework's own spelling where it differs (see above)."""
+    own = _FRAMEWORK_TYPES.get(framework, {})
+    base = own.get(name or "") or _SQL_TYPES.get(name or "")
     if base is None:
         return name
-    if base == "integer" and length == 8:  # Rails `integer, limit: 8`
+    if base == "integer" and framework == "rails" and length:
+        if length <= 2:
+            return "smallint"
+        return "bigint" if length > 4 else "integer"
+    if base == "integer" and length == 8 and not framework:  # Rails `integer, limit: 8`
         return "bigint"
     if base in ("varchar", "char") and length:
         return f"{base}({length})"

@@ -652,14 +652,28 @@ _Handler = Callable[[_Reader, _Link, _Where], None]
 
 
 def _knex_type(name: str, args: list[Value]) -> str | None:
-    """`t.string('x', 100)` -> `varchar(100)` (knex's default string length is 255)."""
+    """`t.string('x', 100)` -> `varchar(100)`, as knex's PostgreSQL column compiler writes it:
+    string's default length is 255, decimal's precision 8 and scale 2 (`null`: unconstrained),
+    timestamp/datetime are timestamptz unless `useTz: false` (or `true` as the second argument)."""
     length = args[1] if len(args) > 1 and isinstance(args[1], int) else None
     if name == "string" and length is None:
         length = 255
-    if name in ("decimal", "float") and length is not None:
+    if name == "decimal":
+        if len(args) > 1 and args[1] is None:
+            return "numeric"
         scale = args[2] if len(args) > 2 and isinstance(args[2], int) else 2
-        return sql_type("decimal", None, length, scale)
-    return sql_type(name, length)
+        return sql_type("decimal", None, length or 8, scale)
+    if name in ("timestamp", "datetime", "dateTime") and len(args) > 1:
+        opt = args[1]
+        tz = opt.get("useTz") if isinstance(opt, dict) else opt is not True
+        precision = opt.get("precision") if isinstance(opt, dict) else None
+        if isinstance(precision, Dynamic) or isinstance(tz, Dynamic):
+            return None
+        base = "timestamp" if tz is False else "timestamptz"
+        if precision is None and len(args) > 2 and isinstance(args[2], int):
+            precision = args[2]
+        return f"{base}({precision})" if isinstance(precision, int) else base
+    return sql_type(name, length, framework="knex")
 
 
 def _knex_defined(links: list[_Link]) -> list[ColumnDef]:

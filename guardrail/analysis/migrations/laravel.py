@@ -626,13 +626,15 @@ def _sql_type(name: str, link: _Link | None) -> str | None:
     """`string('name', 100)` -> `varchar(100)` (Laravel's default length is 255)."""
     args = [value(a) for a in link.args] if link is not None else []
     length = args[1] if len(args) > 1 and isinstance(args[1], int) else None
+    if name == "enum":
+        return "varchar(255)"  # PostgresGrammar::typeEnum: varchar(255) check (… in (…))
     if name in ("string", "char") and length is None:
         length = 255
     scale = args[2] if len(args) > 2 and isinstance(args[2], int) else 2
     precision = length if name == "decimal" else None
     if name == "decimal":
         precision, length = precision or 8, None
-    return sql_type(name, length, precision, scale if name == "decimal" else 0)
+    return sql_type(name, length, precision, scale if name == "decimal" else 0, "laravel")
 
 
 def _restored(down: Node) -> dict[tuple[str | None, str | None], tuple[str | None, bool]]:

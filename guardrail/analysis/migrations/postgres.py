@@ -133,6 +133,10 @@ def type_change_rewrites(
         return not (same_scale and bm[0] >= am[0])
     if an in ("smallint", "integer", "bigint") and bn in ("smallint", "integer", "bigint"):
         return True
+    if an == bn and an in ("timestamp", "timestamptz"):
+        # 9.2 release notes: raising a timestamp's precision (or dropping it) keeps the table;
+        # lowering it rounds every value.
+        return bool(bm) and (not am or bm[0] < am[0])
     if an == "json" and bn == "jsonb":
         return True
     return None

@@ -597,7 +597,9 @@ def _rails_defined(c: _Call) -> list[ColumnDef]:
         v = c.kwargs.get(key)
         return v if isinstance(v, int) and not isinstance(v, bool) else None
 
-    typ = sql_type(written, number("limit"), number("precision"), number("scale") or 0) or ""
+    typ = (
+        sql_type(written, number("limit"), number("precision"), number("scale") or 0, "rails") or ""
+    )
     typ = {"datetime": "timestamp", "primary_key": "bigint"}.get(typ, typ)
     primary = c.kwargs.get("primary_key") is True
     return [ColumnDef(n, typ.lower(), primary or not null, given, primary) for n in names]
@@ -718,7 +720,7 @@ def _column_type(c: _Call) -> str | None:
         v = c.kwargs.get(key)
         return v if isinstance(v, int) and not isinstance(v, bool) else None
 
-    return sql_type(_arg(c, 2), number("limit"), number("precision"), number("scale") or 0)
+    return sql_type(_arg(c, 2), number("limit"), number("precision"), number("scale") or 0, "rails")
 
 
 def _change_column(r: _Reader, c: _Call, w: _Where) -> None:

@@ -83,13 +83,9 @@ def _type(kind: str, kwargs: dict[str, str | int | bool | None]) -> str | None:
     def number(v: str | int | bool | None) -> int | None:
         return v if isinstance(v, int) and not isinstance(v, bool) else None
 
-    if kind == "integer" and number(limit) in (1, 2):
-        return "smallint"
-    if kind == "integer" and (number(limit) or 0) > 4:
-        return "bigint"
     if kind in _PG:
         return _PG[kind]
-    return sql_type(kind, number(limit), number(precision), number(scale) or 0)
+    return sql_type(kind, number(limit), number(precision), number(scale) or 0, "rails")
 
 
 def column_types(source: str) -> dict[str, str]:
