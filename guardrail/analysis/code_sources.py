@@ -49,13 +49,29 @@ def _not_a_migration(path: str, include: tuple[str, ...], exclude: tuple[str, ..
     return detect(path, include=include, exclude=exclude) is None
 
 
+# Laravel seeders (`database/seeders/`, `database/seeds/` before Laravel 8) and model factories
+# fill a fresh database (`php artisan db:seed`, `migrate --seed`, tests); the old version serving
+# during a deploy or after a rollback never runs them, so they neither read nor insert for it.
+_FRESH_DATABASE_ONLY = ("database/seeders/", "database/seeds/", "database/factories/")
+
+
+def _fresh_database_only(path: str) -> bool:
+    return any(path.startswith(d) or f"/{d}" in path for d in _FRESH_DATABASE_ONLY)
+
+
+def _serving_code(path: str) -> bool:
+    """Code the running version executes: not a test (a test that stops naming something is
+    not the running version reading it) and not a seeder or factory."""
+    return not is_test_path(path) and not _fresh_database_only(path)
+
+
 def _read_patch_words(ctx: Analysis) -> list[tuple[ChangedFile, frozenset[bytes] | None]]:
     """The PR's code files (tests left out: a test that stops naming something is not the
     running version reading it) with their patch's words, read once for every name asked."""
     return [
         (f, words(f.patch))
         for f in ctx.pr.files
-        if f.patch is not None and is_code(ctx, f) and not is_test_path(f.path)
+        if f.patch is not None and is_code(ctx, f) and _serving_code(f.path)
     ]
 
 
@@ -111,7 +127,7 @@ def _read_checkout_sources(ctx: Analysis) -> list[str]:
     return [
         p
         for p in ctx.tree()
-        if p not in changed and p.endswith(CODE_EXT) and not is_test_path(p) and detect(p) is None
+        if p not in changed and p.endswith(CODE_EXT) and _serving_code(p) and detect(p) is None
     ][:3000]
 
 
