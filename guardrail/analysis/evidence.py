@@ -575,8 +575,9 @@ def _python_direct(t: Tightening, facts: Facts, path: str) -> Evidence | None:
         return Evidence(path, facts.values[fname], f"uses the removed value {code(fname)}")
     if fname and (fname in facts.idents or fname in facts.values):
         for fn in facts.functions.values():
-            if any(w in fn.name.lower() for w in _LEGACY_WORDS) and (
-                fn.name in reach or fname in facts.names_in.get(fn.name, ())
+            if any(w in fn.name.lower() for w in _LEGACY_WORDS) and any(
+                s.rpartition(".")[2] == fn.name and (s in reach or fname in names)
+                for s, names in facts.names_in.items()
             ):
                 return Evidence(
                     path, fn.line, f"{code(fn.name)} exercises stored {code(name)} data"
@@ -592,22 +593,26 @@ _SETUPS = frozenset(
 def _python_reach(facts: Facts, model: str) -> set[str]:
     """The functions of a Python test file whose data can reach `model`: those whose code
     names it, the pytest fixtures they request by parameter name and the helpers they call
-    (and theirs, transitively), and unittest's set-up methods when any method names it.
-    Module-level data is judged as before (scope "")."""
+    (and theirs, transitively), and the set-up methods of the class of a test method that names
+    it (`Class.setUp`: another class's set-up does not count). Module-level data is judged as
+    before (scope ""). Scopes are `Class.method` for methods, bare names otherwise."""
+    known = set(facts.names_in) | {p.scope for p in facts.payloads}
     direct = [s for s, names in facts.names_in.items() if s and _names_model(names, model)]
     reach = set(direct)
     todo = list(direct)
     while todo:
         scope = todo.pop()
-        fn = facts.functions.get(scope)
+        owner, _, bare = scope.rpartition(".")
+        fn = facts.functions.get(bare)
         used = set(fn.params) if fn is not None else set()
-        used |= {c.callee.rsplit(".", 1)[-1] for c in facts.calls_in(scope)}
+        used |= {c.callee.rsplit(".", 1)[-1] for c in facts.calls_in(bare)}
+        if owner:
+            used |= _SETUPS
         for inner in used:
-            if inner in facts.functions and inner not in reach:
-                reach.add(inner)
-                todo.append(inner)
-    if direct:
-        reach |= _SETUPS & set(facts.functions)
+            for candidate in (f"{owner}.{inner}" if owner else "", inner):
+                if candidate and candidate in known and candidate not in reach:
+                    reach.add(candidate)
+                    todo.append(candidate)
     return reach
 
 

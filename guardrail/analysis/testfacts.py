@@ -157,10 +157,19 @@ class _PyFacts(ast.NodeVisitor):
         self.scope: list[tuple[str, frozenset[str]]] = [("", frozenset())]
         self.bound: list[dict[str, Payload]] = [{}]  # per scope: name -> the dict it holds
         self.names_in: dict[str, set[str]] = {}
+        # The scope names data is tied to: `Class.method` for a method, so two classes'
+        # `setUp` stay apart; a function's bare name otherwise ("" at module level).
+        self.qual: list[str] = [""]
+        self.in_class: list[str | None] = [None]  # the class whose body is being read
 
     def _uses(self, name: str) -> None:
         self.idents.add(name)
-        self.names_in.setdefault(self.scope[-1][0], set()).add(name)
+        self.names_in.setdefault(self.qual[-1], set()).add(name)
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self.in_class.append(node.name)
+        self.generic_visit(node)
+        self.in_class.pop()
 
     def _lookup(self, name: str) -> Payload | None:
         for scope in reversed(self.bound):
@@ -195,10 +204,15 @@ class _PyFacts(ast.NodeVisitor):
         if node.returns is not None:
             self.visit(node.returns)
         self.scope.append((node.name, frozenset(params)))
+        owner = self.in_class[-1]
+        self.qual.append(f"{owner}.{node.name}" if owner else node.name)
+        self.in_class.append(None)  # a class defined inside the function is its own
         self.bound.append({})
         for stmt in node.body:
             self.visit(stmt)
         self.scope.pop()
+        self.qual.pop()
+        self.in_class.pop()
         self.bound.pop()
 
     visit_FunctionDef = _function
@@ -227,7 +241,7 @@ class _PyFacts(ast.NodeVisitor):
             self.bound[-1][node.target.id] = _py_payload(node.value)
 
     def visit_Dict(self, node: ast.Dict) -> None:
-        self.payloads.append(_py_payload(node, self.scope[-1][0]))
+        self.payloads.append(_py_payload(node, self.qual[-1]))
         self.generic_visit(node)
 
     def visit_Name(self, node: ast.Name) -> None:
