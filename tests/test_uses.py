@@ -360,3 +360,27 @@ def test_django_relations_read_from_the_models_file() -> None:
         lookup,
         Target("product_productvariant", "price_amount", "productvariant", frozenset({"variants"})),
     ) == [1]
+
+
+@pytest.mark.parametrize(
+    ("target", "source", "found"),
+    [
+        # A relation step between the row and the column: the column is the related model's.
+        (ORDERS_STATUS, "o = Order.objects.get(pk=1)\nprint(o.customer.status)", []),
+        (
+            Target("customers", "status"),
+            "o = Order.objects.get(pk=1)\nprint(o.customer.status)",
+            [2],
+        ),
+        (ORDERS_STATUS, "line = LineItem.objects.get(pk=1)\nprint(line.order.status)", [2]),
+        (ORDERS_STATUS, "def f(self):\n    return self.order.status", [2]),
+        # Still the model's own column.
+        (ORDERS_STATUS, "o = Order.objects.get(pk=1)\nprint(o.status)", [2]),
+        (ORDERS_STATUS, "Order.objects.first().status", [1]),
+        (ORDERS_STATUS, "select(Order.__table__.c.status)", [1]),
+    ],
+)
+def test_python_relation_traversal_is_attributed_to_the_related_model(
+    target: Target, source: str, found: list[int]
+) -> None:
+    assert uses("app/views.py", source, target) == found

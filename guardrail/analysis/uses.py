@@ -249,6 +249,19 @@ class _Py:
             else:
                 return False
 
+    def _row_of_model(self, value: ast.AST) -> bool:
+        """The expression a column is read on is a row (or the class) of the model:
+        `order.status`, `Order.objects.get(...).status`, `Order.__table__.c.status`. An
+        attribute step in between is a relation, and the column is its model's:
+        `order.customer.status` reads the customer's status, `line.order.status` or
+        `self.order.status` the order's (the relation is named like the model, or is one this
+        file or the models file says leads to it)."""
+        if isinstance(value, ast.Attribute):
+            if value.attr in ("c", "columns") and self.rooted(value.value):
+                return True  # SQLAlchemy's column collection
+            return value.attr.replace("_", "").lower() in self.relations
+        return self.rooted(value)
+
     def _bind(self, node: ast.AST) -> None:
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
             if self.rooted(node.value) and not self._is_column_value(node.value):
@@ -287,7 +300,7 @@ class _Py:
             elif isinstance(node, ast.ClassDef) and node.name in self.models:
                 out.extend(self._declared(node, col))
             elif isinstance(node, ast.Attribute) and node.attr == col:
-                if self.rooted(node.value):
+                if self._row_of_model(node.value):
                     out.append(line)
             elif isinstance(node, ast.Call) and self.rooted(node.func):
                 out.extend(self._in_arguments(node, col))
