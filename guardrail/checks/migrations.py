@@ -22,7 +22,7 @@ from guardrail.analysis.migrations.changed import Migration, django_models, migr
 from guardrail.analysis.migrations.detect import detect
 from guardrail.analysis.migrations.django import django_field_class, field_facts, same_column_type
 from guardrail.analysis.migrations.ops import Op, OpKind
-from guardrail.analysis.migrations.postgres import type_change_rewrites
+from guardrail.analysis.migrations.postgres import known_type, type_change_rewrites
 from guardrail.analysis.reads import wants
 from guardrail.checks import safety_rules
 from guardrail.checks.base import Analysis, Output
@@ -70,8 +70,12 @@ def _resolve_restated(ctx: Analysis, m: Migration, op: Op) -> Op | None:
     if before.type.lower() == op.to_type.lower():
         return None
     rewrites = type_change_rewrites(before.type, op.to_type)
-    if rewrites is None:  # a pair guardrail does not know: as the reader wrote it
-        return op
+    if rewrites is None:
+        if op.maybe and known_type(before.type) and known_type(op.to_type):
+            # Two types guardrail spells alike and that differ (timestamptz -> timestamp): the
+            # column certainly changes type; GR216 says so without claiming a rewrite.
+            return replace(op, maybe=False, from_type=before.type, value=op.to_type)
+        return op  # a pair guardrail does not know: as the reader wrote it
     if rewrites is False:  # catalog-only (a longer varchar, varchar -> text): no rewrite, but
         # ALTER COLUMN TYPE still queues for ACCESS EXCLUSIVE, as an EF Core widening does
         return replace(op, maybe=False, narrowing=False, from_type=before.type, value=op.to_type)

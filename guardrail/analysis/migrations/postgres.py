@@ -95,6 +95,11 @@ def _parse(type_text: str) -> tuple[str, tuple[int, ...]] | None:
     return name, mods
 
 
+def known_type(type_text: str) -> bool:
+    """Is this a spelling guardrail can compare (`character varying(20)`, `int8`, `timestamptz`)?"""
+    return _parse(type_text) is not None
+
+
 def type_change_rewrites(
     old: str, new: str, version: int = DEFAULT_POSTGRES_VERSION
 ) -> bool | None:
