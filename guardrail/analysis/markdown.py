@@ -236,28 +236,19 @@ def _html_text(html: str, unseen: _Unseen) -> str:
     from html import unescape
 
     out: list[str] = []
-    text: list[str] = []
     html = strip_html_comments(html)
     at = 0
     while at < len(html):
         start = html.find("<", at)
-        if start < 0:
-            start = len(html)
-        if not unseen.open:
-            text.append(html[at:start])
-        if start == len(html):
-            break
-        end = html.find(">", start)
-        if end < 0:  # `<` with no `>`: shown as written
+        end = html.find(">", start) if start >= 0 else -1
+        if start < 0 or end < 0:  # no more tags (a `<` with no `>` is shown as written)
             if not unseen.open:
-                text.append(html[start:])
+                out.append(unescape(html[at:]))
             break
         if not unseen.open:
-            out.append(unescape("".join(text)))
-            text = []
+            out.append(unescape(html[at:start]))
         unseen.tag(html[start : end + 1], inline=False)
         at = end + 1
-    out.append(unescape("".join(text)))
     return "".join(out)
 
 

@@ -31,6 +31,22 @@ class TreeAPI(Protocol):
     def tree(self, sha: str) -> dict[str, str] | None: ...
 
 
+class _OneMergeBase:
+    """A TreeAPI that asks GitHub for a merge base once (a failure is asked again)."""
+
+    def __init__(self, api: TreeAPI) -> None:
+        self._api = api
+        self._bases: dict[tuple[str, str], str | None] = {}
+
+    def merge_base(self, base: str, head: str) -> str | None:
+        if (base, head) not in self._bases:
+            self._bases[(base, head)] = self._api.merge_base(base, head)
+        return self._bases[(base, head)]
+
+    def tree(self, sha: str) -> dict[str, str] | None:
+        return self._api.tree(sha)
+
+
 def fetch_commits(root: Path, shas: list[str]) -> str | None:
     """Bring commits into a shallow checkout by SHA, one commit deep, from `origin`
     (actions/checkout's default `fetch-depth: 1` has the merge commit only). GitHub serves any
@@ -93,7 +109,10 @@ def from_checkout(
         if mb is None:
             if api is None:
                 return None
-            mb = api.merge_base(pr.base_sha, pr.head_sha)
+            try:
+                mb = api.merge_base(pr.base_sha, pr.head_sha)
+            except GuardrailError:
+                return None  # GitHub's error: said once, when the API listing asks again
             if not mb:
                 return None
             failed = fetch_commits(root, [mb, pr.head_sha])
@@ -143,6 +162,7 @@ def complete(
     as listed and None when the listing was complete or no other way worked."""
     if not pr.files_unseen:
         return pr, None
+    api = _OneMergeBase(api)  # both ways start from the merge base: one request, not two
     files = from_checkout(workspace, pr, api, log)
     how = "the checkout's git history"
     if files is None:

@@ -712,14 +712,8 @@ def _orm_change(
     """The data change a RunPython function makes through the ORM: (`.update()`, `.delete()`,
     `.save()` in a loop or `bulk_update()`, (app label, model) from `apps.get_model`, whether
     it runs in a loop of batches), or None when it makes none guardrail can see."""
-    models = {
-        named
-        for node in ast.walk(fn)
-        if isinstance(node, ast.Call) and _chain(node)[:1] == ["get_model"]
-        for named in [_get_model(node)]
-        if named is not None
-    }
-    model = next(iter(models)) if len(models) == 1 else None
+    models = _models_named(fn)
+    model = models[0] if len(models) == 1 else None
     loops = [n for n in ast.walk(fn) if isinstance(n, (ast.For, ast.While))]
 
     def in_loop(node: ast.AST) -> bool:

@@ -27,8 +27,8 @@ from guardrail.analysis.core import Analysis, Fact
 from guardrail.analysis.shapes.model import ShapeKind
 
 MAX_ROUTE_FILES = 3000  # Python modules of the head tree; past this, nothing is response-only
-MAX_FILE_CHARS = 400_000
-MAX_ROUNDS = 8  # models holding models, read outwards; deeper nesting: nothing is lowered  # a larger module is not a route module a person wrote
+MAX_FILE_CHARS = 400_000  # a larger module is not a route module a person wrote
+MAX_ROUNDS = 8  # models holding models, read outwards; deeper nesting: nothing is lowered
 
 _ROUTE_METHODS = frozenset(
     {"get", "post", "put", "patch", "delete", "head", "options", "api_route", "websocket"}
@@ -193,9 +193,9 @@ def _spread(roots: set[str], fields_of: dict[str, set[str]]) -> set[str]:
 
 @dataclass(frozen=True)
 class Directions:
-    response_only: dict[str, str]  # model name -> a route that returns it (path:line)
-    read: int
-    complete: bool = True  # False: too many modules to be sure no request uses a model
+    # model name -> a route that returns it (path:line); empty when guardrail cannot be sure
+    # no request uses a model (too many modules, nesting too deep)
+    response_only: dict[str, str]
 
 
 def directions(roles: Roles) -> Directions:
@@ -205,7 +205,7 @@ def directions(roles: Roles) -> Directions:
         for inner in _spread({name}, roles.fields_of):
             if inner not in inbound:
                 out.setdefault(inner, where)
-    return Directions(out, roles.read)
+    return Directions(out)
 
 
 def _wanted(ctx: Analysis) -> set[str]:
@@ -237,7 +237,7 @@ def _read_directions(ctx: Analysis) -> Directions:
     if ctx.tree is not None and ctx.read_tree is not None:
         paths = [p for p in ctx.tree() if p.endswith(".py") and not ev.is_test_path(p)]
         if len(paths) > MAX_ROUTE_FILES:
-            return Directions({}, 0, complete=False)
+            return Directions({})
         for path in paths:
             if path not in texts:
                 text = ctx.read_tree(path)
@@ -257,7 +257,7 @@ def _read_directions(ctx: Analysis) -> Directions:
             break
         names |= holders
     else:  # models nested deeper than MAX_ROUNDS: a request could hold one unseen
-        return Directions({}, roles.read, complete=False)
+        return Directions({})
     return directions(roles)
 
 
