@@ -24,7 +24,7 @@ from guardrail.analysis.shapes import (
     TKind,
 )
 from guardrail.analysis.shapes.changed import MAX_SHAPE_FILES, SHAPE_CHANGES
-from guardrail.analysis.shapes.routes import response_only
+from guardrail.analysis.shapes.routes import not_lowered, response_only
 from guardrail.analysis.testindex import test_index
 from guardrail.checks.base import Analysis, Output
 from guardrail.model import Answer, Note, Severity
@@ -251,6 +251,15 @@ def check_legacy(ctx: Analysis) -> Iterator[Output]:
                 f"{code(route)}): old data reaches it through the stored rows a response is "
                 f"built from, and a row without {code(t.field or '')} fails that response "
                 "wherever storage still lets the value be empty."
+            )
+        elif (
+            rule is GR301
+            and t.shape.kind == ShapeKind.PYDANTIC
+            and (unsure := not_lowered(ctx, t.shape.name))
+        ):
+            detail += (
+                f" Routes seen only return {code(t.shape.name)}, but {unsure}: a request "
+                "route there would go unseen, so this stays an error."
             )
         fill = _backfilled(ctx, t)
         if fill and rule is GR301:

@@ -130,6 +130,16 @@ def changes(ctx: Analysis) -> list[Change]:
     return ctx.get(SHAPE_CHANGES).changes
 
 
+def required_changes(ctx: Analysis) -> list[Change]:
+    """The changes that make a value required (a field now required, a new required field, a
+    value no longer nullable): the ones stored data of the old shape can fail."""
+    return [
+        c
+        for c in changes(ctx)
+        if c.tightening.code in (TKind.REQUIRED, TKind.NEW_REQUIRED, TKind.NOT_NULL)
+    ]
+
+
 def _read_changes(ctx: Analysis) -> ShapeChanges:
     out: list[Change] = []
     migration_paths = {m.file.path for m in migrations(ctx)}

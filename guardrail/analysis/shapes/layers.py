@@ -14,8 +14,8 @@ from guardrail.analysis.core import Analysis, Fact
 from guardrail.analysis.diff import parse_patch
 from guardrail.analysis.isolate import attempt
 from guardrail.analysis.paths import matches
-from guardrail.analysis.shapes import Field, Shape, TKind, direction, language
-from guardrail.analysis.shapes.changed import candidate, changes, read_shapes
+from guardrail.analysis.shapes import Field, Shape, direction, language
+from guardrail.analysis.shapes.changed import candidate, read_shapes, required_changes
 
 MAX_LAYER_FILES = 400  # files of the head tree parsed to find the other layers
 
@@ -98,8 +98,7 @@ def _read_layers(ctx: Analysis) -> dict[tuple[str, str], list[Layer]]:
     """(model key, field) -> every layer of the head commit that declares that field."""
     wanted = {
         (model_key(c.tightening.shape.name), c.tightening.field or "")
-        for c in changes(ctx)
-        if c.tightening.code in (TKind.REQUIRED, TKind.NEW_REQUIRED, TKind.NOT_NULL)
+        for c in required_changes(ctx)
     }
     out: dict[tuple[str, str], list[Layer]] = {}
     if not wanted:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from guardrail.analysis import evidence as ev
 from guardrail.analysis.core import Analysis, Fact
 from guardrail.analysis.shapes.model import ShapeKind
+from guardrail.text import code
 
 MAX_ROUTE_FILES = 3000  # Python modules of the head tree; past this, nothing is response-only
 MAX_FILE_CHARS = 400_000  # a larger module is not a route module a person wrote
@@ -138,15 +139,16 @@ def _built_from_data(call: ast.Call, aliases: dict[str, str]) -> set[str]:
     return set()
 
 
-def read_module(path: str, text: str, roles: Roles) -> None:
-    """Add one module's routes, model fields and data-building calls to `roles`. A module
-    that does not parse adds nothing (its shapes are read, and reported, elsewhere). A call
-    inside a route function builds its response (FastAPI validates it against the response
-    model); the same call anywhere else may read an old payload."""
+def read_module(path: str, text: str, roles: Roles) -> bool:
+    """Add one module's routes, model fields and data-building calls to `roles`; False when
+    the module does not parse (it adds nothing, and the caller must not lower anything: a
+    request route in it would go unseen). A call inside a route function builds its response
+    (FastAPI validates it against the response model); the same call anywhere else may read
+    an old payload."""
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return
+        return False
     roles.read += 1
     aliases = {
         a.asname: a.name.rsplit(".", 1)[-1]
@@ -170,6 +172,7 @@ def read_module(path: str, text: str, roles: Roles) -> None:
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and (_deserializes(node) or id(node) not in in_routes):
             roles.deserialized |= _built_from_data(node, aliases)
+    return True
 
 
 def _deserializes(call: ast.Call) -> bool:
@@ -194,8 +197,11 @@ def _spread(roots: set[str], fields_of: dict[str, set[str]]) -> set[str]:
 @dataclass(frozen=True)
 class Directions:
     # model name -> a route that returns it (path:line); empty when guardrail cannot be sure
-    # no request uses a model (too many modules, nesting too deep)
+    # no request uses a model (too many modules, nesting too deep, a module not read)
     response_only: dict[str, str]
+    # model name -> why a model routes only return was still not lowered: a module that names
+    # it could not be read, so a request route there would be unseen
+    not_lowered: dict[str, str] = field(default_factory=dict)
 
 
 def directions(roles: Roles) -> Directions:
@@ -209,15 +215,34 @@ def directions(roles: Roles) -> Directions:
 
 
 def _wanted(ctx: Analysis) -> set[str]:
-    from guardrail.analysis.shapes.changed import changes
-    from guardrail.analysis.shapes.model import TKind
+    from guardrail.analysis.shapes.changed import required_changes
 
     return {
         c.tightening.shape.name.rsplit(".", 1)[-1]
-        for c in changes(ctx)
+        for c in required_changes(ctx)
         if c.tightening.shape.kind == ShapeKind.PYDANTIC
-        and c.tightening.code in (TKind.REQUIRED, TKind.NEW_REQUIRED, TKind.NOT_NULL)
     }
+
+
+def _route_texts(ctx: Analysis) -> dict[str, str] | None:
+    """The PR's Python modules at head and, with a checkout, the head tree's (tests excluded);
+    None when the tree holds more than MAX_ROUTE_FILES of them."""
+    texts: dict[str, str] = {}
+    for f in ctx.pr.files:
+        if f.path.endswith(".py") and f.status != "removed" and not ev.is_test_path(f.path):
+            text = ctx.read("head", f.path) if ctx.read is not None else None
+            if text:
+                texts[f.path] = text
+    if ctx.tree is not None and ctx.read_tree is not None:
+        paths = [p for p in ctx.tree() if p.endswith(".py") and not ev.is_test_path(p)]
+        if len(paths) > MAX_ROUTE_FILES:
+            return None
+        for path in paths:
+            if path not in texts:
+                text = ctx.read_tree(path)
+                if text:
+                    texts[path] = text
+    return texts
 
 
 def _read_directions(ctx: Analysis) -> Directions:
@@ -228,37 +253,35 @@ def _read_directions(ctx: Analysis) -> Directions:
     roles = Roles()
     if not wanted:
         return directions(roles)
-    texts: dict[str, str] = {}
-    for f in ctx.pr.files:
-        if f.path.endswith(".py") and f.status != "removed" and not ev.is_test_path(f.path):
-            text = ctx.read("head", f.path) if ctx.read is not None else None
-            if text and len(text) <= MAX_FILE_CHARS:
-                texts[f.path] = text
-    if ctx.tree is not None and ctx.read_tree is not None:
-        paths = [p for p in ctx.tree() if p.endswith(".py") and not ev.is_test_path(p)]
-        if len(paths) > MAX_ROUTE_FILES:
-            return Directions({})
-        for path in paths:
-            if path not in texts:
-                text = ctx.read_tree(path)
-                if text and len(text) <= MAX_FILE_CHARS:
-                    texts[path] = text
+    texts = _route_texts(ctx)
+    if texts is None:
+        return Directions({})
     names = set(wanted)
     parsed: set[str] = set()
+    unread = ""  # why a module that names a model was not read; then nothing is lowered
     for _ in range(MAX_ROUNDS + 1):
         todo = [p for p in texts if p not in parsed and any(n in texts[p] for n in names)]
         if not todo:
             break
         for path in todo:
             parsed.add(path)
-            read_module(path, texts[path], roles)
+            if len(texts[path]) > MAX_FILE_CHARS:
+                unread = (
+                    unread
+                    or f"{code(path)} is over {MAX_FILE_CHARS:,} characters, so it was not read"
+                )
+            elif not read_module(path, texts[path], roles):
+                unread = unread or f"{code(path)} does not parse as Python"
         holders = {m for m, used in roles.fields_of.items() if used & names}
         if holders <= names:
             break
         names |= holders
     else:  # models nested deeper than MAX_ROUNDS: a request could hold one unseen
         return Directions({})
-    return directions(roles)
+    found = directions(roles)
+    if unread:
+        return Directions({}, dict.fromkeys(found.response_only, unread))
+    return found
 
 
 DIRECTIONS: Fact[Directions] = Fact("shape_route_directions", _read_directions)
@@ -268,3 +291,9 @@ def response_only(ctx: Analysis, model: str) -> str | None:
     """Where a route returns `model` (path:line) when the routes read use it only for
     responses; None when it is also a request, rebuilt from serialized text, or not seen."""
     return ctx.get(DIRECTIONS).response_only.get(model.rsplit(".", 1)[-1])
+
+
+def not_lowered(ctx: Analysis, model: str) -> str | None:
+    """Why a model the routes read only return is still not called response-only: a module
+    naming it could not be read (too large, or not Python guardrail can parse)."""
+    return ctx.get(DIRECTIONS).not_lowered.get(model.rsplit(".", 1)[-1])
