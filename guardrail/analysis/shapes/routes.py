@@ -20,11 +20,16 @@ finding at error.
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from guardrail.analysis import evidence as ev
 from guardrail.analysis.core import Analysis, Fact
+from guardrail.analysis.migrations.changed import text_of
+from guardrail.analysis.reads import wants
 from guardrail.analysis.shapes.model import ShapeKind
+from guardrail.config import Config
+from guardrail.model import ChangedFile
 from guardrail.text import code
 
 MAX_ROUTE_FILES = 3000  # Python modules of the head tree; past this, nothing is response-only
@@ -224,13 +229,25 @@ def _wanted(ctx: Analysis) -> set[str]:
     }
 
 
+def _route_module(f: ChangedFile) -> bool:
+    """A changed file that may hold routes: Python, present at head, not a test."""
+    return f.path.endswith(".py") and f.status != "removed" and not ev.is_test_path(f.path)
+
+
+@wants
+def _route_reads(f: ChangedFile, config: Config) -> Iterator[tuple[str, str]]:
+    """The head of a changed module that may hold routes, unless its patch holds it whole."""
+    if _route_module(f) and not (f.status == "added" and f.patch is not None):
+        yield ("head", f.path)
+
+
 def _route_texts(ctx: Analysis) -> dict[str, str] | None:
     """The PR's Python modules at head and, with a checkout, the head tree's (tests excluded);
     None when the tree holds more than MAX_ROUTE_FILES of them."""
     texts: dict[str, str] = {}
     for f in ctx.pr.files:
-        if f.path.endswith(".py") and f.status != "removed" and not ev.is_test_path(f.path):
-            text = ctx.read("head", f.path) if ctx.read is not None else None
+        if _route_module(f):
+            text = text_of(ctx, f) if ctx.read is not None else None
             if text:
                 texts[f.path] = text
     if ctx.tree is not None and ctx.read_tree is not None:
