@@ -49,19 +49,33 @@ def _not_a_migration(path: str, include: tuple[str, ...], exclude: tuple[str, ..
     return detect(path, include=include, exclude=exclude) is None
 
 
-# Laravel seeders (`database/seeders/`, `database/seeds/` before Laravel 8) and model factories
-# fill a fresh database (`php artisan db:seed`, `migrate --seed`, tests); the old version serving
-# during a deploy or after a rollback never runs them, so they neither read nor insert for it.
-_FRESH_DATABASE_ONLY = ("database/seeders/", "database/seeds/", "database/factories/")
+# Seed scripts and model factories fill a fresh database (local, CI, a new environment), or,
+# where a deploy runs them, run after the migration at the NEW version; the old version serving
+# during a deploy or after a rollback never runs them, so they neither read nor insert for it:
+# Laravel seeders (`database/seeders/`, `database/seeds/` before Laravel 8) and factories
+# (`php artisan db:seed`, `migrate --seed`), Rails `db/seeds.rb` and `db/seeds/` (`bin/rails
+# db:seed`), Knex `seeds/` (knexfile's default seeds directory, `knex seed:run`), Sequelize
+# `seeders/` (`sequelize db:seed:all`) and Ecto `priv/repo/seeds.exs` (`mix run`).
+_FRESH_DATABASE_ONLY = (
+    "database/seeders/",
+    "database/seeds/",
+    "database/factories/",
+    "db/seeds/",
+    "seeds/",
+    "seeders/",
+)
+_SEED_FILES = ("db/seeds.rb", "priv/repo/seeds.exs")
 
 
 def _fresh_database_only(path: str) -> bool:
-    return any(path.startswith(d) or f"/{d}" in path for d in _FRESH_DATABASE_ONLY)
+    return any(path.startswith(d) or f"/{d}" in path for d in _FRESH_DATABASE_ONLY) or any(
+        path == f or path.endswith("/" + f) for f in _SEED_FILES
+    )
 
 
 def _serving_code(path: str) -> bool:
     """Code the running version executes: not a test (a test that stops naming something is
-    not the running version reading it) and not a seeder or factory."""
+    not the running version reading it) and not a seed script or factory."""
     return not is_test_path(path) and not _fresh_database_only(path)
 
 
