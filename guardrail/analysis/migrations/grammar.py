@@ -205,7 +205,8 @@ _FRAMEWORK_TYPES: dict[str, dict[str, str]] = {
         "date": "date",
         "time": "time",
     },
-    "laravel": {"enum": "varchar", "boolean": "boolean", "uuid": "uuid"},
+    # Laravel `enum` never gets here: its reader spells it (PostgresGrammar::typeEnum).
+    "laravel": {"boolean": "boolean", "uuid": "uuid"},
 }
 
 
