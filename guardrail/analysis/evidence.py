@@ -490,10 +490,15 @@ def _old_data(t: Tightening, p: Payload, go: bool = False) -> str | None:
     else:
         others = set(t.shape.fields) - {fname}
         old_name = t.old.name if t.old is not None else fname
-    if not keys & others:
+    lacks = fname in p.absent  # `const {coupon, ...legacy} = row`: removed by name
+    if not keys & others and not lacks:
         return None
     name = code(t.shape.name)
-    if t.code in (TKind.REQUIRED, TKind.NEW_REQUIRED) and fname not in keys and not p.open:
+    if (
+        t.code in (TKind.REQUIRED, TKind.NEW_REQUIRED)
+        and fname not in keys
+        and (not p.open or lacks)
+    ):
         return f"a {name} payload without {code(t.field or '')}"
     if t.code in (TKind.REQUIRED, TKind.NOT_NULL) and fname in nulls:
         return f"a {name} payload with {code(t.field or '')} set to null"

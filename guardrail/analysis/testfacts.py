@@ -59,6 +59,8 @@ class Payload:
     nulls: frozenset[str] = frozenset()
     open: bool = False
     scope: str = ""  # the enclosing function (Python; "" at module level or unknown)
+    # keys an open payload certainly lacks: `const {coupon, ...legacy} = row` (TypeScript)
+    absent: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -370,6 +372,8 @@ _WRAPPERS = frozenset(
 _FUNCTIONS = frozenset(
     {"function_declaration", "function_expression", "arrow_function", "method_definition"}
 )
+# Array methods that hand each element to their first argument.
+_ITERATORS = frozenset({"map", "forEach", "flatMap", "filter", "every", "some", "find"})
 
 
 class _TsFacts:
@@ -385,7 +389,12 @@ class _TsFacts:
         # Names bound to an object literal, per function that declares them (the start byte of
         # that function, -1 at module level): two tests may each call their data `row`. None: a
         # name declared there with another value, which hides an outer literal of that name.
-        self.bound: dict[tuple[int, str], Payload | None] = {}
+        # A name may hold one of several literals (the elements of an array it iterates);
+        # `fixtures.legacy` is bound too when `fixtures` is an object literal.
+        self.bound: dict[tuple[int, str], tuple[Payload, ...] | None] = {}
+        # Declared without a value (`let order;`): bound by its one later assignment, if any.
+        self.unassigned: dict[tuple[int, str], list[tuple[Payload, ...] | None]] = {}
+        self.reassigned: set[tuple[int, str]] = set()  # declared with a value, assigned again
 
     def text(self, node: Node) -> str:
         return self.data[node.start_byte : node.end_byte].decode("utf-8", "replace")
@@ -403,6 +412,8 @@ class _TsFacts:
         keys: set[str] = set()
         nulls: set[str] = set()
         is_open = False
+        # What every open part lacks (None: no open part yet); a key set later is present.
+        absent: set[str] | None = None
         for child in node.named_children:
             if child.type == "pair":
                 key = child.child_by_field_name("key")
@@ -427,15 +438,25 @@ class _TsFacts:
                 spread = self.spread(child)
                 if spread is None:
                     is_open = True
+                    absent = set()
                 else:
                     keys |= spread.keys
                     nulls = (nulls - spread.keys) | spread.nulls
                     is_open = is_open or spread.open
+                    if spread.open:
+                        lacks = set(spread.absent) - keys
+                        absent = lacks if absent is None else absent & lacks
             elif child.type == "method_definition":
                 name_node = child.child_by_field_name("name")
                 if name_node is not None:
                     keys.add(self.unquote(name_node))
-        return Payload(node.start_point[0] + 1, frozenset(keys), frozenset(nulls), is_open)
+        return Payload(
+            node.start_point[0] + 1,
+            frozenset(keys),
+            frozenset(nulls),
+            is_open,
+            absent=frozenset((absent or set()) - keys) if is_open else frozenset(),
+        )
 
     def params(self, fn: Node) -> frozenset[str]:
         params = fn.child_by_field_name("parameters") or fn.child_by_field_name("parameter")
@@ -458,23 +479,71 @@ class _TsFacts:
             return None
         if inner.type == "object":
             return self.payload(inner)
-        if inner.type == "identifier":
-            return self.lookup(inner)
+        found = self.lookup(inner)
+        return found[0] if found is not None and len(found) == 1 else None
+
+    def dotted(self, node: Node) -> str | None:
+        """`fixtures.legacy` for a member access of plain names, `order` for a name."""
+        node = self.unwrap(node)
+        if node.type == "identifier":
+            return self.text(node)
+        if node.type == "member_expression":
+            obj = node.child_by_field_name("object")
+            prop = node.child_by_field_name("property")
+            head = self.dotted(obj) if obj is not None else None
+            if head is not None and prop is not None and prop.type == "property_identifier":
+                return f"{head}.{self.text(prop)}"
         return None
 
-    def lookup(self, ident: Node) -> Payload | None:
-        """The object literal the name `ident` is bound to where it is used: in the innermost
-        enclosing function that declares it, else at module level."""
-        word = self.text(ident)
-        node: Node | None = ident.parent
+    def lookup(self, ident: Node) -> tuple[Payload, ...] | None:
+        """The object literals the name (or `a.b` member access) `ident` is bound to where it
+        is used: in the innermost enclosing function that declares it, else at module level."""
+        word = self.dotted(ident)
+        return self.lookup_word(word, ident) if word is not None else None
+
+    def lookup_word(self, word: str, at: Node) -> tuple[Payload, ...] | None:
+        root = word.split(".", 1)[0]
+        node: Node | None = at.parent
         while node is not None:
             if node.type in _FUNCTIONS:
                 if (node.start_byte, word) in self.bound:
                     return self.bound[(node.start_byte, word)]
-                if word in self.params(node):
+                if (node.start_byte, root) in self.bound:
+                    return None  # declared here, but not as a literal holding `word`
+                if root in self.params(node):
                     return None  # a parameter of that name: whatever the caller gives
             node = node.parent
         return self.bound.get((-1, word))
+
+    def literals(self, value: Node | None) -> tuple[Payload, ...] | None:
+        """The object literals an expression stands for: itself, what a name holds, or the
+        object elements of an array (`[old, current]`: either may be what a test gives)."""
+        inner = self.unwrap(value) if value is not None else None
+        if inner is None:
+            return None
+        if inner.type == "object":
+            return (self.payload(inner),)
+        if inner.type == "array":
+            out: list[Payload] = []
+            for el in inner.named_children:
+                if self.unwrap(el).type == "array":
+                    continue  # a row of a table (`it.each([[…]])`): not one value
+                found = self.literals(el)
+                if found is not None:
+                    out.extend(found)
+            return tuple(out) or None
+        return self.lookup(inner)
+
+    def elements(self, value: Node | None) -> tuple[Payload, ...] | None:
+        """The literals an iterable stands for: an array literal's, or a name bound to one."""
+        inner = self.unwrap(value) if value is not None else None
+        if inner is None:
+            return None
+        return (
+            self.literals(inner)
+            if inner.type in ("array", "identifier", "member_expression")
+            else None
+        )
 
     def fn_name(self, node: Node) -> str | None:
         name = node.child_by_field_name("name")
@@ -544,23 +613,172 @@ class _TsFacts:
                         local = self.text(alias if alias is not None else name)
                         self.imports[local] = (module, self.text(name))
 
+    def bindings(self, nodes: list[Node]) -> None:
+        for node in nodes:
+            if node.type == "variable_declarator":
+                self.declarator(node)
+            elif node.type == "assignment_expression":
+                self.assignment(node)
+            elif node.type == "for_in_statement":
+                self.for_of(node)
+            else:
+                self.iteration(node)
+        # `let order;` assigned once (in a `beforeEach`, say) holds that; more often: unknown.
+        for key, values in self.unassigned.items():
+            self.bound[key] = values[0] if len(values) == 1 else None
+
+    def assignment(self, node: Node) -> None:
+        left = node.child_by_field_name("left")
+        right = node.child_by_field_name("right")
+        if left is None or right is None or left.type != "identifier":
+            return
+        word = self.text(left)
+        up: Node | None = node.parent
+        while up is not None:
+            if up.type in _FUNCTIONS and (up.start_byte, word) in self.bound:
+                break
+            up = up.parent
+        key = (up.start_byte if up is not None else -1, word)
+        if key in self.unassigned:
+            self.unassigned[key].append(self.literals(right))
+        elif key in self.bound:
+            self.bound[key] = None  # reassigned: which value a use sees is not followed
+            self.reassigned.add(key)
+
+    def for_of(self, node: Node) -> None:
+        """`for (const row of rows)`: `row` holds each element of `rows`."""
+        left = node.child_by_field_name("left")
+        right = node.child_by_field_name("right")
+        if left is None or left.type != "identifier":
+            return
+        is_of = any(c.type == "of" for c in node.children)
+        self.bound[(self.owner(node), self.text(left))] = self.elements(right) if is_of else None
+
+    def iteration(self, node: Node) -> None:
+        """`rows.map((row) => …)` and `it.each(rows)('…', (row) => …)`: the callback's first
+        parameter holds each element of `rows`."""
+        fn = node.child_by_field_name("function")
+        args = node.child_by_field_name("arguments")
+        if fn is None or args is None:
+            return
+        source: Node | None = None
+        if fn.type == "member_expression":
+            prop = fn.child_by_field_name("property")
+            if prop is not None and self.text(prop) in _ITERATORS:
+                source = fn.child_by_field_name("object")
+        elif fn.type == "call_expression":  # it.each(rows)(name, fn)
+            inner_fn = fn.child_by_field_name("function")
+            inner_args = fn.child_by_field_name("arguments")
+            if (
+                inner_fn is not None
+                and inner_fn.type == "member_expression"
+                and self.text(inner_fn).rsplit(".", 1)[-1] == "each"
+                and inner_args is not None
+                and inner_args.named_children
+            ):
+                source = inner_args.named_children[0]
+        if source is None:
+            return
+        callback = next((a for a in args.named_children if a.type in _FUNCTIONS), None)
+        if callback is None:
+            return
+        params = callback.child_by_field_name("parameters")
+        first: Node | None = callback.child_by_field_name("parameter")
+        if first is None and params is not None and params.named_children:
+            p = params.named_children[0]
+            first = p.child_by_field_name("pattern") or p
+        if first is not None and first.type == "identifier":
+            self.bound[(callback.start_byte, self.text(first))] = self.elements(source)
+
+    def owner(self, node: Node) -> int:
+        """The start byte of the function whose scope holds `node` (-1: the module)."""
+        up: Node | None = node.parent
+        while up is not None and up.type not in _FUNCTIONS:
+            up = up.parent
+        return up.start_byte if up is not None else -1
+
     def declarator(self, node: Node) -> None:
         name = node.child_by_field_name("name")
         value = node.child_by_field_name("value")
-        if name is None or name.type != "identifier":
+        if name is None:
             return
-        inner = self.unwrap(value) if value is not None else None
-        payload: Payload | None = None
-        if inner is None:
-            pass  # `let order;`: assigned later, not followed
-        elif inner.type == "object":
-            payload = self.payload(inner)
-        elif inner.type == "identifier":
-            payload = self.lookup(inner)  # `const legacy = stored`
-        owner: Node | None = node.parent
-        while owner is not None and owner.type not in _FUNCTIONS:
-            owner = owner.parent
-        self.bound[(owner.start_byte if owner is not None else -1, self.text(name))] = payload
+        scope = self.owner(node)
+        if name.type == "object_pattern":
+            self.pattern(scope, name, value)
+            return
+        if name.type != "identifier":
+            return
+        word = self.text(name)
+        if value is None:  # `let order;`: bound by its one later assignment
+            if (scope, word) in self.unassigned:
+                return  # seen already (the walk meets every declarator a second time)
+            self.bound[(scope, word)] = None
+            self.unassigned[(scope, word)] = []
+            return
+        if (scope, word) not in self.reassigned:
+            self.bind(scope, word, value)
+
+    def bind(self, scope: int, word: str, value: Node, depth: int = 0) -> None:
+        """`word` holds what `value` stands for; an object literal's members are bound too
+        (`fixtures.legacy`), a few levels deep."""
+        self.bound[(scope, word)] = self.literals(value)
+        inner = self.unwrap(value)
+        if inner.type != "object" or depth >= 3:
+            return
+        for pair in inner.named_children:
+            key = pair.child_by_field_name("key") if pair.type == "pair" else None
+            member = pair.child_by_field_name("value") if pair.type == "pair" else None
+            if key is not None and member is not None and key.type != "computed_property_name":
+                self.bind(scope, f"{word}.{self.unquote(key)}", member, depth + 1)
+
+    def pattern(self, scope: int, pattern: Node, value: Node | None) -> None:
+        """`const {coupon, ...legacy} = row`: `legacy` is `row` without `coupon` (whatever else
+        `row` holds); `const {legacy} = fixtures` is `fixtures.legacy`."""
+        source = self.dotted(value) if value is not None else None
+        named: set[str] = set()
+        for part in pattern.named_children:
+            if part.type == "shorthand_property_identifier_pattern":
+                word = self.text(part)
+                named.add(word)
+                self.bound[(scope, word)] = (
+                    self.lookup_word(f"{source}.{word}", pattern) if source is not None else None
+                )
+            elif part.type == "pair_pattern":
+                key = part.child_by_field_name("key")
+                target = part.child_by_field_name("value")
+                if key is not None:
+                    named.add(self.unquote(key))
+                if target is not None and target.type == "identifier":
+                    self.bound[(scope, self.text(target))] = None
+            elif part.type == "object_assignment_pattern":
+                left = part.child_by_field_name("left")
+                if left is not None:
+                    named.add(self.text(left))
+                    self.bound[(scope, self.text(left))] = None
+        for part in pattern.named_children:
+            if part.type != "rest_pattern" or not part.named_children:
+                continue
+            rest = part.named_children[0]
+            if rest.type != "identifier":
+                continue
+            found = self.literals(value) if value is not None else None
+            if found is None:
+                lacks = frozenset(named)
+                line = rest.start_point[0] + 1
+                self.bound[(scope, self.text(rest))] = (
+                    Payload(line, frozenset(), open=True, absent=lacks),
+                )
+            else:
+                self.bound[(scope, self.text(rest))] = tuple(
+                    Payload(
+                        p.line,
+                        p.keys - named,
+                        p.nulls - named,
+                        p.open,
+                        absent=(p.absent | named) if p.open else frozenset(),
+                    )
+                    for p in found
+                )
 
     def call(self, node: Node, scope: str, params: frozenset[str]) -> None:
         fn = node.child_by_field_name("function") or node.child_by_field_name("constructor")
@@ -578,23 +796,27 @@ class _TsFacts:
                 inner = self.unwrap(inner.named_children[0])
             if inner.type == "object":
                 payloads.append(self.payload(inner))
-            elif inner.type == "identifier":
+            elif inner.type in ("identifier", "member_expression"):
                 word = self.text(inner)
                 if word in params:
                     passes.add(word)
                 if (bound := self.lookup(inner)) is not None:
-                    payloads.append(bound)
-        self.calls.append(
-            Call(
-                callee,
-                node.start_point[0] + 1,
-                scope,
-                tuple(payloads),
-                None,
-                frozenset(passes),
-                star,
-            )
-        )
+                    payloads.extend(bound)
+        line = node.start_point[0] + 1
+        self.calls.append(Call(callee, line, scope, tuple(payloads), None, frozenset(passes), star))
+        # `rows.map(Order.parse)`, `rows.forEach(check)`: each element goes to the function.
+        if fn.type == "member_expression" and args is not None and args.named_children:
+            prop = fn.child_by_field_name("property")
+            handler = self.unwrap(args.named_children[0])
+            if (
+                prop is not None
+                and self.text(prop) in _ITERATORS
+                and handler.type in ("identifier", "member_expression")
+                and (rows := self.elements(fn.child_by_field_name("object"))) is not None
+            ):
+                self.calls.append(
+                    Call(self.callee(handler), line, scope, rows, None, frozenset(), False)
+                )
 
     def callee(self, fn: Node) -> str:
         parts: list[str] = []
@@ -623,8 +845,7 @@ def _typescript(path: str, text: str) -> Facts:
     v = _TsFacts(path, data)
     # Bindings first (a payload bound after use in document order still reaches the call of a
     # test body that runs later), then everything else.
-    for node in _declarators(root):
-        v.declarator(node)
+    v.bindings(_binding_nodes(root))
     v.walk(root)
     return Facts(
         path,
@@ -638,13 +859,19 @@ def _typescript(path: str, text: str) -> Facts:
     )
 
 
-def _declarators(root: Node) -> list[Node]:
-    """Every variable declarator, in document order (a binding may spread an earlier one)."""
+_BINDING_NODES = frozenset(
+    {"variable_declarator", "assignment_expression", "for_in_statement", "call_expression"}
+)
+
+
+def _binding_nodes(root: Node) -> list[Node]:
+    """Every node that binds a name to data, in document order (a binding may spread an
+    earlier one): declarators, assignments, `for … of` loops, iteration callbacks."""
     out: list[Node] = []
     stack: list[tuple[Node, int]] = [(root, 0)]
     while stack:
         node, depth = stack.pop()
-        if node.type == "variable_declarator":
+        if node.type in _BINDING_NODES:
             out.append(node)
         if depth < MAX_DEPTH:
             stack.extend((c, depth + 1) for c in reversed(node.named_children))
