@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from guardrail.analysis.uses import Target, inserts, model_keys, uses
+from guardrail.analysis.uses import inserts, uses
+from guardrail.analysis.uses_common import Target, model_keys
 
 ORDERS_STATUS = Target("orders", "status")
 

@@ -24,11 +24,20 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from guardrail.analysis import pyast
+from guardrail.analysis.uses_common import (
+    Target,
+    bare_table,
+    is_model_name,
+    model_keys,
+    names_column,
+    node_text,
+    sql_names,
+    walk_nodes,
+)
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -69,78 +78,6 @@ _RB_INSERTS = frozenset(
 _JS_INSERTS = frozenset(
     {"insert", "create", "createMany", "upsert", "bulkCreate", "save", "insertInto"}
 )
-_SQL_WORDS = re.compile(r"(?i)\b(?:select|insert|update|delete|from|join|into|where|returning)\b")
-
-
-@dataclass(frozen=True)
-class Target:
-    """A table as a migration names it, and the column (None: the table itself)."""
-
-    table: str
-    column: str | None = None
-    model: str | None = None  # Django: the model's name (lower case), when the reader knows it
-    # Django: relation names that lead to the model in a lookup path (`variants__price`),
-    # read from the app's models file (the model's own related_names, other models' fields)
-    relations: frozenset[str] = frozenset()
-
-    @property
-    def keys(self) -> frozenset[str]:
-        """`model_keys` of the table, with the model's own name."""
-        return model_keys(self.table) | ({self.model} if self.model else set())
-
-
-def _bare(table: str) -> str:
-    return table.rsplit(".", 1)[-1].strip('"`[]').lower()
-
-
-def singular(word: str) -> str:
-    if word.endswith("ies"):
-        return word[:-3] + "y"
-    if word.endswith(("ses", "xes", "zes", "ches", "shes")):
-        return word[:-2]
-    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
-
-
-@lru_cache(maxsize=1024)
-def model_keys(table: str, path: str = "") -> frozenset[str]:
-    """The class names (lower case, underscores left out) a table's model may have: `orders`,
-    `line_items` -> `order`, `lineitem`; Django's `shop_order` -> `order` in the `shop` app."""
-    t = _bare(table)
-    keys = {t.replace("_", ""), singular(t).replace("_", "")}
-    prefix, sep, rest = t.partition("_")
-    if sep and rest and prefix in path.lower().split("/")[:-1]:
-        keys |= {rest.replace("_", ""), singular(rest).replace("_", "")}
-    return frozenset(k for k in keys if k)
-
-
-def _is_model_name(name: str, keys: frozenset[str]) -> bool:
-    """A class name (capitalised) that maps to the table."""
-    return bool(name) and name[0].isupper() and name.replace("_", "").lower() in keys
-
-
-def _sql_names(text: str, t: Target, *, insert: bool) -> bool:
-    """An SQL string that names the table (and the column, or inserts into the table)."""
-    low = text.lower()
-    table = _bare(t.table)
-    if table not in low or not _SQL_WORDS.search(text):
-        return False
-    if insert:
-        return (
-            re.search(rf"(?i)\binsert\s+into\s+[\"`]?{re.escape(table)}[\"`]?\b", text) is not None
-        )
-    if not re.search(rf"(?<![\w$]){re.escape(table)}(?![\w])", low):
-        return False
-    col = t.column
-    return col is None or re.search(rf"(?<![\w$]){re.escape(col.lower())}(?![\w])", low) is not None
-
-
-def _names_column(value: str, column: str) -> bool:
-    """A string that names the column in an ORM call: `status`, `status__in`, `-status`,
-    `order.status`."""
-    v = value.lstrip("-")
-    return v == column or v.startswith(column + "__") or v.endswith("." + column)
-
-
 # -- Python ---------------------------------------------------------------------------------------
 
 
@@ -175,9 +112,9 @@ class _Py:
                 self._bind(node)
 
     def _maps(self, cls: ast.ClassDef) -> bool:
-        if _is_model_name(cls.name, self.keys):
+        if is_model_name(cls.name, self.keys):
             return True
-        table = _bare(self.t.table)
+        table = bare_table(self.t.table)
         for stmt in ast.walk(cls):
             if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
                 target = stmt.targets[0]
@@ -208,7 +145,7 @@ class _Py:
             to = call.args[0]
             value = to.value if isinstance(to, ast.Constant) else None
             name = value.rsplit(".", 1)[-1] if isinstance(value, str) else ""
-            if self.is_model(to) or (name and _is_model_name(name, self.keys)):
+            if self.is_model(to) or (name and is_model_name(name, self.keys)):
                 self.relations.add(stmt.targets[0].id.replace("_", "").lower())
             if own:  # the reverse side of this model's relation: `related_name="items"`
                 for kw in call.keywords:
@@ -229,7 +166,7 @@ class _Py:
 
     def is_model(self, node: ast.AST) -> bool:
         return isinstance(node, ast.Name) and (
-            node.id in self.models or _is_model_name(node.id, self.keys)
+            node.id in self.models or is_model_name(node.id, self.keys)
         )
 
     def rooted(self, node: ast.AST) -> bool:
@@ -292,7 +229,7 @@ class _Py:
         for node in self.nodes:
             line = getattr(node, "lineno", 0)
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                if _sql_names(node.value, self.t, insert=False):
+                if sql_names(node.value, self.t, insert=False):
                     out.append(line)
             elif col is None:
                 if self.is_model(node) and isinstance(getattr(node, "ctx", None), ast.Load):
@@ -357,12 +294,12 @@ class _Py:
         for arg in [*call.args, *(k.value for k in call.keywords)]:
             for n in ast.walk(arg):
                 if isinstance(n, ast.Constant) and isinstance(n.value, str):
-                    if _names_column(n.value, col):
+                    if names_column(n.value, col):
                         out.append(n.lineno)
-                elif isinstance(n, ast.keyword) and n.arg and _names_column(n.arg, col):
+                elif isinstance(n, ast.keyword) and n.arg and names_column(n.arg, col):
                     out.append(getattr(n, "lineno", call.lineno))
         for kw in call.keywords:
-            if kw.arg and _names_column(kw.arg, col):
+            if kw.arg and names_column(kw.arg, col):
                 out.append(getattr(kw, "lineno", call.lineno))
         return out
 
@@ -370,7 +307,7 @@ class _Py:
         out = []
         for node in self.nodes:
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                if _sql_names(node.value, self.t, insert=True):
+                if sql_names(node.value, self.t, insert=True):
                     out.append(node.lineno)
             elif isinstance(node, ast.Call):
                 func = node.func
@@ -412,16 +349,6 @@ def _python(text: str, t: Target, path: str, *, insert: bool) -> list[int] | Non
 # -- Ruby and JavaScript/TypeScript (tree-sitter) --------------------------------------------------
 
 
-def _ts_text(node: Node) -> str:
-    return (node.text or b"").decode("utf-8", "replace")
-
-
-def _walk(root: Node) -> list[Node]:
-    from guardrail.analysis.migrations.grammar import walk
-
-    return list(walk(root))
-
-
 def _string_value(node: Node) -> str | None:
     """A literal string's content, or None (interpolated strings are not literal)."""
     if node.type in ("string", "template_string"):
@@ -432,10 +359,10 @@ def _string_value(node: Node) -> str | None:
         ]
         if parts:
             return None
-        raw = _ts_text(node)
+        raw = node_text(node)
         return raw[1:-1] if len(raw) >= 2 else ""
     if node.type in ("simple_symbol", "hash_key_symbol"):
-        return _ts_text(node).lstrip(":")
+        return node_text(node).lstrip(":")
     return None
 
 
@@ -446,9 +373,9 @@ class _Tree:
         self.root = root
         self.ruby = language == "ruby"
         self.t = t
-        self.table = _bare(t.table)
+        self.table = bare_table(t.table)
         self.keys = model_keys(t.table, path) | t.keys
-        self.nodes = _walk(root)
+        self.nodes = walk_nodes(root)
         self.bound: set[str] = set()
         for _ in range(2):
             for node in self.nodes:
@@ -457,12 +384,12 @@ class _Tree:
     # what a chain starts at
     def is_model(self, node: Node) -> bool:
         kind = node.type
-        name = _ts_text(node)
+        name = node_text(node)
         if kind in ("constant", "identifier", "type_identifier"):
-            return _is_model_name(name, self.keys)
+            return is_model_name(name, self.keys)
         if kind == "scope_resolution":  # Shop::Order
             last = node.child_by_field_name("name")
-            return last is not None and _is_model_name(_ts_text(last), self.keys)
+            return last is not None and is_model_name(node_text(last), self.keys)
         if kind == "property_identifier":  # prisma.order, db.orders
             return name.replace("_", "").lower() in self.keys
         return False
@@ -476,7 +403,7 @@ class _Tree:
                 return True
             kind = node.type
             if kind == "identifier":
-                return _ts_text(node) in self.bound
+                return node_text(node) in self.bound
             if kind in ("call", "call_expression", "new_expression"):
                 args = self._args(node)
                 if args is not None and any(
@@ -509,14 +436,14 @@ class _Tree:
                 and self.rooted(right)
                 and not self._is_column_read(right)
             ):
-                self.bound.add(_ts_text(left))
+                self.bound.add(node_text(left))
         elif self.ruby and node.type in ("block", "do_block"):  # Order.all.each do |o|
             params = node.child_by_field_name("parameters")
             call = node.parent
             if params is not None and call is not None and self.rooted(call):
                 for p in params.named_children:
                     if p.type == "identifier":
-                        self.bound.add(_ts_text(p))
+                        self.bound.add(node_text(p))
 
     def _is_column_read(self, node: Node) -> bool:
         col = self.t.column
@@ -524,16 +451,16 @@ class _Tree:
             return False
         if node.type == "call" and self.ruby:
             m = node.child_by_field_name("method")
-            return m is not None and _ts_text(m) == col and self._args(node) is None
+            return m is not None and node_text(m) == col and self._args(node) is None
         if node.type == "member_expression":
             p = node.child_by_field_name("property")
-            return p is not None and _ts_text(p) == col
+            return p is not None and node_text(p) == col
         return False
 
     def _on_a_row(self, member: Node) -> bool:
         """`row.save()` where `row` holds a row read earlier (Sequelize, TypeORM entities)."""
         obj = member.child_by_field_name("object")
-        return obj is not None and obj.type == "identifier" and _ts_text(obj) in self.bound
+        return obj is not None and obj.type == "identifier" and node_text(obj) in self.bound
 
     def _line(self, node: Node) -> int:
         return node.start_point[0] + 1
@@ -556,7 +483,10 @@ class _Tree:
         siblings = [c for c in (p.children if p is not None else []) if c.type == "decorator"]
         siblings += [c for c in cls.children if c.type == "decorator"]
         return any(
-            _string_value(s) == self.table for d in siblings for s in _walk(d) if s.type == "string"
+            _string_value(s) == self.table
+            for d in siblings
+            for s in walk_nodes(d)
+            if s.type == "string"
         )
 
     def uses(self) -> list[int]:
@@ -564,8 +494,8 @@ class _Tree:
         col = self.t.column
         for node in self.nodes:
             kind = node.type
-            if kind in ("string", "template_string") and _sql_names(
-                _ts_text(node), self.t, insert=False
+            if kind in ("string", "template_string") and sql_names(
+                node_text(node), self.t, insert=False
             ):
                 out.append(self._line(node))
             if col is None:
@@ -586,14 +516,14 @@ class _Tree:
             obj = node.child_by_field_name("object")
             hit = (
                 prop is not None
-                and _ts_text(prop) == col
+                and node_text(prop) == col
                 and obj is not None
-                and (self.rooted(obj) or (_ts_text(obj) == "this" and self._in_model_class(node)))
+                and (self.rooted(obj) or (node_text(obj) == "this" and self._in_model_class(node)))
             )
             return [self._line(node)] if hit else []
         if kind in ("public_field_definition", "field_definition", "property_signature"):
             name = node.child_by_field_name("name") or node.child_by_field_name("property")
-            hit = name is not None and _ts_text(name) == col and self._in_model_class(node)
+            hit = name is not None and node_text(name) == col and self._in_model_class(node)
             return [self._line(node)] if hit else []
         if self.ruby and kind in ("simple_symbol", "hash_key_symbol"):
             # validates :status, attribute :status, enum status: {...} in the model
@@ -605,10 +535,10 @@ class _Tree:
         """Ruby `order.status` / `self.status` in the model: a call of the column's reader."""
         method = call.child_by_field_name("method")
         receiver = call.child_by_field_name("receiver")
-        if method is None or _ts_text(method) != col or receiver is None:
+        if method is None or node_text(method) != col or receiver is None:
             return False
         return self.rooted(receiver) or (
-            _ts_text(receiver) == "self" and self._in_model_class(call)
+            node_text(receiver) == "self" and self._in_model_class(call)
         )
 
     def _in_arguments(self, call: Node, col: str) -> list[int]:
@@ -616,14 +546,14 @@ class _Tree:
         if args is None:
             return []
         out = []
-        for n in _walk(args):
+        for n in walk_nodes(args):
             if n.type in ("string", "simple_symbol", "hash_key_symbol"):
                 value = _string_value(n)
-                if value is not None and _names_column(value, col):
+                if value is not None and names_column(value, col):
                     out.append(self._line(n))
             elif (
                 n.type in ("property_identifier", "shorthand_property_identifier")
-                and _ts_text(n) == col
+                and node_text(n) == col
                 and n.parent is not None
                 and n.parent.type in ("pair", "object")
             ):
@@ -635,14 +565,14 @@ class _Tree:
         for node in self.nodes:
             kind = node.type
             if kind in ("string", "template_string", "heredoc_body"):
-                if _sql_names(_ts_text(node), self.t, insert=True):
+                if sql_names(node_text(node), self.t, insert=True):
                     out.append(self._line(node))
             elif self.ruby and kind == "call":
                 method = node.child_by_field_name("method")
                 receiver = node.child_by_field_name("receiver")
                 if (
                     method is not None
-                    and _ts_text(method) in _RB_INSERTS
+                    and node_text(method) in _RB_INSERTS
                     and receiver is not None
                     and self.rooted(receiver)
                 ):
@@ -651,8 +581,8 @@ class _Tree:
                 fn = node.child_by_field_name("function")
                 if fn is not None and fn.type == "member_expression":
                     prop = fn.child_by_field_name("property")
-                    if prop is not None and _ts_text(prop) in _JS_INSERTS and self.rooted(fn):
-                        if _ts_text(prop) == "save" and self._on_a_row(fn):
+                    if prop is not None and node_text(prop) in _JS_INSERTS and self.rooted(fn):
+                        if node_text(prop) == "save" and self._on_a_row(fn):
                             continue  # `existing.save()` on a fetched row is an UPDATE
                         out.append(self._line(node))
         return sorted(set(out))
@@ -713,7 +643,9 @@ def _prisma(text: str, t: Target, *, insert: bool) -> list[int] | None:
     out = []
     for name, model in prisma_models(text).items():
         kind, _, bare = name.partition(" ")
-        mapped = any(k.startswith("@@map(") and _bare(t.table) in k.lower() for k in model.columns)
+        mapped = any(
+            k.startswith("@@map(") and bare_table(t.table) in k.lower() for k in model.columns
+        )
         if kind != "model" or not (bare.replace("_", "").lower() in keys or mapped):
             continue
         if t.column is None:

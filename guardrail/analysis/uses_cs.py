@@ -25,15 +25,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from guardrail.analysis.uses import (
+from guardrail.analysis.uses_common import (
     Target,
-    _bare,
-    _is_model_name,
-    _names_column,
-    _sql_names,
-    _ts_text,
-    _walk,
+    bare_table,
+    is_model_name,
     model_keys,
+    names_column,
+    node_text,
+    sql_names,
+    walk_nodes,
 )
 
 if TYPE_CHECKING:
@@ -52,11 +52,11 @@ def _string(node: Node) -> str | None:
     if node.type == "string_literal":
         if any(c.type != "string_literal_content" for c in node.named_children):
             return None
-        return "".join(_ts_text(c) for c in node.named_children)
+        return "".join(node_text(c) for c in node.named_children)
     if node.type == "verbatim_string_literal":
-        return _ts_text(node)[2:-1]
+        return node_text(node)[2:-1]
     if node.type == "raw_string_literal":
-        return "".join(_ts_text(c) for c in node.named_children if c.type == "raw_string_content")
+        return "".join(node_text(c) for c in node.named_children if c.type == "raw_string_content")
     return None
 
 
@@ -71,9 +71,9 @@ def _field(node: Node | None, name: str) -> Node | None:
 class CSharp:
     def __init__(self, root: Node, t: Target, path: str) -> None:
         self.t = t
-        self.table = _bare(t.table)
+        self.table = bare_table(t.table)
         self.keys = model_keys(t.table, path) | t.keys
-        self.nodes = _walk(root)
+        self.nodes = walk_nodes(root)
         self.entities = [n for n in self.nodes if n.type == "class_declaration" and self._maps(n)]
         # The property names that map to the column: its own, and any `[Column("status")]`.
         self.names: set[str] = set()
@@ -81,7 +81,7 @@ class CSharp:
             self.names.add(_norm(t.column))
             for n in self.nodes:
                 if n.type == "property_declaration" and self._column_attribute(n, t.column):
-                    self.names.add(_norm(_ts_text(_field(n, "name") or n)))
+                    self.names.add(_norm(node_text(_field(n, "name") or n)))
         self.bound: set[str] = set()  # variables holding rows or queries of the entity
         for _ in range(2):
             for node in self.nodes:
@@ -96,16 +96,16 @@ class CSharp:
                 continue
             for attr in lst.named_children:
                 name = _field(attr, "name")
-                strings = [s for s in (_string(x) for x in _walk(attr)) if s is not None]
+                strings = [s for s in (_string(x) for x in walk_nodes(attr)) if s is not None]
                 if name is not None:
-                    out.append((_ts_text(name).rsplit(".", 1)[-1], strings))
+                    out.append((node_text(name).rsplit(".", 1)[-1], strings))
         return out
 
     def _maps(self, cls: Node) -> bool:
-        if _is_model_name(_ts_text(_field(cls, "name") or cls), self.keys):
+        if is_model_name(node_text(_field(cls, "name") or cls), self.keys):
             return True
         return any(
-            name in ("Table", "TableAttribute") and args and _bare(args[0]) == self.table
+            name in ("Table", "TableAttribute") and args and bare_table(args[0]) == self.table
             for name, args in self._attributes(cls)
         )
 
@@ -118,9 +118,9 @@ class CSharp:
     def is_model(self, node: Node) -> bool:
         kind = node.type
         if kind == "identifier":
-            return _is_model_name(_ts_text(node), self.keys)
+            return is_model_name(node_text(node), self.keys)
         if kind == "generic_name":  # Set<Order>, List<Order>, EntityTypeBuilder<Order>
-            return any(self.is_model(n) for n in _walk(node) if n.type == "identifier")
+            return any(self.is_model(n) for n in walk_nodes(node) if n.type == "identifier")
         if kind in ("qualified_name", "nullable_type", "array_type"):
             return any(self.is_model(c) for c in node.named_children)
         return False
@@ -158,7 +158,7 @@ class CSharp:
         return None
 
     def _variable(self, ident: Node) -> bool:
-        name = _ts_text(ident)
+        name = node_text(ident)
         scoped = self._scoped(ident, name)
         if scoped is not None:
             return scoped
@@ -188,7 +188,7 @@ class CSharp:
                 # entity (db.Orders, line.Order) stays on it
                 name = _field(node, "name")
                 return name is not None and (
-                    _norm(_ts_text(name)) in self.keys
+                    _norm(node_text(name)) in self.keys
                     or (name.type == "generic_name" and self.is_model(name))
                 )
             elif kind == "object_creation_expression":
@@ -214,7 +214,7 @@ class CSharp:
                 name = _field(decl, "name")
                 value = decl.named_children[-1] if len(decl.named_children) > 1 else None
                 if name is not None and (typed or (value is not None and self._holds(value))):
-                    self.bound.add(_ts_text(name))
+                    self.bound.add(node_text(name))
         elif kind == "assignment_expression":
             left = _field(node, "left")
             right = _field(node, "right")
@@ -224,19 +224,19 @@ class CSharp:
                 and right is not None
                 and self._holds(right)
             ):
-                self.bound.add(_ts_text(left))
+                self.bound.add(node_text(left))
         elif kind == "foreach_statement":
             left = _field(node, "left")
             right = _field(node, "right")
             typed = self._typed(_field(node, "type"))
             if left is not None and (typed or self.rooted(right)):
-                self.bound.add(_ts_text(left))
+                self.bound.add(node_text(left))
         elif kind == "parameter" and node.parent is not None:
             if node.parent.parent is not None and node.parent.parent.type == "lambda_expression":
                 return  # resolved by scope (_scoped)
             name = _field(node, "name")
             if name is not None and self._typed(_field(node, "type")):
-                self.bound.add(_ts_text(name))
+                self.bound.add(node_text(name))
 
     def _typed(self, kind: Node | None) -> bool:
         return kind is not None and self.is_model(kind)
@@ -245,7 +245,7 @@ class CSharp:
         """An assigned value that is a row or query of the entity (not a column's value)."""
         if value.type == "member_access_expression":
             name = _field(value, "name")
-            if name is not None and _norm(_ts_text(name)) in self.names:
+            if name is not None and _norm(node_text(name)) in self.names:
                 return False  # var status = order.Status
         return self.rooted(value)
 
@@ -255,7 +255,7 @@ class CSharp:
         col = self.t.column
         for node in self.nodes:
             kind = node.type
-            if kind in _STRINGS and _sql_names(_ts_text(node), self.t, insert=False):
+            if kind in _STRINGS and sql_names(node_text(node), self.t, insert=False):
                 out.append(_line(node))
             if col is not None:
                 out.extend(self._column_use(node, col))
@@ -266,7 +266,7 @@ class CSharp:
         return sorted(set(out))
 
     def _is_column(self, name: Node | None) -> bool:
-        return name is not None and _norm(_ts_text(name)) in self.names
+        return name is not None and _norm(node_text(name)) in self.names
 
     def _column_use(self, node: Node, col: str) -> list[int]:
         kind = node.type
@@ -294,7 +294,7 @@ class CSharp:
         elif kind == "invocation_expression":
             args = _field(node, "arguments")
             first = args.named_children[0] if args is not None and args.named_children else None
-            ef_property = _ts_text(node).startswith("EF.Property") and (
+            ef_property = node_text(node).startswith("EF.Property") and (
                 first is not None and bool(first.named_children)
             )
             if self.rooted(node) or (
@@ -306,13 +306,13 @@ class CSharp:
     def _declared(self, node: Node) -> list[int]:
         if node.type == "property_declaration":
             name = _field(node, "name")
-            hit = name is not None and _norm(_ts_text(name)) in self.names
+            hit = name is not None and _norm(node_text(name)) in self.names
             return [_line(node)] if hit else []
         return [
             _line(node)
-            for d in _walk(node)
+            for d in walk_nodes(node)
             if d.type == "variable_declarator"
-            and _norm(_ts_text(_field(d, "name") or d)) in self.names
+            and _norm(node_text(_field(d, "name") or d)) in self.names
         ]
 
     def _in_arguments(self, call: Node, col: str) -> list[int]:
@@ -325,7 +325,7 @@ class CSharp:
                 continue  # a lambda's body is judged on its own
             value = _string(n)
             if value is not None:
-                if _names_column(value, col) or _norm(value) in self.names:
+                if names_column(value, col) or _norm(value) in self.names:
                     out.append(_line(n))
                 continue
             stack.extend(n.named_children)
@@ -337,7 +337,7 @@ class CSharp:
         for node in self.nodes:
             kind = node.type
             if kind in _STRINGS:
-                if _sql_names(_ts_text(node), self.t, insert=True):
+                if sql_names(node_text(node), self.t, insert=True):
                     out.append(_line(node))
             elif kind == "object_creation_expression":
                 if self.is_model(_field(node, "type") or node):
@@ -347,7 +347,7 @@ class CSharp:
                 name = _field(fn, "name")
                 if fn is None or fn.type != "member_access_expression" or name is None:
                     continue
-                if _ts_text(name) not in _ADDS:
+                if node_text(name) not in _ADDS:
                     continue
                 args = _field(node, "arguments")
                 if self.rooted(_field(fn, "expression")) or any(
@@ -362,9 +362,9 @@ class CSharp:
 def _lambda_param(params: Node, name: str) -> Node | None:
     """The parameter node of a lambda that declares `name` (an implicit one is itself)."""
     if params.type == "implicit_parameter":
-        return params if _ts_text(params) == name else None
+        return params if node_text(params) == name else None
     for p in params.named_children:
-        if p.type == "parameter" and _ts_text(_field(p, "name") or p) == name:
+        if p.type == "parameter" and node_text(_field(p, "name") or p) == name:
             return p
     return None
 
@@ -378,7 +378,7 @@ def _range_source(clause: Node) -> tuple[str, Node] | None:
     if name is None:
         return None
     rest = [c for c in parts if c.id != name.id and c.start_byte > name.start_byte]
-    return (_ts_text(name), rest[0]) if rest else None
+    return (node_text(name), rest[0]) if rest else None
 
 
 def _enclosing_call(lambda_: Node) -> Node | None:

@@ -23,15 +23,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from guardrail.analysis.uses import (
+from guardrail.analysis.uses_common import (
     Target,
-    _bare,
-    _is_model_name,
-    _names_column,
-    _sql_names,
-    _ts_text,
-    _walk,
+    bare_table,
+    is_model_name,
     model_keys,
+    names_column,
+    node_text,
+    sql_names,
+    walk_nodes,
 )
 
 if TYPE_CHECKING:
@@ -142,27 +142,27 @@ def _string(node: Node) -> str | None:
         return None
     if any(c.type not in ("string_content", "escape_sequence") for c in node.named_children):
         return None
-    raw = _ts_text(node)
+    raw = node_text(node)
     return raw[1:-1] if len(raw) >= 2 else ""
 
 
 def _name(node: Node | None) -> str:
-    return _ts_text(node) if node is not None else ""
+    return node_text(node) if node is not None else ""
 
 
 def _var(node: Node | None) -> str | None:
     """`$order` -> `order`."""
     if node is None or node.type != "variable_name":
         return None
-    return _ts_text(node).lstrip("$")
+    return node_text(node).lstrip("$")
 
 
 class Php:
     def __init__(self, root: Node, t: Target, path: str) -> None:
         self.t = t
-        self.table = _bare(t.table)
+        self.table = bare_table(t.table)
         self.keys = model_keys(t.table, path) | t.keys
-        self.nodes = _walk(root)
+        self.nodes = walk_nodes(root)
         self.models = [n for n in self.nodes if n.type == "class_declaration" and self._maps(n)]
         self.rows: set[str] = set()  # variables holding a row of the model
         self.queries: set[str] = set()  # variables holding a query or a collection of it
@@ -172,7 +172,7 @@ class Php:
 
     # -- what maps to the table
     def _maps(self, cls: Node) -> bool:
-        if _is_model_name(_name(cls.child_by_field_name("name")), self.keys):
+        if is_model_name(_name(cls.child_by_field_name("name")), self.keys):
             return True
         body = cls.child_by_field_name("body")
         for prop in body.named_children if body is not None else []:
@@ -190,17 +190,17 @@ class Php:
 
     def is_model(self, node: Node) -> bool:
         if node.type == "name":
-            return _is_model_name(_ts_text(node), self.keys)
+            return is_model_name(node_text(node), self.keys)
         if node.type == "qualified_name":  # \App\Models\Order
             names = [c for c in node.named_children if c.type == "name"]
-            return bool(names) and _is_model_name(_ts_text(names[-1]), self.keys)
+            return bool(names) and is_model_name(node_text(names[-1]), self.keys)
         if node.type == "named_type":
             return any(self.is_model(c) for c in node.named_children)
         return False
 
     def _typed(self, param: Node) -> bool:
         kind = param.child_by_field_name("type")
-        return kind is not None and any(self.is_model(n) for n in _walk(kind))
+        return kind is not None and any(self.is_model(n) for n in walk_nodes(kind))
 
     def _in_model(self, node: Node) -> bool:
         p = node.parent
@@ -351,7 +351,7 @@ class Php:
         col = self.t.column
         for node in self.nodes:
             kind = node.type
-            if kind in _STRINGS and _sql_names(_ts_text(node), self.t, insert=False):
+            if kind in _STRINGS and sql_names(node_text(node), self.t, insert=False):
                 out.append(_line(node))
             if col is None:
                 if kind in ("name", "qualified_name") and self.is_model(node):
@@ -383,7 +383,7 @@ class Php:
     def _listed(self, node: Node, col: str) -> list[int]:
         return [
             _line(s)
-            for s in _walk(node)
+            for s in walk_nodes(node)
             if s.type in ("string", "encapsed_string")
             and _string(s) == col
             and s.parent is not None
@@ -406,7 +406,7 @@ class Php:
                 continue  # a closure's own calls are judged on their own
             value = _string(n)
             if value is not None:
-                if _names_column(value, col):
+                if names_column(value, col):
                     out.append(_line(n))
                 continue
             stack.extend(n.named_children)
@@ -418,7 +418,7 @@ class Php:
         for node in self.nodes:
             kind = node.type
             if kind in _STRINGS:
-                if _sql_names(_ts_text(node), self.t, insert=True):
+                if sql_names(node_text(node), self.t, insert=True):
                     out.append(_line(node))
             elif kind == "object_creation_expression":
                 if any(self.is_model(c) for c in node.named_children):

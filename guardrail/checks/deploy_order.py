@@ -20,7 +20,7 @@ from guardrail.analysis.migrations.changed import Migration, migrations
 from guardrail.analysis.migrations.detect import framework
 from guardrail.analysis.migrations.ops import Op, OpKind
 from guardrail.analysis.reads import discovers
-from guardrail.analysis.uses import Target
+from guardrail.analysis.uses_common import Target
 from guardrail.analysis.words import _TO_WORDS, may_name
 from guardrail.checks.base import Analysis, Output
 from guardrail.model import Answer, ChangedFile, Finding, Severity
