@@ -385,3 +385,82 @@ def test_python_relation_traversal_is_attributed_to_the_related_model(
     target: Target, source: str, found: list[int]
 ) -> None:
     assert uses("app/views.py", source, target) == found
+
+
+@pytest.mark.parametrize(
+    ("path", "target", "source", "found"),
+    [
+        # Ruby: a step through another association reads that model's column.
+        ("x.rb", ORDERS_STATUS, "o = Order.find(1)\nputs o.customer.status\n", []),
+        ("x.rb", Target("customers", "status"), "o = Order.find(1)\nputs o.customer.status\n", [2]),
+        ("x.rb", ORDERS_STATUS, "line = LineItem.find(1)\nputs line.order.status\n", [2]),
+        ("x.rb", ORDERS_STATUS, "order.customer.update!(status: 'vip')\n", []),
+        (
+            "x.rb",
+            ORDERS_STATUS,
+            "o = Order.find(1)\no.line_items.each do |li|\n  li.status\nend\n",
+            [],
+        ),
+        # Ruby: still the model's own column, through finders, scopes and `@order`.
+        ("x.rb", ORDERS_STATUS, "Order.active.where(x: 1).first.status\n", [1]),
+        ("x.rb", ORDERS_STATUS, "Order.find_each do |o|\n  puts o.status\nend\n", [2]),
+        ("x.rb", ORDERS_STATUS, "@order = Order.find(params[:id])\n@order.status\n", [2]),
+        # JavaScript/TypeScript.
+        (
+            "x.ts",
+            ORDERS_STATUS,
+            "const o = await Order.findByPk(1);\nlog(o.customer.status);\n",
+            [],
+        ),
+        (
+            "x.ts",
+            Target("customers", "status"),
+            "const o = await Order.findByPk(1);\nlog(o.customer.status);\n",
+            [2],
+        ),
+        (
+            "x.ts",
+            ORDERS_STATUS,
+            "const o = await Order.findByPk(1);\nconst c = o.customer;\nc.status;\n",
+            [],
+        ),
+        (
+            "x.ts",
+            ORDERS_STATUS,
+            "const o = await Order.findByPk(1);\nawait o.customer.update({ status: 'x' });\n",
+            [],
+        ),
+        ("x.ts", ORDERS_STATUS, "log(line.order.status);\n", [1]),
+        (
+            "x.ts",
+            ORDERS_STATUS,
+            "const o = await Order.findByPk(1);\nlog(o.dataValues.status);\n",
+            [2],
+        ),
+        (
+            "x.ts",
+            ORDERS_STATUS,
+            "await prisma.order.findMany({ where: { status: 'paid' } });\n",
+            [1],
+        ),
+    ],
+)
+def test_ruby_and_js_relation_traversal_is_attributed_to_the_related_model(
+    path: str, target: Target, source: str, found: list[int]
+) -> None:
+    assert uses(path, source, target) == found
+
+
+@pytest.mark.parametrize(
+    ("path", "source", "found"),
+    [
+        ("x.rb", "o = Order.find(1)\no.line_items.create!(sku: 'a')\n", []),
+        ("x.rb", "current_user.orders.create!(total: 1)\n", [1]),
+        ("x.ts", "const o = await Order.findByPk(1);\nawait o.items.create({ sku: 'a' });\n", []),
+        ("x.ts", "await prisma.order.create({ data: { total: 1 } });\n", [1]),
+    ],
+)
+def test_an_insert_through_an_association_is_the_associated_table(
+    path: str, source: str, found: list[int]
+) -> None:
+    assert inserts(path, source, Target("orders")) == found

@@ -366,6 +366,102 @@ def _string_value(node: Node) -> str | None:
     return None
 
 
+# Active Record methods that return the model's rows or a relation of them: a column read on
+# their result is the model's (`Order.where(…).first.status`). Any other method called on a
+# row (`order.customer`) may be an association to another model, whose columns it then reads.
+_RB_QUERY_METHODS = frozenset(
+    {
+        "all",
+        "where",
+        "rewhere",
+        "not",
+        "or",
+        "order",
+        "reorder",
+        "limit",
+        "offset",
+        "includes",
+        "preload",
+        "eager_load",
+        "joins",
+        "left_joins",
+        "left_outer_joins",
+        "references",
+        "select",
+        "distinct",
+        "group",
+        "having",
+        "none",
+        "unscoped",
+        "readonly",
+        "lock",
+        "strict_loading",
+        "merge",
+        "extending",
+        "find",
+        "find_by",
+        "find_by!",
+        "find_sole_by",
+        "first",
+        "first!",
+        "last",
+        "last!",
+        "take",
+        "take!",
+        "sole",
+        "second",
+        "third",
+        "find_or_create_by",
+        "find_or_create_by!",
+        "find_or_initialize_by",
+        "create_or_find_by",
+        "create_or_find_by!",
+        "create",
+        "create!",
+        "new",
+        "build",
+        "reload",
+        "lock!",
+        "presence",
+        "then",
+        "tap",
+    }
+)
+# Methods that return a relation (a chain of scopes may follow them) rather than one row.
+_RB_RELATION_METHODS = frozenset(
+    {
+        "all",
+        "where",
+        "rewhere",
+        "not",
+        "or",
+        "order",
+        "reorder",
+        "limit",
+        "offset",
+        "includes",
+        "preload",
+        "eager_load",
+        "joins",
+        "left_joins",
+        "left_outer_joins",
+        "references",
+        "select",
+        "distinct",
+        "group",
+        "having",
+        "none",
+        "unscoped",
+        "readonly",
+        "strict_loading",
+        "merge",
+        "extending",
+    }
+)
+# Sequelize's row internals: `order.dataValues.status` is still the row's column.
+_JS_ROW_PROPERTIES = frozenset({"dataValues", "_previousDataValues"})
+
+
 class _Tree:
     """The shared walk for Ruby and JavaScript/TypeScript trees."""
 
@@ -402,7 +498,7 @@ class _Tree:
             if self.is_model(node):
                 return True
             kind = node.type
-            if kind == "identifier":
+            if kind in ("identifier", "instance_variable"):  # `order`, Ruby's `@order`
                 return node_text(node) in self.bound
             if kind in ("call", "call_expression", "new_expression"):
                 args = self._args(node)
@@ -432,18 +528,58 @@ class _Tree:
             if (
                 left is not None
                 and right is not None
-                and left.type == "identifier"
-                and self.rooted(right)
+                and left.type in ("identifier", "instance_variable")
+                and self.row_of_model(right)
                 and not self._is_column_read(right)
             ):
                 self.bound.add(node_text(left))
         elif self.ruby and node.type in ("block", "do_block"):  # Order.all.each do |o|
             params = node.child_by_field_name("parameters")
             call = node.parent
-            if params is not None and call is not None and self.rooted(call):
+            receiver = call.child_by_field_name("receiver") if call is not None else None
+            if params is not None and receiver is not None and self.row_of_model(receiver):
                 for p in params.named_children:
                     if p.type == "identifier":
                         self.bound.add(node_text(p))
+
+    def row_of_model(self, node: Node | None) -> bool:
+        """`node` holds the model's rows (or is the model, or a query of it), so a column read
+        on it is the model's: `order`, `Order.find(1)`, `prisma.order.findUnique(…)`,
+        `line.order`. A step through another association is not: `order.customer.status` reads
+        the customer's status (a property or method named like the model is an association to
+        it: `line.order.status` is the order's)."""
+        if node is None:
+            return False
+        if node.type == "member_expression":
+            prop = node.child_by_field_name("property")
+            if prop is None:
+                return False
+            if self.is_model(prop):
+                return True
+            if node_text(prop) in _JS_ROW_PROPERTIES:
+                return self.row_of_model(node.child_by_field_name("object"))
+            return False
+        if self.ruby and node.type == "call" and self._args(node) is None:
+            method = node.child_by_field_name("method")
+            receiver = node.child_by_field_name("receiver")
+            name = node_text(method) if method is not None else ""
+            if receiver is None:
+                return self.rooted(node)
+            if name.rstrip("!?").replace("_", "").lower() in self.keys or self.is_model(receiver):
+                return True  # `line.order`, `Order.active` (a scope of the model)
+            if name in _RB_QUERY_METHODS:
+                return self.rooted(node)
+            inner = receiver.child_by_field_name("method") if receiver.type == "call" else None
+            if inner is not None and node_text(inner) in _RB_RELATION_METHODS:
+                return self.rooted(node)  # a scope on a relation: `Order.where(…).active`
+            return False  # another method of a row: an association, or not a column at all
+        if self.ruby and node.type == "call":
+            method = node.child_by_field_name("method")
+            receiver = node.child_by_field_name("receiver")
+            name = node_text(method) if method is not None else ""
+            if receiver is not None and not (name in _RB_QUERY_METHODS or self.is_model(receiver)):
+                return False  # `order.items(…)`: not a query of the model
+        return self.rooted(node)
 
     def _is_column_read(self, node: Node) -> bool:
         col = self.t.column
@@ -510,7 +646,7 @@ class _Tree:
         if kind in ("call", "call_expression", "new_expression"):
             if self.ruby and self._reads_method(node, col):
                 return [self._line(node)]
-            return self._in_arguments(node, col) if self.rooted(node) else []
+            return self._in_arguments(node, col) if self._on_model(node) else []
         if kind == "member_expression":
             prop = node.child_by_field_name("property")
             obj = node.child_by_field_name("object")
@@ -518,7 +654,10 @@ class _Tree:
                 prop is not None
                 and node_text(prop) == col
                 and obj is not None
-                and (self.rooted(obj) or (node_text(obj) == "this" and self._in_model_class(node)))
+                and (
+                    self.row_of_model(obj)
+                    or (node_text(obj) == "this" and self._in_model_class(node))
+                )
             )
             return [self._line(node)] if hit else []
         if kind in ("public_field_definition", "field_definition", "property_signature"):
@@ -537,9 +676,24 @@ class _Tree:
         receiver = call.child_by_field_name("receiver")
         if method is None or node_text(method) != col or receiver is None:
             return False
-        return self.rooted(receiver) or (
+        return self.row_of_model(receiver) or (
             node_text(receiver) == "self" and self._in_model_class(call)
         )
+
+    def _on_model(self, call: Node) -> bool:
+        """A call whose arguments speak of the model's columns: a query of the model
+        (`Order.where(status: …)`, `prisma.order.findMany(…)`, `knex("orders").where(…)`),
+        not a call on an associated row (`order.customer.update(status: …)`)."""
+        if self.ruby:
+            receiver = call.child_by_field_name("receiver")
+            return self.row_of_model(receiver) if receiver is not None else self.rooted(call)
+        fn = call.child_by_field_name("function")
+        if fn is not None and fn.type == "member_expression":
+            prop = fn.child_by_field_name("property")
+            if prop is not None and self.is_model(prop):
+                return True  # `db.orders(…)`: the property is the model
+            return self.row_of_model(fn.child_by_field_name("object"))
+        return self.rooted(call)
 
     def _in_arguments(self, call: Node, col: str) -> list[int]:
         args = self._args(call)
@@ -574,14 +728,18 @@ class _Tree:
                     method is not None
                     and node_text(method) in _RB_INSERTS
                     and receiver is not None
-                    and self.rooted(receiver)
+                    and self.row_of_model(receiver)
                 ):
                     out.append(self._line(node))
             elif not self.ruby and kind == "call_expression":
                 fn = node.child_by_field_name("function")
                 if fn is not None and fn.type == "member_expression":
                     prop = fn.child_by_field_name("property")
-                    if prop is not None and node_text(prop) in _JS_INSERTS and self.rooted(fn):
+                    if (
+                        prop is not None
+                        and node_text(prop) in _JS_INSERTS
+                        and self.row_of_model(fn.child_by_field_name("object"))
+                    ):
                         if node_text(prop) == "save" and self._on_a_row(fn):
                             continue  # `existing.save()` on a fetched row is an UPDATE
                         out.append(self._line(node))
