@@ -126,3 +126,11 @@ def test_silent_where_squawk_with_every_safety_rule_is_silent(
     assert silent > 50
     beyond = [(name, codes) for name, codes in noisy if set(codes) - conformance.BEYOND_SQUAWK]
     assert not beyond, beyond
+
+
+def test_the_conformance_page_explains_every_adjudicated_disagreement() -> None:
+    """docs/conformance.md lists each case `conformance.ADJUDICATED` settles, so the page a
+    reader trusts cannot drift from the list the test enforces."""
+    page = (Path(__file__).parent.parent / "docs" / "conformance.md").read_text()
+    missing = [k for k in conformance.ADJUDICATED if f"`{k.rsplit('/', 1)[-1]}`" not in page]
+    assert not missing, f"docs/conformance.md does not list: {missing}"
