@@ -21,7 +21,7 @@ from guardrail.analysis.migrations import base_columns
 from guardrail.analysis.migrations.changed import Migration, django_models, migrations
 from guardrail.analysis.migrations.detect import detect
 from guardrail.analysis.migrations.django import django_field_class, field_facts, same_column_type
-from guardrail.analysis.migrations.ops import Op, OpKind
+from guardrail.analysis.migrations.ops import ColumnDef, Op, OpKind
 from guardrail.analysis.migrations.postgres import known_type, type_change_rewrites
 from guardrail.analysis.reads import wants
 from guardrail.checks import safety_rules
@@ -39,6 +39,7 @@ GR201 = by_code("GR201")
 GR202 = by_code("GR202")
 GR290 = by_code("GR290")
 GR291 = by_code("GR291")
+GR296 = by_code("GR296")
 GR902 = by_code("GR902")
 
 
@@ -298,6 +299,62 @@ def _file_verdicts(
 _ANY_DATABASE = frozenset({"GR212", "GR213", "GR214", "GR215"})
 
 
+def _already_there(ctx: Analysis, m: Migration, op: Op) -> ColumnDef | None:
+    """The column an `if not exists` ADD COLUMN names, when the base branch's earlier
+    migrations (and the lines above it) leave it existing."""
+    if op.kind != OpKind.ADD_COLUMN or not op.if_not_exists or not op.table or not op.column:
+        return None
+    if m.kind.framework not in base_columns.FRAMEWORKS:
+        return None
+    earlier = [o for o in m.reading.ops if o.line < op.line]
+    return base_columns.column_before(ctx, m.file.path, op.table, op.column, earlier)
+
+
+def _add_of_an_existing_column(
+    ctx: Analysis, m: Migration, op: Op
+) -> tuple[list[Finding | Note | Acknowledged], list[Op]] | None:
+    """An `if not exists` add of a column the earlier migrations leave existing: it changes
+    nothing there (no rewrite, no rows to fill), so the add rules are not asked; GR296 says what
+    it meant to change and did not. `ADD COLUMN IF NOT EXISTS` still takes its lock, so the
+    whole-file rules (lock_timeout) see it; Rails asks `column_exists?` first and sends no
+    statement at all. None: not such an add."""
+    existing = _already_there(ctx, m, op)
+    if existing is None:
+        return None
+    verdict = _re_added(m, op, existing)
+    said = _finding(ctx, GR296, verdict, op, m.file.path) if verdict is not None else []
+    return said, ([] if m.kind.framework == "rails" else [op])
+
+
+# The framework's own way to change an existing column, for GR296's detail.
+_CHANGE_EXISTING = {
+    "rails": "`change_column_null :{t}, :{c}, false` (after a backfill) and "
+    "`change_column_default :{t}, :{c}, from: nil, to: …`",
+    "ecto": "`modify :{c}, …, null: false, from: …` (after a backfill) in an `alter table(:{t})`",
+}
+
+
+def _re_added(m: Migration, op: Op, existing: ColumnDef) -> safety_rules.Verdict | None:
+    """GR296: what the `if not exists` ADD COLUMN asks for that the existing column lacks."""
+    lacks = []
+    if op.not_null and not existing.not_null:
+        lacks.append("NOT NULL")
+    if op.has_default and existing.default is None:
+        lacks.append("a default")
+    if not lacks:
+        return None  # the same column: an idempotent guard, nothing to say
+    assert op.table is not None and op.column is not None
+    how = _CHANGE_EXISTING.get(m.kind.framework, "a migration that alters the existing column")
+    return safety_rules.Verdict(
+        f"{code(f'{op.table}.{op.column}')} already exists, so this `if not exists` add leaves "
+        f"it without {' and '.join(lacks)}",
+        "Earlier migrations create the column (nullable, or without a default), so on every "
+        "database that ran them the statement does nothing, while a fresh database gets the new "
+        "definition: production and development disagree. To change the existing column, use "
+        f"{how.format(t=op.table, c=op.column)}.",
+    )
+
+
 def _not_postgres(m: Migration) -> Finding:
     return GR291.finding(
         f"Not judged for PostgreSQL: this migration runs on {m.target.name}, known by "
@@ -335,6 +392,11 @@ def safety_findings(ctx: Analysis) -> list[Finding | Note | Acknowledged]:
             out.append(_not_postgres(m))
         verdicts: list[tuple[Rule, safety_rules.Verdict, Op]] = []
         for raw in m.ops:
+            if (no_op := _add_of_an_existing_column(ctx, m, raw)) is not None:
+                said, locks = no_op
+                out.extend(said)
+                resolved.extend(locks)
+                continue
             attempted = attempt(
                 ctx.problems, path, "migration's model history", _resolved, ctx, m, raw
             )

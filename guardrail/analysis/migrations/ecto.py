@@ -278,6 +278,7 @@ class _Reader:
                 has_default="default" in c.kwargs and default is not None,
                 volatile_default=isinstance(default, Dynamic)
                 and any(w in default.text.lower() for w in ("random", "uuid", "nextval")),
+                if_not_exists=c.name == "add_if_not_exists",
             )
             if typ is not None and typ.type == "call" and _call(typ).name == "references":
                 ref = _call(typ)

@@ -499,6 +499,7 @@ class _Reader:
             not_null=kw.get("null") is False,
             has_default="default" in kw and default is not None,
             volatile_default=isinstance(default, Dynamic) and text_is_lambda(default),
+            if_not_exists=kw.get("if_not_exists") is True,
         )
 
     def execute(self, c: _Call, where: _Where) -> None:
