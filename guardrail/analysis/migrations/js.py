@@ -588,6 +588,8 @@ class _Reader:
                     not_null=nullable is False or serial,
                     has_default="defaultTo" in mods or serial,
                     volatile_default=serial,
+                    # what it adds, so a later `.alter()` compares with its type
+                    table_columns=tuple(_knex_defined(links)),
                 )
             if "index" in mods:
                 self.add(node, OpKind.CREATE_INDEX, table, col, where)
