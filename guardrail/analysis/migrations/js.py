@@ -876,6 +876,10 @@ def _qi_add_column(r: _Reader, link: _Link, w: _Where) -> None:
         not_null=nullable is False or spec.get("primaryKey") is True,
         has_default=default,
         volatile_default=spec.get("autoIncrement") is True or spec.get("isGenerated") is True,
+        # what it adds, so a later `changeColumn` compares with its type
+        table_columns=(
+            (_sequelize_defined(col, spec),) if col and r.framework == "sequelize" else ()
+        ),
     )
     if "references" in spec:
         r.add(link.node, OpKind.ADD_FOREIGN_KEY, table, col, w)
