@@ -486,6 +486,33 @@ def test_concurrently_outside_a_transaction_runs_for_real(embedded_pg: str) -> N
     assert "without CONCURRENTLY" in inside.note
 
 
+def test_a_go_goose_migration_runs_on_the_server_at_its_own_lines(embedded_pg: str) -> None:
+    """goose migrations written in Go: the literal SQL of the Up function runs on the embedded
+    PostgreSQL at the Go file's line numbers (a statement built at run time is listed, not
+    run), so the locks it takes are observed like a `.sql` file's."""
+    path = "db/migrations/00005_note.go"
+    source = (
+        "package migrations\n"
+        "\n"
+        'import "database/sql"\n'
+        "\n"
+        "func init() { goose.AddMigration(up, down) }\n"  # line 5
+        "func up(tx *sql.Tx) error {\n"
+        '\tif _, err := tx.Exec("ALTER TABLE orders ADD COLUMN note text"); err != nil {\n'  # 7
+        "\t\treturn err\n\t}\n"
+        '\t_, err := tx.Exec("ALTER TABLE orders ALTER COLUMN total TYPE bigint")\n'  # line 10
+        "\treturn err\n}\n"
+        'func down(tx *sql.Tx) error { _, err := tx.Exec("ALTER TABLE orders DROP COLUMN note"); return err }\n'
+    )
+    _, result = _run(embedded_pg, {path: source})
+    added = result.at(path, 7)
+    assert added is not None and added.error is None
+    assert added.strongest_on("orders") == "AccessExclusiveLock"
+    retyped = result.at(path, 10)
+    assert retyped is not None and retyped.error is None
+    assert retyped.rewrote == ("orders",)  # integer -> bigint rewrites the table
+
+
 def test_several_exclusive_locks_not_held_at_once_are_disproved() -> None:
     from guardrail.trace.judge import CLAIMS
     from guardrail.trace.model import Lock, StatementTrace
