@@ -15,6 +15,27 @@ from tests.gitrepo import git, make_repo
 PARENT = "from django.db import migrations\nclass Migration(migrations.Migration):\n    dependencies = [('shop', '0004_x')]\n    operations = []\n"
 
 
+BASE_SHA, HEAD_SHA = "2" * 40, "1" * 40
+
+
+def _pull_adding(fake_github: FakeGitHub, number: int, path: str, text: str) -> None:
+    """A pull request that adds one file (its whole text as the patch), at BASE_SHA..HEAD_SHA."""
+    lines = text.splitlines()
+    fake_github.add_pull(
+        number,
+        body="x",
+        head_sha=HEAD_SHA,
+        base_sha=BASE_SHA,
+        files=[
+            file_entry(
+                path,
+                f"@@ -0,0 +1,{len(lines)} @@\n" + "".join(f"+{ln}\n" for ln in lines),
+                "added",
+            )
+        ],
+    )
+
+
 def test_local_run_judges_the_tip_of_base_not_the_merge_base(tmp_path: Path) -> None:
     repo = make_repo(
         tmp_path / "r",
@@ -43,20 +64,8 @@ def test_local_run_judges_the_tip_of_base_not_the_merge_base(tmp_path: Path) -> 
 def test_action_lists_the_folder_in_the_prefetch_and_reads_django_files_in_one_request(
     fake_github: FakeGitHub, run_action
 ) -> None:
-    base, head = "2" * 40, "1" * 40
-    fake_github.add_pull(
-        7,
-        body="x",
-        head_sha=head,
-        base_sha=base,
-        files=[
-            file_entry(
-                "shop/migrations/0005_coupon.py",
-                "@@ -0,0 +1,4 @@\n" + "".join(f"+{ln}\n" for ln in PARENT.splitlines()),
-                "added",
-            )
-        ],
-    )
+    base = BASE_SHA
+    _pull_adding(fake_github, 7, "shop/migrations/0005_coupon.py", PARENT)
     fake_github.contents[(base, "shop/migrations/0004_x.py")] = PARENT.replace("0004_x", "0003_y")
     fake_github.contents[(base, "shop/migrations/0005_note.py")] = PARENT
     run = run_action(fake_github, "pull_request", {"pull_request": {"number": 7}})
@@ -112,18 +121,8 @@ def test_action_lists_a_flyway_location_with_its_sub_folders_in_the_prefetch(
 ) -> None:
     """No checkout: a version in a sibling sub-folder of the location is seen, from the one
     GraphQL request's listing (sub-trees included for the location's root)."""
-    base, head = "2" * 40, "1" * 40
-    fake_github.add_pull(
-        8,
-        body="x",
-        head_sha=head,
-        base_sha=base,
-        files=[
-            file_entry(
-                "db/migration/V2__c.sql", "@@ -0,0 +1 @@\n+ALTER TABLE t ADD COLUMN c int;", "added"
-            )
-        ],
-    )
+    base = BASE_SHA
+    _pull_adding(fake_github, 8, "db/migration/V2__c.sql", "ALTER TABLE t ADD COLUMN c int;")
     fake_github.contents[(base, "db/migration/V1__a.sql")] = "CREATE TABLE t (id int);"
     fake_github.contents[(base, "db/migration/sub/V2__b.sql")] = "ALTER TABLE t ADD b int;"
     run = run_action(fake_github, "pull_request", {"pull_request": {"number": 8}})
@@ -143,21 +142,9 @@ def test_action_lists_a_flyway_location_with_its_sub_folders_in_the_prefetch(
 def test_action_sees_goose_go_migrations_without_a_checkout(
     fake_github: FakeGitHub, run_action
 ) -> None:
-    base, head = "2" * 40, "1" * 40
+    base = BASE_SHA
     go = 'package main\n\nimport "github.com/pressly/goose/v3"\n\nfunc init() {\n\tgoose.AddMigrationContext(Up00003, Down00003)\n}\n'
-    fake_github.add_pull(
-        9,
-        body="x",
-        head_sha=head,
-        base_sha=base,
-        files=[
-            file_entry(
-                "db/migrations/00003_add_email.go",
-                "@@ -0,0 +1,7 @@\n" + "".join(f"+{ln}\n" for ln in go.splitlines()),
-                "added",
-            )
-        ],
-    )
+    _pull_adding(fake_github, 9, "db/migrations/00003_add_email.go", go)
     fake_github.contents[(base, "db/migrations/00003_add_user_no_tx.go")] = go
     run = run_action(fake_github, "pull_request", {"pull_request": {"number": 9}})
     report = json.loads((run.workspace / "guardrail-report.json").read_text())
