@@ -140,9 +140,15 @@ class _Py:
             call = stmt.value
             kind = call.func.attr if isinstance(call.func, ast.Attribute) else ""
             kind = kind or (call.func.id if isinstance(call.func, ast.Name) else "")
-            if kind not in _RELATION_FIELDS or not call.args:
+            # The related model: first argument, or `to=` (nautobot writes
+            # `OneToOneField(to="Device", …)`).
+            to = (
+                call.args[0]
+                if call.args
+                else next((kw.value for kw in call.keywords if kw.arg == "to"), None)
+            )
+            if kind not in _RELATION_FIELDS or to is None:
                 continue
-            to = call.args[0]
             value = to.value if isinstance(to, ast.Constant) else None
             name = value.rsplit(".", 1)[-1] if isinstance(value, str) else ""
             if self.is_model(to) or (name and is_model_name(name, self.keys)):

@@ -148,22 +148,42 @@ def _code_versions(side: str, path: str) -> bool:
 # -- Django: the relations that lead to a model in lookups ----------------------------------------
 
 
+# A models package is read like one models.py: every module under `<app>/models/`, nested
+# packages too, up to this many (two GraphQL requests in the action, asked only by a PR that
+# drops a column of a Django model; sentry's `models/` package holds about 150 modules).
+_MAX_MODELS_MODULES = 200
+
+
+def _models_modules(paths: Iterable[str], prefix: str, keys: frozenset[str]) -> list[str]:
+    """The app's models file and the modules of its models package. Over the cap, the
+    package's `__init__` and the modules named like the model come first (they hold its own
+    fields and the relations most likely to lead to it); a relation declared only in a module
+    past the cap is not known, so a lookup through it is missed, never a false finding."""
+    package = f"{prefix}models/"
+    modules = sorted(p for p in paths if p.startswith(package) and p.endswith(".py"))
+
+    def rank(path: str) -> tuple[bool, bool]:
+        stem = path[len(package) :].removesuffix(".py").replace("_", "").lower()
+        return (path != f"{package}__init__.py", not any(k in stem for k in keys))
+
+    modules.sort(key=rank)  # stable: alphabetical within each rank
+    return [f"{prefix}models.py", *modules][:_MAX_MODELS_MODULES]
+
+
 def _django_relations(ctx: Analysis, migration: str, op: Op) -> frozenset[str]:
-    """The relation names (`variants` for `related_name="variants"`) the app's models file
-    on the base branch gives the model, so that `Product.objects.filter(variants__price=…)`
-    is read as a use of the variant's column. Only a column drop asks; the files are read in
-    one request (`read_many`)."""
+    """The relation names (`variants` for `related_name="variants"`) the app's models on the
+    base branch give the model, so that `Product.objects.filter(variants__price=…)` or
+    `vc.master.cluster` (`master = OneToOneField("Device")`) is read as a use of the model's
+    column. The models are `models.py` or a `models/` package, read alike (every module of
+    the package as listed). Only a column drop asks; the files are read in one `read_many`."""
     if ctx.base_tree is None or not op.model or "/migrations/" not in f"/{migration}":
         return frozenset()
     app = f"/{migration}".rsplit("/migrations/", 1)[0].lstrip("/")
     prefix = f"{app}/" if app else ""
-    package = f"{prefix}models/"
-    candidates = [f"{prefix}models.py"] + [
-        p for p in ctx.base_tree.paths() if p.startswith(package) and p.endswith(".py")
-    ]
     target = Target(op.table or op.model, None, op.model)
+    candidates = _models_modules(ctx.base_tree.paths(), prefix, target.keys)
     found: set[str] = set()
-    for path, text in ctx.base_tree.read_many(candidates[:20]).items():
+    for path, text in ctx.base_tree.read_many(candidates).items():
         if text is not None:
             found |= uses.relations(path, text, target)
     return frozenset(found)
