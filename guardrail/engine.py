@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from guardrail.analysis import pgsql, reads
-from guardrail.analysis.isolate import Unreadable, describe
+from guardrail.analysis.isolate import Problems, Unreadable
 from guardrail.analysis.pyast import one_parse_per_run
 from guardrail.checks import ALL_CHECKS, acknowledge, meta
 from guardrail.checks.base import Analysis, Check, Output
@@ -115,13 +115,13 @@ def _run_check(check: Check, ctx: Analysis) -> tuple[list[Output], list[Unreadab
     run ends with a verdict and a status."""
     name = getattr(check, "__name__", type(check).__name__)
     out: list[Output] = []
-    problems: list[Unreadable] = []
+    problems = Problems()
     ctx.problems = problems  # facts keep their own (Analysis.get)
     try:
         for item in check(ctx):
             out.append(item)
     except Exception as exc:  # isolation: see guardrail/analysis/isolate.py
-        problems.append(Unreadable(None, f"the {name.removeprefix('check_')} check", describe(exc)))
+        problems.add(None, f"the {name.removeprefix('check_')} check", exc)
     return out, problems
 
 

@@ -10,13 +10,17 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from guardrail import engine
+from guardrail.analysis.isolate import Problems, Unreadable
+from guardrail.analysis.migrations import changed
+from guardrail.analysis.migrations.detect import MigrationFile
 from guardrail.checks.base import Analysis
 from guardrail.config import Config
-from guardrail.model import Finding, PullRequest
+from guardrail.model import ChangedFile, Finding, PullRequest
 from tests.conftest import console_script
 from tests.gitrepo import make_repo
 
@@ -112,3 +116,52 @@ def test_a_check_that_fails_becomes_a_finding_and_the_others_run() -> None:
     report = engine.run(PullRequest(body=BODY), Config(), checks=(broken, *ALL_CHECKS))
     (problem,) = [f for f in report.findings if f.rule == "GR901"]
     assert "broken" in problem.title and "RecursionError" in problem.detail
+
+
+def _added(path: str, text: str) -> ChangedFile:
+    lines = text.splitlines()
+    patch = f"@@ -0,0 +1,{len(lines)} @@\n" + "\n".join("+" + ln for ln in lines)
+    return ChangedFile(path, "added", None, len(lines), 0, patch)
+
+
+def test_a_reader_that_fails_on_one_file_is_one_finding_and_the_run_goes_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Through `Analysis.problems` (the one way a reader records a failure): the failing file is
+    one GR901 naming it and the error, and the other migration is still judged."""
+    texts = {"db/migrations/0001_a.sql": DROP, "db/migrations/0002_b.sql": DROP}
+    real = changed.read
+
+    def read(kind: MigrationFile, *args: Any, **kwargs: Any) -> Any:
+        if kind.path == "db/migrations/0001_a.sql":
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(kind, *args, **kwargs)
+
+    monkeypatch.setattr(changed, "read", read)
+    pr = PullRequest(body=BODY, files=tuple(_added(p, t) for p, t in texts.items()))
+    report = engine.run(pr, Config(), read=lambda side, p: texts.get(p) if side == "head" else None)
+    unread = [f for f in report.findings if f.rule == "GR901"]
+    assert [f.path for f in unread] == ["db/migrations/0001_a.sql"]
+    assert "RecursionError" in unread[0].detail
+    assert [f.path for f in report.findings if f.rule == "GR212"] == ["db/migrations/0002_b.sql"]
+
+
+def test_problems_records_a_failure_and_lets_an_interrupt_through() -> None:
+    problems = Problems()
+
+    def boom(n: int) -> int:
+        raise ValueError(f"bad {n}")
+
+    assert problems.attempt("a.sql", "migration", boom, 3) is None
+    assert problems.attempt("b.sql", "migration", lambda n: n + 1, 3) == 4
+    problems.add("c.sql", "migration", "its content could not be fetched", not_fetched=True)
+    assert problems == [
+        Unreadable("a.sql", "migration", "ValueError: bad 3"),
+        Unreadable("c.sql", "migration", "its content could not be fetched", not_fetched=True),
+    ]
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        problems.attempt("d.sql", "migration", interrupted)

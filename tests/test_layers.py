@@ -95,3 +95,27 @@ def test_facts_are_declared_in_the_analysis_layer_only() -> None:
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Fact":
                 found.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}")
     assert found == []
+
+
+def test_a_failure_is_recorded_through_problems_only() -> None:
+    """A reader or check records what it could not read with `problems.add`/`problems.attempt`
+    (guardrail/analysis/isolate.py), so every GR901 is built the same way: an `Unreadable(...)`
+    built elsewhere, or an `x.problems.append(...)`, is a second way in."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path == PACKAGE / "analysis" / "isolate.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            built = getattr(func, "id", None) == "Unreadable"
+            appended = (
+                isinstance(func, ast.Attribute)
+                and func.attr in ("append", "extend")
+                and isinstance(func.value, ast.Attribute)
+                and func.value.attr == "problems"
+            )
+            if built or appended:
+                found.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}")
+    assert found == []

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Generic, TypeVar
 
-from guardrail.analysis.isolate import Unreadable
+from guardrail.analysis.isolate import Problems, Unreadable
 from guardrail.config import DEFAULT_CONFIG_PATH, Config
 from guardrail.model import BaseTree, ContentReader, HeadTests, PullRequest
 
@@ -83,21 +83,22 @@ class Analysis:
     base_tree: BaseTree | None = None
     # Without a checkout: the head commit's test folders near the changed shapes (the API).
     head_tests: HeadTests | None = None
-    # Where a reader records a file it failed on (`isolate.attempt(analysis.problems, ...)`):
-    # while a fact is computed, that fact's own list; while a check runs, the engine's list for
-    # that check. Each is reported as GR901 by the engine, never a crash.
-    problems: list[Unreadable] = field(default_factory=list)
+    # Where a reader records a file it failed on (`ctx.problems.attempt(path, what, read, ...)`,
+    # or `ctx.problems.add(path, what, why)`): while a fact is computed, that fact's own list;
+    # while a check runs, the engine's list for that check. Each is reported as GR901 by the
+    # engine, never a crash.
+    problems: Problems = field(default_factory=Problems)
     # Where this repository keeps its configuration (a PR that edits it has it validated).
     config_path: str = DEFAULT_CONFIG_PATH
     _facts: dict[str, object] = field(default_factory=dict, repr=False)
-    _fact_problems: dict[str, list[Unreadable]] = field(default_factory=dict, repr=False)
+    _fact_problems: dict[str, Problems] = field(default_factory=dict, repr=False)
 
     def get(self, fact: Fact[T]) -> T:
         """The fact, computed the first time it is asked for. What its readers failed on is
         kept with the fact (`fact_problems`), whichever check asked first."""
         if fact.name in self._facts:
             return self._facts[fact.name]  # type: ignore[return-value]  # set below, as T
-        outer, self.problems = self.problems, []
+        outer, self.problems = self.problems, Problems()
         try:
             value = fact.compute(self)
         finally:

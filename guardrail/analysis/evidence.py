@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 from guardrail.analysis import testfacts
-from guardrail.analysis.isolate import Unreadable, attempt, describe
+from guardrail.analysis.isolate import Problems
 from guardrail.analysis.paths import matches
 from guardrail.analysis.shapes import Tightening, TKind
 from guardrail.analysis.testfacts import Facts, Payload
@@ -87,7 +87,7 @@ class TestIndex:
     # Folders holding a project marker (pyproject.toml, setup.py, package.json, go.mod).
     roots: frozenset[str] = frozenset()
     # Test files that failed to read (reported as GR901); shared with the run's list.
-    problems: list[Unreadable] = field(default_factory=list)
+    problems: Problems = field(default_factory=Problems)
     # Reads a repository file that is not a test (a helper module a test imports); None: none.
     load: Callable[[str], str | None] | None = None
     # The repository's paths (the tree listing), to resolve imports; empty: unknown.
@@ -185,9 +185,9 @@ class TestIndex:
                 found = testfacts.read(path, text)
             except (SyntaxError, ValueError) as exc:
                 if path in self.files and testfacts.language_of(path) != testfacts.PYTHON:
-                    self.problems.append(Unreadable(path, "test file", describe(exc)))
+                    self.problems.add(path, "test file", exc)
             except Exception as exc:  # too deep to parse, …: that file's problem only
-                self.problems.append(Unreadable(path, "test file", describe(exc)))
+                self.problems.add(path, "test file", exc)
         self._facts[path] = found
         return found
 
@@ -419,7 +419,7 @@ def build_index(
     changed: Iterable[tuple[str, str]],
     rest: Iterable[str],
     read: Callable[[str], str | None],
-    problems: list[Unreadable] | None = None,
+    problems: Problems | None = None,
     roots: frozenset[str] = frozenset(),
     load: Callable[[str], str | None] | None = None,
 ) -> TestIndex:
@@ -785,15 +785,14 @@ def find(t: Tightening, index: TestIndex, source: str | None = None) -> Evidence
             tried.add(path)
             if elsewhere(path):
                 continue
-            found = attempt(index.problems, path, "test file", _evidence, t, index, path)
+            found = index.problems.attempt(path, "test file", _evidence, t, index, path)
             if found:
                 return found
     if t.field:
         model_file = _snake(name.rsplit(".", 1)[-1])
         for path in index.fixtures_mentioning(t.field) + index.fixtures_named(model_file):
             if not elsewhere(path):
-                found = attempt(
-                    index.problems,
+                found = index.problems.attempt(
                     path,
                     "test file",
                     _fixture_evidence,

@@ -39,18 +39,31 @@ def describe(exc: BaseException) -> str:
     return f"{name}: {message}" if message else name
 
 
-def attempt(
-    problems: list[Unreadable],
-    path: str | None,
-    what: str,
-    read: Callable[P, T],
-    *args: P.args,
-    **kwargs: P.kwargs,
-) -> T | None:
-    """`read(*args, **kwargs)`, or None with the failure recorded. Catches every Exception (not
-    KeyboardInterrupt or SystemExit): a reader's bug on one file is still that file's."""
-    try:
-        return read(*args, **kwargs)
-    except Exception as exc:  # isolation is the point: see the module docstring
-        problems.append(Unreadable(path, what, describe(exc)))
-        return None
+class Problems(list[Unreadable]):
+    """Where a reader records what it could not read: the one way a failure on one file becomes a
+    GR901 (the engine reports each entry). `Analysis.problems` is one (the computing fact's, or
+    the running check's); readers call `ctx.problems.attempt(...)` or `ctx.problems.add(...)` and
+    never build an `Unreadable` themselves."""
+
+    def add(
+        self, path: str | None, what: str, why: str | BaseException, *, not_fetched: bool = False
+    ) -> None:
+        """Record that `what` at `path` could not be read, `why` in words or as the exception."""
+        error = describe(why) if isinstance(why, BaseException) else why
+        self.append(Unreadable(path, what, error, not_fetched))
+
+    def attempt(
+        self,
+        path: str | None,
+        what: str,
+        read: Callable[P, T],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T | None:
+        """`read(*args, **kwargs)`, or None with the failure recorded. Catches every Exception
+        (not KeyboardInterrupt or SystemExit): a reader's bug on one file is still that file's."""
+        try:
+            return read(*args, **kwargs)
+        except Exception as exc:  # isolation is the point: see the module docstring
+            self.add(path, what, exc)
+            return None

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from guardrail.analysis.isolate import Unreadable
 from guardrail.analysis.reads import Side, wants
 from guardrail.checks.base import Analysis
 from guardrail.config import DEFAULT_CONFIG_PATH, Config, validate_text
@@ -37,9 +36,7 @@ def check_config_change(ctx: Analysis) -> Iterator[Finding]:
         return
     text = ctx.read("head", rel)
     if text is None:
-        ctx.problems.append(
-            Unreadable(rel, "configuration file", "not found at the pull request's head commit")
-        )
+        ctx.problems.add(rel, "configuration file", "not found at the pull request's head commit")
         return
     error = validate_text(text, rel)
     if error is None:

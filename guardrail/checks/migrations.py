@@ -15,7 +15,6 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
-from guardrail.analysis.isolate import attempt
 from guardrail.analysis.markdown import assess, find_sections, normalize
 from guardrail.analysis.migrations import base_columns
 from guardrail.analysis.migrations.changed import Migration, django_models, migrations
@@ -397,8 +396,8 @@ def safety_findings(ctx: Analysis) -> list[Finding | Note | Acknowledged]:
                 out.extend(said)
                 resolved.extend(locks)
                 continue
-            attempted = attempt(
-                ctx.problems, path, "migration's model history", _resolved, ctx, m, raw
+            attempted = ctx.problems.attempt(
+                path, "migration's model history", _resolved, ctx, m, raw
             )
             op = raw if attempted is None else attempted[0]  # unknown history: as written
             if op is None:

@@ -12,7 +12,6 @@ from dataclasses import dataclass, replace
 from guardrail.analysis.core import Analysis, Fact
 from guardrail.analysis.diff import parse_patch
 from guardrail.analysis.encoding import undecodable
-from guardrail.analysis.isolate import Unreadable, attempt
 from guardrail.analysis.migrations.compare import Edit, compare
 from guardrail.analysis.migrations.detect import MigrationFile, detect, read, reverse_file
 from guardrail.analysis.migrations.dialect import (
@@ -202,7 +201,7 @@ def _read_migrations(ctx: Analysis) -> list[Migration]:
             is None
         ):
             continue
-        migration = attempt(ctx.problems, f.path, "migration", _migration, ctx, f, exists)
+        migration = ctx.problems.attempt(f.path, "migration", _migration, ctx, f, exists)
         if migration is not None:
             found.append(migration)
     found = _new_tables_across(found)
@@ -226,16 +225,12 @@ def _migration(ctx: Analysis, f: ChangedFile, exists: Callable[[str], bool]) -> 
         text = text_of(ctx, f)
     if text is not None and undecodable(text):
         # Not text in any encoding guardrail reads: said as GR901, never judged as garbage.
-        ctx.problems.append(
-            Unreadable(f.path, "migration", "not text in UTF-8, UTF-16, UTF-32 or Windows-1252")
-        )
+        ctx.problems.add(f.path, "migration", "not text in UTF-8, UTF-16, UTF-32 or Windows-1252")
         return None
     if text is None:
         # Listed as changed, but no content came (a fetch that failed, a file over the size
         # cap): GR901 at error, never judged as an empty file ("gone: …", "read in full").
-        ctx.problems.append(
-            Unreadable(f.path, "migration", "its content could not be fetched", not_fetched=True)
-        )
+        ctx.problems.add(f.path, "migration", "its content could not be fetched", not_fetched=True)
         return None
     reading = read(kind, text, exists, app=_django_app(ctx, kind))
     base = _base_reading(ctx, f, kind)

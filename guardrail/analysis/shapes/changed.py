@@ -14,7 +14,6 @@ from guardrail.analysis import evidence as ev
 from guardrail.analysis import jsonschema_diff
 from guardrail.analysis.core import Analysis, Fact
 from guardrail.analysis.diff import parse_patch, side_text
-from guardrail.analysis.isolate import attempt
 from guardrail.analysis.migrations.changed import migrations
 from guardrail.analysis.migrations.ops import OpKind
 from guardrail.analysis.paths import matches
@@ -160,7 +159,7 @@ def _read_changes(ctx: Analysis) -> ShapeChanges:
             skipped.append(f.path)
             continue
         seen += 1
-        found = attempt(ctx.problems, f.path, "data shape", _compare, ctx, f)
+        found = ctx.problems.attempt(f.path, "data shape", _compare, ctx, f)
         out.extend(found or ())
     out.extend(_sql_changes(ctx))
     return ShapeChanges(out, len(skipped))

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from guardrail.analysis import evidence as ev
 from guardrail.analysis.core import Analysis, Fact
 from guardrail.analysis.diff import parse_patch
-from guardrail.analysis.isolate import attempt
 from guardrail.analysis.paths import matches
 from guardrail.analysis.shapes import Field, Shape, direction, language
 from guardrail.analysis.shapes.changed import candidate, read_shapes, required_changes
@@ -112,7 +111,7 @@ def _read_layers(ctx: Analysis) -> dict[tuple[str, str], list[Layer]]:
         included = matches(path, ctx.config.data_shapes.include)
         if not included and direction.generated(path, text):
             continue
-        read = attempt(ctx.problems, path, "data shape", read_shapes, ctx, path, text) or []
+        read = ctx.problems.attempt(path, "data shape", read_shapes, ctx, path, text) or []
         for shape in direction.directed(read, included=included):
             if not shape.reads_stored_data:
                 continue
