@@ -405,6 +405,11 @@ def test_python_relation_traversal_is_attributed_to_the_related_model(
         ("x.rb", ORDERS_STATUS, "Order.active.where(x: 1).first.status\n", [1]),
         ("x.rb", ORDERS_STATUS, "Order.find_each do |o|\n  puts o.status\nend\n", [2]),
         ("x.rb", ORDERS_STATUS, "@order = Order.find(params[:id])\n@order.status\n", [2]),
+        # Finders are judged down their chain: the items' first row is not an order.
+        ("x.rb", ORDERS_STATUS, "o = Order.find(1)\no.line_items.first.status\n", []),
+        ("x.rb", ORDERS_STATUS, "Customer.order(:created_at).first.status\n", []),
+        ("x.rb", ORDERS_STATUS, "current_user.orders.find(params[:id]).status\n", [1]),
+        ("x.rb", ORDERS_STATUS, "Order.where(a: 1).active.first.status\n", [1]),
         # JavaScript/TypeScript.
         (
             "x.ts",

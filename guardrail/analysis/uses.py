@@ -565,27 +565,33 @@ class _Tree:
             if node_text(prop) in _JS_ROW_PROPERTIES:
                 return self.row_of_model(node.child_by_field_name("object"))
             return False
-        if self.ruby and node.type == "call" and self._args(node) is None:
-            method = node.child_by_field_name("method")
-            receiver = node.child_by_field_name("receiver")
-            name = node_text(method) if method is not None else ""
-            if receiver is None:
-                return self.rooted(node)
-            if name.rstrip("!?").replace("_", "").lower() in self.keys or self.is_model(receiver):
-                return True  # `line.order`, `Order.active` (a scope of the model)
-            if name in _RB_QUERY_METHODS:
-                return self.rooted(node)
-            inner = receiver.child_by_field_name("method") if receiver.type == "call" else None
-            if inner is not None and node_text(inner) in _RB_RELATION_METHODS:
-                return self.rooted(node)  # a scope on a relation: `Order.where(…).active`
-            return False  # another method of a row: an association, or not a column at all
         if self.ruby and node.type == "call":
-            method = node.child_by_field_name("method")
-            receiver = node.child_by_field_name("receiver")
-            name = node_text(method) if method is not None else ""
-            if receiver is not None and not (name in _RB_QUERY_METHODS or self.is_model(receiver)):
-                return False  # `order.items(…)`: not a query of the model
+            return self._rb_row_of_model(node)
         return self.rooted(node)
+
+    def _rb_row_of_model(self, call: Node) -> bool:
+        """Ruby: a method call whose result is the model's rows. An association named like the
+        model (`line.order`, `user.orders`) is; a query or finder of a chain that is the model's
+        (`Order.where(…).first`, `user.orders.find(1)`) is, the chain judged the same way all
+        the way down (`order.items.first` is the items'); a class method or scope of the model
+        (`Order.active`) and a scope on a relation (`Order.where(…).active`) are. Any other
+        method of a row is taken as an association to another model (`order.customer`)."""
+        method = call.child_by_field_name("method")
+        receiver = call.child_by_field_name("receiver")
+        name = node_text(method) if method is not None else ""
+        bare = self._args(call) is None
+        if receiver is None:
+            return self.rooted(call)
+        if bare and name.rstrip("!?").replace("_", "").lower() in self.keys:
+            return True  # `line.order`, `current_user.orders`
+        if name in _RB_QUERY_METHODS:
+            return self.row_of_model(receiver)
+        if self.is_model(receiver):
+            return True  # `Order.active`, `Order.some_class_method(…)`
+        inner = receiver.child_by_field_name("method") if receiver.type == "call" else None
+        if bare and inner is not None and node_text(inner) in _RB_RELATION_METHODS:
+            return self.row_of_model(receiver)  # a scope on a relation
+        return False  # another method of a row: an association, or not a column at all
 
     def _is_column_read(self, node: Node) -> bool:
         col = self.t.column
