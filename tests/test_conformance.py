@@ -1,5 +1,8 @@
 """Agreement with peers on their own test cases (../shared/corpus; skipped when absent).
 
+The figures, how they are built and every squawk disagreement with its reason are in
+docs/conformance.md; keep that page in step with the floors and ADJUDICATED here.
+
 Each peer gets a recall and a precision floor, and why it sits where it does:
 
 - squawk, over its 28 deploy-safety rules (the 11 others are style or naming: prefer-text-field,
