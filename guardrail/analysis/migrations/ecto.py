@@ -22,6 +22,7 @@ from guardrail.analysis.migrations.grammar import (
     line,
     parse,
     sql_default,
+    sql_type,
     syntax_note,
     text,
     walk,
@@ -324,6 +325,7 @@ class _Reader:
         frm = c.kwargs.get("from", _MISSING)
         before_type: str | None = None
         before_null: bool | None = None
+        opts: dict[str, Value] = {}  # `from:`'s options (size, precision) where it gives them
         if frm is not _MISSING:
             if isinstance(frm, list) and frm:  # {:type, null: true}
                 before_type = _value_type(frm[0])
@@ -338,7 +340,32 @@ class _Reader:
             # `def down` modifies it back: that is what it was.
             known, (before_type, before_null) = True, restored
         if known and before_type is not None and new_type is not None:
-            if before_type != new_type and type_change_rewrites(before_type, new_type) is not False:
+            # Compared as PostgreSQL stores them: `:string` -> `:text` is varchar(255) -> text,
+            # which keeps the table (it still queues for ACCESS EXCLUSIVE, as GR226 says).
+            # ecto_sql writes `ALTER COLUMN … TYPE` for every `modify`, the same type included:
+            # the op stays (with both types) so the lock rules see it. A `def down` gives no
+            # size or precision, so the same type restored from it is not compared.
+            old_pg = _ecto_pg(before_type, opts)
+            new_pg = _ecto_pg(new_type, c.kwargs)
+            if frm is _MISSING and before_type == new_type:
+                old_pg = new_pg = None
+            if old_pg and new_pg:
+                rewrites = False if old_pg == new_pg else type_change_rewrites(old_pg, new_pg)
+                self.rec.add(
+                    c.node,
+                    OpKind.ALTER_TYPE,
+                    table,
+                    col,
+                    narrowing=rewrites is not False,
+                    to_type=new_pg,
+                    from_type=old_pg,
+                    value=new_pg,
+                )
+            elif (
+                not (old_pg and new_pg)
+                and before_type != new_type
+                and type_change_rewrites(before_type, new_type) is not False
+            ):
                 self.rec.add(
                     c.node, OpKind.ALTER_TYPE, table, col, narrowing=True, to_type=new_type
                 )
@@ -370,43 +397,19 @@ class _Reader:
 _MISSING = Dynamic("")
 
 
-# Ecto's column types as ecto_sql's PostgreSQL adapter creates them (Ecto.Adapters.Postgres).
-_ECTO_PG = {
-    "id": "bigint",
-    "serial": "integer",
-    "bigserial": "bigint",
-    "integer": "integer",
-    "bigint": "bigint",
-    "smallint": "smallint",
-    "float": "double precision",
-    "boolean": "boolean",
-    "string": "varchar",
-    "text": "text",
-    "citext": "citext",
-    "binary": "bytea",
-    "uuid": "uuid",
-    "binary_id": "uuid",
-    "map": "jsonb",
-    "jsonb": "jsonb",
-    "date": "date",
-    "time": "time",
-    "naive_datetime": "timestamp(0)",
-    "naive_datetime_usec": "timestamp",
-    "utc_datetime": "timestamp(0)",
-    "utc_datetime_usec": "timestamp",
-    "decimal": "numeric",
-}
-
-
 def _ecto_pg(name: str | None, kw: dict[str, Value]) -> str | None:
     """`:string, size: 40` -> `varchar(40)`, `:decimal, precision: 10, scale: 2` ->
-    `numeric(10,2)`; None for a type this table does not know."""
-    base = _ECTO_PG.get(name or "")
+    `numeric(10,2)`, `:utc_datetime_usec, precision: 3` -> `timestamp(3)`, as ecto_sql's
+    `column_type_name` writes them (grammar.sql_type's Ecto table); None for a type it does
+    not know."""
     size, precision, scale = kw.get("size"), kw.get("precision"), kw.get("scale")
-    if base == "varchar":
-        return f"varchar({size if isinstance(size, int) else 255})"
-    if base == "numeric" and isinstance(precision, int):
-        return f"numeric({precision},{scale if isinstance(scale, int) else 0})"
+    size = size if isinstance(size, int) and not isinstance(size, bool) else None
+    precision = (
+        precision if isinstance(precision, int) and not isinstance(precision, bool) else None
+    )
+    base = sql_type(name, size, precision, scale if isinstance(scale, int) else 0, "ecto")
+    if base in ("timestamp", "time") and name and name.endswith("_usec") and precision:
+        return f"{base}({precision})"
     return base
 
 
@@ -418,7 +421,7 @@ def _ecto_defined(c: _Call, col: str) -> ColumnDef:
     typ: str | None = None
     if typ_node is not None and typ_node.type == "call" and _call(typ_node).name == "references":
         ref_type = _call(typ_node).kwargs.get("type")
-        typ = _ecto_pg(as_str(ref_type) or "id", {})
+        typ = _ecto_pg(as_str(ref_type) or "bigserial", {})  # references' default
     elif isinstance(written, list) and len(written) == 2 and written[0] == "array":
         inner = _ecto_pg(as_str(written[1]), c.kwargs)
         typ = f"{inner}[]" if inner else None

@@ -25,12 +25,13 @@ from guardrail.analysis.migrations.grammar import (
     as_strs,
     parse,
     sql_default,
+    sql_type,
     syntax_note,
     text,
     walk,
 )
 from guardrail.analysis.migrations.ops import ColumnDef, Framework, OpKind, Reading
-from guardrail.analysis.migrations.postgres import type_change_rewrites
+from guardrail.analysis.migrations.postgres import same_type, type_change_rewrites
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -410,7 +411,9 @@ def _store_type(c: _Call, clr: str | None, old: bool) -> str | None:
         if isinstance(precision, int) and not isinstance(precision, bool):
             return f"numeric({precision},{scale if isinstance(scale, int) else 0})"
         return "numeric" if precision is None and scale is None else None
-    return None
+    if kw("maxLength") is not None or kw("precision") is not None:
+        return None  # a facet on another CLR type: not followed
+    return sql_type(base, framework="efcore")  # Npgsql's ClrTypeMappings (grammar.py)
 
 
 def _alter_column(r: _Reader, c: _Call) -> None:
@@ -426,7 +429,7 @@ def _alter_column(r: _Reader, c: _Call) -> None:
     old_type = _store_type(c, old_clr if isinstance(old_clr, str) else None, old=True)
     new_type = _store_type(c, new_clr, old=False)
     if new_type and old_type:
-        if new_type.lower() == old_type.lower():
+        if new_type.lower() == old_type.lower() or same_type(old_type, new_type):
             return  # EF restates the column for another facet (nullability, default, comment)
         # Recorded like SQL's ALTER COLUMN … TYPE with both types, so the rules ask PostgreSQL's
         # own answer (a longer varchar and varchar -> text are catalog-only: GR216 stays silent,

@@ -166,17 +166,43 @@ _SQL_TYPES = {
 
 
 # What each framework's own PostgreSQL column compiler creates, where it differs from the shared
-# table above (checked against each project's source):
-# - Rails: activerecord/lib/active_record/connection_adapters/postgresql/schema_statements.rb
-#   `type_to_sql` (rails/rails, MIT): integer limit 1-2 smallint, 3-4 integer, 5-8 bigint;
-#   NATIVE_DATABASE_TYPES: float -> float (double precision), binary -> bytea, datetime ->
-#   timestamp (without time zone), string -> character varying with no default length.
-# - knex: lib/dialects/postgres/schema/pg-columncompiler.js (knex/knex dd911fcb, MIT):
+# table above. Each entry was read in the project's source at the commit named (2026-11-28):
+# - Rails (rails/rails 2a2db1e8, MIT): activerecord/lib/active_record/connection_adapters/
+#   postgresql_adapter.rb NATIVE_DATABASE_TYPES: string -> character varying (no length),
+#   float -> float (double precision), binary -> bytea, datetime -> timestamp (datetime_type
+#   defaults to :timestamp); postgresql/schema_statements.rb `type_to_sql`: integer limit 1-2
+#   smallint, nil/3-4 integer, 5-8 bigint.
+# - knex (knex/knex dd911fcb, MIT): lib/dialects/postgres/schema/pg-columncompiler.js:
 #   `float` -> real, `double` -> double precision, `tinyint` -> smallint, `binary` -> bytea,
 #   `enu`/`enum` -> text with a CHECK, `datetime`/`timestamp` -> timestamptz unless
 #   `useTz: false`, `decimal` -> decimal(8, 2) unless given (`null` precision: unconstrained).
-# - Laravel: Illuminate/Database/Schema/Grammars/PostgresGrammar.php (laravel/framework, MIT):
-#   `enum` -> varchar(255) with a CHECK, `boolean` -> boolean, `uuid` -> uuid.
+# - Laravel (laravel/framework bd71b45f, MIT): src/Illuminate/Database/Schema/Grammars/
+#   PostgresGrammar.php: `tinyText` -> varchar(255), `enum` -> varchar(255) with a CHECK (the
+#   reader spells it, so it is not here), `boolean`, `uuid`. `dateTime`/`timestamp` are
+#   timestamp(0) (Blueprint passes Builder::$defaultTimePrecision, 0): every Laravel timestamp
+#   is read without its precision on both sides, so a precision change is not judged.
+# - Sequelize v6, the released line (sequelize/sequelize v6 cb7f99ad, MIT): src/data-types.js
+#   and src/dialects/postgres/data-types.js: STRING -> VARCHAR(255) and CHAR -> CHAR(255) unless
+#   a length is given, DATE -> TIMESTAMP WITH TIME ZONE (precision ignored), DATEONLY -> DATE,
+#   FLOAT -> FLOAT (double precision; FLOAT(1..24) is real), DOUBLE -> DOUBLE PRECISION,
+#   DECIMAL -> DECIMAL or DECIMAL(p,s), BLOB -> BYTEA, INTEGER/BIGINT/SMALLINT drop a length;
+#   ENUM is a type of its own, `enum_<table>_<column>` (utils.generateEnumName). v7 (alpha)
+#   writes FLOAT as REAL: not followed here.
+# - Ecto (elixir-ecto/ecto_sql 5e45b435, Apache-2.0): lib/ecto/adapters/postgres/connection.ex
+#   `ecto_to_db`/`column_type_name`: :string -> varchar(255) unless `size:`, :id -> integer,
+#   :time/:naive_datetime/:utc_datetime -> time(0)/timestamp(0), the _usec forms without a
+#   precision, :map -> jsonb (the :postgres_map_type default in mix.exs), :binary -> bytea,
+#   :binary_id -> uuid, :decimal -> decimal or decimal(p,s), :float -> float, :identity ->
+#   bigint, :duration -> interval, :bitstring -> varbit; `references` default to :bigserial,
+#   whose column is bigint (`reference_column_type`).
+# - EF Core with Npgsql (npgsql/efcore.pg c715cff1, PostgreSQL licence):
+#   src/EFCore.PG/Storage/Internal/NpgsqlTypeMappingSource.cs ClrTypeMappings: string -> text
+#   (with a size: character varying(n), fixed: character(n), above 10485760: text), DateTime ->
+#   timestamp with time zone (timestamp without time zone under the legacy switch, not
+#   followed), DateTimeOffset -> timestamp with time zone, decimal -> numeric, bool -> boolean,
+#   Guid -> uuid, byte/short -> smallint, int -> integer, long -> bigint, float -> real, double ->
+#   double precision, char -> character(1), DateOnly -> date, TimeOnly -> time without time
+#   zone, TimeSpan -> interval, byte[] -> bytea.
 _FRAMEWORK_TYPES: dict[str, dict[str, str]] = {
     "rails": {
         "float": "double precision",
@@ -205,9 +231,118 @@ _FRAMEWORK_TYPES: dict[str, dict[str, str]] = {
         "date": "date",
         "time": "time",
     },
-    # Laravel `enum` never gets here: its reader spells it (PostgresGrammar::typeEnum).
-    "laravel": {"boolean": "boolean", "uuid": "uuid"},
+    "laravel": {
+        "boolean": "boolean",
+        "uuid": "uuid",
+        "tinyText": "varchar(255)",
+    },
+    "sequelize": {
+        "STRING": "varchar",
+        "CHAR": "char",
+        "TEXT": "text",
+        "CITEXT": "citext",
+        "INTEGER": "integer",
+        "BIGINT": "bigint",
+        "SMALLINT": "smallint",
+        "FLOAT": "double precision",
+        "DOUBLE": "double precision",
+        "REAL": "real",
+        "DECIMAL": "numeric",
+        "BOOLEAN": "boolean",
+        "DATE": "timestamptz",
+        "DATEONLY": "date",
+        "TIME": "time",
+        "UUID": "uuid",
+        "JSON": "json",
+        "JSONB": "jsonb",
+        "BLOB": "bytea",
+    },
+    "ecto": {
+        "id": "integer",
+        "serial": "integer",
+        "bigserial": "bigint",
+        "identity": "bigint",
+        "integer": "integer",
+        "bigint": "bigint",
+        "smallint": "smallint",
+        "float": "double precision",
+        "boolean": "boolean",
+        "string": "varchar",
+        "text": "text",
+        "citext": "citext",
+        "binary": "bytea",
+        "bitstring": "varbit",
+        "uuid": "uuid",
+        "binary_id": "uuid",
+        "map": "jsonb",
+        "jsonb": "jsonb",
+        "date": "date",
+        "time": "time(0)",
+        "time_usec": "time",
+        "naive_datetime": "timestamp(0)",
+        "naive_datetime_usec": "timestamp",
+        "utc_datetime": "timestamp(0)",
+        "utc_datetime_usec": "timestamp",
+        "duration": "interval",
+        "decimal": "numeric",
+    },
+    "efcore": {
+        "string": "text",
+        "DateTime": "timestamptz",
+        "DateTimeOffset": "timestamptz",
+        "decimal": "numeric",
+        "bool": "boolean",
+        "Guid": "uuid",
+        "byte": "smallint",
+        "short": "smallint",
+        "int": "integer",
+        "long": "bigint",
+        "float": "real",
+        "double": "double precision",
+        "char": "character(1)",
+        "DateOnly": "date",
+        "TimeOnly": "time",
+        "TimeSpan": "interval",
+        "byte[]": "bytea",
+    },
 }
+# A length the framework writes when none is given (Sequelize STRING/CHAR, Ecto :string).
+_DEFAULT_LENGTH = {
+    ("sequelize", "varchar"): 255,
+    ("sequelize", "char"): 255,
+    ("ecto", "varchar"): 255,
+}
+# EF Core's CLR names also come fully qualified or aliased.
+_CLR_ALIASES = {
+    "String": "string",
+    "System.String": "string",
+    "Decimal": "decimal",
+    "System.Decimal": "decimal",
+    "Boolean": "bool",
+    "System.Boolean": "bool",
+    "Int16": "short",
+    "System.Int16": "short",
+    "Int32": "int",
+    "System.Int32": "int",
+    "Int64": "long",
+    "System.Int64": "long",
+    "Single": "float",
+    "System.Single": "float",
+    "Double": "double",
+    "System.Double": "double",
+    "Byte": "byte",
+    "System.Byte": "byte",
+    "System.DateTime": "DateTime",
+    "System.DateTimeOffset": "DateTimeOffset",
+    "System.Guid": "Guid",
+    "System.DateOnly": "DateOnly",
+    "System.TimeOnly": "TimeOnly",
+    "System.TimeSpan": "TimeSpan",
+    "Char": "char",
+    "System.Char": "char",
+}
+# Npgsql maps a string longer than this to text (NpgsqlTypeMappingSource, "See #342").
+_NPGSQL_MAX_VARCHAR = 10485760
 
 
 def sql_type(
@@ -218,11 +353,23 @@ def sql_type(
     framework: str = "",
 ) -> str | None:
     """`string` with limit 100 -> `varchar(100)`; the name itself when the type has no known
-    spelling. `framework` picks that framework's own spelling where it differs (see above)."""
+    spelling. `framework` picks that framework's own spelling where it differs (see above);
+    Sequelize, Ecto and EF Core have whole tables of their own and give None for a name that
+    is not in theirs. EF Core names are CLR types (`string`, `DateTime?`, `System.Int32`)."""
     own = _FRAMEWORK_TYPES.get(framework, {})
-    base = own.get(name or "") or _SQL_TYPES.get(name or "")
+    if framework == "efcore":
+        name = _CLR_ALIASES.get((name or "").rstrip("?"), (name or "").rstrip("?"))
+        if name == "string" and length:
+            return "text" if length > _NPGSQL_MAX_VARCHAR else f"varchar({length})"
+    if framework in ("sequelize", "ecto", "efcore"):
+        base = own.get(name or "")  # their own tables are whole: no shared guesses
+    else:
+        base = own.get(name or "") or _SQL_TYPES.get(name or "")
     if base is None:
-        return name
+        return None if framework in ("sequelize", "ecto", "efcore") else name
+    length = length or _DEFAULT_LENGTH.get((framework, base))
+    if framework == "sequelize" and name == "FLOAT" and length:
+        return "real" if length <= 24 else "double precision"  # PostgreSQL's float(p)
     if base == "integer" and framework == "rails" and length:
         if length <= 2:
             return "smallint"

@@ -637,7 +637,9 @@ class _Reader:
             if new.nullable is False:
                 self.add(node, OpKind.SET_NOT_NULL, table, col, where, maybe=True)
             # As PostgreSQL names it where known, so an earlier migration's column compares.
-            to_type = sequelize_pg_type(new.type) if self.framework == "sequelize" else None
+            to_type = (
+                sequelize_pg_type(new.type, table, col) if self.framework == "sequelize" else None
+            )
             self.add(
                 node, OpKind.ALTER_TYPE, table, col, where, to_type=to_type or new.type, maybe=True
             )
@@ -646,8 +648,12 @@ class _Reader:
             self.add(node, OpKind.SET_NOT_NULL, table, col, where)
         elif new.nullable is True and before.nullable is False:
             self.add(node, OpKind.DROP_NOT_NULL, table, col, where)
-        if new.type and before.type and type_changes(_norm(before.type), _norm(new.type)):
-            self.add(node, OpKind.ALTER_TYPE, table, col, where, to_type=new.type, narrowing=True)
+        old_type, new_type = before.type, new.type
+        if self.framework == "sequelize":  # as PostgreSQL stores them: STRING is varchar(255)
+            old_type = sequelize_pg_type(old_type, table, col) or old_type
+            new_type = sequelize_pg_type(new_type, table, col) or new_type
+        if new_type and old_type and type_changes(_norm(old_type), _norm(new_type)):
+            self.add(node, OpKind.ALTER_TYPE, table, col, where, to_type=new_type, narrowing=True)
 
 
 _Handler = Callable[[_Reader, _Link, _Where], None]
@@ -707,53 +713,36 @@ def _knex_defined(links: list[_Link]) -> list[ColumnDef]:
     return [ColumnDef(col, (typ or name).lower(), not_null, default, primary)]
 
 
-# Sequelize DataTypes as PostgreSQL stores them (sequelize/src/dialects/postgres/data-types).
-_SEQUELIZE_PG = {
-    "STRING": "varchar",
-    "CHAR": "char",
-    "TEXT": "text",
-    "CITEXT": "citext",
-    "INTEGER": "integer",
-    "BIGINT": "bigint",
-    "SMALLINT": "smallint",
-    "FLOAT": "double precision",
-    "DOUBLE": "double precision",
-    "REAL": "real",
-    "DECIMAL": "numeric",
-    "BOOLEAN": "boolean",
-    "DATE": "timestamptz",
-    "DATEONLY": "date",
-    "TIME": "time",
-    "UUID": "uuid",
-    "JSON": "json",
-    "JSONB": "jsonb",
-    "BLOB": "bytea",
-}
 _SEQUELIZE_TYPE = re.compile(
     r"^(?:Sequelize|DataTypes|Types)?\.?([A-Z]+)(?:\((\d+)(?:,\s*(\d+))?\))?$"
 )
 
 
-def sequelize_pg_type(type_text: str | None) -> str | None:
-    """`Sequelize.STRING(100)` -> `varchar(100)`, `DataTypes.DATE` -> `timestamptz`; None for a
-    type this table does not know."""
-    found = _SEQUELIZE_TYPE.match("".join((type_text or "").split()))
-    if found is None or found.group(1) not in _SEQUELIZE_PG:
+def sequelize_pg_type(
+    type_text: str | None, table: str | None = None, column: str | None = None
+) -> str | None:
+    """`Sequelize.STRING(100)` -> `varchar(100)`, `DataTypes.DATE` -> `timestamptz`, `ENUM(…)`
+    -> `enum_<table>_<column>` (grammar.sql_type's Sequelize table, from Sequelize's source);
+    None for a type it does not know."""
+    text = "".join((type_text or "").split())
+    if text.replace("Sequelize.", "").replace("DataTypes.", "").startswith("ENUM("):
+        return f"enum_{table}_{column}" if table and column else None
+    found = _SEQUELIZE_TYPE.match(text)
+    if found is None:
         return None
-    base, length, scale = _SEQUELIZE_PG[found.group(1)], found.group(2), found.group(3)
-    if base == "varchar":
-        return f"varchar({length or 255})"
-    if base == "char" and length:
-        return f"char({length})"
-    if base == "numeric" and length:
-        return f"numeric({length},{scale or 0})"
-    return base
+    name, first, second = found.group(1), found.group(2), found.group(3)
+    if name == "DECIMAL":
+        return sql_type(
+            name, None, int(first) if first else None, int(second or 0), framework="sequelize"
+        )
+    sized = name in ("STRING", "CHAR", "FLOAT") and first
+    return sql_type(name, int(first) if sized else None, framework="sequelize")
 
 
-def _sequelize_defined(name: str, spec: dict[str, Value]) -> ColumnDef:
+def _sequelize_defined(name: str, spec: dict[str, Value], table: str | None) -> ColumnDef:
     """One column of `queryInterface.createTable(t, { name: { type, allowNull, … } })`."""
     written = _type_text(spec.get("type"))
-    typ = sequelize_pg_type(written) or (written or "").lower()
+    typ = sequelize_pg_type(written, table, name) or (written or "").lower()
     primary = spec.get("primaryKey") is True
     serial = spec.get("autoIncrement") is True
     default = sql_default(spec["defaultValue"]) if "defaultValue" in spec else None
@@ -878,7 +867,7 @@ def _qi_add_column(r: _Reader, link: _Link, w: _Where) -> None:
         volatile_default=spec.get("autoIncrement") is True or spec.get("isGenerated") is True,
         # what it adds, so a later `changeColumn` compares with its type
         table_columns=(
-            (_sequelize_defined(col, spec),) if col and r.framework == "sequelize" else ()
+            (_sequelize_defined(col, spec, table),) if col and r.framework == "sequelize" else ()
         ),
     )
     if "references" in spec:
@@ -995,7 +984,7 @@ def _qi_create_table(r: _Reader, link: _Link, w: _Where) -> None:
     else:
         for name, col in _opts(link, 1).items():
             if isinstance(col, dict):
-                r.rec.define(table, _sequelize_defined(name, col))
+                r.rec.define(table, _sequelize_defined(name, col, table))
 
 
 def _qi_drop_table(r: _Reader, link: _Link, w: _Where) -> None:

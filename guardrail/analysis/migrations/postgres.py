@@ -55,6 +55,9 @@ _ALIASES = {
     "citext": "citext",
     "timestamp": "timestamp",
     "timestamptz": "timestamptz",
+    # EF Core's `type:` and Laravel write the SQL-standard names.
+    "timestamp without time zone": "timestamp",
+    "timestamp with time zone": "timestamptz",
     "json": "json",
     "jsonb": "jsonb",
 }
@@ -100,6 +103,12 @@ def known_type(type_text: str) -> bool:
     return _parse(type_text) is not None
 
 
+def same_type(a: str, b: str) -> bool:
+    """Two spellings of one type (`timestamp with time zone` and `timestamptz`)."""
+    parsed = _parse(a)
+    return parsed is not None and parsed == _parse(b)
+
+
 def type_change_rewrites(
     old: str, new: str, version: int = DEFAULT_POSTGRES_VERSION
 ) -> bool | None:
@@ -140,8 +149,10 @@ def type_change_rewrites(
         return True
     if an == bn and an in ("timestamp", "timestamptz"):
         # 9.2 release notes: raising a timestamp's precision (or dropping it) keeps the table;
-        # lowering it rounds every value.
-        return bool(bm) and (not am or bm[0] < am[0])
+        # lowering it rounds every value. 6 is the most a timestamp holds, so `timestamp` ->
+        # `timestamp(6)` keeps it too (timestamp.c, TemporalSimplify: new == max precision is a
+        # relabel): Rails 7 writes `datetime` as timestamp(6), older migrations as timestamp.
+        return bool(bm) and bm[0] < 6 and (not am or bm[0] < am[0])
     if an == "json" and bn == "jsonb":
         return True
     return None
