@@ -844,9 +844,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         from guardrail.publish import actions
 
-        traceback.print_exc()
         if not actions.in_actions():
             raise
+        # An exception's message can quote the repository (a name, a line of a file): printed
+        # raw, a line of it starting with `::` would be a workflow command.
+        actions.print_lines(traceback.format_exc(), stream=sys.stderr)
         actions.error(
             f"guardrail hit a bug ({type(exc).__name__}); the traceback is in the log. "
             "Please report it; re-running will not help."

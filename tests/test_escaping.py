@@ -9,6 +9,7 @@ renders comments) must show them as text only.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -208,3 +209,27 @@ def test_hostile_contents_and_names_in_comment_and_summary(
     for text in (str(comment["body"]), run.summary):
         assert "a`b" in text and "0003_" in text and "order.proto" in text
         assert_inert(text)
+
+
+def test_a_traceback_quoting_the_repository_cannot_print_a_workflow_command(
+    monkeypatch, capsys
+) -> None:
+    """A bug's traceback goes to the log whole, and its message may quote a file of the PR
+    (a line with `::` at its start, after a newline or a lone carriage return): no line of
+    stdout or stderr may then start a workflow command the runner would obey."""
+    from guardrail import cli
+
+    def bug(args: object) -> int:
+        raise RuntimeError("boom\n::error file=x::pwned\r  ::add-mask::y\n##[error]z")
+
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.delenv("GITHUB_OUTPUT", raising=False)
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    monkeypatch.setattr(cli, "_cmd_action", bug)
+    assert cli.main(["action"]) == 2
+    out, err = capsys.readouterr()
+    assert "Traceback" in err and "pwned" in err  # kept for whoever reports it
+    for line in re.split(r"\r\n|\r|\n", err):
+        assert not line.lstrip().startswith(("::", "##[")), line
+    ours = [line for line in out.splitlines() if line.startswith("::")]
+    assert ours and all(line.startswith("::error title=guardrail::") for line in ours)

@@ -31,12 +31,24 @@ def print_untrusted(text: str, *, stream: TextIO | None = None) -> None:
         print(text, file=out)
 
 
+def _inert(line: str) -> str:
+    """The line, unable to start a workflow command (the runner trims leading spaces)."""
+    return "guardrail: " + line if line.lstrip().startswith(("::", "##[")) else line
+
+
+def print_lines(text: str, *, stream: TextIO | None = None) -> None:
+    """Text that may carry the repository's words (a traceback quoting a file's contents),
+    line by line, none able to act as a workflow command. Unlike `print_untrusted` it does not
+    pause commands, so it is safe on stderr while stdout carries our own."""
+    out = stream or sys.stdout
+    for line in text.splitlines():  # the runner also ends a line at a lone \r
+        print(_inert(line), file=out)
+    out.flush()
+
+
 def log(message: str) -> None:
     """A line of our own words. Never starts a workflow command, whatever it contains."""
-    line = " ".join(message.split())
-    if line.startswith(("::", "##[")):  # the runner trims leading spaces before parsing
-        line = "guardrail: " + line
-    print(line, flush=True)
+    print(_inert(" ".join(message.split())), flush=True)
 
 
 def warn(message: str, title: str = "guardrail") -> None:
