@@ -456,6 +456,83 @@ def test_ruby_and_js_relation_traversal_is_attributed_to_the_related_model(
     assert uses(path, source, target) == found
 
 
+CUSTOMERS_STATUS = Target("customers", "status")
+_ORDER_ROW_PHP = "<?php\n$order = Order::find(1);\n"
+_ORDER_ROW_CS = "class S {\n void F() {\n var order = db.Orders.Find(1);\n"
+
+
+@pytest.mark.parametrize(
+    ("path", "source", "orders", "customers"),
+    [
+        # Ruby: a projection is no longer the model's rows; its own block still is.
+        ("x.rb", "Order.all.map { |o| o.customer }.each { |c| puts c.status }\n", [], []),
+        ("x.rb", "Order.all.flat_map(&:lines).each { |l| puts l.status }\n", [], []),
+        ("x.rb", "Order.all.map { |o| o.status }\n", [1], []),
+        ("x.rb", "Order.where(paid: true).pluck(:status)\n", [1], []),
+        # PHP: relations of a row, null-safe or not, and collection projections.
+        ("x.php", _ORDER_ROW_PHP + "echo $order?->customer?->status;", [], [3]),
+        ("x.php", _ORDER_ROW_PHP + "echo $order->customer['status'];", [], [3]),
+        ("x.php", _ORDER_ROW_PHP + "$c = $order->customer;\necho $c->status;", [], [4]),
+        ("x.php", _ORDER_ROW_PHP + "$order->customer()->update(['status' => 1]);", [], [3]),
+        (
+            "x.php",
+            "<?php\nOrder::all()->map(fn ($o) => $o->customer)->each(fn ($c) => $c->status);",
+            [],
+            [],
+        ),
+        (
+            "x.php",
+            "<?php\n$cs = Order::all()->pluck('customer');\nforeach ($cs as $c) { echo $c->status; }",
+            [],
+            [],
+        ),
+        ("x.php", "<?php\n$s = Order::all()->pluck('status');", [2], []),
+        ("x.php", "<?php\n$s = Order::all()->map(fn ($o) => $o->status);", [2], []),
+        # C#: a navigation read through `?.` or `!`, ThenInclude's lambda, LINQ projections.
+        ("x.cs", _ORDER_ROW_CS + "var s = order?.Customer?.Status;\n}}", [], [4]),
+        ("x.cs", _ORDER_ROW_CS + "var s = order?.Customer.Status;\n}}", [], [4]),
+        ("x.cs", _ORDER_ROW_CS + "var s = order.Customer!.Status;\n}}", [], [4]),
+        ("x.cs", _ORDER_ROW_CS + "var s = order?.Status;\n}}", [4], []),
+        (
+            "x.cs",
+            _ORDER_ROW_CS
+            + "var q = db.Orders.Include(o => o.Customer).ThenInclude(c => c.Status);\n}}",
+            [],
+            [4],
+        ),
+        (
+            "x.cs",
+            _ORDER_ROW_CS
+            + "var q = db.Customers.Include(c => c.Orders).ThenInclude(o => o.Status);\n}}",
+            [4],
+            [],
+        ),
+        (
+            "x.cs",
+            _ORDER_ROW_CS
+            + "var q = db.Orders.Select(o => o.Customer).Where(c => c.Status == 1);\n}}",
+            [],
+            [],
+        ),
+        (
+            "x.cs",
+            _ORDER_ROW_CS
+            + "var q = db.Orders.SelectMany(o => o.Lines).Where(l => l.Status == 1);\n}}",
+            [],
+            [],
+        ),
+        ("x.cs", _ORDER_ROW_CS + "var q = db.Orders.Select(o => o.Status);\n}}", [4], []),
+    ],
+)
+def test_a_column_read_through_a_relation_or_projection_is_not_the_rows_model(
+    path: str, source: str, orders: list[int], customers: list[int]
+) -> None:
+    """`order.customer.status` is the customer's status in every reader: the row's own model
+    never claims it (that was a false GR511 when orders.status is dropped)."""
+    assert uses(path, source, ORDERS_STATUS) == orders
+    assert uses(path, source, CUSTOMERS_STATUS) == customers
+
+
 @pytest.mark.parametrize(
     ("path", "source", "found"),
     [

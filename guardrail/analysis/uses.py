@@ -464,6 +464,28 @@ _RB_RELATION_METHODS = frozenset(
         "extending",
     }
 )
+# Enumerable and Active Record methods whose result is no longer the model's rows
+# (`Order.all.map { |o| o.customer }` holds customers, `.pluck(:status)` values).
+_RB_PROJECTIONS = frozenset(
+    {
+        "map",
+        "collect",
+        "flat_map",
+        "collect_concat",
+        "filter_map",
+        "pluck",
+        "pick",
+        "ids",
+        "group_by",
+        "zip",
+        "sum",
+        "inject",
+        "reduce",
+        "each_with_object",
+        "to_h",
+        "count",
+    }
+)
 # Sequelize's row internals: `order.dataValues.status` is still the row's column.
 _JS_ROW_PROPERTIES = frozenset({"dataValues", "_previousDataValues"})
 
@@ -582,6 +604,8 @@ class _Tree:
         bare = self._args(call) is None
         if receiver is None:
             return self.rooted(call)
+        if name in _RB_PROJECTIONS:
+            return False  # `Order.all.map { |o| o.customer }`: customers
         if bare and name.rstrip("!?").replace("_", "").lower() in self.keys:
             return True  # `line.order`, `current_user.orders`
         if name in _RB_QUERY_METHODS:

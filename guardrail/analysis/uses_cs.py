@@ -41,6 +41,22 @@ if TYPE_CHECKING:
 
 _STRINGS = ("string_literal", "verbatim_string_literal", "raw_string_literal")
 _ADDS = frozenset({"Add", "AddAsync", "AddRange", "AddRangeAsync"})
+# LINQ operators whose result is no longer the entity's rows (`db.Orders.Select(o =>
+# o.Customer)` holds customers): a column read on it, or a lambda chained after it, is not
+# this table's. Their own lambdas still take the rows (`db.Orders.Select(o => o.Status)`).
+_PROJECTIONS = frozenset(
+    {
+        "Select",
+        "SelectMany",
+        "GroupBy",
+        "GroupJoin",
+        "Join",
+        "Zip",
+        "ToLookup",
+        "ToDictionary",
+        "Aggregate",
+    }
+)
 
 
 def _norm(name: str) -> str:
@@ -148,7 +164,11 @@ class CSharp:
                         if kind is not None and self.is_model(kind):
                             return True
                         call = _enclosing_call(p)
-                        return call is not None and self.rooted(call)
+                        if call is None:
+                            return False
+                        if _method(call) == "ThenInclude":
+                            return self._included(call)  # the navigation Include took
+                        return self.rooted(call, call_args=True)
             elif p.type == "query_expression":
                 for clause in p.named_children:
                     source = _range_source(clause)
@@ -164,45 +184,82 @@ class CSharp:
             return scoped
         return name in self.bound
 
-    def rooted(self, node: Node | None) -> bool:
-        """An expression built on the entity: a query, a row, or a collection of rows."""
-        while node is not None:
-            kind = node.type
-            if kind == "identifier":
-                return self.is_model(node) or self._variable(node)
-            if kind == "this_expression" or kind == "this":
-                return self._in_entity(node)
-            if kind == "generic_name":
-                return self.is_model(node)
-            if kind == "invocation_expression":
-                fn = _field(node, "function")
-                if fn is not None and fn.type == "member_access_expression":
-                    name = _field(fn, "name")
-                    if name is not None and name.type == "generic_name" and self.is_model(name):
-                        return True  # db.Set<Order>(), modelBuilder.Entity<Order>()
-                    node = _field(fn, "expression")
-                else:
-                    node = fn
-            elif kind == "member_access_expression":
-                # a property of a row is a value or a navigation: only one named after the
-                # entity (db.Orders, line.Order) stays on it
-                name = _field(node, "name")
-                return name is not None and (
-                    _norm(node_text(name)) in self.keys
-                    or (name.type == "generic_name" and self.is_model(name))
-                )
-            elif kind == "object_creation_expression":
-                return self.is_model(_field(node, "type") or node)
-            elif kind == "query_expression":
-                source = next((_range_source(c) for c in node.named_children), None)
-                return source is not None and self.rooted(source[1])
-            elif kind in ("await_expression", "parenthesized_expression", "cast_expression"):
-                node = node.named_children[-1] if node.named_children else None
-            elif kind == "conditional_access_expression":
-                node = _field(node, "condition")
-            else:
-                return False
+    def _included(self, call: Node) -> bool:
+        """`….Include(o => o.Lines).ThenInclude(l => …)`: `l` is a row of the navigation the
+        previous Include or ThenInclude took, this entity's only when it is named after it."""
+        prev = _field(_field(call, "function"), "expression")
+        args = _field(prev, "arguments") if prev is not None else None
+        for arg in args.named_children if args is not None else []:
+            body = arg.named_children[0] if arg.named_children else None
+            if body is not None and body.type == "lambda_expression":
+                nav = _field(body, "body")
+                name = _field(nav, "name") if nav is not None else None
+                if nav is not None and nav.type == "conditional_access_expression":
+                    binding = nav.named_children[-1] if nav.named_children else None
+                    name = _field(binding, "name") if binding is not None else None
+                return name is not None and _norm(node_text(name)) in self.keys
         return False
+
+    def rooted(self, node: Node | None, *, call_args: bool = False) -> bool:
+        """An expression built on the entity: a query, a row, or a collection of rows. With
+        `call_args`, `node` is a call whose arguments are asked about: they speak of the rows
+        it is called on, even for a projection (`db.Orders.Select(o => o.Status)`)."""
+        start = node
+        while node is not None:
+            step = self._step(node, projection_ok=call_args and node == start)
+            if isinstance(step, bool):
+                return step
+            node = step
+        return False
+
+    def _step(self, node: Node, *, projection_ok: bool) -> bool | Node | None:
+        """What `rooted` decides at `node` (a bool), or the node it goes on to."""
+        kind = node.type
+        if kind == "identifier":
+            return self.is_model(node) or self._variable(node)
+        if kind in ("this_expression", "this"):
+            return self._in_entity(node)
+        if kind == "generic_name":
+            return self.is_model(node)
+        if kind == "member_access_expression":
+            # a property of a row is a value or a navigation: only one named after the
+            # entity (db.Orders, line.Order) stays on it
+            name = _field(node, "name")
+            return name is not None and (
+                _norm(node_text(name)) in self.keys
+                or (name.type == "generic_name" and self.is_model(name))
+            )
+        if kind == "object_creation_expression":
+            return self.is_model(_field(node, "type") or node)
+        if kind == "query_expression":
+            source = next((_range_source(c) for c in node.named_children), None)
+            return source is not None and self.rooted(source[1])
+        if kind == "invocation_expression":
+            return self._receiver(node, projection_ok=projection_ok)
+        if kind in ("await_expression", "parenthesized_expression", "cast_expression"):
+            return node.named_children[-1] if node.named_children else None
+        if kind == "postfix_unary_expression" and node_text(node).endswith("!"):
+            return node.named_children[0] if node.named_children else None  # order!
+        if kind == "conditional_access_expression":
+            # `order?.Customer` is a navigation as `order.Customer` is: the tree keeps the
+            # step in its last child (`order?[0]` stays on the rows)
+            binding = node.named_children[-1] if node.named_children else None
+            if binding is not None and binding.type == "member_binding_expression":
+                name = _field(binding, "name")
+                return name is not None and _norm(node_text(name)) in self.keys
+            return _field(node, "condition")
+        return False
+
+    def _receiver(self, call: Node, *, projection_ok: bool) -> bool | Node | None:
+        fn = _field(call, "function")
+        if fn is None or fn.type != "member_access_expression":
+            return fn
+        name = _field(fn, "name")
+        if name is not None and name.type == "generic_name" and self.is_model(name):
+            return True  # db.Set<Order>(), modelBuilder.Entity<Order>()
+        if name is not None and node_text(name) in _PROJECTIONS and not projection_ok:
+            return False  # `db.Orders.Select(o => o.Customer)`: customers
+        return _field(fn, "expression")
 
     def _bind(self, node: Node) -> None:
         kind = node.type
@@ -297,7 +354,7 @@ class CSharp:
             ef_property = node_text(node).startswith("EF.Property") and (
                 first is not None and bool(first.named_children)
             )
-            if self.rooted(node) or (
+            if self.rooted(node, call_args=True) or (
                 ef_property and first is not None and self.rooted(first.named_children[0])
             ):
                 return self._in_arguments(node, col)
@@ -379,6 +436,12 @@ def _range_source(clause: Node) -> tuple[str, Node] | None:
         return None
     rest = [c for c in parts if c.id != name.id and c.start_byte > name.start_byte]
     return (node_text(name), rest[0]) if rest else None
+
+
+def _method(call: Node) -> str:
+    fn = _field(call, "function")
+    name = _field(fn, "name") if fn is not None and fn.type == "member_access_expression" else None
+    return node_text(name) if name is not None else ""
 
 
 def _enclosing_call(lambda_: Node) -> Node | None:

@@ -130,6 +130,28 @@ _INSERTS = frozenset(
         "upsert",
     }
 )
+# Collection methods whose result is no longer the model's rows (`Order::all()->map(fn ($o) =>
+# $o->customer)` holds customers, `->pluck('status')` values): a column read on it, or a
+# closure chained after it, is not this table's. Their own arguments still speak of the rows
+# (`->pluck('status')`, `->map(fn ($o) => $o->status)`).
+_PROJECTIONS = frozenset(
+    {
+        "map",
+        "flatMap",
+        "mapWithKeys",
+        "mapInto",
+        "mapSpread",
+        "mapToGroups",
+        "mapToDictionary",
+        "pluck",
+        "keys",
+        "countBy",
+        "groupBy",
+        "zip",
+        "reduce",
+        "value",
+    }
+)
 _STRINGS = ("string", "encapsed_string", "heredoc", "nowdoc")
 _MEMBER = ("member_access_expression", "nullsafe_member_access_expression")
 _CALLS = ("member_call_expression", "nullsafe_member_call_expression", "scoped_call_expression")
@@ -230,7 +252,7 @@ class Php:
                         return (
                             call is not None
                             and _name(call.child_by_field_name("name")) not in _RELATION_CALLS
-                            and self.rooted(call)
+                            and self.rooted(call, call_args=True)
                         )
                 if p.type == "anonymous_function":
                     return None  # a full closure does not see the outer scope's variables
@@ -269,8 +291,11 @@ class Php:
             and self._in_model(p)
         )
 
-    def rooted(self, node: Node | None) -> bool:
-        """An expression built on the model (a query, a row, or the class itself)."""
+    def rooted(self, node: Node | None, *, call_args: bool = False) -> bool:
+        """An expression built on the model (a query, a row, or the class itself). With
+        `call_args`, `node` is a call whose arguments are asked about: they speak of the rows
+        it is called on, even for a projection (`Order::all()->pluck('status')`)."""
+        start = node
         while node is not None:
             kind = node.type
             if self.is_model(node):
@@ -288,6 +313,8 @@ class Php:
                 ):
                     return True  # DB::table('orders'), ->from('orders')
                 method = _name(node.child_by_field_name("name"))
+                if method in _PROJECTIONS and not (call_args and node == start):
+                    return False  # `->map(fn ($o) => $o->customer)`: no longer its rows
                 if kind == "scoped_call_expression":
                     node = node.child_by_field_name("scope")
                     continue
@@ -365,7 +392,7 @@ class Php:
                 parts = node.named_children
                 if len(parts) == 2 and _string(parts[1]) == col and self.rooted(parts[0]):
                     out.append(_line(node))
-            elif kind in _CALLS and self.rooted(node):
+            elif kind in _CALLS and self.rooted(node, call_args=True):
                 out.extend(self._in_arguments(node, col))
             elif kind == "object_creation_expression" and self.rooted(node):
                 out.extend(self._in_arguments(node, col))  # new Order(['status' => …])
