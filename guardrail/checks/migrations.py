@@ -16,11 +16,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from guardrail.analysis.markdown import assess, find_sections, normalize
-from guardrail.analysis.migrations import base_columns
+from guardrail.analysis.migrations import base_columns, django_state
 from guardrail.analysis.migrations.changed import Migration, django_models, migrations
 from guardrail.analysis.migrations.detect import detect
 from guardrail.analysis.migrations.django import django_field_class, field_facts, same_column_type
-from guardrail.analysis.migrations.ops import ColumnDef, Op, OpKind
+from guardrail.analysis.migrations.ops import ColumnDef, DjangoField, Op, OpKind
 from guardrail.analysis.migrations.postgres import known_type, type_change_rewrites
 from guardrail.analysis.reads import wants
 from guardrail.checks import safety_rules
@@ -42,9 +42,14 @@ GR296 = by_code("GR296")
 GR902 = by_code("GR902")
 
 
-def _resolved(ctx: Analysis, m: Migration, op: Op) -> tuple[Op | None]:
+def _resolved(ctx: Analysis, m: Migration, op: Op) -> tuple[Op | None, ...]:
+    """The operation as the column's history decides it: several (a Django AlterField's type
+    restatement that also drops a `db_default`), one, or None (nothing changes)."""
     if m.kind.framework in base_columns.FRAMEWORKS:
         return (_resolve_restated(ctx, m, op),)
+    replayed = _resolve_django_replayed(ctx, m, op)
+    if replayed is not None:
+        return replayed
     return (_resolve_django_alter(ctx, m, op),)
 
 
@@ -67,19 +72,69 @@ def _resolve_restated(ctx: Analysis, m: Migration, op: Op) -> Op | None:
         return None if before.not_null else replace(op, maybe=False)
     if not before.type or not op.to_type:
         return op
-    if before.type.lower() == op.to_type.lower():
+    return _type_change(op, before.type, op.to_type)
+
+
+def _type_change(op: Op, old: str, new: str) -> Op | None:
+    """An ALTER_TYPE from the column's known type `old` to `new`."""
+    if old.lower() == new.lower():
         return None
-    rewrites = type_change_rewrites(before.type, op.to_type)
+    rewrites = type_change_rewrites(old, new)
     if rewrites is None:
-        if op.maybe and known_type(before.type) and known_type(op.to_type):
+        if op.maybe and known_type(old) and known_type(new):
             # Two types guardrail spells alike and that differ (timestamptz -> timestamp): the
             # column certainly changes type; GR216 says so without claiming a rewrite.
-            return replace(op, maybe=False, from_type=before.type, value=op.to_type)
+            return replace(op, maybe=False, from_type=old, value=new)
         return op  # a pair guardrail does not know: as the reader wrote it
     if rewrites is False:  # catalog-only (a longer varchar, varchar -> text): no rewrite, but
         # ALTER COLUMN TYPE still queues for ACCESS EXCLUSIVE, as an EF Core widening does
-        return replace(op, maybe=False, narrowing=False, from_type=before.type, value=op.to_type)
-    return replace(op, maybe=False, narrowing=True, from_type=before.type, value=op.to_type)
+        return replace(op, maybe=False, narrowing=False, from_type=old, value=new)
+    return replace(op, maybe=False, narrowing=True, from_type=old, value=new)
+
+
+def _resolve_django_replayed(ctx: Analysis, m: Migration, op: Op) -> tuple[Op | None, ...] | None:
+    """A Django AlterField judged against the field as the app's earlier migrations leave it
+    (analysis/migrations/django_state.py): only what reaches the database counts (NULL, the
+    column type, `db_default`), as Django's schema editor emits SQL for those alone. None when
+    the history does not say (then the base commit's models are asked)."""
+    if m.kind.framework != "django" or not op.maybe or not op.model or not op.column:
+        return None
+    if op.kind not in (OpKind.SET_NOT_NULL, OpKind.ALTER_TYPE):
+        return None
+    after = django_state.field_at(m.reading, op.model, op.column, op.line)
+    if after is None:
+        return None
+    before = django_state.field_before(ctx, m.file.path, op.model, op.column, op.line, m.reading)
+    if before is None:
+        return None
+    if op.kind == OpKind.SET_NOT_NULL:
+        return (None,) if before.pk or not before.null else (replace(op, maybe=False),)
+    out: list[Op | None] = [_django_type_change(op, before, after)]
+    if before.db_default is not None and after.db_default is None and not after.many:
+        # The database default goes: the running version's inserts that leave the column out
+        # get NULL (or fail on NOT NULL) from now on.
+        out.append(
+            replace(
+                op, kind=OpKind.DROP_DEFAULT, maybe=False, to_type=None, definition="AlterField"
+            )
+        )
+    return tuple(out)
+
+
+def _django_type_change(op: Op, before: DjangoField, after: DjangoField) -> Op | None:
+    if before.many or after.many:
+        return op
+    if before.field in _RELATIONS and after.field in _RELATIONS:
+        # The column's type is the target's key: the same target keeps it.
+        return None if before.target.lower() == after.target.lower() else op
+    if not (django_field_class(before.field) and django_field_class(after.field)):
+        return op  # a project's own field class: its arguments' effect is not known
+    if not before.type or not after.type:
+        return op
+    return _type_change(op, before.type, after.type)
+
+
+_RELATIONS = ("ForeignKey", "OneToOneField")
 
 
 def _resolve_django_alter(ctx: Analysis, m: Migration, op: Op) -> Op | None:
@@ -399,15 +454,16 @@ def safety_findings(ctx: Analysis) -> list[Finding | Note | Acknowledged]:
             attempted = ctx.problems.attempt(
                 path, "migration's model history", _resolved, ctx, m, raw
             )
-            op = raw if attempted is None else attempted[0]  # unknown history: as written
-            if op is None:
-                continue
-            op = _with_old_type(ctx, op)
-            seen = dataclasses.replace(facts, earlier=tuple(resolved))
-            for rule, verdict in safety_rules.judge(op, seen):
-                if postgres or rule.code in _ANY_DATABASE:
-                    verdicts.append((rule, verdict, op))
-            resolved.append(op)
+            # unknown history: as written
+            for each in (raw,) if attempted is None else attempted:
+                if each is None:
+                    continue
+                op = _with_old_type(ctx, each)
+                seen = dataclasses.replace(facts, earlier=tuple(resolved))
+                for rule, verdict in safety_rules.judge(op, seen):
+                    if postgres or rule.code in _ANY_DATABASE:
+                        verdicts.append((rule, verdict, op))
+                resolved.append(op)
         for rule, op, verdict in _file_verdicts(m, resolved, facts):
             if postgres or rule.code in _ANY_DATABASE:
                 verdicts.append((rule, verdict, op))

@@ -20,7 +20,15 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from guardrail.analysis import pyast
-from guardrail.analysis.migrations.ops import ColumnDef, Framework, Op, OpKind, Reading
+from guardrail.analysis.migrations.ops import (
+    ColumnDef,
+    DjangoField,
+    FieldEvent,
+    Framework,
+    Op,
+    OpKind,
+    Reading,
+)
 from guardrail.analysis.migrations.pyeval import UNKNOWN, Scope
 from guardrail.analysis.migrations.python_ast import Recorder, Statement, definition, sql_of
 from guardrail.analysis.pyast import call_name
@@ -339,6 +347,25 @@ def field_facts(node: ast.AST | None, scope: Scope | None = None) -> Field:
     )
 
 
+def django_field(node: ast.AST | None, scope: Scope) -> DjangoField | None:
+    """What a field declaration makes of its column, or None when it is not a field call
+    guardrail can read (a variable, a factory function)."""
+    if not isinstance(node, ast.Call):
+        return None
+    facts = field_facts(node, scope)
+    db_default = _keyword(node, "db_default")
+    target = _arg(node, 0, "to") if facts.field in _FK or facts.many else None
+    return DjangoField(
+        field=facts.field,
+        type=column_type(node, scope),
+        null=facts.null,
+        pk=facts.pk,
+        many=facts.many,
+        db_default=" ".join(ast.unparse(db_default).split()) if db_default else None,
+        target=(scope.string(target) or ast.unparse(target)) if target is not None else "",
+    )
+
+
 def _db_index_off(node: ast.AST | None, scope: Scope) -> bool:
     """True when a field call says `db_index=False`."""
     if not isinstance(node, ast.Call):
@@ -397,6 +424,8 @@ class _Reader:
         self.atomic = _atomic(tree, self.scope)
         self.reversible = True
         self.why = ""
+        self.events: list[FieldEvent] = []  # Django's model state, step by step
+        self.state_steps = True  # False inside SeparateDatabaseAndState's database operations
         # Module-level names bound to expressions that are not literals (lists of operations).
         self.assigned: dict[str, ast.expr] = {
             t.id: node.value
@@ -412,7 +441,7 @@ class _Reader:
         self, node: ast.expr, scope: Scope, depth: int = 0
     ) -> Iterator[tuple[ast.Call, Scope]]:
         if depth > 8:
-            self.rec.note(node.lineno, "operations nested too deep to read")
+            self.lost(node.lineno, "operations nested too deep to read")
             return
         if isinstance(node, (ast.List, ast.Tuple)):
             for elt in node.elts:
@@ -427,9 +456,7 @@ class _Reader:
             gen = node.generators[0]
             scopes = scope.iterate(gen.target, gen.iter)
             if scopes is None:
-                self.rec.note(
-                    node.lineno, "operations built in a loop over values read at run time"
-                )
+                self.lost(node.lineno, "operations built in a loop over values read at run time")
                 return
             for each in scopes:
                 if all(each.value(cond) is not False for cond in gen.ifs):
@@ -437,7 +464,27 @@ class _Reader:
         elif isinstance(node, ast.Name) and node.id in self.assigned:
             yield from self.expand(self.assigned[node.id], scope, depth + 1)
         else:
-            self.rec.note(node.lineno, "operations built at run time")
+            self.lost(node.lineno, "operations built at run time")
+
+    def lost(self, line: int, note: str) -> None:
+        """Operations that cannot be read: noted, and the model state is unknown from here."""
+        self.rec.note(line, note)
+        self.events.append(FieldEvent("lost", line))
+
+    def step(
+        self,
+        kind: str,
+        st: Statement,
+        name: str | None = None,
+        field: DjangoField | None = None,
+        new_name: str | None = None,
+        fields: tuple[tuple[str, DjangoField | None], ...] = (),
+    ) -> None:
+        """One step of Django's model state (not recorded for database-only operations)."""
+        if self.state_steps:
+            self.events.append(
+                FieldEvent(kind, st.line, st.model, st.table, name, new_name, field, fields)
+            )
 
     def read(self, operations: ast.expr) -> None:
         for call, scope in self.expand(operations, self.scope):
@@ -463,7 +510,7 @@ class _Reader:
             kind, concurrently = _INDEX_OPS[name]
             st.add(kind, concurrently=concurrently)
         elif name not in _HARMLESS:
-            self.rec.note(call.lineno, f"operation `{name or 'call'}` not understood")
+            self.lost(call.lineno, f"operation `{name or 'call'}` not understood")
 
     def table(self, model: str) -> str:
         known = self.tables.get(model)
@@ -477,12 +524,21 @@ class _Reader:
             st.table = db_table
         if st.table:
             self.rec.created.add(st.table)
-        st.add(OpKind.CREATE_TABLE, table_columns=table_columns(_arg(call, 1, "fields"), scope))
+        fields = _arg(call, 1, "fields")
+        st.add(OpKind.CREATE_TABLE, table_columns=table_columns(fields, scope))
+        declared: list[tuple[str, DjangoField | None]] = []
+        for elt in fields.elts if isinstance(fields, (ast.List, ast.Tuple)) else ():
+            if isinstance(elt, ast.Tuple) and len(elt.elts) == 2:
+                name = scope.string(elt.elts[0])
+                if name:
+                    declared.append((name, django_field(elt.elts[1], scope)))
+        self.step("create", st, fields=tuple(declared))
 
     def add_field(self, call: ast.Call, scope: Scope, st: Statement) -> None:
         column = scope.string(_arg(call, 1, "name"))
         node = _arg(call, 2, "field")
         facts = field_facts(node, scope)
+        self.step("add", st, column, django_field(node, scope))
         if facts.many:
             # No column on the model's table: Django's state gains the field, and the database
             # a join table, created empty, unless `through=` names a model of its own (whose
@@ -516,6 +572,7 @@ class _Reader:
     def alter_field(self, call: ast.Call, scope: Scope, st: Statement) -> None:
         column = scope.string(_arg(call, 1, "name"))
         facts = field_facts(_arg(call, 2, "field"), scope)
+        self.step("alter", st, column, django_field(_arg(call, 2, "field"), scope))
         if facts.many:
             return  # a join table's options: no column changes
         if not facts.null and not facts.pk:
@@ -527,22 +584,23 @@ class _Reader:
 
     def remove_field(self, call: ast.Call, scope: Scope, st: Statement) -> None:
         st.add(OpKind.DROP_COLUMN, scope.string(_arg(call, 1, "name")))
+        self.step("remove", st, scope.string(_arg(call, 1, "name")))
 
     def delete_model(self, call: ast.Call, scope: Scope, st: Statement) -> None:
         st.add(OpKind.DROP_TABLE)
+        self.step("delete", st)
 
     def rename_field(self, call: ast.Call, scope: Scope, st: Statement) -> None:
-        st.add(
-            OpKind.RENAME_COLUMN,
-            scope.string(_arg(call, 1, "old_name")),
-            new_name=scope.string(_arg(call, 2, "new_name")),
-        )
+        old, new = scope.string(_arg(call, 1, "old_name")), scope.string(_arg(call, 2, "new_name"))
+        st.add(OpKind.RENAME_COLUMN, old, new_name=new)
+        self.step("rename", st, old, new_name=new)
 
     def rename_model(self, call: ast.Call, scope: Scope, st: Statement) -> None:
         old = (scope.string(_arg(call, 0, "old_name")) or "").lower()
         new = (scope.string(_arg(call, 1, "new_name")) or "").lower()
         st.model = old or None
         st.table = self.table(old) if old else None
+        self.step("rename_model", st, new_name=new or None)
         if old in self.tables:
             # A model with its own db_table keeps its table: only Django's state is renamed.
             self.tables[new] = self.tables[old]
@@ -615,8 +673,17 @@ class _Reader:
             sql = sql_of(node, scope)
             if sql is None:
                 st.unread("RunSQL with SQL built at run time")
+                self.events.append(FieldEvent("lost", call.lineno))
             else:
+                before = len(self.rec.found)
                 self.rec.sql(sql, scope.located(node, call), self.atomic)
+                # What the SQL does to a column, Django's state does not know: that column's
+                # declaration no longer tells what the database has.
+                for o in self.rec.found[before:]:
+                    if o.kind == OpKind.RAW or (o.column and o.kind in _SQL_TOUCHES):
+                        self.events.append(
+                            FieldEvent("touch", o.line, table=o.table, name=o.column)
+                        )
         if _arg(call, 1, "reverse_sql") is None:
             self.reversible = False
             self.why = "`RunSQL` has no `reverse_sql`"
@@ -627,8 +694,12 @@ class _Reader:
         # idea of the models (the expand/contract tool for dropping a column later).
         node = _arg(call, 0, "database_operations")
         if node is not None:
-            for inner, inner_scope in self.expand(node, scope):
-                self.operation(inner, inner_scope)
+            steps, self.state_steps = self.state_steps, False
+            try:
+                for inner, inner_scope in self.expand(node, scope):
+                    self.operation(inner, inner_scope)
+            finally:
+                self.state_steps = steps
         state = _arg(call, 1, "state_operations")
         if state is not None:
             self.state_only(state, scope)
@@ -663,6 +734,20 @@ class _Reader:
             for o in self.rec.found
         ]
 
+
+# SQL statements that change a column behind Django's back (RunSQL).
+_SQL_TOUCHES = frozenset(
+    {
+        OpKind.SET_NOT_NULL,
+        OpKind.DROP_NOT_NULL,
+        OpKind.ALTER_TYPE,
+        OpKind.SET_DEFAULT,
+        OpKind.DROP_DEFAULT,
+        OpKind.DROP_COLUMN,
+        OpKind.RENAME_COLUMN,
+        OpKind.ADD_COLUMN,
+    }
+)
 
 _QUERYSET = frozenset(
     {"objects", "filter", "exclude", "all", "select_for_update", "only", "order_by"}
@@ -821,6 +906,7 @@ def read(source: str, app: App | None = None) -> Reading:
     if operations is not None:
         reader.read(operations)
     rec = reader.rec
+    reader.events += [FieldEvent("replaces", 0, name=n) for n in _replaces(tree, reader.scope)]
     return Reading(
         "django",
         tuple(_later_defaults(rec.found)),
@@ -830,7 +916,25 @@ def read(source: str, app: App | None = None) -> Reading:
         reader.atomic,
         tuple(reader.state),
         tuple(reader.unsure),
+        tuple(reader.events),
     )
+
+
+def _replaces(tree: ast.Module, scope: Scope) -> list[str]:
+    """The migration names a squashed migration's `replaces = [("app", "0001_x"), …]` lists."""
+    out: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "replaces" for t in node.targets
+        ):
+            got = scope.value(node.value)
+            if isinstance(got, (list, tuple)):
+                out += [
+                    p[1]
+                    for p in got
+                    if isinstance(p, (list, tuple)) and len(p) == 2 and isinstance(p[1], str)
+                ]
+    return out
 
 
 def _later_defaults(ops: list[Op]) -> list[Op]:

@@ -217,6 +217,40 @@ class Op:
 
 
 @dataclass(frozen=True)
+class DjangoField:
+    """Django: what one field declaration makes of its column, for the replay of an app's
+    migrations (analysis/migrations/django_state.py). Only what reaches the database:
+    `related_name`, `verbose_name`, `help_text`, `validators`, choices and `default=` (applied
+    by the ORM) are not here, so a restatement that changes only those compares equal."""
+
+    field: str  # the field class as written ("CharField", a project's own class)
+    type: str  # PostgreSQL type (django.column_type); "" when not known (a foreign key)
+    null: bool
+    pk: bool
+    many: bool  # many-to-many: no column
+    db_default: str | None  # `db_default=` as written, normalized; None: none
+    target: str = ""  # a relation's `to`, as written (its column's type is the target's key)
+
+
+@dataclass(frozen=True)
+class FieldEvent:
+    """Django: one step of an app's model state, in file order. `kind` is one of
+    create (a model and its `fields`), add, alter, remove, rename (field `name` -> `new_name`),
+    delete, rename_model (`model` -> `new_name`), touch (SQL changed `table`.`name`'s column,
+    or the whole table when `name` is None: unknown from then on), lost (operations guardrail
+    could not read: the app's whole state is unknown from then on)."""
+
+    kind: str
+    line: int
+    model: str | None = None  # lower case
+    table: str | None = None
+    name: str | None = None
+    new_name: str | None = None
+    field: DjangoField | None = None  # None: a declaration guardrail cannot read
+    fields: tuple[tuple[str, DjangoField | None], ...] = ()
+
+
+@dataclass(frozen=True)
 class Reading:
     """Everything read from one migration file."""
 
@@ -235,6 +269,9 @@ class Reading:
     # `Class(arg=value)`. Left out of the operations' definitions; compare.py reports an edit
     # that changes only these as one guardrail cannot judge.
     unsure: tuple[str, ...] = ()
+    # Django: the model state's steps as Django applies them (its state operations, not the
+    # database operations of SeparateDatabaseAndState), for the replay of earlier migrations.
+    fields: tuple[FieldEvent, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,90 @@
+"""The replay of a Django app's model state (analysis/migrations/django_state.py)."""
+
+from __future__ import annotations
+
+from guardrail.analysis.migrations import django
+from guardrail.analysis.migrations.django_state import AppState
+
+INITIAL = """
+from django.db import migrations, models
+class Migration(migrations.Migration):
+    operations = [
+        migrations.CreateModel(name="Order", fields=[("code", models.CharField(max_length=8))]),
+    ]
+"""
+
+
+def _state(*sources: str) -> AppState:
+    state = AppState()
+    for source in sources:
+        for e in django.read(source, django.App("shop")).fields:
+            state.apply(e)
+    return state
+
+
+def test_create_then_rename_field_and_model() -> None:
+    later = """
+from django.db import migrations, models
+class Migration(migrations.Migration):
+    operations = [
+        migrations.RenameField("order", "code", "ref"),
+        migrations.RenameModel("Order", "Purchase"),
+        migrations.AlterField("purchase", "ref", models.CharField(max_length=8, null=True)),
+    ]
+"""
+    state = _state(INITIAL, later)
+    assert state.get("order", "code") is None
+    got = state.get("purchase", "ref")
+    assert got is not None and got.type == "varchar(8)" and got.null
+
+
+def test_state_operations_step_the_state_and_database_operations_do_not() -> None:
+    separate = """
+from django.db import migrations, models
+class Migration(migrations.Migration):
+    operations = [
+        migrations.SeparateDatabaseAndState(
+            database_operations=[migrations.AddField("order", "x", models.IntegerField())],
+            state_operations=[migrations.RemoveField("order", "code")],
+        ),
+    ]
+"""
+    state = _state(INITIAL, separate)
+    assert state.get("order", "code") is None and state.get("order", "x") is None
+    assert "code" not in state.fields["order"]
+
+
+def test_unreadable_operations_forget_the_app() -> None:
+    lost = """
+from django.db import migrations
+from shop.ops import make
+class Migration(migrations.Migration):
+    operations = make()
+"""
+    assert _state(INITIAL).get("order", "code") is not None
+    assert _state(INITIAL, lost).get("order", "code") is None
+
+
+def test_runsql_on_a_column_forgets_that_column_only() -> None:
+    both = """
+from django.db import migrations, models
+class Migration(migrations.Migration):
+    operations = [
+        migrations.AddField("order", "note", models.TextField(null=True)),
+        migrations.RunSQL("ALTER TABLE shop_order ALTER COLUMN note SET NOT NULL", migrations.RunSQL.noop),
+    ]
+"""
+    state = _state(INITIAL, both)
+    assert state.get("order", "note") is None
+    assert state.get("order", "code") is not None
+
+
+def test_squashed_migration_names_what_it_replaces() -> None:
+    squashed = """
+from django.db import migrations
+class Migration(migrations.Migration):
+    replaces = [("shop", "0001_initial"), ("shop", "0002_more")]
+    operations = []
+"""
+    names = [e.name for e in django.read(squashed).fields if e.kind == "replaces"]
+    assert names == ["0001_initial", "0002_more"]
