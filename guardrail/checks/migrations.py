@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from guardrail.analysis.markdown import assess, find_sections, normalize
-from guardrail.analysis.migrations import base_columns, django_state
+from guardrail.analysis.migrations import alembic_chain, base_columns, django_state
 from guardrail.analysis.migrations.changed import Migration, django_models, migrations
 from guardrail.analysis.migrations.detect import detect
 from guardrail.analysis.migrations.django import django_field_class, field_facts, same_column_type
@@ -47,6 +47,8 @@ def _resolved(ctx: Analysis, m: Migration, op: Op) -> tuple[Op | None, ...]:
     restatement that also drops a `db_default`), one, or None (nothing changes)."""
     if m.kind.framework in base_columns.FRAMEWORKS:
         return (_resolve_restated(ctx, m, op),)
+    if m.kind.framework == "alembic":
+        return (_resolve_alembic(ctx, m, op),)
     replayed = _resolve_django_replayed(ctx, m, op)
     if replayed is not None:
         return replayed
@@ -73,6 +75,40 @@ def _resolve_restated(ctx: Analysis, m: Migration, op: Op) -> Op | None:
     if not before.type or not op.to_type:
         return op
     return _type_change(op, before.type, op.to_type)
+
+
+def _resolve_alembic(ctx: Analysis, m: Migration, op: Op) -> Op | None:
+    """An `alter_column` judged against the column as the revisions before it leave it
+    (analysis/migrations/alembic_chain.py), where its own `existing_nullable`/`existing_type`
+    do not say: NOT NULL on a NOT NULL column does nothing; a type is compared with the old
+    one (`existing_type` first). Unknown keeps the operation as the reader wrote it."""
+    if op.kind not in (OpKind.SET_NOT_NULL, OpKind.ALTER_TYPE) or not op.table or not op.column:
+        return op
+    if op.kind == OpKind.SET_NOT_NULL and not op.maybe:
+        return op
+    if op.kind == OpKind.ALTER_TYPE and not op.to_type:
+        return op
+    before = None
+    if op.kind == OpKind.SET_NOT_NULL or not op.from_type:
+        earlier = [o for o in m.reading.ops if o.line < op.line]
+        before = alembic_chain.column_before(
+            ctx, m.file.path, m.reading, op.table, op.column, earlier
+        )
+    if op.kind == OpKind.SET_NOT_NULL:
+        if before is None:
+            return op
+        return None if before.not_null else replace(op, maybe=False)
+    assert op.to_type is not None
+    old = op.from_type or (before.type if before is not None else "")
+    if not old:
+        return op
+    if old.lower() == op.to_type.lower():
+        # Alembic still emits ALTER COLUMN … TYPE: no rewrite, but ACCESS EXCLUSIVE is taken.
+        return replace(op, maybe=False, narrowing=False, from_type=old, value=op.to_type)
+    judged = _type_change(replace(op, maybe=True), old, op.to_type)
+    if judged is None or judged.maybe:
+        return op  # a pair guardrail does not know: as the reader wrote it
+    return judged
 
 
 def _type_change(op: Op, old: str, new: str) -> Op | None:

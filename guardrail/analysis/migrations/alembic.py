@@ -383,12 +383,28 @@ class _Reader:
         col = arg(1, "column")
         facts = _column_facts(col, scope)
         column = scope.string(col.args[0]) if isinstance(col, ast.Call) and col.args else None
+        type_node = None
+        if isinstance(col, ast.Call):
+            type_node = col.args[1] if len(col.args) > 1 else _kw(col, "type_")
         st.add(
             OpKind.ADD_COLUMN,
             column,
             not_null=facts.not_null,
             has_default=facts.has_default,
             volatile_default=facts.volatile,
+            # The column as added, so a later revision's alter_column can be compared with it.
+            table_columns=(
+                ColumnDef(
+                    column,
+                    _sa_type(type_node, scope),
+                    not_null=facts.not_null,
+                    default=_server_default(_kw(col, "server_default"), scope)
+                    if isinstance(col, ast.Call)
+                    else None,
+                ),
+            )
+            if column
+            else (),
         )
         if facts.fk:
             st.add(OpKind.ADD_FOREIGN_KEY, column, not_valid=False)
@@ -402,12 +418,22 @@ class _Reader:
         nullable = scope.value(_kw(call, "nullable"))
         was = scope.value(_kw(call, "existing_nullable"))
         if nullable is False and was is not False:
-            st.add(OpKind.SET_NOT_NULL, column)
+            # Without `existing_nullable` the column may already be NOT NULL (PostgreSQL then
+            # does nothing): the revisions before this one decide (alembic_chain.py).
+            st.add(OpKind.SET_NOT_NULL, column, maybe=was is not True)
         if nullable is True and was is not True:
             st.add(OpKind.DROP_NOT_NULL, column)
         type_ = _kw(call, "type_")
         if type_ is not None:
-            st.add(OpKind.ALTER_TYPE, column, narrowing=True, to_type=call_name(type_) or None)
+            # `existing_type` is what the column was (Alembic's own argument for it).
+            existing = _kw(call, "existing_type")
+            st.add(
+                OpKind.ALTER_TYPE,
+                column,
+                narrowing=True,
+                to_type=_sa_type(type_, scope) or call_name(type_) or None,
+                from_type=(_sa_type(existing, scope) or None) if existing is not None else None,
+            )
         if _kw(call, "server_default") is not None:
             st.add(OpKind.SET_DEFAULT, column)
         new = scope.string(_kw(call, "new_column_name"))
@@ -517,9 +543,51 @@ def read(source: str) -> Reading:
         if reversible
         else ("`downgrade()` is empty" if down is not None else "there is no `downgrade()`")
     )
+    revision, parents = _revision(tree)
     if up is None:
-        return Reading("alembic", (), reversible, why, ("no upgrade() function",), True)
+        return Reading(
+            "alembic",
+            (),
+            reversible,
+            why,
+            ("no upgrade() function",),
+            True,
+            revision=revision,
+            parents=parents,
+        )
     reader = _Reader(source, tree)
     reader.block(up.body, reader.scope.child({}), _Where())
     ops = _drops_with_their_table(reader.rec.found)
-    return Reading("alembic", tuple(ops), reversible, why, tuple(reader.rec.notes), True)
+    return Reading(
+        "alembic",
+        tuple(ops),
+        reversible,
+        why,
+        tuple(reader.rec.notes),
+        True,
+        revision=revision,
+        parents=parents,
+    )
+
+
+def _revision(tree: ast.Module) -> tuple[str | None, tuple[str, ...]]:
+    """`revision` and `down_revision` (a string, a tuple of them for a merge, or None), as
+    the module assigns them literally (`revision: str = "…"` too)."""
+    found: dict[str, ast.expr] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            target, value = stmt.targets[0], stmt.value
+        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+            target, value = stmt.target, stmt.value
+        else:
+            continue
+        if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
+            found[target.id] = value
+    rev = found.get("revision")
+    revision = rev.value if isinstance(rev, ast.Constant) and isinstance(rev.value, str) else None
+    down = found.get("down_revision")
+    elts = down.elts if isinstance(down, (ast.Tuple, ast.List)) else [down] if down else []
+    parents = tuple(
+        e.value for e in elts if isinstance(e, ast.Constant) and isinstance(e.value, str)
+    )
+    return revision, parents

@@ -272,6 +272,10 @@ class Reading:
     # Django: the model state's steps as Django applies them (its state operations, not the
     # database operations of SeparateDatabaseAndState), for the replay of earlier migrations.
     fields: tuple[FieldEvent, ...] = ()
+    # Alembic: the file's `revision` and its `down_revision`s (a merge has several), for the
+    # replay of the revisions before it (analysis/migrations/alembic_chain.py).
+    revision: str | None = None
+    parents: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
