@@ -250,7 +250,11 @@ def _sql_changes(ctx: Analysis) -> list[Change]:
     out: list[Change] = []
     for m in migrations(ctx):
         for op in m.ops:
-            if not op.table or not op.column or op.new_table or op.maybe:
+            # A Django AlterField's "may" restates the field (most often unchanged); an Alembic
+            # alter_column(nullable=False) without existing_nullable is written to make the
+            # column NOT NULL, and stays a tightening to ask old data about.
+            unsure = op.maybe and m.kind.framework != "alembic"
+            if not op.table or not op.column or op.new_table or unsure:
                 continue
             if op.kind == OpKind.SET_NOT_NULL:
                 code_, what = TKind.NOT_NULL, f"{code(op.column)} became NOT NULL"
