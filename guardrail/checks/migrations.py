@@ -16,10 +16,15 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from guardrail.analysis.markdown import assess, find_sections, normalize
-from guardrail.analysis.migrations import alembic_chain, base_columns, django_state
+from guardrail.analysis.migrations import alembic_chain, base_columns, django_fields, django_state
 from guardrail.analysis.migrations.changed import Migration, django_models, migrations
 from guardrail.analysis.migrations.detect import detect
-from guardrail.analysis.migrations.django import django_field_class, field_facts, same_column_type
+from guardrail.analysis.migrations.django import (
+    django_field_class,
+    field_facts,
+    same_column_type,
+    sized_type,
+)
 from guardrail.analysis.migrations.ops import ColumnDef, DjangoField, Op, OpKind
 from guardrail.analysis.migrations.postgres import known_type, type_change_rewrites
 from guardrail.analysis.reads import wants
@@ -145,7 +150,7 @@ def _resolve_django_replayed(ctx: Analysis, m: Migration, op: Op) -> tuple[Op | 
         return None
     if op.kind == OpKind.SET_NOT_NULL:
         return (None,) if before.pk or not before.null else (replace(op, maybe=False),)
-    out: list[Op | None] = [_django_type_change(op, before, after)]
+    out: list[Op | None] = [_django_type_change(ctx, m.file.path, op, before, after)]
     if before.db_default is not None and after.db_default is None and not after.many:
         # The database default goes: the running version's inserts that leave the column out
         # get NULL (or fail on NOT NULL) from now on.
@@ -157,17 +162,42 @@ def _resolve_django_replayed(ctx: Analysis, m: Migration, op: Op) -> tuple[Op | 
     return tuple(out)
 
 
-def _django_type_change(op: Op, before: DjangoField, after: DjangoField) -> Op | None:
+def _django_type_change(
+    ctx: Analysis, path: str, op: Op, before: DjangoField, after: DjangoField
+) -> Op | None:
     if before.many or after.many:
         return op
     if before.field in _RELATIONS and after.field in _RELATIONS:
         # The column's type is the target's key: the same target keeps it.
         return None if before.target.lower() == after.target.lower() else op
-    if not (django_field_class(before.field) and django_field_class(after.field)):
-        return op  # a project's own field class: its arguments' effect is not known
-    if not before.type or not after.type:
+    old, new = _own_type(ctx, path, before), _own_type(ctx, path, after)
+    if old is None or new is None:
+        # A project's own field class guardrail could not trace to a Django field: said, not
+        # guessed (GR290), so the reviewer knows this column's type was not judged.
+        own = after if new is None else before
+        return replace(
+            op,
+            kind=OpKind.RAW,
+            maybe=False,
+            why=f"`AlterField` with the project's own field class `{own.field}`, whose column "
+            "type guardrail could not trace to a Django field class",
+        )
+    if not old or not new:
         return op
-    return _type_change(op, before.type, after.type)
+    return _type_change(op, old, new)
+
+
+def _own_type(ctx: Analysis, path: str, f: DjangoField) -> str | None:
+    """The column type of a declaration: Django's own class as read; a project's class through
+    the Django class it derives from (django_fields.py); None when it cannot be traced."""
+    if django_field_class(f.field):
+        return f.type
+    if not f.origin or ctx.read_tree is None:
+        return None
+    base = django_fields.trace(f.origin, path, ctx.read_tree)
+    if base is None or base in _RELATIONS or base in ("ManyToManyField", "ArrayField"):
+        return None
+    return sized_type(base, dict(f.sizes))
 
 
 _RELATIONS = ("ForeignKey", "OneToOneField")
@@ -520,7 +550,9 @@ def safety_findings(ctx: Analysis) -> list[Finding | Note | Acknowledged]:
                     line=1,
                 )
             )
-        unread = [op for op in m.ops if op.kind == OpKind.RAW]
+        # What the reader could not read, and what the model history could not (a project's
+        # own field class not traced): both are GR290.
+        unread = [op for op in resolved if op.kind == OpKind.RAW]
         notes = _new_notes(m)
         if (notes or unread) and postgres:  # another dialect's syntax: said once by GR291
             out.append(_not_understood(path, notes, unread))

@@ -347,12 +347,62 @@ def field_facts(node: ast.AST | None, scope: Scope | None = None) -> Field:
     )
 
 
-def django_field(node: ast.AST | None, scope: Scope) -> DjangoField | None:
+_SIZES = ("max_length", "max_digits", "decimal_places")
+
+
+def imported_names(tree: ast.Module) -> dict[str, str]:
+    """Local name -> dotted origin of the module's imports (`from shop.fields import
+    MoneyField as Money` gives Money -> shop.fields.MoneyField)."""
+    out: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for a in node.names:
+                out[a.asname or a.name] = f"{node.module}.{a.name}"
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                if a.asname:
+                    out[a.asname] = a.name
+    return out
+
+
+def _origin(call: ast.Call, imports: Mapping[str, str]) -> str:
+    """The dotted name a field call's class comes from, through the module's imports."""
+    func = call.func
+    parts: list[str] = []
+    while isinstance(func, ast.Attribute):
+        parts.append(func.attr)
+        func = func.value
+    if not isinstance(func, ast.Name):
+        return ""
+    head = imports.get(func.id, func.id)
+    return ".".join([head, *reversed(parts)])
+
+
+def sized_type(field_class: str, sizes: Mapping[str, int]) -> str:
+    """The PostgreSQL type Django gives `field_class` with these literal sizes."""
+    spelled = _PG_TYPE.get(field_class, "")
+    if spelled.endswith("{}"):
+        length = sizes.get("max_length", _DEFAULT_LENGTH.get(field_class))
+        return spelled.format(f"({length})" if length is not None else "")
+    if spelled == "numeric" and "max_digits" in sizes and "decimal_places" in sizes:
+        return f"numeric({sizes['max_digits']},{sizes['decimal_places']})"
+    return spelled
+
+
+def django_field(
+    node: ast.AST | None, scope: Scope, imports: Mapping[str, str] | None = None
+) -> DjangoField | None:
     """What a field declaration makes of its column, or None when it is not a field call
     guardrail can read (a variable, a factory function)."""
     if not isinstance(node, ast.Call):
         return None
     facts = field_facts(node, scope)
+    own = not django_field_class(facts.field)
+    sizes = tuple(
+        (k, v)
+        for k, v in ((k, scope.value(_keyword(node, k))) for k in _SIZES)
+        if isinstance(v, int) and not isinstance(v, bool)
+    )
     db_default = _keyword(node, "db_default")
     target = _arg(node, 0, "to") if facts.field in _FK or facts.many else None
     return DjangoField(
@@ -363,6 +413,8 @@ def django_field(node: ast.AST | None, scope: Scope) -> DjangoField | None:
         many=facts.many,
         db_default=" ".join(ast.unparse(db_default).split()) if db_default else None,
         target=(scope.string(target) or ast.unparse(target)) if target is not None else "",
+        origin=_origin(node, imports or {}) if own else "",
+        sizes=sizes if own else (),
     )
 
 
@@ -425,6 +477,7 @@ class _Reader:
         self.reversible = True
         self.why = ""
         self.events: list[FieldEvent] = []  # Django's model state, step by step
+        self.imports = imported_names(tree)
         self.state_steps = True  # False inside SeparateDatabaseAndState's database operations
         # Module-level names bound to expressions that are not literals (lists of operations).
         self.assigned: dict[str, ast.expr] = {
@@ -531,14 +584,14 @@ class _Reader:
             if isinstance(elt, ast.Tuple) and len(elt.elts) == 2:
                 name = scope.string(elt.elts[0])
                 if name:
-                    declared.append((name, django_field(elt.elts[1], scope)))
+                    declared.append((name, django_field(elt.elts[1], scope, self.imports)))
         self.step("create", st, fields=tuple(declared))
 
     def add_field(self, call: ast.Call, scope: Scope, st: Statement) -> None:
         column = scope.string(_arg(call, 1, "name"))
         node = _arg(call, 2, "field")
         facts = field_facts(node, scope)
-        self.step("add", st, column, django_field(node, scope))
+        self.step("add", st, column, django_field(node, scope, self.imports))
         if facts.many:
             # No column on the model's table: Django's state gains the field, and the database
             # a join table, created empty, unless `through=` names a model of its own (whose
@@ -572,7 +625,7 @@ class _Reader:
     def alter_field(self, call: ast.Call, scope: Scope, st: Statement) -> None:
         column = scope.string(_arg(call, 1, "name"))
         facts = field_facts(_arg(call, 2, "field"), scope)
-        self.step("alter", st, column, django_field(_arg(call, 2, "field"), scope))
+        self.step("alter", st, column, django_field(_arg(call, 2, "field"), scope, self.imports))
         if facts.many:
             return  # a join table's options: no column changes
         if not facts.null and not facts.pk:

@@ -230,6 +230,11 @@ class DjangoField:
     many: bool  # many-to-many: no column
     db_default: str | None  # `db_default=` as written, normalized; None: none
     target: str = ""  # a relation's `to`, as written (its column's type is the target's key)
+    # A project's own field class: where the migration imports it from (`shop.fields.MoneyField`),
+    # and the literal sizes its call gives (max_length, max_digits, decimal_places), so its
+    # column type can be worked out from the Django class it derives from (django_fields.py).
+    origin: str = ""
+    sizes: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
