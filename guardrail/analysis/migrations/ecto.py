@@ -27,6 +27,7 @@ from guardrail.analysis.migrations.grammar import (
     text,
     walk,
 )
+from guardrail.analysis.migrations.literals import Literals, Syntax, first_row
 from guardrail.analysis.migrations.ops import ColumnDef, Framework, OpKind, Reading
 from guardrail.analysis.migrations.postgres import type_change_rewrites
 
@@ -115,66 +116,47 @@ def _keywords(node: Node) -> dict[str, Value]:
     return out
 
 
-def value(node: Node) -> Value:
-    t = node.type
-    if t == "atom":
-        return text(node)[1:]
-    if t == "quoted_atom":
-        return _string(node)
-    if t in ("string", "charlist", "sigil"):
-        if t == "sigil":
+def _unescape(seq: str) -> str:
+    return {"\\n": "\n", "\\t": "\t", '\\"': '"', "\\'": "'", "\\\\": "\\"}.get(seq, seq[1:])
+
+
+_SYNTAX = Syntax(
+    strings=frozenset({"quoted_atom", "string", "charlist"}),
+    content=frozenset({"quoted_content"}),
+    unescape=_unescape,
+    interpolations=frozenset({"interpolation"}),
+    integers=frozenset({"integer"}),
+    integer=lambda digits: int(digits.replace("_", "")),
+    constants={"nil": None},
+    booleans=frozenset({"boolean"}),
+    lists=frozenset({"list", "tuple"}),
+)
+
+
+class _Literals(Literals):
+    """Elixir's: atoms, `~s` sigils, and keyword lists inside lists and tuples."""
+
+    def value(self, node: Node) -> Value:
+        if node.type == "atom":
+            return text(node)[1:]
+        if node.type == "sigil":
             name = node.child_by_field_name("sigil_name") or next(
                 (c for c in node.named_children if c.type == "sigil_name"), None
             )
             if name is None or text(name) not in ("s", "S"):
                 return Dynamic(text(node))
-        return _string(node)
-    if t == "integer":
-        try:
-            return int(text(node).replace("_", ""))
-        except ValueError:
-            return Dynamic(text(node))
-    if t == "boolean":
-        return text(node) == "true"
-    if t == "nil":
-        return None
-    if t == "list":
-        out: list[Value] = []
-        for c in node.named_children:
-            if c.type == "keywords":
-                out.append(_keywords(c))
-            else:
-                out.append(value(c))
-        return out
-    if t == "tuple":
-        items: list[Value] = []
-        for c in node.named_children:
-            items.append(_keywords(c) if c.type == "keywords" else value(c))
-        return items
-    return Dynamic(text(node))
+            return self.string(node)
+        return super().value(node)
+
+    def item(self, node: Node) -> Value:
+        return _keywords(node) if node.type == "keywords" else self.value(node)
 
 
-def _string(node: Node) -> Value:
-    parts: list[str] = []
-    for c in node.named_children:
-        if c.type == "quoted_content":
-            parts.append(text(c))
-        elif c.type == "escape_sequence":
-            parts.append(_unescape(text(c)))
-        elif c.type == "interpolation":
-            return Dynamic(text(node))
-    return "".join(parts)
-
-
-def _unescape(seq: str) -> str:
-    return {"\\n": "\n", "\\t": "\t", '\\"': '"', "\\'": "'", "\\\\": "\\"}.get(seq, seq[1:])
+value = _Literals(_SYNTAX).value
 
 
 def _first_row(node: Node) -> int:
-    for c in walk(node):
-        if c.type == "quoted_content":
-            return c.start_point[0]
-    return node.start_point[0]
+    return first_row(node, _SYNTAX.content)
 
 
 @dataclass(frozen=True)

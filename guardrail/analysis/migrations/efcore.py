@@ -30,6 +30,7 @@ from guardrail.analysis.migrations.grammar import (
     text,
     walk,
 )
+from guardrail.analysis.migrations.literals import Literals, Syntax
 from guardrail.analysis.migrations.ops import ColumnDef, Framework, OpKind, Reading
 from guardrail.analysis.migrations.postgres import same_type, type_change_rewrites
 
@@ -88,55 +89,6 @@ class _Call:
     annotations: dict[str, Value]
 
 
-def value(node: Node) -> Value:
-    t = node.type
-    if t == "string_literal":
-        return "".join(
-            text(c) if c.type == "string_literal_content" else _unescape(text(c))
-            for c in node.named_children
-        )
-    if t == "verbatim_string_literal":
-        raw = text(node)
-        return raw[2:-1].replace('""', '"') if raw.startswith('@"') else Dynamic(raw)
-    if t == "raw_string_literal":
-        parts = [text(c) for c in node.named_children if c.type == "raw_string_content"]
-        if parts:
-            return "".join(parts)
-        raw = text(node)
-        quotes = len(raw) - len(raw.lstrip('"'))
-        return raw[quotes:-quotes] if quotes >= 3 else Dynamic(raw)
-    if t == "interpolated_string_expression":
-        if any(c.type == "interpolation" for c in node.named_children):
-            return Dynamic(text(node))
-        return "".join(text(c) for c in node.named_children if "content" in c.type)
-    if t == "binary_expression":
-        op = node.child_by_field_name("operator")
-        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-        if op is not None and text(op) == "+" and left is not None and right is not None:
-            lv, rv = value(left), value(right)
-            if isinstance(lv, str) and isinstance(rv, str):
-                return lv + rv
-        return Dynamic(text(node))
-    if t == "boolean_literal":
-        return text(node) == "true"
-    if t == "null_literal":
-        return None
-    if t == "integer_literal":
-        try:
-            return int(text(node).rstrip("LlUu"))
-        except ValueError:
-            return Dynamic(text(node))
-    if t in ("implicit_array_creation_expression", "array_creation_expression"):
-        init = next((c for c in node.named_children if c.type == "initializer_expression"), None)
-        return [value(c) for c in init.named_children] if init is not None else Dynamic(text(node))
-    if t == "invocation_expression" and text(node).startswith("nameof("):
-        inner = text(node)[len("nameof(") : -1]
-        return inner.rsplit(".", 1)[-1]
-    if t == "typeof_expression":
-        return text(node)[len("typeof(") : -1].strip()
-    return Dynamic(text(node))
-
-
 def _unescape(seq: str) -> str:
     return {
         "\\n": "\n",
@@ -147,6 +99,60 @@ def _unescape(seq: str) -> str:
         "\\\\": "\\",
         "\\0": "\0",
     }.get(seq, seq)
+
+
+_SYNTAX = Syntax(
+    strings=frozenset({"string_literal"}),
+    content=frozenset({"string_literal_content"}),
+    unescape=_unescape,
+    escapes=None,
+    integers=frozenset({"integer_literal"}),
+    integer=lambda digits: int(digits.rstrip("LlUu")),
+    constants={"null_literal": None},
+    booleans=frozenset({"boolean_literal"}),
+    concat="+",
+)
+
+
+class _Literals(Literals):
+    """C#'s: verbatim, raw and interpolated strings, arrays, `nameof(…)` and `typeof(…)`."""
+
+    def value(self, node: Node) -> Value:
+        t = node.type
+        if t in ("verbatim_string_literal", "raw_string_literal", "interpolated_string_expression"):
+            return _special_string(node)
+        if t in ("implicit_array_creation_expression", "array_creation_expression"):
+            init = next(
+                (c for c in node.named_children if c.type == "initializer_expression"), None
+            )
+            if init is None:
+                return Dynamic(text(node))
+            return [self.value(c) for c in init.named_children]
+        if t == "invocation_expression" and text(node).startswith("nameof("):
+            inner = text(node)[len("nameof(") : -1]
+            return inner.rsplit(".", 1)[-1]
+        if t == "typeof_expression":
+            return text(node)[len("typeof(") : -1].strip()
+        return super().value(node)
+
+
+def _special_string(node: Node) -> Value:
+    raw = text(node)
+    if node.type == "verbatim_string_literal":
+        return raw[2:-1].replace('""', '"') if raw.startswith('@"') else Dynamic(raw)
+    if node.type == "raw_string_literal":
+        parts = [text(c) for c in node.named_children if c.type == "raw_string_content"]
+        if parts:
+            return "".join(parts)
+        quotes = len(raw) - len(raw.lstrip('"'))
+        return raw[quotes:-quotes] if quotes >= 3 else Dynamic(raw)
+    # interpolated: a literal only without an interpolation (escape sequences are left out)
+    if any(c.type == "interpolation" for c in node.named_children):
+        return Dynamic(raw)
+    return "".join(text(c) for c in node.named_children if "content" in c.type)
+
+
+value = _Literals(_SYNTAX).value
 
 
 def _arguments(arglist: Node | None) -> tuple[list[Value], dict[str, Value], list[Node]]:

@@ -36,6 +36,7 @@ from guardrail.analysis.migrations.grammar import (
     type_changes,
     walk,
 )
+from guardrail.analysis.migrations.literals import Literals, Syntax, first_row
 from guardrail.analysis.migrations.ops import ColumnDef, Facts, Framework, OpKind, Reading
 
 if TYPE_CHECKING:
@@ -275,60 +276,56 @@ def _chain(node: Node) -> tuple[Node, list[_Link]]:
     return cur, links
 
 
-def value(node: Node) -> Value:
-    t = node.type
-    if t == "string":
-        return "".join(
-            text(c) if c.type == "string_fragment" else _unescape(text(c))
-            for c in node.named_children
-        )
-    if t == "template_string":
-        if any(c.type == "template_substitution" for c in node.named_children):
+def _unescape(seq: str) -> str:
+    return {"\\n": "\n", "\\t": "\t", '\\"': '"', "\\'": "'", "\\`": "`", "\\\\": "\\"}.get(
+        seq, seq[1:] if seq.startswith("\\") else seq
+    )
+
+
+_SYNTAX = Syntax(
+    strings=frozenset({"string", "template_string"}),
+    content=frozenset({"string_fragment"}),
+    unescape=_unescape,
+    escapes=None,
+    interpolations=frozenset({"template_substitution"}),
+    integers=frozenset({"number"}),
+    constants={"true": True, "false": False, "null": None, "undefined": None},
+    concat="+",
+    unwrap=frozenset({"as_expression", "satisfies_expression", "parenthesized_expression"}),
+    lists=frozenset({"array"}),
+    list_skip=frozenset({"comment"}),
+)
+
+
+class _Literals(Literals):
+    """JavaScript's and TypeScript's: objects, and TypeORM's `new TableColumn({ … })`."""
+
+    def value(self, node: Node) -> Value:
+        if node.type == "object":
+            return self.object(node)
+        if node.type == "new_expression":
+            # TypeORM `new TableColumn({ … })`: its options.
+            arguments = node.child_by_field_name("arguments")
+            if arguments is not None and arguments.named_children:
+                return self.value(arguments.named_children[0])
             return Dynamic(text(node))
-        return "".join(
-            text(c) if c.type == "string_fragment" else _unescape(text(c))
-            for c in node.named_children
-        )
-    if t == "number":
-        try:
-            return int(text(node))
-        except ValueError:
-            return Dynamic(text(node))
-    if t == "true":
-        return True
-    if t == "false":
-        return False
-    if t in ("null", "undefined"):
-        return None
-    if t in ("as_expression", "satisfies_expression", "parenthesized_expression"):
-        return value(node.named_children[0]) if node.named_children else Dynamic(text(node))
-    if t == "array":
-        return [value(c) for c in node.named_children if c.type != "comment"]
-    if t == "object":
+        return super().value(node)
+
+    def object(self, node: Node) -> dict[str, Value]:
         out: dict[str, Value] = {}
         for c in node.named_children:
             if c.type == "pair":
                 key = c.child_by_field_name("key")
                 val = c.child_by_field_name("value")
                 if key is not None and val is not None:
-                    k = value(key) if key.type == "string" else text(key)
-                    out[k if isinstance(k, str) else text(key)] = value(val)
+                    k = self.value(key) if key.type == "string" else text(key)
+                    out[k if isinstance(k, str) else text(key)] = self.value(val)
             elif c.type == "shorthand_property_identifier":
                 out[text(c)] = Dynamic(text(c))
         return out
-    if t == "binary_expression":
-        op = node.child_by_field_name("operator")
-        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-        if op is not None and text(op) == "+" and left is not None and right is not None:
-            lv, rv = value(left), value(right)
-            if isinstance(lv, str) and isinstance(rv, str):
-                return lv + rv
-    if t == "new_expression":
-        # TypeORM `new TableColumn({ … })`: its options.
-        arguments = node.child_by_field_name("arguments")
-        if arguments is not None and arguments.named_children:
-            return value(arguments.named_children[0])
-    return Dynamic(text(node))
+
+
+value = _Literals(_SYNTAX).value
 
 
 def _sql_text(node: Node, constants: dict[str, str]) -> Value:
@@ -364,17 +361,8 @@ def _quoted(substitution: Node) -> bool:
     )
 
 
-def _unescape(seq: str) -> str:
-    return {"\\n": "\n", "\\t": "\t", '\\"': '"', "\\'": "'", "\\`": "`", "\\\\": "\\"}.get(
-        seq, seq[1:] if seq.startswith("\\") else seq
-    )
-
-
 def _first_row(node: Node) -> int:
-    for c in walk(node):
-        if c.type == "string_fragment":
-            return c.start_point[0]
-    return node.start_point[0]
+    return first_row(node, _SYNTAX.content)
 
 
 _FUNCTIONS = ("arrow_function", "function_expression", "function", "method_definition")

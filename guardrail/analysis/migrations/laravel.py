@@ -28,6 +28,7 @@ from guardrail.analysis.migrations.grammar import (
     type_changes,
     walk,
 )
+from guardrail.analysis.migrations.literals import Literals, Syntax, first_row
 from guardrail.analysis.migrations.ops import ColumnDef, Framework, OpKind, Reading
 
 if TYPE_CHECKING:
@@ -186,64 +187,57 @@ def _chain(node: Node) -> tuple[Node, list[_Link]]:
     return cur, links
 
 
-def value(node: Node) -> Value:
-    t = node.type
-    if t == "argument" and node.named_children:
-        return value(node.named_children[-1])
-    if t in ("string", "encapsed_string", "heredoc", "nowdoc"):
-        parts: list[str] = []
-        for c in walk(node):
-            if c.type in ("string_content", "string_value", "nowdoc_string"):
-                parts.append(text(c))
-            elif c.type == "escape_sequence":
-                parts.append(_unescape(text(c)))
-            elif c.type in ("variable_name", "member_access_expression", "dynamic_variable_name"):
-                return Dynamic(text(node))
-        return "".join(parts)
-    if t == "binary_expression":
-        op = node.child_by_field_name("operator")
-        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-        if op is not None and text(op) == "." and left is not None and right is not None:
-            lv, rv = value(left), value(right)
-            if isinstance(lv, str) and isinstance(rv, str):
-                return lv + rv
-        return Dynamic(text(node))
-    if t == "integer":
-        try:
-            return int(text(node))
-        except ValueError:
-            return Dynamic(text(node))
-    if t == "boolean":
-        return text(node).lower() == "true"
-    if t == "null":
-        return None
-    if t == "array_creation_expression":
-        items = [c for c in node.named_children if c.type == "array_element_initializer"]
-        if any(len(c.named_children) == 2 for c in items):
-            out: dict[str, Value] = {}
-            for c in items:
-                if len(c.named_children) == 2:
-                    k = value(c.named_children[0])
-                    out[k if isinstance(k, str) else text(c.named_children[0])] = value(
-                        c.named_children[1]
-                    )
-            return out
-        return [value(c.named_children[0]) for c in items if c.named_children]
-    return Dynamic(text(node))
-
-
 def _unescape(seq: str) -> str:
     return {"\\n": "\n", "\\t": "\t", '\\"': '"', "\\'": "'", "\\\\": "\\", "\\$": "$"}.get(
         seq, seq
     )
 
 
+_SYNTAX = Syntax(
+    strings=frozenset({"string", "encapsed_string", "heredoc", "nowdoc"}),
+    content=frozenset({"string_content", "string_value", "nowdoc_string"}),
+    unescape=_unescape,
+    interpolations=frozenset(
+        {"variable_name", "member_access_expression", "dynamic_variable_name"}
+    ),
+    deep=True,
+    integers=frozenset({"integer"}),
+    constants={"null": None},
+    booleans=frozenset({"boolean"}),
+    concat=".",
+)
+
+
+class _Literals(Literals):
+    """PHP's: an argument is its expression, and an array is a list or a map."""
+
+    def value(self, node: Node) -> Value:
+        if node.type == "argument" and node.named_children:
+            return self.value(node.named_children[-1])
+        if node.type == "array_creation_expression":
+            return self.array(node)
+        return super().value(node)
+
+    def array(self, node: Node) -> Value:
+        items = [c for c in node.named_children if c.type == "array_element_initializer"]
+        if any(len(c.named_children) == 2 for c in items):
+            out: dict[str, Value] = {}
+            for c in items:
+                if len(c.named_children) == 2:
+                    k = self.value(c.named_children[0])
+                    out[k if isinstance(k, str) else text(c.named_children[0])] = self.value(
+                        c.named_children[1]
+                    )
+            return out
+        return [self.value(c.named_children[0]) for c in items if c.named_children]
+
+
+value = _Literals(_SYNTAX).value
+
+
 def _first_row(node: Node) -> int:
     """The file row where the text of a string argument starts (a heredoc's body)."""
-    for c in walk(node):
-        if c.type in ("string_content", "string_value", "nowdoc_string"):
-            return c.start_point[0]
-    return node.start_point[0]
+    return first_row(node, _SYNTAX.content)
 
 
 @dataclass(frozen=True)

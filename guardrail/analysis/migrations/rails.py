@@ -29,6 +29,7 @@ from guardrail.analysis.migrations.grammar import (
     text,
     type_changes,
 )
+from guardrail.analysis.migrations.literals import Literals, Syntax
 from guardrail.analysis.migrations.ops import ColumnDef, Framework, OpKind, Reading
 
 if TYPE_CHECKING:
@@ -206,35 +207,30 @@ class _Call:
     block: Node | None
 
 
-class _Reader:
-    def __init__(self, source: str, root: Node) -> None:
-        self.rec = Recorder(source, "rails")
-        everything = _descendants(root)
+def _unescape(seq: str) -> str:
+    return {"\\n": "\n", "\\t": "\t", '\\"': '"', "\\'": "'", "\\\\": "\\"}.get(seq, seq[1:])
+
+
+_SYNTAX = Syntax(
+    strings=frozenset({"string", "delimited_symbol", "bare_string", "bare_symbol"}),
+    content=frozenset({"string_content", "heredoc_content"}),
+    unescape=_unescape,
+    interpolations=frozenset({"interpolation"}),
+    integers=frozenset({"integer"}),
+    integer=lambda digits: int(digits.replace("_", ""), 0),
+    constants={"true": True, "false": False, "nil": None},
+)
+
+
+class _RubyLiterals(Literals):
+    """Ruby's: symbols, heredocs, arrays with splats, hashes, `"…".squish`, and `#{CONSTANT}`
+    of a string constant the file defines."""
+
+    def __init__(self, everything: list[Node]) -> None:
+        super().__init__(_SYNTAX)
         self.heredocs = [n for n in everything if n.type == "heredoc_body"]
         self.heredoc_starts = [n for n in everything if n.type == "heredoc_beginning"]
-        self.everything = everything
         self.constants: dict[str, str] = {}
-        for n in everything:
-            left, right = n.child_by_field_name("left"), n.child_by_field_name("right")
-            if (
-                n.type == "assignment"
-                and left is not None
-                and right is not None
-                and left.type == "constant"
-                and right.type == "string"
-            ):
-                literal = self._string(right)
-                if isinstance(literal, str):
-                    self.constants[text(left)] = literal
-        self.helpers: dict[str, Node] = {}
-        self.visiting: set[str] = set()
-        self.irreversible = ""
-        self.has_change = False
-        # (table, column) -> (SQL type, null:) as `down` changes them back with change_column.
-        self.restored: dict[tuple[str | None, str | None], tuple[str | None, Value]] = {}
-        self.used_reversible = False
-
-    # -- values ----------------------------------------------------------------------------------
 
     def value(self, node: Node) -> Value:
         t = node.type
@@ -242,69 +238,51 @@ class _Reader:
             return text(node)[1:]
         if t == "hash_key_symbol":
             return text(node)
-        if t in ("string", "delimited_symbol", "bare_string", "bare_symbol"):
-            return self._string(node)
         if t == "heredoc_beginning":
-            body = self._heredoc(node)
-            return self._string(body) if body is not None else Dynamic(text(node))
-        if t == "integer":
-            try:
-                return int(text(node).replace("_", ""), 0)
-            except ValueError:
-                return Dynamic(text(node))
-        if t == "true":
-            return True
-        if t == "false":
-            return False
-        if t == "nil":
-            return None
+            body = self.heredoc(node)
+            return self.string(body) if body is not None else Dynamic(text(node))
         if t in ("array", "symbol_array", "string_array"):
-            out: list[Value] = []
-            for c in node.named_children:
-                if c.type == "splat_argument" and c.named_children:
-                    inner = self.value(c.named_children[0])
-                    out.extend(inner if isinstance(inner, list) else [inner])
-                else:
-                    out.append(self.value(c))
-            return out
+            return self.array(node)
         if t == "hash":
             return {k: v for k, v in (self.pair(p) for p in node.named_children) if k}
         if t == "call":
-            method, receiver = (
-                node.child_by_field_name("method"),
-                node.child_by_field_name("receiver"),
-            )
-            if method is not None and receiver is not None and text(method) in _STRING_METHODS:
-                inner = self.value(receiver)
-                return inner if isinstance(inner, str) else Dynamic(text(node))
+            return self.string_method(node)
         if t == "parenthesized_statements" and node.named_child_count == 1:
             return self.value(node.named_children[0])
+        return super().value(node)
+
+    def string_method(self, node: Node) -> Value:
+        """`"…".squish`, `<<~SQL.strip_heredoc`: the string, as the method leaves its SQL."""
+        method, receiver = node.child_by_field_name("method"), node.child_by_field_name("receiver")
+        if method is not None and receiver is not None and text(method) in _STRING_METHODS:
+            inner = self.value(receiver)
+            return inner if isinstance(inner, str) else Dynamic(text(node))
         return Dynamic(text(node))
 
-    def _string(self, node: Node) -> Value:
-        parts: list[str] = []
+    def array(self, node: Node) -> list[Value]:
+        out: list[Value] = []
         for c in node.named_children:
-            if c.type in ("string_content", "heredoc_content"):
-                parts.append(text(c))
-            elif c.type == "escape_sequence":
-                parts.append(_unescape(text(c)))
-            elif c.type == "interpolation":
-                known = self._constant(c)
-                if known is None:
-                    return Dynamic(text(node))
-                parts.append(known)
+            if c.type == "splat_argument" and c.named_children:
+                inner = self.value(c.named_children[0])
+                out.extend(inner if isinstance(inner, list) else [inner])
+            else:
+                out.append(self.value(c))
+        return out
+
+    def string(self, node: Node) -> Value:
         if not node.named_children and node.type in ("bare_string", "bare_symbol"):
             return text(node)
-        return "".join(parts)
+        return super().string(node)
 
-    def _constant(self, interpolation: Node) -> str | None:
+    def interpolation(self, node: Node) -> str | None:
         """`#{NON_ENIC}` where the class says `NON_ENIC = "non_enic"`: its literal value."""
-        inner = [c for c in interpolation.named_children if c.type != "comment"]
+        inner = [c for c in node.named_children if c.type != "comment"]
         if len(inner) == 1 and inner[0].type == "constant":
             return self.constants.get(text(inner[0]))
         return None
 
-    def _heredoc(self, start: Node) -> Node | None:
+    def heredoc(self, start: Node) -> Node | None:
+        """The body of the heredoc `start` opens."""
         for i, s in enumerate(self.heredoc_starts):
             if s.id == start.id and i < len(self.heredocs):
                 return self.heredocs[i]
@@ -317,6 +295,41 @@ class _Reader:
         value = node.child_by_field_name("value")
         k = self.value(key) if key is not None else None
         return (k if isinstance(k, str) else ""), (self.value(value) if value is not None else None)
+
+
+class _Reader:
+    def __init__(self, source: str, root: Node) -> None:
+        self.rec = Recorder(source, "rails")
+        everything = _descendants(root)
+        self.everything = everything
+        self.literals = _RubyLiterals(everything)
+        for n in everything:
+            left, right = n.child_by_field_name("left"), n.child_by_field_name("right")
+            if (
+                n.type == "assignment"
+                and left is not None
+                and right is not None
+                and left.type == "constant"
+                and right.type == "string"
+            ):
+                literal = self.literals.string(right)
+                if isinstance(literal, str):
+                    self.literals.constants[text(left)] = literal
+        self.helpers: dict[str, Node] = {}
+        self.visiting: set[str] = set()
+        self.irreversible = ""
+        self.has_change = False
+        # (table, column) -> (SQL type, null:) as `down` changes them back with change_column.
+        self.restored: dict[tuple[str | None, str | None], tuple[str | None, Value]] = {}
+        self.used_reversible = False
+
+    # -- values ----------------------------------------------------------------------------------
+
+    def value(self, node: Node) -> Value:
+        return self.literals.value(node)
+
+    def pair(self, node: Node) -> tuple[str, Value]:
+        return self.literals.pair(node)
 
     def call(self, node: Node) -> _Call:
         method = node.child_by_field_name("method")
@@ -512,7 +525,7 @@ class _Reader:
         node = first
         start = next((n for n in _descendants(first) if n.type == "heredoc_beginning"), None)
         if start is not None:
-            body = self._heredoc(start)
+            body = self.literals.heredoc(start)
             node = body if body is not None else first
         self.rec.sql(c.node, value if isinstance(value, str) else None, node.start_point[0])
         if where.section == "change" and not self.used_reversible:
@@ -536,10 +549,6 @@ def _descendants(root: Node) -> list[Node]:
         out.append(n)
         stack.extend(reversed(n.children))
     return out
-
-
-def _unescape(seq: str) -> str:
-    return {"\\n": "\n", "\\t": "\t", '\\"': '"', "\\'": "'", "\\\\": "\\"}.get(seq, seq[1:])
 
 
 # -- schema statements: name -> handler(reader, call, where) ------------------------------------
