@@ -407,6 +407,20 @@ class _Column:
     nullable: bool | None
 
 
+# Table-callback methods that are one operation: method -> (kind, its column: the one listed in
+# its arguments, the first argument, or none).
+_KNEX_ONE_OP: dict[str, tuple[OpKind, str]] = {
+    "index": (OpKind.CREATE_INDEX, "listed"),
+    "unique": (OpKind.ADD_UNIQUE, "listed"),
+    "primary": (OpKind.ADD_PRIMARY_KEY, "listed"),
+    "foreign": (OpKind.ADD_FOREIGN_KEY, "first"),
+    "check": (OpKind.ADD_CHECK, "none"),
+    "dropNullable": (OpKind.SET_NOT_NULL, "first"),
+    "dropIndex": (OpKind.DROP_INDEX, "none"),
+    "dropUnique": (OpKind.DROP_INDEX, "none"),
+}
+
+
 class _Reader:
     def __init__(self, source: str, framework: str) -> None:
         self.rec = Recorder(source, framework)
@@ -457,6 +471,12 @@ class _Reader:
 
     def on_chain(self, node: Node, where: _Where) -> None:
         root, links = _chain(node)
+        if not self.dispatched(root, links, where):
+            self.query_builder(text(root), links, where)
+
+    def dispatched(self, root: Node, links: list[_Link], where: _Where) -> bool:
+        """A chain on the table callback's variable, a helper, or a schema, SQL, transaction or
+        queryInterface call, read by its handler: True when one took it."""
         names = [link.name for link in links]
         root_text = text(root)
         if where.table_var and root_text == where.table_var and links:
@@ -465,28 +485,33 @@ class _Reader:
             else:
                 for column in _knex_defined(links):
                     self.rec.define(where.table, column)
-            return
+            return True
         if root.type == "identifier" and root_text in self.helpers and names[:1] == ["()"]:
             self.helper(root_text, where)
-            return
+            return True
         if root_text == "this" and links and links[0].name in self.helpers:
             self.helper(links[0].name, where)
-            return
+            return True
         for i, link in enumerate(links):
             if link.name in _SQL_METHODS and link.args:
                 self.on_sql(link, where)
-                return
+                return True
             if link.name == "transaction":
                 # `sequelize.transaction(async (t) => { … })` and `knex.transaction(…)`.
                 for a in link.args:
                     self.function_body(a, replace(where, in_transaction=True))
-                return
+                return True
             if link.name in _SCHEMA_METHODS and ("schema" in names[:i] or root_text == "schema"):
                 _SCHEMA_METHODS[link.name](self, link, where)
-                return
+                return True
             if link.name in _QI_METHODS and i == len(links) - 1:
                 _QI_METHODS[link.name](self, link, where)
-                return
+                return True
+        return False
+
+    def query_builder(self, root_text: str, links: list[_Link], where: _Where) -> None:
+        """Any other chain: a query builder's row changes (`knex('users').where(…).update(…)`,
+        `queryInterface.bulkUpdate`), and the calls inside its arguments."""
         if (
             self.framework in ("sequelize", "typeorm")
             and root_text == self.api
@@ -550,43 +575,12 @@ class _Reader:
     # -- knex table callbacks --------------------------------------------------------------------
 
     def on_table(self, links: list[_Link], where: _Where) -> None:
-        first, mods = links[0], {link.name: link for link in links[1:]}
+        first = links[0]
         args = [value(a) for a in first.args]
         col = as_str(args[0]) if args else None
         table, node, name = where.table, links[-1].node, first.name
         if name in _KNEX_TYPES or name in _KNEX_SERIAL:
-            nullable = False if "notNullable" in mods else True if "nullable" in mods else None
-            if "alter" in mods:
-                self.on_restate(
-                    node,
-                    table,
-                    col,
-                    _Column(_knex_type(name, args), nullable if nullable is not None else True),
-                    where,
-                )
-            else:
-                self.known[(table, col)] = _Column(_knex_type(name, args), nullable is not False)
-                serial = name in _KNEX_SERIAL
-                self.add(
-                    node,
-                    OpKind.ADD_COLUMN,
-                    table,
-                    col,
-                    where,
-                    not_null=nullable is False or serial,
-                    has_default="defaultTo" in mods or serial,
-                    volatile_default=serial,
-                    # what it adds, so a later `.alter()` compares with its type
-                    table_columns=tuple(_knex_defined(links)),
-                )
-            if "index" in mods:
-                self.add(node, OpKind.CREATE_INDEX, table, col, where)
-            if "unique" in mods:
-                self.add(node, OpKind.ADD_UNIQUE, table, col, where)
-            if "primary" in mods:
-                self.add(node, OpKind.ADD_PRIMARY_KEY, table, col, where)
-            if "references" in mods or "foreign" in mods:
-                self.add(node, OpKind.ADD_FOREIGN_KEY, table, col, where)
+            self.on_column(links, args, where)
         elif name == "timestamps":
             for c in ("created_at", "updated_at"):
                 self.add(node, OpKind.ADD_COLUMN, table, c, where)
@@ -599,22 +593,51 @@ class _Reader:
         elif name == "renameColumn":
             new = as_str(args[1]) if len(args) > 1 else None
             self.add(node, OpKind.RENAME_COLUMN, table, col, where, new_name=new)
-        elif name == "index":
-            self.add(node, OpKind.CREATE_INDEX, table, _single(args), where)
-        elif name == "unique":
-            self.add(node, OpKind.ADD_UNIQUE, table, _single(args), where)
-        elif name == "primary":
-            self.add(node, OpKind.ADD_PRIMARY_KEY, table, _single(args), where)
-        elif name == "foreign":
-            self.add(node, OpKind.ADD_FOREIGN_KEY, table, col, where)
-        elif name == "check":
-            self.add(node, OpKind.ADD_CHECK, table, None, where)
-        elif name == "dropNullable":
-            self.add(node, OpKind.SET_NOT_NULL, table, col, where)
-        elif name in ("dropIndex", "dropUnique"):
-            self.add(node, OpKind.DROP_INDEX, table, None, where)
+        elif name in _KNEX_ONE_OP:
+            kind, which = _KNEX_ONE_OP[name]
+            column = {"listed": _single(args), "first": col, "none": None}[which]
+            self.add(node, kind, table, column, where)
         elif name not in _KNEX_HARMLESS:
             self.rec.unknown(node, f"`{where.table_var}.{name}()` is not known")
+
+    def on_column(self, links: list[_Link], args: list[Value], where: _Where) -> None:
+        """`t.string('x').notNullable()` in an alterTable callback: a column added, or restated
+        with `.alter()`, and the index, key and reference its modifiers add."""
+        first, mods = links[0], {link.name: link for link in links[1:]}
+        col = as_str(args[0]) if args else None
+        table, node, name = where.table, links[-1].node, first.name
+        nullable = False if "notNullable" in mods else True if "nullable" in mods else None
+        if "alter" in mods:
+            self.on_restate(
+                node,
+                table,
+                col,
+                _Column(_knex_type(name, args), nullable if nullable is not None else True),
+                where,
+            )
+        else:
+            self.known[(table, col)] = _Column(_knex_type(name, args), nullable is not False)
+            serial = name in _KNEX_SERIAL
+            self.add(
+                node,
+                OpKind.ADD_COLUMN,
+                table,
+                col,
+                where,
+                not_null=nullable is False or serial,
+                has_default="defaultTo" in mods or serial,
+                volatile_default=serial,
+                # what it adds, so a later `.alter()` compares with its type
+                table_columns=tuple(_knex_defined(links)),
+            )
+        if "index" in mods:
+            self.add(node, OpKind.CREATE_INDEX, table, col, where)
+        if "unique" in mods:
+            self.add(node, OpKind.ADD_UNIQUE, table, col, where)
+        if "primary" in mods:
+            self.add(node, OpKind.ADD_PRIMARY_KEY, table, col, where)
+        if "references" in mods or "foreign" in mods:
+            self.add(node, OpKind.ADD_FOREIGN_KEY, table, col, where)
 
     def on_restate(
         self, node: Node, table: str | None, col: str | None, new: _Column, where: _Where
@@ -1029,44 +1052,60 @@ def _exports(root: Node) -> tuple[dict[str, Node], dict[str, Value]]:
         return None
 
     for node in walk(root, frozenset({"statement_block"})):  # declarations, not bodies
-        t = node.type
-        if t in ("function_declaration", "generator_function_declaration"):
-            name = node.child_by_field_name("name")
-            if name is not None:
-                fns[text(name)] = node
-        elif t == "variable_declarator":
-            name, val = node.child_by_field_name("name"), node.child_by_field_name("value")
-            if name is not None and val is not None:
-                fn = function_of(val)
-                if fn is not None:
-                    fns[text(name)] = fn
-                else:
-                    settings[text(name)] = value(val)
-        elif t == "assignment_expression":
-            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-            if left is None or right is None:
-                continue
-            target = text(left).rsplit(".", 1)[-1]
-            fn = function_of(right)
-            if fn is not None:
-                fns[target] = fn
-            elif right.type != "object" or text(left) not in ("module.exports", "exports"):
-                settings[target] = value(right)
-        elif t in ("method_definition",):
-            name = node.child_by_field_name("name")
-            if name is not None:
-                fns[text(name)] = node
-        elif t == "pair":
-            key, val = node.child_by_field_name("key"), node.child_by_field_name("value")
-            fn = function_of(val)
-            if key is not None and fn is not None:
-                fns[text(key).strip("'\"")] = fn
-        elif t in ("public_field_definition", "field_definition"):
-            name = node.child_by_field_name("name") or node.child_by_field_name("property")
-            val = node.child_by_field_name("value")
-            if name is not None and val is not None:
-                settings[text(name)] = value(val)
+        found = _declared_function(node, function_of)
+        if found is not None:
+            fns[found[0]] = found[1]
+            continue
+        setting = _setting(node)
+        if setting is not None:
+            settings[setting[0]] = setting[1]
     return fns, settings
+
+
+def _declared_function(
+    node: Node, function_of: Callable[[Node | None], Node | None]
+) -> tuple[str, Node] | None:
+    """A top-level declaration that names a function: `function up`, `exports.up = …`,
+    `const up = …`, an object's `up: …` or a class's `up()`, with its name."""
+    t = node.type
+    if t in ("function_declaration", "generator_function_declaration", "method_definition"):
+        name = node.child_by_field_name("name")
+        return (text(name), node) if name is not None else None
+    if t == "variable_declarator":
+        name, val = node.child_by_field_name("name"), node.child_by_field_name("value")
+        fn = function_of(val) if name is not None and val is not None else None
+        return (text(name), fn) if name is not None and fn is not None else None
+    if t == "assignment_expression":
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        fn = function_of(right) if left is not None and right is not None else None
+        return (text(left).rsplit(".", 1)[-1], fn) if left is not None and fn is not None else None
+    if t == "pair":
+        key, val = node.child_by_field_name("key"), node.child_by_field_name("value")
+        fn = function_of(val)
+        return (text(key).strip("'\""), fn) if key is not None and fn is not None else None
+    return None
+
+
+def _setting(node: Node) -> tuple[str, Value] | None:
+    """A top-level setting that is not a function (`exports.config = { transaction: false }`,
+    TypeORM's `transaction = false`), with its name: asked only where `_declared_function`
+    found none."""
+    t = node.type
+    if t == "variable_declarator":
+        name, val = node.child_by_field_name("name"), node.child_by_field_name("value")
+        return (text(name), value(val)) if name is not None and val is not None else None
+    if t == "assignment_expression":
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        if left is None or right is None:
+            return None
+        if right.type == "object" and text(left) in ("module.exports", "exports"):
+            return None
+        return text(left).rsplit(".", 1)[-1], value(right)
+    if t in ("public_field_definition", "field_definition"):
+        name = node.child_by_field_name("name") or node.child_by_field_name("property")
+        val = node.child_by_field_name("value")
+        return (text(name), value(val)) if name is not None and val is not None else None
+    return None
 
 
 def _is_empty(fn: Node | None) -> bool:

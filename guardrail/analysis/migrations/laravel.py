@@ -248,6 +248,28 @@ class _Where:
     batched: bool = False
 
 
+_MORPHS = frozenset({"morphs", "nullableMorphs", "uuidMorphs", "ulidMorphs"})
+_DROPS = frozenset({"dropColumn", "dropColumns", "removeColumn", "dropMorphs"})
+_COLUMN_SETS = _MORPHS | _DROPS | frozenset(_NULLABLE_HELPERS) | frozenset(_DROP_HELPERS)
+# Blueprint methods that are one operation: method -> (kind, its column: the one listed in its
+# arguments, the first argument, or none).
+_BLUEPRINT_ONE_OP: dict[str, tuple[OpKind, str]] = {
+    "dropConstrainedForeignId": (OpKind.DROP_COLUMN, "first"),
+    "dropConstrainedForeignIdFor": (OpKind.DROP_COLUMN, "first"),
+    "index": (OpKind.CREATE_INDEX, "listed"),
+    "fullText": (OpKind.CREATE_INDEX, "listed"),
+    "spatialIndex": (OpKind.CREATE_INDEX, "listed"),
+    "rawIndex": (OpKind.CREATE_INDEX, "listed"),
+    "unique": (OpKind.ADD_UNIQUE, "listed"),
+    "primary": (OpKind.ADD_PRIMARY_KEY, "listed"),
+    "foreign": (OpKind.ADD_FOREIGN_KEY, "first"),
+    "dropIndex": (OpKind.DROP_INDEX, "none"),
+    "dropUnique": (OpKind.DROP_INDEX, "none"),
+    "drop": (OpKind.DROP_TABLE, "none"),
+    "dropIfExists": (OpKind.DROP_TABLE, "none"),
+}
+
+
 class _Reader:
     def __init__(self, source: str) -> None:
         self.rec = Recorder(source, "laravel")
@@ -278,12 +300,16 @@ class _Reader:
 
     def on_chain(self, node: Node, where: _Where) -> None:
         root, links = _chain(node)
-        if not links:
-            return
+        if links and not self.dispatched(root, links, where):
+            self.query_builder(root, links, where)
+
+    def dispatched(self, root: Node, links: list[_Link], where: _Where) -> bool:
+        """A `Schema::` or `DB::statement` call, a chain on the closure's Blueprint, or a
+        helper method, read by its handler: True when one took it."""
         root_name = text(root).lstrip("\\").rsplit("\\", 1)[-1]
         if root.type == "name" and root_name == "Schema":
             self.on_schema(links, where)
-            return
+            return True
         if (
             root.type == "name"
             and root_name == "DB"
@@ -294,14 +320,14 @@ class _Reader:
             )
         ):
             self.on_sql(links[0])
-            return
+            return True
         if root.type == "variable_name" and where.table_var and text(root) == where.table_var:
             if not where.creating:
                 self.on_blueprint(links, where)
             else:
                 for column in _defined(links):
                     self.rec.define(where.table, column)
-            return
+            return True
         if text(root) == "$this" and links[0].name in self.helpers:
             name = links[0].name
             if name not in self.visiting:
@@ -310,7 +336,11 @@ class _Reader:
                 if body is not None:
                     self.visit(body, where)
                 self.visiting.discard(name)
-            return
+            return True
+        return False
+
+    def query_builder(self, root: Node, links: list[_Link], where: _Where) -> None:
+        root_name = text(root).lstrip("\\").rsplit("\\", 1)[-1]
         # Query builder or model code: `DB::table('t')->where(…)->update([...])`.
         table = None
         if root.type == "name" and root_name == "DB" and links[0].name == "table" and links[0].args:
@@ -402,7 +432,36 @@ class _Reader:
                 self.on_change(node, table, col, first, mods)
             else:
                 self.on_add(node, table, col, name, mods)
-        elif name in ("morphs", "nullableMorphs", "uuidMorphs", "ulidMorphs"):
+        elif name in _COLUMN_SETS:
+            self.on_column_set(node, table, col, args, name, mods)
+        elif name in _BLUEPRINT_ONE_OP:
+            kind, which = _BLUEPRINT_ONE_OP[name]
+            column = {"listed": _single(args), "first": col, "none": None}[which]
+            self.rec.add(node, kind, table, column)
+        elif name == "renameColumn":
+            new = as_str(args[1]) if len(args) > 1 else None
+            self.rec.add(node, OpKind.RENAME_COLUMN, table, col, new_name=new)
+        elif name == "dropPrimary":
+            # Drops the primary key constraint (and its index) under an ACCESS EXCLUSIVE lock:
+            # a key change (GR232), not an index that could be dropped CONCURRENTLY.
+            self.rec.add(node, OpKind.DROP_CONSTRAINT, table, name=_single(args), primary_key=True)
+        elif name == "rename":
+            self.rec.add(node, OpKind.RENAME_TABLE, table, new_name=col)
+        elif name not in _HARMLESS_BLUEPRINT:
+            self.rec.unknown(node, f"`$table->{name}()` is not known")
+
+    def on_column_set(
+        self,
+        node: Node,
+        table: str | None,
+        col: str | None,
+        args: list[Value],
+        name: str,
+        mods: dict[str, _Link],
+    ) -> None:
+        """A Blueprint method that adds or drops a set of columns (`morphs`, `timestamps`,
+        `dropColumn([...])`, `dropMorphs`)."""
+        if name in _MORPHS:
             for suffix in ("_id", "_type"):
                 self.on_add(node, table, f"{col}{suffix}", name, mods)
         elif name in _NULLABLE_HELPERS:
@@ -419,31 +478,6 @@ class _Reader:
         elif name in ("dropMorphs",):
             for suffix in ("_id", "_type"):
                 self.rec.add(node, OpKind.DROP_COLUMN, table, f"{col}{suffix}")
-        elif name in ("dropConstrainedForeignId", "dropConstrainedForeignIdFor"):
-            self.rec.add(node, OpKind.DROP_COLUMN, table, col)
-        elif name == "renameColumn":
-            new = as_str(args[1]) if len(args) > 1 else None
-            self.rec.add(node, OpKind.RENAME_COLUMN, table, col, new_name=new)
-        elif name in ("index", "fullText", "spatialIndex", "rawIndex"):
-            self.rec.add(node, OpKind.CREATE_INDEX, table, _single(args))
-        elif name == "unique":
-            self.rec.add(node, OpKind.ADD_UNIQUE, table, _single(args))
-        elif name == "primary":
-            self.rec.add(node, OpKind.ADD_PRIMARY_KEY, table, _single(args))
-        elif name == "foreign":
-            self.rec.add(node, OpKind.ADD_FOREIGN_KEY, table, col)
-        elif name in ("dropIndex", "dropUnique"):
-            self.rec.add(node, OpKind.DROP_INDEX, table)
-        elif name == "dropPrimary":
-            # Drops the primary key constraint (and its index) under an ACCESS EXCLUSIVE lock:
-            # a key change (GR232), not an index that could be dropped CONCURRENTLY.
-            self.rec.add(node, OpKind.DROP_CONSTRAINT, table, name=_single(args), primary_key=True)
-        elif name == "rename":
-            self.rec.add(node, OpKind.RENAME_TABLE, table, new_name=col)
-        elif name in ("drop", "dropIfExists"):
-            self.rec.add(node, OpKind.DROP_TABLE, table)
-        elif name not in _HARMLESS_BLUEPRINT:
-            self.rec.unknown(node, f"`$table->{name}()` is not known")
 
     def on_add(
         self, node: Node, table: str | None, col: str | None, name: str, mods: dict[str, _Link]

@@ -399,42 +399,14 @@ class _Reader:
 
     def on_call(self, c: _Call, where: _Where) -> None:
         if where.table_var is not None and c.receiver == where.table_var:
-            if not where.creating:
-                self.on_table_call(c, where)
-            else:
-                # The new table's columns change nothing that exists, but its foreign keys lock
-                # the tables they reference.
-                if c.name in ("references", "belongs_to"):
-                    _lock_parent(self, c, _reference_parent(c, _arg(c, 0)))
-                elif c.name == "foreign_key":
-                    _lock_parent(self, c, _arg(c, 0))
-                for column in _rails_defined(c):
-                    self.rec.define(where.table, column)
-                self.block_body(c.block, where)
+            self.on_block_var_call(c, where)
             return
         if c.receiver is None and c.name in self.helpers:
             self.helper(c.name, c.node, where)
             return
-        if c.receiver is None or c.receiver in ("connection", "ActiveRecord::Base.connection"):
-            handler = _SCHEMA.get(c.name)
-            if handler is not None:
-                handler(self, c, where)
-                return
-            if c.name in _HARMLESS or c.name in _QUERIES:
-                return
-            if c.name in _TRANSPARENT:
-                self.block_body(c.block, where)
-                return
-            if c.name in ("safety_assured", "with_lock_retries"):
-                self.scoped(c, where)
-                return
-            if c.name == "reversible":
-                self.used_reversible = True
-                self.block_body(c.block, where)
-                return
-            if c.receiver is None:
-                self.rec.unknown(c.node, f"`{c.name}` is not a schema statement guardrail knows")
-                return
+        on_connection = c.receiver in (None, "connection", "ActiveRecord::Base.connection")
+        if on_connection and self.schema_statement(c, where):
+            return
         if c.receiver is not None and c.name in ("up", "down") and c.block is not None:
             # `dir.up { … }` inside `reversible do |dir|`: the down side is not deployed.
             if c.name == "up":
@@ -462,6 +434,45 @@ class _Reader:
         if receiver is not None:
             self.visit(receiver, where)
         self.block_body(c.block, inner)
+
+    def on_block_var_call(self, c: _Call, where: _Where) -> None:
+        """`t.string :x` in a `create_table`/`change_table` block."""
+        if not where.creating:
+            self.on_table_call(c, where)
+            return
+        # The new table's columns change nothing that exists, but its foreign keys lock the
+        # tables they reference.
+        if c.name in ("references", "belongs_to"):
+            _lock_parent(self, c, _reference_parent(c, _arg(c, 0)))
+        elif c.name == "foreign_key":
+            _lock_parent(self, c, _arg(c, 0))
+        for column in _rails_defined(c):
+            self.rec.define(where.table, column)
+        self.block_body(c.block, where)
+
+    def schema_statement(self, c: _Call, where: _Where) -> bool:
+        """A call on the migration or its connection, read as a schema statement (or known
+        harmless): True when it was, False for a connection method guardrail does not know."""
+        handler = _SCHEMA.get(c.name)
+        if handler is not None:
+            handler(self, c, where)
+            return True
+        if c.name in _HARMLESS or c.name in _QUERIES:
+            return True
+        if c.name in _TRANSPARENT:
+            self.block_body(c.block, where)
+            return True
+        if c.name in ("safety_assured", "with_lock_retries"):
+            self.scoped(c, where)
+            return True
+        if c.name == "reversible":
+            self.used_reversible = True
+            self.block_body(c.block, where)
+            return True
+        if c.receiver is None:
+            self.rec.unknown(c.node, f"`{c.name}` is not a schema statement guardrail knows")
+            return True
+        return False
 
     def scoped(self, c: _Call, where: _Where) -> None:
         """strong_migrations' `safety_assured { … }` (an acknowledgement written in the code) and
