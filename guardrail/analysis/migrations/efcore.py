@@ -172,30 +172,36 @@ def _arguments(arglist: Node | None) -> tuple[list[Value], dict[str, Value], lis
     return args, kwargs, nodes
 
 
+def _member_call(node: Node) -> tuple[Node, str, str | None] | None:
+    """`target.Name<T>(…)`, an invocation of a member: (target, Name, T; "" for a generic name
+    without type arguments, None when the name is not generic); None for any other call."""
+    fn = node.child_by_field_name("function")
+    if fn is None or fn.type != "member_access_expression":
+        return None
+    target = fn.child_by_field_name("expression")
+    name_node = fn.child_by_field_name("name")
+    if target is None or name_node is None:
+        return None
+    if name_node.type != "generic_name":
+        return target, text(name_node), None
+    ident = name_node.named_children[0] if name_node.named_children else name_node
+    targs = [c for c in name_node.named_children if c.type == "type_argument_list"]
+    # tree-sitter-c-sharp's generic_name always holds its type_argument_list
+    return target, text(ident), text(targs[0])[1:-1].strip() if targs else ""
+
+
 def _chain(node: Node, builder: str) -> _Call | None:
     """`builder.CreateIndex(…).Annotation(k, v)` -> the CreateIndex call and its annotations."""
     annotations: dict[str, Value] = {}
     cur = node
     while cur.type == "invocation_expression":
-        fn = cur.child_by_field_name("function")
-        arglist = cur.child_by_field_name("arguments")
-        if fn is None or fn.type != "member_access_expression":
+        member = _member_call(cur)
+        if member is None:
             return None
-        target = fn.child_by_field_name("expression")
-        name_node = fn.child_by_field_name("name")
-        if target is None or name_node is None:
-            return None
-        args, kwargs, _ = _arguments(arglist)
-        type_arg = None
-        if name_node.type == "generic_name":
-            ident = name_node.named_children[0] if name_node.named_children else name_node
-            targs = [c for c in name_node.named_children if c.type == "type_argument_list"]
-            type_arg = text(targs[0])[1:-1].strip() if targs else None
-            name = text(ident)
-        else:
-            name = text(name_node)
+        target, name, type_arg = member
+        args, kwargs, _ = _arguments(cur.child_by_field_name("arguments"))
         if text(target) == builder:
-            return _Call(node, name, type_arg, args, kwargs, annotations)
+            return _Call(node, name, type_arg or None, args, kwargs, annotations)
         if name in ("Annotation", "OldAnnotation") and len(args) >= 2:
             if name == "Annotation" and isinstance(args[0], str):
                 annotations[args[0]] = args[1]
@@ -329,21 +335,15 @@ def _column_call(expr: Node) -> _Call | None:
     """`table.Column<int>(…)`, under any chained `.Annotation(…)`."""
     cur = expr
     while cur.type == "invocation_expression":
-        fn = cur.child_by_field_name("function")
-        if fn is None or fn.type != "member_access_expression":
+        member = _member_call(cur)
+        if member is None:
             return None
-        target = fn.child_by_field_name("expression")
-        name_node = fn.child_by_field_name("name")
-        if target is None or name_node is None:
-            return None
-        if target.type == "identifier" and name_node.type == "generic_name":
-            ident = name_node.named_children[0] if name_node.named_children else name_node
-            if text(ident) != "Column":
+        target, name, clr = member
+        if target.type == "identifier" and clr is not None:
+            if name != "Column":
                 return None
-            targs = [c for c in name_node.named_children if c.type == "type_argument_list"]
             args, kwargs, _ = _arguments(cur.child_by_field_name("arguments"))
-            clr = text(targs[0])[1:-1].strip() if targs else None
-            return _Call(cur, "Column", clr, args, kwargs, {})
+            return _Call(cur, "Column", clr or None, args, kwargs, {})
         cur = target
     return None
 

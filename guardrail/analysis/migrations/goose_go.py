@@ -218,25 +218,41 @@ class UpSql:
 def up_sql(source: str) -> UpSql:
     """The literal SQL the Up function of a goose Go migration runs (see read())."""
     out = UpSql()
+    opened = _opened(source)
+    if isinstance(opened, Reading):
+        out.unread.append((1, opened.notes[0] if opened.notes else "not valid Go"))
+        return out
+    reader, call = opened
+    if call is None:
+        out.unread.append((1, _UNREGISTERED))
+        return out
+    _read_up(reader, out, _functions(call)[0])
+    return out
+
+
+_UNREGISTERED = "no `goose.AddMigration…` call registers its functions"
+
+
+def _opened(source: str) -> tuple[_Reader, Node | None] | Reading:
+    """The file's reader and its goose.Add…Migration… call (None: there is none), or the
+    Reading of a file that is not valid Go."""
     root = parse("go", source)
     bad = unreadable(FRAMEWORK, root)
     if bad is not None:
-        out.unread.append((1, bad.notes[0] if bad.notes else "not valid Go"))
-        return out
+        return bad
     reader = _Reader(source, root)
-    call = reader.registration()
-    if call is None:
-        out.unread.append((1, "no `goose.AddMigration…` call registers its functions"))
-        return out
-    up, _down = _functions(call)
+    return reader, reader.registration()
+
+
+def _read_up(reader: _Reader, sink: _Sink, up: Node | None) -> None:
+    """What the Up function runs, into `sink` (nothing for `nil`)."""
     if up is None or up.type == "nil":
-        return out
+        return
     body = reader.function(up)
     if body is None:
-        out.unknown(up, f"the Up function `{short(up, 40)}` is not defined in this file")
+        sink.unknown(up, f"the Up function `{short(up, 40)}` is not defined in this file")
     else:
-        reader.read_up(out, body)
-    return out
+        reader.read_up(sink, body)
 
 
 def _functions(call: Node) -> tuple[Node | None, Node | None]:
@@ -268,25 +284,18 @@ def _plumbing(fn: Node | None) -> bool:
 
 
 def read(source: str) -> Reading:
-    root = parse("go", source)
-    bad = unreadable(FRAMEWORK, root)
-    if bad is not None:
-        return bad
-    reader = _Reader(source, root)
-    call = reader.registration()
+    opened = _opened(source)
+    if isinstance(opened, Reading):
+        return opened
+    reader, call = opened
     if call is None:
-        why = "no `goose.AddMigration…` call registers its functions: nothing in it was judged"
+        why = f"{_UNREGISTERED}: nothing in it was judged"
         return Reading(FRAMEWORK, (), None, "", (why,))
     fn = call.child_by_field_name("function")
     variant = text(fn.child_by_field_name("field") or fn) if fn is not None else ""
     rec = Recorder(source, FRAMEWORK, in_transaction="NoTx" not in variant)
     up, down = _functions(call)
-    if up is not None and up.type != "nil":
-        body = reader.function(up)
-        if body is None:
-            rec.unknown(up, f"the Up function `{short(up, 40)}` is not defined in this file")
-        else:
-            reader.read_up(rec, body)
+    _read_up(reader, rec, up)
     if down is None or down.type == "nil":
         return rec.reading(False, "its Down function is `nil`")
     return rec.reading(True)
