@@ -35,6 +35,14 @@ def fake_github() -> Iterator[FakeGitHub]:
     assert not fake.invalid_queries, f"queries GitHub would refuse: {fake.invalid_queries}"
 
 
+def created_table(reading: Any) -> Any:
+    """The one CREATE TABLE operation of a migration reading (a test fails on none or two)."""
+    from guardrail.analysis.migrations.ops import OpKind
+
+    (op,) = [o for o in reading.ops if o.kind == OpKind.CREATE_TABLE]
+    return op
+
+
 def console_script() -> str:
     found = shutil.which("guardrail", path=str(Path(sys.executable).parent))
     assert found, "the guardrail console script is not installed in this environment"

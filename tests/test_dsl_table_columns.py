@@ -6,14 +6,14 @@ migration made the column (analysis/migrations/base_columns.py)."""
 from __future__ import annotations
 
 from guardrail.analysis.migrations.detect import detect, read
-from guardrail.analysis.migrations.ops import ColumnDef, OpKind
+from guardrail.analysis.migrations.ops import ColumnDef
+from tests.conftest import created_table
 
 
 def _columns(path: str, source: str) -> tuple[ColumnDef, ...]:
     mf = detect(path, source)
     assert mf is not None
-    (op,) = [o for o in read(mf, source).ops if o.kind == OpKind.CREATE_TABLE]
-    return op.table_columns
+    return created_table(read(mf, source)).table_columns
 
 
 def test_laravel_schema_create() -> None:

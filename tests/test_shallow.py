@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from tests.fakegithub import FakeGitHub
 from tests.gitrepo import git, make_repo
 from tests.test_security import DROP, FAST, _flood, event, no_traceback, rules_of
 
@@ -23,6 +24,17 @@ def _origin(tmp_path: Path) -> tuple[Path, str, str]:
     return origin, base_sha, head_sha
 
 
+def _flooded_pull(fake_github: FakeGitHub, tmp_path: Path) -> tuple[Path, str, str]:
+    """Pull 31 from the origin repository's base and head commits, with more changed files
+    than the API lists, and the dropping migration at its head: (origin, base, head)."""
+    origin, base_sha, head_sha = _origin(tmp_path)
+    _flood(fake_github)
+    pull = fake_github.pulls[31]
+    pull["base"]["sha"], pull["head"]["sha"] = base_sha, head_sha
+    fake_github.contents[(head_sha, "db/migrations/0009_drop.sql")] = DROP
+    return origin, base_sha, head_sha
+
+
 def _shallow_clone(origin: Path, workspace: Path) -> None:
     subprocess.run(
         ["git", "clone", "-q", "--depth", "1", "--branch", "feature", origin.as_uri(), "."],
@@ -35,11 +47,7 @@ def _shallow_clone(origin: Path, workspace: Path) -> None:
 def test_a_flood_in_a_shallow_checkout_is_read_from_git_fetched_by_sha(
     fake_github, run_action, tmp_path
 ):
-    origin, base_sha, head_sha = _origin(tmp_path)
-    _flood(fake_github)
-    pull = fake_github.pulls[31]
-    pull["base"]["sha"], pull["head"]["sha"] = base_sha, head_sha
-    fake_github.contents[(head_sha, "db/migrations/0009_drop.sql")] = DROP
+    origin, base_sha, head_sha = _flooded_pull(fake_github, tmp_path)
     fake_github.contents[(base_sha, ".github/guardrail.yml")] = "fail-on: warning\n"
     # No trees for these commits: the API cannot list the rest of the change, git must.
 
@@ -66,11 +74,7 @@ def test_a_flood_in_a_shallow_checkout_is_read_from_git_fetched_by_sha(
 def test_a_shallow_checkout_without_a_reachable_origin_falls_back_and_says_why(
     fake_github, run_action, tmp_path
 ):
-    origin, base_sha, head_sha = _origin(tmp_path)
-    _flood(fake_github)
-    pull = fake_github.pulls[31]
-    pull["base"]["sha"], pull["head"]["sha"] = base_sha, head_sha
-    fake_github.contents[(head_sha, "db/migrations/0009_drop.sql")] = DROP
+    origin, base_sha, head_sha = _flooded_pull(fake_github, tmp_path)
 
     def checkout(workspace: Path) -> None:
         _shallow_clone(origin, workspace)

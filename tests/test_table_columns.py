@@ -5,13 +5,13 @@ the column, and an edit to a shipped CREATE TABLE's column is an operation chang
 from __future__ import annotations
 
 from guardrail.analysis.migrations.compare import Edit, compare
-from guardrail.analysis.migrations.ops import ColumnDef, OpKind, Reading
+from guardrail.analysis.migrations.ops import ColumnDef, Reading
 from guardrail.analysis.migrations.sql import read_sql
+from tests.conftest import created_table
 
 
 def _sql_columns(sql: str) -> tuple[ColumnDef, ...]:
-    (op,) = [o for o in read_sql(sql).ops if o.kind == OpKind.CREATE_TABLE]
-    return op.table_columns
+    return created_table(read_sql(sql)).table_columns
 
 
 def test_sql_create_table_columns() -> None:
@@ -83,7 +83,7 @@ class Migration(migrations.Migration):
 def test_django_create_model_columns() -> None:
     from guardrail.analysis.migrations.django import App, read
 
-    (op,) = [o for o in read(_CREATE_MODEL, App("discount")).ops if o.kind == OpKind.CREATE_TABLE]
+    op = created_table(read(_CREATE_MODEL, App("discount")))
     assert op.table == "discount_voucher"
     assert op.table_columns == (
         ColumnDef("id", "bigint", True, None, True),
@@ -127,7 +127,7 @@ def downgrade():
 def test_alembic_create_table_columns() -> None:
     from guardrail.analysis.migrations.alembic import read
 
-    (op,) = [o for o in read(_CREATE_TABLE).ops if o.kind == OpKind.CREATE_TABLE]
+    op = created_table(read(_CREATE_TABLE))
     assert op.table == "task"
     assert op.table_columns == (
         ColumnDef("id", "integer", True, None, True),
