@@ -1,32 +1,23 @@
 """Configuration: `.github/guardrail.yml`, optional, validated when it loads.
 
-Every model forbids unknown keys, so a typo is an error that names the file, the field and
-the fix, never a setting silently ignored.
+Every reader uses the frozen dataclasses below. A run with no configuration file builds them
+from their defaults and never imports pydantic; a file is validated by the pydantic models of
+`guardrail.config_schema` (imported only then), whose every model forbids unknown keys, so a
+typo is an error that names the file, the field and the fix, never a setting silently ignored.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from guardrail.errors import ConfigError
 from guardrail.model import Severity
 
 CONFIG_DOCS = "docs/configuration.md"
 DEFAULT_CONFIG_PATH = ".github/guardrail.yml"
-
-
-def _kebab(name: str) -> str:
-    return name.replace("_", "-")
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, alias_generator=_kebab, populate_by_name=True
-    )
 
 
 FailOn = Literal["error", "warning", "never"]
@@ -155,55 +146,6 @@ DEFAULT_PLACEHOLDERS = (
 )
 
 
-def _globs(value: tuple[str, ...]) -> tuple[str, ...]:
-    """Globs compiled once, at load: a pattern pathspec cannot read fails here, naming the
-    field, not halfway through a run."""
-    from guardrail.analysis.paths import compile_globs
-
-    for glob in value:
-        if not glob.strip():
-            raise ValueError("an empty glob matches nothing; remove it")
-    try:
-        compile_globs(value)
-    except Exception as exc:  # pathspec raises several types for a malformed pattern
-        raise ValueError(f"not a valid glob ({exc})") from None
-    return value
-
-
-def _check_name(value: str, *, allow_all: bool = True) -> str:
-    from guardrail.model import CheckName
-
-    if (allow_all and value == "all") or value in CheckName.__members__.values():
-        return value
-    names = ", ".join(["all", *CheckName] if allow_all else list(CheckName))
-    raise ValueError(f"unknown check {value!r}; known checks: {names}")
-
-
-class RiskConfig(_Model):
-    """What makes a change risky enough that a missing rollback note is an error."""
-
-    data_contracts: tuple[str, ...] = DEFAULT_DATA_CONTRACT_GLOBS
-    infra: tuple[str, ...] = DEFAULT_INFRA_GLOBS
-    docs: tuple[str, ...] = DEFAULT_DOCS_GLOBS
-    large_pr_lines: int = Field(default=500, ge=1)
-    large_pr_files: int = Field(default=40, ge=1)
-
-    @field_validator("data_contracts", "infra", "docs")
-    @classmethod
-    def _compiled(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return _globs(value)
-
-
-class RollbackConfig(_Model):
-    headings: tuple[str, ...] = DEFAULT_ROLLBACK_HEADINGS
-    extra_headings: tuple[str, ...] = ()
-    placeholders: tuple[str, ...] = DEFAULT_PLACEHOLDERS
-
-    @property
-    def all_headings(self) -> tuple[str, ...]:
-        return self.headings + self.extra_headings
-
-
 DEFAULT_PLAN_HEADINGS = (
     "migration plan",
     "migration",
@@ -222,43 +164,6 @@ DEFAULT_PLAN_HEADINGS = (
     "release plan",
 )
 
-
-class MigrationsConfig(_Model):
-    """Where migrations are (beyond the frameworks' conventions) and where the plan is written."""
-
-    include: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
-    plan_headings: tuple[str, ...] = DEFAULT_PLAN_HEADINGS
-    extra_plan_headings: tuple[str, ...] = ()
-    # The PostgreSQL major version the migrations run on (None: the oldest supported one,
-    # analysis/migrations/postgres.py says which and why).
-    postgres_version: int | None = Field(default=None, ge=10, le=30)
-    # The database the migrations run on (None: found per file, PostgreSQL when nothing says
-    # otherwise; analysis/migrations/dialect.py). The lock and rewrite rules are PostgreSQL's.
-    database: Literal["postgres", "mysql", "mariadb", "sqlite", "mssql", "h2", "oracle"] | None = (
-        None
-    )
-    # Timeouts the deploy already sets for every migration (database.yml `variables:`, the
-    # role's `ALTER ROLE … SET`, the connection string): the migration need not set them.
-    lock_timeout: str | None = None
-    statement_timeout: str | None = None
-    # Table names (globs, `*` and `?`, case-insensitive; a schema-qualified name matches with or
-    # without its schema) whose size or traffic changes how a lock or a rewrite is judged, the
-    # way GitLab keeps lists of its large and high-traffic tables.
-    large_tables: tuple[str, ...] = ()
-    hot_tables: tuple[str, ...] = ()
-    small_tables: tuple[str, ...] = ()
-
-    @field_validator("include", "exclude")
-    @classmethod
-    def _compiled(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return _globs(value)
-
-    @property
-    def all_plan_headings(self) -> tuple[str, ...]:
-        return self.plan_headings + self.extra_plan_headings
-
-
 DEFAULT_ACK_LABELS = {
     "guardrail:acknowledged": "all",
     "guardrail:no-rollback-needed": "rollback-note",
@@ -269,64 +174,114 @@ DEFAULT_ACK_LABELS = {
     "guardrail:no-legacy-data": "legacy-data-tests",
 }
 AckWay = Literal["label", "description"]
-_DEFAULT_ALLOW: dict[str, tuple[AckWay, ...]] = {
+DEFAULT_ACK_ALLOW: dict[str, tuple[AckWay, ...]] = {
     "all": ("label", "description"),
     "migration-safety": ("label",),
 }
 
+DEFAULT_SIGNAL_HEADINGS = (
+    "monitoring",
+    "observability",
+    "how will we know",
+    "signals",
+    "alerts",
+    "what to watch",
+)
+DEFAULT_FLAG_PATTERNS = (
+    "feature_flag",
+    "featureflag",
+    "feature-flag",
+    "is_enabled(",
+    "launchdarkly",
+    "ldclient",
+    "unleash",
+    "flipper",
+    "waffle",
+    "growthbook",
+    "flagsmith",
+    "openfeature",
+    "split.io",
+)
 
-class AcknowledgeConfig(_Model):
+Database = Literal["postgres", "mysql", "mariadb", "sqlite", "mssql", "h2", "oracle"]
+
+
+@dataclass(frozen=True)
+class RiskConfig:
+    """What makes a change risky enough that a missing rollback note is an error."""
+
+    data_contracts: tuple[str, ...] = DEFAULT_DATA_CONTRACT_GLOBS
+    infra: tuple[str, ...] = DEFAULT_INFRA_GLOBS
+    docs: tuple[str, ...] = DEFAULT_DOCS_GLOBS
+    large_pr_lines: int = 500
+    large_pr_files: int = 40
+
+
+@dataclass(frozen=True)
+class RollbackConfig:
+    headings: tuple[str, ...] = DEFAULT_ROLLBACK_HEADINGS
+    extra_headings: tuple[str, ...] = ()
+    placeholders: tuple[str, ...] = DEFAULT_PLACEHOLDERS
+
+    @property
+    def all_headings(self) -> tuple[str, ...]:
+        return self.headings + self.extra_headings
+
+
+@dataclass(frozen=True)
+class MigrationsConfig:
+    """Where migrations are (beyond the frameworks' conventions) and where the plan is written."""
+
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    plan_headings: tuple[str, ...] = DEFAULT_PLAN_HEADINGS
+    extra_plan_headings: tuple[str, ...] = ()
+    # The PostgreSQL major version the migrations run on (None: the oldest supported one,
+    # analysis/migrations/postgres.py says which and why).
+    postgres_version: int | None = None
+    # The database the migrations run on (None: found per file, PostgreSQL when nothing says
+    # otherwise; analysis/migrations/dialect.py). The lock and rewrite rules are PostgreSQL's.
+    database: Database | None = None
+    # Timeouts the deploy already sets for every migration (database.yml `variables:`, the
+    # role's `ALTER ROLE … SET`, the connection string): the migration need not set them.
+    lock_timeout: str | None = None
+    statement_timeout: str | None = None
+    # Table names (globs, `*` and `?`, case-insensitive; a schema-qualified name matches with or
+    # without its schema) whose size or traffic changes how a lock or a rewrite is judged, the
+    # way GitLab keeps lists of its large and high-traffic tables.
+    large_tables: tuple[str, ...] = ()
+    hot_tables: tuple[str, ...] = ()
+    small_tables: tuple[str, ...] = ()
+    # The settings the file wrote (not a setting itself): a `paths` entry overrides only these.
+    written: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+
+    @property
+    def all_plan_headings(self) -> tuple[str, ...]:
+        return self.plan_headings + self.extra_plan_headings
+
+
+@dataclass(frozen=True)
+class AcknowledgeConfig:
     """Who may acknowledge a gap, and how: labels (reviewers) and/or the description (author)."""
 
-    labels: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_ACK_LABELS))
-    allow: dict[str, tuple[AckWay, ...]] = Field(default_factory=lambda: dict(_DEFAULT_ALLOW))
+    labels: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_ACK_LABELS))
+    allow: dict[str, tuple[AckWay, ...]] = field(default_factory=lambda: dict(DEFAULT_ACK_ALLOW))
     # Inline `guardrail: ignore` comments that a PR adds: `reason` (a reason is enough) or
     # `label` (the PR also needs a reviewer's migration-safety acknowledgement label).
     inline_ignores: Literal["reason", "label"] = "reason"
 
-    @field_validator("labels")
-    @classmethod
-    def _label_checks(cls, value: dict[str, str]) -> dict[str, str]:
-        return {label: _check_name(check) for label, check in value.items()}
 
-    @field_validator("allow")
-    @classmethod
-    def _allow_checks(cls, value: dict[str, tuple[AckWay, ...]]) -> dict[str, tuple[AckWay, ...]]:
-        for check in value:
-            _check_name(check)
-        return value
-
-
-class QuestionsConfig(_Model):
+@dataclass(frozen=True)
+class QuestionsConfig:
     """The questions beyond the three checks (notices unless configured otherwise)."""
 
-    large_release_lines: int = Field(default=400, ge=1)
-    signal_headings: tuple[str, ...] = (
-        "monitoring",
-        "observability",
-        "how will we know",
-        "signals",
-        "alerts",
-        "what to watch",
-    )
-    flag_patterns: tuple[str, ...] = (
-        "feature_flag",
-        "featureflag",
-        "feature-flag",
-        "is_enabled(",
-        "launchdarkly",
-        "ldclient",
-        "unleash",
-        "flipper",
-        "waffle",
-        "growthbook",
-        "flagsmith",
-        "openfeature",
-        "split.io",
-    )
+    large_release_lines: int = 400
+    signal_headings: tuple[str, ...] = DEFAULT_SIGNAL_HEADINGS
+    flag_patterns: tuple[str, ...] = DEFAULT_FLAG_PATTERNS
 
 
-class RuleConfig(_Model):
+@dataclass(frozen=True)
+class RuleConfig:
     enabled: bool = True
     severity: SeverityName | None = None
 
@@ -335,68 +290,36 @@ class RuleConfig(_Model):
         return Severity.parse(self.severity) if self.severity else None
 
 
-class DataShapesConfig(_Model):
+@dataclass(frozen=True)
+class DataShapesConfig:
     """Which files the legacy-data check judges, beyond what guardrail decides by itself
     (docs/data-shapes.md, "Direction")."""
 
     include: tuple[str, ...] = ()  # judged whatever their shapes are called, generated or not
     exclude: tuple[str, ...] = ()  # never judged
 
-    @field_validator("include", "exclude")
-    @classmethod
-    def _compiled(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return _globs(value)
 
-
-class PathConfig(_Model):
+@dataclass(frozen=True)
+class PathConfig:
     """Settings for one part of a monorepo: the files matching `paths`."""
 
     paths: tuple[str, ...]
-    rules: dict[str, RuleConfig] = Field(default_factory=dict)
+    rules: dict[str, RuleConfig] = field(default_factory=dict)
     migrations: MigrationsConfig | None = None
 
-    @field_validator("rules")
-    @classmethod
-    def _known(cls, value: dict[str, RuleConfig]) -> dict[str, RuleConfig]:
-        return _validate_rules(value)
 
-    @field_validator("paths")
-    @classmethod
-    def _compiled(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        if not value:
-            raise ValueError("list at least one glob of the files this entry applies to")
-        return _globs(value)
-
-
-def _validate_rules(value: dict[str, RuleConfig]) -> dict[str, RuleConfig]:
-    from guardrail.rules import REGISTRY, resolve
-
-    out: dict[str, RuleConfig] = {}
-    for key, rule_cfg in value.items():
-        code = resolve(key)
-        if code is None:
-            known = ", ".join(sorted(REGISTRY))
-            raise ValueError(f"unknown rule {key!r}; known rules: {known}")
-        out[code] = rule_cfg
-    return out
-
-
-class Config(_Model):
+@dataclass(frozen=True)
+class Config:
     fail_on: FailOn = "error"
-    rules: dict[str, RuleConfig] = Field(default_factory=dict)
+    rules: dict[str, RuleConfig] = field(default_factory=dict)
     risk: RiskConfig = RiskConfig()
     rollback: RollbackConfig = RollbackConfig()
     migrations: MigrationsConfig = MigrationsConfig()
-    acknowledge: AcknowledgeConfig = AcknowledgeConfig()
+    acknowledge: AcknowledgeConfig = field(default_factory=AcknowledgeConfig)
     questions: QuestionsConfig = QuestionsConfig()
     data_shapes: DataShapesConfig = DataShapesConfig()
 
     paths: tuple[PathConfig, ...] = ()
-
-    @field_validator("rules")
-    @classmethod
-    def _known_rules(cls, value: dict[str, RuleConfig]) -> dict[str, RuleConfig]:
-        return _validate_rules(value)
 
     def rule(self, code: str, path: str | None = None) -> RuleConfig:
         """The settings of a rule for a file: the first `paths` entry that matches it and
@@ -426,7 +349,7 @@ class Config(_Model):
             from guardrail.analysis.paths import matches
 
             for entry in self.paths:
-                if entry.migrations is None or name not in entry.migrations.model_fields_set:
+                if entry.migrations is None or name not in entry.migrations.written:
                     continue
                 if matches(path, entry.paths):
                     return getattr(entry.migrations, name)
@@ -464,8 +387,12 @@ def parse(
             f"{source}: the file must be a mapping of settings, got {type(data).__name__}",
             f"start it with keys such as `fail-on: error`; see {CONFIG_DOCS}",
         )
+    from pydantic import ValidationError
+
+    from guardrail import config_schema
+
     try:
-        return Config.model_validate(data)
+        return config_schema.plain(config_schema.Config.model_validate(data))
     except ValidationError as exc:
         problems = []
         for err in exc.errors():

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from guardrail import engine
-from guardrail.config import Config
+from guardrail.config import Config, parse
 from guardrail.model import ChangedFile, PullRequest, Severity
 
 # squawk rule -> the guardrail rules that flag the same operation.
@@ -207,7 +207,7 @@ def squawk(corpus: Path) -> dict[str, Tally]:
         if settings.get("assume_in_transaction") and "squawk-disable-assume" not in sql:
             sql = "BEGIN;\n" + sql + "\nCOMMIT;"
         major = int(str(settings.get("pg_version") or "15").split(".")[0])
-        config = Config.model_validate({"migrations": {"postgres-version": major}})
+        config = parse({"migrations": {"postgres-version": major}}, "conformance")
         got = bool(codes_for("migrations/0001_case.sql", sql, config) & SQUAWK_MAP[rule])
         tallies.setdefault(rule, Tally()).add(
             case["expected"] == "flag", got, case["file"], case["file"] in ADJUDICATED
@@ -256,7 +256,7 @@ def squawk_silent(corpus: Path, binary: str) -> tuple[int, list[tuple[str, list[
         if assume and "squawk-disable-assume" not in sql:
             sql = "BEGIN;\n" + sql + "\nCOMMIT;"
         major = int(pg_version.split(".")[0])
-        config = Config.model_validate({"migrations": {"postgres-version": major}})
+        config = parse({"migrations": {"postgres-version": major}}, "conformance")
         codes = codes_for("migrations/0001_case.sql", sql, config)
         safety = sorted(
             c for c in codes if c.startswith("GR2") and c not in ("GR201", "GR202", "GR290")

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from guardrail import engine
-from guardrail.config import Config
+from guardrail.config import parse
 from guardrail.model import ChangedFile, PullRequest, Report
 from guardrail.render.inline import plain
 from guardrail.render.markdown import Meta, render
@@ -21,7 +21,7 @@ UNREAD = (
     "class P < ActiveRecord::Migration[7.1]\n  def change\n"
     "    create_range_partition_of :events, partition_key: :created_at\n  end\nend\n"
 )
-CONFIG = Config.model_validate({"migrations": {"lock-timeout": "5s", "statement-timeout": "1min"}})
+CONFIG = parse({"migrations": {"lock-timeout": "5s", "statement-timeout": "1min"}}, "test")
 
 
 def _run(files: dict[str, str]) -> Report:

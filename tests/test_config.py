@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from guardrail import config as cfgmod
+from guardrail import config_schema
 from guardrail.errors import ConfigError
 
 
@@ -86,11 +87,11 @@ def test_docs_list_every_setting() -> None:
             key = prefix + (field.alias or name)
             names.append(key)
             ann = field.annotation
-            if isinstance(ann, type) and issubclass(ann, cfgmod._Model):
+            if isinstance(ann, type) and issubclass(ann, config_schema._Model):
                 names += walk(ann, key + ".")
         return names
 
-    for key in walk(cfgmod.Config):
+    for key in walk(config_schema.Config):
         assert f"`{key.rsplit('.', 1)[-1]}`" in docs, (
             f"docs/configuration.md does not mention {key}"
         )
@@ -172,3 +173,34 @@ def test_severity_override_never_raises_a_lowered_finding() -> None:
     config = cfgmod.parse({"rules": {"GR101": {"severity": "warning"}}}, "test")
     (f,) = [f for f in engine.run(risky, config).findings if f.rule == "GR101"]
     assert f.severity == Severity.WARNING
+
+
+def test_the_plain_defaults_are_the_validated_defaults() -> None:
+    """A run with no configuration file uses the dataclasses' defaults without pydantic; a file
+    is validated by config_schema's models. Both paths must give the same configuration."""
+    import dataclasses
+
+    assert config_schema.plain(config_schema.Config()) == cfgmod.Config()
+    assert cfgmod.parse({}, "empty") == cfgmod.Config()
+    assert cfgmod.parse(None, "empty") == cfgmod.Config()
+    for model, plain in config_schema.PLAIN.items():
+        names = [f.name for f in dataclasses.fields(plain) if f.name != "written"]
+        assert names == list(model.model_fields), plain.__name__
+        if model is config_schema.PathConfig:
+            built = config_schema._plain(model(paths=("svc/**",)))
+            assert built == plain(paths=("svc/**",)), plain.__name__
+        else:
+            assert config_schema._plain(model()) == plain(), plain.__name__
+
+
+def test_a_paths_entry_overrides_only_the_settings_it_writes() -> None:
+    cfg = cfgmod.parse(
+        {
+            "migrations": {"postgres-version": 13, "lock-timeout": "5s"},
+            "paths": [{"paths": ["svc/**"], "migrations": {"postgres-version": 16}}],
+        },
+        "test",
+    )
+    assert cfg.postgres_version("svc/db/0001.sql") == 16
+    assert cfg.postgres_version("other/0001.sql") == 13
+    assert cfg.migration_setting("lock_timeout", "svc/db/0001.sql") == "5s"

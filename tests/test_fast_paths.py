@@ -89,3 +89,34 @@ def test_a_migration_loads_its_own_reader_only(tmp_path: Path) -> None:
     others = ("alembic", "laravel", "js", "ecto", "efcore", "liquibase")
     loaded = [r for r in others if f"guardrail.analysis.migrations.{r}" in names]
     assert not loaded, loaded
+
+
+def test_no_configuration_file_never_imports_pydantic(tmp_path: Path) -> None:
+    """pydantic (its import and the schemas it builds: about 0.15 s) validates a configuration
+    file; a run without one uses the plain defaults. With a file, the models are used, so the
+    first half cannot pass by pydantic being gone from the path altogether."""
+    change = ({"app.py": "x = 1\n"}, {"app.py": "x = 2\n", "db/0002.sql": "SELECT 1;\n"})
+    repo = make_repo(tmp_path / "r", *change)
+    names = _imported(repo, "--base", "main", "--body", "/dev/null")
+    assert "guardrail.engine" in names and "guardrail.config" in names  # the analysis ran
+    assert "pydantic" not in names and "guardrail.config_schema" not in names
+    base = {**change[0], ".github/guardrail.yml": "fail-on: never\n"}
+    configured = make_repo(tmp_path / "c", base, change[1])
+    names = _imported(configured, "--base", "main", "--body", "/dev/null")
+    assert "pydantic" in names and "guardrail.config_schema" in names
+
+
+def test_the_whole_analysis_imports_no_pydantic() -> None:
+    """Every module but the schema, imported together (the trace too), leaves pydantic
+    unimported: no reader reaches for the validating models."""
+    code = (
+        "import sys, pkgutil, importlib, guardrail\n"
+        "for m in pkgutil.walk_packages(guardrail.__path__, 'guardrail.'):\n"
+        "    skip = ('guardrail.config_schema', 'guardrail.__main__')\n"
+        "    if m.name not in skip:\n"
+        "        importlib.import_module(m.name)\n"
+        "print('pydantic' in sys.modules)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "False"
