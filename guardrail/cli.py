@@ -499,7 +499,9 @@ def _merge_queue_pass(
 DEPENDABOT = "dependabot[bot]"
 
 
-def _publish_problems(refused: list[str], failed: list[str], info: Any, report: Any) -> list[str]:
+def _publish_problems(
+    refused: list[str], failed: list[tuple[str, str]], info: Any, report: Any
+) -> list[str]:
     """What could not be posted, and why, in words that are true for the case: a fork's
     read-only token, Dependabot's, a token without the permissions, or GitHub failing."""
     out: list[str] = []
@@ -529,12 +531,24 @@ def _publish_problems(refused: list[str], failed: list[str], info: Any, report: 
                 "pull-requests: write, statuses: write}`."
             )
         out.append(f"guardrail could not post its {what}: {why} {verdict}")
+    failed_ = [m for m, _ in failed]
     if failed:
-        out.append(
-            "guardrail could not post its " + "; ".join(failed) + f". {verdict} Re-run the job "
-            "to post it."
-        )
+        # A 422 says its own fix: the same request fails the same way when the job re-runs.
+        fixes = "".join(f" {fix[0].upper()}{fix[1:]}." for _, fix in failed if fix)
+        again = fixes or " Re-run the job to post it."
+        out.append("guardrail could not post its " + "; ".join(failed_) + f". {verdict}{again}")
     return out
+
+
+def _sort_failure(
+    exc: GitHubError, what: str, refused: list[str], failed: list[tuple[str, str]]
+) -> None:
+    """A refusal (403/404: permissions), a request GitHub judged invalid (422, with its fix),
+    or a failure after retries (re-running may post it)."""
+    if exc.status in (403, 404):
+        refused.append(f"{what} ({exc.message})")
+    else:
+        failed.append((f"{what} ({exc.message})", exc.fix if exc.status == 422 else ""))
 
 
 def _cmd_action(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR0915 — the action's steps in order: inputs, read, judge, write, publish
@@ -702,7 +716,7 @@ def _cmd_action(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR091
     # Publishing never decides the outcome: a comment or status GitHub refuses leaves the
     # report in the job summary and annotations, and the exit code still follows the verdict.
     refused: list[str] = []  # 403/404: permissions (forks)
-    failed: list[str] = []  # anything else, after retries
+    failed: list[tuple[str, str]] = []  # anything else, after retries; with a 422's own fix
     if comment_mode != "off":
         body = render_md.render(report, meta)
         create = comment_mode == "always" or report.gaps > 0
@@ -717,7 +731,7 @@ def _cmd_action(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR091
                 outcome = comment.upsert(client, number, short, create=create)
             actions.log(f"guardrail: comment {outcome}")
         except GitHubError as exc:
-            (refused if exc.status in (403, 404) else failed).append(f"comment ({exc.message})")
+            _sort_failure(exc, "comment", refused, failed)
     status_sha = group_sha or pr.head_sha
     if want_status and status_sha:
         state = "failure" if report.verdict is Verdict.FAIL else "success"
@@ -727,7 +741,7 @@ def _cmd_action(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR091
             )
             actions.log(f"guardrail: status {context!r} = {state} on {status_sha[:7]}")
         except GitHubError as exc:
-            (refused if exc.status in (403, 404) else failed).append(f"status ({exc.message})")
+            _sort_failure(exc, "status", refused, failed)
     # guardrail's own warnings first: GitHub shows 10 warning annotations per step, and one
     # that says the comment or status is missing must not fall behind ten findings.
     problems = _publish_problems(refused, failed, info, report)

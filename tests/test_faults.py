@@ -252,3 +252,17 @@ def test_a_bug_is_exit_2_with_an_error_not_a_failing_verdict(fake_github, run_ac
     assert run.returncode == 2
     assert "hit a bug" in run.stdout and run.outputs.get("verdict") == "error"
     assert "Traceback" in run.stderr  # kept for whoever reports it
+
+
+def test_a_status_github_declines_as_invalid_says_what_is_true(fake_github, run_action):
+    """GitHub answers 422 for a commit the branch no longer has (a force-push during the run):
+    the same request fails again, so the warning must not say 'Re-run the job'."""
+    pull(fake_github)
+    fake_github.faults.append(
+        Fault("POST", r"/statuses/", 422, body={"message": f"No commit found for SHA: {HEAD}"})
+    )
+    run = run_action(fake_github, "pull_request", event(), extra_env=FAST)
+    warning = next(line for line in run.stdout.splitlines() if "could not post its status" in line)
+    assert "422 No commit found" in warning and "force-pushed" in warning
+    assert "Re-run the job to post it" not in warning
+    assert sum(r.method == "POST" and "/statuses/" in r.path for r in fake_github.log) == 1

@@ -216,3 +216,21 @@ def test_401_and_404_explain_the_likely_cause() -> None:
     responses.replace(responses.GET, u(f"{R}/pulls/5"), status=404, json={"message": "Not Found"})
     with pytest.raises(GitHubError, match="PR number"):
         client().pull_request(5)
+
+
+@responses.activate
+def test_a_422_says_re_running_will_not_help() -> None:
+    """A 422 is GitHub judging the request (a force-pushed commit, 1,000 statuses on one
+    context): the same request fails again, so 're-run the job' would be untrue advice."""
+    sha = "c" * 40
+    responses.add(
+        responses.POST,
+        u(f"{R}/statuses/{sha}"),
+        status=422,
+        json={"message": f"No commit found for SHA: {sha}"},
+    )
+    with pytest.raises(GitHubError, match="422 No commit found") as info:
+        client().create_status(sha, "success", "guardrail", "ok", None)
+    assert info.value.status == 422
+    assert "will not help" in info.value.fix and "force-pushed" in info.value.fix
+    assert len(responses.calls) == 1  # not retried

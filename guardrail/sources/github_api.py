@@ -363,6 +363,15 @@ class GitHubClient:
                 "requests from forks the token is read-only (see the README's fork setup)",
                 status=403,
             )
+        if status == 422:  # GitHub judged the request itself: the same request fails again
+            return GitHubError(
+                f"GitHub declined the request to {what} as invalid (422 {msg or 'Unprocessable'})",
+                "re-running the same commit will not help. If GitHub names the commit, it is no "
+                "longer in the repository (the branch was force-pushed; the run for the new head "
+                "reports instead); a commit past GitHub's 1,000 statuses per context takes a push; "
+                "anything else, please report it with GitHub's message",
+                status=422,
+            )
         return GitHubError(
             f"GitHub failed to {what} ({status} {msg})".strip(),
             "re-run the job; if it keeps failing, check https://www.githubstatus.com",
