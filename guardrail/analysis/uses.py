@@ -372,68 +372,7 @@ def _string_value(node: Node) -> str | None:
     return None
 
 
-# Active Record methods that return the model's rows or a relation of them: a column read on
-# their result is the model's (`Order.where(…).first.status`). Any other method called on a
-# row (`order.customer`) may be an association to another model, whose columns it then reads.
-_RB_QUERY_METHODS = frozenset(
-    {
-        "all",
-        "where",
-        "rewhere",
-        "not",
-        "or",
-        "order",
-        "reorder",
-        "limit",
-        "offset",
-        "includes",
-        "preload",
-        "eager_load",
-        "joins",
-        "left_joins",
-        "left_outer_joins",
-        "references",
-        "select",
-        "distinct",
-        "group",
-        "having",
-        "none",
-        "unscoped",
-        "readonly",
-        "lock",
-        "strict_loading",
-        "merge",
-        "extending",
-        "find",
-        "find_by",
-        "find_by!",
-        "find_sole_by",
-        "first",
-        "first!",
-        "last",
-        "last!",
-        "take",
-        "take!",
-        "sole",
-        "second",
-        "third",
-        "find_or_create_by",
-        "find_or_create_by!",
-        "find_or_initialize_by",
-        "create_or_find_by",
-        "create_or_find_by!",
-        "create",
-        "create!",
-        "new",
-        "build",
-        "reload",
-        "lock!",
-        "presence",
-        "then",
-        "tap",
-    }
-)
-# Methods that return a relation (a chain of scopes may follow them) rather than one row.
+# Active Record methods that return a relation (a chain of scopes may follow them).
 _RB_RELATION_METHODS = frozenset(
     {
         "all",
@@ -462,6 +401,41 @@ _RB_RELATION_METHODS = frozenset(
         "strict_loading",
         "merge",
         "extending",
+    }
+)
+# ... and those that return the model's rows or a relation of them: a column read on their
+# result is the model's (`Order.where(…).first.status`). Any other method called on a row
+# (`order.customer`) may be an association to another model, whose columns it then reads.
+_RB_QUERY_METHODS = _RB_RELATION_METHODS | frozenset(
+    {
+        "build",
+        "create",
+        "create!",
+        "create_or_find_by",
+        "create_or_find_by!",
+        "find",
+        "find_by",
+        "find_by!",
+        "find_or_create_by",
+        "find_or_create_by!",
+        "find_or_initialize_by",
+        "find_sole_by",
+        "first",
+        "first!",
+        "last",
+        "last!",
+        "lock",
+        "lock!",
+        "new",
+        "presence",
+        "reload",
+        "second",
+        "sole",
+        "take",
+        "take!",
+        "tap",
+        "then",
+        "third",
     }
 )
 # Enumerable and Active Record methods whose result is no longer the model's rows
