@@ -88,3 +88,29 @@ class Migration(migrations.Migration):
 """
     names = [e.name for e in django.read(squashed).fields if e.kind == "replaces"]
     assert names == ["0001_initial", "0002_more"]
+
+
+def test_a_none_db_default_is_no_database_default() -> None:
+    """`db_default=None` is DEFAULT NULL, the default every column has: an AlterField to it from
+    `db_default="new"` drops the default (GR234), and one from no default changes nothing."""
+    initial = """
+from django.db import migrations, models
+class Migration(migrations.Migration):
+    operations = [
+        migrations.CreateModel(name="Order", fields=[
+            ("status", models.CharField(max_length=8, db_default="new")),
+            ("note", models.TextField(db_default=None)),
+        ]),
+    ]
+"""
+    state = _state(initial)
+    status, note = state.get("order", "status"), state.get("order", "note")
+    assert status is not None and status.db_default == "'new'"
+    assert note is not None and note.db_default is None
+    (column,) = [
+        c
+        for op in django.read(initial, django.App("shop")).ops
+        for c in op.table_columns
+        if c.name == "note"
+    ]
+    assert column.default is None

@@ -109,6 +109,8 @@ def _column_facts(col: ast.expr | None, scope: Scope) -> _Column:
         scope.value(_kw(col, "nullable")) is False or scope.value(_kw(col, "primary_key")) is True
     )
     default = _kw(col, "server_default")
+    if default is not None and scope.value(default) is None:
+        default = None  # `server_default=None`: SQLAlchemy's "no server default"
     text = scope.string(default.args[0]) if isinstance(default, ast.Call) and default.args else None
     volatile = (
         text is not None
@@ -199,8 +201,9 @@ def _sa_type(node: ast.expr | None, scope: Scope) -> str:
 
 
 def _server_default(node: ast.expr | None, scope: Scope) -> str | None:
-    """`server_default="x"` -> `'x'`, `sa.text("now()")` -> `now()`; None when absent."""
-    if node is None:
+    """`server_default="x"` -> `'x'`, `sa.text("now()")` -> `now()`; None when absent or
+    `None` (SQLAlchemy's "no server default")."""
+    if node is None or scope.value(node) is None:
         return None
     if isinstance(node, ast.Call) and call_name(node) in ("text", "literal_column") and node.args:
         text = scope.string(node.args[0])
@@ -434,8 +437,14 @@ class _Reader:
                 to_type=_sa_type(type_, scope) or call_name(type_) or None,
                 from_type=(_sa_type(existing, scope) or None) if existing is not None else None,
             )
-        if _kw(call, "server_default") is not None:
-            st.add(OpKind.SET_DEFAULT, column)
+        default = _kw(call, "server_default")
+        if default is not None:
+            # Alembic: `server_default=None` removes the default (False, the default, leaves it).
+            value = scope.value(default)
+            if value is None:
+                st.add(OpKind.DROP_DEFAULT, column)
+            elif value is not False:
+                st.add(OpKind.SET_DEFAULT, column)
         new = scope.string(_kw(call, "new_column_name"))
         if new:
             st.add(OpKind.RENAME_COLUMN, column, new_name=new)

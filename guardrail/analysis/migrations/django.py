@@ -166,8 +166,11 @@ class Field:
 
     field: str = ""  # the field class: "CharField", "ForeignKey", …
     null: bool = False
-    has_default: bool = False  # `default=`: applied by the ORM only
-    db_default: bool = False  # `db_default=`: kept by the database
+    # Django fills the rows an AddField meets (its schema editor's effective default: `default=`
+    # other than None, `blank=True` on a text field, `auto_now`), then drops the default: the
+    # ORM applies it, the database keeps none.
+    has_default: bool = False
+    db_default: bool = False  # `db_default=` other than None: kept by the database
     primary_key: bool = False
 
     @property
@@ -317,13 +320,12 @@ def table_columns(fields: ast.AST | None, scope: Scope) -> tuple[ColumnDef, ...]
         column = scope.string(_keyword(node, "db_column"))
         if column is None:
             column = f"{name}_id" if facts.field in _FK else name
-        db_default = _keyword(node, "db_default")
         out.append(
             ColumnDef(
                 column,
                 column_type(node, scope),
                 not_null=not facts.null or facts.pk,
-                default=" ".join(ast.unparse(db_default).split()) if db_default else None,
+                default=_db_default_text(node, scope),
                 primary_key=facts.pk,
             )
         )
@@ -338,13 +340,56 @@ def field_facts(node: ast.AST | None, scope: Scope | None = None) -> Field:
     def kw(name: str) -> ast.expr | None:
         return next((k.value for k in node.keywords if k.arg == name), None)
 
+    field = call_name(node)
+    null = scope.value(kw("null")) is True
     return Field(
-        field=call_name(node),
-        null=scope.value(kw("null")) is True,
-        has_default=kw("default") is not None,
-        db_default=kw("db_default") is not None,
+        field=field,
+        null=null,
+        has_default=_given(kw("default"), scope)
+        or (not null and field in _EMPTY_STRINGS and scope.value(kw("blank")) is True)
+        or any(scope.value(kw(k)) is True for k in ("auto_now", "auto_now_add")),
+        db_default=_given(kw("db_default"), scope),
         primary_key=scope.value(kw("primary_key")) is True,
     )
+
+
+# Field classes whose `empty_strings_allowed` is true: with `blank=True` and no `default=`,
+# Django's schema editor fills an added NOT NULL column with '' (b'' for BinaryField), as
+# BaseDatabaseSchemaEditor._effective_default does; the numeric, date, boolean, UUID and JSON
+# classes allow no empty string and get no default.
+_EMPTY_STRINGS = frozenset(
+    {
+        "CharField",
+        "SlugField",
+        "EmailField",
+        "URLField",
+        "FilePathField",
+        "FileField",
+        "ImageField",
+        "TextField",
+        "BinaryField",
+        "CICharField",
+        "CIEmailField",
+        "CITextField",
+    }
+)
+
+
+def _given(node: ast.expr | None, scope: Scope) -> bool:
+    """A `default=`/`db_default=` keyword that gives a value. `None` gives none: Django adds no
+    DEFAULT for `default=None` (its effective default is None), and `db_default=None` is
+    `DEFAULT NULL`, which fills no NOT NULL column either. A value guardrail cannot work out (a
+    name from elsewhere, a call) counts as given."""
+    return node is not None and scope.value(node) is not None
+
+
+def _db_default_text(node: ast.AST | None, scope: Scope) -> str | None:
+    """`db_default=` as written, normalized; None when absent or None (DEFAULT NULL is the
+    default every column has)."""
+    value = _keyword(node, "db_default")
+    if not _given(value, scope):
+        return None
+    return " ".join(ast.unparse(value).split()) if value is not None else None
 
 
 _SIZES = ("max_length", "max_digits", "decimal_places")
@@ -403,7 +448,6 @@ def django_field(
         for k, v in ((k, scope.value(_keyword(node, k))) for k in _SIZES)
         if isinstance(v, int) and not isinstance(v, bool)
     )
-    db_default = _keyword(node, "db_default")
     target = _arg(node, 0, "to") if facts.field in _FK or facts.many else None
     return DjangoField(
         field=facts.field,
@@ -411,7 +455,7 @@ def django_field(
         null=facts.null,
         pk=facts.pk,
         many=facts.many,
-        db_default=" ".join(ast.unparse(db_default).split()) if db_default else None,
+        db_default=_db_default_text(node, scope),
         target=(scope.string(target) or ast.unparse(target)) if target is not None else "",
         origin=_origin(node, imports or {}) if own else "",
         sizes=sizes if own else (),
