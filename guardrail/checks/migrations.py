@@ -25,7 +25,7 @@ from guardrail.analysis.migrations.django import (
     same_column_type,
     sized_type,
 )
-from guardrail.analysis.migrations.ops import ColumnDef, DjangoField, Op, OpKind
+from guardrail.analysis.migrations.ops import OLD_TYPE_UNKNOWN, ColumnDef, DjangoField, Op, OpKind
 from guardrail.analysis.migrations.postgres import known_type, type_change_rewrites
 from guardrail.analysis.reads import wants
 from guardrail.checks import safety_rules
@@ -74,6 +74,8 @@ def _resolve_restated(ctx: Analysis, m: Migration, op: Op) -> Op | None:
     earlier = [o for o in m.reading.ops if o.line < op.line]
     before = base_columns.column_before(ctx, m.file.path, op.table, op.column, earlier)
     if before is None:
+        if op.kind == OpKind.ALTER_TYPE and op.maybe:
+            return replace(op, why=OLD_TYPE_UNKNOWN)
         return op
     if op.kind == OpKind.SET_NOT_NULL:
         return None if before.not_null else replace(op, maybe=False)

@@ -16,7 +16,7 @@ from fnmatch import fnmatchcase
 
 from guardrail.analysis.migrations import postgres as pg
 from guardrail.analysis.migrations.detect import framework
-from guardrail.analysis.migrations.ops import Op, OpKind
+from guardrail.analysis.migrations.ops import OLD_TYPE_UNKNOWN, Op, OpKind
 from guardrail.analysis.migrations.postgres import DEFAULT_POSTGRES_VERSION
 from guardrail.model import Severity
 from guardrail.rules import Rule, by_code
@@ -234,7 +234,22 @@ GR216 = by_code("GR216")
 
 
 def change_column_type(op: Op, facts: Facts) -> Verdict | None:
-    if _new(op) or op.maybe:
+    if _new(op):
+        return None
+    if op.maybe and op.why == OLD_TYPE_UNKNOWN:
+        # The column is restated in full (Knex `.alter()`, Sequelize `changeColumn`, Laravel
+        # `->change()`, Ecto `modify` without `from:`) and nothing guardrail read says it
+        # exists: say so instead of guessing either way.
+        return Verdict(
+            f"may change the type of {target(op)}: its old type is unknown",
+            "This migration restates the column in full, and no migration guardrail read says "
+            "what it was before (the history may be squashed into a schema dump, or the column "
+            "made outside migrations). If the type "
+            "really changes, PostgreSQL may rewrite the table under an ACCESS EXCLUSIVE lock: "
+            "compare with the production column before deploying.",
+            Severity.NOTICE,
+        )
+    if op.maybe:
         return None
     if op.from_type and op.value:
         rewrites = pg.type_change_rewrites(op.from_type, op.value, facts.postgres)

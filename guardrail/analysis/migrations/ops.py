@@ -58,6 +58,11 @@ class OpKind(enum.StrEnum):
         return self.value.replace("_", " ")
 
 
+# ALTER_TYPE's `why` when the column was restated in full and nothing guardrail read (the
+# earlier migrations in its folder, the lines above it) says the column exists: a squashed
+# history or a column made outside migrations. GR216 says so rather than guess.
+OLD_TYPE_UNKNOWN = "old type unknown"
+
 DESTRUCTIVE = frozenset(
     {OpKind.DROP_COLUMN, OpKind.DROP_TABLE, OpKind.TRUNCATE, OpKind.DELETE_ROWS}
 )
