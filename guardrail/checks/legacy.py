@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from guardrail.analysis import evidence as ev
 from guardrail.analysis.migrations.changed import migration_fills, migrations
 from guardrail.analysis.migrations.ops import OpKind
+from guardrail.analysis.paths import matches
 from guardrail.analysis.shapes import (
     Field,
     ShapeKind,
@@ -24,7 +25,8 @@ from guardrail.analysis.shapes import (
     TKind,
 )
 from guardrail.analysis.shapes.changed import MAX_SHAPE_FILES, SHAPE_CHANGES
-from guardrail.analysis.shapes.routes import not_lowered, response_only
+from guardrail.analysis.shapes.direction import response_by_name
+from guardrail.analysis.shapes.routes import not_lowered, response_only, taken_in
 from guardrail.analysis.testindex import test_index
 from guardrail.checks.base import Analysis, Output
 from guardrail.model import Answer, Note, Severity
@@ -192,6 +194,44 @@ def _kept_columns(ctx: Analysis) -> set[tuple[str, str | None]]:
     }
 
 
+def _as_response(
+    ctx: Analysis, t: Tightening, path: str, detail: str
+) -> tuple[Severity | None, str]:
+    """A GR301 on a pydantic model that only flows out: the routes read return it and take it
+    in nowhere, or it is named as a response (`OrderResponse`, `OrderOut`) and nothing read
+    takes it in. Old clients send it nothing; the stored rows a response is built from lack
+    the field only where storage lets them (GR304 says so when it sees that layer): a
+    warning. A model guardrail cannot be sure of stays as it is."""
+    field_ = code(t.field or "")
+    if (route := response_only(ctx, t.shape.name)) is not None:
+        return Severity.WARNING, (
+            f"{code(t.shape.name)} is only a response model here (returned at "
+            f"{code(route)}): old data reaches it through the stored rows a response is "
+            f"built from, and a row without {field_} fails that response "
+            "wherever storage still lets the value be empty."
+        )
+    if unsure := not_lowered(ctx, t.shape.name):
+        return None, detail + (
+            f" Routes seen only return {code(t.shape.name)}, but {unsure}: a request "
+            "route there would go unseen, so this stays an error."
+        )
+    if not response_by_name(t.shape) or matches(path, ctx.config.data_shapes.include):
+        return None, detail
+    seen, unread = taken_in(ctx, t.shape.name)
+    if seen:
+        return None, detail
+    # Named as what code returns, as a route-returned model is seen to be: the same failure
+    # (a stored row without the value fails the response), the same warning.
+    said = (
+        f"{code(t.shape.name)} is named as a response and no route or code guardrail read "
+        "takes it in (a request body or parameter, or a rebuild from data): old data reaches "
+        f"it through the stored rows a response is built from, and a row without {field_} "
+        "fails that response wherever storage still lets the value be empty. If requests or "
+        "messages are read into it, treat this as an error."
+    )
+    return Severity.WARNING, said + (f" Not every module was read: {unread}." if unread else "")
+
+
 def check_legacy(ctx: Analysis) -> Iterator[Output]:
     shape_changes = ctx.get(SHAPE_CHANGES)
     if shape_changes.not_compared:
@@ -237,30 +277,8 @@ def check_legacy(ctx: Analysis) -> Iterator[Output]:
             continue
         severity: Severity | None = None
         detail = _why(t)
-        route = (
-            response_only(ctx, t.shape.name)
-            if rule is GR301 and t.shape.kind == ShapeKind.PYDANTIC
-            else None
-        )
-        if route is not None:
-            # Old clients cannot send it anything; the rows a response is built from can lack
-            # the field only where storage lets them (GR304 says so when it sees that layer).
-            severity = Severity.WARNING
-            detail = (
-                f"{code(t.shape.name)} is only a response model here (returned at "
-                f"{code(route)}): old data reaches it through the stored rows a response is "
-                f"built from, and a row without {code(t.field or '')} fails that response "
-                "wherever storage still lets the value be empty."
-            )
-        elif (
-            rule is GR301
-            and t.shape.kind == ShapeKind.PYDANTIC
-            and (unsure := not_lowered(ctx, t.shape.name))
-        ):
-            detail += (
-                f" Routes seen only return {code(t.shape.name)}, but {unsure}: a request "
-                "route there would go unseen, so this stays an error."
-            )
+        if rule is GR301 and t.shape.kind == ShapeKind.PYDANTIC:
+            severity, detail = _as_response(ctx, t, change.file.path, detail)
         fill = _backfilled(ctx, t)
         if fill and rule is GR301:
             severity = Severity.WARNING

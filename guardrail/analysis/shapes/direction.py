@@ -2,7 +2,8 @@
 
 Judged: stored models (Django, SQLAlchemy), request and input types, messages read from queues or
 files, configuration. Not judged: what only flows out or never holds data — component props,
-function option objects, response-only types (by the names code gives them), RPC responses and
+function option objects, response-only types (by the names code gives them; a pydantic
+model named as a response is judged at warning, see `response_by_name`), RPC responses and
 output-only GraphQL enums (the readers mark those), and generated API clients (by path or
 header). Configuration decides last: `data-shapes.include` makes a path judged whatever its
 shapes are called, `data-shapes.exclude` takes a path out.
@@ -20,6 +21,11 @@ _STORED = frozenset({ShapeKind.DJANGO, ShapeKind.SQLALCHEMY, ShapeKind.SQL, Shap
 _OUTBOUND_NAME = re.compile(
     r"(Props|State|Options|Opts|Response|Reply|Result|Output|Out|ViewModel)$"
 )
+# Names of what code returns. A pydantic model so named is still judged: FastAPI validates a
+# response against it, so a stored row without a now-required value fails the response, the
+# same failure as a model the routes are seen to return (GR301 says so at warning, as for
+# those). Props, state and options hold no stored data and stay unjudged.
+_RESPONSE_NAME = re.compile(r"(Response|Reply|Result|Output|Out)$")
 _GENERATED_PATH = re.compile(
     r"(^|/)(__generated__|generated|gen|codegen)/|\.(gen|generated|pb)\.(ts|tsx|py|js)$|_pb2\.py$"
 )
@@ -40,8 +46,20 @@ def outbound_by_name(shape: Shape) -> bool:
     return bool(_OUTBOUND_NAME.search(shape.name.rsplit(".", 1)[-1]))
 
 
+def response_by_name(shape: Shape) -> bool:
+    """A pydantic model named as what code returns (`OrderResponse`, `OrderOut`)."""
+    return shape.kind == ShapeKind.PYDANTIC and bool(
+        _RESPONSE_NAME.search(shape.name.rsplit(".", 1)[-1])
+    )
+
+
 def directed(shapes: list[Shape], *, included: bool) -> list[Shape]:
     """The shapes with their direction settled: an included path judges every shape."""
     if included:
         return [s if s.inbound else replace(s, inbound=True) for s in shapes]
-    return [replace(s, inbound=False) if s.inbound and outbound_by_name(s) else s for s in shapes]
+    return [
+        replace(s, inbound=False)
+        if s.inbound and outbound_by_name(s) and not response_by_name(s)
+        else s
+        for s in shapes
+    ]

@@ -115,6 +115,8 @@ def _read_layers(ctx: Analysis) -> dict[tuple[str, str], list[Layer]]:
         for shape in direction.directed(read, included=included):
             if not shape.reads_stored_data:
                 continue
+            if not included and direction.response_by_name(shape):
+                continue  # what code returns feeds no other layer (judged itself, GR301)
             key = model_key(shape.name)
             for fname, f in shape.fields.items():
                 if (key, fname) in wanted:

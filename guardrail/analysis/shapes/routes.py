@@ -207,6 +207,10 @@ class Directions:
     # model name -> why a model routes only return was still not lowered: a module that names
     # it could not be read, so a request route there would be unseen
     not_lowered: dict[str, str] = field(default_factory=dict)
+    # model name -> what takes it in: a request (route parameter or body) or a rebuild from
+    # data, itself or through a model holding it
+    taken_in: frozenset[str] = frozenset()
+    unread: str = ""  # why a module naming a model was not read ("" when all were)
 
 
 def directions(roles: Roles) -> Directions:
@@ -216,7 +220,7 @@ def directions(roles: Roles) -> Directions:
         for inner in _spread({name}, roles.fields_of):
             if inner not in inbound:
                 out.setdefault(inner, where)
-    return Directions(out)
+    return Directions(out, taken_in=frozenset(inbound))
 
 
 def _wanted(ctx: Analysis) -> set[str]:
@@ -272,7 +276,7 @@ def _read_directions(ctx: Analysis) -> Directions:
         return directions(roles)
     texts = _route_texts(ctx)
     if texts is None:
-        return Directions({})
+        return Directions({}, unread=f"the checkout holds over {MAX_ROUTE_FILES:,} Python modules")
     names = set(wanted)
     parsed: set[str] = set()
     unread = ""  # why a module that names a model was not read; then nothing is lowered
@@ -294,10 +298,10 @@ def _read_directions(ctx: Analysis) -> Directions:
             break
         names |= holders
     else:  # models nested deeper than MAX_ROUNDS: a request could hold one unseen
-        return Directions({})
+        return Directions({}, unread=f"models nest more than {MAX_ROUNDS} levels deep")
     found = directions(roles)
     if unread:
-        return Directions({}, dict.fromkeys(found.response_only, unread))
+        return Directions({}, dict.fromkeys(found.response_only, unread), found.taken_in, unread)
     return found
 
 
@@ -314,3 +318,10 @@ def not_lowered(ctx: Analysis, model: str) -> str | None:
     """Why a model the routes read only return is still not called response-only: a module
     naming it could not be read (too large, or not Python guardrail can parse)."""
     return ctx.get(DIRECTIONS).not_lowered.get(model.rsplit(".", 1)[-1])
+
+
+def taken_in(ctx: Analysis, model: str) -> tuple[bool, str]:
+    """Whether a route reads `model` from a request or code rebuilds it from data (in the
+    modules read), and why some module was not read ("" when every one was)."""
+    read = ctx.get(DIRECTIONS)
+    return model.rsplit(".", 1)[-1] in read.taken_in, read.unread
