@@ -1,19 +1,44 @@
-"""Avro schemas (.avsc): records and enums."""
+"""Avro schemas (.avsc): records and enums.
+
+Avro's Java parser reads a schema with Jackson's ALLOW_COMMENTS, and real schemas rely on it
+(Apache Hudi's start with a /* licence */ block and hold /** notes **/ inside records).
+Python's json rejects comments, so `_uncommented` blanks them first: one string-aware pass
+over the text (no library reads exactly "JSON plus comments"; json5 also accepts single quotes,
+trailing commas and more that Avro rejects), keeping every newline so lines stay where they
+were. A schema that is still not JSON is reported (GR901), never read as empty.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 
 from guardrail.analysis.shapes.common import line_finder
-from guardrail.analysis.shapes.model import Field, Shape, ShapeKind
+from guardrail.analysis.shapes.model import Field, Shape, ShapeKind, ShapeReadError
+
+# A JSON string, a /* block */ or a // line comment, whichever starts first.
+_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|/\*.*?\*/|//[^\n]*', re.S)
+
+
+def _uncommented(text: str) -> str:
+    """`text` with comments outside strings replaced by spaces (newlines kept)."""
+    if "/" not in text:
+        return text
+
+    def blank(m: re.Match[str]) -> str:
+        tok = m.group(0)
+        return tok if tok.startswith('"') else re.sub(r"[^\n]", " ", tok)
+
+    return _TOKEN.sub(blank, text)
 
 
 def read(path: str, text: str) -> list[Shape]:
     del path
     try:
-        doc = json.loads(text)
-    except ValueError:
-        return []
+        doc = json.loads(_uncommented(text))
+    except ValueError as exc:
+        line = getattr(exc, "lineno", 1)
+        raise ShapeReadError(f"not a JSON Avro schema ({getattr(exc, 'msg', exc)})", line) from exc
     find = line_finder(text)
     out: list[Shape] = []
 
