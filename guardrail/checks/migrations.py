@@ -26,7 +26,7 @@ from guardrail.analysis.migrations.django import (
     sized_type,
 )
 from guardrail.analysis.migrations.ops import OLD_TYPE_UNKNOWN, ColumnDef, DjangoField, Op, OpKind
-from guardrail.analysis.migrations.postgres import known_type, type_change_rewrites
+from guardrail.analysis.migrations.postgres import known_type, same_type, type_change_rewrites
 from guardrail.analysis.reads import wants
 from guardrail.checks import safety_rules
 from guardrail.checks.base import Analysis, Output
@@ -238,6 +238,161 @@ def _resolve_django_alter(ctx: Analysis, m: Migration, op: Op) -> Op | None:
     return op
 
 
+# -- GR296: a column re-added where it already exists -----------------------------------------
+
+# The framework's own way to change an existing column, for GR296's detail.
+_CHANGE_EXISTING = {
+    "rails": "`change_column_null :{t}, :{c}, false` (after a backfill) and "
+    "`change_column_default :{t}, :{c}, from: nil, to: …` (`change_column` for the type)",
+    "ecto": "`modify :{c}, …, null: false, from: …` (after a backfill) in an `alter table(:{t})`",
+    "laravel": "`$table->…->change()` in a `Schema::table('{t}', …)`",
+    "knex": "`table.….alter()` in a `knex.schema.alterTable('{t}', …)`",
+    "sequelize": "`queryInterface.changeColumn('{t}', '{c}', …)`",
+    "typeorm": "`queryRunner.changeColumn('{t}', '{c}', …)`",
+    "efcore": "`migrationBuilder.AlterColumn` on `{t}`.`{c}`",
+}
+
+
+def _existing(ctx: Analysis, m: Migration, op: Op) -> tuple[ColumnDef | None]:
+    """The column a guarded statement asks to be missing, as the base branch's earlier
+    migrations of the folder (and the lines above in the file) leave it: None when missing or
+    not known (then the statement runs, and is judged as written)."""
+    if op.only_without is None or m.kind.framework not in base_columns.FRAMEWORKS:
+        return (None,)
+    table, column = op.only_without
+    earlier = [o for o in m.reading.ops if o.line < op.line]
+    return (base_columns.column_before(ctx, m.file.path, table, column, earlier),)
+
+
+def _differences(before: ColumnDef, new: ColumnDef) -> list[str]:
+    """What the re-added definition asks for that the existing column is not, where both
+    sides are known, as "leaves it …" words."""
+    out: list[str] = []
+    lacks = [
+        *(["NOT NULL"] if new.not_null and not before.not_null else []),
+        *(["a default"] if new.default is not None and before.default is None else []),
+    ]
+    if lacks:
+        out.append("without " + " and ".join(lacks))
+    if new.type and before.type and same_type(before.type, new.type) is False:
+        out.append(f"{code(before.type)}, not {code(new.type)}")
+    if before.not_null and not new.not_null and not before.primary_key:
+        out.append("NOT NULL, not nullable")
+    if new.default is None and before.default not in (None, "…"):
+        out.append(f"with its default {code(str(before.default))}")
+    elif (
+        new.default not in (None, "…")
+        and before.default not in (None, "…")
+        and new.default != before.default
+    ):
+        out.append(f"with default {code(str(before.default))}, not {code(str(new.default))}")
+    return out
+
+
+def _readded(
+    ctx: Analysis,
+    m: Migration,
+    where: tuple[str, str],
+    before: ColumnDef,
+    ops: list[Op],
+) -> tuple[Op, safety_rules.Verdict] | None:
+    """GR296 for the statements of one guard whose column already exists: one finding, at the
+    statement that adds the column (else the guard's first). None: the add restates the
+    column as it is and nothing else is skipped (an idempotent guard, nothing to say)."""
+    table, column = where
+    t = code(f"{table}.{column}")
+    add = next(
+        (o for o in ops if o.kind == OpKind.ADD_COLUMN and (o.table, o.column) == where), None
+    )
+    at = add or ops[0]
+    origin = base_columns.made_by(ctx, m.file.path, table, column)
+    made = f"{code(origin)} creates" if origin else "Earlier migrations create"
+    others = sorted({o.line for o in ops if o is not add and o.line != at.line})
+    one = len(others) == 1
+    also = (
+        f" The other {'statement' if one else 'statements'} under the same check "
+        f"({'line' if one else 'lines'} {', '.join(map(str, others))}) "
+        f"{'does' if one else 'do'} not run there either."
+        if others
+        else ""
+    )
+    how = _CHANGE_EXISTING.get(m.kind.framework, "a migration that alters the existing column")
+    how = how.format(t=table, c=column)
+    if add is None:
+        return at, safety_rules.Verdict(
+            f"runs only where {t} is missing, and earlier migrations already create it",
+            f"{made} {t}, so on every database that ran them the statements under this check do "
+            f"nothing.{also} If they are still needed there, write them without the check.",
+            Severity.NOTICE,
+        )
+    new = (
+        add.table_columns[0]
+        if add.table_columns
+        else ColumnDef(column, "", add.not_null, "…" if add.has_default else None)
+    )
+    differs = _differences(before, new)
+    if not differs:
+        if not others:
+            return None
+        return at, safety_rules.Verdict(
+            f"{t} already exists, so this `if not exists` add and the statements under its "
+            "check do nothing",
+            f"{made} {t} as this add defines it, so on every database that ran them nothing "
+            f"here runs.{also} If they are still needed there, write them without the check.",
+            Severity.NOTICE,
+        )
+    rails61 = ""
+    if (
+        m.kind.framework == "rails"
+        and "if_not_exists" in add.text
+        and any(", not " in d and "NOT NULL" not in d and "default" not in d for d in differs)
+    ):
+        rails61 = (
+            " On Rails 6.1 `if_not_exists:` also compared the type (rails/rails#42212 dropped "
+            "that in 7.0), so there this add runs and fails with PG::DuplicateColumn."
+        )
+    return at, safety_rules.Verdict(
+        f"{t} already exists, so this `if not exists` add leaves it {' and '.join(differs)}",
+        f"{made} {t} ({_described(before)}), so on every database that ran them the statement "
+        "does nothing, while a fresh database gets the new definition: production and "
+        f"development disagree.{rails61}{also} To change the existing column, use {how}.",
+        Severity.WARNING,
+    )
+
+
+def _skipped(
+    ctx: Analysis,
+    m: Migration,
+    raw: Op,
+    guarded: dict[tuple[str, str], tuple[ColumnDef, list[Op]]],
+    resolved: list[Op],
+) -> bool:
+    """A statement that runs only where its column is missing, when the column is there: it
+    changes nothing (GR296 says what it meant to), so no add rule judges it. `ADD COLUMN IF
+    NOT EXISTS` still takes its lock, so the whole-file rules (lock_timeout) see it; a
+    host-language check (`column_exists?`, `hasColumn`) sends nothing."""
+    if raw.only_without is None:
+        return False
+    path = m.file.path
+    exists = ctx.problems.attempt(path, "migration's earlier columns", _existing, ctx, m, raw)
+    if exists is None or exists[0] is None:
+        return False
+    guarded.setdefault(raw.only_without, (exists[0], []))[1].append(raw)
+    if raw.if_not_exists:
+        resolved.append(raw)
+    return True
+
+
+def _described(c: ColumnDef) -> str:
+    parts = [code(c.type) if c.type else "type not known"]
+    parts.append("NOT NULL" if c.not_null else "nullable")
+    if c.default == "…":
+        parts.append("a default")
+    elif c.default is not None:
+        parts.append(f"default {code(c.default)}")
+    return ", ".join(parts)
+
+
 # -- migration-safety: each rule is a unit in checks/safety_rules.py ------------------------------
 
 
@@ -421,62 +576,6 @@ def _file_verdicts(
 _ANY_DATABASE = frozenset({"GR212", "GR213", "GR214", "GR215"})
 
 
-def _already_there(ctx: Analysis, m: Migration, op: Op) -> ColumnDef | None:
-    """The column an `if not exists` ADD COLUMN names, when the base branch's earlier
-    migrations (and the lines above it) leave it existing."""
-    if op.kind != OpKind.ADD_COLUMN or not op.if_not_exists or not op.table or not op.column:
-        return None
-    if m.kind.framework not in base_columns.FRAMEWORKS:
-        return None
-    earlier = [o for o in m.reading.ops if o.line < op.line]
-    return base_columns.column_before(ctx, m.file.path, op.table, op.column, earlier)
-
-
-def _add_of_an_existing_column(
-    ctx: Analysis, m: Migration, op: Op
-) -> tuple[list[Finding | Note | Acknowledged], list[Op]] | None:
-    """An `if not exists` add of a column the earlier migrations leave existing: it changes
-    nothing there (no rewrite, no rows to fill), so the add rules are not asked; GR296 says what
-    it meant to change and did not. `ADD COLUMN IF NOT EXISTS` still takes its lock, so the
-    whole-file rules (lock_timeout) see it; Rails asks `column_exists?` first and sends no
-    statement at all. None: not such an add."""
-    existing = _already_there(ctx, m, op)
-    if existing is None:
-        return None
-    verdict = _re_added(m, op, existing)
-    said = _finding(ctx, GR296, verdict, op, m.file.path) if verdict is not None else []
-    return said, ([] if m.kind.framework == "rails" else [op])
-
-
-# The framework's own way to change an existing column, for GR296's detail.
-_CHANGE_EXISTING = {
-    "rails": "`change_column_null :{t}, :{c}, false` (after a backfill) and "
-    "`change_column_default :{t}, :{c}, from: nil, to: …`",
-    "ecto": "`modify :{c}, …, null: false, from: …` (after a backfill) in an `alter table(:{t})`",
-}
-
-
-def _re_added(m: Migration, op: Op, existing: ColumnDef) -> safety_rules.Verdict | None:
-    """GR296: what the `if not exists` ADD COLUMN asks for that the existing column lacks."""
-    lacks = []
-    if op.not_null and not existing.not_null:
-        lacks.append("NOT NULL")
-    if op.has_default and existing.default is None:
-        lacks.append("a default")
-    if not lacks:
-        return None  # the same column: an idempotent guard, nothing to say
-    assert op.table is not None and op.column is not None
-    how = _CHANGE_EXISTING.get(m.kind.framework, "a migration that alters the existing column")
-    return safety_rules.Verdict(
-        f"{code(f'{op.table}.{op.column}')} already exists, so this `if not exists` add leaves "
-        f"it without {' and '.join(lacks)}",
-        "Earlier migrations create the column (nullable, or without a default), so on every "
-        "database that ran them the statement does nothing, while a fresh database gets the new "
-        "definition: production and development disagree. To change the existing column, use "
-        f"{how.format(t=op.table, c=op.column)}.",
-    )
-
-
 def _not_postgres(m: Migration) -> Finding:
     return GR291.finding(
         f"Not judged for PostgreSQL: this migration runs on {m.target.name}, known by "
@@ -513,11 +612,9 @@ def safety_findings(ctx: Analysis) -> list[Finding | Note | Acknowledged]:
         if not postgres:
             out.append(_not_postgres(m))
         verdicts: list[tuple[Rule, safety_rules.Verdict, Op]] = []
+        guarded: dict[tuple[str, str], tuple[ColumnDef, list[Op]]] = {}
         for raw in m.ops:
-            if (no_op := _add_of_an_existing_column(ctx, m, raw)) is not None:
-                said, locks = no_op
-                out.extend(said)
-                resolved.extend(locks)
+            if _skipped(ctx, m, raw, guarded, resolved):
                 continue
             attempted = ctx.problems.attempt(
                 path, "migration's model history", _resolved, ctx, m, raw
@@ -532,6 +629,11 @@ def safety_findings(ctx: Analysis) -> list[Finding | Note | Acknowledged]:
                     if postgres or rule.code in _ANY_DATABASE:
                         verdicts.append((rule, verdict, op))
                 resolved.append(op)
+        verdicts.extend(
+            (GR296, said[1], said[0])
+            for where, (before, ops) in guarded.items()
+            if (said := _readded(ctx, m, where, before, ops)) is not None
+        )
         for rule, op, verdict in _file_verdicts(m, resolved, facts):
             if postgres or rule.code in _ANY_DATABASE:
                 verdicts.append((rule, verdict, op))

@@ -18,7 +18,7 @@ for lazily), from one batched read; a folder of more files than MAX_FILES is not
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from guardrail.analysis.core import Analysis, Fact
 from guardrail.analysis.migrations.ops import ColumnDef, Op, OpKind
@@ -42,6 +42,8 @@ def apply(state: Columns, op: Op) -> None:
         return
     if not table:
         return
+    if op.only_without is not None and _has(state, op.only_without):
+        return  # a guarded statement where its column exists: it does not run
     if op.kind == OpKind.CREATE_TABLE:
         if op.if_not_exists and table in state:
             return
@@ -61,6 +63,10 @@ def apply(state: Columns, op: Op) -> None:
         _apply_column(state.setdefault(table, {}), op, col)
     elif table in state:
         _apply_column(state[table], op, col)
+
+
+def _has(state: Columns, where: tuple[str, str]) -> bool:
+    return where[1] in state.get(where[0], {})
 
 
 def _apply_column(columns: dict[str, ColumnDef], op: Op, col: str) -> None:
@@ -89,13 +95,38 @@ def _apply_column(columns: dict[str, ColumnDef], op: Op, col: str) -> None:
         columns[col] = replace(before, default=None)
 
 
-def _replay(ctx: Analysis) -> dict[str, Columns]:
+@dataclass(frozen=True)
+class Replay:
+    """folder -> the column map its base-branch migrations leave, and which file made each
+    column as it is now (a re-added column names it: GR296)."""
+
+    columns: dict[str, Columns]
+    origin: dict[str, dict[tuple[str, str], str]]
+
+
+def _origin(state: Columns, op: Op, path: str, seen: dict[tuple[str, str], str]) -> None:
+    """The columns `op` (of `path`, just applied) made or changed are now `path`'s."""
+    table = op.new_name if op.kind == OpKind.RENAME_TABLE else op.table
+    if not table or table not in state:
+        return
+    if op.kind == OpKind.CREATE_TABLE:
+        names = [c.name for c in op.table_columns]
+    elif op.kind == OpKind.RENAME_COLUMN:
+        names = [op.new_name] if op.new_name else []
+    else:
+        names = [op.column] if op.column else []
+    for name in names:
+        if name in state[table]:
+            seen[(table, name)] = path
+
+
+def _replay(ctx: Analysis) -> Replay:
     """folder -> the column map its base-branch migrations leave."""
     from guardrail.analysis.migrations.changed import MIGRATIONS
     from guardrail.analysis.migrations.detect import detect, read
 
     if ctx.base_tree is None:
-        return {}
+        return Replay({}, {})
     changed = ctx.get(MIGRATIONS)
     wanted = {
         m.file.path.rsplit("/", 1)[0]: m.kind.framework
@@ -103,7 +134,7 @@ def _replay(ctx: Analysis) -> dict[str, Columns]:
         if m.kind.framework in FRAMEWORKS and "/" in m.file.path
     }
     if not wanted:
-        return {}
+        return Replay({}, {})
     own = {m.file.path for m in changed}
     by_folder: dict[str, list[str]] = {}
     for p in ctx.base_tree.paths():
@@ -111,6 +142,7 @@ def _replay(ctx: Analysis) -> dict[str, Columns]:
         if folder in wanted and p not in own:
             by_folder.setdefault(folder, []).append(p)
     out: dict[str, Columns] = {}
+    origin: dict[str, dict[tuple[str, str], str]] = {}
     for folder in wanted:
         if wanted[folder] == "laravel" and folder not in by_folder:
             by_folder[folder] = []  # squashed: the schema dump alone may say it
@@ -121,6 +153,7 @@ def _replay(ctx: Analysis) -> dict[str, Columns]:
         if sum(len(t) for t in texts.values()) > MAX_CHARS:
             continue
         state: Columns = _laravel_dump(ctx, folder) if wanted[folder] == "laravel" else {}
+        seen = origin.setdefault(folder, {})
         for path in sorted(texts, key=lambda p: p.rsplit("/", 1)[-1]):
             kind = detect(path, texts[path])
             if kind is None or kind.framework != wanted[folder]:
@@ -131,9 +164,12 @@ def _replay(ctx: Analysis) -> dict[str, Columns]:
                 state = {}  # PR changes is still read and judged, as "may")
                 continue
             for op in reading.ops:
+                if op.only_without is not None and _has(state, op.only_without):
+                    continue  # a guarded statement where its column exists: it does not run
                 apply(state, op)
+                _origin(state, op, path, seen)
         out[folder] = state
-    return out
+    return Replay(out, origin)
 
 
 def _laravel_dump(ctx: Analysis, folder: str) -> Columns:
@@ -160,7 +196,7 @@ def _laravel_dump(ctx: Analysis, folder: str) -> Columns:
     return state
 
 
-BASE_COLUMNS: Fact[dict[str, Columns]] = Fact("base_columns", _replay)
+BASE_COLUMNS: Fact[Replay] = Fact("base_columns", _replay)
 
 
 def column_before(
@@ -169,9 +205,15 @@ def column_before(
     """The column as the base branch's migrations in `path`'s folder leave it, after the
     operations `earlier` in the file itself, when they say."""
     folder = path.rsplit("/", 1)[0] if "/" in path else ""
-    base = ctx.get(BASE_COLUMNS).get(folder, {})
+    base = ctx.get(BASE_COLUMNS).columns.get(folder, {})
     state: Columns = {table: dict(base[table])} if table in base else {}
     for op in earlier:
         if op.table == table or op.new_name == table or op.kind == OpKind.RAW:
             apply(state, op)
     return state.get(table, {}).get(column)
+
+
+def made_by(ctx: Analysis, path: str, table: str, column: str) -> str | None:
+    """The base-branch migration of `path`'s folder that last made or changed `table.column`."""
+    folder = path.rsplit("/", 1)[0] if "/" in path else ""
+    return ctx.get(BASE_COLUMNS).origin.get(folder, {}).get((table, column))

@@ -262,6 +262,11 @@ class _Reader:
                 volatile_default=isinstance(default, Dynamic)
                 and any(w in default.text.lower() for w in ("random", "uuid", "nextval")),
                 if_not_exists=c.name == "add_if_not_exists",
+                table_columns=(_ecto_defined(c, col),) if col else (),
+                # `add_if_not_exists`: ADD COLUMN IF NOT EXISTS, nothing where it exists.
+                only_without=(table, col)
+                if c.name == "add_if_not_exists" and table and col
+                else self.rec.only_without,
             )
             if typ is not None and typ.type == "call" and _call(typ).name == "references":
                 ref = _call(typ)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import TYPE_CHECKING, Unpack
@@ -405,6 +406,8 @@ class Recorder:
     # Set while reading inside `with_lock_retries` / `safety_assured` (Op.lock_retries/.assured).
     lock_retries: bool = False
     assured: str = ""
+    # Set while reading inside a guard that the column is missing (Op.only_without).
+    only_without: tuple[str, str] | None = None
     ops: list[Op] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     created: set[str] = field(default_factory=set)
@@ -426,6 +429,7 @@ class Recorder:
         facts.setdefault("in_transaction", self.in_transaction)
         facts.setdefault("lock_retries", self.lock_retries)
         facts.setdefault("assured", self.assured)
+        facts.setdefault("only_without", self.only_without)
         ignores = parse_ignores(comments_above(self._lines, at))
         self.ops.append(Op(kind, at, table, column, short(node), tuple(ignores), **facts))
 
@@ -440,6 +444,19 @@ class Recorder:
                 self.ops[i] = replace(op, table_columns=(*kept, column))
                 return
 
+    @contextmanager
+    def missing(self, table: str | None, column: str | None) -> Iterator[None]:
+        """What is recorded inside runs only where `table.column` is missing (a `hasColumn` /
+        `column_exists?` guard): each operation carries it (Op.only_without). A guard whose
+        names are not literals changes nothing."""
+        before = self.only_without
+        if table and column:
+            self.only_without = (table, column)
+        try:
+            yield
+        finally:
+            self.only_without = before
+
     def unknown(self, node: Node, construct: str) -> None:
         """A construct the reader cannot interpret: a GR290 notice naming it and its line."""
         self.ops.append(Op(OpKind.RAW, line(node), text=short(node), why=construct))
@@ -452,9 +469,14 @@ class Recorder:
             return
         row = node.start_point[0] if first_row is None else first_row
         sub = read_sql(sql, line_offset=row, in_transaction=self.in_transaction)
-        if self.lock_retries or self.assured:
+        if self.lock_retries or self.assured or self.only_without:
             self.ops.extend(
-                replace(o, lock_retries=o.lock_retries or self.lock_retries, assured=self.assured)
+                replace(
+                    o,
+                    lock_retries=o.lock_retries or self.lock_retries,
+                    assured=self.assured,
+                    only_without=o.only_without or self.only_without,
+                )
                 for o in sub.ops
             )
         else:

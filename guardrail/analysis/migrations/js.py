@@ -369,6 +369,23 @@ _FUNCTIONS = ("arrow_function", "function_expression", "function", "method_defin
 _FUNCTIONS_ALL = (*_FUNCTIONS, "function_declaration", "generator_function_declaration")
 
 
+def _bare(node: Node | None) -> Node | None:
+    """The expression inside parentheses and `await`."""
+    while (
+        node is not None
+        and node.type in ("parenthesized_expression", "await_expression")
+        and node.named_children
+    ):
+        node = node.named_children[0]
+    return node
+
+
+def _bare_call(then_call: Node) -> Node | None:
+    """`x.hasColumn(…)` of `x.hasColumn(…).then(cb)`."""
+    fn = then_call.child_by_field_name("function")
+    return fn.child_by_field_name("object") if fn is not None else None
+
+
 def _body(fn: Node) -> Node | None:
     return fn.child_by_field_name("body")
 
@@ -432,6 +449,9 @@ class _Reader:
         # (table, column) -> how `down` restates it, and what earlier adds said.
         self.restored: dict[tuple[str | None, str | None], _Column] = {}
         self.known: dict[tuple[str | None, str | None], _Column] = {}
+        # Names bound to `hasColumn(t, c)` results, and to `describeTable(t)` results.
+        self.exists_of: dict[str, tuple[str, str]] = {}
+        self.described: dict[str, str] = {}
 
     def visit(self, node: Node, where: _Where) -> None:
         if node.type in ("call_expression", "await_expression"):
@@ -439,6 +459,13 @@ class _Reader:
             return
         if node.type == "comment" or node.type in _FUNCTIONS_ALL:
             return
+        if node.type == "statement_block":
+            self.statements(node.named_children, where)
+            return
+        if node.type == "if_statement" and self.guarded(node, where):
+            return
+        if node.type == "variable_declarator":
+            self.bind(node)
         for c in node.named_children:
             self.visit(c, where)
 
@@ -449,10 +476,132 @@ class _Reader:
         if body is None:
             return
         if body.type == "statement_block":
-            for c in body.named_children:
-                self.visit(c, where)
+            self.statements(body.named_children, where)
         else:
             self.visit(body, where)
+
+    def statements(self, nodes: list[Node], where: _Where) -> None:
+        for i, c in enumerate(nodes):
+            missing = self.returns_if_exists(c)
+            if missing is not None:
+                # `if (await knex.schema.hasColumn('t', 'c')) return;`: the rest runs only
+                # where the column is missing.
+                with self.rec.missing(*missing):
+                    self.statements(nodes[i + 1 :], where)
+                return
+            self.visit(c, where)
+
+    # -- `hasColumn` / `describeTable` guards (Op.only_without) ------------------------------------
+
+    def bind(self, node: Node) -> None:
+        """`const has = await knex.schema.hasColumn('t', 'c')` and `const cols = await
+        queryInterface.describeTable('t')`: what the name says in later conditions."""
+        name, val = node.child_by_field_name("name"), node.child_by_field_name("value")
+        if name is None or val is None or name.type != "identifier":
+            return
+        self.exists_of.pop(text(name), None)
+        self.described.pop(text(name), None)
+        found = self.has_column(val)
+        if found is not None:
+            self.exists_of[text(name)] = found
+            return
+        root, links = _chain(val)
+        if links and links[-1].name == "describeTable" and links[-1].args:
+            table = _names(links[-1])[0]
+            if table:
+                self.described[text(name)] = table
+
+    def has_column(self, node: Node | None) -> tuple[str, str] | None:
+        """(table, column) of `knex.schema.hasColumn('t', 'c')` / `queryRunner.hasColumn(…)`."""
+        node = _bare(node)
+        if node is None or node.type not in ("call_expression", "await_expression"):
+            return None
+        root, links = _chain(node)
+        if not links or links[-1].name != "hasColumn" or len(links[-1].args) < 2:
+            return None
+        names = [link.name for link in links]
+        if "schema" not in names and text(root) not in (self.api, "schema"):
+            return None
+        table, col = _names(links[-1])
+        return (table, col) if table and col else None
+
+    def exists_check(self, node: Node | None) -> tuple[str, str] | None:
+        """What a condition is true for when the column exists: a `hasColumn` call or a name
+        bound to one, `cols.c` / `cols['c']` / `'c' in cols` of a `describeTable` result."""
+        node = _bare(node)
+        if node is None:
+            return None
+        if node.type == "identifier":
+            return self.exists_of.get(text(node))
+        if node.type in ("member_expression", "subscript_expression"):
+            obj = node.child_by_field_name("object")
+            key = node.child_by_field_name(
+                "property" if node.type == "member_expression" else "index"
+            )
+            if obj is None or key is None or obj.type != "identifier":
+                return None
+            table = self.described.get(text(obj))
+            col = text(key) if key.type == "property_identifier" else as_str(value(key))
+            return (table, col) if table and col else None
+        if node.type == "binary_expression":
+            op, left = node.child_by_field_name("operator"), node.child_by_field_name("left")
+            right = node.child_by_field_name("right")
+            if op is not None and text(op) == "in" and left is not None and right is not None:
+                table = self.described.get(text(right)) if right.type == "identifier" else None
+                col = as_str(value(left))
+                return (table, col) if table and col else None
+            return None
+        return self.has_column(node)
+
+    def missing_check(self, node: Node | None, negated: bool) -> tuple[str, str] | None:
+        """The column a condition asks to be missing: `!(await knex.schema.hasColumn(…))`,
+        `!has`, `has === false`, `!cols.c`, `cols.c === undefined`."""
+        node = _bare(node)
+        if node is None:
+            return None
+        if node.type == "unary_expression" and text(node).startswith("!") and node.named_children:
+            return self.missing_check(node.named_children[-1], not negated)
+        if node.type == "binary_expression":
+            op = node.child_by_field_name("operator")
+            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+            if op is not None and left is not None and right is not None and text(op) != "in":
+                if text(op) not in ("===", "==", "!==", "!="):
+                    return None
+                said = text(right)
+                if said not in ("true", "false", "undefined", "null"):
+                    return None
+                absent = said != "true"  # `=== false/undefined/null` asks it to be missing
+                return self.missing_check(left, negated != (absent == (text(op) in ("===", "=="))))
+        return self.exists_check(node) if negated else None
+
+    def guarded(self, node: Node, where: _Where) -> bool:
+        """`if (!(await knex.schema.hasColumn('t', 'c'))) { … }`: its consequence reads as
+        running only where the column is missing. False: not such a guard."""
+        cond = node.child_by_field_name("condition")
+        missing = self.missing_check(cond, False)
+        if missing is None:
+            return False
+        body = node.child_by_field_name("consequence")
+        with self.rec.missing(*missing):
+            if body is not None:
+                self.visit(body, where)
+        other = node.child_by_field_name("alternative")
+        if other is not None:
+            self.visit(other, where)
+        return True
+
+    def returns_if_exists(self, node: Node) -> tuple[str, str] | None:
+        if node.type != "if_statement" or node.child_by_field_name("alternative") is not None:
+            return None
+        body = node.child_by_field_name("consequence")
+        inner = (
+            body.named_children if body is not None and body.type == "statement_block" else [body]
+        )
+        if len(inner) != 1 or inner[0] is None or inner[0].type != "return_statement":
+            return None
+        if inner[0].named_children:  # `return knex.schema…`: not an early exit only
+            return None
+        return self.exists_check(node.child_by_field_name("condition"))
 
     def with_tx(self, where: _Where) -> bool:
         return self.rec.in_transaction if where.in_transaction is None else where.in_transaction
@@ -501,6 +650,9 @@ class _Reader:
                 for a in link.args:
                     self.function_body(a, replace(where, in_transaction=True))
                 return True
+            if link.name in _SCHEMA_HARMLESS and i + 1 < len(links) and links[i + 1].name == "then":
+                self.then_chain(link, links[i + 1 :], where)
+                return True
             if link.name in _SCHEMA_METHODS and ("schema" in names[:i] or root_text == "schema"):
                 _SCHEMA_METHODS[link.name](self, link, where)
                 return True
@@ -508,6 +660,19 @@ class _Reader:
                 _QI_METHODS[link.name](self, link, where)
                 return True
         return False
+
+    def then_chain(self, check: _Link, thens: list[_Link], where: _Where) -> None:
+        """`knex.schema.hasTable('t').then((exists) => …)`: the callback is the migration, and
+        a `hasColumn` callback may be a guard (GR296)."""
+        if check.name != "hasColumn" or not self.then_guard(thens[0], where):
+            for a in thens[0].args:
+                self.function_body(a, where)
+        for later in thens[1:]:  # `.then(…).then(…)`
+            for a in later.args:
+                if a.type in _FUNCTIONS:
+                    self.function_body(a, where)
+                else:
+                    self.visit(a, where)
 
     def query_builder(self, root_text: str, links: list[_Link], where: _Where) -> None:
         """Any other chain: a query builder's row changes (`knex('users').where(…).update(…)`,
@@ -553,6 +718,23 @@ class _Reader:
                     self.function_body(a, replace(where, batched=batched))
                 else:
                     self.visit(a, where)
+
+    def then_guard(self, then: _Link, where: _Where) -> bool:
+        """`knex.schema.hasColumn('t', 'c').then((exists) => { if (!exists) … })`: the
+        callback's parameter is the answer. False: the question is not literal names."""
+        found = self.has_column(_bare_call(then.node))
+        fn = next((a for a in then.args if a.type in _FUNCTIONS), None)
+        name = _param(fn) if fn is not None else None
+        if found is None or fn is None or not name:
+            return False
+        saved = self.exists_of.get(name)
+        self.exists_of[name] = found
+        self.function_body(fn, where)
+        if saved is None:
+            self.exists_of.pop(name, None)
+        else:
+            self.exists_of[name] = saved
+        return True
 
     def helper(self, name: str, where: _Where) -> None:
         if name in self.visiting:

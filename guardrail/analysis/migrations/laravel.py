@@ -235,6 +235,13 @@ class _Literals(Literals):
 value = _Literals(_SYNTAX).value
 
 
+def _bare(node: Node | None) -> Node | None:
+    """The expression inside parentheses."""
+    while node is not None and node.type == "parenthesized_expression" and node.named_children:
+        node = node.named_children[0]
+    return node
+
+
 def _first_row(node: Node) -> int:
     """The file row where the text of a string argument starts (a heredoc's body)."""
     return first_row(node, _SYNTAX.content)
@@ -284,7 +291,23 @@ class _Reader:
             return
         if node.type in ("comment", "anonymous_function", "arrow_function"):
             return
+        if node.type == "compound_statement":
+            self.statements(node.named_children, where)
+            return
+        if node.type == "if_statement" and self.guarded(node, where):
+            return
         for c in node.named_children:
+            self.visit(c, where)
+
+    def statements(self, nodes: list[Node], where: _Where) -> None:
+        for i, c in enumerate(nodes):
+            missing = self.returns_if_exists(c)
+            if missing is not None:
+                # `if (Schema::hasColumn('t', 'c')) { return; }`: the rest runs only where the
+                # column is missing.
+                with self.rec.missing(*missing):
+                    self.statements(nodes[i + 1 :], where)
+                return
             self.visit(c, where)
 
     def closure_body(self, node: Node | None, where: _Where) -> None:
@@ -295,8 +318,71 @@ class _Reader:
             if node.type == "arrow_function":
                 self.visit(body, where)
             else:
-                for c in body.named_children:
-                    self.visit(c, where)
+                self.statements(body.named_children, where)
+
+    # -- `Schema::hasColumn` guards (Op.only_without) ---------------------------------------------
+
+    def has_column(self, node: Node | None) -> tuple[str, str] | None:
+        """(table, column) of `Schema::hasColumn('t', 'c')` (also after `Schema::connection(…)`),
+        literal names only."""
+        node = _bare(node)
+        if node is None or node.type not in _CALLS:
+            return None
+        root, links = _chain(node)
+        if root.type != "name" or text(root).lstrip("\\").rsplit("\\", 1)[-1] != "Schema":
+            return None
+        if not links or links[-1].name != "hasColumn" or len(links[-1].args) < 2:
+            return None
+        table, col = (as_str(value(a)) for a in links[-1].args[:2])
+        return (table, col) if table and col else None
+
+    def missing_check(self, node: Node | None, negated: bool) -> tuple[str, str] | None:
+        """The column a condition asks to be missing: `! Schema::hasColumn(…)`,
+        `Schema::hasColumn(…) === false`, `!== true`."""
+        node = _bare(node)
+        if node is None:
+            return None
+        if node.type == "unary_op_expression" and text(node).startswith("!"):
+            return self.missing_check(node.named_children[-1], not negated)
+        if node.type == "binary_expression":
+            op = node.child_by_field_name("operator")
+            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+            if op is None or left is None or right is None or right.type != "boolean":
+                return None
+            is_false = (text(right).lower() == "false") == (text(op) in ("===", "=="))
+            if text(op) not in ("===", "==", "!==", "!="):
+                return None
+            return self.missing_check(left, negated != is_false)
+        return self.has_column(node) if negated else None
+
+    def guarded(self, node: Node, where: _Where) -> bool:
+        """`if (! Schema::hasColumn('t', 'c')) { … }`: its body reads as running only where the
+        column is missing. False: not such a guard (read as any other node)."""
+        cond = node.child_by_field_name("condition")
+        missing = self.missing_check(cond, False)
+        if missing is None:
+            return False
+        body = node.child_by_field_name("body")
+        with self.rec.missing(*missing):
+            if body is not None:
+                self.visit(body, where)
+        for c in node.named_children:
+            if c != cond and c != body:
+                self.visit(c, where)  # `else`: where it exists (not a guard of ours)
+        return True
+
+    def returns_if_exists(self, node: Node) -> tuple[str, str] | None:
+        if node.type != "if_statement" or node.child_by_field_name("alternative") is not None:
+            return None
+        body = node.child_by_field_name("body")
+        inner = (
+            body.named_children
+            if body is not None and body.type == "compound_statement"
+            else [body]
+        )
+        if len(inner) != 1 or inner[0] is None or inner[0].type != "return_statement":
+            return None
+        return self.has_column(node.child_by_field_name("condition"))
 
     def on_chain(self, node: Node, where: _Where) -> None:
         root, links = _chain(node)
@@ -431,7 +517,8 @@ class _Reader:
             if "change" in mods:
                 self.on_change(node, table, col, first, mods)
             else:
-                self.on_add(node, table, col, name, mods)
+                defined = tuple(d for d in _defined(links) if d.name == col)[:1]
+                self.on_add(node, table, col, name, mods, defined)
         elif name in _COLUMN_SETS:
             self.on_column_set(node, table, col, args, name, mods)
         elif name in _BLUEPRINT_ONE_OP:
@@ -480,7 +567,13 @@ class _Reader:
                 self.rec.add(node, OpKind.DROP_COLUMN, table, f"{col}{suffix}")
 
     def on_add(
-        self, node: Node, table: str | None, col: str | None, name: str, mods: dict[str, _Link]
+        self,
+        node: Node,
+        table: str | None,
+        col: str | None,
+        name: str,
+        mods: dict[str, _Link],
+        defined: tuple[ColumnDef, ...] = (),
     ) -> None:
         nullable = _nullable(mods)
         serial = name in _SERIAL or "autoIncrement" in mods
@@ -493,6 +586,7 @@ class _Reader:
             not_null=nullable is not True and "virtualAs" not in mods and not generated,
             has_default="default" in mods or "useCurrent" in mods or serial,
             volatile_default=serial or generated,
+            table_columns=defined,
         )
         self.modifier_ops(node, table, col, mods)
         if serial and "primary" not in mods:

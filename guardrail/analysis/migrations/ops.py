@@ -106,6 +106,7 @@ class Facts(TypedDict, total=False):
     cascade: bool
     model: str | None
     table_columns: tuple[ColumnDef, ...]
+    only_without: tuple[str, str] | None
 
 
 @dataclass(frozen=True)
@@ -171,7 +172,9 @@ class Op:
     maybe: bool = False
     # RAW / IRREVERSIBLE: what could not be read, or why it cannot be undone.
     why: str = ""
-    # CREATE_TABLE: `IF NOT EXISTS` — the table may already be there, with rows.
+    # CREATE_TABLE: `IF NOT EXISTS` — the table may already be there, with rows. ADD_COLUMN:
+    # sent as `ADD COLUMN IF NOT EXISTS` (Ecto `add_if_not_exists`, SQL): where the column
+    # exists it does nothing but still takes its lock (a host-language guard sends nothing).
     if_not_exists: bool = False
     # What the reader saw that decides the database's shape beyond the facts above, normalized
     # (comments, formatting and ORM-only arguments such as Django's `related_name` left out):
@@ -213,6 +216,12 @@ class Op:
     # or a table created from another one). Part of what the operation does (compare.py), so
     # an edit that changes a column of a shipped CREATE TABLE is an operation change.
     table_columns: tuple[ColumnDef, ...] = ()
+    # Runs only where this (table, column) is missing: ADD COLUMN IF NOT EXISTS (Rails
+    # `if_not_exists: true`, Ecto `add_if_not_exists`), or a statement inside a guard that asks
+    # (`unless column_exists?`, `if (!Schema::hasColumn(…))`, knex `hasColumn`). Where an earlier
+    # migration already made the column, it does nothing (GR296). ADD_COLUMN also carries its own
+    # definition in `table_columns` when the reader can tell.
+    only_without: tuple[str, str] | None = None
 
     @property
     def destructive(self) -> bool:

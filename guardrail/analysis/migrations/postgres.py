@@ -98,15 +98,18 @@ def _parse(type_text: str) -> tuple[str, tuple[int, ...]] | None:
     return name, mods
 
 
+def same_type(a: str, b: str) -> bool | None:
+    """Do two spellings name one type (`varchar(20)` and `character varying(20)`)? None when
+    either is not a spelling guardrail can compare."""
+    left, right = _parse(a), _parse(b)
+    if left is None or right is None:
+        return None
+    return left == right
+
+
 def known_type(type_text: str) -> bool:
     """Is this a spelling guardrail can compare (`character varying(20)`, `int8`, `timestamptz`)?"""
     return _parse(type_text) is not None
-
-
-def same_type(a: str, b: str) -> bool:
-    """Two spellings of one type (`timestamp with time zone` and `timestamptz`)."""
-    parsed = _parse(a)
-    return parsed is not None and parsed == _parse(b)
 
 
 def type_change_rewrites(

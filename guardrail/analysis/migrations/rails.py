@@ -120,6 +120,8 @@ _QUERIES = frozenset(
         "connection",
     ]
 )
+# Conditionals that may guard statements with `column_exists?` (Op.only_without).
+_CONDITIONALS = frozenset({"if", "unless", "if_modifier", "unless_modifier"})
 # String methods that keep a literal a literal (`<<~SQL.squish`).
 _STRING_METHODS = frozenset({"squish", "strip", "strip_heredoc", "chomp", "freeze", "dedent"})
 # Calls whose block is read as part of the migration.
@@ -370,6 +372,8 @@ class _Reader:
         if node.type == "call":
             self.on_call(self.call(node), where)
             return
+        if node.type in _CONDITIONALS and self.guarded(node, where):
+            return
         if node.type == "identifier" and node.parent is not None and _is_statement(node):
             name = text(node)
             if name in self.helpers:
@@ -386,9 +390,78 @@ class _Reader:
         if block is None:
             return
         body = block.child_by_field_name("body")
-        for c in (body or block).named_children:
-            if c.type != "block_parameters":
-                self.visit(c, where)
+        self.statements((body or block).named_children, where)
+
+    def statements(self, nodes: list[Node], where: _Where) -> None:
+        for i, c in enumerate(nodes):
+            if c.type == "block_parameters":
+                continue
+            missing = self.returns_if_exists(c, where)
+            if missing is not None:
+                # `return if column_exists?(:t, :c)`: the rest runs only where it is missing.
+                with self.rec.missing(*missing):
+                    self.statements(nodes[i + 1 :], where)
+                return
+            self.visit(c, where)
+
+    # -- `column_exists?` guards (Op.only_without) ------------------------------------------------
+
+    def exists_check(self, node: Node | None, where: _Where) -> tuple[str, str] | None:
+        """(table, column) of `column_exists?(:t, :c)` (also `connection.…`, and `t.…(:c)` in a
+        `change_table` block), literal names only."""
+        while node is not None and node.type == "parenthesized_statements" and node.named_children:
+            node = node.named_children[0]
+        if node is None or node.type != "call":
+            return None
+        c = self.call(node)
+        if c.name != "column_exists?":
+            return None
+        if where.table_var is not None and c.receiver == where.table_var:
+            table, col = where.table, as_str(c.args[0]) if c.args else None
+        elif c.receiver is None or c.receiver.endswith("connection"):
+            table = as_str(c.args[0]) if c.args else None
+            col = as_str(c.args[1]) if len(c.args) > 1 else None
+        else:
+            return None
+        return (table, col) if table and col else None
+
+    def missing_check(
+        self, node: Node | None, negated: bool, where: _Where
+    ) -> tuple[str, str] | None:
+        """The column a condition asks to be missing: `!column_exists?(…)`/`not …` under `if`,
+        `column_exists?(…)` under `unless`."""
+        while node is not None and node.type == "parenthesized_statements" and node.named_children:
+            node = node.named_children[0]
+        if node is None:
+            return None
+        if node.type == "unary" and node.named_children and text(node).startswith(("!", "not")):
+            return self.missing_check(node.named_children[-1], not negated, where)
+        return self.exists_check(node, where) if negated else None
+
+    def guarded(self, node: Node, where: _Where) -> bool:
+        """`… unless column_exists?(…)`, `unless column_exists?(…) … end`, `if !column_exists?`:
+        the guarded statements read as running only where the column is missing. False: not
+        such a guard (read as any other node)."""
+        unless = node.type in ("unless", "unless_modifier")
+        missing = self.missing_check(node.child_by_field_name("condition"), unless, where)
+        if missing is None:
+            return False
+        body = node.child_by_field_name("body" if "modifier" in node.type else "consequence")
+        with self.rec.missing(*missing):
+            if body is not None:
+                self.visit(body, where)
+        other = node.child_by_field_name("alternative")
+        if other is not None:
+            self.visit(other, where)
+        return True
+
+    def returns_if_exists(self, node: Node, where: _Where) -> tuple[str, str] | None:
+        if node.type != "if_modifier":
+            return None
+        body = node.child_by_field_name("body")
+        if body is None or body.type != "return" or body.named_children:
+            return None
+        return self.exists_check(node.child_by_field_name("condition"), where)
 
     def helper(self, name: str, node: Node, where: _Where) -> None:
         if name in self.visiting:
@@ -515,6 +588,10 @@ class _Reader:
         self, c: _Call, table: str | None, col: str | None, kw: dict[str, Value]
     ) -> None:
         default = kw.get("default")
+        if c.name == "add_column":
+            defined = _rails_defined(replace(c, name="column", args=c.args[1:]))
+        else:
+            defined = [d for d in _rails_defined(c) if d.name == col]
         self.rec.add(
             c.node,
             OpKind.ADD_COLUMN,
@@ -523,7 +600,11 @@ class _Reader:
             not_null=kw.get("null") is False,
             has_default="default" in kw and default is not None,
             volatile_default=isinstance(default, Dynamic) and text_is_lambda(default),
-            if_not_exists=kw.get("if_not_exists") is True,
+            table_columns=tuple(defined[:1]),
+            # `if_not_exists: true` (Rails 6.1): skipped where the column exists.
+            only_without=(table, col)
+            if kw.get("if_not_exists") is True and table and col
+            else self.rec.only_without,
         )
 
     def execute(self, c: _Call, where: _Where) -> None:

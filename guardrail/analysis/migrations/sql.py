@@ -463,41 +463,49 @@ def _table_columns(node: Any) -> tuple[ColumnDef, ...]:
     table-level, is NOT NULL), the database default as written (a serial's sequence, an
     identity or a generated column count as one)."""
     from pglast import ast, enums
-    from pglast.stream import RawStream
 
     ct = enums.ConstrType
     keys: set[str] = set()
     for elt in node.tableElts or ():
         if isinstance(elt, ast.Constraint) and elt.contype == ct.CONSTR_PRIMARY:
             keys.update(str(getattr(k, "sval", k)) for k in elt.keys or ())
-    out: list[ColumnDef] = []
-    for elt in node.tableElts or ():
-        if not isinstance(elt, ast.ColumnDef) or not elt.colname:
-            continue
-        written = _type_text(elt.typeName)
-        serial = _SERIAL_TYPE.get(written)
-        type_ = pg.display_type(serial or written)
-        if type_ and getattr(elt.typeName, "arrayBounds", None):
-            type_ += "[]"
-        name = str(elt.colname)
-        not_null = primary = name in keys
-        default: str | None = None
-        if serial:
-            default = "nextval(…)"
-        for con in elt.constraints or ():
-            if con.contype == ct.CONSTR_NOTNULL:
-                not_null = True
-            elif con.contype == ct.CONSTR_PRIMARY:
-                not_null = primary = True
-            elif con.contype == ct.CONSTR_DEFAULT and con.raw_expr is not None:
-                default = " ".join(str(RawStream()(con.raw_expr)).split())
-            elif con.contype == ct.CONSTR_IDENTITY:
-                default = "generated as identity"
-                not_null = True
-            elif con.contype == ct.CONSTR_GENERATED and con.raw_expr is not None:
-                default = f"generated as ({' '.join(str(RawStream()(con.raw_expr)).split())})"
-        out.append(ColumnDef(name, type_, not_null, default, primary))
-    return tuple(out)
+    return tuple(
+        _column_def(elt, keys)
+        for elt in node.tableElts or ()
+        if isinstance(elt, ast.ColumnDef) and elt.colname
+    )
+
+
+def _column_def(elt: Any, keys: set[str]) -> ColumnDef:
+    """One column definition (of a CREATE TABLE, or an ADD COLUMN): `keys` are the table's
+    primary key columns declared apart."""
+    from pglast import enums
+    from pglast.stream import RawStream
+
+    ct = enums.ConstrType
+    written = _type_text(elt.typeName)
+    serial = _SERIAL_TYPE.get(written)
+    type_ = pg.display_type(serial or written)
+    if type_ and getattr(elt.typeName, "arrayBounds", None):
+        type_ += "[]"
+    name = str(elt.colname)
+    not_null = primary = name in keys
+    default: str | None = None
+    if serial:
+        default = "nextval(…)"
+    for con in elt.constraints or ():
+        if con.contype == ct.CONSTR_NOTNULL:
+            not_null = True
+        elif con.contype == ct.CONSTR_PRIMARY:
+            not_null = primary = True
+        elif con.contype == ct.CONSTR_DEFAULT and con.raw_expr is not None:
+            default = " ".join(str(RawStream()(con.raw_expr)).split())
+        elif con.contype == ct.CONSTR_IDENTITY:
+            default = "generated as identity"
+            not_null = True
+        elif con.contype == ct.CONSTR_GENERATED and con.raw_expr is not None:
+            default = f"generated as ({' '.join(str(RawStream()(con.raw_expr)).split())})"
+    return ColumnDef(name, type_, not_null, default, primary)
 
 
 def _type_text(type_name: Any) -> str:
@@ -789,6 +797,10 @@ def _alter_cmd(cmd: Any, table: str | None, op: _Record, state: _State, transact
             not_null=not_null,
             has_default=has_default or serial,
             volatile_default=volatile or serial or stored,
+            table_columns=(_column_def(col, set()),),
+            # ADD COLUMN IF NOT EXISTS: nothing (but a NOTICE) where the column exists.
+            only_without=(table, col.colname) if cmd.missing_ok and table and col.colname else None,
+            if_not_exists=bool(cmd.missing_ok),
         )
         if inline_fk:
             op(OpKind.ADD_FOREIGN_KEY, table=table, column=col.colname, not_valid=False)
