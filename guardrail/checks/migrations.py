@@ -67,12 +67,23 @@ def _resolve_restated(ctx: Analysis, m: Migration, op: Op) -> Op | None:
     branch's earlier migrations made the column decides (analysis/migrations/base_columns.py).
     A NOT NULL column stays NOT NULL (PostgreSQL does nothing); a same or wider type is no
     rewrite. Unknown keeps the op as the reader wrote it."""
-    if op.kind not in (OpKind.SET_NOT_NULL, OpKind.ALTER_TYPE) or not op.table or not op.column:
+    kinds = (OpKind.SET_NOT_NULL, OpKind.ALTER_TYPE, OpKind.DROP_NOT_NULL, OpKind.DROP_DEFAULT)
+    if op.kind not in kinds or not op.table or not op.column:
         return op
     if op.kind == OpKind.ALTER_TYPE and (op.from_type or not op.to_type):
         return op
+    if op.kind in (OpKind.DROP_NOT_NULL, OpKind.DROP_DEFAULT) and not op.maybe:
+        return op
     earlier = [o for o in m.reading.ops if o.line < op.line]
     before = base_columns.column_before(ctx, m.file.path, op.table, op.column, earlier)
+    if op.kind == OpKind.DROP_NOT_NULL:
+        # A restatement that does not repeat NOT NULL (knex `.alter()`, Sequelize
+        # `changeColumn`) drops it: said only where the column is known to be NOT NULL.
+        return replace(op, maybe=False) if before is not None and before.not_null else None
+    if op.kind == OpKind.DROP_DEFAULT:
+        # knex `.alter()` without `.defaultTo()`: only a default the replay knows is lost.
+        known = before is not None and before.has_default
+        return replace(op, maybe=False) if known else None
     if before is None:
         if op.kind == OpKind.ALTER_TYPE and op.maybe:
             return replace(op, why=OLD_TYPE_UNKNOWN)
@@ -264,6 +275,11 @@ def _existing(ctx: Analysis, m: Migration, op: Op) -> tuple[ColumnDef | None]:
     return (base_columns.column_before(ctx, m.file.path, table, column, earlier),)
 
 
+def _other_type(old: str, new: str) -> bool:
+    """Two types guardrail can compare, and they differ."""
+    return known_type(old) and known_type(new) and not same_type(old, new)
+
+
 def _differences(before: ColumnDef, new: ColumnDef) -> list[str]:
     """What the re-added definition asks for that the existing column is not, where both
     sides are known, as "leaves it …" words."""
@@ -274,7 +290,7 @@ def _differences(before: ColumnDef, new: ColumnDef) -> list[str]:
     ]
     if lacks:
         out.append("without " + " and ".join(lacks))
-    if new.type and before.type and same_type(before.type, new.type) is False:
+    if new.type and before.type and _other_type(before.type, new.type):
         out.append(f"{code(before.type)}, not {code(new.type)}")
     if before.not_null and not new.not_null and not before.primary_key:
         out.append("NOT NULL, not nullable")

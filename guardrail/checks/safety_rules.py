@@ -358,11 +358,19 @@ GR222 = by_code("GR222")
 
 
 def drop_not_null(op: Op, facts: Facts) -> Verdict | None:
-    if _new(op):
+    if _new(op) or op.maybe:
         return None
+    restated = ""
+    if op.why == "restated without NOT NULL":
+        said = "`allowNull: false`" if facts.framework == "sequelize" else "`.notNullable()`"
+        restated = (
+            f" The column is restated without {said}, which drops its NOT NULL; add it if the "
+            "column should stay required."
+        )
     return Verdict(
         f"allows NULL in {target(op)}",
-        "Code that assumed the value is always set (including the previous version) may break on new rows.",
+        "Code that assumed the value is always set (including the previous version) may break on "
+        f"new rows.{restated}",
     )
 
 
@@ -528,13 +536,19 @@ GR234 = by_code("GR234")
 
 
 def drop_default(op: Op, facts: Facts) -> Verdict | None:
-    if _new(op):
+    if _new(op) or op.maybe:
         return None
+    restated = ""
+    if op.why == "restated without its default":
+        restated = (
+            " knex's `.alter()` drops the default when the column is restated without "
+            "`.defaultTo(…)`: restate the default if it should stay."
+        )
     return Verdict(
         f"drops the default of {target(op)}",
         "The running version inserts rows without this column and relied on the default: those rows now "
         "get NULL, or fail if the column is NOT NULL. Ship code that always sets the column first, then "
-        "drop the default in a later release.",
+        f"drop the default in a later release.{restated}",
     )
 
 

@@ -797,6 +797,12 @@ class _Reader:
                 _Column(_knex_type(name, args), nullable if nullable is not None else True),
                 where,
             )
+            if "defaultTo" not in mods:
+                # knex's PostgreSQL `.alter()` drops the default first and sets only the one
+                # restated (knex docs, "alter"): an earlier default is lost (the replay says).
+                self.add(
+                    node, OpKind.DROP_DEFAULT, table, col, where, maybe=True, why=_DROPS_DEFAULT
+                )
         else:
             self.known[(table, col)] = _Column(_knex_type(name, args), nullable is not False)
             serial = name in _KNEX_SERIAL
@@ -829,6 +835,13 @@ class _Reader:
         if before is None:
             if new.nullable is False:
                 self.add(node, OpKind.SET_NOT_NULL, table, col, where, maybe=True)
+            elif self.framework in ("knex", "sequelize"):
+                # knex `.alter()` without `.notNullable()` and Sequelize `changeColumn` without
+                # `allowNull: false` send DROP NOT NULL: a NOT NULL column earlier migrations
+                # made stops being one (the replay decides, checks/migrations.py).
+                self.add(
+                    node, OpKind.DROP_NOT_NULL, table, col, where, maybe=True, why=_DROPS_NOT_NULL
+                )
             # As PostgreSQL names it where known, so an earlier migration's column compares.
             to_type = (
                 sequelize_pg_type(new.type, table, col) if self.framework == "sequelize" else None
@@ -840,7 +853,7 @@ class _Reader:
         if new.nullable is False and before.nullable is not False:
             self.add(node, OpKind.SET_NOT_NULL, table, col, where)
         elif new.nullable is True and before.nullable is False:
-            self.add(node, OpKind.DROP_NOT_NULL, table, col, where)
+            self.add(node, OpKind.DROP_NOT_NULL, table, col, where, why=_DROPS_NOT_NULL)
         old_type, new_type = before.type, new.type
         if self.framework == "sequelize":  # as PostgreSQL stores them: STRING is varchar(255)
             old_type = sequelize_pg_type(old_type, table, col) or old_type
@@ -850,6 +863,9 @@ class _Reader:
 
 
 _Handler = Callable[[_Reader, _Link, _Where], None]
+# Said with GR222 when a restatement drops NOT NULL because it does not repeat it.
+_DROPS_NOT_NULL = "restated without NOT NULL"
+_DROPS_DEFAULT = "restated without its default"
 
 
 def _knex_type(name: str, args: list[Value]) -> str | None:

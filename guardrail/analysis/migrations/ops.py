@@ -170,7 +170,8 @@ class Op:
     # The reader cannot tell whether this really changes anything (Django AlterField restates
     # the whole field; what it was before is resolved against the base commit's model).
     maybe: bool = False
-    # RAW / IRREVERSIBLE: what could not be read, or why it cannot be undone.
+    # RAW / IRREVERSIBLE: what could not be read, or why it cannot be undone; DROP_NOT_NULL /
+    # DROP_DEFAULT: how a restatement drops it (`restated without …`), for the finding's words.
     why: str = ""
     # CREATE_TABLE: `IF NOT EXISTS` — the table may already be there, with rows. ADD_COLUMN:
     # sent as `ADD COLUMN IF NOT EXISTS` (Ecto `add_if_not_exists`, SQL): where the column
