@@ -12,7 +12,7 @@ import responses
 from guardrail.errors import GitHubError
 from guardrail.publish import comment
 from guardrail.render.markdown import MARKER
-from guardrail.sources.github_api import GitHubClient, RetryPolicy
+from guardrail.sources.github_api import GitHubClient, RetryPolicy, retry_after_seconds
 
 API = "https://api.github.com"
 REPO = f"{API}/repos/octo/shop"
@@ -205,6 +205,35 @@ def test_rate_limit_waits_when_short_and_stops_when_long() -> None:
     with pytest.raises(GitHubError, match="rate limit"):
         c.create_status("b" * 40, "success", "guardrail", "ok", None)
     assert sleeps == [3.0]
+
+
+@responses.activate
+def test_retry_after_as_an_http_date_is_waited_on_until_that_time() -> None:
+    # RFC 9110 §10.2.3: Retry-After is delay-seconds OR an HTTP-date. A date used to fall
+    # back to the exponential backoff; it is the wait GitHub asked for, counted from now.
+    sleeps: list[float] = []
+    now = 1445412470.0  # Wed, 21 Oct 2015 07:27:50 GMT
+    c = GitHubClient(
+        "tok", "octo/shop", API, write_interval=0, sleep=sleeps.append, clock=lambda: now
+    )
+    responses.add(
+        responses.POST,
+        u(f"{R}/statuses/{'c' * 40}"),
+        status=429,
+        json={"message": "Too many requests"},
+        headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"},
+    )
+    responses.add(responses.POST, u(f"{R}/statuses/{'c' * 40}"), status=201, json={})
+    c.create_status("c" * 40, "success", "guardrail", "ok", None)
+    assert sleeps == [10.0]
+
+
+def test_retry_after_values_that_are_neither_seconds_nor_a_date_give_no_wait() -> None:
+    assert retry_after_seconds("120", 0.0) == 120.0
+    assert retry_after_seconds(" 0 ", 0.0) == 0.0
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", 2e9) == 0.0  # already past
+    for bad in ("soon", "", "-5", "1.5", "Wed, 99 Foo 2015"):
+        assert retry_after_seconds(bad, 0.0) is None, bad
 
 
 @responses.activate

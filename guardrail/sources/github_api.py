@@ -17,6 +17,8 @@ request per 100 base-branch migration files their history needs.
 from __future__ import annotations
 
 import base64
+import datetime
+import email.utils
 import functools
 import json
 import time
@@ -140,6 +142,22 @@ class PullInfo:
     @property
     def from_fork(self) -> bool:
         return bool(self.head_repo and self.base_repo and self.head_repo != self.base_repo)
+
+
+def retry_after_seconds(value: str, now: float) -> float | None:
+    """The wait a `Retry-After` header asks for: delay-seconds, or an HTTP-date (RFC 9110
+    §10.2.3, which any HTTP server may send) taken against `now`; None when it is neither,
+    so the caller backs off by its own policy."""
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # an HTTP-date is always GMT (RFC 9110 §5.6.7)
+        when = when.replace(tzinfo=datetime.UTC)
+    return max(0.0, when.timestamp() - now)
 
 
 def _header(headers: dict[str, Any] | None, name: str) -> str | None:
@@ -303,8 +321,9 @@ class GitHubClient:
             retry_after is not None or remaining == "0" or "rate limit" in message or status == 429
         )
         if limited:
-            if retry_after is not None and retry_after.strip().isdigit():
-                wait = float(retry_after)
+            told = None if retry_after is None else retry_after_seconds(retry_after, self.clock())
+            if told is not None:
+                wait = told
             elif remaining == "0" and (reset := _header(headers, "x-ratelimit-reset")):
                 wait = max(0.0, float(reset) - self.clock()) + 1.0
             else:
