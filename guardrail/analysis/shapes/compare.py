@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from guardrail.analysis.shapes.model import (
@@ -78,6 +79,21 @@ def _types_narrowed(old: str, new: str) -> bool:
         return False
     # A widening keeps every old type (or a type wider than it).
     return not all(t in b or any((t, w) in _WIDER for w in b) for t in a)
+
+
+# A TypeScript type written only with built-in types and literals (`string | null`, `number[]`,
+# `"new" | "paid"`): what it accepts is known from its text. A named type (`TTeamPermission`,
+# `Partial<Order>`) is declared elsewhere, so its text says nothing about what it accepts.
+_TS_BUILTIN = re.compile(
+    r"\s*(string|number|boolean|bigint|null|undefined|Date|object|true|false"
+    r'|"[^"]*"|'
+    "'[^']*'"
+    r"|-?\d+(\.\d+)?)(\[\])*\s*"
+)
+
+
+def _ts_known(t: str) -> bool:
+    return all(_TS_BUILTIN.fullmatch(part) for part in t.split("|"))
 
 
 def _tighter_limit(key: str, prev: float | None, value: float) -> bool:
@@ -288,7 +304,11 @@ class _ShapePair:
             self.tight(TKind.REQUIRED, name, f.line, what, o, f)
         elif o.nullable and not f.nullable:
             self.tight(TKind.NOT_NULL, name, f.line, f"{code(name)} no longer accepts null", o, f)
-        elif (o.values is None or f.values is None) and _types_narrowed(o.type, f.type):
+        elif (
+            (o.values is None or f.values is None)
+            and (self.new.kind != ShapeKind.TYPESCRIPT or (_ts_known(o.type) and _ts_known(f.type)))
+            and _types_narrowed(o.type, f.type)
+        ):
             what = f"{code(name)} changed type {code(o.type)} → {code(f.type)}"
             self.tight(TKind.TYPE_NARROWED, name, f.line, what, o, f)
         if o.required and not f.required:

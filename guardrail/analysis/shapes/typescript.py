@@ -5,11 +5,21 @@ aliases, `enum`s and string-literal unions (`type Status = "new" | "paid"`) as e
 required without `?`, nullable with `| null` / `| undefined`; a union of string literals gives its
 accepted values. A declaration the grammar cannot read makes the file unreadable (GR901), never a
 field silently lost.
+
+Not data: a member whose type is a function (`enqueue: (job: Job) => Promise<void>`, a method
+signature) is behaviour, which no stored record or request body can hold, so it is no field. A
+type named for the function of the same file that takes it as a parameter (`TranslateFieldsInput`
+of `translateFields(input: TranslateFieldsInput)`, `TGenerateExampleResponsesArgs` of
+`generateExampleResponses`) is that function's argument object: its callers are code the compiler
+checks at the head commit, so old data does not reach it (`inbound=False`; `data-shapes.include`
+judges it all the same).
 """
 
 from __future__ import annotations
 
+import re
 from contextvars import ContextVar, Token
+from dataclasses import replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -114,7 +124,29 @@ def _is_null(node: Node) -> bool:
     return raw in ("null", "undefined") or (node.type == "literal_type" and raw == "null")
 
 
-def _field(node: Node) -> Field | None:
+_FUNCTION_TYPES = frozenset({"function_type", "constructor_type"})
+
+
+def _inline_object(part: Node) -> Node | None:
+    """The object type literal a field holds: `{ … }`, `{ … }[]` or `Array<{ … }>`."""
+    if part.type == "array_type" and part.named_children:
+        part = part.named_children[0]
+    elif part.type == "generic_type" and text_of(part.child_by_field_name("name")) in (
+        "Array",
+        "ReadonlyArray",
+    ):
+        args = part.child_by_field_name("type_arguments")
+        if args is not None and len(args.named_children) == 1:
+            part = args.named_children[0]
+    return part if part.type == "object_type" else None
+
+
+def _field(
+    node: Node,
+    generics: tuple[str, ...] = (),
+    owner: str = "",
+    nested: list[Shape] | None = None,
+) -> Field | None:
     name_node = node.child_by_field_name("name")
     if name_node is None:
         return None
@@ -125,6 +157,8 @@ def _field(node: Node) -> Field | None:
     parts = _union_parts(type_node) if type_node is not None else []
     nullable = any(_is_null(p) for p in parts)
     kept = [p for p in parts if not _is_null(p)]
+    if kept and all(p.type in _FUNCTION_TYPES for p in kept):
+        return None  # a callback or method: behaviour, not a value data can hold
     literals = [_string_literal(p) for p in kept]
     values = (
         frozenset(v for v in literals if v is not None)
@@ -132,16 +166,47 @@ def _field(node: Node) -> Field | None:
         else None
     )
     type_text = " | ".join(text_of(p) for p in kept)
+    for part in kept:
+        inner = _inline_object(part)
+        if inner is not None:
+            # An inline `{ … }` is a shape of its own (`Owner.field`), compared key by key: its
+            # text is not a type name, and a new optional key in it is not a narrowing.
+            if nested is not None:
+                where = f"{owner}.{name}"
+                fields = _fields(inner, generics, where, nested)
+                nested.append(Shape(where, ShapeKind.TYPESCRIPT, line_of(inner), fields))
+            type_text = type_text.replace(text_of(inner), "object")
+    for i, param in enumerate(generics):
+        # `inputSchema?: InputArgs` of `Config<InputArgs>` is the same field as `InputSchema` of
+        # `Config<InputSchema>`: a type parameter is compared by its position, not its name.
+        type_text = re.sub(rf"\b{re.escape(param)}\b", f"${i}", type_text)
     return Field(
         name, line_of(name_node), not optional, nullable or optional, False, type_text, values
     )
 
 
-def _fields(body: Node) -> dict[str, Field]:
+def _generics(decl: Node) -> tuple[str, ...]:
+    """The declaration's type parameters, in order (`type Config<A, B> = …` -> ("A", "B"))."""
+    params = decl.child_by_field_name("type_parameters")
+    if params is None:
+        return ()
+    return tuple(
+        text_of(p.child_by_field_name("name"))
+        for p in params.named_children
+        if p.type == "type_parameter"
+    )
+
+
+def _fields(
+    body: Node,
+    generics: tuple[str, ...] = (),
+    owner: str = "",
+    nested: list[Shape] | None = None,
+) -> dict[str, Field]:
     out: dict[str, Field] = {}
     for child in body.named_children:
         if child.type == "property_signature":
-            f = _field(child)
+            f = _field(child, generics, owner, nested)
             if f is not None:
                 out[f.name] = f
     return out
@@ -173,6 +238,49 @@ def _declarations(root: Node) -> list[Node]:
         if target.type in ("interface_declaration", "type_alias_declaration", "enum_declaration"):
             out.append(target)
     return out
+
+
+_ARGUMENT_SUFFIX = re.compile(r"(Input|Args|Arguments|Params|Parameters|Options|Opts|Props)$")
+
+
+def _parameter_types(root: Node) -> set[tuple[str, str]]:
+    """(function name, type name) for each function of the file and each parameter type it
+    names: `function f(a: A)`, `const f = async ({ x }: A) => …`, `const f = function (a: A)`."""
+    out: set[tuple[str, str]] = set()
+    for node in _walk(root):
+        fn: Node | None = node
+        if node.type == "function_declaration":
+            name = node.child_by_field_name("name")
+        elif node.type == "variable_declarator":
+            name, fn = node.child_by_field_name("name"), node.child_by_field_name("value")
+        else:
+            continue
+        if fn is None or fn.type not in (
+            "function_declaration",
+            "arrow_function",
+            "function_expression",
+        ):
+            continue
+        params = fn.child_by_field_name("parameters")
+        if name is None or params is None:
+            continue
+        for param in params.named_children:
+            ann = param.child_by_field_name("type")
+            if ann is not None and ann.named_children:
+                typ = ann.named_children[0]
+                if typ.type == "generic_type":
+                    typ = typ.child_by_field_name("name") or typ
+                out.add((text_of(name), text_of(typ)))
+    return out
+
+
+def argument_of_own_function(name: str, parameter_types: set[tuple[str, str]]) -> bool:
+    """`TranslateFieldsInput` taken by `translateFields`: the function's own argument type."""
+    stem = _ARGUMENT_SUFFIX.sub("", name)
+    stems = {stem.lower()}
+    if len(stem) > 1 and stem[0] in "TI" and stem[1].isupper():
+        stems.add(stem[1:].lower())  # `TTranslateFieldsInput`, `ITranslateFieldsInput`
+    return any(typ == name and fn.lower() in stems for fn, typ in parameter_types)
 
 
 def read(path: str, text: str) -> list[Shape]:
@@ -214,7 +322,8 @@ def _read_tree(tree: Tree) -> list[Shape]:
             if value is None:
                 continue
             if value.type == "object_type":
-                out.append(Shape(name, ShapeKind.TYPESCRIPT, line, _fields(value)))
+                fields = _fields(value, _generics(decl), name, out)
+                out.append(Shape(name, ShapeKind.TYPESCRIPT, line, fields))
                 continue
             parts = _union_parts(value)
             literals = [_string_literal(p) for p in parts]
@@ -230,9 +339,19 @@ def _read_tree(tree: Tree) -> list[Shape]:
                 fields.update(resolved(base, depth + 1))
         body = decl.child_by_field_name("body")
         if body is not None:
-            fields.update(_fields(body))
+            # Inline object types are shapes under the interface that declares them.
+            own = _fields(body, _generics(decl), name, out if depth == 0 else None)
+            fields.update(own)
         return fields
 
     for name, (decl, _) in interfaces.items():
         out.append(Shape(name, ShapeKind.TYPESCRIPT, line_of(decl), resolved(name)))
-    return out
+    if not out:
+        return out
+    parameter_types = _parameter_types(tree.root_node)
+    return [
+        replace(s, inbound=False)
+        if s.kind == ShapeKind.TYPESCRIPT and argument_of_own_function(s.name, parameter_types)
+        else s
+        for s in out
+    ]

@@ -5,7 +5,9 @@ accepts: `.optional()` / `.nullish()` / `.default()` / `.catch()` make it option
 `.nullish()` let it be null, `.min()` / `.max()` / `.length()` / `.int()` / `.positive()` are limits,
 `z.enum([...])` and `z.literal()` its values. `.strict()` rejects unknown keys; `.partial()` makes
 every field optional; `.extend({...})` adds fields. A nested `z.object` is a shape of its own
-(`Order.address`).
+(`Order.address`). zod 4's `z.strictObject({...})` is an object that rejects unknown keys and
+`z.looseObject({...})` one that keeps them (`.passthrough()` / `.strip()` / `.loose()` reopen a
+strict one): the field holding one is still of type `object`, its keys are the nested shape's.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
 _OPTIONAL = frozenset({"optional", "nullish", "default", "catch"})
 _NULLABLE = frozenset({"nullable", "nullish"})
 _STRINGY = frozenset({"string", "array", "set"})
+_OBJECTS = frozenset({"object", "strictObject", "looseObject"})
+_REOPEN = frozenset({"passthrough", "strip", "loose"})
 _LIMIT_NAMES = {
     ("min", True): "minLength",
     ("max", True): "maxLength",
@@ -105,13 +109,13 @@ class _Reader:
         nullable = any(m in _NULLABLE for m in methods)
         values: frozenset[str] | None = None
         limits: list[tuple[str, float]] = []
-        ztype = base
+        ztype = "object" if base in _OBJECTS else base
         for method, args in calls:
             if method == "enum" and method == base:
                 values = frozenset(_strings(args))
             elif method == "literal" and method == base:
                 values = frozenset(_strings(args)) or None
-            elif method == "object" and method == base:
+            elif method in _OBJECTS and method == base:
                 self.object(f"{owner}.{name}", value, line_of(key))
             elif method == "int":
                 ztype = "integer"
@@ -141,17 +145,19 @@ class _Reader:
     def object(self, name: str, node: Node, line: int) -> None:
         """`z.object({...})` with its chain (`.strict()`, `.partial()`, `.extend({...})`)."""
         base, calls = _chain(node)
-        if base != "object":
+        if base not in _OBJECTS:
             if base == "" and node.type == "call_expression":
                 self.derived(name, node, line)
             return
         fields: dict[str, Field] = {}
-        closed = False
+        closed = base == "strictObject"
         for method, args in calls:
-            if method in ("object", "extend", "merge") and args is not None:
+            if method in (base, "extend", "merge") and args is not None:
                 fields.update(self.properties(name, args))
             elif method == "strict":
                 closed = True
+            elif method in _REOPEN:
+                closed = False
             elif method == "partial":
                 fields = {k: _optional(f) for k, f in fields.items()}
         self.known[name] = fields
@@ -184,6 +190,8 @@ class _Reader:
                 fields.update(self.properties(name, args))
             elif method == "strict":
                 closed = True
+            elif method in _REOPEN:
+                closed = False
             elif method == "partial":
                 fields = {k: _optional(f) for k, f in fields.items()}
         self.known[name] = fields
