@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from guardrail import config as cfgmod
 from guardrail.analysis import code_sources
-from guardrail.analysis.words import Containing, may_name, word_key, words
+from guardrail.analysis.words import Containing, may_name, naming_any, word_key, words
 from guardrail.checks import deploy_order
 from guardrail.engine import run
 from guardrail.model import ChangedFile, PullRequest
@@ -183,3 +183,29 @@ def test_lookup_gate_answers_as_the_word_by_word_test_it_replaces(
     keys = [b"__" + n.lower().encode("ascii", "replace") for n in names if n]
     word_by_word = found is None or any(k in w for w in found if b"__" in w for k in keys)
     assert deploy_order._in_lookup(found, tuple(names)) == word_by_word
+
+
+# Names with shared prefixes, prefixes of each other, regular-expression characters, spaces and
+# non-ASCII letters, so the prefix tree's every shape (runs, branches, a name ending where others
+# go on) meets the texts above.
+NAMING = st.sampled_from([*NAMES, "Ord", "Or", "order", "", "a.b", "(x", "[", "\\", " ", "é"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(TEXT, max_size=5), st.sets(NAMING, max_size=8))
+@example(["Order"], {"Ord", "Order", "Orders"})  # a name with a shorter name as its prefix
+@example(["x"], set())  # no names: nothing is named
+@example(["x"], {""})  # the empty name is in every text, as `in` says
+@example(["a+b"], {"a.b"})  # escaped: `.` is no wildcard
+def test_naming_any_is_the_substring_test(texts: list[str], names: set[str]) -> None:
+    test = naming_any(names)
+    for text in texts:
+        assert test(text) == any(n in text for n in names), (text, names)
+
+
+def test_naming_any_past_its_nesting_bound_still_answers() -> None:
+    # Each name branches one level deeper than the last: past the bound, the plain test.
+    names = {"a" * i + "b" for i in range(60)} | {"a" * i + "c" for i in range(60)}
+    test = naming_any(names)
+    assert test("xx" + "a" * 59 + "c") and not test("a" * 80)
+    assert test("a" * 30 + "b")

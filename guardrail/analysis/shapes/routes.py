@@ -28,6 +28,7 @@ from guardrail.analysis.core import Analysis, Fact
 from guardrail.analysis.migrations.changed import text_of
 from guardrail.analysis.reads import wants
 from guardrail.analysis.shapes.model import ShapeKind
+from guardrail.analysis.words import naming_any
 from guardrail.config import Config
 from guardrail.model import ChangedFile
 from guardrail.text import code
@@ -281,7 +282,8 @@ def _read_directions(ctx: Analysis) -> Directions:
     parsed: set[str] = set()
     unread = ""  # why a module that names a model was not read; then nothing is lowered
     for _ in range(MAX_ROUNDS + 1):
-        todo = [p for p in texts if p not in parsed and any(n in texts[p] for n in names)]
+        naming = naming_any(names)  # one pass per module, not one per name
+        todo = [p for p in texts if p not in parsed and naming(texts[p])]
         if not todo:
             break
         for path in todo:
