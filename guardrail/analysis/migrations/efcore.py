@@ -3,7 +3,8 @@
 Understood: `Up(MigrationBuilder …)` and `Down(…)` whatever the parameter is called, the
 `MigrationBuilder` operations with named and positional arguments (`AddColumn<T>`,
 `AlterColumn<T>` compared with its `old…` arguments (store types as written, else from the facets
-Npgsql maps), `CreateIndex` and Npgsql's
+Npgsql maps; a column made NOT NULL with a default is first filled by the UPDATE Npgsql
+writes), `CreateIndex` and Npgsql's
 `.Annotation("Npgsql:CreatedConcurrently", true)`, constraints, renames, drops), and
 `Sql(…)` with regular, escaped, verbatim (`@"…"`), raw (`\"\"\"…\"\"\"`) and concatenated literal
 strings, read by the SQL reader (`suppressTransaction: true` runs it outside the transaction).
@@ -427,6 +428,12 @@ def _alter_column(r: _Reader, c: _Call) -> None:
     nullable = c.kwargs.get("nullable", False)
     old_nullable = c.kwargs.get("oldNullable", False)
     if nullable is False and old_nullable is True:
+        if "defaultValue" in c.kwargs or "defaultValueSql" in c.kwargs:
+            # Npgsql writes `UPDATE t SET c = <default> WHERE c IS NULL` before SET NOT NULL when
+            # the column gets a default (NpgsqlMigrationsSqlGenerator, efcore.pg 310ad641 "Allow
+            # making a column non-nullable", still so at c715cff1): the rows are filled, so
+            # the statement cannot fail on NULLs; it is read as the backfill it is.
+            r.rec.add(c.node, OpKind.BACKFILL, table, batched=True, columns=(col,) if col else ())
         r.rec.add(c.node, OpKind.SET_NOT_NULL, table, col)
     elif nullable is True and old_nullable is False:
         r.rec.add(c.node, OpKind.DROP_NOT_NULL, table, col)
