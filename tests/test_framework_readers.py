@@ -24,6 +24,8 @@ KNEX = "exports.up = (knex) => knex.schema.dropTable('x');\n"
         ("src/Shop/Migrations/20240101120000_AddCoupon.Designer.cs", None, None),
         ("src/Shop/Migrations/ShopContextModelSnapshot.cs", None, None),
         ("priv/repo/migrations/20240101120000_add_coupon.exs", None, "ecto"),
+        ("priv/repo/migrations/.formatter.exs", None, None),  # Phoenix's, beside them
+        ("priv/repo/migrations/seed_helpers.exs", None, None),  # Ecto.Migrator skips it
         ("migrations/20240101120000_coupon.js", None, "knex"),
         (
             "migrations/20240101120000-coupon.js",
@@ -87,3 +89,24 @@ def test_every_framework_says_its_own_fix() -> None:
                 assert f.name == "statement_timeout" or value != "", f"{name}.{f.name}"
             assert "{sql}" in row.raw_sql, name
             assert "statement_timeout" in row.set_statement_timeout, name
+
+
+def test_ecto_module_attributes_are_literals_only_when_set_once() -> None:
+    """`@prefix "x"` read in `execute` SQL is the literal; one set twice (Elixir keeps the
+    last, but which one a function sees depends on where it is) stays SQL built at run time."""
+    from guardrail.analysis.migrations import ecto
+    from guardrail.analysis.migrations.ops import OpKind
+
+    def reading(attrs: str) -> list[tuple[OpKind, str | None]]:
+        src = (
+            "defmodule M do\n  use Ecto.Migration\n"
+            + attrs
+            + "  def up do\n    execute(\"UPDATE cars SET vin = '#{@p}' WHERE vin IS NULL\")\n"
+            "  end\nend\n"
+        )
+        return [(o.kind, o.table) for o in ecto.read(src).ops]
+
+    assert reading('  @p "legacy:"\n') == [(OpKind.BACKFILL, "cars")]
+    assert reading('  @p "a"\n  @p "b"\n')[0][0] == OpKind.RAW
+    assert reading("  @p some_function()\n")[0][0] == OpKind.RAW
+    assert reading("")[0][0] == OpKind.RAW

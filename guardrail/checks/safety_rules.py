@@ -251,6 +251,8 @@ def change_column_type(op: Op, facts: Facts) -> Verdict | None:
         )
     if op.maybe:
         return None
+    if op.from_type and op.value and op.from_type.lower() == op.value.lower():
+        return None  # restated, the same type (Ecto's `modify` of a reference): the lock only
     if op.from_type and op.value:
         rewrites = pg.type_change_rewrites(op.from_type, op.value, facts.postgres)
         if rewrites is False:

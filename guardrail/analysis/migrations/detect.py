@@ -243,8 +243,15 @@ def _claim_js(p: _Path) -> MigrationFile | None:
     return MigrationFile(p.path, fw)
 
 
+# Ecto.Migrator runs `<integer>_<name>.exs` only (ecto_sql 5e45b435, lib/ecto/migrator.ex
+# extract_migration_info: `Integer.parse` of the name must leave `_…`; Path.wildcard skips dot
+# files): Phoenix's `priv/repo/migrations/.formatter.exs` and helper scripts never run.
+_ECTO_NAME = re.compile(r"[+-]?\d+_")
+
+
 def _claim_ecto(p: _Path) -> MigrationFile | None:
-    if p.low.endswith(".exs") and "migrations" in p.dirs and "priv" in p.dirs:
+    in_folder = "migrations" in p.dirs and "priv" in p.dirs
+    if p.low.endswith(".exs") and in_folder and _ECTO_NAME.match(p.name):
         return MigrationFile(p.path, "ecto")
     return None
 

@@ -4,12 +4,16 @@ Understood: `def change`/`def up` with `create`/`create_if_not_exists`/`alter`/`
 `drop_if_exists`/`rename` of `table(…)`, `index(…)`, `unique_index(…)` and `constraint(…)`;
 `add`/`add_if_not_exists`/`remove`/`remove_if_exists`/`modify` (with and without `from:`)/
 `timestamps` in `alter` blocks; `execute` with strings, heredocs (`\"\"\"…\"\"\"`) and sigils,
-read by the SQL reader; `repo().update_all/delete_all`; private helpers (`defp`) called from
+read by the SQL reader; `repo().update_all/delete_all` on a table name, a schema or a
+`from(t in "table", where: …)` query, piped (`|>`) or passed; module attributes set to a
+literal (`@prefix "legacy:"`, also interpolated in SQL); private helpers (`defp`) called from
 the migration; `@disable_ddl_transaction true`. Anything else is reported, with its line.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -133,12 +137,52 @@ _SYNTAX = Syntax(
 )
 
 
+# The module attributes of the file being read (`@prefix "legacy:"`): name -> literal value.
+_ATTRIBUTES: ContextVar[Mapping[str, Value] | None] = ContextVar("ecto_attributes", default=None)
+
+
+def _attribute_name(node: Node) -> str | None:
+    """`prefix` of a module attribute read, `@prefix`."""
+    operand = node.child_by_field_name("operand")
+    at = node.type == "unary_operator" and text(node).startswith("@")
+    return text(operand) if at and operand is not None and operand.type == "identifier" else None
+
+
+def _attributes(root: Node) -> dict[str, Value]:
+    """The module attributes set once, to a literal string or integer, in the module's body
+    (`@legacy_vin_prefix "__legacy_null_vin__:"`). One set twice, or to anything else, is left
+    out: a read of it stays run-time."""
+    seen: dict[str, Value] = {}
+    twice: set[str] = set()
+    for node in walk(root):
+        operand = node.child_by_field_name("operand") if node.type == "unary_operator" else None
+        if operand is None or operand.type != "call" or not text(node).startswith("@"):
+            continue
+        c = _call(operand)
+        if c.receiver is not None or not c.name or len(c.args) != 1 or c.kwargs or c.block:
+            continue
+        v = value(c.args[0])
+        if c.name in seen:
+            twice.add(c.name)
+        seen[c.name] = v
+    return {
+        k: v
+        for k, v in seen.items()
+        if k not in twice and isinstance(v, (str, int)) and not isinstance(v, bool)
+    }
+
+
 class _Literals(Literals):
-    """Elixir's: atoms, `~s` sigils, and keyword lists inside lists and tuples."""
+    """Elixir's: atoms, `~s` sigils, module attributes set to a literal, and keyword lists
+    inside lists and tuples."""
 
     def value(self, node: Node) -> Value:
         if node.type == "atom":
             return text(node)[1:]
+        attribute = _attribute_name(node)
+        if attribute is not None:
+            known = _ATTRIBUTES.get() or {}
+            return known[attribute] if attribute in known else Dynamic(text(node))
         if node.type == "sigil":
             name = node.child_by_field_name("sigil_name") or next(
                 (c for c in node.named_children if c.type == "sigil_name"), None
@@ -150,6 +194,15 @@ class _Literals(Literals):
 
     def item(self, node: Node) -> Value:
         return _keywords(node) if node.type == "keywords" else self.value(node)
+
+    def interpolation(self, node: Node) -> str | None:
+        """`#{@prefix}` where the module says `@prefix "legacy:"`: its literal value."""
+        inner = [c for c in node.named_children if c.type != "comment"]
+        if len(inner) == 1 and _attribute_name(inner[0]) is not None:
+            v = self.value(inner[0])
+            if isinstance(v, (str, int)):
+                return str(v)  # only strings and integers are kept (_attributes)
+        return None
 
 
 value = _Literals(_SYNTAX).value
@@ -178,6 +231,8 @@ class _Reader:
     def visit(self, node: Node, where: _Where) -> None:
         if node.type == "call":
             self.on_call(_call(node), where)
+            return
+        if node.type == "binary_operator" and self.piped_repo_call(node):
             return
         if node.type == "identifier" and text(node) in self.helpers:
             self.helper(text(node), where)
@@ -213,10 +268,14 @@ class _Reader:
             self.helper(c.name, where)
             return
         if c.receiver is not None:
-            if c.name == "update_all":
-                self.rec.add(c.node, OpKind.BACKFILL, _target_table(c), batched=False)
-            elif c.name in ("delete_all",):
-                self.rec.add(c.node, OpKind.DELETE_ROWS, _target_table(c))
+            if c.name in _REPO_ROW_CHANGES and c.args:
+                self.repo_rows(c, c.args[0], c.args[1:], c.node)
+                return
+            if c.name in _REPO_ROW_CHANGES:
+                self.rec.add(c.node, _REPO_ROW_CHANGES[c.name], None, batched=False)
+            elif (c.name == "query!" or c.name == "query") and c.receiver.endswith("SQL"):
+                # `Ecto.Adapters.SQL.query!(Repo, sql, params)`: the SQL follows the repo.
+                self.execute(replace(c, args=c.args[1:]), where, from_repo=True)
             elif c.name == "query!" or c.name == "query":
                 self.execute(c, where, from_repo=True)
             elif c.receiver in ("Ecto.Migration",) and c.name == "execute":
@@ -230,6 +289,45 @@ class _Reader:
             handler(self, c, where)
         elif c.name not in _HARMLESS:
             self.rec.unknown(c.node, f"`{c.name}` is not an Ecto migration command guardrail knows")
+
+    def piped_repo_call(self, node: Node) -> bool:
+        """`from(t in "trips", where: …) |> where(…) |> Repo.update_all([])`: the pipe's first
+        stage is the query `update_all`/`delete_all` runs on. False: not such a pipe."""
+        stages: list[Node] = []
+        at: Node | None = node
+        while at is not None and at.type == "binary_operator" and _operator(at) == "|>":
+            right = at.child_by_field_name("right")
+            if right is None:
+                return False
+            stages.insert(0, right)
+            at = at.child_by_field_name("left")
+        if at is None or not stages or stages[-1].type != "call":
+            return False
+        last = _call(stages[-1])
+        if last.receiver is None:
+            return False
+        if last.name in _REPO_READS and _query_source(at) != (None, None, False):
+            return True  # `from(s in "settings", select: …) |> Repo.all()` reads rows
+        if last.name not in _REPO_ROW_CHANGES:
+            return False
+        self.repo_rows(last, at, stages[:-1], node)
+        return True
+
+    def repo_rows(self, c: _Call, query: Node, more: list[Node], at: Node) -> None:
+        """`Repo.update_all(query, …)`/`delete_all(query)`: rows of the query's table change. The
+        table is a literal source (`"trips"`, `from(t in "trips", …)`); a schema module's table is
+        not known (named instead). A `where` (keyword or piped stage) limits the rows, read as
+        SQL's UPDATE … WHERE is (sql.py); `Repo.update_all` with `set:` and no query filter
+        changes every row."""
+        table, model, filtered = _query_source(query)
+        for stage in more:
+            if stage.type == "call" and _call(stage).name == "where":
+                filtered = True
+        kind = _REPO_ROW_CHANGES[c.name]
+        if kind == OpKind.DELETE_ROWS:
+            self.rec.add(at, kind, table, name=model)
+        else:
+            self.rec.add(at, kind, table, batched=filtered, name=model)
 
     def execute(self, c: _Call, where: _Where, *, from_repo: bool = False) -> None:
         if not c.args:
@@ -310,17 +408,7 @@ class _Reader:
         """`modify :c, :type, null: false, from: {:old_type, null: true}`."""
         new_type = _type_name(c.args[1]) if len(c.args) > 1 else None
         frm = c.kwargs.get("from", _MISSING)
-        before_type: str | None = None
-        before_null: bool | None = None
-        opts: dict[str, Value] = {}  # `from:`'s options (size, precision) where it gives them
-        if frm is not _MISSING:
-            if isinstance(frm, list) and frm:  # {:type, null: true}
-                before_type = _value_type(frm[0])
-                opts = frm[1] if len(frm) > 1 and isinstance(frm[1], dict) else {}
-                was_null = opts.get("null")
-                before_null = was_null if isinstance(was_null, bool) else None
-            else:
-                before_type = _value_type(frm)
+        before_type, before_null, opts = _from(c, frm)
         known = frm is not _MISSING
         restored = self.restores.get((table, col))
         if not known and restored is not None:
@@ -335,8 +423,13 @@ class _Reader:
             old_pg = _ecto_pg(before_type, opts)
             new_pg = _ecto_pg(new_type, c.kwargs)
             if frm is _MISSING and before_type == new_type:
-                old_pg = new_pg = None
-            if old_pg and new_pg:
+                # The same type (a reference restated with another `on_delete:` too): still
+                # ALTER COLUMN … TYPE, so the lock rules see it, but not a type change.
+                same = new_pg or new_type
+                self.rec.add(
+                    c.node, OpKind.ALTER_TYPE, table, col, to_type=same, from_type=same, value=same
+                )
+            elif old_pg and new_pg:
                 rewrites = False if old_pg == new_pg else type_change_rewrites(old_pg, new_pg)
                 self.rec.add(
                     c.node,
@@ -349,9 +442,7 @@ class _Reader:
                     value=new_pg,
                 )
             elif (
-                not (old_pg and new_pg)
-                and before_type != new_type
-                and type_change_rewrites(before_type, new_type) is not False
+                before_type != new_type and type_change_rewrites(before_type, new_type) is not False
             ):
                 self.rec.add(
                     c.node, OpKind.ALTER_TYPE, table, col, narrowing=True, to_type=new_type
@@ -422,9 +513,60 @@ def _ecto_defined(c: _Call, col: str) -> ColumnDef:
     return ColumnDef(col, typ or "", not_null, default, primary)
 
 
+# ecto_sql's reference_column_type (5e45b435, adapters/postgres/connection.ex).
+_REFERENCE_COLUMN = {"serial": "integer", "bigserial": "bigint", "identity": "bigint"}
+
+
+def _from(c: _Call, frm: Value) -> tuple[str | None, bool | None, dict[str, Value]]:
+    """What `modify`'s `from:` says the column was: (type, null, its options such as size and
+    precision). `from: {:type, null: true}` or `from: :type`; `references(…)` is its column's
+    type."""
+    if frm is _MISSING:
+        return None, None, {}
+    before_type: str | None = None
+    before_null: bool | None = None
+    opts: dict[str, Value] = {}
+    if isinstance(frm, list) and frm:  # {:type, null: true}
+        before_type = _value_type(frm[0])
+        opts = frm[1] if len(frm) > 1 and isinstance(frm[1], dict) else {}
+        was_null = opts.get("null")
+        before_null = was_null if isinstance(was_null, bool) else None
+    else:
+        before_type = _value_type(frm)
+    node = _keyword_node(c, "from")
+    if node is not None and node.type == "tuple" and node.named_children:
+        node = node.named_children[0]
+    if node is not None and node.type == "call":
+        before_type = _type_name(node)
+    return before_type, before_null, opts
+
+
+def _keyword_node(c: _Call, key: str) -> Node | None:
+    """The node of keyword argument `key:` of a call (its value as written)."""
+    for a in c.node.named_children:
+        if a.type != "arguments":
+            continue
+        for k in a.named_children:
+            if k.type != "keywords":
+                continue
+            for pair in k.named_children:
+                name, val = pair.child_by_field_name("key"), pair.child_by_field_name("value")
+                if name is not None and text(name).strip().rstrip(":") == key:
+                    return val
+    return None
+
+
 def _type_name(node: Node) -> str | None:
     if node.type == "call":
-        return text(node)
+        c = _call(node)
+        if c.name != "references" or c.receiver is not None:
+            return text(node)
+        # The column's type is the reference's `type:` (on_delete and the rest belong to the
+        # constraint). Without `type:` it is the repo's configured default (`:bigserial`
+        # unless `migration_foreign_key` says otherwise): the same as another reference's
+        # default, but not a type guardrail can name.
+        typ = as_str(c.kwargs.get("type"))
+        return _REFERENCE_COLUMN.get(typ, typ) if typ else "references"
     return _value_type(value(node))
 
 
@@ -436,8 +578,32 @@ def _value_type(v: Value) -> str | None:
     return None
 
 
-def _target_table(c: _Call) -> str | None:
-    return as_str(value(c.args[0])) if c.args else None
+_REPO_ROW_CHANGES = {"update_all": OpKind.BACKFILL, "delete_all": OpKind.DELETE_ROWS}
+# Repo functions that only read what a query selects.
+_REPO_READS = frozenset({"all", "one", "one!", "exists?", "aggregate", "stream"})
+
+
+def _operator(node: Node) -> str:
+    op = node.child_by_field_name("operator")
+    return text(op) if op is not None else ""
+
+
+def _query_source(node: Node) -> tuple[str | None, str | None, bool]:
+    """(table, schema module, filtered) of an Ecto query: `"trips"`, `Trip`, or
+    `from(t in "trips", where: …)` (its source and whether it has a `where:`)."""
+    if node.type == "call":
+        c = _call(node)
+        if c.name != "from" or c.receiver is not None or not c.args:
+            return None, None, False
+        source = c.args[0]
+        if source.type == "binary_operator" and _operator(source) == "in":
+            source = source.child_by_field_name("right") or source
+        table, model, _ = _query_source(source)
+        return table, model, "where" in c.kwargs
+    if node.type == "alias":
+        return None, text(node).rsplit(".", 1)[-1].lower(), False
+    v = value(node)
+    return (v, None, False) if isinstance(v, str) else (None, None, False)
 
 
 def _subject(c: _Call) -> tuple[str, list[Node], dict[str, Value]]:
@@ -588,6 +754,14 @@ def _restores(down: Node) -> dict[tuple[str | None, str | None], tuple[str | Non
 
 def read(source: str) -> Reading:
     root = parse("elixir", source)
+    token = _ATTRIBUTES.set(_attributes(root))
+    try:
+        return _read(source, root)
+    finally:
+        _ATTRIBUTES.reset(token)
+
+
+def _read(source: str, root: Node) -> Reading:
     r = _Reader(source)
     note = syntax_note(root, "Elixir")
     if note is not None:
