@@ -755,7 +755,7 @@ def _unread_parts(notes: list[str], unread: list[Op]) -> list[tuple[int, str]]:
     for note in notes:
         found = re.match(r"line (\d+): ", note)
         at = int(found.group(1)) if found else 0
-        parts.append((at, _reader_words(plain(note, 120))))
+        parts.append((at, _reader_words(_whole(note))))
     noted = {at for at, _ in parts if at}
     for op in unread:
         if op.line in noted:
@@ -763,11 +763,18 @@ def _unread_parts(notes: list[str], unread: list[Op]) -> list[tuple[int, str]]:
         why = "SQL not read" if op.why == "unparsed" else op.why
         snippet = " ".join((op.text or "").split())
         shown = snippet if len(snippet) <= 80 else snippet[:79] + "…"
-        text = f"line {op.line}: {_reader_words(plain(why, 80))}"
+        text = f"line {op.line}: {_reader_words(_whole(why))}"
         if shown and shown != why:
             text += f" ({code(shown)})"
         parts.append((op.line, text))
     return sorted(parts, key=lambda p: p[0])
+
+
+def _whole(reason: str) -> str:
+    """A reader's reason on one line and whole: the detail is where the reviewer reads what was
+    not judged, and a reason cut at a fixed width lost its end (the construct or the why). Only
+    the title shortens it; the renderers' own safety net bounds hostile lengths."""
+    return " ".join(reason.split())
 
 
 def _reader_words(note: str) -> str:
