@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from guardrail.analysis.migrations import django
-from guardrail.analysis.migrations.django_state import AppState
+from pathlib import Path
+
+import pytest
+import yaml
+
+from guardrail.analysis.migrations import django, django_state
+from guardrail.analysis.migrations.django_state import AppState, plan
+from tests import golden
 
 INITIAL = """
 from django.db import migrations, models
@@ -114,3 +120,63 @@ class Migration(migrations.Migration):
         if c.name == "note"
     ]
     assert column.default is None
+
+
+def test_plan_follows_django_iterative_dfs() -> None:
+    """A merge's parents: Django pushes them sorted and pops the last-named first."""
+    parents = {
+        "0001_initial": set(),
+        "0002_b": {"0001_initial"},
+        "0003_a": {"0002_b"},
+        "0003_z": {"0002_b"},
+        "0004_merge": {"0003_a", "0003_z"},
+    }
+    assert plan(parents) == ["0001_initial", "0002_b", "0003_z", "0003_a", "0004_merge"]
+    # A hand-named migration that sorts before its parent comes after it.
+    assert plan({"0001": set(), "0003_b": {"0001"}, "0003_a": {"0003_b"}}) == [
+        "0001",
+        "0003_b",
+        "0003_a",
+    ]
+    # No links (an app label guardrail does not know): name order.
+    assert plan({"0002": set(), "0001": set()}) == ["0001", "0002"]
+
+
+def test_plan_says_why_it_cannot_order() -> None:
+    missing = plan({"0001": set(), "0003": {"0002"}})
+    assert missing == "`0003` depends on `0002`, which is not among the app's migrations"
+    cycle = plan({"0001": set(), "0002": {"0001", "0003"}, "0003": {"0002"}, "0004": {"0003"}})
+    assert isinstance(cycle, str) and "cycle" in cycle
+    assert isinstance(plan({"0001": {"0002"}, "0002": {"0001"}}), str)
+
+
+def test_dependencies_within_the_app_are_links() -> None:
+    source = """
+from django.conf import settings
+from django.db import migrations
+PARENT = "0002_b"
+class Migration(migrations.Migration):
+    dependencies = [
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        ("shop", PARENT),
+        ("billing", "0007_invoice"),
+        ("shop", "__first__"),
+    ]
+    run_before = [("shop", "0009_later")]
+    operations = []
+"""
+    links = [(e.kind, e.name) for e in django.read(source, django.App("shop")).fields]
+    assert links == [("depends", "0002_b"), ("runs_before", "0009_later")]
+    assert [e for e in django.read(source, django.App()).fields if e.kind == "depends"] == []
+
+
+def test_an_app_over_the_cap_is_not_replayed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """More migrations than MAX_FILES: the app's state is unknown, the AlterField stays 'may'."""
+    case = yaml.safe_load(
+        (Path(__file__).parent / "realworld" / "django.yml").read_text(encoding="utf-8")
+    )["cases"]["alter_field_made_required_replayed_is_found"]
+    rules = [(f.rule, f.severity.name) for f in golden.run(case).findings if f.rule == "GR211"]
+    assert rules == [("GR211", "ERROR")]
+    monkeypatch.setattr(django_state, "MAX_FILES", 0)
+    rules = [(f.rule, f.severity.name) for f in golden.run(case).findings if f.rule == "GR211"]
+    assert rules == [("GR211", "WARNING")]

@@ -158,12 +158,26 @@ def _resolve_django_replayed(ctx: Analysis, m: Migration, op: Op) -> tuple[Op | 
     after = django_state.field_at(m.reading, op.model, op.column, op.line)
     if after is None:
         return None
-    before = django_state.field_before(ctx, m.file.path, op.model, op.column, op.line, m.reading)
+    before, unordered = django_state.field_before(
+        ctx, m.file.path, op.model, op.column, op.line, m.reading
+    )
     if before is None:
         return None
+    out: list[Op | None] = []
+    if unordered and op.kind == OpKind.ALTER_TYPE:  # said once per AlterField (it has one)
+        # Judged all the same, against the replay in name order; the reviewer is told which
+        # link broke the order, as Django itself would refuse to run these migrations.
+        out.append(
+            replace(
+                op,
+                kind=OpKind.RAW,
+                maybe=False,
+                why=f"`AlterField` judged against the app's migrations in name order: {unordered}",
+            )
+        )
     if op.kind == OpKind.SET_NOT_NULL:
-        return (None,) if before.pk or not before.null else (replace(op, maybe=False),)
-    out: list[Op | None] = [_django_type_change(ctx, m.file.path, op, before, after)]
+        return (*out, None if before.pk or not before.null else replace(op, maybe=False))
+    out.append(_django_type_change(ctx, m.file.path, op, before, after))
     if before.db_default is not None and after.db_default is None and not after.many:
         # The database default goes: the running version's inserts that leave the column out
         # get NULL (or fail on NOT NULL) from now on.

@@ -154,7 +154,7 @@ def _base_reading(ctx: Analysis, f: ChangedFile, kind: MigrationFile) -> Reading
     text = ctx.read("base", path)
     if text is None:
         return None
-    return read(replace(kind, path=path), text, app=_django_app(ctx, kind))
+    return read(replace(kind, path=path), text, app=django_app(ctx, kind))
 
 
 def text_of(ctx: Analysis, f: ChangedFile) -> str | None:
@@ -232,7 +232,7 @@ def _migration(ctx: Analysis, f: ChangedFile, exists: Callable[[str], bool]) -> 
         # cap): GR901 at error, never judged as an empty file ("gone: …", "read in full").
         ctx.problems.add(f.path, "migration", "its content could not be fetched", not_fetched=True)
         return None
-    reading = read(kind, text, exists, app=_django_app(ctx, kind))
+    reading = read(kind, text, exists, app=django_app(ctx, kind))
     base = _base_reading(ctx, f, kind)
     changes = compare(base, reading)
     where = _target(ctx, f.path, text or "", kind.framework)
@@ -268,7 +268,7 @@ def _target(ctx: Analysis, path: str, text: str, framework: str) -> Target:
     )
 
 
-def _django_app(ctx: Analysis, kind: MigrationFile) -> App | None:
+def django_app(ctx: Analysis, kind: MigrationFile) -> App | None:
     """How a Django migration's models map to tables: the app's label (its `AppConfig.label`
     in `apps.py`, else its folder) and the `db_table` its models declare at the base commit.
     None for other frameworks (the reader labels by folder when it has nothing else)."""

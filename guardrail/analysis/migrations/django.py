@@ -1004,6 +1004,7 @@ def read(source: str, app: App | None = None) -> Reading:
         reader.read(operations)
     rec = reader.rec
     reader.events += [FieldEvent("replaces", 0, name=n) for n in _replaces(tree, reader.scope)]
+    reader.events += _links(tree, reader.scope, reader.app.label)
     return Reading(
         "django",
         tuple(_later_defaults(rec.found)),
@@ -1031,6 +1032,41 @@ def _replaces(tree: ast.Module, scope: Scope) -> list[str]:
                     for p in got
                     if isinstance(p, (list, tuple)) and len(p) == 2 and isinstance(p[1], str)
                 ]
+    return out
+
+
+def _links(tree: ast.Module, scope: Scope, label: str | None) -> list[FieldEvent]:
+    """The migration's links to others of its own app, which order Django's replay of the
+    app's state: `dependencies = [("shop", "0003_a"), …]` (a `depends` event per parent) and
+    `run_before = [("shop", "0005_b")]` (`runs_before`). Another app's migrations, a
+    `swappable_dependency(...)` and Django's `__first__`/`__latest__` markers are not links
+    within the app; with no label known, none is."""
+    out: list[FieldEvent] = []
+    if label is None:
+        return out
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ClassDef):
+            continue
+        for stmt in node.body:
+            target = stmt.targets[0] if isinstance(stmt, ast.Assign) and stmt.targets else None
+            if isinstance(stmt, ast.AnnAssign):
+                target = stmt.target
+            kind = {"dependencies": "depends", "run_before": "runs_before"}.get(
+                target.id if isinstance(target, ast.Name) else ""
+            )
+            value = getattr(stmt, "value", None)
+            if kind is None or not isinstance(value, (ast.List, ast.Tuple)):
+                continue
+            for elt in value.elts:
+                pair = scope.value(elt)
+                if (
+                    isinstance(pair, (tuple, list))
+                    and len(pair) == 2
+                    and pair[0] == label
+                    and isinstance(pair[1], str)
+                    and pair[1] not in ("__first__", "__latest__")
+                ):
+                    out.append(FieldEvent(kind, getattr(elt, "lineno", 0), name=pair[1]))
     return out
 
 

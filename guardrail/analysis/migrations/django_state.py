@@ -5,9 +5,10 @@ An AlterField restates the whole field. Django's schema editor compares it with 
 app's migration state had it and emits SQL for the differences alone: a new `related_name`,
 `verbose_name`, `help_text`, `validators` or choice label emits nothing. So the state is
 replayed here the way Django builds it: the base branch's migrations of the app
-(`<app>/migrations/*.py`, in name order; the files a squashed migration `replaces` are left out
-when it is there), then the PR's own earlier migrations of the app, then the operations above
-the AlterField in its own file. CreateModel, AddField, AlterField, RemoveField, RenameField,
+(`<app>/migrations/*.py`; the files a squashed migration `replaces` are left out when it is
+there) and the PR's own, in the order Django's plan applies them (`plan`, by `dependencies`
+and `run_before` within the app; name order, said as GR290, when a link names no migration or
+the links form a cycle), then the operations above the AlterField in its own file. CreateModel, AddField, AlterField, RemoveField, RenameField,
 DeleteModel and RenameModel step the state; inside SeparateDatabaseAndState its state
 operations do (Django's own rule). Operations guardrail cannot read make the whole app unknown
 from there on; SQL in RunSQL that changes a column (or a table it cannot read) makes that
@@ -37,6 +38,8 @@ class AppState:
     tables: dict[str, str | None] = field(default_factory=dict)
 
     def apply(self, e: FieldEvent) -> None:
+        if e.kind in _LINKS:
+            return  # how the migrations are ordered, not a step of the state
         if e.kind == "lost":
             self.fields.clear()
             self.tables.clear()
@@ -84,12 +87,57 @@ def _named(declared: dict[str, DjangoField | None], column: str) -> list[str]:
     return [n for n in declared if n.lower() in (c, c.removesuffix("_id"))]
 
 
-# app folder -> [(file name, its model-state steps)], the base branch's, in the order applied.
+_LINKS = frozenset({"replaces", "depends", "runs_before"})
+
+# app folder -> [(file name, its model-state steps)], the base branch's, by name; an app over
+# the caps is one NOT_REPLAYED entry that makes its state unknown.
+NOT_REPLAYED = ""
 Steps = dict[str, list[tuple[str, tuple[FieldEvent, ...]]]]
 
 
+def plan(parents: dict[str, set[str]]) -> list[str] | str:
+    """The app's migrations in the order Django applies them, given each one's parents within
+    the app, or why they cannot be ordered (a parent that is not there, a cycle).
+
+    As `migrate` builds its full plan: the leaf nodes by name, each followed back through its
+    parents by MigrationGraph.iterative_dfs, which pushes a node's parents sorted and so takes
+    the last-named first (a merge of 0003_a and 0003_b applies 0003_b, then 0003_a), each
+    migration once. Another app's migrations are not followed: a link through another app
+    (shop 0005 -> billing 0002 -> shop 0004) is not seen."""
+    for name, ups in sorted(parents.items()):
+        missing = sorted(ups - parents.keys())
+        if missing:
+            return f"`{name}` depends on `{missing[0]}`, which is not among the app's migrations"
+    children: dict[str, set[str]] = {n: set() for n in parents}
+    for name, ups in parents.items():
+        for up in ups:
+            children[up].add(name)
+    done: list[str] = []
+    seen: set[str] = set()
+    entered: set[str] = set()  # a node met again before it is done closes a cycle
+    for leaf in sorted(n for n, below in children.items() if not below):
+        stack = [(leaf, False)]
+        while stack:
+            node, processed = stack.pop()
+            if node in seen:
+                continue
+            if processed:
+                seen.add(node)
+                done.append(node)
+            elif node not in entered:
+                entered.add(node)
+                stack.append((node, True))
+                stack += [(up, False) for up in sorted(parents[node])]
+    at = {n: i for i, n in enumerate(done)}
+    late = [n for n in done if any(at[up] > at[n] for up in parents[n])]
+    stuck = sorted(parents.keys() - seen) or late
+    if stuck:
+        return f"their dependencies form a cycle (through `{stuck[0]}`)"
+    return done
+
+
 def _replay(ctx: Analysis) -> Steps:
-    from guardrail.analysis.migrations.changed import MIGRATIONS
+    from guardrail.analysis.migrations.changed import MIGRATIONS, django_app
     from guardrail.analysis.migrations.detect import detect, read
 
     if ctx.base_tree is None:
@@ -111,19 +159,25 @@ def _replay(ctx: Analysis) -> Steps:
     out: Steps = {}
     for folder, paths in by_folder.items():
         if len(paths) > MAX_FILES:
+            out[folder] = [(NOT_REPLAYED, (FieldEvent("lost", 0),))]
             continue
-        texts = {p: t for p, t in ctx.base_tree.read_many(paths).items() if t is not None}
-        if sum(len(t) for t in texts.values()) > MAX_CHARS:
+        texts = ctx.base_tree.read_many(paths)
+        if sum(len(t) for t in texts.values() if t is not None) > MAX_CHARS:
+            out[folder] = [(NOT_REPLAYED, (FieldEvent("lost", 0),))]
             continue
         files: list[tuple[str, tuple[FieldEvent, ...]]] = []
         replaced: set[str] = set()
         for path in sorted(texts, key=lambda p: p.rsplit("/", 1)[-1]):
             name = path.rsplit("/", 1)[-1]
-            kind = detect(path, texts[path])
+            text = texts[path]
+            if text is None:  # not read (binary, too large): the app is unknown from it on
+                files.append((name, (FieldEvent("lost", 0),)))
+                continue
+            kind = detect(path, text)
             if kind is None or kind.framework != "django":
                 continue
             try:
-                reading = read(kind, texts[path])
+                reading = read(kind, text, app=django_app(ctx, kind))
             except Exception:  # a file outside the PR: the app is unknown from it on
                 files.append((name, (FieldEvent("lost", 0),)))
                 continue
@@ -138,30 +192,65 @@ BASE_STEPS: Fact[Steps] = Fact("django_base_steps", _replay)
 
 def field_before(
     ctx: Analysis, path: str, model: str, name: str, line: int, reading: Reading
-) -> DjangoField | None:
+) -> tuple[DjangoField | None, str | None]:
     """The field `model.name` as Django's state has it just before line `line` of the PR's
-    migration at `path` (whose head reading is `reading`), or None when it is not known."""
-    from guardrail.analysis.migrations.changed import MIGRATIONS
-
+    migration at `path` (whose head reading is `reading`), or None when it is not known; and
+    why the app's migrations were replayed in name order when their dependencies could not
+    order them (`before`)."""
     if ctx.base_tree is None or "/migrations/" not in path:
-        return None
-    folder, _, own = path.rpartition("/")
+        return None, None
     state = AppState()
-    for file_name, steps in ctx.get(BASE_STEPS).get(folder, []):
-        if file_name < own:
-            for e in steps:
-                state.apply(e)
-    changed = ctx.get(MIGRATIONS)
-    for m in sorted(changed, key=lambda m: m.file.path):
-        other_folder, _, other = m.file.path.rpartition("/")
-        if other_folder == folder and other < own and m.kind.framework == "django":
-            for e in m.reading.fields:
-                state.apply(e)
+    earlier, why = before(ctx, path)
+    for steps in earlier:
+        for e in steps:
+            state.apply(e)
     for e in reading.fields:
         if e.line >= line:
             break
         state.apply(e)
-    return state.get(model, name)
+    return state.get(model, name), why
+
+
+def before(ctx: Analysis, path: str) -> tuple[list[tuple[FieldEvent, ...]], str | None]:
+    """The steps of the app's migrations that Django applies before the PR's migration at
+    `path` (the base branch's, the PR's own replacing theirs), in the order of their
+    `dependencies` within the app (`plan`); and, when that order cannot be made (a parent not
+    there, a cycle), why: the migrations are then taken in name order, as before."""
+    from guardrail.analysis.migrations.changed import MIGRATIONS
+
+    folder, _, own = path.rpartition("/")
+    base = ctx.get(BASE_STEPS).get(folder, [])
+    if any(n == NOT_REPLAYED for n, _ in base):
+        return [steps for _, steps in base], None
+    files: dict[str, tuple[FieldEvent, ...]] = {n.removesuffix(".py"): steps for n, steps in base}
+    for m in ctx.get(MIGRATIONS):
+        other_folder, _, other = m.file.path.rpartition("/")
+        if other_folder == folder and m.kind.framework == "django":
+            files[other.removesuffix(".py")] = m.reading.fields
+    own = own.removesuffix(".py")
+    if own not in files:
+        return [], None
+    # A squashed migration stands for the ones it replaces (whose files are left out).
+    squashed = {e.name: n for n, steps in files.items() for e in steps if e.kind == "replaces"}
+    parents: dict[str, set[str]] = {n: set() for n in files}
+    absent: str | None = None
+    for n, steps in files.items():
+        for e in steps:
+            if e.name is None or e.kind not in ("depends", "runs_before"):
+                continue
+            other = squashed.get(e.name, e.name) if e.name not in files else e.name
+            if e.kind == "depends":
+                parents[n].add(other)
+            elif other in files:
+                parents[other].add(n)
+            else:
+                absent = f"`{n}` runs before `{other}`, which is not among the app's migrations"
+    order = plan(parents) if absent is None else absent
+    why = None
+    if isinstance(order, str):
+        why = order
+        order = sorted(files)
+    return [files[n] for n in order[: order.index(own)]], why
 
 
 def field_at(reading: Reading, model: str, name: str, line: int) -> DjangoField | None:
