@@ -85,20 +85,34 @@ def _distinct(data: object) -> int:
     return len(seen)
 
 
-def load(text: str) -> Any:
-    """`yaml.safe_load(text)`, refusing a document whose aliases expand past the bound.
-    Raises yaml.YAMLError for invalid YAML and AliasBomb for an expansion."""
+def _loader(text: str) -> Any:
     import yaml
 
     # libyaml reads a 1 MB specification in well under a second, but overflows the C stack on
     # hostile nesting (a segfault no `except` can catch, and no status at all): only documents
     # of bounded nesting go to it; deeper ones take the Python loader, which raises
     # RecursionError, recorded as a file that could not be read.
-    loader: type[yaml.SafeLoader] = yaml.SafeLoader
     c_loader = getattr(yaml, "CSafeLoader", None)
     if c_loader is not None and _yaml_depth_bound(text) < _SAFE_C_DEPTH:
-        loader = c_loader
-    data = yaml.load(text, Loader=loader)
+        return c_loader
+    return yaml.SafeLoader
+
+
+def compose(text: str) -> Any:
+    """The document's node graph (`yaml.compose`), for the lines its nodes were written on. An
+    alias stays one shared node: nothing is expanded. Call `load` first to refuse a bomb for
+    what is walked from the values."""
+    import yaml
+
+    return yaml.compose(text, Loader=_loader(text))
+
+
+def load(text: str) -> Any:
+    """`yaml.safe_load(text)`, refusing a document whose aliases expand past the bound.
+    Raises yaml.YAMLError for invalid YAML and AliasBomb for an expansion."""
+    import yaml
+
+    data = yaml.load(text, Loader=_loader(text))
     if "*" not in text:  # no alias, nothing shared: the document is as large as it looks
         return data
     distinct = _distinct(data)

@@ -174,12 +174,19 @@ def _annotate(f: Finding, st: StatementTrace, trace: TraceResult) -> Finding:
 def _failure(st: StatementTrace, trace: TraceResult) -> Finding:
     assert st.error is not None
     err = st.error
-    uncertain = not trace.base.complete and err.sqlstate in _UNDEFINED
+    skipped_before = _skipped_before(st, trace)
+    uncertain = err.sqlstate in _UNDEFINED and (not trace.base.complete or skipped_before)
     extra = f" {md(plain(err.hint, 200))}" if err.hint else ""
-    if uncertain:
+    if uncertain and not trace.base.complete:
         why = (
             "The base schema could not be built in full (see the trace's `base` part), so this may "
             "come from what is missing there; check it against a real copy of the schema."
+        )
+    elif uncertain:
+        why = (
+            "Part of the pull request's migrations could not be traced (see the not-traced "
+            "notice), and what it creates may be what is missing here; check it against a "
+            "database the migrations ran on."
         )
     else:
         why = (
@@ -193,6 +200,16 @@ def _failure(st: StatementTrace, trace: TraceResult) -> Finding:
         severity=Severity.WARNING if uncertain else None,
         path=st.path,
         line=st.line,
+    )
+
+
+def _skipped_before(st: StatementTrace, trace: TraceResult) -> bool:
+    """Whether a part of the PR's migrations the trace did not run may come before `st` (an
+    earlier line of its file, or another file, whose order the result does not keep): what it
+    would have created may be what `st` misses."""
+    return any(
+        not n.after_failure and (n.path != st.path or n.line is None or n.line < st.line)
+        for n in trace.not_traced
     )
 
 

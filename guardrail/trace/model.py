@@ -89,6 +89,9 @@ class NotTraced:
     why: str
     line: int | None = None
     what: str = ""  # the operation or statement, shortened
+    # Not run because a statement before it failed (the tool stops there): it cannot explain
+    # that failure, unlike a part skipped before it.
+    after_failure: bool = False
 
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = {"path": self.path, "line": self.line, "why": self.why}

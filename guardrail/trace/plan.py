@@ -13,12 +13,14 @@ frameworks' DSLs, other dialects) is listed as not traced, with the reason.
 from __future__ import annotations
 
 import ast
+import posixpath
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from guardrail.analysis.migrations.detect import MigrationFile, detect
+from guardrail.analysis.migrations.liquibase import Change, ChangeSet
 from guardrail.analysis.migrations.order import (
     SECTION,
     SQL_FRAMEWORKS,
@@ -336,20 +338,35 @@ def changesets(script: Script, text: str) -> tuple[list[Script], list[NotTraced]
     return out, skipped
 
 
-def script_for(mf: MigrationFile, text: str) -> tuple[Script | None, list[NotTraced]]:
-    """The runnable SQL of one migration file, and what of it cannot be run."""
+def _changelog(mf: MigrationFile, text: str) -> bool:
+    """A Liquibase XML, YAML or JSON changelog (not formatted SQL)."""
+    from guardrail.analysis.migrations.liquibase import formatted_sql
+
+    return mf.framework == "liquibase" and not formatted_sql(text)
+
+
+def script_for(
+    mf: MigrationFile, text: str, read: Callable[[str], str | None] | None = None
+) -> tuple[Script | None, list[NotTraced]]:
+    """The runnable SQL of one migration file, and what of it cannot be run. `read(path)` gives
+    another file of the same side (a Liquibase `sqlFile`). A Liquibase changelog's changeSets
+    are one script here; scripts_for() keeps them apart, as Liquibase runs them."""
     fw = mf.framework
     if mf.role in ("down", "verify"):
         return None, [NotTraced(mf.path, f"a {mf.role} migration: the trace runs the up direction")]
+    if _changelog(mf, text):
+        parts, skipped = changelog_scripts(mf, text, read)
+        merged = tuple(st for part in parts for st in part.statements)
+        return Script(mf.path, fw, merged, "file"), skipped
     if fw == "goose" and mf.path.lower().endswith(".go"):
         # The literal SQL of the Up function; Go code besides it, and SQL built at run time,
         # are listed with their lines.
         from guardrail.analysis.migrations.goose_go import up_sql
 
-        read = up_sql(text)
+        goose = up_sql(text)
         ran: list[Statement] = []
-        unrun = [NotTraced(mf.path, why, at) for at, why in read.unread]
-        for sql, row in read.pieces:
+        unrun = [NotTraced(mf.path, why, at) for at, why in goose.unread]
+        for sql, row in goose.pieces:
             part, bad = split_sql(sql, mf.path, line_offset=row)
             ran.extend(part)
             unrun.extend(bad)
@@ -371,6 +388,198 @@ def script_for(mf: MigrationFile, text: str) -> tuple[Script | None, list[NotTra
             "(trace the SQL the framework generates instead)",
         )
     ]
+
+
+def scripts_for(
+    mf: MigrationFile, text: str, read: Callable[[str], str | None] | None = None
+) -> tuple[list[Script], list[NotTraced]]:
+    """The scripts of one migration file in the transactions its tool runs them in: one, or a
+    Liquibase file's changesets (formatted SQL: changesets(); XML/YAML/JSON: changelog_scripts())."""
+    if mf.role not in ("down", "verify") and _changelog(mf, text):
+        return changelog_scripts(mf, text, read)
+    script, skipped = script_for(mf, text)
+    if script is None or not script.statements:
+        return [], skipped
+    split, more = changesets(script, text)
+    return split, skipped + more
+
+
+# -- Liquibase XML/YAML/JSON changelogs -------------------------------------------------------------
+
+# Changes that run no SQL of the schema: a tag in DATABASECHANGELOG, a message, nothing.
+_LIQUIBASE_NO_SQL = frozenset({"tagDatabase", "output", "empty"})
+
+
+def _changeset_label(cs: ChangeSet) -> str:
+    return f"changeSet {cs.id or '?'} by {cs.author or '?'}"
+
+
+def _changeset_not_run(cs: ChangeSet) -> str:
+    """Why Liquibase may not run a changeSet as written on PostgreSQL, or ""."""
+    from guardrail.analysis.migrations.liquibase import runs_on_postgresql
+
+    attrs = cs.attrs
+    if cs.pre_on_fail and cs.pre_on_fail.upper() != "HALT":
+        return (
+            f"runs only when its preConditions hold (onFail {cs.pre_on_fail}); the trace does "
+            "not evaluate them"
+        )
+    if any(runs_on_postgresql(dbms) for dbms in cs.modify_sql):
+        return "its SQL is rewritten by `modifySql` when Liquibase runs it"
+    if attrs.get("failOnError", "true").strip().lower() == "false":
+        return "failOnError is false: Liquibase goes on past a failure, so a trace failure would say nothing"
+    contexts = attrs.get("context") or attrs.get("contexts") or attrs.get("labels")
+    if contexts:
+        return (
+            f"runs only in the contexts or labels {contexts}; the trace does not know which "
+            "ones production runs"
+        )
+    return ""
+
+
+def _sql_file_path(changelog: str, change: Change, read: Callable[[str], str | None]) -> str | None:
+    """The checkout path of a `sqlFile` change's file, or None when none is found inside the
+    checkout: next to the changelog with relativeToChangelogFile, else from a classpath root
+    (a `resources/` folder above the changelog, then the repository root)."""
+    raw = str(change.attrs.get("path") or "").strip()
+    raw = raw.removeprefix("classpath:").removeprefix("classpath*:").lstrip("/")
+    if not raw:
+        return None
+    relative = str(change.attrs.get("relativeToChangelogFile", "false")).lower() == "true"
+    folder = changelog.rsplit("/", 1)[0] if "/" in changelog else ""
+    roots: list[str] = [folder] if relative else []
+    if not relative:
+        parts = changelog.split("/")[:-1]
+        roots += [
+            "/".join(parts[: i + 1])
+            for i in range(len(parts) - 1, -1, -1)
+            if parts[i] == "resources"
+        ]
+        roots.append("")
+    for root in roots:
+        candidate = (
+            posixpath.normpath(posixpath.join(root, raw)) if root else posixpath.normpath(raw)
+        )
+        if candidate.startswith(("../", "/")) or candidate == "..":
+            continue
+        if read(candidate) is not None:
+            return candidate
+    return None
+
+
+def _change_sql(
+    mf: MigrationFile, cs: ChangeSet, change: Change, read: Callable[[str], str | None] | None
+) -> tuple[list[Statement], list[NotTraced]]:
+    """The statements of one `sql`, `createProcedure` or `sqlFile` change, or why not."""
+    what = f"{change.kind} in {_changeset_label(cs)}"
+    delimiter = str(change.attrs.get("endDelimiter") or ";").strip()
+    if delimiter != ";":
+        return [], [
+            NotTraced(
+                mf.path,
+                f"splits its SQL at {delimiter!r}, not at `;`: not run",
+                change.line,
+                what,
+            )
+        ]
+    if change.kind == "sqlFile":
+        found = _sql_file_path(mf.path, change, read) if read is not None else None
+        text = read(found) if read is not None and found is not None else None
+        if found is None or text is None:
+            return [], [
+                NotTraced(
+                    mf.path,
+                    f"its file {change.attrs.get('path')!s} is not in the checkout: not run",
+                    change.line,
+                    what,
+                )
+            ]
+        path, offset, sql = found, 0, text
+    else:
+        path, offset, sql = mf.path, change.text_line - 1, change.text
+    if "${" in sql:
+        return [], [
+            NotTraced(
+                mf.path,
+                "uses changelog properties (`${…}`) Liquibase fills in when it runs: not run",
+                change.line,
+                what,
+            )
+        ]
+    stmts, bad = split_sql(sql, path, line_offset=offset)
+    if change.one_line:  # JSON: the SQL is one string written on one line
+        stmts = [replace(s, line=change.text_line, end_line=change.text_line) for s in stmts]
+    return stmts, bad
+
+
+def changelog_scripts(
+    mf: MigrationFile, text: str, read: Callable[[str], str | None] | None = None
+) -> tuple[list[Script], list[NotTraced]]:
+    """A Liquibase XML/YAML/JSON changelog as Liquibase runs it on PostgreSQL: each changeSet in a
+    transaction of its own (none with runInTransaction false), its `sql`, `createProcedure` and
+    `sqlFile` changes as the literal SQL they are. Changes Liquibase generates the SQL of
+    (createTable, addColumn, …) and changeSets it may run differently are listed by line,
+    changeSet id and author. What Liquibase skips on PostgreSQL (`dbms`) is skipped."""
+    from guardrail.analysis.migrations import liquibase
+
+    try:
+        sets = liquibase.changesets(text, mf.path)
+    except liquibase.NotUnderstood as exc:
+        return [], [NotTraced(mf.path, f"the changelog could not be read ({exc}): not run", None)]
+    scripts: list[Script] = []
+    skipped: list[NotTraced] = []
+    for cs in sets:
+        if not liquibase.runs_on_postgresql(cs.attrs.get("dbms", "")):
+            continue  # Liquibase does not run it on PostgreSQL, nor does the trace
+        why = _changeset_not_run(cs)
+        if why:
+            skipped.append(NotTraced(mf.path, why, cs.line, _changeset_label(cs)))
+            continue
+        stmts: list[Statement] = []
+        for change in cs.changes:
+            if change.kind in _LIQUIBASE_NO_SQL:
+                continue
+            if change.kind not in ("sql", "createProcedure", "sqlFile"):
+                skipped.append(
+                    NotTraced(
+                        mf.path,
+                        "a Liquibase change with no literal SQL (Liquibase writes its SQL; "
+                        "`liquibase update-sql` prints it)",
+                        change.line,
+                        f"{change.kind} in {_changeset_label(cs)}",
+                    )
+                )
+                continue
+            if not liquibase.runs_on_postgresql(str(change.attrs.get("dbms") or "")):
+                continue
+            found, bad = _change_sql(mf, cs, change, read)
+            stmts.extend(found)
+            skipped.extend(bad)
+        if stmts:
+            mode = "file" if liquibase.in_transaction(cs) else "none"
+            scripts.append(Script(mf.path, mf.framework, tuple(stmts), mode))
+    return scripts, skipped
+
+
+def sql_files(mf: MigrationFile, text: str, read: Callable[[str], str | None]) -> set[str]:
+    """The checkout paths of the SQL files a changelog's `sqlFile` changes run: Liquibase runs
+    them from the changelog, so they are not migrations of their own for the trace."""
+    from guardrail.analysis.migrations import liquibase
+
+    if mf.framework != "liquibase" or liquibase.formatted_sql(text):
+        return set()
+    try:
+        sets = liquibase.changesets(text, mf.path)
+    except liquibase.NotUnderstood:
+        return set()
+    out: set[str] = set()
+    for cs in sets:
+        for change in cs.changes:
+            if change.kind == "sqlFile":
+                found = _sql_file_path(mf.path, change, read)
+                if found is not None:
+                    out.add(found)
+    return out
 
 
 # -- (order: analysis/migrations/order.py) ------------------------------------------------------------------------------------------
@@ -472,21 +681,24 @@ def build(  # noqa: C901 — one pass over the PR's migrations, in deploy order
     def head_read(path: str) -> str | None:
         return read("head", path)
 
+    # A Liquibase `sqlFile` runs from its changelog, not as a migration of its own.
+    for side, reader in ((base, base_read), (change, head_read)):
+        run_by_changelogs: set[str] = set()
+        for mf in side.files:
+            run_by_changelogs |= sql_files(mf, side.texts[mf.path], reader)
+        side.files = [mf for mf in side.files if mf.path not in run_by_changelogs]
+
     base_scripts: list[Script] = []
     base_skipped: list[NotTraced] = []
     for mf in order(base.files, base.texts, base_read):
-        script, bad = script_for(mf, base.texts[mf.path])
+        scripts, bad = scripts_for(mf, base.texts[mf.path], base_read)
         base_skipped.extend(bad)
-        if script is not None and script.statements:
-            base_scripts.append(script)
+        base_scripts.extend(scripts)
     change_scripts: list[Script] = []
     for mf in order(change.files, change.texts, head_read):
-        script, bad = script_for(mf, change.texts[mf.path])
+        scripts, bad = scripts_for(mf, change.texts[mf.path], head_read)
         skipped.extend(bad)
-        if script is not None and script.statements:
-            split, bad = changesets(script, change.texts[mf.path])
-            change_scripts.extend(split)
-            skipped.extend(bad)
+        change_scripts.extend(scripts)
     return TracePlan(
         base=tuple(base_scripts),
         change=tuple(change_scripts),

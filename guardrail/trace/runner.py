@@ -508,7 +508,7 @@ def _run_change(session: _Session, plan: TracePlan) -> tuple[list[StatementTrace
                     continue
                 trace = _run_one(session, tx, st, base_oids)
                 traces.append(trace)
-                if trace.error is not None and trace.error.sqlstate != "25001":
+                if trace.error is not None and not _not_runnable_here(trace):
                     failed = st
                     rest = [s for s in script.statements[i + 1 :] if not s.transaction_control]
                     if rest:
@@ -519,6 +519,7 @@ def _run_change(session: _Session, plan: TracePlan) -> tuple[list[StatementTrace
                                 "migration stops at its first error",
                                 rest[0].line,
                                 f"{len(rest)} statement{'s' if len(rest) != 1 else ''}",
+                                after_failure=True,
                             )
                         )
                     break
@@ -534,6 +535,27 @@ def _run_change(session: _Session, plan: TracePlan) -> tuple[list[StatementTrace
         if tx.open:
             tx.end("ROLLBACK")
     return traces, skipped
+
+
+# SQLSTATEs of CREATE EXTENSION for an extension the server does not have: feature_not_supported
+# ("extension … is not available", PostgreSQL 15+) and undefined_file (the control file, older).
+_NO_EXTENSION = frozenset({"0A000", "58P01"})
+
+
+def _missing_extension(sql: str, err: PgError) -> bool:
+    return err.sqlstate in _NO_EXTENSION and sql.lstrip()[:16].upper().startswith(
+        "CREATE EXTENSION"
+    )
+
+
+def _not_runnable_here(trace: StatementTrace) -> bool:
+    """A statement the trace could not run for a reason of its own, not the migration's: it
+    cannot run inside a transaction block (the tool runs it outside), or it needs an extension
+    the trace's server lacks. Listed as not traced; the migration goes on, as in production."""
+    err = trace.error
+    if err is None:
+        return False
+    return err.sqlstate == "25001" or _missing_extension(trace.sql, err)
 
 
 def _stopped(failed: Statement, later: tuple[Script, ...]) -> list[NotTraced]:
@@ -552,6 +574,7 @@ def _stopped(failed: Statement, later: tuple[Script, ...]) -> list[NotTraced]:
                 "statement; the migration tool stops at the first failure, so the trace "
                 "stopped there too",
                 script.statements[0].line if script.statements else None,
+                after_failure=True,
             )
         )
     return out
@@ -607,6 +630,11 @@ def _run_one(
                 tx.end()
         if err.sqlstate == "25001":
             note = "cannot run inside a transaction block, so the trace could not run it"
+        elif _missing_extension(st.sql, err):
+            note = (
+                "the extension is not installed on the trace's server (the embedded one ships "
+                "PostgreSQL's contrib modules only), so the trace could not run it"
+            )
         return StatementTrace(
             st.path, st.line, st.end_line, short(st.sql), error=err, note=note, ms=elapsed
         )
@@ -664,9 +692,7 @@ def run(
             session.close()
     major_minor = version
     untraced_errors = [
-        NotTraced(t.path, t.note, t.line, t.sql)
-        for t in traces
-        if t.error is not None and t.error.sqlstate == "25001"
+        NotTraced(t.path, t.note, t.line, t.sql) for t in traces if _not_runnable_here(t)
     ]
     base = BaseSchema(
         files=plan.base_files,
@@ -679,7 +705,7 @@ def run(
     )
     return TraceResult(
         engine=f"PostgreSQL {major_minor}",
-        statements=tuple(t for t in traces if not (t.error and t.error.sqlstate == "25001")),
+        statements=tuple(t for t in traces if not _not_runnable_here(t)),
         not_traced=tuple(plan.not_traced) + tuple(skipped) + tuple(untraced_errors),
         base=base,
         startup_s=startup_s,

@@ -7,7 +7,7 @@ The structured formats are read with their own parsers (ElementTree, PyYAML, jso
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, Unpack
 
 from guardrail.analysis.migrations.ops import Facts, Op, OpKind, Reading
@@ -151,15 +151,12 @@ def _lb_change(kind: str, attrs: dict[str, object], line: int, sink: _Sink) -> N
         sink(OpKind.DELETE_ROWS, table, line)
 
 
-def read(source: str, path: str) -> Reading:  # noqa: C901, PLR0912, PLR0915 — both Liquibase formats (formatted SQL, XML/YAML/JSON changeSets) in one pass
+def read(source: str, path: str) -> Reading:
+    """Both Liquibase formats: formatted SQL, and XML/YAML/JSON changeSets (changesets())."""
+    if formatted_sql(source):
+        return _read_formatted(source)
     c = _Collector(source, "liquibase")
     lines = source.splitlines()
-
-    def line_of(token: str, after: int = 0) -> int:
-        for i in range(after, len(lines)):
-            if token in lines[i]:
-                return i + 1
-        return after + 1 if after < len(lines) else 1
 
     def sink(
         kind: OpKind, table: str | None, line: int, column: object = None, **facts: Unpack[Facts]
@@ -167,113 +164,331 @@ def read(source: str, path: str) -> Reading:  # noqa: C901, PLR0912, PLR0915 —
         st = Stmt(line, lines[line - 1] if 0 < line <= len(lines) else kind, "up")
         c.add(st, kind, table, str(column) if column is not None else None, **facts)
 
+    try:
+        found = changesets(source, path)
+    except NotUnderstood as exc:
+        return Reading("liquibase", (), None, "", (f"not understood: {exc}",), True)
     reversible = True
     why = ""
-    low = path.lower()
-    if source.lstrip().lower().startswith("--liquibase formatted sql"):
-        # --changeset author:id … SQL … --rollback …
-        current: list[str] = []
-        start = 1
-        has_rollback = False
-        sets = 0
-
-        def flush() -> None:
-            nonlocal reversible, why
-            if current and any(ln.strip() for ln in current):
-                sub = read_sql("\n".join(current), line_offset=start - 1)
+    for cs in found:
+        for change in cs.changes:
+            if change.kind == "sql":
+                sub = read_sql(
+                    change.text,
+                    line_offset=change.text_line - 1,
+                    in_transaction=in_transaction(cs),
+                )
                 c.ops.extend(sub.ops)
                 c.notes.extend(sub.notes)
-                if not has_rollback:
-                    reversible, why = False, "a changeset has no `--rollback`"
-
-        for i, ln in enumerate(lines, 1):
-            s = ln.strip().lower()
-            if s.startswith("--changeset"):
-                flush()
-                current, start, has_rollback = [], i + 1, False
-                sets += 1
-            elif s.startswith("--rollback"):
-                has_rollback = True
-            elif sets:
-                current.append(ln)
-        flush()
-        return Reading("liquibase", tuple(c.ops), reversible, why, tuple(c.notes), True)
-    changesets: list[dict[str, object]] = []
-    if low.endswith(".xml"):
-        import xml.etree.ElementTree as ET
-
-        try:
-            root = ET.fromstring(source)
-        except ET.ParseError as exc:
-            return Reading("liquibase", (), None, "", (f"not understood: {exc}",), True)
-        cursor = 0
-        for cs in root.iter():
-            if not cs.tag.endswith("changeSet"):
-                continue
-            entry: dict[str, object] = {"changes": [], "rollback": False}
-            for child in cs:
-                tag = child.tag.split("}")[-1]
-                if tag == "rollback":
-                    entry["rollback"] = True
-                    continue
-                attrs: dict[str, object] = dict(child.attrib)
-                attrs["columns"] = [
-                    {
-                        **col.attrib,
-                        "constraints": next(
-                            (dict(k.attrib) for k in col if k.tag.split("}")[-1] == "constraints"),
-                            {},
-                        ),
-                    }
-                    for col in child
-                    if col.tag.split("}")[-1] == "column"
-                ]
-                if tag in ("sql", "createProcedure"):
-                    attrs["sql"] = child.text or ""
-                cursor = line_of(f"<{tag}", cursor) if lines else 1
-                changes = entry["changes"]
-                assert isinstance(changes, list)
-                changes.append((tag, attrs, cursor))
-            changesets.append(entry)
-    else:
-        import yaml
-
-        from guardrail.analysis import yamlsafe
-
-        try:
-            # Aliases bounded: a billion-laughs changelog raises, and the run records GR901.
-            doc = yamlsafe.load(source) if low.endswith((".yaml", ".yml")) else json.loads(source)
-        except (yaml.YAMLError, ValueError) as exc:
-            return Reading("liquibase", (), None, "", (f"not understood: {exc}",), True)
-        items = (doc or {}).get("databaseChangeLog", []) if isinstance(doc, dict) else []
-        cursor = 0
-        for item in items or []:
-            changeset = item.get("changeSet") if isinstance(item, dict) else None
-            if not isinstance(changeset, dict):
-                continue
-            cs_doc: dict[str, object] = changeset
-            entry = {"changes": [], "rollback": "rollback" in cs_doc}
-            raw_changes = cs_doc.get("changes") or []
-            for change in raw_changes if isinstance(raw_changes, list) else []:
-                if not isinstance(change, dict):
-                    continue
-                for tag, attrs in change.items():
-                    cursor = line_of(f"{tag}:", cursor)
-                    attrs = dict(attrs) if isinstance(attrs, dict) else {}
-                    changes = entry["changes"]
-                    assert isinstance(changes, list)
-                    changes.append((tag, attrs, cursor))
-            changesets.append(entry)
-    for entry in changesets:
-        changes = entry["changes"]
-        assert isinstance(changes, list)
-        for tag, attrs, line in changes:
-            if tag == "sql":
-                sub = read_sql(str(attrs.get("sql") or attrs.get("sql", "")), line_offset=line)
-                c.ops.extend(sub.ops)
-                c.notes.extend(sub.notes)
-                if not entry["rollback"]:
+                if not cs.rollback:
                     reversible, why = False, "an `<sql>` change has no `<rollback>`"
             else:
-                _lb_change(tag, attrs, line, sink)
+                _lb_change(change.kind, change.attrs, change.line, sink)
     return Reading("liquibase", tuple(c.ops), reversible, why, tuple(c.notes), True)
+
+
+def _read_formatted(source: str) -> Reading:
+    """--changeset author:id … SQL … --rollback …"""
+    c = _Collector(source, "liquibase")
+    reversible = True
+    why = ""
+    current: list[str] = []
+    start = 1
+    has_rollback = False
+    sets = 0
+
+    def flush() -> None:
+        nonlocal reversible, why
+        if current and any(ln.strip() for ln in current):
+            sub = read_sql("\n".join(current), line_offset=start - 1)
+            c.ops.extend(sub.ops)
+            c.notes.extend(sub.notes)
+            if not has_rollback:
+                reversible, why = False, "a changeset has no `--rollback`"
+
+    for i, ln in enumerate(source.splitlines(), 1):
+        s = ln.strip().lower()
+        if s.startswith("--changeset"):
+            flush()
+            current, start, has_rollback = [], i + 1, False
+            sets += 1
+        elif s.startswith("--rollback"):
+            has_rollback = True
+        elif sets:
+            current.append(ln)
+    flush()
+    return Reading("liquibase", tuple(c.ops), reversible, why, tuple(c.notes), True)
+
+
+# -- the changeSets of an XML/YAML/JSON changelog -------------------------------------------------
+
+
+class NotUnderstood(ValueError):
+    """A changelog its own format's parser refuses (the parser's message)."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change of a changeSet, as written: `sql`, `sqlFile`, `addColumn`, …"""
+
+    kind: str
+    attrs: dict[str, object]
+    line: int  # the change's line in the changelog
+    text: str = ""  # the SQL of a `sql`/`createProcedure` change, its lines kept
+    text_line: int = 0  # the changelog line the text starts on
+    # JSON: the text is one string on one line, its newlines are not the file's.
+    one_line: bool = False
+
+
+@dataclass(frozen=True)
+class ChangeSet:
+    id: str
+    author: str
+    line: int
+    attrs: dict[str, str]  # runInTransaction, dbms, failOnError, …
+    changes: tuple[Change, ...]
+    rollback: bool = False
+    # The onFail of its <preConditions> ("HALT", Liquibase's default, when it has one without),
+    # or "" when it has none.
+    pre_on_fail: str = ""
+    modify_sql: tuple[str, ...] = ()  # the dbms of each <modifySql> ("" for every database)
+
+
+# Children of a changeSet that are not changes.
+_NOT_CHANGES = frozenset({"comment", "validCheckSum", "preConditions", "rollback", "modifySql"})
+
+
+@dataclass
+class _El:
+    """An XML element with the lines it was written on (ElementTree keeps none)."""
+
+    tag: str
+    attrs: dict[str, str]
+    line: int
+    kids: list[_El] = field(default_factory=list)
+    text: str = ""  # its own character data (not its children's), lines kept
+    text_line: int = 0
+
+    def add_text(self, chunk: str, line: int) -> None:
+        if not self.text_line:
+            self.text_line = line
+        end = self.text_line + self.text.count("\n")
+        self.text += "\n" * max(0, line - end) + chunk
+
+
+def _xml(source: str) -> _El:
+    """The document's elements with their lines, read with expat (Python's XML parser, which
+    ElementTree uses too): no DTD or external entity is loaded, and expat's own limits refuse
+    entity expansion attacks."""
+    import xml.parsers.expat
+
+    parser = xml.parsers.expat.ParserCreate(namespace_separator="}")
+    parser.buffer_text = False  # each chunk's line is known when it arrives
+    root = _El("", {}, 0)
+    stack = [root]
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        el = _El(tag.rsplit("}", 1)[-1], attrs, parser.CurrentLineNumber)
+        stack[-1].kids.append(el)
+        stack.append(el)
+
+    def end(_tag: str) -> None:
+        stack.pop()
+
+    def data(chunk: str) -> None:
+        stack[-1].add_text(chunk, parser.CurrentLineNumber)
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = data
+    try:
+        parser.Parse(source.encode("utf-8"), True)
+    except xml.parsers.expat.ExpatError as exc:
+        raise NotUnderstood(str(exc)) from exc
+    return root
+
+
+def _xml_change(el: _El) -> Change:
+    attrs: dict[str, object] = dict(el.attrs)
+    attrs["columns"] = [
+        {
+            **col.attrs,
+            "constraints": next((dict(k.attrs) for k in col.kids if k.tag == "constraints"), {}),
+        }
+        for col in el.kids
+        if col.tag == "column"
+    ]
+    if el.tag in ("sql", "createProcedure"):
+        attrs["sql"] = el.text
+        return Change(el.tag, attrs, el.line, el.text, el.text_line or el.line)
+    return Change(el.tag, attrs, el.line)
+
+
+def _xml_changesets(source: str) -> list[ChangeSet]:
+    out: list[ChangeSet] = []
+    stack = [_xml(source)]
+    while stack:
+        el = stack.pop()
+        if el.tag != "changeSet":
+            stack.extend(reversed(el.kids))
+            continue
+        pre = next((k for k in el.kids if k.tag == "preConditions"), None)
+        out.append(
+            ChangeSet(
+                el.attrs.get("id", ""),
+                el.attrs.get("author", ""),
+                el.line,
+                dict(el.attrs),
+                tuple(_xml_change(k) for k in el.kids if k.tag not in _NOT_CHANGES),
+                rollback=any(k.tag == "rollback" for k in el.kids),
+                pre_on_fail=(pre.attrs.get("onFail") or "HALT") if pre is not None else "",
+                modify_sql=tuple(k.attrs.get("dbms", "") for k in el.kids if k.tag == "modifySql"),
+            )
+        )
+    return out
+
+
+def _yaml_child(node: object, key: str) -> object:
+    """The value node of `key` in a composed YAML mapping node, or None."""
+    import yaml
+
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            if isinstance(k, yaml.ScalarNode) and k.value == key:
+                return v
+    return None
+
+
+def _yaml_text_line(node: object, fallback: int) -> int:
+    """The line a YAML scalar's text starts on: the line after a `|`/`>` block's indicator."""
+    import yaml
+
+    if not isinstance(node, yaml.ScalarNode):
+        return fallback
+    line = node.start_mark.line + 1
+    return line + 1 if node.style in ("|", ">") else line
+
+
+def _on_fail(pre: object) -> str:
+    """The onFail of a YAML/JSON changeSet's preConditions (a list of one-key maps, the onFail
+    among them), HALT when none says."""
+    entries = pre if isinstance(pre, list) else [pre]
+    for entry in entries:
+        if isinstance(entry, dict) and entry.get("onFail"):
+            return str(entry["onFail"])
+    return "HALT"
+
+
+def _modify_sql(mods: object) -> tuple[str, ...]:
+    """The dbms of each modifySql of a YAML/JSON changeSet ("" for every database)."""
+    listed = mods if isinstance(mods, list) else [mods]
+    return tuple(str(m.get("dbms", "")) for m in listed if isinstance(m, dict))
+
+
+def _structured_changesets(source: str, path: str) -> list[ChangeSet]:
+    """The changeSets of a YAML or JSON changelog. YAML's lines come from the composed document
+    (PyYAML's marks); JSON has none, so a change's line is where its key is next written, and
+    its SQL (one JSON string) is taken to be on that line."""
+    import yaml
+
+    from guardrail.analysis import yamlsafe
+
+    is_yaml = path.lower().endswith((".yaml", ".yml"))
+    try:
+        # Aliases bounded: a billion-laughs changelog raises, and the run records GR901.
+        doc = yamlsafe.load(source) if is_yaml else json.loads(source)
+        tree = yamlsafe.compose(source) if is_yaml else None
+    except (yaml.YAMLError, ValueError) as exc:
+        raise NotUnderstood(str(exc)) from exc
+    lines = source.splitlines()
+
+    def line_of(token: str, after: int) -> int:
+        for i in range(after, len(lines)):
+            if token in lines[i]:
+                return i + 1
+        return after + 1 if after < len(lines) else 1
+
+    def line_at(node: object, token: str, after: int) -> int:
+        if isinstance(node, yaml.Node):
+            return node.start_mark.line + 1
+        return line_of(token, after)
+
+    items = (doc or {}).get("databaseChangeLog", []) if isinstance(doc, dict) else []
+    item_nodes = _yaml_child(tree, "databaseChangeLog")
+    nodes = item_nodes.value if isinstance(item_nodes, yaml.SequenceNode) else []
+    out: list[ChangeSet] = []
+    cursor = 0
+    for n, item in enumerate(items if isinstance(items, list) else []):
+        raw = item.get("changeSet") if isinstance(item, dict) else None
+        if not isinstance(raw, dict):
+            continue
+        cs_node = _yaml_child(nodes[n], "changeSet") if n < len(nodes) else None
+        cs_line = cursor = line_at(nodes[n] if n < len(nodes) else None, '"changeSet"', cursor)
+        change_nodes = _yaml_child(cs_node, "changes")
+        listed = change_nodes.value if isinstance(change_nodes, yaml.SequenceNode) else []
+        changes: list[Change] = []
+        raw_changes = raw.get("changes") or []
+        for m, entry in enumerate(raw_changes if isinstance(raw_changes, list) else []):
+            if not isinstance(entry, dict):
+                continue
+            entry_node = listed[m] if m < len(listed) else None
+            for kind, value in entry.items():
+                attrs: dict[str, object] = dict(value) if isinstance(value, dict) else {}
+                line = cursor = line_at(entry_node, f'"{kind}"', cursor)
+                if kind not in ("sql", "createProcedure"):
+                    changes.append(Change(str(kind), attrs, line))
+                    continue
+                key = "sql" if kind == "sql" else "procedureText"
+                sql = attrs.get(key, value)
+                text = sql if isinstance(sql, str) else ""
+                attrs["sql"] = text
+                text_node = _yaml_child(_yaml_child(entry_node, str(kind)), key)
+                if tree is not None:
+                    at = _yaml_text_line(text_node, line)
+                else:
+                    at = cursor = line_of(f'"{key}"', line)
+                changes.append(Change(str(kind), attrs, line, text, at, one_line=tree is None))
+        out.append(
+            ChangeSet(
+                str(raw.get("id", "")),
+                str(raw.get("author", "")),
+                cs_line,
+                {str(k): str(v) for k, v in raw.items() if not isinstance(v, (dict, list))},
+                tuple(changes),
+                rollback="rollback" in raw,
+                pre_on_fail=_on_fail(raw["preConditions"]) if "preConditions" in raw else "",
+                modify_sql=_modify_sql(raw.get("modifySql")),
+            )
+        )
+    return out
+
+
+def changesets(source: str, path: str) -> list[ChangeSet]:
+    """The changeSets of an XML, YAML or JSON changelog, in the order Liquibase runs them, each
+    with its lines. Raises NotUnderstood when the format's parser refuses the text."""
+    if path.lower().endswith(".xml"):
+        return _xml_changesets(source)
+    return _structured_changesets(source, path)
+
+
+def in_transaction(cs: ChangeSet) -> bool:
+    """Liquibase runs a changeSet in a transaction of its own unless `runInTransaction` is false."""
+    return cs.attrs.get("runInTransaction", "true").strip().lower() != "false"
+
+
+def formatted_sql(source: str) -> bool:
+    """A Liquibase formatted-SQL changelog (`--liquibase formatted sql` on its first line)."""
+    return source.lstrip().lower().startswith("--liquibase formatted sql")
+
+
+def runs_on_postgresql(dbms: str) -> bool:
+    """Liquibase's `dbms` list (DatabaseList.definitionMatches): empty or `all` runs everywhere,
+    `none` nowhere, `!postgresql` everywhere else; otherwise only on the databases it names."""
+    names = [d.strip().lower() for d in dbms.split(",") if d.strip()]
+    if not names or "all" in names:
+        return "!postgresql" not in names
+    if "none" in names or "!postgresql" in names:
+        return False
+    if all(n.startswith("!") for n in names):
+        return True
+    return "postgresql" in names
