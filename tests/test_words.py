@@ -137,6 +137,7 @@ PATCHY = st.lists(
     st.sampled_from(
         ["+", "-", " ", "+++ b/x", "--- a/x", "\n", "\r\n", "\u2028", "class ", "x: int"]
         + ["Field(", "?", "|", "type ", "enum", "a", "b = 1", "\\", "@@ -1 +1 @@"]
+        + ["# note", "  # x: int"]
     ),
     max_size=30,
 ).map("".join)
@@ -144,20 +145,18 @@ PATCHY = st.lists(
 
 @settings(max_examples=400, deadline=None)
 @given(PATCHY)
-def test_touches_fields_reads_the_changed_lines_joined_as_it_read_them_one_by_one(
-    patch: str,
-) -> None:
-    """The data-shape gate searches the changed lines joined (once per patch): the same answer
-    as the line-by-line search it replaces."""
+def test_touches_fields_skips_only_a_patch_of_blank_and_comment_lines(patch: str) -> None:
+    """The data-shape gate skips a file only when no changed line can be a declaration."""
     from guardrail.analysis.shapes import changed
 
-    one_by_one = any(
-        line[:1] in ("+", "-")
-        and not line.startswith(("+++", "---"))
-        and any(h in line for h in changed._SHAPE_HINTS)
+    code_lines = [
+        line[1:].strip()
         for line in patch.splitlines()
-    )
-    assert changed._touches_fields(patch) == one_by_one
+        if line[:1] in ("+", "-") and not line.startswith(("+++", "---"))
+    ]
+    expected = any(text and not text.startswith("#") for text in code_lines)
+    assert changed._touches_fields(patch, ".py") == expected
+    assert changed._touches_fields(patch, ".proto") is True
 
 
 LOOKUP_TEXT = st.lists(

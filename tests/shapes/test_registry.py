@@ -52,3 +52,25 @@ def test_a_widening_is_a_loosening_not_a_tightening() -> None:
 def test_tightening_kinds_are_the_catalog_codes() -> None:
     assert TKind.REQUIRED == "T01"
     assert TKind("T08") is TKind.VALUES_NARROWED
+
+
+def test_gate_reads_every_changed_line_but_comments_and_typescript_function_bodies() -> None:
+    from guardrail.analysis.shapes.changed import _touches_fields
+
+    body = "@@ -10,4 +10,4 @@ export const total = async ({ a }: Args): Promise<number> => {\n   const x = 1;\n-  return x;\n+  return x + 1;\n }"
+    assert not _touches_fields(body, ".ts")
+    # The same lines in Python: a class may be declared inside a function, and is read.
+    assert _touches_fields(body, ".py")
+    # A component's body in TSX, and a comment anywhere.
+    tsx = "@@ -1,3 +1,3 @@ export function OrderCard({ order }: OrderCardProps) {\n-  return <div>{order.id}</div>;\n+  return <span>{order.id}</span>;"
+    assert not _touches_fields(tsx, ".tsx")
+    assert not _touches_fields("@@ -1 +1 @@\n-# old note\n+# new note", ".py")
+    # No header context, a schema's chained limit, a removed enum member: read.
+    assert _touches_fields("@@ -4,3 +4,3 @@\n   a();\n-  b();\n+  c();", ".ts")
+    assert _touches_fields(
+        "@@ -3,2 +3,2 @@ export const ZOrder = z.object({\n-    .max(500),\n+    .max(50),", ".ts"
+    )
+    assert _touches_fields(
+        '@@ -5,2 +5,1 @@ class OrderStatus(Enum):\n-    REFUNDED = "refunded"', ".py"
+    )
+    assert _touches_fields("@@ -2,1 +2,1 @@ message Order {\n-  // total\n+  // sum", ".proto")

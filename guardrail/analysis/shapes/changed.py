@@ -6,6 +6,7 @@ here with `@wants`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -78,43 +79,104 @@ def candidate(f: ChangedFile) -> bool:
         return False
     if language(f.path) is None and not f.path.lower().endswith((".json", ".yaml", ".yml")):
         return False
-    return f.patch is None or _touches_fields(f.patch)
+    return f.patch is None or _touches_fields(f.patch, _suffix(f.path))
 
 
-_SHAPE_HINTS = (
-    ":",
-    "class ",
-    "Field(",
-    "Column(",
-    "column(",
-    "models.",
-    "required",
-    "enum",
-    "?",
-    "|",
-    "message ",
-    "input ",
-    "type ",
-    "interface ",
-    "optional",
-    "nullable",
-    "default",
+def _suffix(path: str) -> str:
+    name = path.lower().rsplit("/", 1)[-1]
+    return "." + name.rsplit(".", 1)[-1] if "." in name else ""
+
+
+# Every line of these files is a declaration (or a comment): a field deleted, an enum value
+# removed or `int64` -> `int32` is a changed line with no other mark, so they are always read.
+_DECLARATIONS_ONLY = (".proto", ".graphql", ".graphqls", ".gql", ".avsc")
+_COMMENT = {
+    ".py": ("#",),
+    ".proto": ("//",),
+    ".graphql": ("#",),
+    ".graphqls": ("#",),
+    ".gql": ("#",),
+}
+_C_COMMENT = ("//", "/*", "*")
+
+
+_TS_SUFFIXES = (".ts", ".tsx", ".mts")
+# A top-level line that starts a function (TypeScript): `function f(`, `export async function f(`,
+# `export const f = async (…) =>`, `const f = function (`.
+_TS_FUNCTION = re.compile(
+    r"(export\s+(default\s+)?)?(async\s+)?function[\s*(]"
+    r"|(export\s+)?(const|let|var)\s+[\w$]+(\s*:[^=]+)?\s*=\s*(async\s+)?"
+    r"(function[\s*(]|\([^)]*\)\s*(:[^=]+)?=>|[\w$]+\s*=>)"
 )
 
 
-@lru_cache(maxsize=4096)
-def _touches_fields(patch: str) -> bool:
-    """Do the changed lines look like declarations (a field, a class, a schema key)? A code
-    change elsewhere in the file cannot tighten a shape, and is not worth reading twice.
+def _inert(line: str, suffix: str) -> bool:
+    """A changed line that cannot change a declaration: blank, or a whole-line comment."""
+    text = line[1:].strip()
+    return not text or text.startswith(_COMMENT.get(suffix, _C_COMMENT))
 
-    Asked for each file by several readers, answered once per patch. The changed lines are
-    searched joined: no hint holds a line break, so a hint found there is in one line."""
-    changed = "\n".join(
+
+def _in_ts_function(patch: str) -> list[bool]:
+    """For each changed line of a TypeScript patch: is it inside the body of a top-level
+    function? The TypeScript and zod readers read top-level declarations only, so such a line
+    cannot change one. Decided from the hunk as GitHub sends it: the header's context (git's
+    nearest earlier line starting at column 0 with a letter) and the hunk's own column-0 lines;
+    anything else at column 0 (a `}`, a template string's text) leaves it undecided (read)."""
+    out: list[bool] = []
+    inside = False
+    for line in patch.splitlines():
+        if line.startswith("@@"):
+            context = line.split("@@", 2)[2].strip() if line.count("@@") >= 2 else ""
+            inside = bool(context) and bool(_TS_FUNCTION.match(context))
+            continue
+        body = line[1:]
+        top = bool(body) and not body[0].isspace()
+        if top and body.strip():
+            starts = bool(_TS_FUNCTION.match(body))
+            if line[:1] in ("+", "-"):
+                out.append(False)  # a top-level line itself: read
+            inside = starts
+            continue
+        if line[:1] in ("+", "-") and not line.startswith(("+++", "---")):
+            out.append(inside)
+    return out
+
+
+@lru_cache(maxsize=4096)
+def _touches_fields(patch: str, suffix: str = "") -> bool:
+    """Can the changed lines change a declaration? Not when every changed line is blank, a
+    comment, or (TypeScript) inside a top-level function's body. Any other line may be a field,
+    an enum member (`PAID = "paid"`, `  PAID`), a keyword argument of a field written over
+    several lines (`null=True,`), a chained zod method (`.max(50)`) or a string of a multi-line
+    `z.enum([...])`, none of which has a mark of its own. (A list of hints once skipped exactly
+    those: a removed enum member was never read.) Asked for each file by several readers,
+    answered once per patch."""
+    if suffix in _DECLARATIONS_ONLY:
+        return True
+    changed = [
         line
         for line in patch.splitlines()
         if line[:1] in ("+", "-") and not line.startswith(("+++", "---"))
+    ]
+    inside = _in_ts_function(patch) if suffix in _TS_SUFFIXES else [False] * len(changed)
+    return any(
+        not _inert(line, suffix) and not fn for line, fn in zip(changed, inside, strict=False)
     )
-    return any(h in changed for h in _SHAPE_HINTS)
+
+
+# Marks of a declaration on a changed line: not a gate (a removed enum member has none), only
+# the order in which candidates are compared, so the per-run limit falls on the least likely.
+_DECLARATION_MARKS = re.compile(
+    r":|class |Field\(|[Cc]olumn\(|models\.|required|enum|\?|\||type |interface |optional|null|default"
+)
+
+
+def _likely(f: ChangedFile) -> bool:
+    return f.patch is None or any(
+        _DECLARATION_MARKS.search(line)
+        for line in f.patch.splitlines()
+        if line[:1] in ("+", "-") and not line.startswith(("+++", "---"))
+    )
 
 
 @dataclass(frozen=True)
@@ -145,16 +207,14 @@ def _read_changes(ctx: Analysis) -> ShapeChanges:
     seen = 0
     skipped: list[str] = []
     excluded = ctx.config.data_shapes.exclude
-    for f in ctx.pr.files:
-        if not candidate(f) or f.path in migration_paths or matches(f.path, excluded):
-            continue
-        if (
-            f.patch is not None
-            and f.path.endswith(".py")
-            and "class " not in f.patch
-            and ":" not in f.patch
-        ):
-            continue
+    wanted = [
+        f
+        for f in ctx.pr.files
+        if candidate(f) and f.path not in migration_paths and not matches(f.path, excluded)
+    ]
+    if len(wanted) > MAX_SHAPE_FILES:
+        wanted.sort(key=lambda f: not _likely(f))  # stable: the PR's order otherwise
+    for f in wanted:
         if seen >= MAX_SHAPE_FILES:
             skipped.append(f.path)
             continue
