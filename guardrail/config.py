@@ -260,6 +260,19 @@ class MigrationsConfig:
         return self.plan_headings + self.extra_plan_headings
 
 
+# The `migrations` settings a `paths` entry may set for its files, read through
+# `Config.migration_setting` by their field names (tests/test_config.py: each is a field).
+MigrationSetting = Literal[
+    "database",
+    "postgres_version",
+    "lock_timeout",
+    "statement_timeout",
+    "large_tables",
+    "hot_tables",
+    "small_tables",
+]
+
+
 @dataclass(frozen=True)
 class AcknowledgeConfig:
     """Who may acknowledge a gap, and how: labels (reviewers) and/or the description (author)."""
@@ -342,9 +355,10 @@ class Config:
         extra = tuple(g for e in self.paths if e.migrations for g in e.migrations.exclude)
         return self.migrations.exclude + extra
 
-    def migration_setting(self, name: str, path: str | None = None) -> Any:
+    def migration_setting(self, name: MigrationSetting, path: str | None = None) -> Any:
         """One `migrations.<name>` setting for a file: the first `paths` entry that matches the
-        file and sets it, else the top level (None when neither sets it)."""
+        file and sets it, else the top level (None when neither sets it). `name` is one of
+        `MigrationSetting`, so mypy catches a misspelled one."""
         if path and self.paths:
             from guardrail.analysis.paths import matches
 

@@ -77,7 +77,6 @@ class PullRequest:
     author: str | None = None
     # How many files GitHub says the PR changes; more than len(files) when the listing was capped.
     changed_files: int | None = None
-    url: str | None = None
     # Who added each label, when the source knows ((label, login) pairs, the latest first).
     label_actors: tuple[tuple[str, str], ...] = ()
 

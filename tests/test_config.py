@@ -204,3 +204,12 @@ def test_a_paths_entry_overrides_only_the_settings_it_writes() -> None:
     assert cfg.postgres_version("svc/db/0001.sql") == 16
     assert cfg.postgres_version("other/0001.sql") == 13
     assert cfg.migration_setting("lock_timeout", "svc/db/0001.sql") == "5s"
+
+
+def test_every_migration_setting_read_by_name_is_a_field() -> None:
+    """`Config.migration_setting` reads a field by its name: each name it accepts is one."""
+    from dataclasses import fields
+    from typing import get_args
+
+    names = {f.name for f in fields(cfgmod.MigrationsConfig)}
+    assert set(get_args(cfgmod.MigrationSetting)) <= names

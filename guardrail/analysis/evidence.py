@@ -96,7 +96,6 @@ class TestIndex:
     _reach: dict[tuple[str, str, str], bool] = field(default_factory=dict)
     _refers: dict[tuple[str, str], bool] = field(default_factory=dict)
     _helpers: dict[str, list[str]] = field(default_factory=dict)
-    _modules: dict[str, list[str]] | None = None
     loaded: int = 0  # helper files read beyond the index (at most MAX_FOLLOWED_FILES)
     searched: str = "the tests changed by the PR"  # where evidence was searched, in words
 

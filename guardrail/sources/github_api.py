@@ -23,7 +23,7 @@ import functools
 import json
 import time
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -47,8 +47,8 @@ def comments_fields(full_ids: bool = True) -> str:
     stands in where it is null or, on a GHES version without the field, not asked for."""
     ids = "fullDatabaseId databaseId" if full_ids else "databaseId"
     return (
-        f"comments(first: 100, after: $cursor) {{ nodes {{ {ids} body viewerDidAuthor "
-        "isMinimized } pageInfo { hasNextPage endCursor } }"
+        f"comments(first: 100, after: $cursor) {{ nodes {{ {ids} body viewerDidAuthor }} "
+        "pageInfo { hasNextPage endCursor } }"
     )
 
 
@@ -128,7 +128,6 @@ class Comment:
     id: int
     body: str
     mine: bool
-    minimized: bool = False
 
 
 @dataclass
@@ -137,7 +136,6 @@ class PullInfo:
     head_repo: str | None
     base_repo: str | None
     state: str = "open"
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def from_fork(self) -> bool:
@@ -458,7 +456,6 @@ class GitHubClient:
             head_sha=gpr.head.sha,
             author=gpr.user.login if gpr.user is not None else None,
             changed_files=gpr.changed_files,
-            url=gpr.html_url,
         )
         return PullInfo(pr, head_repo, self.repository, gpr.state)
 
@@ -603,7 +600,6 @@ class GitHubClient:
                         int(ident),
                         node.get("body") or "",
                         bool(node.get("viewerDidAuthor")),
-                        bool(node.get("isMinimized")),
                     )
                 )
 
