@@ -101,7 +101,7 @@ class Finding:
     the values it quotes kept apart, never Markdown. Render them with guardrail/render/inline.py;
     `title_parts`/`detail_parts` give the structure."""
 
-    check: str  # rollback-note | migration-plan | migration-safety | legacy-data-tests | …
+    check: CheckName
     rule: str  # GR101
     severity: Severity
     title: str  # one line: the gap
@@ -138,7 +138,7 @@ class Finding:
 class Answer:
     """A question guardrail asked and found answered, shown briefly so a clean PR says why."""
 
-    check: str
+    check: CheckName
     text: str
 
 

@@ -25,7 +25,7 @@ TITLE_LIMIT = 300
 DETAIL_LIMIT = 1_500
 
 # The questions guardrail asks, one per check, in the order the comment shows them.
-QUESTIONS: dict[str, str] = {
+QUESTIONS: dict[CheckName, str] = {
     CheckName.ROLLBACK_NOTE: "Can we roll this back?",
     CheckName.MIGRATION_PLAN: "How does the migration ship?",
     CheckName.MIGRATION_SAFETY: "Is the migration safe to run?",
@@ -43,7 +43,7 @@ QUESTIONS: dict[str, str] = {
 class Rule:
     code: str
     name: str
-    check: str
+    check: CheckName
     summary: str
     default_severity: Severity
     # Rules this one stands for when both find the same gap (same file and line): the engine

@@ -23,11 +23,11 @@ from guardrail.analysis.reads import discovers
 from guardrail.analysis.uses_common import Target
 from guardrail.analysis.words import _TO_WORDS, may_name
 from guardrail.checks.base import Analysis, Output
-from guardrail.model import Answer, ChangedFile, Finding, Severity
+from guardrail.model import Answer, ChangedFile, CheckName, Finding, Severity
 from guardrail.rules import by_code
 from guardrail.text import code
 
-DEPLOY = "deploy-order"
+DEPLOY = CheckName.DEPLOY_ORDER
 
 GR511 = by_code("GR511")
 GR512 = by_code("GR512")

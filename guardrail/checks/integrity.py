@@ -22,11 +22,11 @@ from guardrail.analysis.migrations.detect import detect
 from guardrail.analysis.migrations.django import app_config_label
 from guardrail.analysis.migrations.ops import Op
 from guardrail.checks.base import Analysis, Output
-from guardrail.model import Answer, Finding, Note, Severity
+from guardrail.model import Answer, CheckName, Finding, Note, Severity
 from guardrail.rules import by_code
 from guardrail.text import code
 
-INTEGRITY = "migration-integrity"
+INTEGRITY = CheckName.MIGRATION_INTEGRITY
 
 GR501 = by_code("GR501")
 GR502 = by_code("GR502")

@@ -29,11 +29,11 @@ from guardrail.analysis.shapes.direction import response_by_name
 from guardrail.analysis.shapes.routes import not_lowered, response_only, taken_in
 from guardrail.analysis.testindex import test_index
 from guardrail.checks.base import Analysis, Output
-from guardrail.model import Answer, Note, Severity
+from guardrail.model import Answer, CheckName, Note, Severity
 from guardrail.rules import Rule, by_code
 from guardrail.text import CODE_OPEN, code
 
-CHECK = "legacy-data-tests"
+CHECK = CheckName.LEGACY_DATA_TESTS
 
 GR301 = by_code("GR301")
 GR302 = by_code("GR302")

@@ -6,11 +6,11 @@ from collections.abc import Iterable, Iterator
 
 from guardrail.analysis.isolate import Unreadable
 from guardrail.checks.base import Analysis
-from guardrail.model import Finding, Severity
+from guardrail.model import CheckName, Finding, Severity
 from guardrail.rules import by_code
 from guardrail.text import code
 
-CHECK = "analysis"
+CHECK = CheckName.ANALYSIS
 
 GR901 = by_code("GR901")
 

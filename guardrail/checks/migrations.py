@@ -32,11 +32,11 @@ from guardrail.checks import safety_rules
 from guardrail.checks.base import Analysis, Output
 from guardrail.checks.safety_rules import GR220, SAFETY
 from guardrail.config import Config
-from guardrail.model import Acknowledged, Answer, ChangedFile, Finding, Note, Severity
+from guardrail.model import Acknowledged, Answer, ChangedFile, CheckName, Finding, Note, Severity
 from guardrail.rules import Rule, by_code
 from guardrail.text import code, md, plain
 
-PLAN = "migration-plan"
+PLAN = CheckName.MIGRATION_PLAN
 
 GR103 = by_code("GR103")
 GR201 = by_code("GR201")

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from guardrail.checks.base import Analysis, Output
-from guardrail.model import Answer, Severity
+from guardrail.model import Answer, CheckName, Severity
 from guardrail.rules import by_code
 from guardrail.text import md, plain
 
-CHECK = "rollback-note"
+CHECK = CheckName.ROLLBACK_NOTE
 
 GR101 = by_code("GR101")
 GR102 = by_code("GR102")

@@ -18,11 +18,11 @@ from guardrail.analysis.migrations import postgres as pg
 from guardrail.analysis.migrations.detect import framework
 from guardrail.analysis.migrations.ops import OLD_TYPE_UNKNOWN, Op, OpKind
 from guardrail.analysis.migrations.postgres import DEFAULT_POSTGRES_VERSION
-from guardrail.model import Severity
+from guardrail.model import CheckName, Severity
 from guardrail.rules import Rule, by_code
 from guardrail.text import code
 
-SAFETY = "migration-safety"
+SAFETY = CheckName.MIGRATION_SAFETY
 
 
 @dataclass(frozen=True)

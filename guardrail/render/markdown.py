@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from guardrail.model import Finding, Report, Severity, Verdict
+from guardrail.model import CheckName, Finding, Report, Severity, Verdict
 from guardrail.render.inline import markdown as inline
 from guardrail.rules import QUESTIONS
 from guardrail.text import fence_block, location, strip_marks
@@ -30,14 +30,14 @@ class Meta:
     local: bool = False
 
 
-def _by_check(findings: tuple[Finding, ...]) -> dict[str, list[Finding]]:
-    groups: dict[str, list[Finding]] = {}
+def _by_check(findings: tuple[Finding, ...]) -> dict[CheckName, list[Finding]]:
+    groups: dict[CheckName, list[Finding]] = {}
     for f in findings:
         groups.setdefault(f.check, []).append(f)
     return groups
 
 
-def _question(check: str) -> str:
+def _question(check: CheckName) -> str:
     return QUESTIONS.get(check, check.replace("-", " ").capitalize() + "?")
 
 
@@ -84,11 +84,11 @@ def _templates(findings: list[Finding]) -> list[str]:
     return out
 
 
-_SAFETY = "migration-safety"
+_SAFETY = CheckName.MIGRATION_SAFETY
 
 
 def _section(
-    check: str, findings: list[Finding], limit: int | None, answered: str | None = None
+    check: CheckName, findings: list[Finding], limit: int | None, answered: str | None = None
 ) -> str:
     shown = findings if limit is None else findings[:limit]
     lines = [f"**{_question(check)}** — {_rule_links(findings)}"]
@@ -102,7 +102,7 @@ def _section(
     return "\n".join(lines)
 
 
-def _table(report: Report, groups: dict[str, list[Finding]]) -> str:
+def _table(report: Report, groups: dict[CheckName, list[Finding]]) -> str:
     rows = ["| | question | answer |", "|---|---|---|"]
     answered = {a.check: a.text for a in report.answers}
     for check in QUESTIONS:
@@ -202,11 +202,11 @@ def _fit(text: str, report: Report, meta: Meta, marker: bool, budget: int | None
 def _compose(
     report: Report,
     meta: Meta,
-    groups: dict[str, list[Finding]],
+    groups: dict[CheckName, list[Finding]],
     notices: list[Finding],
     limit: int | None,
     marker: bool,
-    table_groups: dict[str, list[Finding]] | None = None,
+    table_groups: dict[CheckName, list[Finding]] | None = None,
     full: bool = False,
 ) -> str:
     parts = [MARKER] if marker else []

@@ -3,9 +3,10 @@ the trace itself (server, runner, judge) is imported only when a trace is asked 
 
 from __future__ import annotations
 
+from guardrail.model import CheckName
 from guardrail.rules import by_code
 
-SAFETY = "migration-safety"
+SAFETY = CheckName.MIGRATION_SAFETY
 
 GR260 = by_code("GR260")
 GR261 = by_code("GR261")
