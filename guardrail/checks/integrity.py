@@ -17,7 +17,7 @@ from guardrail.analysis import flyway
 from guardrail.analysis import history as H
 from guardrail.analysis.diff import parse_patch
 from guardrail.analysis.migrations.changed import Migration, migrations, text_of
-from guardrail.analysis.migrations.compare import Edit, compare
+from guardrail.analysis.migrations.compare import Edit, code_only, compare
 from guardrail.analysis.migrations.detect import detect
 from guardrail.analysis.migrations.django import app_config_label
 from guardrail.analysis.migrations.ops import Op
@@ -471,6 +471,20 @@ def _shipped(ctx: Analysis) -> Iterator[Finding | Note]:
             continue
         if m.edit is Edit.OPERATIONS:
             changes = compare(m.base, m.reading)
+            if code_only(changes):
+                yield GR505.finding(
+                    f"{code(_name(f.path))} is already on the base branch, and this PR changes "
+                    "only the code its data migration runs.",
+                    "It has run in production, so the new code runs only on databases built "
+                    "from scratch. If the edit keeps the migration importable (a helper it uses "
+                    "moved or was renamed), nothing else is needed; if it corrects what the data "
+                    "migration writes, production keeps the old result: put the correction in a "
+                    "new migration.",
+                    severity=Severity.WARNING,
+                    path=f.path,
+                    line=changes.new[0].line,
+                )
+                continue
             # An operation that stays but whose details change (a default, a type) reads as
             # "changed", not as one added and the same one gone.
             gone_words = [_op_words(op) for op in changes.gone]

@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Hashable
 from dataclasses import dataclass
 
-from guardrail.analysis.migrations.ops import Op, Reading
+from guardrail.analysis.migrations.ops import Op, OpKind, Reading
 
 # Where an operation is and how it is written: not part of what it does.
 _PLACE = frozenset({"line", "text", "ignores"})
@@ -93,3 +93,31 @@ def new_or_changed(base: Reading | None, head: Reading) -> tuple[Op, ...]:
 def operations_changed(base: Reading, head: Reading) -> bool:
     """True when the edit changes what the migration does; False for comments and formatting."""
     return compare(base, head).edit is Edit.OPERATIONS
+
+
+# The operations that carry a RunPython function's code in their definition (python_ast.definition).
+_CODE_KINDS = frozenset({OpKind.DATA_MIGRATION, OpKind.IRREVERSIBLE})
+
+
+def _call_part(op: Op) -> str:
+    """The call's own part of a definition, without the functions it names."""
+    return op.definition.split("\n", 1)[0]
+
+
+def code_only(changes: Comparison) -> bool:
+    """True when an edit of a shipped migration changes only the code of functions its data
+    migrations call (Django's `RunPython(forwards)` with a different `forwards` body): the
+    operations, their arguments and the schema changes are the same. Whether such an edit
+    changes the data it writes or only keeps old code importable (a helper moved or renamed),
+    the syntax cannot tell."""
+    if not changes.new or len(changes.new) != len(changes.gone):
+        return False
+    if any(op.kind not in _CODE_KINDS for op in (*changes.new, *changes.gone)):
+        return False
+
+    def key(op: Op) -> tuple[Hashable, ...]:
+        return (*signature(dataclasses.replace(op, definition="")), _call_part(op))
+
+    return Counter(key(o) for o in changes.new) == Counter(key(o) for o in changes.gone) and all(
+        "\n" in o.definition for o in changes.new
+    )
