@@ -74,6 +74,10 @@ def test_a_python_change_imports_only_what_it_reads(tmp_path: Path) -> None:
     unwanted = ("github", "pglast", "tree_sitter", "markdown_it", "psycopg", "graphql")
     # The migration readers of frameworks the PR has no file of (detect.py's table names them).
     readers = ("alembic", "rails", "laravel", "js", "ecto", "efcore", "liquibase", "goose_go")
+    # Django's and the SQL reader, and the column histories only a migration is judged against
+    # (about 25 ms of every run before they were imported where a migration is read).
+    readers += ("django", "sql", "django_state", "django_fields", "alembic_chain")
+    readers += ("base_columns", "python_ast", "pyeval")
     unwanted += tuple(f"guardrail.analysis.migrations.{r}" for r in readers)
     assert not [n for n in unwanted if n in names], sorted(n for n in unwanted if n in names)
 
@@ -86,7 +90,7 @@ def test_a_migration_loads_its_own_reader_only(tmp_path: Path) -> None:
     )
     names = _imported(repo, "--base", "main", "--body", "/dev/null")
     assert "guardrail.analysis.migrations.rails" in names
-    others = ("alembic", "laravel", "js", "ecto", "efcore", "liquibase")
+    others = ("alembic", "laravel", "js", "ecto", "efcore", "liquibase", "django")
     loaded = [r for r in others if f"guardrail.analysis.migrations.{r}" in names]
     assert not loaded, loaded
 
@@ -120,3 +124,25 @@ def test_the_whole_analysis_imports_no_pydantic() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "False"
+
+
+def test_a_django_migration_loads_the_django_reader(tmp_path: Path) -> None:
+    """The other half of the lazy imports: a Django migration is read by Django's reader and
+    judged against the app's history (the first test cannot pass by the readers being gone)."""
+    migration = (
+        "from django.db import migrations, models\n\n\n"
+        "class Migration(migrations.Migration):\n"
+        "    dependencies = [('shop', '0001_initial')]\n"
+        "    operations = [\n"
+        "        migrations.AlterField('order', 'note', models.TextField()),\n"
+        "    ]\n"
+    )
+    repo = make_repo(
+        tmp_path / "r",
+        {"shop/__init__.py": "", "shop/migrations/__init__.py": ""},
+        {"shop/migrations/0002_note.py": migration},
+    )
+    names = _imported(repo, "--base", "main", "--body", "/dev/null")
+    wanted = ("django", "django_state", "python_ast")
+    missing = [m for m in wanted if f"guardrail.analysis.migrations.{m}" not in names]
+    assert not missing, missing

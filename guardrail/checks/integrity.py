@@ -19,7 +19,6 @@ from guardrail.analysis.diff import parse_patch
 from guardrail.analysis.migrations.changed import Migration, migrations, text_of
 from guardrail.analysis.migrations.compare import Edit, code_only, compare
 from guardrail.analysis.migrations.detect import detect
-from guardrail.analysis.migrations.django import app_config_label
 from guardrail.analysis.migrations.ops import Op
 from guardrail.checks.base import Analysis, Output
 from guardrail.model import Answer, CheckName, Finding, Note, Severity
@@ -87,6 +86,8 @@ def _django_labels(ctx: Analysis, new: list[Migration]) -> dict[str, str]:
     for m in new:
         where = H.django_app(m.file.path)
         if where is not None and where[0] not in labels:
+            from guardrail.analysis.migrations.django import app_config_label
+
             apps_py = ctx.read("head", f"{where[0]}/apps.py") if ctx.read else None
             labels[where[0]] = app_config_label(apps_py) or where[1]
     return labels

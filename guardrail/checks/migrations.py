@@ -16,15 +16,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from guardrail.analysis.markdown import assess, find_sections, normalize
-from guardrail.analysis.migrations import alembic_chain, base_columns, django_fields, django_state
 from guardrail.analysis.migrations.changed import Migration, django_models, migrations
 from guardrail.analysis.migrations.detect import detect
-from guardrail.analysis.migrations.django import (
-    django_field_class,
-    field_facts,
-    same_column_type,
-    sized_type,
-)
 from guardrail.analysis.migrations.ops import OLD_TYPE_UNKNOWN, ColumnDef, DjangoField, Op, OpKind
 from guardrail.analysis.migrations.postgres import known_type, same_type, type_change_rewrites
 from guardrail.analysis.reads import wants
@@ -49,7 +42,10 @@ GR902 = by_code("GR902")
 
 def _resolved(ctx: Analysis, m: Migration, op: Op) -> tuple[Op | None, ...]:
     """The operation as the column's history decides it: several (a Django AlterField's type
-    restatement that also drops a `db_default`), one, or None (nothing changes)."""
+    restatement that also drops a `db_default`), one, or None (nothing changes). The column
+    histories' readers are imported here, by a run that has a migration to judge."""
+    from guardrail.analysis.migrations import base_columns
+
     if m.kind.framework in base_columns.FRAMEWORKS:
         return (_resolve_restated(ctx, m, op),)
     if m.kind.framework == "alembic":
@@ -75,6 +71,8 @@ def _resolve_restated(ctx: Analysis, m: Migration, op: Op) -> Op | None:
     if op.kind in (OpKind.DROP_NOT_NULL, OpKind.DROP_DEFAULT) and not op.maybe:
         return op
     earlier = [o for o in m.reading.ops if o.line < op.line]
+    from guardrail.analysis.migrations import base_columns
+
     before = base_columns.column_before(ctx, m.file.path, op.table, op.column, earlier)
     if op.kind == OpKind.DROP_NOT_NULL:
         # A restatement that does not repeat NOT NULL (knex `.alter()`, Sequelize
@@ -109,6 +107,8 @@ def _resolve_alembic(ctx: Analysis, m: Migration, op: Op) -> Op | None:
     before = None
     if op.kind == OpKind.SET_NOT_NULL or not op.from_type:
         earlier = [o for o in m.reading.ops if o.line < op.line]
+        from guardrail.analysis.migrations import alembic_chain
+
         before = alembic_chain.column_before(
             ctx, m.file.path, m.reading, op.table, op.column, earlier
         )
@@ -155,6 +155,8 @@ def _resolve_django_replayed(ctx: Analysis, m: Migration, op: Op) -> tuple[Op | 
         return None
     if op.kind not in (OpKind.SET_NOT_NULL, OpKind.ALTER_TYPE):
         return None
+    from guardrail.analysis.migrations import django_state
+
     after = django_state.field_at(m.reading, op.model, op.column, op.line)
     if after is None:
         return None
@@ -217,6 +219,9 @@ def _django_type_change(
 def _own_type(ctx: Analysis, path: str, f: DjangoField) -> str | None:
     """The column type of a declaration: Django's own class as read; a project's class through
     the Django class it derives from (django_fields.py); None when it cannot be traced."""
+    from guardrail.analysis.migrations import django_fields
+    from guardrail.analysis.migrations.django import django_field_class, sized_type
+
     if django_field_class(f.field):
         return f.type
     if not f.origin or ctx.read_tree is None:
@@ -241,6 +246,12 @@ def _resolve_django_alter(ctx: Analysis, m: Migration, op: Op) -> Op | None:
     models = django_models(ctx)
     if models is None or "/migrations/" not in m.file.path:
         return op
+    from guardrail.analysis.migrations.django import (
+        django_field_class,
+        field_facts,
+        same_column_type,
+    )
+
     app_dir = m.file.path.rsplit("/migrations/", 1)[0]
     before_call = models.field(app_dir, op.model or op.table, op.column)
     if before_call is None:
@@ -282,6 +293,8 @@ def _existing(ctx: Analysis, m: Migration, op: Op) -> tuple[ColumnDef | None]:
     """The column a guarded statement asks to be missing, as the base branch's earlier
     migrations of the folder (and the lines above in the file) leave it: None when missing or
     not known (then the statement runs, and is judged as written)."""
+    from guardrail.analysis.migrations import base_columns
+
     if op.only_without is None or m.kind.framework not in base_columns.FRAMEWORKS:
         return (None,)
     table, column = op.only_without
@@ -335,6 +348,8 @@ def _readded(
         (o for o in ops if o.kind == OpKind.ADD_COLUMN and (o.table, o.column) == where), None
     )
     at = add or ops[0]
+    from guardrail.analysis.migrations import base_columns
+
     origin = base_columns.made_by(ctx, m.file.path, table, column)
     made = f"{code(origin)} creates" if origin else "Earlier migrations create"
     others = sorted({o.line for o in ops if o is not add and o.line != at.line})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from guardrail.analysis.core import Analysis, Fact
 from guardrail.analysis.diff import parse_patch
@@ -21,11 +22,13 @@ from guardrail.analysis.migrations.dialect import (
     target,
     typeorm_config_file,
 )
-from guardrail.analysis.migrations.django import App, Models, app_config_label, app_of
 from guardrail.analysis.migrations.ops import Op, OpKind, Reading
 from guardrail.analysis.reads import discovers, wants
 from guardrail.config import Config
 from guardrail.model import ChangedFile
+
+if TYPE_CHECKING:  # the Django reader is imported only when a Django migration is read
+    from guardrail.analysis.migrations.django import App, Models
 
 _SNIFFED = (".sql", ".py", ".js", ".ts", ".mjs", ".cjs", ".go")
 
@@ -274,6 +277,8 @@ def django_app(ctx: Analysis, kind: MigrationFile) -> App | None:
     None for other frameworks (the reader labels by folder when it has nothing else)."""
     if kind.framework != "django" or "/migrations/" not in kind.path:
         return None
+    from guardrail.analysis.migrations.django import App, app_config_label, app_of
+
     app_dir = kind.path.rsplit("/migrations/", 1)[0]
     apps = ctx.get(DJANGO_APPS)
     if app_dir not in apps:
@@ -294,6 +299,8 @@ def django_models(ctx: Analysis) -> Models | None:
 def _read_models(ctx: Analysis) -> Models | None:
     if ctx.read is None:
         return None
+    from guardrail.analysis.migrations.django import Models
+
     read = ctx.read
     listing = ctx.tree() if ctx.tree is not None else ()
     return Models(lambda path: read("base", path), listing)
