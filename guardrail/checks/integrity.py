@@ -17,9 +17,9 @@ from guardrail.analysis import flyway
 from guardrail.analysis import history as H
 from guardrail.analysis.diff import parse_patch
 from guardrail.analysis.migrations.changed import Migration, migrations, text_of
-from guardrail.analysis.migrations.compare import Edit, code_only, compare
+from guardrail.analysis.migrations.compare import Comparison, Edit, code_only, compare
 from guardrail.analysis.migrations.detect import detect
-from guardrail.analysis.migrations.ops import Op
+from guardrail.analysis.migrations.ops import Op, OpKind
 from guardrail.checks.base import Analysis, Output
 from guardrail.model import Answer, CheckName, Finding, Note, Severity
 from guardrail.rules import by_code
@@ -439,6 +439,57 @@ def _op_words(op: Op) -> str:
     return f"{op.kind.words} {code(target)}" if target else op.kind.words
 
 
+def _operations_edited(path: str, changes: Comparison, ops: tuple[Op, ...]) -> Finding:
+    """GR505 for a shipped migration whose operations differ: an error, unless the syntax
+    cannot tell whether what it does changed (only a data migration's code, or only a
+    statement guardrail could not read), then a warning that says both readings."""
+    name = code(_name(path))
+    if code_only(changes):
+        return GR505.finding(
+            f"{name} is already on the base branch, and this PR changes only the code its data "
+            "migration runs.",
+            "It has run in production, so the new code runs only on databases built from "
+            "scratch. If the edit keeps the migration importable (a helper it uses moved or was "
+            "renamed), nothing else is needed; if it corrects what the data migration writes, "
+            "production keeps the old result: put the correction in a new migration.",
+            severity=Severity.WARNING,
+            path=path,
+            line=changes.new[0].line,
+        )
+    if changes.new and all(op.kind is OpKind.RAW for op in (*changes.new, *changes.gone)):
+        return GR505.finding(
+            f"{name} is already on the base branch, and this PR changes a statement guardrail "
+            "could not read (SQL built at run time, a call it does not know), so it cannot tell "
+            "whether what the migration does changed.",
+            "If it does, that change never runs in production, and a database built from "
+            "scratch will differ: put the change in a new migration. If it only rewrites the "
+            "same statement (a deprecated syntax, a renamed variable), nothing else is needed.",
+            severity=Severity.WARNING,
+            path=path,
+            line=changes.new[0].line,
+        )
+    # An operation that stays but whose details change (a default, a type) reads as
+    # "changed", not as one added and the same one gone.
+    gone_words = [_op_words(op) for op in changes.gone]
+    new_words = [_op_words(op) for op in changes.new]
+    changed = [w for w in new_words if w in gone_words]
+    said = (
+        [f"changed: {w}" for w in changed[:2]]
+        + [f"new: {w}" for w in new_words if w not in changed][:2]
+        + [f"gone: {w}" for w in gone_words if w not in changed][:2]
+    )
+    what = "; ".join(said) if said else "how it runs: its transaction or its way back"
+    first = (changes.new or changes.gone or (None,))[0]
+    return GR505.finding(
+        f"{name} is already on the base branch, and this PR changes what it does ({what}).",
+        "It has run in production, so this change never runs there, and a database "
+        "built from scratch will differ from production. Revert the edit and put the "
+        "change in a new migration.",
+        path=path,
+        line=first.line if first is not None and first in ops else 1,
+    )
+
+
 def _shipped(ctx: Analysis) -> Iterator[Finding | Note]:
     cosmetic: list[str] = []
     for m in migrations(ctx):
@@ -471,42 +522,7 @@ def _shipped(ctx: Analysis) -> Iterator[Finding | Note]:
                 )
             continue
         if m.edit is Edit.OPERATIONS:
-            changes = compare(m.base, m.reading)
-            if code_only(changes):
-                yield GR505.finding(
-                    f"{code(_name(f.path))} is already on the base branch, and this PR changes "
-                    "only the code its data migration runs.",
-                    "It has run in production, so the new code runs only on databases built "
-                    "from scratch. If the edit keeps the migration importable (a helper it uses "
-                    "moved or was renamed), nothing else is needed; if it corrects what the data "
-                    "migration writes, production keeps the old result: put the correction in a "
-                    "new migration.",
-                    severity=Severity.WARNING,
-                    path=f.path,
-                    line=changes.new[0].line,
-                )
-                continue
-            # An operation that stays but whose details change (a default, a type) reads as
-            # "changed", not as one added and the same one gone.
-            gone_words = [_op_words(op) for op in changes.gone]
-            new_words = [_op_words(op) for op in changes.new]
-            changed = [w for w in new_words if w in gone_words]
-            said = (
-                [f"changed: {w}" for w in changed[:2]]
-                + [f"new: {w}" for w in new_words if w not in changed][:2]
-                + [f"gone: {w}" for w in gone_words if w not in changed][:2]
-            )
-            what = "; ".join(said) if said else "how it runs: its transaction or its way back"
-            first = (changes.new or changes.gone or (None,))[0]
-            yield GR505.finding(
-                f"{code(_name(f.path))} is already on the base branch, and this PR changes what "
-                f"it does ({what}).",
-                "It has run in production, so this change never runs there, and a database "
-                "built from scratch will differ from production. Revert the edit and put the "
-                "change in a new migration.",
-                path=f.path,
-                line=first.line if first is not None and first in m.reading.ops else 1,
-            )
+            yield _operations_edited(f.path, compare(m.base, m.reading), m.reading.ops)
         elif m.edit is Edit.COSMETIC and (m.reading.notes or m.base.notes):
             yield GR505.finding(
                 f"{code(_name(f.path))} is already on the base branch and this PR edits it; "
