@@ -131,12 +131,18 @@ def required_column_without_default(op: Op, facts: Facts) -> Verdict | None:
 GR211 = by_code("GR211")
 
 
-def _backfilled(op: Op, facts: Facts) -> bool:
-    """An earlier statement of the same migration filled this table's rows (UPDATE, data code)."""
-    return any(
-        e.kind in (OpKind.BACKFILL, OpKind.DATA_MIGRATION) and (e.table in (None, op.table))
-        for e in facts.earlier
-    )
+def _backfilled(op: Op, facts: Facts) -> str | None:
+    """How an earlier statement of the same migration dealt with this table's rows: "filling
+    it" (UPDATE, data code), "deleting its NULL rows" (a DELETE of the same table whose WHERE
+    removes every row where the column is NULL); None when none did."""
+    for e in facts.earlier:
+        if e.kind in (OpKind.BACKFILL, OpKind.DATA_MIGRATION) and e.table in (None, op.table):
+            return "filling it"
+    column = (op.column or "").lower()
+    for e in facts.earlier:
+        if e.kind == OpKind.DELETE_ROWS and e.table == op.table and column in e.columns:
+            return "deleting its NULL rows"
+    return None
 
 
 def set_not_null(op: Op, facts: Facts) -> Verdict | None:
@@ -152,10 +158,11 @@ def set_not_null(op: Op, facts: Facts) -> Verdict | None:
         else f"on {pg.describe(facts.postgres)} SET NOT NULL always scans; run it when the table is quiet, "
         "with a `lock_timeout`, or upgrade (from PostgreSQL 12 a validated CHECK spares the scan)"
     )
-    if _backfilled(op, facts):
+    prepared = _backfilled(op, facts)
+    if prepared:
         return Verdict(
-            f"makes {target(op)} NOT NULL right after filling it, under one lock",
-            "The backfill above sets the rows, so the statement will not fail on NULLs, but the scan runs "
+            f"makes {target(op)} NOT NULL right after {prepared}, under one lock",
+            "The statement above deals with the rows first, so this one will not fail on NULLs, but the scan runs "
             "under an ACCESS EXCLUSIVE lock, and in the same transaction the backfill's row locks are held "
             f"with it. Backfill in batches first, then {safe}.",
             Severity.WARNING,

@@ -165,7 +165,8 @@ class Op:
     # BACKFILL
     batched: bool = False
     # The columns it sets, when the reader can tell (SQL UPDATE, Rails `update_all(col: …)`,
-    # the fields a Django RunPython function writes); also on DATA_MIGRATION.
+    # the fields a Django RunPython function writes); also on DATA_MIGRATION. On DELETE_ROWS: the
+    # columns whose NULL rows it removes for certain (`WHERE col IS NULL OR …`).
     columns: tuple[str, ...] = ()
     # The reader cannot tell whether this really changes anything (Django AlterField restates
     # the whole field; what it was before is resolved against the base commit's model).

@@ -31,6 +31,7 @@ from guardrail.analysis.migrations.grammar import (
 )
 from guardrail.analysis.migrations.literals import Literals, Syntax
 from guardrail.analysis.migrations.ops import ColumnDef, Framework, OpKind, Reading
+from guardrail.analysis.migrations.sql import default_is_volatile
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -277,10 +278,15 @@ class _RubyLiterals(Literals):
         return super().string(node)
 
     def interpolation(self, node: Node) -> str | None:
-        """`#{NON_ENIC}` where the class says `NON_ENIC = "non_enic"`: its literal value."""
+        """`#{NON_ENIC}` where the class says `NON_ENIC = "non_enic"`, or a string literal
+        (`#{' '}`): its literal value."""
         inner = [c for c in node.named_children if c.type != "comment"]
         if len(inner) == 1 and inner[0].type == "constant":
             return self.constants.get(text(inner[0]))
+        if len(inner) == 1 and inner[0].type == "string":
+            # `#{' '}`: RuboCop's fix for trailing spaces in a heredoc, a literal.
+            v = self.value(inner[0])
+            return v if isinstance(v, str) else None
         return None
 
     def heredoc(self, start: Node) -> Node | None:
@@ -372,6 +378,8 @@ class _Reader:
         if node.type == "call":
             self.on_call(self.call(node), where)
             return
+        if node.type in _CONDITIONALS and self.adapter_branch(node, where):
+            return
         if node.type in _CONDITIONALS and self.guarded(node, where):
             return
         if node.type == "identifier" and node.parent is not None and _is_statement(node):
@@ -455,6 +463,32 @@ class _Reader:
             self.visit(other, where)
         return True
 
+    def adapter_branch(self, node: Node, where: _Where) -> bool:
+        """`if connection.adapter_name == "SQLServer" … else … end` (doorkeeper's generator): on
+        PostgreSQL (adapter `PostgreSQL`, or PostGIS's) only one branch runs, and only it is
+        read. False: the condition is not an adapter-name comparison."""
+        cond = node.child_by_field_name("condition")
+        op = cond.child_by_field_name("operator") if cond is not None else None
+        if cond is None or cond.type != "binary" or op is None or text(op) not in ("==", "!="):
+            return False
+        sides = [cond.child_by_field_name("left"), cond.child_by_field_name("right")]
+        names = [self.value(n) for n in sides if n is not None and n.type == "string"]
+        asked = [n for n in sides if n is not None and text(n).endswith("adapter_name")]
+        if len(names) != 1 or not isinstance(names[0], str) or len(asked) != 1:
+            return False
+        holds = (names[0] in ("PostgreSQL", "PostGIS")) == (text(op) == "==")
+        if node.type.startswith("unless"):
+            holds = not holds
+        if "modifier" in node.type:
+            body = node.child_by_field_name("body")
+            if holds and body is not None:
+                self.visit(body, where)
+            return True
+        branch = node.child_by_field_name("consequence" if holds else "alternative")
+        if branch is not None:
+            self.visit(branch, where)
+        return True
+
     def returns_if_exists(self, node: Node, where: _Where) -> tuple[str, str] | None:
         if node.type != "if_modifier":
             return None
@@ -481,9 +515,10 @@ class _Reader:
         if on_connection and self.schema_statement(c, where):
             return
         if c.receiver is not None and c.name in ("up", "down") and c.block is not None:
-            # `dir.up { … }` inside `reversible do |dir|`: the down side is not deployed.
+            # `dir.up { … }` inside `reversible do |dir|`: the down side is not deployed, and
+            # what runs here is undone by `dir.down`, not inverted by Rails (read as `up`).
             if c.name == "up":
-                self.block_body(c.block, where)
+                self.block_body(c.block, replace(where, section="up"))
             return
         if c.name in _DATA_WRITES:
             # `Order.in_batches(of: 10_000).update_all(…)`: the batching is in the receiver chain.
@@ -599,7 +634,7 @@ class _Reader:
             col,
             not_null=kw.get("null") is False,
             has_default="default" in kw and default is not None,
-            volatile_default=isinstance(default, Dynamic) and text_is_lambda(default),
+            volatile_default=_rewrites_to_fill(c, default, kw),
             table_columns=tuple(defined[:1]),
             # `if_not_exists: true` (Rails 6.1): skipped where the column exists.
             only_without=(table, col)
@@ -626,6 +661,40 @@ class _Reader:
 
 def text_is_lambda(value: Dynamic) -> bool:
     return value.text.lstrip().startswith(("->", "lambda", "proc"))
+
+
+def _rewrites_to_fill(c: _Call, default: Value, kw: dict[str, Value]) -> bool:
+    """The added column is filled per row, so ADD COLUMN rewrites the table: a stored
+    generated column (`t.virtual …, stored: true`, `add_column :t, :c, :virtual, …`), or a
+    default given as SQL (`default: -> { "gen_random_uuid()" }`) that is volatile. A stable one
+    (`-> { "CURRENT_TIMESTAMP" }`, `now()`) is evaluated once (PostgreSQL 11+); SQL guardrail
+    cannot read as one expression counts as volatile."""
+    written = c.args[2] if c.name == "add_column" and len(c.args) > 2 else None
+    if c.name == "column":
+        written = c.args[1] if len(c.args) > 1 else None
+    if (c.name == "virtual" or written == "virtual") and kw.get("stored") is True:
+        return True
+    if not (isinstance(default, Dynamic) and text_is_lambda(default)):
+        return False
+    sql = _lambda_sql(c.node)
+    return sql is None or default_is_volatile(sql) is not False
+
+
+def _lambda_sql(call: Node) -> str | None:
+    """The SQL string a `default: -> { "…" }` (or `lambda { … }`) lambda returns, when it is
+    one string literal."""
+    for pair in _descendants(call):
+        key = pair.child_by_field_name("key") if pair.type == "pair" else None
+        if key is None or text(key).strip(":") != "default":
+            continue
+        body = [n for n in _descendants(pair) if n.type in ("block_body", "body_statement")]
+        statements = [n for n in body[0].named_children if n.type != "comment"] if body else []
+        if len(statements) == 1 and statements[0].type == "string":
+            content = [n for n in statements[0].named_children]
+            if all(n.type == "string_content" for n in content):
+                return "".join(text(n) for n in content)
+        return None
+    return None
 
 
 def _is_statement(node: Node) -> bool:

@@ -156,6 +156,27 @@ def _is_volatile(expr: Any) -> bool:
     return False
 
 
+def default_is_volatile(expression: str) -> bool | None:
+    """Whether a column default written as SQL (a Rails `default: -> { "now()" }`, EF's
+    `defaultValueSql`) is computed per row, so ADD COLUMN rewrites the table: as the SQL reader
+    judges `DEFAULT <expression>` (constants and the stable built-ins above are not). None when
+    the text is not one SQL expression."""
+    from pglast import ast
+    from pglast.parser import ParseError
+
+    from guardrail.analysis.pgsql import parse_sql
+
+    try:
+        raw = parse_sql(f"SELECT {expression}")
+    except ParseError:
+        return None
+    select = raw[0].stmt if len(raw) == 1 else None
+    targets: list[Any] = list(getattr(select, "targetList", None) or [])
+    if not isinstance(select, ast.SelectStmt) or len(targets) != 1 or select.fromClause:
+        return None
+    return _is_volatile(targets[0].val)
+
+
 def _short(text: str, limit: int = 90) -> str:
     one = " ".join(text.split())
     return one if len(one) <= limit else one[: limit - 1] + "…"
@@ -410,7 +431,11 @@ def read_sql(  # noqa: C901, PLR0912, PLR0915 — one branch per statement kind 
             )
             continue
         if isinstance(node, ast.DeleteStmt):
-            op(OpKind.DELETE_ROWS, table=_name(node.relation))
+            op(
+                OpKind.DELETE_ROWS,
+                table=_name(node.relation),
+                columns=_deleted_nulls(node.whereClause),
+            )
             continue
         if isinstance(node, ast.TruncateStmt):
             cascade = node.behavior == enums.DropBehavior.DROP_CASCADE
@@ -716,6 +741,20 @@ def _not_null_check_column(expr: Any) -> str | None:
         if fields:
             return str(getattr(fields[-1], "sval", "")) or None
     return None
+
+
+def _deleted_nulls(where: Any) -> tuple[str, ...]:
+    """The columns whose NULL rows a DELETE removes for certain: `WHERE col IS NULL`, alone or
+    as one side of ORs (`WHERE date IS NULL OR qty IS NULL OR …`), lower case."""
+    from pglast import ast, enums
+
+    if isinstance(where, ast.BoolExpr) and where.boolop == enums.BoolExprType.OR_EXPR:
+        return tuple(c for arg in where.args or () for c in _deleted_nulls(arg))
+    if isinstance(where, ast.NullTest) and where.nulltesttype == enums.NullTestType.IS_NULL:
+        fields = getattr(where.arg, "fields", None) or ()
+        name = str(getattr(fields[-1], "sval", "")) if fields else ""
+        return (name.lower(),) if name else ()
+    return ()
 
 
 class _Record(Protocol):
