@@ -439,6 +439,13 @@ def _op_words(op: Op) -> str:
     return f"{op.kind.words} {code(target)}" if target else op.kind.words
 
 
+def _not_ef_migration(m: Migration) -> bool:
+    """A .cs file the EF Core reader found no `Up(MigrationBuilder …)` in."""
+    from guardrail.analysis.migrations.efcore import NO_UP  # tree-sitter C#: only when asked
+
+    return NO_UP in m.reading.notes
+
+
 def _operations_edited(path: str, changes: Comparison, ops: tuple[Op, ...]) -> Finding:
     """GR505 for a shipped migration whose operations differ: an error, unless the syntax
     cannot tell whether what it does changed (only a data migration's code, or only a
@@ -502,6 +509,19 @@ def _shipped(ctx: Analysis) -> Iterator[Finding | Note]:
             same_version = H.version(fw, old) is not None and H.version(fw, old) == H.version(
                 fw, f.path
             )
+            if fw == "efcore" and _not_ef_migration(m):
+                yield GR505.finding(
+                    f"{code(old)} is already on the base branch and this PR renames it to "
+                    f"{code(_name(f.path))}; it is not an EF Core migration (no "
+                    "`Up(MigrationBuilder …)`), so guardrail cannot tell what records it.",
+                    "EF Core records a migration by the id in its `[Migration(…)]` attribute; "
+                    "an application's own migration routines have their own key. If that key "
+                    "changes with the name, it runs again.",
+                    severity=Severity.NOTICE,
+                    path=f.path,
+                    line=1,
+                )
+                continue
             if fw in _NAME_KEYED or (fw in H.VERSION_KEYED and not same_version):
                 why = _NAME_KEYED.get(
                     fw, "the tool records the version, and a new version runs again"

@@ -572,6 +572,11 @@ def _is_empty(body: Node | None) -> bool:
     return not [c for c in body.named_children if c.type != "comment"]
 
 
+# Said of a .cs file in a migrations folder that is not an EF Core migration (an application's
+# own migration routines, such as Jellyfin's `IAsyncMigrationRoutine` classes).
+NO_UP = "no `Up(MigrationBuilder …)` method was found"
+
+
 def read(source: str) -> Reading:
     root = parse("c_sharp", source)
     r = _Reader(source)
@@ -581,7 +586,7 @@ def read(source: str) -> Reading:
     methods = _methods(root)
     up = methods.get("Up")
     if up is None:
-        r.rec.notes.append("no `Up(MigrationBuilder …)` method was found")
+        r.rec.notes.append(NO_UP)
     else:
         body, builder = up
         r.statement(body, builder)
