@@ -257,6 +257,66 @@ def test_an_unreadable_changelog_is_listed() -> None:
     assert scripts == [] and "could not be read" in skipped[0].why
 
 
+def _planned(status: str, base: dict[str, str], head: dict[str, str]) -> trace_plan.TracePlan:
+    pr = PullRequest(files=tuple(ChangedFile(p, status) for p in head), body="", base_sha="b" * 40)
+
+    def read(side: str, path: str) -> str | None:
+        return (base if side == "base" else {**base, **head}).get(path)
+
+    return trace_plan.build(pr, read, list(base))
+
+
+def test_changesets_added_to_an_existing_changelog_are_traced() -> None:
+    """Liquibase runs the changeSets a database has not run, wherever they are written: a PR
+    that appends one to an existing changelog adds a migration (it used to be listed as 'an
+    edited migration that already ran'). The base version's changeSets already ran: not run
+    again, and not listed, unless the PR edits one."""
+    head_xml = XML.replace(
+        "</databaseChangeLog>",
+        '  <changeSet id="11" author="cy">\n'
+        "    <sql>ALTER TABLE orders ADD COLUMN late text;</sql>\n"
+        "  </changeSet>\n"
+        "</databaseChangeLog>",
+    )
+    planned = _planned("modified", {XML_PATH: XML}, {XML_PATH: head_xml})
+    assert [[st.sql for st in s.statements] for s in planned.change] == [
+        ["ALTER TABLE orders ADD COLUMN late text"]
+    ]
+    assert planned.not_traced == ()
+    edited = head_xml.replace("ADD COLUMN note text;</sql>", "ADD COLUMN note varchar(9);</sql>")
+    planned = _planned("modified", {XML_PATH: XML}, {XML_PATH: edited})
+    assert [[st.line for st in s.statements] for s in planned.change] == [[25]]
+    assert [(n.line, n.what) for n in planned.not_traced] == [(3, "changeSet 3 by ana")]
+    assert "already ran" in planned.not_traced[0].why
+    # runOnChange: Liquibase runs the edited changeSet again, and so does the trace.
+    again = edited.replace(
+        '<changeSet id="3" author="ana">', '<changeSet id="3" author="ana" runOnChange="true">'
+    )
+    planned = _planned("modified", {XML_PATH: XML}, {XML_PATH: again})
+    assert [s.statements[0].line for s in planned.change] == [4, 25]
+
+
+def test_formatted_sql_changesets_added_to_an_existing_file_are_traced() -> None:
+    path = "db/changelog/001-init.sql"
+    base = "--liquibase formatted sql\n--changeset ana:1\nCREATE TABLE t (id int);\n--rollback DROP TABLE t;\n"
+    head = base + "--changeset ana:2\nALTER TABLE t ADD COLUMN b int;\n"
+    planned = _planned("modified", {path: base}, {path: head})
+    assert [[st.line for st in s.statements] for s in planned.change] == [[6]]
+    assert planned.not_traced == ()
+    edited = head.replace("(id int)", "(id bigint)")
+    planned = _planned("modified", {path: base}, {path: edited})
+    assert [(n.line, n.what) for n in planned.not_traced] == [(2, "changeset ana:1")]
+
+
+def test_an_edited_changelog_whose_base_cannot_be_read_stays_listed() -> None:
+    """Which changeSets are new is unknown then: running them all would re-run what already
+    ran (a false 'already exists' failure), so the file is listed as before."""
+    planned = _planned("modified", {XML_PATH: "<databaseChangeLog><changeSet>"}, {XML_PATH: XML})
+    assert planned.change == ()
+    assert [n.path for n in planned.not_traced] == [XML_PATH]
+    assert "already exists on the base branch" in planned.not_traced[0].why
+
+
 # -- on the embedded server ----------------------------------------------------------------------
 
 BASE = {

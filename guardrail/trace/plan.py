@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from guardrail.analysis.migrations.detect import MigrationFile, detect
-from guardrail.analysis.migrations.liquibase import Change, ChangeSet
+from guardrail.analysis.migrations.liquibase import Change, ChangeSet, ran_before
 from guardrail.analysis.migrations.order import (
     SECTION,
     SQL_FRAMEWORKS,
@@ -30,6 +30,7 @@ from guardrail.analysis.migrations.order import (
 from guardrail.analysis.migrations.sql import skip_space_and_comments
 from guardrail.analysis.pyast import arg as _arg
 from guardrail.analysis.pyast import call_name as _callee
+from guardrail.analysis.yamlsafe import AliasBomb
 from guardrail.model import PullRequest
 from guardrail.trace.model import NotTraced
 
@@ -304,30 +305,45 @@ def transaction_mode(mf: MigrationFile, text: str, statements: tuple[Statement, 
     return "none"
 
 
-def changesets(script: Script, text: str) -> tuple[list[Script], list[NotTraced]]:
+_EDITED = (
+    "already ran where the base branch is deployed, and the pull request edits it: Liquibase "
+    "runs a changeSet once (a changed one stops the update on its checksum, unless it has "
+    "runOnChange or a validCheckSum), so the trace does not run it again"
+)
+
+
+def changesets(
+    script: Script, text: str, ran: dict[tuple[str, str], str] | None = None
+) -> tuple[list[Script], list[NotTraced]]:
     """A Liquibase formatted-SQL file as Liquibase runs it: each `--changeset` in a transaction
     of its own (committed before the next one starts), or none with `runInTransaction:false`.
+    `ran`: the changesets of the file's base version (liquibase.ran_before), which databases
+    already ran: not run again (one edited since is listed), unless `runOnChange:true`.
     Other files (and a Liquibase file without changesets) stay whole."""
+    from guardrail.analysis.migrations.liquibase import formatted_sets
+
     skipped: list[NotTraced] = []
     if script.framework != "liquibase":
         return [script], skipped
-    heads: list[tuple[int, bool]] = []  # (line of the --changeset comment, in a transaction)
-    for number, line in enumerate(text.splitlines(), 1):
-        words = line.strip().lower().split()
-        if words and words[0] == "--changeset":
-            heads.append((number, "runintransaction:false" not in words[1:]))
+    heads = formatted_sets(text)
     if not heads:
         return [script], skipped
     out: list[Script] = []
-    for k, (start, in_tx) in enumerate(heads):
-        end = heads[k + 1][0] if k + 1 < len(heads) else None
+    for k, head in enumerate(heads):
+        end = heads[k + 1].line if k + 1 < len(heads) else None
         mine = tuple(
-            st for st in script.statements if st.line > start and (end is None or st.line < end)
+            st for st in script.statements if st.line > head.line and (end is None or st.line < end)
         )
+        if ran is not None and head.key in ran and not head.run_on_change:
+            if ran[head.key] != head.fingerprint and mine:
+                what = f"changeset {head.key[1]}:{head.key[0]}"
+                skipped.append(NotTraced(script.path, _EDITED, head.line, what))
+            continue
         if mine:
-            out.append(Script(script.path, script.framework, mine, "file" if in_tx else "none"))
-    before = [st for st in script.statements if st.line < heads[0][0]]
-    if before:
+            mode = "file" if head.in_transaction else "none"
+            out.append(Script(script.path, script.framework, mine, mode))
+    before = [st for st in script.statements if st.line < heads[0].line]
+    if before and ran is None:
         skipped.append(
             NotTraced(
                 script.path,
@@ -391,16 +407,20 @@ def script_for(
 
 
 def scripts_for(
-    mf: MigrationFile, text: str, read: Callable[[str], str | None] | None = None
+    mf: MigrationFile,
+    text: str,
+    read: Callable[[str], str | None] | None = None,
+    ran: dict[tuple[str, str], str] | None = None,
 ) -> tuple[list[Script], list[NotTraced]]:
     """The scripts of one migration file in the transactions its tool runs them in: one, or a
-    Liquibase file's changesets (formatted SQL: changesets(); XML/YAML/JSON: changelog_scripts())."""
+    Liquibase file's changesets (formatted SQL: changesets(); XML/YAML/JSON: changelog_scripts()).
+    `ran`: for a Liquibase changelog the PR edits, the changeSets its base version holds."""
     if mf.role not in ("down", "verify") and _changelog(mf, text):
-        return changelog_scripts(mf, text, read)
+        return changelog_scripts(mf, text, read, ran)
     script, skipped = script_for(mf, text)
     if script is None or not script.statements:
         return [], skipped
-    split, more = changesets(script, text)
+    split, more = changesets(script, text, ran)
     return split, skipped + more
 
 
@@ -513,24 +533,34 @@ def _change_sql(
 
 
 def changelog_scripts(
-    mf: MigrationFile, text: str, read: Callable[[str], str | None] | None = None
+    mf: MigrationFile,
+    text: str,
+    read: Callable[[str], str | None] | None = None,
+    ran: dict[tuple[str, str], str] | None = None,
 ) -> tuple[list[Script], list[NotTraced]]:
     """A Liquibase XML/YAML/JSON changelog as Liquibase runs it on PostgreSQL: each changeSet in a
     transaction of its own (none with runInTransaction false), its `sql`, `createProcedure` and
     `sqlFile` changes as the literal SQL they are. Changes Liquibase generates the SQL of
     (createTable, addColumn, …) and changeSets it may run differently are listed by line,
-    changeSet id and author. What Liquibase skips on PostgreSQL (`dbms`) is skipped."""
+    changeSet id and author. What Liquibase skips on PostgreSQL (`dbms`) is skipped, and so is
+    a changeSet of `ran` (the base version's: it already ran; listed when edited since), unless
+    it has runOnChange."""
     from guardrail.analysis.migrations import liquibase
 
     try:
         sets = liquibase.changesets(text, mf.path)
-    except liquibase.NotUnderstood as exc:
+    except (liquibase.NotUnderstood, AliasBomb, RecursionError) as exc:
         return [], [NotTraced(mf.path, f"the changelog could not be read ({exc}): not run", None)]
     scripts: list[Script] = []
     skipped: list[NotTraced] = []
     for cs in sets:
         if not liquibase.runs_on_postgresql(cs.attrs.get("dbms", "")):
             continue  # Liquibase does not run it on PostgreSQL, nor does the trace
+        again = cs.attrs.get("runOnChange", "false").strip().lower() == "true"
+        if ran is not None and (cs.id, cs.author) in ran and not again:
+            if ran[(cs.id, cs.author)] != liquibase.fingerprint(cs):
+                skipped.append(NotTraced(mf.path, _EDITED, cs.line, _changeset_label(cs)))
+            continue
         why = _changeset_not_run(cs)
         if why:
             skipped.append(NotTraced(mf.path, why, cs.line, _changeset_label(cs)))
@@ -570,7 +600,7 @@ def sql_files(mf: MigrationFile, text: str, read: Callable[[str], str | None]) -
         return set()
     try:
         sets = liquibase.changesets(text, mf.path)
-    except liquibase.NotUnderstood:
+    except (liquibase.NotUnderstood, AliasBomb, RecursionError):
         return set()
     out: set[str] = set()
     for cs in sets:
@@ -613,9 +643,65 @@ def _goose_go_name(path: str) -> bool:
 class _Collected:
     files: list[MigrationFile] = field(default_factory=list)
     texts: dict[str, str] = field(default_factory=dict)
+    # Liquibase changelogs the PR edits: the changeSets of their base version (already ran).
+    ran: dict[str, dict[tuple[str, str], str]] = field(default_factory=dict)
 
 
-def build(  # noqa: C901 — one pass over the PR's migrations, in deploy order
+def _collect_change(
+    pr: PullRequest,
+    read: Callable[[str, str], str | None],
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+) -> tuple[_Collected, list[NotTraced]]:
+    """The PR's new migrations (and the Liquibase changelogs it adds changeSets to)."""
+    change = _Collected()
+    skipped: list[NotTraced] = []
+    for f in pr.files:
+        if f.status == "removed" or f.binary:
+            continue
+        kind = detect(f.path, include=include, exclude=exclude)
+        text = (
+            read("head", f.path)
+            if (kind or f.path.lower().endswith((".sql", ".py")) or _goose_go_name(f.path))
+            else None
+        )
+        if text is None and f.status == "added" and f.patch is not None:
+            text = _added_text(f.patch)
+        if text is not None:
+            kind = detect(f.path, text, include=include, exclude=exclude) or kind
+        if kind is None:
+            continue
+        if (
+            f.status in ("modified", "changed")
+            and kind.framework == "liquibase"
+            and text is not None
+            and (ran := ran_before(read("base", f.path), f.path)) is not None
+        ):
+            # Liquibase runs the changeSets a database has not run yet, wherever they are
+            # written: the ones the PR adds to an existing changelog run, the others already ran.
+            change.files.append(kind)
+            change.texts[f.path] = text
+            change.ran[f.path] = ran
+            continue
+        if f.status in ("modified", "renamed", "changed"):
+            skipped.append(
+                NotTraced(
+                    f.path,
+                    "changes a migration that already exists on the base branch; databases "
+                    "that ran it will not run it again, so the trace runs new migrations only",
+                )
+            )
+            continue
+        if text is None:
+            skipped.append(NotTraced(f.path, "its content could not be read"))
+            continue
+        change.files.append(kind)
+        change.texts[f.path] = text
+
+    return change, skipped
+
+
+def build(
     pr: PullRequest,
     read: Callable[[str, str], str | None],
     base_tree: Iterable[str],
@@ -643,37 +729,7 @@ def build(  # noqa: C901 — one pass over the PR's migrations, in deploy order
         base.files.append(kind)
         base.texts[path] = text
 
-    change = _Collected()
-    skipped: list[NotTraced] = []
-    for f in pr.files:
-        if f.status == "removed" or f.binary:
-            continue
-        kind = detect(f.path, include=include, exclude=exclude)
-        text = (
-            read("head", f.path)
-            if (kind or f.path.lower().endswith((".sql", ".py")) or _goose_go_name(f.path))
-            else None
-        )
-        if text is None and f.status == "added" and f.patch is not None:
-            text = _added_text(f.patch)
-        if text is not None:
-            kind = detect(f.path, text, include=include, exclude=exclude) or kind
-        if kind is None:
-            continue
-        if f.status in ("modified", "renamed", "changed"):
-            skipped.append(
-                NotTraced(
-                    f.path,
-                    "changes a migration that already exists on the base branch; databases "
-                    "that ran it will not run it again, so the trace runs new migrations only",
-                )
-            )
-            continue
-        if text is None:
-            skipped.append(NotTraced(f.path, "its content could not be read"))
-            continue
-        change.files.append(kind)
-        change.texts[f.path] = text
+    change, skipped = _collect_change(pr, read, include, exclude)
 
     def base_read(path: str) -> str | None:
         return read("base", path)
@@ -696,7 +752,7 @@ def build(  # noqa: C901 — one pass over the PR's migrations, in deploy order
         base_scripts.extend(scripts)
     change_scripts: list[Script] = []
     for mf in order(change.files, change.texts, head_read):
-        scripts, bad = scripts_for(mf, change.texts[mf.path], head_read)
+        scripts, bad = scripts_for(mf, change.texts[mf.path], head_read, change.ran.get(mf.path))
         skipped.extend(bad)
         change_scripts.extend(scripts)
     return TracePlan(

@@ -492,3 +492,76 @@ def runs_on_postgresql(dbms: str) -> bool:
     if all(n.startswith("!") for n in names):
         return True
     return "postgresql" in names
+
+
+# -- which changeSets already ran --------------------------------------------------------------
+
+
+def fingerprint(cs: ChangeSet) -> str:
+    """What a changeSet runs, without where it is written: equal for a changeSet a later commit
+    only moved, different for one whose changes were edited (Liquibase's checksum then differs)."""
+    return repr(
+        [
+            (
+                ch.kind,
+                sorted((k, repr(v)) for k, v in ch.attrs.items() if k != "sql"),
+                ch.text.split(),
+            )
+            for ch in cs.changes
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class FormattedSet:
+    """One `--changeset author:id` of a formatted-SQL changelog."""
+
+    key: tuple[str, str]  # (id, author)
+    line: int
+    in_transaction: bool
+    run_on_change: bool
+    fingerprint: str
+
+
+def formatted_sets(source: str) -> list[FormattedSet]:
+    """The changesets of a formatted-SQL changelog, each with the SQL it runs (its `--rollback`
+    lines left out) as its fingerprint."""
+    heads: list[tuple[int, list[str]]] = []
+    bodies: list[list[str]] = []
+    for number, line in enumerate(source.splitlines(), 1):
+        words = line.strip().split()
+        if words and words[0].lower() == "--changeset":
+            heads.append((number, words[1:]))
+            bodies.append([])
+        elif bodies and not line.strip().lower().startswith("--rollback"):
+            bodies[-1].append(line)
+    out: list[FormattedSet] = []
+    for (number, words), body in zip(heads, bodies, strict=True):
+        author, _, ident = (words[0] if words else "").partition(":")
+        flags = {w.lower() for w in words[1:]}
+        out.append(
+            FormattedSet(
+                (ident, author),
+                number,
+                "runintransaction:false" not in flags,
+                "runonchange:true" in flags,
+                repr(" ".join(body).split()),
+            )
+        )
+    return out
+
+
+def ran_before(source: str | None, path: str) -> dict[tuple[str, str], str] | None:
+    """(id, author) -> fingerprint of every changeSet of a changelog's base version: Liquibase
+    runs a changeSet once per database (DATABASECHANGELOG), so these already ran. None when the
+    base version cannot be read (then which changeSets are new is unknown)."""
+    if source is None:
+        return None
+    if formatted_sql(source):
+        return {s.key: s.fingerprint for s in formatted_sets(source)}
+    from guardrail.analysis.yamlsafe import AliasBomb
+
+    try:
+        return {(cs.id, cs.author): fingerprint(cs) for cs in changesets(source, path)}
+    except (NotUnderstood, AliasBomb, RecursionError):
+        return None
