@@ -23,10 +23,57 @@ from guardrail.analysis.migrations import postgres as pg
         ("numeric(10,2)", "numeric", False),
         ("json", "jsonb", True),
         ("timestamp", "date", None),  # not known: the rule stays cautious
+        ("timestamp(0)", "timestamp(3)", False),  # more precision: catalog only
+        ("timestamp(3)", "timestamp(0)", True),  # less: every value is rounded
+        ("varchar(255)[]", "text[]", True),  # arrays: an ArrayCoerceExpr always rewrites
+        ("integer[]", "integer[]", False),
+        ("text", "text[]", None),
     ],
 )
 def test_type_change_rewrites(old: str, new: str, rewrites: bool | None) -> None:
     assert pg.type_change_rewrites(old, new) is rewrites
+
+
+# Pairs whose answer the embedded server checks (relfilenode before and after the ALTER).
+_OBSERVED = [
+    ("varchar(16)", "varchar(64)"),
+    ("varchar(16)", "text"),
+    ("integer", "bigint"),
+    ("numeric(10,2)", "numeric(12,2)"),
+    ("timestamp(0)", "timestamp(3)"),
+    ("timestamp(3)", "timestamp(0)"),
+    ("timestamp", "timestamp(6)"),
+    ("timestamptz(0)", "timestamptz"),
+    ("time(0)", "time(3)"),
+    ("time(3)", "time(0)"),
+    ("timetz(0)", "timetz"),
+    ("varchar(255)[]", "text[]"),
+    ("varchar(20)[]", "varchar(40)[]"),
+    ("integer[]", "bigint[]"),
+    ("timestamp(0)[]", "timestamp(3)[]"),
+]
+
+
+def test_the_rewrite_table_agrees_with_postgresql(embedded_pg: str) -> None:
+    """What type_change_rewrites says of each pair is what PostgreSQL does with a table that
+    has a row: a rewrite gives the table a new relfilenode."""
+    import psycopg
+
+    observed: dict[tuple[str, str], bool] = {}
+    with psycopg.connect(embedded_pg, autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA gr_rewrites")
+        conn.execute("SET search_path = gr_rewrites")
+        for n, (old, new) in enumerate(_OBSERVED):
+            table = f"t{n}"
+            conn.execute(f"CREATE TABLE {table} (x {old})")
+            conn.execute(f"INSERT INTO {table} DEFAULT VALUES")
+            node = f"SELECT relfilenode FROM pg_class WHERE oid = 'gr_rewrites.{table}'::regclass"
+            before = conn.execute(node).fetchone()
+            conn.execute(f"ALTER TABLE {table} ALTER COLUMN x TYPE {new}")
+            observed[(old, new)] = conn.execute(node).fetchone() != before
+        conn.execute("DROP SCHEMA gr_rewrites CASCADE")
+    said = {pair: pg.type_change_rewrites(*pair) for pair in _OBSERVED}
+    assert said == observed
 
 
 def test_default_version_is_the_oldest_supported_major() -> None:

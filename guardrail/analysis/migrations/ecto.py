@@ -480,6 +480,10 @@ def _ecto_pg(name: str | None, kw: dict[str, Value]) -> str | None:
     `numeric(10,2)`, `:utc_datetime_usec, precision: 3` -> `timestamp(3)`, as ecto_sql's
     `column_type_name` writes them (grammar.sql_type's Ecto table); None for a type it does
     not know."""
+    if name and name.startswith("{:array, ") and name.endswith("}"):
+        # ecto_sql's column_type({:array, type}, opts): the inner type with the options, and [].
+        inner = _ecto_pg(name[len("{:array, ") : -1].removeprefix(":"), kw)
+        return f"{inner}[]" if inner else None
     size, precision, scale = kw.get("size"), kw.get("precision"), kw.get("scale")
     size = size if isinstance(size, int) and not isinstance(size, bool) else None
     precision = (
@@ -526,7 +530,9 @@ def _from(c: _Call, frm: Value) -> tuple[str | None, bool | None, dict[str, Valu
     before_type: str | None = None
     before_null: bool | None = None
     opts: dict[str, Value] = {}
-    if isinstance(frm, list) and frm:  # {:type, null: true}
+    if _array(frm):  # `from: {:array, :string}` is the type itself, with no options
+        before_type = _value_type(frm)
+    elif isinstance(frm, list) and frm:  # {:type, null: true}
         before_type = _value_type(frm[0])
         opts = frm[1] if len(frm) > 1 and isinstance(frm[1], dict) else {}
         was_null = opts.get("null")
@@ -570,11 +576,24 @@ def _type_name(node: Node) -> str | None:
     return _value_type(value(node))
 
 
+def _array(v: object) -> bool:
+    """`{:array, inner}`: ecto_sql's runner reads a `from:` tuple as `{type, options}` only when
+    its second element is a list (Ecto.Migration.Runner.table_reverse), so this is a type."""
+    return isinstance(v, list) and len(v) == 2 and v[0] == "array" and not isinstance(v[1], dict)
+
+
 def _value_type(v: Value) -> str | None:
+    """An Ecto type as written: `string`, `{:array, :string}` (nested arrays too)."""
     if isinstance(v, str):
         return v
     if isinstance(v, Dynamic):
         return v.text
+    if _array(v):
+        assert isinstance(v, list)
+        inner = _value_type(v[1])
+        if inner is None:
+            return None
+        return f"{{:array, {inner if inner.startswith('{') else ':' + inner}}}"
     return None
 
 

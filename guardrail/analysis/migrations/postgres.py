@@ -58,6 +58,10 @@ _ALIASES = {
     # EF Core's `type:` and Laravel write the SQL-standard names.
     "timestamp without time zone": "timestamp",
     "timestamp with time zone": "timestamptz",
+    "time": "time",
+    "timetz": "timetz",
+    "time without time zone": "time",
+    "time with time zone": "timetz",
     "json": "json",
     "jsonb": "jsonb",
 }
@@ -125,6 +129,9 @@ def type_change_rewrites(
     values that do not fit; it is reported as a rewrite (the table is read under the lock).
     """
     del version  # the same on every supported major; kept for the version-specific cases
+    old_array, new_array = old.rstrip().endswith("[]"), new.rstrip().endswith("[]")
+    if old_array or new_array:
+        return _array_change_rewrites(old, new) if old_array and new_array else None
     a, b = _parse(old), _parse(new)
     if a is None or b is None:
         return None
@@ -150,15 +157,29 @@ def type_change_rewrites(
         return not (same_scale and bm[0] >= am[0])
     if an in ("smallint", "integer", "bigint") and bn in ("smallint", "integer", "bigint"):
         return True
-    if an == bn and an in ("timestamp", "timestamptz"):
+    if an == bn and an in ("timestamp", "timestamptz", "time", "timetz"):
         # 9.2 release notes: raising a timestamp's precision (or dropping it) keeps the table;
         # lowering it rounds every value. 6 is the most a timestamp holds, so `timestamp` ->
         # `timestamp(6)` keeps it too (timestamp.c, TemporalSimplify: new == max precision is a
         # relabel): Rails 7 writes `datetime` as timestamp(6), older migrations as timestamp.
+        # time and timetz simplify the same way (date.c, time_support; MAX_TIME_PRECISION 6).
         return bool(bm) and bm[0] < 6 and (not am or bm[0] < am[0])
     if an == "json" and bn == "jsonb":
         return True
     return None
+
+
+def _array_change_rewrites(old: str, new: str) -> bool | None:
+    """Between two array types every change rewrites, even one whose element change alone keeps
+    the table (`varchar(255)[]` -> `text[]`, `varchar(20)[]` -> `varchar(40)[]`): PostgreSQL
+    converts an array column with an ArrayCoerceExpr, and ATColumnChangeRequiresRewrite
+    (tablecmds.c) only looks through a RelabelType. Observed on the embedded PostgreSQL 18.6 for
+    those two pairs, `integer[]` -> `bigint[]` and `timestamp(0)[]` -> `timestamp(3)[]`."""
+    a, b = old.rstrip()[:-2], new.rstrip()[:-2]
+    if a.strip().lower() == b.strip().lower():
+        return False
+    same = same_type(a, b)
+    return None if same is None else not same
 
 
 def describe(version: int) -> str:
