@@ -7,6 +7,7 @@ something is not the running version reading it, and tests insert into a test da
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 from guardrail.analysis.core import Analysis, Fact
@@ -51,32 +52,81 @@ def _not_a_migration(path: str, include: tuple[str, ...], exclude: tuple[str, ..
 
 # Seed scripts and model factories fill a fresh database (local, CI, a new environment), or,
 # where a deploy runs them, run after the migration at the NEW version; the old version serving
-# during a deploy or after a rollback never runs them, so they neither read nor insert for it:
-# Laravel seeders (`database/seeders/`, `database/seeds/` before Laravel 8) and factories
-# (`php artisan db:seed`, `migrate --seed`), Rails `db/seeds.rb` and `db/seeds/` (`bin/rails
-# db:seed`), Knex `seeds/` (knexfile's default seeds directory, `knex seed:run`), Sequelize
-# `seeders/` (`sequelize db:seed:all`) and Ecto `priv/repo/seeds.exs` (`mix run`).
-_FRESH_DATABASE_ONLY = (
-    "database/seeders/",
-    "database/seeds/",
-    "database/factories/",
-    "db/seeds/",
-    "seeds/",
-    "seeders/",
+# during a deploy or after a rollback never runs them, so they neither read nor insert for it.
+# Only the places each framework runs them from count, in that framework's language: a folder
+# merely named `seeds` (`app/services/seeds/importer.rb`) is the application's code.
+# - Laravel seeders and factories (`php artisan db:seed`, `migrate --seed`): `database/seeders/`
+#   (`database/seeds/` before Laravel 8) and `database/factories/`, in any Laravel app folder;
+# - Rails `db/seeds.rb` (`bin/rails db:seed`) and the `db/seeds/` folder it loads by
+#   convention (also a usual Knex `seeds.directory`);
+# - Ecto `priv/<repo>/seeds.exs` (`mix run priv/repo/seeds.exs`);
+# - Prisma `prisma/seed.ts` (`prisma db seed`, the name its docs and `init` use);
+# - Knex `seeds/` (knexfile's default `./seeds`) and Sequelize `seeders/` (sequelize-cli's
+#   default `seeders-path`): both relative to where the CLI runs, a JavaScript project's folder
+#   (the repository's root, or one holding a `package.json`, a knexfile or a `.sequelizerc`).
+_JS_SEED_EXT = (".js", ".ts", ".mjs", ".cjs", ".mts", ".cts")
+_FRESH_DATABASE_ONLY: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("database/seeders/", (".php",)),
+    ("database/seeds/", (".php",)),
+    ("database/factories/", (".php",)),
+    ("db/seeds/", (".rb", *_JS_SEED_EXT)),
 )
-_SEED_FILES = ("db/seeds.rb", "priv/repo/seeds.exs")
+_SEED_FILES = re.compile(
+    r"(?:^|/)(?:db/seeds\.rb|priv/[^/]+/seeds\.exs|prisma/seed\.(?:ts|js|mjs|cjs|mts|cts))$"
+)
+_JS_PROJECT_FILES = (
+    "package.json",
+    "knexfile.js",
+    "knexfile.ts",
+    "knexfile.cjs",
+    "knexfile.mjs",
+    ".sequelizerc",
+)
+_JS_SEED_FOLDERS = ("seeds/", "seeders/")
 
 
-def _fresh_database_only(path: str) -> bool:
-    return any(path.startswith(d) or f"/{d}" in path for d in _FRESH_DATABASE_ONLY) or any(
-        path == f or path.endswith("/" + f) for f in _SEED_FILES
+def _fresh_database_only(path: str, js_projects: Callable[[], frozenset[str]]) -> bool:
+    """Whether `path` is a seed script or factory of its framework (above). `js_projects`
+    gives the folders (`""`: the root, `web/`) where a Knex or Sequelize CLI runs."""
+    if _SEED_FILES.search(path):
+        return True
+    for folder, ext in _FRESH_DATABASE_ONLY:
+        if path.endswith(ext) and (path.startswith(folder) or f"/{folder}" in path):
+            return True
+    if not path.endswith(_JS_SEED_EXT):
+        return False
+    parts = path.split("/")
+    for i, part in enumerate(parts[:-1]):
+        if f"{part}/" in _JS_SEED_FOLDERS:
+            project = "".join(f"{p}/" for p in parts[:i])
+            if project == "" or project in js_projects():
+                return True
+    return False
+
+
+def _js_projects(ctx: Analysis) -> frozenset[str]:
+    """The folders that hold a JavaScript project's own files (`web/` for `web/package.json`),
+    from the checkout's listing or else the base branch's; none known without either."""
+    if ctx.tree is not None:
+        listing: Iterable[str] = ctx.tree()
+    elif ctx.base_tree is not None:
+        listing = ctx.base_tree.paths()
+    else:
+        return frozenset()
+    return frozenset(
+        folder + "/"
+        for folder, _, name in (p.rpartition("/") for p in listing)
+        if folder and name in _JS_PROJECT_FILES
     )
 
 
-def _serving_code(path: str) -> bool:
+JS_PROJECTS: Fact[frozenset[str]] = Fact("deploy-order.js-projects", _js_projects)
+
+
+def _serving_code(ctx: Analysis, path: str) -> bool:
     """Code the running version executes: not a test (a test that stops naming something is
     not the running version reading it) and not a seed script or factory."""
-    return not is_test_path(path) and not _fresh_database_only(path)
+    return not is_test_path(path) and not _fresh_database_only(path, lambda: ctx.get(JS_PROJECTS))
 
 
 def _read_patch_words(ctx: Analysis) -> list[tuple[ChangedFile, frozenset[bytes] | None]]:
@@ -85,7 +135,7 @@ def _read_patch_words(ctx: Analysis) -> list[tuple[ChangedFile, frozenset[bytes]
     return [
         (f, words(f.patch))
         for f in ctx.pr.files
-        if f.patch is not None and is_code(ctx, f) and _serving_code(f.path)
+        if f.patch is not None and is_code(ctx, f) and _serving_code(ctx, f.path)
     ]
 
 
@@ -141,7 +191,7 @@ def _read_checkout_sources(ctx: Analysis) -> list[str]:
     return [
         p
         for p in ctx.tree()
-        if p not in changed and p.endswith(CODE_EXT) and _serving_code(p) and detect(p) is None
+        if p not in changed and p.endswith(CODE_EXT) and _serving_code(ctx, p) and detect(p) is None
     ][:3000]
 
 
