@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from guardrail.analysis.uses import inserts, uses
-from guardrail.analysis.uses_common import Target, model_keys
+from guardrail.analysis.uses_common import Target, maps_to_column, model_keys
 
 ORDERS_STATUS = Target("orders", "status")
 
@@ -546,3 +546,52 @@ def test_an_insert_through_an_association_is_the_associated_table(
     path: str, source: str, found: list[int]
 ) -> None:
     assert inserts(path, source, Target("orders")) == found
+
+
+@pytest.mark.parametrize(
+    ("name", "column", "kind", "folds", "same"),
+    [
+        # EF Core: the property's own name, or a naming convention's spelling of it
+        ("Status", "Status", "csharp", False, True),
+        ("Status", "status", "csharp", False, True),
+        ("OrderStatus", "order_status", "csharp", False, True),
+        ("OrderStatus", "orderstatus", "csharp", False, True),
+        ("OrderStatus", "orderStatus", "csharp", False, True),
+        ("OrderStatus", "ORDER_STATUS", "csharp", False, True),
+        ("UserID", "user_id", "csharp", False, True),
+        ("OrderStatus", "Order_status", "csharp", False, False),  # a quoted name kept as is
+        ("Status", "status_code", "csharp", False, False),
+        # Go: GORM's snake_case, sqlx's lower case
+        ("OrderStatus", "order_status", "go", False, True),
+        ("HTTPServer", "http_server", "go", False, True),
+        ("Status", "Status", "go", False, True),
+        ("Status", "STATUS", "go", False, False),
+        # JPA: a field or an accessor's property, snake_case or folded
+        ("getOrderStatus", "order_status", "jvm", False, True),
+        ("isActive", "active", "jvm", False, True),
+        ("setStatus", "status", "jvm", False, True),
+        ("orderStatus", "orderstatus", "jvm", False, True),
+        ("getStatusCode", "status", "jvm", False, False),
+        ("getaway", "away", "jvm", False, False),
+        # Python, Ruby, PHP, JavaScript: the exact name, or without case where the database
+        # ignores it
+        ("status", "status", "exact", False, True),
+        ("status", "Status", "exact", False, False),
+        ("Status", "status", "exact", False, False),
+        ("status", "Status", "exact", True, True),
+        ("OrderStatus", "order_status", "exact", True, False),
+    ],
+)
+def test_maps_to_column(name: str, column: str, kind: str, folds: bool, same: bool) -> None:
+    assert maps_to_column(name, column, kind, folds=folds) is same
+
+
+def test_csharp_quoted_mixed_case_column_is_only_its_exact_property() -> None:
+    source = (
+        "class Svc {\n  int F(Db db) {\n"
+        "    return db.Orders.Count(o => o.OrderStatus == 1);\n  }\n}\n"
+    )
+    assert uses("Svc.cs", source, Target("orders", "order_status")) == [3]
+    assert uses("Svc.cs", source, Target("orders", "OrderStatus")) == [3]
+    assert uses("Svc.cs", source, Target("orders", "Order_status")) == []
+    assert uses("Svc.cs", source, Target("orders", "Order_status", folds=True)) == [3]

@@ -25,6 +25,11 @@ class Target:
     # Django: relation names that lead to the model in a lookup path (`variants__price`),
     # read from the app's models file (the model's own related_names, other models' fields)
     relations: frozenset[str] = frozenset()
+    # The database compares column names without case (MySQL, MariaDB, SQLite, SQL Server,
+    # and H2/Oracle, whose folding to upper case guardrail's reading does not keep); False on
+    # PostgreSQL, where the migration's name is the column's exact name (unquoted names are
+    # folded to lower case when the migration is read, `"Status"` keeps its case).
+    folds: bool = False
 
     @property
     def keys(self) -> frozenset[str]:
@@ -82,6 +87,76 @@ def names_column(value: str, column: str) -> bool:
     `order.status`."""
     v = value.lstrip("-")
     return v == column or v.startswith(column + "__") or v.endswith("." + column)
+
+
+# -- how a name in code maps to a column -----------------------------------------------------------
+
+# The naming conventions of a language's ORMs, by file extension; any other language maps a
+# name to the column of the same name, exactly (Django, SQLAlchemy, Active Record, Eloquent,
+# Knex, Prisma, Sequelize and TypeORM without a naming strategy, Ecto).
+CSHARP, GO, JVM, EXACT = "csharp", "go", "jvm", "exact"
+_CONVENTIONS = {".cs": CSHARP, ".go": GO, ".java": JVM, ".kt": JVM}
+_ACCESSOR = re.compile(r"(?:get|set|is)([A-Z]\w*)")
+# CamelCase to snake_case: a cut between a lower-case letter or digit and a capital, and
+# between two capitals when a lower-case letter follows (`UserID` -> `user_id`, `HTTPServer`
+# -> `http_server`), as EFCore.NamingConventions and GORM's NamingStrategy cut.
+_CUTS = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+def convention(path: str) -> str:
+    """How the ORMs of the file's language map a name in code to a column."""
+    return _CONVENTIONS.get(path[path.rfind(".") :] if "." in path else "", EXACT)
+
+
+def snake(name: str) -> str:
+    return _CUTS.sub("_", name).lower()
+
+
+@lru_cache(maxsize=8192)
+def _mapped(name: str, kind: str) -> frozenset[str]:
+    """The column names `name` in code may stand for under its language's conventions."""
+    if kind == CSHARP:
+        # EF Core maps a property to the column of the same name; EFCore.NamingConventions
+        # maps it to snake_case, lowercase, camelCase, UPPERCASE or UPPER_SNAKE_CASE.
+        camel = name[:1].lower() + name[1:]
+        return frozenset(
+            {name, snake(name), name.lower(), camel, name.upper(), snake(name).upper()}
+        )
+    if kind == GO:
+        # GORM's NamingStrategy snake_cases a field (`OrderStatus` -> `order_status`); sqlx's
+        # default mapper lower-cases it (`orderstatus`).
+        return frozenset({name, snake(name), name.lower()})
+    if kind == JVM:
+        # JPA maps a property (a field, or the one a getter/setter names: `getOrderStatus` ->
+        # `orderStatus`) to `order_status` (Spring Boot's physical naming strategy) or, without
+        # one, to `orderStatus` unquoted, which PostgreSQL folds to `orderstatus`.
+        accessor = _ACCESSOR.fullmatch(name)
+        prop = accessor.group(1)[:1].lower() + accessor.group(1)[1:] if accessor else name
+        return frozenset({name, prop, snake(prop), prop.lower()})
+    return frozenset({name})
+
+
+def maps_to_column(name: str, column: str, kind: str, *, folds: bool = False) -> bool:
+    """Whether `name`, written in code of the convention `kind`, is the column `column` (the
+    exact name the database has; `folds`: the database ignores case). A quoted mixed-case
+    column on PostgreSQL (`"Status"`) is only a name mapped to exactly that: Django's `status`
+    is another column, and so is the `status` GORM maps a Go field `Status` to."""
+    if not name or not column:
+        return False
+    mapped = _mapped(name, kind)
+    if folds:
+        low = column.lower()
+        return any(m.lower() == low for m in mapped)
+    return column in mapped
+
+
+def column_spellings(column: str) -> tuple[str, ...]:
+    """The words (lower case) a name mapped to `column` by some convention above is made of:
+    `order_status` is `order_status`, `OrderStatus`, `getOrderStatus`, … (a prefilter on a
+    text's lower-cased words; the conventions then decide)."""
+    low = column.lower()
+    bare = low.replace("_", "")
+    return tuple(dict.fromkeys((low, bare, f"get{bare}", f"set{bare}", f"is{bare}")))
 
 
 def node_text(node: Node) -> str:

@@ -16,9 +16,12 @@ A use is tied to the table when:
   `EF.Property<string>(o, "Status")`), or an SQL string names the table and the column.
 
 A navigation of a row (`order.Customer.Status`) is another entity, unless it is named after
-this one (`line.Order.Status`). EF Core maps a property to the column of the same name; a
-naming convention (`EFCore.NamingConventions`) maps `OrderStatus` to `order_status`: names are
-compared without case and underscores.
+this one (`line.Order.Status`). EF Core maps a property to the column of the same name, and a
+naming convention (`EFCore.NamingConventions`) maps `OrderStatus` to `order_status`,
+`orderstatus`, `orderStatus`, `ORDERSTATUS` or `ORDER_STATUS`: a property is the column when
+one of these is the column's exact name (uses_common.maps_to_column; ignoring case on a
+database that does, `Target.folds`). A quoted `"Status"` on PostgreSQL is not a property
+`status`, nor `status_text` a property `Status`.
 """
 
 from __future__ import annotations
@@ -26,9 +29,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from guardrail.analysis.uses_common import (
+    CSHARP,
     Target,
     bare_table,
     is_model_name,
+    maps_to_column,
     model_keys,
     names_column,
     node_text,
@@ -63,6 +68,10 @@ def _norm(name: str) -> str:
     return name.replace("_", "").lower()
 
 
+def _same(a: str, b: str, folds: bool) -> bool:
+    return a.lower() == b.lower() if folds else a == b
+
+
 def _string(node: Node) -> str | None:
     """A literal string's content (not an interpolated one)."""
     if node.type == "string_literal":
@@ -91,13 +100,13 @@ class CSharp:
         self.keys = model_keys(t.table, path) | t.keys
         self.nodes = walk_nodes(root)
         self.entities = [n for n in self.nodes if n.type == "class_declaration" and self._maps(n)]
-        # The property names that map to the column: its own, and any `[Column("status")]`.
-        self.names: set[str] = set()
+        # The properties mapped to the column by `[Column("status")]` (any other name is
+        # mapped by EF Core's conventions: `maps_to_column`).
+        self.mapped: set[str] = set()
         if t.column is not None:
-            self.names.add(_norm(t.column))
             for n in self.nodes:
                 if n.type == "property_declaration" and self._column_attribute(n, t.column):
-                    self.names.add(_norm(node_text(_field(n, "name") or n)))
+                    self.mapped.add(node_text(_field(n, "name") or n))
         self.bound: set[str] = set()  # variables holding rows or queries of the entity
         for _ in range(2):
             for node in self.nodes:
@@ -127,7 +136,7 @@ class CSharp:
 
     def _column_attribute(self, prop: Node, column: str) -> bool:
         return any(
-            name in ("Column", "ColumnAttribute") and args and args[0].lower() == column.lower()
+            name in ("Column", "ColumnAttribute") and args and _same(args[0], column, self.t.folds)
             for name, args in self._attributes(prop)
         )
 
@@ -302,7 +311,7 @@ class CSharp:
         """An assigned value that is a row or query of the entity (not a column's value)."""
         if value.type == "member_access_expression":
             name = _field(value, "name")
-            if name is not None and _norm(node_text(name)) in self.names:
+            if self._is_column(name):
                 return False  # var status = order.Status
         return self.rooted(value)
 
@@ -323,7 +332,17 @@ class CSharp:
         return sorted(set(out))
 
     def _is_column(self, name: Node | None) -> bool:
-        return name is not None and _norm(node_text(name)) in self.names
+        return name is not None and self._names_column(name)
+
+    def _names_column(self, name: Node | str) -> bool:
+        """A property (or a string naming one) that is the column: mapped by `[Column]`, or
+        by EF Core's name or a naming convention (`Status`, `OrderStatus` for `order_status`;
+        not `Status` for a quoted `"STATUS_TEXT"`)."""
+        text = name if isinstance(name, str) else node_text(name)
+        column = self.t.column
+        return column is not None and (
+            text in self.mapped or maps_to_column(text, column, CSHARP, folds=self.t.folds)
+        )
 
     def _column_use(self, node: Node, col: str) -> list[int]:
         kind = node.type
@@ -363,13 +382,11 @@ class CSharp:
     def _declared(self, node: Node) -> list[int]:
         if node.type == "property_declaration":
             name = _field(node, "name")
-            hit = name is not None and _norm(node_text(name)) in self.names
-            return [_line(node)] if hit else []
+            return [_line(node)] if self._is_column(name) else []
         return [
             _line(node)
             for d in walk_nodes(node)
-            if d.type == "variable_declarator"
-            and _norm(node_text(_field(d, "name") or d)) in self.names
+            if d.type == "variable_declarator" and self._names_column(_field(d, "name") or d)
         ]
 
     def _in_arguments(self, call: Node, col: str) -> list[int]:
@@ -382,7 +399,7 @@ class CSharp:
                 continue  # a lambda's body is judged on its own
             value = _string(n)
             if value is not None:
-                if names_column(value, col) or _norm(value) in self.names:
+                if names_column(value, col) or self._names_column(value):
                     out.append(_line(n))
                 continue
             stack.extend(n.named_children)

@@ -9,7 +9,7 @@ which version fails, when, and with what, and how to ship it in steps (expand/co
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -20,7 +20,13 @@ from guardrail.analysis.migrations.changed import Migration, migrations
 from guardrail.analysis.migrations.detect import framework
 from guardrail.analysis.migrations.ops import Op, OpKind
 from guardrail.analysis.reads import discovers
-from guardrail.analysis.uses_common import Target
+from guardrail.analysis.uses_common import (
+    EXACT,
+    Target,
+    column_spellings,
+    convention,
+    maps_to_column,
+)
 from guardrail.analysis.words import _TO_WORDS, may_name
 from guardrail.checks.base import Analysis, Output
 from guardrail.model import Answer, ChangedFile, CheckName, Finding, Severity
@@ -98,17 +104,20 @@ def _stopped_using(ctx: Analysis, target: Target, names: tuple[str, ...]) -> _Us
     The patch's removed lines naming it pick the files; the syntax of both versions decides
     (`status` read on another model is not this column). A file whose language has no grammar
     here, or that cannot be read, is judged by the name alone, reported as such."""
-    patterns = [_word(n) for n in names if n]
-    if not patterns:
+    if not any(names):
         return None
+    # A column's name in code as each language's ORMs spell it (C# `Status`, Java
+    # `getStatus()`, Go `OrderStatus` for `order_status`): their words pick the patches too.
+    spellings = column_spellings(target.column) if target.column else ()
     by_name: _Use | None = None
     for f, found in ctx.get(PATCH_WORDS):
-        if not may_name(found, names, None) and not (
+        if not may_name(found, (*names, *spellings), None) and not (
             (target.model or target.relations) and _in_lookup(found, names)
         ):
             continue  # the patch does not have the name as a word: no removed line names it
         diff = parse_patch(f.patch)
-        gone = [ln for ln in diff.removed if any(p.search(ln.text) for p in patterns)]
+        named = _namer(f.path, names, target)
+        gone = [ln for ln in diff.removed if named(ln.text)]
         if not gone:
             continue
         base_path = f.previous_path or f.path
@@ -121,11 +130,40 @@ def _stopped_using(ctx: Analysis, target: Target, names: tuple[str, ...]) -> _Us
                     removed = {ln.number for ln in diff.removed}
                     return _Use(base_path, next((n for n in before if n in removed), before[0]))
                 continue  # read by its syntax: this file does not stop using this column
-        if by_name is None and not any(
-            any(p.search(ln.text) for p in patterns) for ln in diff.added
-        ):
+        if by_name is None and not any(named(ln.text) for ln in diff.added):
             by_name = _Use(base_path, gone[0].number, structural=False)
     return by_name
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _namer(path: str, names: tuple[str, ...], target: Target) -> Callable[[str], bool]:
+    """Whether a line of the file at `path` names the table or column `names` are of: one of
+    them as a word (or a lookup path's part), or, for a column, an identifier the file's
+    language maps to it (uses_common.maps_to_column: C# `Status`, Go `OrderStatus`, Java
+    `getOrderStatus` for `order_status`; in Python, Ruby, PHP or JavaScript only the exact
+    name). Without case where the database ignores it (`target.folds`)."""
+    flags = re.IGNORECASE if target.folds and target.column else 0
+    patterns = [re.compile(_word(n).pattern, flags) for n in names if n]
+    column = target.column
+    kind = convention(path)
+    if column is None or (kind == EXACT and not target.folds):
+        return lambda text: any(p.search(text) for p in patterns)
+    keys = column_spellings(column)
+
+    def named(text: str) -> bool:
+        if any(p.search(text) for p in patterns):
+            return True
+        low = text.lower()
+        if not any(k in low for k in keys):
+            return False
+        return any(
+            maps_to_column(m.group(0), column, kind, folds=target.folds)
+            for m in _IDENTIFIER.finditer(text)
+        )
+
+    return named
 
 
 def _by_name(use: _Use, what: str) -> str:
@@ -295,7 +333,13 @@ def _drop_findings(ctx: Analysis, m: Migration) -> Iterator[Finding]:
             if table_op:
                 names = (old_name, *{_class_name(old_name, fw), old_name.capitalize()})
             related = _django_relations(ctx, m.file.path, op) if fw == "django" else frozenset()
-            target = Target(op.table or old_name, None if table_op else old_name, op.model, related)
+            target = Target(
+                op.table or old_name,
+                None if table_op else old_name,
+                op.model,
+                related,
+                folds=not m.target.postgres,
+            )
             use = _stopped_using(ctx, target, names)
             if use is None:
                 continue
