@@ -595,3 +595,32 @@ def test_csharp_quoted_mixed_case_column_is_only_its_exact_property() -> None:
     assert uses("Svc.cs", source, Target("orders", "OrderStatus")) == [3]
     assert uses("Svc.cs", source, Target("orders", "Order_status")) == []
     assert uses("Svc.cs", source, Target("orders", "Order_status", folds=True)) == [3]
+
+
+@pytest.mark.parametrize(
+    ("language", "source"),
+    [
+        (
+            "php",
+            "<?php\nclass C extends Model {\n  protected $fillable = ['status'];\n"
+            "  public function f(Order $o) {\n    $q = Order::where('status', 1)->get();\n"
+            "    foreach ($q as $r) { $x = $r?->customer->status; }\n"
+            "    return DB::table('orders')->insert(['a' => \"b{$o->id}\"]);\n  }\n}\n",
+        ),
+        # a string nested deeper than the walk goes (MAX_DEPTH) is left out by both
+        ("php", "<?php\n" + "$a = [" * 150 + "'x'" + "]" * 150 + ";\n$b = Order::find(1);\n"),
+    ],
+)
+def test_query_finds_the_nodes_the_walk_finds(language: str, source: str) -> None:
+    """The reader's nodes come from a tree-sitter query (uses_common.nodes_by_type): the same
+    nodes, in the same order, as walking the whole tree in Python, depth limit included."""
+    from guardrail.analysis import uses_php
+    from guardrail.analysis.migrations import grammar
+    from guardrail.analysis.uses_common import in_order, nodes_by_type, walk_nodes
+
+    root = grammar.parse(language, source)
+    types = (*uses_php._TYPES, *uses_php._NAMES)
+    walked = [n for n in walk_nodes(root) if n.type in types]
+    found = nodes_by_type(root, language, types)
+    assert [n.id for n in in_order(found, types)] == [n.id for n in walked]
+    assert walked

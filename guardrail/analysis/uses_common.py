@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tree_sitter import Node
+    from tree_sitter import Node, Query
 
 _SQL_WORDS = re.compile(r"(?i)\b(?:select|insert|update|delete|from|join|into|where|returning)\b")
 
@@ -167,3 +167,41 @@ def walk_nodes(root: Node) -> list[Node]:
     from guardrail.analysis.migrations.grammar import walk
 
     return list(walk(root))
+
+
+@lru_cache(maxsize=64)
+def _query(language: str, types: tuple[str, ...]) -> Query:
+    import tree_sitter
+
+    from guardrail.analysis.migrations import grammar
+
+    alternatives = " ".join(f"({t})" for t in types)
+    return tree_sitter.Query(grammar.language(language), f"[{alternatives}] @node")
+
+
+@lru_cache(maxsize=32)
+def nodes_by_type(root: Node, language: str, types: tuple[str, ...]) -> dict[str, list[Node]]:
+    """The nodes of these types below `root` (to the depth `walk` goes), each type's in
+    document order: found by a tree-sitter query in C, where walking every node of a dense
+    file in Python was most of a reader's time (bench/uses_php.py). Kept per tree, for the
+    several columns a run asks about."""
+    import tree_sitter
+
+    from guardrail.analysis.migrations.grammar import MAX_DEPTH
+
+    cursor = tree_sitter.QueryCursor(_query(language, types))
+    cursor.set_max_start_depth(MAX_DEPTH)
+    out: dict[str, list[Node]] = {t: [] for t in types}
+    for node in cursor.captures(root).get("node", []):
+        out[node.type].append(node)
+    for found in out.values():
+        found.sort(key=lambda n: (n.start_byte, -n.end_byte))
+    return out
+
+
+def in_order(found: dict[str, list[Node]], types: tuple[str, ...]) -> list[Node]:
+    """The nodes of `types` from `nodes_by_type`, together in document order (an enclosing
+    node before the nodes inside it)."""
+    return sorted(
+        (n for t in types for n in found.get(t, ())), key=lambda n: (n.start_byte, -n.end_byte)
+    )

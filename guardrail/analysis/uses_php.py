@@ -26,10 +26,12 @@ from typing import TYPE_CHECKING
 from guardrail.analysis.uses_common import (
     Target,
     bare_table,
+    in_order,
     is_model_name,
     model_keys,
     names_column,
     node_text,
+    nodes_by_type,
     sql_names,
     walk_nodes,
 )
@@ -179,18 +181,51 @@ def _var(node: Node | None) -> str | None:
     return node_text(node).lstrip("$")
 
 
+# The node types the reader looks at: only these are taken from the tree (a query, in C).
+_BINDERS = (
+    "assignment_expression",
+    "foreach_statement",
+    "simple_parameter",
+    "property_promotion_parameter",
+)
+_COLUMN_USES = (
+    *_STRINGS,
+    *_MEMBER,
+    "subscript_expression",
+    *_CALLS,
+    "object_creation_expression",
+    "property_element",
+    "method_declaration",
+)
+_INSERT_SITES = (*_STRINGS, "object_creation_expression", *_CALLS)
+_TYPES = tuple(dict.fromkeys(("class_declaration", *_BINDERS, *_COLUMN_USES, *_INSERT_SITES)))
+# A dropped table's uses read every name (half a file's nodes): found only when asked.
+_NAMES = ("name", "qualified_name")
+_TABLE_USES = (*_STRINGS, *_NAMES)
+
+
 class Php:
     def __init__(self, root: Node, t: Target, path: str) -> None:
         self.t = t
         self.table = bare_table(t.table)
         self.keys = model_keys(t.table, path) | t.keys
-        self.nodes = walk_nodes(root)
-        self.models = [n for n in self.nodes if n.type == "class_declaration" and self._maps(n)]
+        self.root = root
+        self.found = nodes_by_type(root, "php", _TYPES)
+        self.models = [n for n in self.found["class_declaration"] if self._maps(n)]
         self.rows: set[str] = set()  # variables holding a row of the model
         self.queries: set[str] = set()  # variables holding a query or a collection of it
+        # What `rooted` answered per (node, call_args), once the bindings are final.
+        self.memo: dict[tuple[int, bool], bool] | None = None
+        binders = in_order(self.found, _BINDERS)
         for _ in range(2):
-            for node in self.nodes:
+            for node in binders:
                 self._bind(node)
+        self.memo = {}
+
+    def _nodes(self, types: tuple[str, ...]) -> list[Node]:
+        if any(t in _NAMES for t in types):
+            self.found = {**self.found, **nodes_by_type(self.root, "php", _NAMES)}
+        return [n for t in types for n in self.found[t]]
 
     # -- what maps to the table
     def _maps(self, cls: Node) -> bool:
@@ -294,47 +329,74 @@ class Php:
     def rooted(self, node: Node | None, *, call_args: bool = False) -> bool:
         """An expression built on the model (a query, a row, or the class itself). With
         `call_args`, `node` is a call whose arguments are asked about: they speak of the rows
-        it is called on, even for a projection (`Order::all()->pluck('status')`)."""
-        start = node
+        it is called on, even for a projection (`Order::all()->pluck('status')`).
+
+        The answer is the same at every step down a chain (a step either decides or moves
+        on), so once the variables are bound it is kept for each step walked: a chain of n
+        calls, each asked about, is walked once, not n times."""
+        start = node.id if node is not None else None
+        walked: list[tuple[int, bool]] = []
+        found = False
         while node is not None:
-            kind = node.type
-            if self.is_model(node):
-                return True
-            if kind == "variable_name":
-                return self._kind(node) is not None
-            if kind == "relative_scope":  # static::query() / self::where() in the model
-                return self._in_model(node)
-            if kind in _CALLS:
-                args = node.child_by_field_name("arguments")
-                if args is not None and any(
-                    _string(s) is not None and (_string(s) or "").lower() == self.table
-                    for a in args.named_children
-                    for s in a.named_children
-                ):
-                    return True  # DB::table('orders'), ->from('orders')
-                method = _name(node.child_by_field_name("name"))
-                if method in _PROJECTIONS and not (call_args and node == start):
-                    return False  # `->map(fn ($o) => $o->customer)`: no longer its rows
-                if kind == "scoped_call_expression":
-                    node = node.child_by_field_name("scope")
-                    continue
-                if self._key(method):
-                    return True  # $user->orders()
-                obj = node.child_by_field_name("object")
-                if obj is not None and obj.type == "variable_name" and method not in _ROW_METHODS:
-                    # a row's other methods are its relations (another model); a query's
-                    # methods stay on the query
-                    return self._kind(obj) == "query"
-                node = obj
-            elif kind in _MEMBER:
-                # a property of a row is a value or a relation: only one named after the model
-                return self._key(_name(node.child_by_field_name("name")))
-            elif kind == "object_creation_expression":
-                return any(self.is_model(c) for c in node.named_children)
-            elif kind == "parenthesized_expression":
-                node = node.named_children[0] if node.named_children else None
-            else:
-                return False
+            key = (node.id, call_args and node.id == start)
+            if self.memo is not None:
+                known = self.memo.get(key)
+                if known is not None:
+                    found = known
+                    break
+                walked.append(key)
+            step = self._step(node, projection_ok=key[1])
+            if isinstance(step, bool):
+                found = step
+                break
+            node = step
+        if self.memo is not None:
+            for key in walked:
+                self.memo[key] = found
+        return found
+
+    def _table_string(self, node: Node) -> bool:
+        """A literal string that is the table's name (`'orders'`), its length asked first."""
+        return (
+            node.end_byte - node.start_byte == len(self.table.encode()) + 2
+            and (_string(node) or "").lower() == self.table
+        )
+
+    def _step(self, node: Node, *, projection_ok: bool) -> bool | Node | None:
+        """What `rooted` decides at `node` (a bool), or the node it goes on to."""
+        kind = node.type
+        if self.is_model(node):
+            return True
+        if kind == "variable_name":
+            return self._kind(node) is not None
+        if kind == "relative_scope":  # static::query() / self::where() in the model
+            return self._in_model(node)
+        if kind in _CALLS:
+            args = node.child_by_field_name("arguments")
+            if args is not None and any(
+                self._table_string(s) for a in args.named_children for s in a.named_children
+            ):
+                return True  # DB::table('orders'), ->from('orders')
+            method = _name(node.child_by_field_name("name"))
+            if method in _PROJECTIONS and not projection_ok:
+                return False  # `->map(fn ($o) => $o->customer)`: no longer its rows
+            if kind == "scoped_call_expression":
+                return node.child_by_field_name("scope")
+            if self._key(method):
+                return True  # $user->orders()
+            obj = node.child_by_field_name("object")
+            if obj is not None and obj.type == "variable_name" and method not in _ROW_METHODS:
+                # a row's other methods are its relations (another model); a query's
+                # methods stay on the query
+                return self._kind(obj) == "query"
+            return obj
+        if kind in _MEMBER:
+            # a property of a row is a value or a relation: only one named after the model
+            return self._key(_name(node.child_by_field_name("name")))
+        if kind == "object_creation_expression":
+            return any(self.is_model(c) for c in node.named_children)
+        if kind == "parenthesized_expression":
+            return node.named_children[0] if node.named_children else None
         return False
 
     def _bind(self, node: Node) -> None:
@@ -376,7 +438,7 @@ class Php:
     def uses(self) -> list[int]:
         out: list[int] = []
         col = self.t.column
-        for node in self.nodes:
+        for node in self._nodes(_TABLE_USES if col is None else _COLUMN_USES):
             kind = node.type
             if kind in _STRINGS and sql_names(node_text(node), self.t, insert=False):
                 out.append(_line(node))
@@ -442,7 +504,7 @@ class Php:
     # -- inserts
     def inserts(self) -> list[int]:
         out: list[int] = []
-        for node in self.nodes:
+        for node in self._nodes(_INSERT_SITES):
             kind = node.type
             if kind in _STRINGS:
                 if sql_names(node_text(node), self.t, insert=True):

@@ -19,7 +19,7 @@ from guardrail.analysis.migrations.ops import ColumnDef, Facts, Op, OpKind, Read
 from guardrail.analysis.migrations.sql import comments_above, parse_ignores, read_sql
 
 if TYPE_CHECKING:
-    from tree_sitter import Node, Parser
+    from tree_sitter import Language, Node, Parser
 
 # language -> (module, function returning the grammar). The wheels are listed in pyproject.toml.
 _GRAMMARS = {
@@ -50,6 +50,11 @@ def _parser(language: str) -> Parser:
     except ImportError as exc:  # pragma: no cover - the wheels are dependencies
         raise GrammarUnavailable(module) from exc
     return tree_sitter.Parser(tree_sitter.Language(grammar))
+
+
+def language(name: str) -> Language:
+    """The tree-sitter language of a grammar (for queries over its trees)."""
+    return _parser(name).language  # type: ignore[return-value]  # set when the parser is built
 
 
 def parse(language: str, source: str) -> Node:
