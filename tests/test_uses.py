@@ -624,3 +624,46 @@ def test_query_finds_the_nodes_the_walk_finds(language: str, source: str) -> Non
     found = nodes_by_type(root, language, types)
     assert [n.id for n in in_order(found, types)] == [n.id for n in walked]
     assert walked
+
+
+ORDERS = Target("orders", "status")
+CUSTOMERS = Target("customers", "status")
+_FOUND = "const rows = await Order.findAll();\n"
+
+
+@pytest.mark.parametrize(
+    ("source", "orders", "customers"),
+    [
+        # TypeScript non-null steps: the row's own column, or the relation's
+        ("const o = await prisma.order.findUnique({ where: { id } });\nreturn o!.status;", [2], []),
+        (
+            "const o = await prisma.order.findUnique({ where: { id } });\n"
+            "return o!.customer!.status;",
+            [],
+            [2],
+        ),
+        # a callback's parameter is a row of the rows it iterates
+        (_FOUND + "rows.forEach(o => o.status);", [2], []),
+        (_FOUND + "rows.forEach((o) => { log(o.status); });", [2], []),
+        (_FOUND + "rows.filter(o => o.total > 0).forEach(o => o.status);", [2], []),
+        (_FOUND + "rows.reduce((acc, o) => acc + o.status, 0);", [2], []),
+        ("Order.findAll().then(rows => rows.forEach(o => o.status));", [1], []),
+        (_FOUND + "for (const o of rows) {\n  o.status;\n}", [3], []),
+        ("function f(o: Order) {\n  return o.status;\n}", [2], []),
+        # ... and nothing else is
+        (_FOUND + "rows.map(o => o.customer).forEach(c => c.status);", [], []),
+        (_FOUND + "const cs = rows.map(o => o.customer);\ncs.forEach(c => c.status);", [], []),
+        (_FOUND + "rows.reduce((o, x) => o.status, 0);", [], []),
+        (_FOUND + "for (const o in rows) {\n  o.status;\n}", [], []),
+        (
+            "const o = await Order.findByPk(1);\ninvoices.forEach(o => o.status);",
+            [],
+            [],
+        ),
+    ],
+)
+def test_javascript_callbacks_and_non_null_steps(
+    source: str, orders: list[int], customers: list[int]
+) -> None:
+    assert uses("a.ts", source, ORDERS) == orders
+    assert uses("a.ts", source, CUSTOMERS) == customers

@@ -462,6 +462,75 @@ _RB_PROJECTIONS = frozenset(
 )
 # Sequelize's row internals: `order.dataValues.status` is still the row's column.
 _JS_ROW_PROPERTIES = frozenset({"dataValues", "_previousDataValues"})
+_JS_FUNCTIONS = frozenset(
+    {
+        "arrow_function",
+        "function_expression",
+        "function",
+        "function_declaration",
+        "method_definition",
+    }
+)
+# Array methods whose callback takes a row of the array: the parameters (by position) that do.
+_JS_ROW_PARAMETERS: dict[str, frozenset[int]] = {
+    **dict.fromkeys(
+        (
+            "forEach",
+            "map",
+            "flatMap",
+            "filter",
+            "find",
+            "findLast",
+            "findIndex",
+            "findLastIndex",
+            "some",
+            "every",
+        ),
+        frozenset({0}),
+    ),
+    "reduce": frozenset({1}),
+    "reduceRight": frozenset({1}),
+    "sort": frozenset({0, 1}),
+    "toSorted": frozenset({0, 1}),
+    "then": frozenset({0}),  # the rows (or the row) a query resolves to
+}
+# Methods whose result is the callback's values, not the rows (`rows.map(o => o.customer)`).
+_JS_PROJECTIONS = frozenset({"map", "flatMap", "reduce", "reduceRight", "then", "entries", "keys"})
+
+
+def _js_parameter(fn: Node, name: str) -> tuple[int, Node] | None:
+    """(position, parameter node) of the parameter `name` of a function, or None."""
+    single = fn.child_by_field_name("parameter")  # `o => …`
+    if single is not None:
+        return (0, single) if node_text(single) == name else None
+    params = fn.child_by_field_name("parameters")
+    for i, p in enumerate(params.named_children if params is not None else []):
+        pattern = p.child_by_field_name("pattern") if p.type != "identifier" else p
+        if pattern is not None and pattern.type == "identifier" and node_text(pattern) == name:
+            return i, p
+    return None
+
+
+def _js_projected(node: Node) -> bool:
+    """A chain that maps its rows to other values somewhere: `rows.map(o => o.customer)`,
+    `Order.findAll().then(rs => …)`, `rows.map(…).filter(Boolean)`."""
+    current: Node | None = node
+    while current is not None:
+        kind = current.type
+        if kind == "call_expression":
+            fn = current.child_by_field_name("function")
+            if fn is not None and fn.type == "member_expression":
+                prop = fn.child_by_field_name("property")
+                if prop is not None and node_text(prop) in _JS_PROJECTIONS:
+                    return True
+            current = fn
+        elif kind == "member_expression":
+            current = current.child_by_field_name("object")
+        elif kind in ("await_expression", "parenthesized_expression", "non_null_expression"):
+            current = current.named_children[0] if current.named_children else None
+        else:
+            return False
+    return False
 
 
 class _Tree:
@@ -501,7 +570,8 @@ class _Tree:
                 return True
             kind = node.type
             if kind in ("identifier", "instance_variable"):  # `order`, Ruby's `@order`
-                return node_text(node) in self.bound
+                scoped = None if self.ruby else self._js_scoped(node)
+                return scoped if scoped is not None else node_text(node) in self.bound
             if kind in ("call", "call_expression", "new_expression"):
                 args = self._args(node)
                 if args is not None and any(
@@ -517,7 +587,7 @@ class _Tree:
                 if prop is not None and self.is_model(prop):
                     return True
                 node = node.child_by_field_name("object")
-            elif kind in ("await_expression", "parenthesized_expression"):
+            elif kind in ("await_expression", "parenthesized_expression", "non_null_expression"):
                 node = node.named_children[0] if node.named_children else None
             else:
                 return False
@@ -533,6 +603,7 @@ class _Tree:
                 and left.type in ("identifier", "instance_variable")
                 and self.row_of_model(right)
                 and not self._is_column_read(right)
+                and (self.ruby or not _js_projected(right))
             ):
                 self.bound.add(node_text(left))
         elif self.ruby and node.type in ("block", "do_block"):  # Order.all.each do |o|
@@ -544,6 +615,62 @@ class _Tree:
                     if p.type == "identifier":
                         self.bound.add(node_text(p))
 
+    def _js_scoped(self, ident: Node) -> bool | None:
+        """A JavaScript/TypeScript name declared by an enclosing callback or loop: whether it
+        holds the model's rows there (True/False), or None when nothing encloses it that says
+        (the file's bindings decide). `rows.forEach(o => o.status)`, `rows.filter(…).map(o =>
+        …)`, `rows.reduce((acc, o) => …)`, `findAll().then(rows => …)` and `for (const o of
+        rows)` take a row of `rows` (after a `map`/`flatMap`/`reduce`/`then` the values are
+        the callback's, not rows); a parameter typed with the model (`(o: Order) => …`) is
+        one; a callback of another method, or of rows not the model's, declares another
+        value under the name (`invoices.forEach(o => o.status)`)."""
+        name = node_text(ident)
+        p = ident.parent
+        while p is not None:
+            if p.type in _JS_FUNCTIONS:
+                found = _js_parameter(p, name)
+                if found is not None:
+                    return self._callback_rows(p, *found)
+            elif p.type == "for_in_statement":
+                left = p.child_by_field_name("left")
+                right = p.child_by_field_name("right")
+                if (
+                    left is not None
+                    and right is not None
+                    and left.type == "identifier"
+                    and node_text(left) == name
+                    and ident.start_byte >= right.end_byte
+                ):
+                    of = any(c.type == "of" for c in p.children)
+                    return of and self._js_rows(right)
+            p = p.parent
+        return None
+
+    def _callback_rows(self, fn: Node, index: int, param: Node) -> bool | None:
+        kind = param.child_by_field_name("type")
+        if kind is not None and any(
+            n.type == "type_identifier" and self.is_model(n) for n in kind.named_children
+        ):
+            return True  # `(o: Order) => …`
+        args = fn.parent
+        call = args.parent if args is not None and args.type == "arguments" else None
+        if call is None or call.type != "call_expression":
+            return None  # a function of its own: its callers decide, unseen here
+        callee = call.child_by_field_name("function")
+        if callee is None or callee.type != "member_expression":
+            return False
+        method = node_text(callee.child_by_field_name("property") or callee)
+        position = args.named_children.index(fn) if args is not None else -1
+        row_param = _JS_ROW_PARAMETERS.get(method)
+        if row_param is None or position != 0 or index not in row_param:
+            return False  # another value under the same name
+        return self._js_rows(callee.child_by_field_name("object"))
+
+    def _js_rows(self, node: Node | None) -> bool:
+        """`node` holds the model's rows (or a promise of them, for `then`), not values mapped
+        from them."""
+        return node is not None and self.row_of_model(node) and not _js_projected(node)
+
     def row_of_model(self, node: Node | None) -> bool:
         """`node` holds the model's rows (or is the model, or a query of it), so a column read
         on it is the model's: `order`, `Order.find(1)`, `prisma.order.findUnique(…)`,
@@ -552,6 +679,8 @@ class _Tree:
         it: `line.order.status` is the order's)."""
         if node is None:
             return False
+        if node.type == "non_null_expression":  # TypeScript `order!`, `order!.customer!`
+            return self.row_of_model(node.named_children[0] if node.named_children else None)
         if node.type == "member_expression":
             prop = node.child_by_field_name("property")
             if prop is None:
