@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -81,14 +82,33 @@ _JS_INSERTS = frozenset(
 # -- Python ---------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class App:
+    """The Django app a models file belongs to, seen from the model's app: `label` is the
+    model's app label (`"shop"` for `ForeignKey("shop.Order")`), `own` whether the file is
+    in that app (where `ForeignKey("Order")` and a class named `Order` are the model)."""
+
+    label: str
+    own: bool
+
+
 class _Py:
-    def __init__(self, tree: ast.Module, t: Target, path: str) -> None:
+    def __init__(self, tree: ast.Module, t: Target, path: str, app: App | None = None) -> None:
         self.t = t
         self.keys = model_keys(t.table, path) | t.keys
         self.tree = tree
+        self.app = app
         self.nodes = list(ast.walk(tree))  # walked once, read by every pass below
         self.models: set[str] = set()  # class names in this file that map to the table
         self.bound: set[str] = set()  # variables holding the model's rows or querysets
+        # In another app, the model is only a name imported from the model's app.
+        self.imported: set[str] = set()
+        if app is not None and not app.own:
+            self.imported = {
+                name
+                for name, original in _imported_from(self.nodes, app.label).items()
+                if is_model_name(original, self.keys)
+            }
         for node in self.nodes:
             if isinstance(node, ast.ClassDef) and self._maps(node):
                 self.models.add(node.name)
@@ -112,8 +132,8 @@ class _Py:
                 self._bind(node)
 
     def _maps(self, cls: ast.ClassDef) -> bool:
-        if is_model_name(cls.name, self.keys):
-            return True
+        if is_model_name(cls.name, self.keys) and (self.app is None or self.app.own):
+            return True  # another app's `Order` is another model
         table = bare_table(self.t.table)
         for stmt in ast.walk(cls):
             if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
@@ -149,9 +169,7 @@ class _Py:
             )
             if kind not in _RELATION_FIELDS or to is None:
                 continue
-            value = to.value if isinstance(to, ast.Constant) else None
-            name = value.rsplit(".", 1)[-1] if isinstance(value, str) else ""
-            if self.is_model(to) or (name and is_model_name(name, self.keys)):
+            if self._points_at_model(to):
                 self.relations.add(stmt.targets[0].id.replace("_", "").lower())
             if own:  # the reverse side of this model's relation: `related_name="items"`
                 for kw in call.keywords:
@@ -159,6 +177,24 @@ class _Py:
                         kw.value, ast.Constant
                     ):
                         self.relations.add(str(kw.value.value).replace("_", "").lower())
+
+    def _points_at_model(self, to: ast.expr) -> bool:
+        """A relation field's model is this table's: `ForeignKey(Order)`, `"Order"` or
+        `"shop.Order"`. Read as a models file of an app (`self.app`), exactly as Django
+        resolves it: a string with an app label names that app's model, a bare one (or a
+        class) the file's own app's; in another app a class must be imported from the
+        model's app (`from shop.models import Order`)."""
+        app = self.app
+        if isinstance(to, ast.Constant) and isinstance(to.value, str):
+            label, _, name = to.value.rpartition(".")
+            if not is_model_name(name, self.keys):
+                return False
+            return app is None or (label == app.label if label else app.own)
+        if isinstance(to, ast.Name):
+            if app is not None and not app.own:
+                return to.id in self.imported
+            return self.is_model(to)
+        return False
 
     def _lookup(self, value: str, col: str | None) -> bool:
         """A Django lookup path through a relation to the model: `order__status`,
@@ -331,16 +367,32 @@ class _Py:
         return sorted(set(out))
 
 
-def relations(path: str, text: str, t: Target) -> frozenset[str]:
+def relations(path: str, text: str, t: Target, app: App | None = None) -> frozenset[str]:
     """The relation names a Django models file gives the model in lookup paths: its fields'
     `related_name`/`related_query_name`, and the fields of other models pointing at it
-    (normalised: lower case, underscores left out). Empty when the file does not parse."""
+    (normalised: lower case, underscores left out). `app`: which app the file is in, seen
+    from the model's (None: any model named so is taken as the model). Empty when the file
+    does not parse."""
     try:
         tree = pyast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return frozenset()
-    reader = _Py(tree, t, path)
+    reader = _Py(tree, t, path, app)
     return frozenset(reader.relations - reader.keys)
+
+
+def _imported_from(nodes: list[ast.AST], label: str) -> dict[str, str]:
+    """The names a file imports from the models of the app `label`, with the name each is
+    imported as (`from shop.models import Order`, `from apps.shop.models.orders import Order
+    as ShopOrder`)."""
+    out: dict[str, str] = {}
+    for node in nodes:
+        if not isinstance(node, ast.ImportFrom) or not node.module or node.level:
+            continue
+        parts = node.module.split(".")
+        if label in parts and "models" in parts[parts.index(label) + 1 : parts.index(label) + 2]:
+            out.update((alias.asname or alias.name, alias.name) for alias in node.names)
+    return out
 
 
 def _python(text: str, t: Target, path: str, *, insert: bool) -> list[int] | None:

@@ -16,6 +16,7 @@ from functools import lru_cache
 from guardrail.analysis import uses
 from guardrail.analysis.code_sources import BASE_CODE, CHECKOUT_SOURCES, PATCH_WORDS
 from guardrail.analysis.diff import parse_patch
+from guardrail.analysis.evidence import is_test_path
 from guardrail.analysis.migrations.changed import Migration, migrations
 from guardrail.analysis.migrations.detect import framework
 from guardrail.analysis.migrations.ops import Op, OpKind
@@ -208,22 +209,59 @@ def _models_modules(paths: Iterable[str], prefix: str, keys: frozenset[str]) -> 
     return [f"{prefix}models.py", *modules][:_MAX_MODELS_MODULES]
 
 
+def _other_apps_models(paths: Iterable[str], prefix: str) -> list[str]:
+    """The models files and package modules of the checkout's other Django apps (a folder
+    with a `migrations/` folder beside its models), each app's `models.py` and package
+    `__init__` first."""
+    listed = list(paths)
+    apps = {p.rsplit("migrations/", 1)[0] for p in listed if p.endswith("/migrations/__init__.py")}
+    apps |= {"" for p in listed if p == "migrations/__init__.py"}
+    apps.discard(prefix)
+    out = []
+    for p in listed:
+        if not p.endswith(".py") or "models" not in p or is_test_path(p):
+            continue
+        if p.endswith("models.py") and p.removesuffix("models.py") in apps:
+            out.append(p)
+        elif "models/" in p and "/migrations/" not in p:
+            at = p.find("models/")
+            if (at == 0 or p[at - 1] == "/") and p[:at] in apps:
+                out.append(p)
+    return sorted(out, key=lambda p: (not p.endswith(("/models.py", "models/__init__.py")), p))
+
+
 def _django_relations(ctx: Analysis, migration: str, op: Op) -> frozenset[str]:
-    """The relation names (`variants` for `related_name="variants"`) the app's models on the
-    base branch give the model, so that `Product.objects.filter(variants__price=…)` or
+    """The relation names (`variants` for `related_name="variants"`) the models on the base
+    branch give the model, so that `Product.objects.filter(variants__price=…)` or
     `vc.master.cluster` (`master = OneToOneField("Device")`) is read as a use of the model's
-    column. The models are `models.py` or a `models/` package, read alike (every module of
-    the package as listed). Only a column drop asks; the files are read in one `read_many`."""
+    column. The model's app's models are `models.py` or a `models/` package, read alike
+    (every module of the package as listed); when a patch of the PR names the column, the
+    other apps' models are read too, for their fields pointing at the model
+    (`ForeignKey("shop.Order")`, or `Order` imported from `shop.models`), as Django resolves
+    them: the app label is the app's folder name. At most `_MAX_MODELS_MODULES` files, the
+    model's own app first; only a column drop asks, and the files are read in one
+    `read_many` per group."""
     if ctx.base_tree is None or not op.model or "/migrations/" not in f"/{migration}":
         return frozenset()
     app = f"/{migration}".rsplit("/migrations/", 1)[0].lstrip("/")
     prefix = f"{app}/" if app else ""
+    label = app.rsplit("/", 1)[-1]
     target = Target(op.table or op.model, None, op.model)
-    candidates = _models_modules(ctx.base_tree.paths(), prefix, target.keys)
+    paths = ctx.base_tree.paths()
+    own = _models_modules(paths, prefix, target.keys)
     found: set[str] = set()
-    for path, text in ctx.base_tree.read_many(candidates).items():
+    for path, text in ctx.base_tree.read_many(own).items():
         if text is not None:
-            found |= uses.relations(path, text, target)
+            found |= uses.relations(path, text, target, uses.App(label, own=True))
+    named = op.column is not None and any(
+        may_name(words, (op.column,), None) for _, words in ctx.get(PATCH_WORDS)
+    )
+    room = _MAX_MODELS_MODULES - len(own)
+    if label and named and room > 0:
+        others = _other_apps_models(paths, prefix)[:room]
+        for path, text in ctx.base_tree.read_many(others).items():
+            if text is not None:
+                found |= uses.relations(path, text, target, uses.App(label, own=False))
     return frozenset(found)
 
 
