@@ -667,3 +667,43 @@ def test_javascript_callbacks_and_non_null_steps(
 ) -> None:
     assert uses("a.ts", source, ORDERS) == orders
     assert uses("a.ts", source, CUSTOMERS) == customers
+
+
+def _ex(body: str) -> str:
+    return "defmodule A do\n" + body + "end\n"
+
+
+@pytest.mark.parametrize(
+    ("source", "found"),
+    [
+        # Phoenix's generated create (a struct piped through the schema's changeset)
+        (
+            _ex(
+                "  def c(a) do\n    %Order{}\n    |> Order.changeset(a)\n    |> Repo.insert()\n  end\n"
+            ),
+            [5],
+        ),
+        (_ex("  def c, do: Repo.insert!(%Order{total: 1})\n"), [2]),
+        (_ex("  def c, do: MyApp.Repo.insert!(%MyApp.Shop.Order{total: 1})\n"), [2]),
+        (_ex('  def c(rows), do: MyApp.Repo.insert_all("orders", rows)\n'), [2]),
+        (_ex("  def c(rows), do: Repo.insert_all(Order, rows)\n"), [2]),
+        (
+            _ex(
+                "  def c(a) do\n    cs = Order.changeset(%Order{}, a)\n    Repo.insert(cs)\n  end\n"
+            ),
+            [4],
+        ),
+        (_ex("  def c, do: %Order{} |> Ecto.Changeset.change(total: 1) |> Repo.insert!()\n"), [2]),
+        (_ex("  def c(m, a), do: Multi.insert(m, :o, Order.changeset(%Order{}, a))\n"), [2]),
+        (_ex('  def c, do: Repo.query!("INSERT INTO orders (a) VALUES (1)")\n'), [2]),
+        # not an insert into orders
+        (_ex("  def c, do: Repo.insert!(%Invoice{total: 1})\n"), []),
+        (_ex("  def c(o), do: o |> Order.changeset(%{}) |> Repo.update()\n"), []),
+        (_ex("  def c(cs), do: Repo.insert(cs)\n"), []),
+        (_ex("  def c(a), do: %Order{} |> Invoice.changeset(a) |> Repo.insert()\n"), []),
+        (_ex('  def c(rows), do: Repo.insert_all("invoices", rows)\n'), []),
+        (_ex("  def c, do: Cache.insert(%Order{total: 1})\n"), []),
+    ],
+)
+def test_ecto_inserts(source: str, found: list[int]) -> None:
+    assert inserts("lib/a.ex", source, Target("orders")) == found

@@ -16,7 +16,7 @@ one the code reads. A use counts here only where the syntax ties it to the table
 Python is read with `ast`; Ruby, JavaScript/TypeScript, PHP (uses_php.py: Eloquent) and C#
 (uses_cs.py: EF Core) with the tree-sitter grammars the migration readers use
 (analysis/migrations/grammar.py); Prisma schemas with the line grammar of
-analysis/model_fields.py. Blade templates (`.blade.php`) and JSX are read by the name alone. For any other language, or a file that does not parse, the functions
+analysis/model_fields.py; Ecto's inserts (not its uses) with the Elixir grammar (uses_ex.py). Blade templates (`.blade.php`) and JSX are read by the name alone. For any other language, or a file that does not parse, the functions
 return None: the caller may fall back to the name alone and must say so.
 """
 
@@ -1033,9 +1033,28 @@ def might_insert(text: str, t: Target, path: str = "") -> bool:
     return bool(names) and re.search(rf"(?i)\b(?:{names})\s*\(", text) is not None
 
 
+_ELIXIR = (".ex", ".exs")
+
+
+def reads_inserts(path: str) -> bool:
+    """Whether `inserts` reads this file's language by its syntax: the languages of
+    `structural`, and Elixir (Ecto's inserts, analysis/uses_ex.py; its column uses are read
+    by the name alone)."""
+    return structural(path) or path.endswith(_ELIXIR)
+
+
 def inserts(path: str, text: str, t: Target) -> list[int] | None:
     """The lines where the code inserts a row into the table; None as for `uses`."""
+    if path.endswith(_ELIXIR):
+        return _elixir_inserts(text, path, t)
     return _read(path, text, t, insert=True)
+
+
+def _elixir_inserts(text: str, path: str, t: Target) -> list[int] | None:
+    from guardrail.analysis.uses_ex import Ecto
+
+    root = _ts_tree("elixir", text)
+    return None if root is None else Ecto(root, t, path).inserts()
 
 
 def _read(path: str, text: str, t: Target, *, insert: bool) -> list[int] | None:

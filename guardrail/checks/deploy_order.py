@@ -181,7 +181,7 @@ def _code_versions(side: str, path: str) -> bool:
     """Both versions of a changed code file whose patch names a dropped column, or the base
     version of one that names a table a required column is added to: known only once the
     migrations are read."""
-    return path.endswith(uses.STRUCTURAL_EXT)
+    return path.endswith(uses.STRUCTURAL_EXT) or uses.reads_inserts(path)
 
 
 # -- Django: the relations that lead to a model in lookups ----------------------------------------
@@ -431,7 +431,7 @@ def _insert_patterns(fw: str, table: str, model: str | None = None) -> list[re.P
 def _structural_inserts(path: str, text: str, target: Target) -> _Use | None | bool:
     """The first insert the syntax shows (a _Use), False when the syntax shows none, None
     when the file cannot be read by its syntax."""
-    if not uses.structural(path):
+    if not uses.reads_inserts(path):
         return None
     if not uses.might_insert(text, target, path):
         return False  # no word any insert the syntax recognises is made of: not parsed
@@ -466,7 +466,7 @@ def _insert_in_patches(
             continue
         if named is None and not any(h in f.patch.lower() for h in hints):
             continue
-        readable = ctx.read is not None and uses.structural(f.path)
+        readable = ctx.read is not None and uses.reads_inserts(f.path)
         text = ctx.read("base", f.path) if readable and ctx.read is not None else None
         found = _structural_inserts(f.path, text, target) if text is not None else None
         if isinstance(found, _Use):
