@@ -499,6 +499,7 @@ def _operations_edited(path: str, changes: Comparison, ops: tuple[Op, ...]) -> F
 
 def _shipped(ctx: Analysis) -> Iterator[Finding | Note]:
     cosmetic: list[str] = []
+    guarded: list[str] = []
     for m in migrations(ctx):
         f = m.file
         if f.status == "added" or m.kind.role in _SKIPPED_ROLES:
@@ -567,10 +568,13 @@ def _shipped(ctx: Analysis) -> Iterator[Finding | Note]:
                 path=f.path,
                 line=1,
             )
-        elif m.edit is Edit.COSMETIC and fw in _CHECKSUMMED:
+        elif m.edit in (Edit.COSMETIC, Edit.GUARDS) and fw in _CHECKSUMMED:
+            form = (
+                "comments or formatting" if m.edit is Edit.COSMETIC else "`IF [NOT] EXISTS` guards"
+            )
             yield GR505.finding(
                 f"{code(_name(f.path))} is already on the base branch; this PR edits only its "
-                f"comments or formatting, but {_CHECKSUMMED[fw]} keeps a checksum of it.",
+                f"{form}, but {_CHECKSUMMED[fw]} keeps a checksum of it.",
                 f"{_CHECKSUMMED[fw]} compares the checksum of every applied migration before it "
                 "migrates, so the next deploy stops with a checksum mismatch. Revert the edit "
                 "(or, if it must stay, repair the recorded checksum on every database: "
@@ -581,8 +585,29 @@ def _shipped(ctx: Analysis) -> Iterator[Finding | Note]:
             )
         elif m.edit is Edit.COSMETIC:
             cosmetic.append(f.path)
+        elif m.edit is Edit.GUARDS:
+            guarded.append(f.path)
     yield from _cosmetic(cosmetic)
+    yield from _guarded(guarded)
     yield from _deleted(ctx)
+
+
+def _guarded(paths: list[str]) -> Iterator[Finding]:
+    """One notice for the shipped migrations whose only edit is an `IF [NOT] EXISTS` guard."""
+    if not paths:
+        return
+    shown = ", ".join(code(_name(p)) for p in paths[:3])
+    more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
+    what = f"{shown}{more} are" if len(paths) > 1 else f"{shown} is"
+    yield GR505.finding(
+        f"{what} already on the base branch; this PR only adds or removes `IF [NOT] EXISTS` "
+        "guards in them.",
+        "Where a migration has run it never runs again, and on a database built from scratch "
+        "the object is not there yet, so it does the same either way; nothing to do.",
+        severity=Severity.NOTICE,
+        path=paths[0],
+        line=1,
+    )
 
 
 def _cosmetic(paths: list[str]) -> Iterator[Finding]:

@@ -51,8 +51,9 @@ class Migration:
 
     @property
     def cosmetic(self) -> bool:
-        """An edit of a shipped migration that changes none of its operations."""
-        return self.edit is Edit.COSMETIC
+        """An edit of a shipped migration that changes none of its operations (or only their
+        `IF [NOT] EXISTS` guards, which do the same where it has run and on a fresh database)."""
+        return self.edit in (Edit.COSMETIC, Edit.GUARDS)
 
 
 def _table_key(table: str | None) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import re
 from collections import Counter
 from collections.abc import Hashable
 from dataclasses import dataclass
@@ -31,6 +32,10 @@ class Edit(enum.StrEnum):
     ADDED = "added"  # no base version: everything in it is new
     COSMETIC = "cosmetic"  # same operations: comments, formatting, ORM-only arguments
     OPERATIONS = "operations"  # what the migration does is different
+    # Only `IF [NOT] EXISTS` guards added or removed (hexpm made every shipped migration
+    # idempotent): where it has run it never runs again, and on a fresh database the object is
+    # not there yet, so it does the same either way.
+    GUARDS = "guards"
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,35 @@ def _unmatched(ops: tuple[Op, ...], other: tuple[Op, ...]) -> tuple[Op, ...]:
     return tuple(out)
 
 
+# `IF NOT EXISTS` / `IF EXISTS` in SQL, and the DSLs' spellings of the same guard: Ecto
+# `create_if_not_exists`/`drop_if_exists`/`add_if_not_exists`/`remove_if_exists`, Laravel
+# `dropIfExists`, Rails `if_not_exists: true`/`if_exists: true`.
+_GUARD = re.compile(
+    r"\bIF\s+(?:NOT\s+)?EXISTS\b|_if_(?:not_)?exists\b|If(?:Not)?Exists\b"
+    r"|\bif_(?:not_)?exists:\s*true\b,?\s*",
+    re.IGNORECASE,
+)
+
+
+def _unguarded(op: Op) -> tuple[Hashable, ...]:
+    """What an operation does with its `IF [NOT] EXISTS` guard left out."""
+    plain = dataclasses.replace(
+        op,
+        if_not_exists=False,
+        new_table=False,
+        only_without=None,
+        definition=" ".join(_GUARD.sub(" ", op.definition).split()),
+    )
+    return signature(plain)
+
+
+def _guards_only(new: tuple[Op, ...], gone: tuple[Op, ...]) -> bool:
+    """Do `new` and `gone` differ only in their `IF [NOT] EXISTS` guards?"""
+    if not new or len(new) != len(gone):
+        return False
+    return Counter(_unguarded(o) for o in new) == Counter(_unguarded(o) for o in gone)
+
+
 def compare(base: Reading | None, head: Reading) -> Comparison:
     if base is None:
         return Comparison(head.ops, (), Edit.ADDED)
@@ -72,6 +106,8 @@ def compare(base: Reading | None, head: Reading) -> Comparison:
         not known or base.reversible == head.reversible
     )
     edit = Edit.COSMETIC if not new and not gone and same_frame else Edit.OPERATIONS
+    if edit is Edit.OPERATIONS and same_frame and _guards_only(new, gone):
+        return Comparison((), (), Edit.GUARDS)
     unsure: tuple[str, ...] = ()
     if edit is Edit.COSMETIC and Counter(base.unsure) != Counter(head.unsure):
         left = Counter(base.unsure)
