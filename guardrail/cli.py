@@ -15,6 +15,7 @@ import os
 import re
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -551,16 +552,25 @@ def _sort_failure(
         failed.append((f"{what} ({exc.message})", exc.fix if exc.status == 422 else ""))
 
 
-def _cmd_action(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR0915 — the action's steps in order: inputs, read, judge, write, publish
-    from dataclasses import replace
+@dataclass(frozen=True)
+class _ActionInputs:
+    """The action's inputs and the run's environment, read and checked before any request."""
 
-    from guardrail import engine
-    from guardrail.publish import actions, comment
-    from guardrail.render import annotations
-    from guardrail.render import json as render_json
-    from guardrail.render import markdown as render_md
-    from guardrail.sources.github_api import GitHubClient, RetryPolicy
+    token: str
+    fail_on: str  # as given, lower case; "" when not given
+    comment_mode: str
+    want_status: bool
+    want_trace: bool
+    database_url: str | None
+    context: str  # the commit status's name
+    repository: str
+    number: int  # the pull request; 0 for a merge group that names none
+    group_sha: str | None  # a merge queue's run: the status goes on the group's commit
+    run_url: str | None
+    workspace: Path
 
+
+def _action_inputs() -> _ActionInputs:
     token = _input("github-token") or os.environ.get("GITHUB_TOKEN", "")
     fail_on_input = _input("fail-on")
     if fail_on_input and fail_on_input.lower() not in FAIL_ON:
@@ -586,7 +596,7 @@ def _cmd_action(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR091
         )
     event_name = os.environ.get("GITHUB_EVENT_NAME", "")
     event = _event()
-    group_sha: str | None = None  # a merge queue's run: the status goes on the group's commit
+    group_sha: str | None = None
     if event_name == "merge_group":
         group_sha, queued = _merge_group(event)
         raw = _input("pr-number")
@@ -594,46 +604,79 @@ def _cmd_action(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR091
         comment_mode = "off"  # the PR's own runs comment; a queue run only reports its status
     else:
         number = _pr_number(event_name, event)
-    api_url = os.environ.get("GITHUB_API_URL") or "https://api.github.com"
     server_url = os.environ.get("GITHUB_SERVER_URL") or "https://github.com"
     run_id = os.environ.get("GITHUB_RUN_ID")
-    run_url = f"{server_url}/{repository}/actions/runs/{run_id}" if run_id else None
-    workspace = Path(os.environ.get("GITHUB_WORKSPACE") or os.getcwd())
+    return _ActionInputs(
+        token=token,
+        fail_on=fail_on_input.lower(),
+        comment_mode=comment_mode,
+        want_status=want_status,
+        want_trace=want_trace,
+        database_url=database_url,
+        context=context,
+        repository=repository,
+        number=number,
+        group_sha=group_sha,
+        run_url=f"{server_url}/{repository}/actions/runs/{run_id}" if run_id else None,
+        workspace=Path(os.environ.get("GITHUB_WORKSPACE") or os.getcwd()),
+    )
+
+
+def _action_client(inputs: _ActionInputs) -> Any:
+    from guardrail.publish import actions
+    from guardrail.sources.github_api import GitHubClient, RetryPolicy
+
     # Pacing knobs (seconds): GitHub asks for >= 1 s between writes; tests shorten both.
     write_interval = float(os.environ.get("GUARDRAIL_WRITE_INTERVAL", "1.0"))
     backoff = float(os.environ.get("GUARDRAIL_RETRY_BACKOFF", "1.0"))
     rate_wait = float(os.environ.get("GUARDRAIL_RATE_WAIT", "60"))
     max_wait = float(os.environ.get("GUARDRAIL_MAX_WAIT", "90"))
-
-    client = GitHubClient(
-        token,
-        repository,
-        api_url,
+    return GitHubClient(
+        inputs.token,
+        inputs.repository,
+        os.environ.get("GITHUB_API_URL") or "https://api.github.com",
         graphql_url=os.environ.get("GITHUB_GRAPHQL_URL") or None,
         policy=RetryPolicy(backoff=backoff, rate_wait=rate_wait, max_wait=max_wait),
         write_interval=write_interval,
         log=actions.log,
     )
-    if group_sha and not number:
-        return _merge_queue_pass(client, group_sha, context, run_url, want_status)
-    info = client.pull_request(number)
+
+
+def _whole_pull_request(client: Any, inputs: _ActionInputs) -> tuple[Any, Any]:
+    """What GitHub says of the pull request, and the pull request with every file of it (past
+    GitHub's listing cap when it can)."""
+    from guardrail.publish import actions
+
+    info = client.pull_request(inputs.number)
     pr = info.pr
     if pr.files_unseen:
         from guardrail.sources import whole_change
 
         listed = len(pr.files)
-        pr, how = whole_change.complete(pr, workspace, client, actions.log)
+        pr, how = whole_change.complete(pr, inputs.workspace, client, actions.log)
         if how:
             actions.log(
                 f"guardrail: GitHub listed {listed} files; {how} gave the other "
                 f"{len(pr.files) - listed}"
             )
     actions.log(
-        f"guardrail {__version__}: checking pull request #{number} of {repository} "
-        f"({len(pr.files)} files)"
+        f"guardrail {__version__}: checking pull request #{inputs.number} of "
+        f"{inputs.repository} ({len(pr.files)} files)"
     )
-    # One GraphQL request: the first page of comments, the configuration at the base commit and
-    # the files the checks will read, instead of a request for each.
+    return info, pr
+
+
+@dataclass(frozen=True)
+class _Prefetched:
+    config_rel: str
+    tree: Any
+    read_tree: Any
+    tests: list[str]  # head test folders to list, without a checkout
+
+
+def _prefetch(client: Any, pr: Any, number: int, workspace: Path) -> _Prefetched:
+    """One GraphQL request: the first page of comments, the configuration at the base commit
+    and the files the checks will read, instead of a request for each."""
     from guardrail import config as cfgmod
     from guardrail.analysis.history import history_folders, recursive_folders
     from guardrail.analysis.testindex import test_folders
@@ -656,10 +699,11 @@ def _cmd_action(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR091
     tests = test_folders(pr) if tree is None and pr.head_sha else []
     head = pr.head_sha or ""
     client.prefetch(number, wanted, folders, [(head, d) for d in tests], deep=deep)
-    client.find_label_actors(number, pr.labels)  # earlier timeline pages, only when needed
-    pr = replace(pr, label_actors=client.label_actors)  # who acknowledged by label
-    config, notes = _action_config(client, pr, _input("config"))
+    return _Prefetched(config_rel, tree, read_tree, tests)
 
+
+def _api_reader(client: Any, pr: Any) -> Any:
+    """Reads a file at the PR's base or head commit through the API, each file once."""
     cache: dict[tuple[str, str], str | None] = {}
 
     def read(side: str, path: str) -> str | None:
@@ -671,33 +715,18 @@ def _cmd_action(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR091
             cache[key] = client.file_text(path, sha)
         return cache[key]
 
-    observed = None
-    if want_trace or database_url:
-        from guardrail.trace.api import trace
+    return read
 
-        base_tree, base_read, base_notes = _action_base_tree(workspace, pr, read)
-        observed = trace(
-            pr, base_read, base_tree, config, database_url=database_url, base_notes=base_notes
-        )
-        actions.log(f"guardrail: {_trace_note(observed)}")
-    report = engine.run(
-        pr,
-        config,
-        read=read,
-        source="api",
-        tree=tree,
-        read_tree=read_tree,
-        base_tree=_api_base_tree(client, pr.base_sha) if pr.base_sha else None,
-        head_tests=_api_head_tests(client, head, tests) if tests else None,
-        fail_on=fail_on_input.lower() or None,
-        trace=observed,
-        config_path=config_rel,
-    )
-    if notes:
-        report = replace(report, notes=report.notes + tuple(notes))
+
+def _write_reports(report: Any, pr: Any, inputs: _ActionInputs, read_tree: Any) -> Path | None:
+    """The JSON report, the SARIF file when asked, and the job summary; the JSON report's path
+    when it was written."""
+    from guardrail.publish import actions
+    from guardrail.render import json as render_json
+    from guardrail.render import markdown as render_md
 
     report_path = Path(_input("report-path", "guardrail-report.json"))
-    wrote_report = actions.write_file(report_path, render_json.render(report), workspace)
+    wrote_report = actions.write_file(report_path, render_json.render(report), inputs.workspace)
     sarif_path = _input("sarif-path")
     if sarif_path:
         from guardrail.render import sarif
@@ -706,45 +735,68 @@ def _cmd_action(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR091
             return read_tree is not None and read_tree(path) is not None
 
         anchor = sarif_anchor(pr, present)
-        text = sarif.render(report, root=workspace, anchor=anchor)
-        if actions.write_file(Path(sarif_path), text, workspace):
+        text = sarif.render(report, root=inputs.workspace, anchor=anchor)
+        if actions.write_file(Path(sarif_path), text, inputs.workspace):
             actions.set_output("sarif", sarif_path)
-    meta = render_md.Meta(head_sha=pr.head_sha, run_url=run_url, summary_url=run_url)
-    summary = render_md.render(report, meta, marker=False, budget=None)
+    summary = render_md.render(report, _meta(pr, inputs), marker=False, budget=None)
     actions.append_summary(summary)
+    return report_path if wrote_report else None
 
-    # Publishing never decides the outcome: a comment or status GitHub refuses leaves the
-    # report in the job summary and annotations, and the exit code still follows the verdict.
-    refused: list[str] = []  # 403/404: permissions (forks)
-    failed: list[tuple[str, str]] = []  # anything else, after retries; with a 422's own fix
-    if comment_mode != "off":
+
+def _meta(pr: Any, inputs: _ActionInputs) -> Any:
+    from guardrail.render import markdown as render_md
+
+    return render_md.Meta(head_sha=pr.head_sha, run_url=inputs.run_url, summary_url=inputs.run_url)
+
+
+def _post(
+    client: Any, report: Any, pr: Any, inputs: _ActionInputs
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """The sticky comment and the commit status. Publishing never decides the outcome: what
+    GitHub refuses (403/404: permissions, forks) or fails on (after retries; a 422 with its own
+    fix) is returned, and the exit code still follows the verdict."""
+    from guardrail.publish import actions, comment
+    from guardrail.render import markdown as render_md
+
+    refused: list[str] = []
+    failed: list[tuple[str, str]] = []
+    meta = _meta(pr, inputs)
+    if inputs.comment_mode != "off":
         body = render_md.render(report, meta)
-        create = comment_mode == "always" or report.gaps > 0
+        create = inputs.comment_mode == "always" or report.gaps > 0
         try:
             try:
-                outcome = comment.upsert(client, number, body, create=create)
+                outcome = comment.upsert(client, inputs.number, body, create=create)
             except GitHubError as exc:
                 if exc.status != 422:
                     raise
                 # Refused as too long despite the budget (multi-byte text): the short form.
                 short = render_md.render(report, meta, budget=render_md.MINIMAL_BUDGET)
-                outcome = comment.upsert(client, number, short, create=create)
+                outcome = comment.upsert(client, inputs.number, short, create=create)
             actions.log(f"guardrail: comment {outcome}")
         except GitHubError as exc:
             _sort_failure(exc, "comment", refused, failed)
-    status_sha = group_sha or pr.head_sha
-    if want_status and status_sha:
+    status_sha = inputs.group_sha or pr.head_sha
+    if inputs.want_status and status_sha:
         state = "failure" if report.verdict is Verdict.FAIL else "success"
+        context = inputs.context
         try:
             client.create_status(
-                status_sha, state, context, render_md.status_description(report), run_url
+                status_sha, state, context, render_md.status_description(report), inputs.run_url
             )
             actions.log(f"guardrail: status {context!r} = {state} on {status_sha[:7]}")
         except GitHubError as exc:
             _sort_failure(exc, "status", refused, failed)
+    return refused, failed
+
+
+def _finish(report: Any, problems: list[str], report_path: Path | None) -> int:
+    """guardrail's own warnings, the annotations, the outputs; the exit code."""
+    from guardrail.publish import actions
+    from guardrail.render import annotations
+
     # guardrail's own warnings first: GitHub shows 10 warning annotations per step, and one
     # that says the comment or status is missing must not fall behind ten findings.
-    problems = _publish_problems(refused, failed, info, report)
     for message in problems:
         actions.warn(message)
     if problems:
@@ -766,11 +818,68 @@ def _cmd_action(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR091
 
     actions.set_output("verdict", report.verdict.value)
     actions.set_output("gaps", str(report.gaps))
-    if wrote_report:
+    if report_path is not None:
         actions.set_output("report", str(report_path))
     gaps = f"{report.gaps} gap" + ("" if report.gaps == 1 else "s")
     actions.log(f"guardrail: verdict {report.verdict.value} ({gaps}, fail-on {report.fail_on})")
     return _exit_for(report.verdict)
+
+
+def _cmd_action(args: argparse.Namespace) -> int:
+    """The action's steps in order: inputs, the pull request, one prefetch, the configuration,
+    the trace when asked, judge, write the reports, post, annotate."""
+    from dataclasses import replace
+
+    from guardrail import engine
+    from guardrail.publish import actions
+
+    inputs = _action_inputs()
+    client = _action_client(inputs)
+    if inputs.group_sha and not inputs.number:
+        return _merge_queue_pass(
+            client, inputs.group_sha, inputs.context, inputs.run_url, inputs.want_status
+        )
+    info, pr = _whole_pull_request(client, inputs)
+    got = _prefetch(client, pr, inputs.number, inputs.workspace)
+    client.find_label_actors(inputs.number, pr.labels)  # earlier timeline pages, only when needed
+    pr = replace(pr, label_actors=client.label_actors)  # who acknowledged by label
+    config, notes = _action_config(client, pr, _input("config"))
+    read = _api_reader(client, pr)
+
+    observed = None
+    if inputs.want_trace or inputs.database_url:
+        from guardrail.trace.api import trace
+
+        base_tree, base_read, base_notes = _action_base_tree(inputs.workspace, pr, read)
+        observed = trace(
+            pr,
+            base_read,
+            base_tree,
+            config,
+            database_url=inputs.database_url,
+            base_notes=base_notes,
+        )
+        actions.log(f"guardrail: {_trace_note(observed)}")
+    head = pr.head_sha or ""
+    report = engine.run(
+        pr,
+        config,
+        read=read,
+        source="api",
+        tree=got.tree,
+        read_tree=got.read_tree,
+        base_tree=_api_base_tree(client, pr.base_sha) if pr.base_sha else None,
+        head_tests=_api_head_tests(client, head, got.tests) if got.tests else None,
+        fail_on=inputs.fail_on or None,
+        trace=observed,
+        config_path=got.config_rel,
+    )
+    if notes:
+        report = replace(report, notes=report.notes + tuple(notes))
+
+    report_path = _write_reports(report, pr, inputs, got.read_tree)
+    refused, failed = _post(client, report, pr, inputs)
+    return _finish(report, _publish_problems(refused, failed, info, report), report_path)
 
 
 # -- entry point --------------------------------------------------------------------------------

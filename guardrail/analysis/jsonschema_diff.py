@@ -127,19 +127,40 @@ _LIMITS = (
 )
 
 
-def _walk(  # noqa: C901, PLR0912 — one branch per JSON Schema keyword compared
+Found = tuple[TKind, str, str | None, dict[str, Any]]  # code, phrase, field, its object schema
+
+
+def _walk(
     old: Any,
     new: Any,
     where: str,
     ro: Callable[[Any], Any],
     rn: Callable[[Any], Any],
     depth: int = 0,
-) -> Iterator[tuple[TKind, str, str | None, dict[str, Any]]]:
-    """(code, phrase, field name, the object schema holding the field) for each tightening."""
+) -> Iterator[Found]:
+    """(code, phrase, field name, the object schema holding the field) for each tightening:
+    the node's own values, its limits, its properties (each walked), its items and its
+    sub-schemas, in that order."""
     old, new = ro(old), rn(new)
     if depth > _MAX_DEPTH or not isinstance(old, dict) or not isinstance(new, dict):
         return
     leaf = where.rsplit(".", 1)[-1] if "." in where else None
+    yield from _value_changes(old, new, where, leaf)
+    yield from _limit_changes(old, new, where, leaf)
+    yield from _property_changes(old, new, where, ro, rn, depth)
+    if "items" in old and "items" in new:
+        yield from _walk(old["items"], new["items"], f"{where}[]", ro, rn, depth + 1)
+    for key in ("allOf", "anyOf", "oneOf"):
+        ol, nl = old.get(key), new.get(key)
+        if isinstance(ol, list) and isinstance(nl, list) and len(ol) == len(nl):
+            for a, b in zip(ol, nl, strict=True):
+                yield from _walk(a, b, f"{where}", ro, rn, depth + 1)
+
+
+def _value_changes(
+    old: dict[str, Any], new: dict[str, Any], where: str, leaf: str | None
+) -> Iterator[Found]:
+    """The values the node accepts: null, its type, its enum, its default, its const."""
     ot, onull = _types(old)
     nt, nnull = _types(new)
     if onull and not nnull and (nt or new.get("$ref")):
@@ -184,6 +205,12 @@ def _walk(  # noqa: C901, PLR0912 — one branch per JSON Schema keyword compare
             leaf,
             {},
         )
+
+
+def _limit_changes(
+    old: dict[str, Any], new: dict[str, Any], where: str, leaf: str | None
+) -> Iterator[Found]:
+    """Numeric limits tightened, and a pattern or format added or changed."""
     for key, kind in _LIMITS:
         ov, nv = old.get(key), new.get(key)
         if (
@@ -201,44 +228,47 @@ def _walk(  # noqa: C901, PLR0912 — one branch per JSON Schema keyword compare
         if value is None or value == old.get(key) or (key == "pattern" and value in _ANY_PATTERN):
             continue
         yield TKind.LIMIT_TIGHTENED, f"{code(where)} {key} changed", leaf, {}
+
+
+def _property_changes(
+    old: dict[str, Any],
+    new: dict[str, Any],
+    where: str,
+    ro: Callable[[Any], Any],
+    rn: Callable[[Any], Any],
+    depth: int,
+) -> Iterator[Found]:
+    """Properties made required, removed from a closed object, the object closed; then each
+    property kept, walked."""
     oprops, nprops = old.get("properties") or {}, new.get("properties") or {}
-    if isinstance(oprops, dict) and isinstance(nprops, dict):
-        oreq = set(old.get("required") or []) if isinstance(old.get("required"), list) else set()
-        nreq = set(new.get("required") or []) if isinstance(new.get("required"), list) else set()
-        for name in sorted(nreq - oreq):
-            sub = rn(nprops.get(name)) if name in nprops else {}
-            if isinstance(sub, dict) and "default" in sub:
-                continue
-            tcode = TKind.REQUIRED if name in oprops else TKind.NEW_REQUIRED
-            yield (
-                tcode,
-                f"{code(name)} became required"
-                if tcode == TKind.REQUIRED
-                else f"new property {code(name)} is required",
-                name,
-                new,
-            )
-        closed_old = old.get("additionalProperties") is False
-        for name in sorted(set(oprops) - set(nprops)):
-            if new.get("additionalProperties") is False or closed_old:
-                yield TKind.REMOVED, f"{code(name)} was removed", name, old
-        if (
-            new.get("additionalProperties") is False
-            and old.get("additionalProperties") is not False
+    if not isinstance(oprops, dict) or not isinstance(nprops, dict):
+        return
+    oreq = set(old.get("required") or []) if isinstance(old.get("required"), list) else set()
+    nreq = set(new.get("required") or []) if isinstance(new.get("required"), list) else set()
+    for name in sorted(nreq - oreq):
+        sub = rn(nprops.get(name)) if name in nprops else {}
+        if isinstance(sub, dict) and "default" in sub:
+            continue
+        tcode = TKind.REQUIRED if name in oprops else TKind.NEW_REQUIRED
+        yield (
+            tcode,
+            f"{code(name)} became required"
+            if tcode == TKind.REQUIRED
+            else f"new property {code(name)} is required",
+            name,
+            new,
+        )
+    closed_old = old.get("additionalProperties") is False
+    for name in sorted(set(oprops) - set(nprops)):
+        if new.get("additionalProperties") is False or closed_old:
+            yield TKind.REMOVED, f"{code(name)} was removed", name, old
+    if new.get("additionalProperties") is False and old.get("additionalProperties") is not False:
+        yield TKind.CLOSED, f"{code(where)} now rejects unknown properties", None, new
+    for name in sorted(set(oprops) & set(nprops)):
+        for tcode, phrase, fname, holder in _walk(
+            oprops[name], nprops[name], f"{where}.{name}", ro, rn, depth + 1
         ):
-            yield TKind.CLOSED, f"{code(where)} now rejects unknown properties", None, new
-        for name in sorted(set(oprops) & set(nprops)):
-            for tcode, phrase, fname, holder in _walk(
-                oprops[name], nprops[name], f"{where}.{name}", ro, rn, depth + 1
-            ):
-                yield tcode, phrase, fname, holder or new
-    if "items" in old and "items" in new:
-        yield from _walk(old["items"], new["items"], f"{where}[]", ro, rn, depth + 1)
-    for key in ("allOf", "anyOf", "oneOf"):
-        ol, nl = old.get(key), new.get(key)
-        if isinstance(ol, list) and isinstance(nl, list) and len(ol) == len(nl):
-            for a, b in zip(ol, nl, strict=True):
-                yield from _walk(a, b, f"{where}", ro, rn, depth + 1)
+            yield tcode, phrase, fname, holder or new
 
 
 def _is_openapi(doc: Any) -> bool:

@@ -290,11 +290,40 @@ def _value_sql(col: _Column) -> Any:
     return S.SQL("{}::{}").format(S.Literal(literal), cast)
 
 
-def _seed(session: _Session) -> tuple[int, int, list[tuple[str, str]]]:  # noqa: C901, PLR0915 — reads the catalogue, orders tables parents first and fills one row each, in one pass
-    """(tables, filled, unfilled with why): one row per table, parents before children."""
-    from psycopg import sql as S
+_Tables = dict[int, tuple[str, str, list[_Column]]]  # oid -> (schema, table, columns)
+# (child oid, column) -> (parent oid, parent column, parent schema, parent table)
+_ForeignKeys = dict[tuple[int, str], tuple[int, str, str, str]]
 
-    tables: dict[int, tuple[str, str, list[_Column]]] = {}
+
+def _seed(session: _Session) -> tuple[int, int, list[tuple[str, str]]]:
+    """(tables, filled, unfilled with why): one row per table, parents before children."""
+    tables = _catalog_tables(session)
+    fks, parents = _foreign_keys(session)
+    session.run("BEGIN")
+    unfilled: dict[int, str] = {}
+    remaining = _parents_first(tables, parents)
+    for _attempt in range(3):  # later passes catch tables whose parents filled late
+        still: list[int] = []
+        for oid in remaining:
+            err = _insert_row(session, tables, fks, oid, nulls=False)
+            if err is not None:  # CHECK constraints often accept NULL
+                err = _insert_row(session, tables, fks, oid, nulls=True)
+            if err is None:
+                unfilled.pop(oid, None)
+            else:
+                unfilled[oid] = err.message
+                still.append(oid)
+        if len(still) == len(remaining):
+            break
+        remaining = still
+    session.run("COMMIT")
+    out = [(_name(tables[o][0], tables[o][1]), why) for o, why in unfilled.items()]
+    return len(tables), len(tables) - len(unfilled), sorted(out)
+
+
+def _catalog_tables(session: _Session) -> _Tables:
+    """Every table of the catalogue with its columns, as the server describes them."""
+    tables: _Tables = {}
     for (
         oid,
         nsp,
@@ -316,13 +345,22 @@ def _seed(session: _Session) -> tuple[int, int, list[tuple[str, str]]]:  # noqa:
                 str(att), str(type_sql), str(typtype), str(cat), str(typname), bool(notnull), skip
             )
         )
-    fks: dict[tuple[int, str], tuple[int, str, str, str]] = {}
+    return tables
+
+
+def _foreign_keys(session: _Session) -> tuple[_ForeignKeys, dict[int, set[int]]]:
+    """Each foreign-key column with what it references, and each table's parent tables."""
+    fks: _ForeignKeys = {}
     parents: dict[int, set[int]] = {}
     for child, parent, col, pcol, pnsp, prel in session.rows(_FKS_SQL):
         fks[(int(child), str(col))] = (int(parent), str(pcol), str(pnsp), str(prel))
         if int(parent) != int(child):
             parents.setdefault(int(child), set()).add(int(parent))
+    return fks, parents
 
+
+def _parents_first(tables: _Tables, parents: dict[int, set[int]]) -> list[int]:
+    """The tables' oids, each after the tables it references (cycles broken where met)."""
     ordered: list[int] = []
     seen: set[int] = set()
 
@@ -337,63 +375,50 @@ def _seed(session: _Session) -> tuple[int, int, list[tuple[str, str]]]:  # noqa:
 
     for oid in sorted(tables):
         visit(oid)
+    return ordered
 
-    def insert(oid: int, nulls: bool) -> PgError | None:
-        nsp, rel, cols = tables[oid]
-        names: list[Any] = []
-        values: list[Any] = []
-        for col in cols:
-            if col.skip:
-                continue
-            ref = fks.get((oid, col.name))
-            value: Any
-            if ref is not None:
-                _parent, pcol, pnsp, prel = ref
-                value = S.SQL("(SELECT {} FROM {} LIMIT 1)").format(
-                    S.Identifier(pcol), S.Identifier(pnsp, prel)
-                )
-            elif nulls and not col.not_null:
-                value = S.SQL("NULL")
-            else:
-                value = _value_sql(col)
-            names.append(S.Identifier(col.name))
-            values.append(value)
-        target = S.Identifier(nsp, rel)
-        if names:
-            query = S.SQL("INSERT INTO {} ({}) VALUES ({})").format(
-                target, S.SQL(", ").join(names), S.SQL(", ").join(values)
+
+def _insert_row(
+    session: _Session, tables: _Tables, fks: _ForeignKeys, oid: int, nulls: bool
+) -> PgError | None:
+    """One row into the table, in a savepoint: a reference takes the parent's first row, a
+    nullable column NULL when `nulls`, any other column a value of its type."""
+    from psycopg import sql as S
+
+    nsp, rel, cols = tables[oid]
+    names: list[Any] = []
+    values: list[Any] = []
+    for col in cols:
+        if col.skip:
+            continue
+        ref = fks.get((oid, col.name))
+        value: Any
+        if ref is not None:
+            _parent, pcol, pnsp, prel = ref
+            value = S.SQL("(SELECT {} FROM {} LIMIT 1)").format(
+                S.Identifier(pcol), S.Identifier(pnsp, prel)
             )
+        elif nulls and not col.not_null:
+            value = S.SQL("NULL")
         else:
-            query = S.SQL("INSERT INTO {} DEFAULT VALUES").format(target)
-        session.run("SAVEPOINT gr_seed")
-        try:
-            session.conn.execute(query)
-        except session.psycopg.Error as exc:
-            session.run("ROLLBACK TO SAVEPOINT gr_seed")
-            return _error(exc)
-        session.run("RELEASE SAVEPOINT gr_seed")
-        return None
-
-    session.run("BEGIN")
-    unfilled: dict[int, str] = {}
-    remaining = list(ordered)
-    for _attempt in range(3):  # later passes catch tables whose parents filled late
-        still: list[int] = []
-        for oid in remaining:
-            err = insert(oid, nulls=False)
-            if err is not None:
-                err = insert(oid, nulls=True)  # CHECK constraints often accept NULL
-            if err is None:
-                unfilled.pop(oid, None)
-            else:
-                unfilled[oid] = err.message
-                still.append(oid)
-        if len(still) == len(remaining):
-            break
-        remaining = still
-    session.run("COMMIT")
-    out = [(_name(tables[o][0], tables[o][1]), why) for o, why in unfilled.items()]
-    return len(tables), len(tables) - len(unfilled), sorted(out)
+            value = _value_sql(col)
+        names.append(S.Identifier(col.name))
+        values.append(value)
+    target = S.Identifier(nsp, rel)
+    if names:
+        query = S.SQL("INSERT INTO {} ({}) VALUES ({})").format(
+            target, S.SQL(", ").join(names), S.SQL(", ").join(values)
+        )
+    else:
+        query = S.SQL("INSERT INTO {} DEFAULT VALUES").format(target)
+    session.run("SAVEPOINT gr_seed")
+    try:
+        session.conn.execute(query)
+    except session.psycopg.Error as exc:
+        session.run("ROLLBACK TO SAVEPOINT gr_seed")
+        return _error(exc)
+    session.run("RELEASE SAVEPOINT gr_seed")
+    return None
 
 
 # -- the PR's statements ------------------------------------------------------------------------------

@@ -73,7 +73,7 @@ class Scope:
 
     # -- values -----------------------------------------------------------------------------------
 
-    def value(self, node: ast.AST | None) -> object:  # noqa: C901, PLR0912 — one branch per expression node it folds
+    def value(self, node: ast.AST | None) -> object:
         if node is None:
             return UNKNOWN
         if isinstance(node, ast.Constant):
@@ -83,40 +83,50 @@ class Scope:
                 return self.local[node.id]
             return self.constants.get(node.id, UNKNOWN)
         if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
-            items: list[object] = []
-            for elt in node.elts:
-                if isinstance(elt, ast.Starred):
-                    inner = self.value(elt.value)
-                    if not isinstance(inner, (tuple, list)):
-                        return UNKNOWN
-                    items.extend(inner)
-                    continue
-                got = self.value(elt)
-                if got is UNKNOWN:
-                    return UNKNOWN
-                items.append(got)
-            return tuple(items)
+            return self._sequence(node)
         if isinstance(node, ast.Dict):
-            out: dict[object, object] = {}
-            for k, v in zip(node.keys, node.values, strict=True):
-                key, val = self.value(k), self.value(v)
-                if key is UNKNOWN or val is UNKNOWN:
-                    return UNKNOWN
-                out[key] = val
-            return out
+            return self._mapping(node)
         if isinstance(node, ast.JoinedStr):
             return self._fstring(node)
         if isinstance(node, ast.BinOp):
             return self._binop(node)
         if isinstance(node, ast.Subscript):
-            base, index = self.value(node.value), self.value(node.slice)
-            try:
-                return base[index]  # type: ignore[index]  # a literal container or a TypeError
-            except Exception:
-                return UNKNOWN
+            return self._subscript(node)
         if isinstance(node, ast.Call):
             return self._call(node)
         return UNKNOWN
+
+    def _sequence(self, node: ast.Tuple | ast.List | ast.Set) -> object:
+        """A tuple, list or set of literals (starred literal sequences spliced in), as a tuple."""
+        items: list[object] = []
+        for elt in node.elts:
+            if isinstance(elt, ast.Starred):
+                inner = self.value(elt.value)
+                if not isinstance(inner, (tuple, list)):
+                    return UNKNOWN
+                items.extend(inner)
+                continue
+            got = self.value(elt)
+            if got is UNKNOWN:
+                return UNKNOWN
+            items.append(got)
+        return tuple(items)
+
+    def _mapping(self, node: ast.Dict) -> object:
+        out: dict[object, object] = {}
+        for k, v in zip(node.keys, node.values, strict=True):
+            key, val = self.value(k), self.value(v)
+            if key is UNKNOWN or val is UNKNOWN:
+                return UNKNOWN
+            out[key] = val
+        return out
+
+    def _subscript(self, node: ast.Subscript) -> object:
+        base, index = self.value(node.value), self.value(node.slice)
+        try:
+            return base[index]  # type: ignore[index]  # a literal container or a TypeError
+        except Exception:
+            return UNKNOWN
 
     def string(self, node: ast.AST | None) -> str | None:
         got = self.value(node)
