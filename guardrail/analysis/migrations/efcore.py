@@ -6,8 +6,8 @@ Understood: `Up(MigrationBuilder …)` and `Down(…)` whatever the parameter is
 Npgsql maps; a column made NOT NULL with a default is first filled by the UPDATE Npgsql
 writes), `CreateIndex` and Npgsql's
 `.Annotation("Npgsql:CreatedConcurrently", true)`, constraints, renames, drops), and
-`Sql(…)` with regular, escaped, verbatim (`@"…"`), raw (`\"\"\"…\"\"\"`) and concatenated literal
-strings, read by the SQL reader (`suppressTransaction: true` runs it outside the transaction).
+`Sql(…)` with regular, escaped, verbatim (`@"…"`), raw (`\"\"\"…\"\"\"`), interpolated without an
+interpolation (`$"…"`, `$@"…"`) and concatenated literal strings, read by the SQL reader (`suppressTransaction: true` runs it outside the transaction).
 `InsertData`/`UpdateData`/`DeleteData` change seed rows by key and are not judged. Anything else
 is reported, with its line. An empty `Down` is irreversible only when `Up` does something.
 """
@@ -147,10 +147,31 @@ def _special_string(node: Node) -> Value:
             return "".join(parts)
         quotes = len(raw) - len(raw.lstrip('"'))
         return raw[quotes:-quotes] if quotes >= 3 else Dynamic(raw)
-    # interpolated: a literal only without an interpolation (escape sequences are left out)
+    return _interpolated_string(node)
+
+
+def _interpolated_string(node: Node) -> Value:
+    r"""`$"…"`, verbatim `$@"…"`/`@$"…"` and raw (triple-quoted) ones: a literal only without
+    an interpolation. Then its text is what C# makes of it: a regular one's escapes (`\n`,
+    `\"`) unescaped, a verbatim one's `""` one quote, and in both `{{`/`}}` one brace; a raw
+    one's content is as written (its braces are content, or interpolations)."""
     if any(c.type == "interpolation" for c in node.named_children):
-        return Dynamic(raw)
-    return "".join(text(c) for c in node.named_children if "content" in c.type)
+        return Dynamic(text(node))
+    start = next((text(c) for c in node.children if c.type == "interpolation_start"), "$")
+    raw = any(c.type == "interpolation_quote" for c in node.children)
+    verbatim = "@" in start
+    parts: list[str] = []
+    for c in node.named_children:
+        if c.type == "escape_sequence" and not raw and not verbatim:
+            parts.append(_unescape(text(c)))
+        elif "content" in c.type:
+            piece = text(c)
+            if not raw:
+                piece = piece.replace("{{", "{").replace("}}", "}")
+            if verbatim:
+                piece = piece.replace('""', '"')
+            parts.append(piece)
+    return "".join(parts)
 
 
 value = _Literals(_SYNTAX).value
