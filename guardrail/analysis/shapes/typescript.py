@@ -283,7 +283,29 @@ def argument_of_own_function(name: str, parameter_types: set[tuple[str, str]]) -
     return any(typ == name and fn.lower() in stems for fn, typ in parameter_types)
 
 
+# A shape is an `interface`, `type` or `enum` declaration (`_declarations`): the grammar starts
+# each with that keyword, a whole word, followed (after spaces or comments) by the name. A text
+# with no such keyword followed by something a name or a comment can start with declares no shape,
+# so it is not parsed (most components and utilities of a real front end). Conservative on
+# purpose: only ASCII counts as part of a longer word, and every character that may start a
+# name or a comment (a letter of any script, `$`, `_`, a backslash, `/`) counts as a name.
+# (The keyword first and the word boundary before it as lookbehinds: the search then tries only
+# where a keyword starts, twice as fast as a lookbehind at every character.)
+_MAY_DECLARE = re.compile(
+    r"(?:interface|type|enum)"
+    r"(?<![A-Za-z0-9_$]interface)(?<![A-Za-z0-9_$]type)(?<![A-Za-z0-9_$]enum)"
+    r"(?![A-Za-z0-9_$])\s*[^\s:;,)\]}=.?(<>'\"`\[{+\-*%&|^!~@#0-9]"
+)
+
+
+def may_declare(text: str) -> bool:
+    """Whether `text` can hold a declaration this reader reads (False only when it cannot)."""
+    return _MAY_DECLARE.search(text) is not None
+
+
 def read(path: str, text: str) -> list[Shape]:
+    if not may_declare(text):
+        return []
     tree = parse(text, path.lower().endswith(TSX_SUFFIXES))
     token = use_source(text)
     try:
