@@ -137,7 +137,7 @@ PATCHY = st.lists(
     st.sampled_from(
         ["+", "-", " ", "+++ b/x", "--- a/x", "\n", "\r\n", "\u2028", "class ", "x: int"]
         + ["Field(", "?", "|", "type ", "enum", "a", "b = 1", "\\", "@@ -1 +1 @@"]
-        + ["# note", "  # x: int"]
+        + ["# note", "  # x: int", "\t", "from x import y", "@dataclass"]
     ),
     max_size=30,
 ).map("".join)
@@ -149,12 +149,18 @@ def test_touches_fields_skips_only_a_patch_of_blank_and_comment_lines(patch: str
     """The data-shape gate skips a file only when no changed line can be a declaration."""
     from guardrail.analysis.shapes import changed
 
-    code_lines = [
-        line[1:].strip()
+    bodies = [
+        line[1:]
         for line in patch.splitlines()
         if line[:1] in ("+", "-") and not line.startswith(("+++", "---"))
     ]
-    expected = any(text and not text.startswith("#") for text in code_lines)
+    # Python: an indented line, or a class, decorator or import at column 0.
+    expected = any(
+        body.strip()
+        and not body.strip().startswith("#")
+        and (body[0].isspace() or body.startswith(("class ", "@", "from ", "import ")))
+        for body in bodies
+    )
     assert changed._touches_fields(patch, ".py") == expected
     assert changed._touches_fields(patch, ".proto") is True
 

@@ -110,10 +110,20 @@ _TS_FUNCTION = re.compile(
 )
 
 
+# A Python line at column 0 that can change what the reader reads: a class, its decorator, or an
+# import (a base class resolved through it). The reader reads class bodies only, so any other
+# top-level statement (`TIMEOUT = 30`, `def helper(…):`, a call) cannot change a shape.
+_PY_TOP_DECLARATION = re.compile(r"(class\s|@|from\s|import\s)")
+
+
 def _inert(line: str, suffix: str) -> bool:
-    """A changed line that cannot change a declaration: blank, or a whole-line comment."""
-    text = line[1:].strip()
-    return not text or text.startswith(_COMMENT.get(suffix, _C_COMMENT))
+    """A changed line that cannot change a declaration: blank, a whole-line comment, or (Python)
+    a top-level statement that is not a class, a decorator or an import."""
+    body = line[1:]
+    text = body.strip()
+    if not text or text.startswith(_COMMENT.get(suffix, _C_COMMENT)):
+        return True
+    return suffix == ".py" and not body[0].isspace() and not _PY_TOP_DECLARATION.match(body)
 
 
 def _in_ts_function(patch: str) -> list[bool]:
@@ -145,7 +155,8 @@ def _in_ts_function(patch: str) -> list[bool]:
 @lru_cache(maxsize=4096)
 def _touches_fields(patch: str, suffix: str = "") -> bool:
     """Can the changed lines change a declaration? Not when every changed line is blank, a
-    comment, or (TypeScript) inside a top-level function's body. Any other line may be a field,
+    comment, (Python) a top-level statement other than a class, decorator or import, or
+    (TypeScript) inside a top-level function's body. Any other line may be a field,
     an enum member (`PAID = "paid"`, `  PAID`), a keyword argument of a field written over
     several lines (`null=True,`), a chained zod method (`.max(50)`) or a string of a multi-line
     `z.enum([...])`, none of which has a mark of its own. (A list of hints once skipped exactly
