@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.fakegithub import BOT, FakeGitHub, Fault, file_entry
 
 MIGRATION_PATCH = (
@@ -140,6 +142,22 @@ def test_api_requests_per_run_are_few(fake_github, run_action):
     # need), the status; the comment is unchanged, so it is not written again
     assert len(fake_github.log) <= 5, [(r.method, r.path) for r in fake_github.log]
     assert first <= 6  # + the comment and a re-read that keeps racing runs from leaving two
+
+
+def test_edited_module_constants_do_not_push_the_model_out_of_the_prefetch(fake_github, run_action):
+    # bench/api_requests.py's demo: 80 modules with a top-level constant edited beside a
+    # tightened model. Such a line cannot change a class, so those files are not read; when
+    # they were, their 160 reads filled the prefetch and every file was read on its own.
+    files = [file_entry(f"app/views/v{i}.py", "@@ -1 +1 @@\n-a = 1\n+a = 2") for i in range(80)]
+    files.append(file_entry("shop/schemas.py", MODEL_PATCH))
+    fake_github.add_pull(7, body=GOOD_BODY, head_sha=HEAD, base_sha=BASE, files=files)
+    fake_github.contents[(BASE, "shop/schemas.py")] = MODEL_BASE
+    fake_github.contents[(HEAD, "shop/schemas.py")] = MODEL_HEAD
+    run = run_action(fake_github, "pull_request", pr_event(7))
+    assert "GR301" in run.summary, run.summary
+    one_by_one = [r.path for r in fake_github.log if "/contents/" in r.path]
+    # Three remain, as before the gate read more (another check's reads past the prefetch).
+    assert len(one_by_one) <= 3, one_by_one
 
 
 def test_fork_pull_request_degrades_to_summary_and_annotations(fake_github, run_action):
@@ -330,6 +348,49 @@ def test_without_a_checkout_unchanged_tests_are_read_through_the_api(fake_github
     assert "old data covered" in run.summary and "shop/tests/unit/test_orders.py" in run.summary
     reads = [r for r in fake_github.log if r.path.endswith("/graphql")]
     assert len(reads) == 2, "the prefetch (with the test folders' listing) and one batch of tests"
+
+
+IMPORTER = (
+    "from shop.schemas import Order\n\n\ndef import_row(raw):\n    return _to_model(raw)\n\n\n"
+    "def _to_model(raw):\n    return Order(**raw)\n"
+)
+IMPORT_TEST = (
+    "from shop import importer\n\n\ndef test_import_of_a_row_exported_last_year():\n"
+    "    importer.import_row({'id': 3})\n"
+)
+
+
+@pytest.mark.parametrize("test_path", ["shop/tests/test_import.py", "tests/test_import.py"])
+def test_without_a_checkout_evidence_follows_into_the_modules_a_test_imports(
+    fake_github, run_action, test_path
+):
+    # With a checkout this test clears the finding (GR301 golden
+    # helper_two_calls_deep_in_application_code_counts): it hands an old row to
+    # shop/importer.py, which builds the model. Without one, the module was never read and the
+    # answer differed; it is now read through the API in one more batch, and the answer is the
+    # same.
+    _tightening_pull(fake_github)
+    fake_github.contents[(HEAD, test_path)] = IMPORT_TEST
+    fake_github.contents[(HEAD, "shop/importer.py")] = IMPORTER
+    run = run_action(fake_github, "pull_request", pr_event(7))
+    assert "GR301" not in run.summary, run.summary
+    assert "old data covered" in run.summary and test_path in run.summary
+    assert "followed into 1 application module the tests import" in run.summary, run.summary
+    reads = [r for r in fake_github.log if r.path.endswith("/graphql")]
+    assert len(reads) == 3, "the prefetch, one batch of tests, one batch of imported modules"
+
+
+def test_without_a_checkout_a_module_that_does_not_build_the_model_does_not_count(
+    fake_github, run_action
+):
+    _tightening_pull(fake_github)
+    fake_github.contents[(HEAD, "shop/tests/test_import.py")] = IMPORT_TEST
+    fake_github.contents[(HEAD, "shop/importer.py")] = (
+        "def import_row(raw):\n    return dict(raw)\n"
+    )
+    run = run_action(fake_github, "pull_request", pr_event(7))
+    assert "GR301" in run.summary, run.summary
+    assert "followed into 1 application module the tests import" in run.summary, run.summary
 
 
 def test_without_a_checkout_the_finding_says_which_folders_were_searched(fake_github, run_action):

@@ -53,6 +53,7 @@ MAX_TEST_FILES = 3000
 MAX_TEST_BYTES = 300_000
 MAX_FOLLOW_DEPTH = 3  # calls followed from a test into helpers, and from helpers on
 MAX_FOLLOWED_FILES = 200  # helper modules outside the test index read per run
+MAX_API_MODULES = 100  # modules a test imports, read per batch without a checkout (one request)
 MAX_DATA_CANDIDATES = 200  # test files not naming the model whose calls are followed, per shape
 _NULLS = frozenset({"None", "null", "undefined", "nil"})
 _LEGACY_WORDS = (
@@ -97,6 +98,14 @@ class TestIndex:
     _refers: dict[tuple[str, str], bool] = field(default_factory=dict)
     _helpers: dict[str, list[str]] = field(default_factory=dict)
     loaded: int = 0  # helper files read beyond the index (at most MAX_FOLLOWED_FILES)
+    # Without a checkout (the action reading through the API): the repository modules the
+    # search wanted to follow and could not read yet (a test's `from shop import importer`),
+    # read in one batch through `more` when a finding is still uncovered; their texts once read.
+    more: Callable[[list[str]], dict[str, str | None]] | None = None
+    unread: set[str] = field(default_factory=set)
+    fetched: dict[str, str | None] = field(default_factory=dict)
+    ours: frozenset[str] = frozenset()  # the PR's paths: folders of the repository
+    _tops: frozenset[str] | None = None  # the top folders of the paths known
     searched: str = "the tests changed by the PR"  # where evidence was searched, in words
 
     _by_word: dict[str, set[str]] = field(default_factory=dict)  # word -> files
@@ -173,7 +182,9 @@ class TestIndex:
         if path in self._facts:
             return self._facts[path]
         text = self.files.get(path)
-        if text is None and self.load is not None and self.loaded < MAX_FOLLOWED_FILES:
+        if text is None and path in self.fetched:
+            text = self.fetched[path]
+        elif text is None and self.load is not None and self.loaded < MAX_FOLLOWED_FILES:
             self.loaded += 1
             text = self.load(path)
             if text is not None and len(text) > MAX_TEST_BYTES:
@@ -199,7 +210,43 @@ class TestIndex:
     def exists(self, path: str) -> bool:
         if path in self.files or path in self.known:
             return True
+        if self.more is not None:
+            # Not listed: a module of the repository is not in the test folders' listing.
+            if path in self.fetched:
+                return self.fetched[path] is not None
+            if self._may_be_ours(path):
+                self.unread.add(path)
+            return False
         return not self.known and self.facts(path) is not None
+
+    def _may_be_ours(self, path: str) -> bool:
+        """A path under a top folder the repository is known to have (its listed tests, the
+        PR's files): `shop/importer.py`, not `json.py` for `import json`."""
+        if self._tops is None:
+            self._tops = frozenset(
+                p.split("/", 1)[0] for p in (*self.known, *self.files, *self.ours)
+            )
+        return "/" in path and path.split("/", 1)[0] in self._tops
+
+    def read_unread(self, limit: int = MAX_API_MODULES) -> int:
+        """Read the modules the search wanted and could not, in one batch (one GraphQL request
+        through the API); the search can then be asked again. Returns how many were asked."""
+        if self.more is None or not self.unread:
+            return 0
+        wanted = sorted(self.unread - self.fetched.keys())[:limit]
+        self.unread -= set(wanted)
+        if not wanted:
+            return 0
+        got = self.more(wanted)
+        for path in wanted:
+            text = got.get(path)
+            self.fetched[path] = text if text is not None and len(text) <= MAX_TEST_BYTES else None
+        # What was decided without these modules is asked again.
+        self._reach.clear()
+        self._helpers.clear()
+        for path in wanted:
+            self._facts.pop(path, None)
+        return len(wanted)
 
     def module_path(self, importer: str, module: str, language: str) -> str | None:
         """The repository file an import names, or None (a library, or not found)."""

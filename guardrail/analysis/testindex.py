@@ -56,6 +56,12 @@ def _read_index(ctx: Analysis) -> ev.TestIndex:
     # the head commit), so evidence can follow a test's data into them.
     index = ev.build_index(changed, rest, reader, ctx.problems, roots, ctx.read_tree)
     index.searched = searched
+    if ctx.read_tree is None and ctx.head_tests is not None:
+        # No checkout: the modules a test imports are read through the API when a finding
+        # needs them (checks/legacy.py asks), as the checkout would have them.
+        head_tests = ctx.head_tests
+        index.more = lambda paths: head_tests.read_many(paths)
+        index.ours = frozenset(f.path for f in ctx.pr.files)
     return index
 
 

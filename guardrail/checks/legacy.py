@@ -24,7 +24,7 @@ from guardrail.analysis.shapes import (
     Tightening,
     TKind,
 )
-from guardrail.analysis.shapes.changed import MAX_SHAPE_FILES, SHAPE_CHANGES
+from guardrail.analysis.shapes.changed import MAX_SHAPE_FILES, SHAPE_CHANGES, Change
 from guardrail.analysis.shapes.direction import response_by_name
 from guardrail.analysis.shapes.routes import not_lowered, response_only, taken_in
 from guardrail.analysis.testindex import test_index
@@ -232,6 +232,48 @@ def _as_response(
     return Severity.WARNING, said + (f" Not every module was read: {unread}." if unread else "")
 
 
+MODULE_ROUNDS = 2  # batches of imported modules read without a checkout (one request each)
+
+
+def _search(
+    found: list[Change], index: ev.TestIndex
+) -> dict[tuple[str, str, str | None], ev.Evidence | None]:
+    """Evidence for each tightening. Without a checkout, a test that hands old data to a module
+    of the application (`importer.import_row({...})`) is followed as with one: the modules
+    the search wanted are read in one batch through the API, and the uncovered tightenings
+    are searched again (a module that imports another: a second batch, at most
+    MODULE_ROUNDS). `index.searched` then says how many were read, and what was not."""
+    out: dict[tuple[str, str, str | None], ev.Evidence | None] = {}
+    for change in found:
+        t = change.tightening
+        key = (change.file.path, t.shape.name, t.field)
+        if key not in out:
+            out[key] = ev.find(t, index, change.file.path)
+    read = 0
+    for _ in range(MODULE_ROUNDS):
+        if None not in out.values() or not (asked := index.read_unread()):
+            break
+        read += asked
+        for change in found:
+            t = change.tightening
+            key = (change.file.path, t.shape.name, t.field)
+            if out[key] is None:
+                out[key] = ev.find(t, index, change.file.path)
+    found_modules = sum(1 for text in index.fetched.values() if text is not None)
+    if read:
+        index.searched += (
+            f"; evidence was followed into {found_modules} application "
+            f"module{'s' if found_modules != 1 else ''} the tests import, read through the "
+            "GitHub API"
+        )
+    if index.unread and None in out.values():
+        index.searched += (
+            f"; {len(index.unread)} more modules the tests import were not read (add "
+            "actions/checkout to follow every one)"
+        )
+    return out
+
+
 def check_legacy(ctx: Analysis) -> Iterator[Output]:
     shape_changes = ctx.get(SHAPE_CHANGES)
     if shape_changes.not_compared:
@@ -242,6 +284,7 @@ def check_legacy(ctx: Analysis) -> Iterator[Output]:
     if not found:
         return
     index = test_index(ctx)
+    evidence_of = _search(found, index)
     searched = index.searched
     seen: set[tuple[str, str, str | None]] = set()
     model_fields = {(c.tightening.field or "") for c in found if c.source != "migration"}
@@ -264,7 +307,7 @@ def check_legacy(ctx: Analysis) -> Iterator[Output]:
         if change.source == "migration" and (t.field or "") in model_fields:
             continue  # the model's own finding already asks for the test
         rule = _RULE.get(t.code, GR303)
-        evidence = ev.find(t, index, change.file.path)
+        evidence = evidence_of[key]
         where = (
             t.what
             if t.what.startswith(CODE_OPEN + t.shape.name)

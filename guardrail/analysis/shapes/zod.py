@@ -3,7 +3,7 @@
 `const Order = z.object({...})` is a shape named `Order`; each property's chain says what it
 accepts: `.optional()` / `.nullish()` / `.default()` / `.catch()` make it optional, `.nullable()` /
 `.nullish()` let it be null, `.min()` / `.max()` / `.length()` / `.int()` / `.positive()` are limits,
-`z.enum([...])` and `z.literal()` its values. `.strict()` rejects unknown keys; `.partial()` makes
+`z.enum([...])` and `z.literal()` its values; `z.coerce.number()` is read as `z.number()`. `.strict()` rejects unknown keys; `.partial()` makes
 every field optional; `.extend({...})` adds fields. A nested `z.object` is a shape of its own
 (`Order.address`). zod 4's `z.strictObject({...})` is an object that rejects unknown keys and
 `z.looseObject({...})` one that keeps them (`.passthrough()` / `.strip()` / `.loose()` reopen a
@@ -59,7 +59,8 @@ def _chain(node: Node) -> tuple[str, list[tuple[str, Node | None]]]:
             return "", []
         method = text_of(func.child_by_field_name("property"))
         target = func.child_by_field_name("object")
-        if target is not None and text_of(target) == "z":
+        # `z.coerce.number()` accepts what `z.number()` does, and more (it converts first).
+        if target is not None and text_of(target) in ("z", "z.coerce"):
             calls.append((method, args))
             calls.reverse()
             return calls[0][0], calls
