@@ -42,11 +42,11 @@ return new class extends Migration
     assert cols == (
         ColumnDef("id", "uuid", True, None, True),
         ColumnDef("description", "varchar(500)", True),
-        ColumnDef("end", "timestamp", False),
+        ColumnDef("end", "timestamp(0)", False),
         ColumnDef("billable_rate", "integer", False),
         ColumnDef("billable", "boolean", True, "false"),
-        ColumnDef("created_at", "timestamp", False),
-        ColumnDef("updated_at", "timestamp", False),
+        ColumnDef("created_at", "timestamp(0)", False),
+        ColumnDef("updated_at", "timestamp(0)", False),
     )
 
 

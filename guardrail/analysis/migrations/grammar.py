@@ -184,9 +184,9 @@ _SQL_TYPES = {
 #   `useTz: false`, `decimal` -> decimal(8, 2) unless given (`null` precision: unconstrained).
 # - Laravel (laravel/framework bd71b45f, MIT): src/Illuminate/Database/Schema/Grammars/
 #   PostgresGrammar.php: `tinyText` -> varchar(255), `enum` -> varchar(255) with a CHECK (the
-#   reader spells it, so it is not here), `boolean`, `uuid`. `dateTime`/`timestamp` are
-#   timestamp(0) (Blueprint passes Builder::$defaultTimePrecision, 0): every Laravel timestamp
-#   is read without its precision on both sides, so a precision change is not judged.
+#   reader spells it, so it is not here), `boolean`, `uuid`. `dateTime`/`timestamp` and the
+#   other time types are spelled by the reader with their precision (laravel._TIME_TYPES:
+#   timestamp(0) unless given, Builder::$defaultTimePrecision).
 # - Sequelize v6, the released line (sequelize/sequelize v6 cb7f99ad, MIT): src/data-types.js
 #   and src/dialects/postgres/data-types.js: STRING -> VARCHAR(255) and CHAR -> CHAR(255) unless
 #   a length is given, DATE -> TIMESTAMP WITH TIME ZONE (precision ignored), DATEONLY -> DATE,

@@ -604,7 +604,16 @@ class _Reader:
             was_type, was_nullable = before
             new_type = _sql_type(first.name, first)
             if type_changes(was_type, new_type):
-                self.rec.add(node, OpKind.ALTER_TYPE, table, col, to_type=new_type, narrowing=True)
+                self.rec.add(
+                    node,
+                    OpKind.ALTER_TYPE,
+                    table,
+                    col,
+                    to_type=new_type,
+                    from_type=was_type,
+                    value=new_type,
+                    narrowing=True,
+                )
             if nullable is not True and was_nullable:
                 self.rec.add(node, OpKind.SET_NOT_NULL, table, col)
             elif nullable is True and not was_nullable:
@@ -656,14 +665,13 @@ _PG_TYPES = {
     "unsignedTinyInteger": "smallint",
     "double": "double precision",
     "float": "double precision",
-    "dateTimeTz": "timestamptz",
-    "timeTz": "timetz",
     "binary": "bytea",
     "ipAddress": "inet",
     "macAddress": "macaddr",
     "year": "integer",
 }
-# Helpers that define fixed columns: (name, type, nullable).
+# Helpers that define fixed columns: (name, type, nullable). A time type gets the precision the
+# helper is given (_helper_precision).
 _HELPER_COLUMNS = {
     "timestamps": (("created_at", "timestamp", True), ("updated_at", "timestamp", True)),
     "nullableTimestamps": (("created_at", "timestamp", True), ("updated_at", "timestamp", True)),
@@ -672,6 +680,32 @@ _HELPER_COLUMNS = {
     "softDeletesTz": (("deleted_at", "timestamptz", True),),
     "rememberToken": (("remember_token", "varchar(100)", True),),
 }
+# Laravel's time columns as PostgresGrammar writes them (laravel/framework bd71b45f, MIT:
+# typeTimestamp/typeTimestampTz/typeTime/typeTimeTz, dateTime = timestamp): the type with the
+# precision the Blueprint method is given, else Builder::$defaultTimePrecision, 0 since Laravel
+# 5.5 and still 0 since f29df474 made it a setting (Schema::defaultTimePrecision(null) writes no
+# precision, PostgreSQL's 6; a project that sets it is not read). A precision change is a type
+# change: raising it keeps the table, lowering it rewrites (postgres.type_change_rewrites).
+_TIME_TYPES = {
+    "timestamp": "timestamp",
+    "dateTime": "timestamp",
+    "timestampTz": "timestamptz",
+    "dateTimeTz": "timestamptz",
+    "time": "time",
+    "timeTz": "timetz",
+}
+_DEFAULT_TIME_PRECISION = 0
+
+
+def _time_type(base: str, precision: Value) -> str:
+    given = precision if isinstance(precision, int) and not isinstance(precision, bool) else None
+    return f"{base}({_DEFAULT_TIME_PRECISION if given is None else given})"
+
+
+def _helper_precision(name: str, args: list[Value]) -> Value:
+    """`timestamps(3)`, `softDeletes('deleted_at', 3)`: the precision a helper is given."""
+    at = 1 if name.startswith("softDeletes") else 0
+    return args[at] if len(args) > at else None
 
 
 def _defined(links: list[_Link]) -> list[ColumnDef]:
@@ -682,7 +716,11 @@ def _defined(links: list[_Link]) -> list[ColumnDef]:
     args = [value(a) for a in first.args]
     col = as_str(args[0]) if args else None
     if name in _HELPER_COLUMNS:
-        return [ColumnDef(c, t, not null) for c, t, null in _HELPER_COLUMNS[name]]
+        precision = _helper_precision(name, args)
+        return [
+            ColumnDef(c, _time_type(t, precision) if t in _TIME_TYPES.values() else t, not null)
+            for c, t, null in _HELPER_COLUMNS[name]
+        ]
     if name in ("morphs", "nullableMorphs", "uuidMorphs", "ulidMorphs") and col:
         key = {"uuidMorphs": "uuid", "ulidMorphs": "char(26)"}.get(name, "bigint")
         null = name == "nullableMorphs" or _nullable(mods) is True
@@ -747,6 +785,8 @@ def _placeholders(sql: str) -> str:
 def _sql_type(name: str, link: _Link | None) -> str | None:
     """`string('name', 100)` -> `varchar(100)` (Laravel's default length is 255)."""
     args = [value(a) for a in link.args] if link is not None else []
+    if name in _TIME_TYPES:
+        return _time_type(_TIME_TYPES[name], args[1] if len(args) > 1 else None)
     length = args[1] if len(args) > 1 and isinstance(args[1], int) else None
     if name == "enum":
         return "varchar(255)"  # PostgresGrammar::typeEnum: varchar(255) check (… in (…))
