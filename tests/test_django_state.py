@@ -96,6 +96,29 @@ class Migration(migrations.Migration):
     assert names == ["0001_initial", "0002_more"]
 
 
+def test_replaces_of_another_app_label_replace_nothing_here() -> None:
+    """Provenance: saleor/saleor (BSD-3-Clause), saleor/checkout/migrations/
+    0006_auto_20180221_0825.py at 333febd352: the app was renamed from `cart`, and its
+    migrations say they replace `cart`'s of the same name. They replace none of `checkout`'s:
+    read as their own names they dropped themselves from the replay, and every later
+    AlterField was judged in name order with a GR290 that `0006` is missing."""
+    source = """
+from django.db import migrations, models
+class Migration(migrations.Migration):
+    dependencies = [("checkout", "0005_auto_20180108_0814")]
+    replaces = [("cart", "0006_auto_20180221_0825")]
+    operations = []
+"""
+    events = django.read(source, django.App("checkout")).fields
+    assert [e.name for e in events if e.kind == "replaces"] == []
+    assert [(e.kind, e.name) for e in events] == [("depends", "0005_auto_20180108_0814")]
+    own = source.replace('("cart",', '("checkout",')
+    names = [
+        e.name for e in django.read(own, django.App("checkout")).fields if e.kind == "replaces"
+    ]
+    assert names == ["0006_auto_20180221_0825"]
+
+
 def test_a_none_db_default_is_no_database_default() -> None:
     """`db_default=None` is DEFAULT NULL, the default every column has: an AlterField to it from
     `db_default="new"` drops the default (GR234), and one from no default changes nothing."""

@@ -1003,7 +1003,9 @@ def read(source: str, app: App | None = None) -> Reading:
     if operations is not None:
         reader.read(operations)
     rec = reader.rec
-    reader.events += [FieldEvent("replaces", 0, name=n) for n in _replaces(tree, reader.scope)]
+    reader.events += [
+        FieldEvent("replaces", 0, name=n) for n in _replaces(tree, reader.scope, reader.app.label)
+    ]
     reader.events += _links(tree, reader.scope, reader.app.label)
     return Reading(
         "django",
@@ -1018,8 +1020,12 @@ def read(source: str, app: App | None = None) -> Reading:
     )
 
 
-def _replaces(tree: ast.Module, scope: Scope) -> list[str]:
-    """The migration names a squashed migration's `replaces = [("app", "0001_x"), …]` lists."""
+def _replaces(tree: ast.Module, scope: Scope, label: str | None) -> list[str]:
+    """The migration names a squashed migration's `replaces = [("app", "0001_x"), …]` lists,
+    of its own app when the label is known: saleor's `checkout` app, renamed from `cart`, has
+    `0006_auto_20180221_0825` with `replaces = [("cart", "0006_auto_20180221_0825")]`, which
+    replaces no migration of `checkout` (read as its own name, it dropped itself from the
+    replay and broke the order of every later AlterField)."""
     out: list[str] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign) and any(
@@ -1030,7 +1036,10 @@ def _replaces(tree: ast.Module, scope: Scope) -> list[str]:
                 out += [
                     p[1]
                     for p in got
-                    if isinstance(p, (list, tuple)) and len(p) == 2 and isinstance(p[1], str)
+                    if isinstance(p, (list, tuple))
+                    and len(p) == 2
+                    and isinstance(p[1], str)
+                    and (label is None or p[0] == label)
                 ]
     return out
 
