@@ -110,3 +110,17 @@ def test_ecto_module_attributes_are_literals_only_when_set_once() -> None:
     assert reading('  @p "a"\n  @p "b"\n')[0][0] == OpKind.RAW
     assert reading("  @p some_function()\n")[0][0] == OpKind.RAW
     assert reading("")[0][0] == OpKind.RAW
+
+
+def test_the_docs_table_of_readers_is_the_registry() -> None:
+    """docs/migrations.md's table of readers is generated from `READERS`: a reader added,
+    renamed or given another convention changes the page too."""
+    from pathlib import Path
+
+    page = (Path(__file__).parent.parent / "docs" / "migrations.md").read_text(encoding="utf-8")
+    start, end = "<!-- readers-table:start -->\n", "<!-- readers-table:end -->\n"
+    assert start in page and end in page
+    table = page.partition(start)[2].partition(end)[0]
+    assert table == detect.markdown_table(), (
+        "run: .venv/bin/python scripts/readers_table.py --write"
+    )

@@ -25,10 +25,6 @@ PACKAGE = Path(guardrail.__file__).parent
 _READ_BY_NAME = frozenset({"getattr", "migration_setting", "attrgetter"})
 
 KEPT: dict[str, str] = {
-    "guardrail.analysis.migrations.detect.Reader.convention": (
-        "the file convention a reader claims, in words: the table's documentation, beside the "
-        "claim function (docs/migrations.md states the same)"
-    ),
     "guardrail.analysis.history.AlembicRevision.depends_on": (
         "read from the revision file; following Alembic's depends_on is open in issue 11"
     ),

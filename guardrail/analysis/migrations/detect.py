@@ -72,7 +72,7 @@ class Reader:
     """One row of the table: a framework (or a family sharing a convention) and its reader."""
 
     frameworks: tuple[str, ...]
-    convention: str  # the file convention, as docs/migrations.md states it
+    convention: str  # the file convention, in Markdown: docs/migrations.md's table (markdown_table)
     claim: Callable[[_Path], MigrationFile | None]
     read: Callable[[MigrationFile, str, Exists | None], Reading]
     # What the checks may say about the framework: the SQL tools' rows here, the others' in
@@ -455,6 +455,19 @@ READERS: tuple[Reader, ...] = (
         tuple(f for f in _SQL_TOOLS if f.name == "liquibase"),
     ),
 )
+
+
+def markdown_table() -> str:
+    """docs/migrations.md's table of the readers, one row per entry of `READERS` with the file
+    convention it claims (scripts/readers_table.py writes it into the page;
+    tests/test_framework_readers.py fails when the page and the table differ)."""
+    rows = ["| frameworks | the files it reads |", "|---|---|"]
+    for r in READERS:
+        convention = r.convention.replace("|", "\\|")  # a pipe ends a table cell
+        rows.append(f"| {', '.join(r.frameworks)} | {convention} |")
+    return "\n".join(rows) + "\n"
+
+
 _BY_FRAMEWORK = {fw: r for r in READERS for fw in r.frameworks}
 _FACTS = {f.name: f for r in READERS for f in r.facts}
 
