@@ -128,6 +128,7 @@ RULES: tuple[Rule, ...] = (
     Rule("GR290", "migration-not-understood", CheckName.MIGRATION_SAFETY, "Part of a migration could not be read.", Severity.NOTICE),
     Rule("GR291", "not-postgres", CheckName.MIGRATION_SAFETY, "A migration runs on another database than PostgreSQL: its rules were not applied.", Severity.NOTICE),
     Rule("GR296", "column-re-added-if-not-exists", CheckName.MIGRATION_SAFETY, "A column is added only where it is missing (`if not exists`, a `column_exists?` / `hasColumn` check) with a definition the existing column does not have: where it exists, nothing changes.", Severity.WARNING),
+    Rule("GR297", "column-recreated", CheckName.MIGRATION_SAFETY, "TypeORM's `changeColumn` drops the column and adds it again (its type, length or array flag differs from the column's, or it becomes a stored generated column): every value in it is lost.", Severity.ERROR),
     Rule("GR301", "required-without-legacy-test", CheckName.LEGACY_DATA_TESTS, "A field became required (or stopped accepting null) and no test feeds the code data of the old shape.", Severity.ERROR),
     Rule("GR302", "removed-field-without-legacy-test", CheckName.LEGACY_DATA_TESTS, "A field was removed or renamed and no test feeds the code data that still has it.", Severity.WARNING),
     Rule("GR303", "narrowed-values-without-legacy-test", CheckName.LEGACY_DATA_TESTS, "Accepted values were narrowed (type, enum, constraint, unknown keys) and no test feeds old values.", Severity.WARNING),

@@ -186,6 +186,50 @@ def drop_column(op: Op, facts: Facts) -> Verdict | None:
     )
 
 
+GR297 = by_code("GR297")
+
+
+def _recreated_because(op: Op) -> str:
+    """What makes TypeORM recreate the column (Op.why, set by analysis/migrations/js.py)."""
+    if op.why == "alias" and op.to_type:
+        return (
+            f"the new type is written {code(op.to_type)}, not as PostgreSQL names it, so it never "
+            "equals the type TypeORM reads from the database"
+        )
+    if op.why == "type" and op.to_type and op.from_type:
+        return f"the type changes from {code(op.from_type)} to {code(op.to_type)}"
+    return {
+        "length": "the length changes",
+        "array": "the column becomes an array, or stops being one",
+        "generated": "the column becomes a stored generated column, or its expression changes",
+    }.get(op.why, "the type or the length differs from the column in the database")
+
+
+def recreated_column(op: Op, facts: Facts) -> Verdict | None:
+    if _new(op):
+        return None  # a table made in this migration has no rows to lose
+    t = target(op)
+    fix = (
+        f"Convert it in place with {run_sql(facts, 'ALTER TABLE … ALTER COLUMN … TYPE …')}, or "
+        "pass the type exactly as PostgreSQL names it (`character varying`, `integer`) with the "
+        "column's length, so TypeORM sees no difference."
+    )
+    because = _recreated_because(op)
+    if op.maybe:
+        return Verdict(
+            f"may drop and re-add {t}, losing every value in it",
+            "TypeORM's `changeColumn` compares the new column with the one it reads from the "
+            f"database and drops and re-adds it when {because}; what the column is in the "
+            f"database is not in this pull request. {fix}",
+            Severity.WARNING,
+        )
+    return Verdict(
+        f"drops and re-adds {t}: every value in it is lost",
+        f"TypeORM's `changeColumn` runs `DROP COLUMN` then `ADD COLUMN`, not a conversion, when "
+        f"{because}. {fix}",
+    )
+
+
 GR213 = by_code("GR213")
 _DESTROY_VERB = {
     OpKind.DROP_TABLE: "drops",
@@ -637,6 +681,7 @@ TABLE: tuple[SafetyRule, ...] = (
     SafetyRule(GR211, frozenset({OpKind.SET_NOT_NULL}), set_not_null),
     SafetyRule(GR222, frozenset({OpKind.DROP_NOT_NULL}), drop_not_null),
     SafetyRule(GR212, frozenset({OpKind.DROP_COLUMN}), drop_column),
+    SafetyRule(GR297, frozenset({OpKind.RECREATE_COLUMN}), recreated_column),
     SafetyRule(
         GR213,
         frozenset({OpKind.DROP_TABLE, OpKind.TRUNCATE, OpKind.DELETE_ROWS}),

@@ -7,12 +7,15 @@ builder and its table callbacks (`t.string('x').notNullable().alter()`), Sequeli
 `queryInterface` and TypeORM's `queryRunner` methods, SQL in `knex.raw`, `knex.schema.raw`,
 `queryInterface.sequelize.query` and `queryRunner.query` (strings, templates without
 substitutions, literal concatenations) read by the SQL reader, and the transaction settings:
-knex's `exports.config = { transaction: false }`, TypeORM's `transaction = false`, and
+knex's `exports.config = { transaction: false }`, TypeORM's `transaction = false` (an instance
+field, as TypeORM reads it), and
 Sequelize's CLI, which runs migrations outside a transaction unless they open one.
 
 `changeColumn`/`.alter()` restate a whole column. What it was is looked up in the same file's
 `down` (which restores it) or an earlier `createTable`/`addColumn`; when neither says, a
-tightening is reported as possible (a warning), never as certain.
+tightening is reported as possible (a warning), never as certain. TypeORM's `changeColumn` is
+compared as TypeORM compares the old and new `TableColumn`: where it drops and re-adds the
+column instead of altering it, that is what is recorded (OpKind.RECREATE_COLUMN, GR297).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from guardrail.analysis.migrations.grammar import (
 )
 from guardrail.analysis.migrations.literals import Literals, Syntax, first_row
 from guardrail.analysis.migrations.ops import ColumnDef, Facts, Framework, OpKind, Reading
+from guardrail.analysis.migrations.sql import default_is_volatile
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -95,8 +99,8 @@ TYPEORM = Framework(
     language="typescript",
     wraps_transaction=True,
     no_transaction=(
-        "a migration class with `transaction = false` (it needs `migrationsTransactionMode: "
-        "'each'`)"
+        "a migration class with the instance field `transaction = false` (not `static`; it "
+        "needs `migrationsTransactionMode: 'each'`)"
     ),
     concurrent_index=(
         "`await queryRunner.query('CREATE INDEX CONCURRENTLY …')` in a migration with "
@@ -1059,6 +1063,9 @@ def _names(link: _Link) -> tuple[str | None, str | None]:
 def _qi_add_column(r: _Reader, link: _Link, w: _Where) -> None:
     table, col = _names(link)
     spec = _opts(link, 2) or _opts(link, 1)
+    if r.framework == "typeorm":
+        _typeorm_add_column(r, link.node, w, table, spec)
+        return
     if col is None:
         col = as_str(spec.get("name"))
     nullable = spec.get("allowNull", spec.get("isNullable"))
@@ -1089,7 +1096,151 @@ def _type_text(typ: Value) -> str | None:
     return typ if isinstance(typ, str) else None
 
 
+# -- TypeORM's TableColumn (typeorm 281bfba4, src/schema-builder/table/TableColumn.ts and
+# src/driver/postgres/PostgresQueryRunner.ts) -------------------------------------------------
+
+# TypeORM spellings PostgreSQL reports under another name. PostgresQueryRunner reads a column's
+# type from the database as its `regtype` (`character varying`, `integer`, …), and changeColumn
+# compares it with the new TableColumn's type as written: one of these never equals it, so the
+# column is dropped and added again (typeorm#3357, #9255).
+_TYPEORM_ALIASES = frozenset(
+    {
+        "varchar",
+        "char",
+        "int",
+        "int2",
+        "int4",
+        "int8",
+        "bool",
+        "float",
+        "float4",
+        "float8",
+        "double",
+        "decimal",
+        "timestamp",
+        "timestamptz",
+        "time",
+        "timetz",
+        "varbit",
+    }
+)
+
+
+def _typeorm_not_null(spec: dict[str, Value]) -> bool:
+    """TableColumn's `isNullable` defaults to false: NOT NULL unless it says true."""
+    return spec.get("isNullable") is not True or spec.get("isPrimary") is True
+
+
+def _typeorm_add_column(
+    r: _Reader, node: Node, w: _Where, table: str | None, spec: dict[str, Value]
+) -> None:
+    """`queryRunner.addColumn('t', new TableColumn({ name, type, isNullable, default, … }))`."""
+    col = as_str(spec.get("name"))
+    default = spec.get("default")
+    volatile = spec.get("isGenerated") is True or spec.get("generatedType") == "STORED"
+    if isinstance(default, str):
+        # TypeORM writes `default` into the DDL as it is given: SQL (`"'web'"`, `"now()"`).
+        volatile = volatile or default_is_volatile(default) is not False
+    elif isinstance(default, Dynamic):  # `() => "now()"`: the SQL the function returns
+        sql = _arrow_string(default.text)
+        volatile = volatile or sql is None or default_is_volatile(sql) is not False
+    not_null = _typeorm_not_null(spec)
+    r.known[(table, col)] = _Column(_type_text(spec.get("type")), not not_null)
+    r.add(
+        node,
+        OpKind.ADD_COLUMN,
+        table,
+        col,
+        w,
+        not_null=not_null,
+        has_default="default" in spec and default is not None,
+        volatile_default=volatile,
+        # what it adds, so a later `changeColumn` compares with its type
+        table_columns=(_typeorm_defined(spec),) if col else (),
+    )
+
+
+def _arrow_string(source: str) -> str | None:
+    """The string literal an arrow function returns (`() => "now()"`), read by the JavaScript
+    grammar; None for anything else."""
+    root = parse("javascript", f"({source});")
+    arrows = [n for n in walk(root) if n.type == "arrow_function"]
+    body = arrows[0].child_by_field_name("body") if len(arrows) == 1 else None
+    v = value(body) if body is not None and body.type in ("string", "template_string") else None
+    return v if isinstance(v, str) else None
+
+
+def _typeorm_recreates(old: dict[str, Value], new: dict[str, Value]) -> str | None:
+    """Why PostgresQueryRunner.changeColumn drops and re-adds the column, compared as it does
+    (the strings as written; TableColumn's `length` defaults to "", `isArray` to false)."""
+    if str(old.get("type", "")).lower() != str(new.get("type", "")).lower():
+        return "type"
+    if str(old.get("length", "")) != str(new.get("length", "")):
+        return "length"
+    if (old.get("isArray") is True) != (new.get("isArray") is True):
+        return "array"
+    stored = new.get("generatedType") == "STORED"
+    if stored and (
+        old.get("generatedType") is None or old.get("asExpression") != new.get("asExpression")
+    ):
+        return "generated"
+    return None
+
+
+def _typeorm_change_column(r: _Reader, link: _Link, w: _Where) -> None:
+    """`queryRunner.changeColumn('t', 'c' | oldTableColumn, new TableColumn({…}))`: in place,
+    or, when TypeORM sees another type, length or array flag, DROP COLUMN + ADD COLUMN
+    (OpKind.RECREATE_COLUMN, GR297). With the old column by name, TypeORM reads it from the
+    database: a new type spelled as PostgreSQL does not (`varchar`, `int`) is certain to
+    differ; another spelling may (the database is not in the pull request)."""
+    table = as_str(value(link.args[0])) if link.args else None
+    old = value(link.args[1]) if len(link.args) > 1 else None
+    new = _opts(link, 2)
+    typ = as_str(new.get("type"))
+    if not new or (not isinstance(old, dict) and as_str(old) is None):
+        r.rec.unknown(link.node, f"`{link.name}` with a column computed at run time")
+        return
+    if isinstance(old, dict):
+        col = as_str(old.get("name"))
+        why, maybe = _typeorm_recreates(old, new), False
+        before: _Column | None = _Column(_type_text(old.get("type")), not _typeorm_not_null(old))
+    else:
+        col, before = as_str(old), None
+        why, maybe = None, True
+        if new.get("generatedType") == "STORED":
+            why = "generated"
+        elif typ and typ.lower() in _TYPEORM_ALIASES and new.get("isArray") is not True:
+            why, maybe = "alias", False
+        elif typ:
+            why = "unknown"
+    if why is not None:
+        r.add(
+            link.node,
+            OpKind.RECREATE_COLUMN,
+            table,
+            col,
+            w,
+            why=why,
+            maybe=maybe,
+            to_type=typ,
+            from_type=as_str(old.get("type")) if isinstance(old, dict) else None,
+        )
+        if not maybe:  # then TypeORM's addColumn of the new definition
+            _typeorm_add_column(r, link.node, w, table, new)
+            return
+    new_column = _Column(typ, not _typeorm_not_null(new))
+    if before is None:
+        r.on_restate(link.node, table, col, new_column, w)
+    elif new_column.nullable is False and before.nullable is True:
+        r.add(link.node, OpKind.SET_NOT_NULL, table, col, w)
+    elif new_column.nullable is True and before.nullable is False:
+        r.add(link.node, OpKind.DROP_NOT_NULL, table, col, w)
+
+
 def _qi_change_column(r: _Reader, link: _Link, w: _Where) -> None:
+    if r.framework == "typeorm":
+        _typeorm_change_column(r, link, w)
+        return
     table, col = _names(link)
     spec = _opts(link, 2)
     if not spec:
@@ -1300,6 +1451,10 @@ def _setting(node: Node) -> tuple[str, Value] | None:
             return None
         return text(left).rsplit(".", 1)[-1], value(right)
     if t in ("public_field_definition", "field_definition"):
+        if any(c.type == "static" for c in node.children):
+            # TypeORM reads `migration.instance.transaction` (MigrationExecutor, 281bfba4): a
+            # `static transaction = false` is on the class, not the instance, and changes nothing.
+            return None
         name = node.child_by_field_name("name") or node.child_by_field_name("property")
         val = node.child_by_field_name("value")
         return (text(name), value(val)) if name is not None and val is not None else None

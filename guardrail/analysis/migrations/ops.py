@@ -51,6 +51,9 @@ class OpKind(enum.StrEnum):
     DROP_DEFAULT = "drop_default"
     LOCK_TABLE = "lock_table"  # LOCK, COMMENT ON, VACUUM, CREATE TRIGGER: lock
     REWRITE_TABLE = "rewrite_table"  # VACUUM FULL, CLUSTER
+    # TypeORM `changeColumn` that drops the column and adds it again: why (what differs), maybe
+    # (what the column is in the database is not known), to_type (the new type as written).
+    RECREATE_COLUMN = "recreate_column"
 
     @property
     def words(self) -> str:
@@ -64,7 +67,13 @@ class OpKind(enum.StrEnum):
 OLD_TYPE_UNKNOWN = "old type unknown"
 
 DESTRUCTIVE = frozenset(
-    {OpKind.DROP_COLUMN, OpKind.DROP_TABLE, OpKind.TRUNCATE, OpKind.DELETE_ROWS}
+    {
+        OpKind.DROP_COLUMN,
+        OpKind.DROP_TABLE,
+        OpKind.TRUNCATE,
+        OpKind.DELETE_ROWS,
+        OpKind.RECREATE_COLUMN,
+    }
 )
 
 
