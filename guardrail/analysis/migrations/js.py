@@ -474,7 +474,8 @@ class _Reader:
             self.visit(c, where)
 
     def function_body(self, fn: Node | None, where: _Where) -> None:
-        if fn is None or fn.type not in _FUNCTIONS:
+        # A helper may be a `function name() {…}` declaration (it was skipped, with what it did).
+        if fn is None or fn.type not in _FUNCTIONS_ALL:
             return
         body = _body(fn)
         if body is None:
@@ -1005,6 +1006,12 @@ def _schema_table(r: _Reader, link: _Link, w: _Where) -> None:
         r.rec.created.add(table)
         r.add(link.node, OpKind.CREATE_TABLE, table, None, w)
     cb = _callback(link)
+    if cb is None and len(link.args) > 1:
+        # `alterTable(table, build)` in a helper: the callback (and what it adds) is a parameter.
+        r.rec.unknown(link.node, f"`{link.name}` with a table callback passed in, not written here")
+        return
+    if table is None and link.args:
+        r.rec.unknown(link.node, f"`{link.name}` of a table named at run time")
     inner = replace(
         w,
         table_var=_param(cb),

@@ -382,6 +382,8 @@ class _Reader:
             return
         if node.type in _CONDITIONALS and self.guarded(node, where):
             return
+        if node.type in _CONDITIONALS and self.unread_column_guard(node):
+            return
         if node.type == "identifier" and node.parent is not None and _is_statement(node):
             name = text(node)
             if name in self.helpers:
@@ -419,6 +421,9 @@ class _Reader:
         `change_table` block), literal names only."""
         while node is not None and node.type == "parenthesized_statements" and node.named_children:
             node = node.named_children[0]
+        predicate = self.predicate(node)
+        if predicate is not None:
+            return self.exists_check(predicate, where)
         if node is None or node.type != "call":
             return None
         c = self.call(node)
@@ -444,7 +449,55 @@ class _Reader:
             return None
         if node.type == "unary" and node.named_children and text(node).startswith(("!", "not")):
             return self.missing_check(node.named_children[-1], not negated, where)
+        predicate = self.predicate(node)
+        if predicate is not None:
+            return self.missing_check(predicate, negated, where)
         return self.exists_check(node, where) if negated else None
+
+    def predicate(self, node: Node | None, depth: int = 0) -> Node | None:
+        """The one expression a helper method of the class returns, where `node` calls it
+        without arguments (`unless coupon_exists?` with `def coupon_exists? =
+        column_exists?(:orders, :coupon)`): read in its place. None otherwise."""
+        if node is None or depth > 3:
+            return None
+        name = text(node) if node.type == "identifier" else None
+        if node.type == "call" and node.child_by_field_name("receiver") is None:
+            c = self.call(node)
+            name = c.name if not c.args and not c.kwargs and c.block is None else None
+        method = self.helpers.get(name or "")
+        if method is None or method.child_by_field_name("parameters") is not None:
+            return None
+        body = method.child_by_field_name("body")
+        statements = [n for n in body.named_children if n.type != "comment"] if body else []
+        if len(statements) != 1:
+            return None
+        return self.predicate(statements[0], depth + 1) or statements[0]
+
+    def unread_column_guard(self, node: Node) -> bool:
+        """A condition that asks `column_exists?` in a way not read above (`column_exists?(…) &&
+        ENV["X"]`, a helper of several lines): whether the statements under it run depends on
+        it, so they are reported (GR290) rather than judged as if they always ran."""
+        cond = node.child_by_field_name("condition")
+        seen: list[Node] = [cond] if cond is not None else []
+        for n in list(seen):
+            for inner in _descendants(n):
+                if inner.type in ("identifier", "call"):
+                    found = self.predicate(inner)
+                    if found is not None:
+                        seen.append(found)
+        asks = any(
+            inner.type == "identifier" and text(inner) == "column_exists?"
+            for n in seen
+            for inner in _descendants(n)
+        )
+        if not asks or cond is None:
+            return False
+        self.rec.unknown(
+            node,
+            f"a column check guardrail cannot read (`{text(cond)[:60]}`) decides whether the "
+            "statements under it run",
+        )
+        return True
 
     def guarded(self, node: Node, where: _Where) -> bool:
         """`… unless column_exists?(…)`, `unless column_exists?(…) … end`, `if !column_exists?`:
