@@ -298,7 +298,14 @@ def _existing(ctx: Analysis, m: Migration, op: Op) -> tuple[ColumnDef | None]:
     if op.only_without is None or m.kind.framework not in base_columns.FRAMEWORKS:
         return (None,)
     table, column = op.only_without
-    earlier = [o for o in m.reading.ops if o.line < op.line]
+    ops = m.reading.ops
+    # The check runs once, before the statements under it: what they add (solidtime's and
+    # coolify's `hasColumn` guard that adds the column, fills it, then makes it NOT NULL) was
+    # not there when it was asked. A guard's statements are recorded one after another.
+    first = next((i for i, o in enumerate(ops) if o is op), len(ops))
+    while first > 0 and ops[first - 1].only_without == op.only_without:
+        first -= 1
+    earlier = [o for o in ops[:first] if o.line < op.line]
     return (base_columns.column_before(ctx, m.file.path, table, column, earlier),)
 
 
