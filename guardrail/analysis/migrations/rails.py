@@ -382,7 +382,7 @@ class _Reader:
             return
         if node.type in _CONDITIONALS and self.guarded(node, where):
             return
-        if node.type in _CONDITIONALS and self.unread_column_guard(node):
+        if node.type in _CONDITIONALS and self.unread_column_guard(node, where):
             return
         if node.type == "identifier" and node.parent is not None and _is_statement(node):
             name = text(node)
@@ -473,11 +473,23 @@ class _Reader:
             return None
         return self.predicate(statements[0], depth + 1) or statements[0]
 
-    def unread_column_guard(self, node: Node) -> bool:
+    def plain_check(self, node: Node | None, where: _Where) -> bool:
+        """`column_exists?(:t, :c)`, negated or not, directly or through a helper: read exactly
+        (under `unless` by `guarded`; under `if`, where it exists, the statements run as
+        written, so they are judged as written)."""
+        while node is not None and node.type in ("parenthesized_statements", "unary"):
+            if node.type == "unary" and not text(node).startswith(("!", "not")):
+                return False
+            node = node.named_children[-1] if node.named_children else None
+        return self.exists_check(node, where) is not None
+
+    def unread_column_guard(self, node: Node, where: _Where) -> bool:
         """A condition that asks `column_exists?` in a way not read above (`column_exists?(…) &&
         ENV["X"]`, a helper of several lines): whether the statements under it run depends on
         it, so they are reported (GR290) rather than judged as if they always ran."""
         cond = node.child_by_field_name("condition")
+        if self.plain_check(cond, where):
+            return False
         seen: list[Node] = [cond] if cond is not None else []
         for n in list(seen):
             for inner in _descendants(n):
