@@ -435,7 +435,7 @@ READERS: tuple[Reader, ...] = (
     ),
     Reader(
         ("ecto",),
-        "`priv/repo/migrations/*.exs`",
+        "`priv/repo/migrations/<integer>_x.exs` (what `Ecto.Migrator` runs)",
         _claim_ecto,
         lambda mf, text, exists: _reader("ecto").read(text),
         (_Facts("ecto", "ecto"),),
