@@ -27,7 +27,7 @@ from guardrail.analysis import evidence as ev
 from guardrail.analysis.core import Analysis, Fact
 from guardrail.analysis.migrations.changed import text_of
 from guardrail.analysis.reads import wants
-from guardrail.analysis.shapes.model import ShapeKind
+from guardrail.analysis.shapes.model import ShapeKind, TKind
 from guardrail.analysis.words import naming_any
 from guardrail.config import Config
 from guardrail.model import ChangedFile
@@ -225,11 +225,14 @@ def directions(roles: Roles) -> Directions:
 
 
 def _wanted(ctx: Analysis) -> set[str]:
-    from guardrail.analysis.shapes.changed import required_changes
+    """The pydantic models whose direction a finding asks: made required (GR301 at warning on
+    a response) or a field removed (GR302 silent on a response, checks/legacy.py)."""
+    from guardrail.analysis.shapes.changed import changes, required_changes
 
+    removed = [c for c in changes(ctx) if c.tightening.code == TKind.REMOVED]
     return {
         c.tightening.shape.name.rsplit(".", 1)[-1]
-        for c in required_changes(ctx)
+        for c in [*required_changes(ctx), *removed]
         if c.tightening.shape.kind == ShapeKind.PYDANTIC
     }
 
