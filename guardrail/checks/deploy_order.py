@@ -17,7 +17,7 @@ from guardrail.analysis import uses
 from guardrail.analysis.code_sources import BASE_CODE, CHECKOUT_SOURCES, PATCH_WORDS
 from guardrail.analysis.diff import parse_patch
 from guardrail.analysis.evidence import is_test_path
-from guardrail.analysis.migrations.changed import Migration, migrations
+from guardrail.analysis.migrations.changed import Migration, django_app, migrations
 from guardrail.analysis.migrations.detect import framework
 from guardrail.analysis.migrations.ops import Op, OpKind
 from guardrail.analysis.reads import discovers
@@ -230,7 +230,7 @@ def _other_apps_models(paths: Iterable[str], prefix: str) -> list[str]:
     return sorted(out, key=lambda p: (not p.endswith(("/models.py", "models/__init__.py")), p))
 
 
-def _django_relations(ctx: Analysis, migration: str, op: Op) -> frozenset[str]:
+def _django_relations(ctx: Analysis, m: Migration, op: Op) -> frozenset[str]:
     """The relation names (`variants` for `related_name="variants"`) the models on the base
     branch give the model, so that `Product.objects.filter(variants__price=…)` or
     `vc.master.cluster` (`master = OneToOneField("Device")`) is read as a use of the model's
@@ -238,14 +238,17 @@ def _django_relations(ctx: Analysis, migration: str, op: Op) -> frozenset[str]:
     (every module of the package as listed); when a patch of the PR names the column, the
     other apps' models are read too, for their fields pointing at the model
     (`ForeignKey("shop.Order")`, or `Order` imported from `shop.models`), as Django resolves
-    them: the app label is the app's folder name. At most `_MAX_MODELS_MODULES` files, the
+    them: the app label is its `AppConfig.label`, else its folder's name (changed.django_app).
+    At most `_MAX_MODELS_MODULES` files, the
     model's own app first; only a column drop asks, and the files are read in one
     `read_many` per group."""
+    migration = m.file.path
     if ctx.base_tree is None or not op.model or "/migrations/" not in f"/{migration}":
         return frozenset()
     app = f"/{migration}".rsplit("/migrations/", 1)[0].lstrip("/")
     prefix = f"{app}/" if app else ""
-    label = app.rsplit("/", 1)[-1]
+    config = django_app(ctx, m.kind)
+    label = (config.label if config is not None else None) or app.rsplit("/", 1)[-1]
     target = Target(op.table or op.model, None, op.model)
     paths = ctx.base_tree.paths()
     own = _models_modules(paths, prefix, target.keys)
@@ -370,7 +373,7 @@ def _drop_findings(ctx: Analysis, m: Migration) -> Iterator[Finding]:
             names: tuple[str, ...] = (old_name,)
             if table_op:
                 names = (old_name, *{_class_name(old_name, fw), old_name.capitalize()})
-            related = _django_relations(ctx, m.file.path, op) if fw == "django" else frozenset()
+            related = _django_relations(ctx, m, op) if fw == "django" else frozenset()
             target = Target(
                 op.table or old_name,
                 None if table_op else old_name,
