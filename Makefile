@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/api_requests.py
 	$(BIN)/python bench/large_pr.py
+	$(BIN)/python bench/uses_php.py
 	$(BIN)/python bench/migrations_vs_squawk.py
 	$(BIN)/python bench/squawk_throughput.py
 	$(BIN)/python bench/image.py
