@@ -707,3 +707,32 @@ def _ex(body: str) -> str:
 )
 def test_ecto_inserts(source: str, found: list[int]) -> None:
     assert inserts("lib/a.ex", source, Target("orders")) == found
+
+
+_SCHEMA = (
+    'defmodule Shop.Order do\n  use Ecto.Schema\n  schema "orders" do\n'
+    "    field :status, :string\n    field :state, :string, source: :legacy_state\n"
+    "    belongs_to :customer, Customer\n    belongs_to :owner, User, foreign_key: :user_ref\n"
+    "    timestamps()\n  end\n  def x, do: %Order{coupon: 1}\n  def y, do: %Invoice{total: 1}\nend\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "found"),
+    [
+        ("orders", "status", [4]),
+        ("orders", "legacy_state", [5]),  # the field `state`'s source
+        ("orders", "state", []),
+        ("orders", "customer_id", [6]),
+        ("orders", "user_ref", [7]),  # belongs_to's foreign_key
+        ("orders", "owner_id", []),
+        ("orders", "inserted_at", [8]),
+        ("orders", "coupon", [10]),  # a struct of the schema
+        ("orders", "total", []),  # %Invoice{total: …} is another table's
+        ("invoices", "status", []),  # the schema is orders'
+    ],
+)
+def test_proven_elixir_uses(table: str, column: str, found: list[int]) -> None:
+    from guardrail.analysis.uses import proven_elixir_uses
+
+    assert proven_elixir_uses("lib/order.ex", _SCHEMA, Target(table, column)) == found

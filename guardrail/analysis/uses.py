@@ -1050,6 +1050,18 @@ def inserts(path: str, text: str, t: Target) -> list[int] | None:
     return _read(path, text, t, insert=True)
 
 
+def proven_elixir_uses(path: str, text: str, t: Target) -> list[int]:
+    """In an Elixir file, the lines that certainly use the column (uses_ex.Ecto.uses: the
+    table's schema declares it, a struct of the schema names it); [] for any other file or
+    one that does not parse. A lower bound: Elixir is otherwise judged by the name alone."""
+    if not path.endswith(_ELIXIR):
+        return []
+    from guardrail.analysis.uses_ex import Ecto
+
+    root = _ts_tree("elixir", text)
+    return [] if root is None else Ecto(root, t, path).uses()
+
+
 def _elixir_inserts(text: str, path: str, t: Target) -> list[int] | None:
     from guardrail.analysis.uses_ex import Ecto
 

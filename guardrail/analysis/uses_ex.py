@@ -61,7 +61,7 @@ _CHANGESET_FUNCTIONS = frozenset(
         "prepare_changes",
     }
 )
-_TYPES = ("call", "binary_operator", "string", "sigil")
+_TYPES = ("call", "binary_operator", "string", "sigil", "map")
 
 
 def _line(node: Node) -> int:
@@ -202,6 +202,36 @@ class Ecto:
             return any(self._of_schema(a) or self._schema(a) for a in args)
         return False
 
+    def uses(self) -> list[int]:
+        """The lines that certainly use the column (none are claimed for a table): the schema
+        of the table declares it (`schema "orders" do field :status, …`, or a field whose
+        `source: :status` it is, `belongs_to :customer` for `customer_id`, `timestamps()` for
+        `inserted_at`/`updated_at`), or a struct of the schema names it (`%Order{status: …}`).
+        Only a lower bound: an Ecto schema selects every field it declares, so the old
+        version's schema naming the column is a use; other reads are not looked for here."""
+        col = self.t.column
+        if col is None:
+            return []
+        out: list[int] = []
+        for call in self.found["call"]:
+            if _local(call) == "schema" and self._is_table_schema(call):
+                block = next((c for c in call.named_children if c.type == "do_block"), None)
+                for stmt in block.named_children if block is not None else []:
+                    if stmt.type == "call" and col in _declared_columns(stmt):
+                        out.append(_line(stmt))
+        for n in self.found["map"]:
+            struct = next((c for c in n.named_children if c.type == "struct"), None)
+            if struct is None or not any(self._schema(c) for c in struct.named_children):
+                continue
+            content = next((c for c in n.named_children if c.type == "map_content"), None)
+            if content is not None and col in _keyword_keys(content):
+                out.append(_line(n))
+        return sorted(set(out))
+
+    def _is_table_schema(self, call: Node) -> bool:
+        args = _arguments(call)
+        return bool(args) and args[0].type == "string" and bare_table(_plain(args[0])) == self.table
+
     def inserts(self) -> list[int]:
         out = [
             _line(n)
@@ -211,6 +241,49 @@ class Ecto:
         ]
         out.extend(_line(c) for c in self.found["call"] if self._inserted(c))
         return sorted(set(out))
+
+
+def _atom(node: Node) -> str | None:
+    """`:status` -> `status`."""
+    if node.type != "atom":
+        return None
+    return node_text(node).removeprefix(":")
+
+
+def _keyword_keys(node: Node) -> dict[str, Node]:
+    """The keys of the keyword lists below `node` (`status: 1` -> `status`), with values."""
+    out: dict[str, Node] = {}
+    for keywords in (c for c in node.named_children if c.type == "keywords"):
+        for pair in keywords.named_children:
+            key = pair.child_by_field_name("key")
+            value = pair.child_by_field_name("value")
+            if key is not None and value is not None:
+                out[node_text(key).strip().removesuffix(":")] = value
+    return out
+
+
+def _declared_columns(stmt: Node) -> set[str]:
+    """The columns a statement of a schema block declares, as Ecto maps them: `field :x`
+    (its `source:` when given), `belongs_to :customer` (`customer_id`, or its
+    `foreign_key:`), `timestamps()` without options (`inserted_at`, `updated_at`)."""
+    name = _local(stmt)
+    args = _arguments(stmt)
+    options: dict[str, Node] = {}
+    for a in args:
+        if a.type == "keywords":
+            options.update(_keyword_keys(a.parent if a.parent is not None else a))
+    if name == "timestamps":
+        return {"inserted_at", "updated_at"} if not args else set()
+    first = _atom(args[0]) if args else None
+    if first is None:
+        return set()
+    if name == "field":
+        source = options.get("source")
+        return {(_atom(source) or "") if source is not None else first} - {""}
+    if name == "belongs_to":
+        key = options.get("foreign_key")
+        return {(_atom(key) or "") if key is not None else f"{first}_id"} - {""}
+    return set()
 
 
 def _plain(string: Node) -> str:

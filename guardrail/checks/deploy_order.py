@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from guardrail.analysis import uses
 from guardrail.analysis.code_sources import BASE_CODE, CHECKOUT_SOURCES, PATCH_WORDS
-from guardrail.analysis.diff import parse_patch
+from guardrail.analysis.diff import FileDiff, parse_patch
 from guardrail.analysis.evidence import is_test_path
 from guardrail.analysis.migrations.changed import Migration, django_app, migrations
 from guardrail.analysis.migrations.detect import framework
@@ -122,6 +122,9 @@ def _stopped_using(ctx: Analysis, target: Target, names: tuple[str, ...]) -> _Us
         if not gone:
             continue
         base_path = f.previous_path or f.path
+        proven = _proven_elixir_use(ctx, f, diff, named, target)
+        if proven is not None:
+            return proven
         texts = _texts(ctx, f) if uses.structural(f.path) else None
         if texts is not None:
             before = uses.uses(base_path, texts[0], target)
@@ -134,6 +137,27 @@ def _stopped_using(ctx: Analysis, target: Target, names: tuple[str, ...]) -> _Us
         if by_name is None and not any(named(ln.text) for ln in diff.added):
             by_name = _Use(base_path, gone[0].number, structural=False)
     return by_name
+
+
+def _proven_elixir_use(
+    ctx: Analysis, f: ChangedFile, diff: FileDiff, named: Callable[[str], bool], target: Target
+) -> _Use | None:
+    """An Elixir file whose base version certainly uses the column on a line the PR removes
+    (the table's Ecto schema declares it, a struct of the schema names it) and whose head
+    version does not name it at all: found by its syntax. Any other Elixir file keeps the
+    name-alone reading (a warning), so nothing that was found is lost."""
+    if target.column is None or not f.path.endswith((".ex", ".exs")):
+        return None
+    texts = _texts(ctx, f)
+    if texts is None:
+        return None
+    base, head = texts
+    if head is not None and any(named(line) for line in head.splitlines()):
+        return None  # the new version may still use it: the name decides, as before
+    base_path = f.previous_path or f.path
+    removed = {ln.number for ln in diff.removed}
+    hit = [n for n in uses.proven_elixir_uses(base_path, base, target) if n in removed]
+    return _Use(base_path, hit[0]) if hit else None
 
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
