@@ -98,13 +98,17 @@ def _loader(text: str) -> Any:
     return yaml.SafeLoader
 
 
-def compose(text: str) -> Any:
-    """The document's node graph (`yaml.compose`), for the lines its nodes were written on. An
-    alias stays one shared node: nothing is expanded. Call `load` first to refuse a bomb for
-    what is walked from the values."""
-    import yaml
-
-    return yaml.compose(text, Loader=_loader(text))
+def load_with_nodes(text: str) -> tuple[Any, Any]:
+    """`load(text)` and the document's node graph from the same parse (`yaml.compose`'s
+    nodes), for the lines values were written on. An alias stays one shared node; the values
+    are bounded as `load` bounds them."""
+    loader = _loader(text)(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    finally:
+        loader.dispose()
+    return _bounded(text, data), node
 
 
 def load(text: str) -> Any:
@@ -112,7 +116,10 @@ def load(text: str) -> Any:
     Raises yaml.YAMLError for invalid YAML and AliasBomb for an expansion."""
     import yaml
 
-    data = yaml.load(text, Loader=_loader(text))
+    return _bounded(text, yaml.load(text, Loader=_loader(text)))
+
+
+def _bounded(text: str, data: Any) -> Any:
     if "*" not in text:  # no alias, nothing shared: the document is as large as it looks
         return data
     distinct = _distinct(data)

@@ -396,8 +396,7 @@ def _structured_changesets(source: str, path: str) -> list[ChangeSet]:
     is_yaml = path.lower().endswith((".yaml", ".yml"))
     try:
         # Aliases bounded: a billion-laughs changelog raises, and the run records GR901.
-        doc = yamlsafe.load(source) if is_yaml else json.loads(source)
-        tree = yamlsafe.compose(source) if is_yaml else None
+        doc, tree = yamlsafe.load_with_nodes(source) if is_yaml else (json.loads(source), None)
     except (yaml.YAMLError, ValueError) as exc:
         raise NotUnderstood(str(exc)) from exc
     lines = source.splitlines()
