@@ -82,6 +82,8 @@ _PIECES = st.sampled_from(
 @example("type /* c */Order = { a: 1 }")
 @example("export interface\nOrder { id: number }")
 @example("interface Ü { id: number }")
+@example("interface=/* c */{ a: 1 }")  # found by hypothesis: a keyword, no name, error recovery
+@example("interface=typetype{")
 def test_a_text_the_gate_turns_away_reads_nothing(text: str) -> None:
     """Whatever the gate rules out, the parse finds no shape in and raises nothing about."""
     if typescript.may_declare(text):

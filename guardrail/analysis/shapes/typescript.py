@@ -318,6 +318,15 @@ def _read_tree(tree: Tree) -> list[Shape]:
     out: list[Shape] = []
     interfaces: dict[str, tuple[Node, list[str]]] = {}
     for decl in _declarations(tree.root_node):
+        named = decl.child_by_field_name("name")
+        if (
+            named is None
+            or named.start_byte == named.end_byte
+            or any(c.type == "ERROR" and c.start_byte < named.start_byte for c in decl.children)
+        ):
+            # No name after the keyword, only the grammar's error recovery around it
+            # (`interface = …`): no declaration, as `may_declare` rules out before parsing.
+            continue
         _check(decl)
         name = text_of(decl.child_by_field_name("name"))
         line = line_of(decl)
