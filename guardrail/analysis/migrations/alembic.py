@@ -552,7 +552,7 @@ def read(source: str) -> Reading:
         if reversible
         else ("`downgrade()` is empty" if down is not None else "there is no `downgrade()`")
     )
-    revision, parents = _revision(tree)
+    revision, parents, depends_on, labels = revision_links(tree)
     if up is None:
         return Reading(
             "alembic",
@@ -563,6 +563,8 @@ def read(source: str) -> Reading:
             True,
             revision=revision,
             parents=parents,
+            depends_on=depends_on,
+            labels=labels,
         )
     reader = _Reader(source, tree)
     reader.block(up.body, reader.scope.child({}), _Where())
@@ -576,12 +578,17 @@ def read(source: str) -> Reading:
         True,
         revision=revision,
         parents=parents,
+        depends_on=depends_on,
+        labels=labels,
     )
 
 
-def _revision(tree: ast.Module) -> tuple[str | None, tuple[str, ...]]:
-    """`revision` and `down_revision` (a string, a tuple of them for a merge, or None), as
-    the module assigns them literally (`revision: str = "…"` too)."""
+def revision_links(
+    tree: ast.Module,
+) -> tuple[str | None, tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """`revision`, `down_revision` (a string, a tuple of them for a merge, or None),
+    `depends_on` and `branch_labels` (each a string, a tuple/list of them, or None), as the
+    module assigns them literally (`revision: str = "…"` too)."""
     found: dict[str, ast.expr] = {}
     for stmt in tree.body:
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
@@ -590,13 +597,19 @@ def _revision(tree: ast.Module) -> tuple[str | None, tuple[str, ...]]:
             target, value = stmt.target, stmt.value
         else:
             continue
-        if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
+        if isinstance(target, ast.Name) and target.id in _REVISION_NAMES:
             found[target.id] = value
     rev = found.get("revision")
     revision = rev.value if isinstance(rev, ast.Constant) and isinstance(rev.value, str) else None
-    down = found.get("down_revision")
-    elts = down.elts if isinstance(down, (ast.Tuple, ast.List)) else [down] if down else []
-    parents = tuple(
-        e.value for e in elts if isinstance(e, ast.Constant) and isinstance(e.value, str)
-    )
-    return revision, parents
+
+    def strings(name: str) -> tuple[str, ...]:
+        node = found.get(name)
+        elts = node.elts if isinstance(node, (ast.Tuple, ast.List)) else [node] if node else []
+        return tuple(
+            e.value for e in elts if isinstance(e, ast.Constant) and isinstance(e.value, str)
+        )
+
+    return revision, strings("down_revision"), strings("depends_on"), strings("branch_labels")
+
+
+_REVISION_NAMES = frozenset({"revision", "down_revision", "depends_on", "branch_labels"})

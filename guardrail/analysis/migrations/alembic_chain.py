@@ -3,8 +3,9 @@
 `existing_type`) to be judged against what the database has.
 
 Alembic orders revisions by `down_revision`, not by file name: the chain is built from each
-file's `revision` and `down_revision` (a tuple for a merge), over the base branch's files in the
-folder of the PR's revision and the PR's own revisions. The ancestors of the PR's revision are
+file's `revision`, `down_revision` (a tuple for a merge) and `depends_on` (a revision of another
+branch applied first, named by its id or by a `branch_labels` it declares), over the base
+branch's files in the folder of the PR's revision and the PR's own revisions. The ancestors of the PR's revision are
 replayed parents first (`op.create_table` with its columns, `op.add_column`, `op.alter_column`,
 drops and renames, through base_columns.apply), then the operations above it in its own file.
 A parent that no file names, a file that does not read, or more files than MAX_FILES: unknown,
@@ -74,29 +75,43 @@ BASE_REVISIONS: Fact[tuple[Revisions, set[str]]] = Fact("alembic_base_revisions"
 
 def ancestors(revisions: dict[str, Reading], parents: Iterable[str]) -> list[Reading] | None:
     """The revisions `parents` descend from (themselves included), parents before children;
-    None when one of them is named by no file (the chain is not all there)."""
-    seen: dict[str, Reading] = {}
-    todo = list(parents)
-    while todo:
-        rev = todo.pop()
+    None when one of them is named by no file (the chain is not all there). A revision's
+    parents are its `down_revision`s and its `depends_on`, as Alembic's RevisionMap joins
+    them (`_all_down_revisions`); either may name a revision by a branch label it declares."""
+    labelled = {label: rev for rev, r in revisions.items() for label in r.labels}
+
+    def resolved(names: Iterable[str]) -> set[str] | None:
+        out: set[str] = set()
+        for name in names:
+            rev = name if name in revisions else labelled.get(name)
+            if rev is None:
+                return None
+            out.add(rev)
+        return out
+
+    seen: dict[str, set[str]] = {}
+    todo = resolved(parents)
+    if todo is None:
+        return None
+    pending = list(todo)
+    while pending:
+        rev = pending.pop()
         if rev in seen:
             continue
-        reading = revisions.get(rev)
-        if reading is None:
+        ups = resolved((*revisions[rev].parents, *revisions[rev].depends_on))
+        if ups is None:
             return None
-        seen[rev] = reading
-        todo.extend(reading.parents)
+        seen[rev] = ups
+        pending.extend(ups)
     ordered: list[Reading] = []
     done: set[str] = set()
     while len(done) < len(seen):
-        ready = sorted(
-            r for r, reading in seen.items() if r not in done and set(reading.parents) <= done
-        )
+        ready = sorted(r for r, ups in seen.items() if r not in done and ups <= done)
         if not ready:
             return None  # a cycle: Alembic refuses it, and so no order is known
         for r in ready:
             done.add(r)
-            ordered.append(seen[r])
+            ordered.append(revisions[r])
     return ordered
 
 
@@ -107,7 +122,7 @@ def column_before(
     operations `earlier` in the file itself; None when not known."""
     from guardrail.analysis.migrations.changed import MIGRATIONS
 
-    if ctx.base_tree is None or not reading.parents:
+    if ctx.base_tree is None or not (reading.parents or reading.depends_on):
         return None
     folder = path.rsplit("/", 1)[0] if "/" in path else ""
     base, broken = ctx.get(BASE_REVISIONS)
@@ -118,7 +133,7 @@ def column_before(
     for m in changed:
         if m.kind.framework == "alembic" and m.reading.revision and m.file.path != path:
             revisions[m.reading.revision] = m.reading
-    chain = ancestors(revisions, reading.parents)
+    chain = ancestors(revisions, (*reading.parents, *reading.depends_on))
     if chain is None:
         return None
     state: Columns = {}

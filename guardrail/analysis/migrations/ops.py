@@ -306,6 +306,11 @@ class Reading:
     # replay of the revisions before it (analysis/migrations/alembic_chain.py).
     revision: str | None = None
     parents: tuple[str, ...] = ()
+    # Alembic: `depends_on` (revisions, or branch labels, applied before this one although not
+    # its `down_revision`) and the `branch_labels` this revision declares, which a `depends_on`
+    # elsewhere may name instead of its id.
+    depends_on: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

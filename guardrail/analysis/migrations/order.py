@@ -70,45 +70,40 @@ def _flyway_key(name: str) -> tuple[object, ...]:
 
 
 def _alembic_order(paths: list[str], texts: dict[str, str]) -> list[str]:
-    """Revision chain order (down_revision before revision); unknown links by name."""
-    rev_of: dict[str, str] = {}
-    down_of: dict[str, tuple[str, ...]] = {}
+    """Revision chain order: a revision after its `down_revision`s and its `depends_on` (by id
+    or by a `branch_labels` name, as Alembic resolves them); unknown links by name."""
+    from guardrail.analysis.migrations.alembic import revision_links
+
+    by_rev: dict[str, str] = {}
+    ups_of: dict[str, tuple[str, ...]] = {}
     for p in paths:
         try:
             tree = ast.parse(texts.get(p, ""))
         except SyntaxError:
             continue
-        for node in tree.body:
-            target = node.targets[0] if isinstance(node, ast.Assign) and node.targets else None
-            if isinstance(node, ast.AnnAssign):
-                target = node.target
-            value = getattr(node, "value", None)
-            if not isinstance(target, ast.Name) or value is None:
-                continue
-            if target.id == "revision" and isinstance(value, ast.Constant):
-                rev_of[p] = str(value.value)
-            elif target.id == "down_revision":
-                if isinstance(value, ast.Constant) and value.value:
-                    down_of[p] = (str(value.value),)
-                elif isinstance(value, (ast.Tuple, ast.List)):
-                    down_of[p] = tuple(
-                        str(e.value) for e in value.elts if isinstance(e, ast.Constant)
-                    )
-    by_rev = {r: p for p, r in rev_of.items()}
+        revision, down, depends_on, labels = revision_links(tree)
+        if revision:
+            by_rev[revision] = p
+        for label in labels:
+            by_rev.setdefault(label, p)
+        ups_of[p] = (*down, *depends_on)
     done: list[str] = []
     seen: set[str] = set()
-
-    def visit(p: str, depth: int = 0) -> None:
-        if p in seen or depth > 10_000:
-            return
-        seen.add(p)
-        for parent in down_of.get(p, ()):
-            if parent in by_rev:
-                visit(by_rev[parent], depth + 1)
-        done.append(p)
-
-    for p in sorted(paths, key=_natural):
-        visit(p)
+    for start in sorted(paths, key=_natural):
+        # Depth first, parents before the revision, without recursion (a chain of 1,500
+        # revisions is deeper than Python's stack allows).
+        stack = [(start, False)]
+        while stack:
+            p, ready = stack.pop()
+            if ready:
+                done.append(p)
+                continue
+            if p in seen:
+                continue
+            seen.add(p)
+            stack.append((p, True))
+            ups = [by_rev[u] for u in ups_of.get(p, ()) if u in by_rev]
+            stack += [(u, False) for u in reversed(ups)]
     return done
 
 
