@@ -131,6 +131,20 @@ def required_column_without_default(op: Op, facts: Facts) -> Verdict | None:
 GR211 = by_code("GR211")
 
 
+def _filled_by_default(op: Op, facts: Facts) -> bool:
+    """An earlier statement of the same migration added this column with a database default
+    (Alembic `add_column(Column(..., server_default="9"))`, then `alter_column(nullable=False)`):
+    every row it met has the default, so none is NULL."""
+    return any(
+        e.kind == OpKind.ADD_COLUMN
+        and e.has_default
+        and e.column == op.column
+        and e.table == op.table
+        and e.table is not None
+        for e in facts.earlier
+    )
+
+
 def _backfilled(op: Op, facts: Facts) -> str | None:
     """How an earlier statement of the same migration dealt with this table's rows: "filling
     it" (UPDATE, data code), "deleting its NULL rows" (a DELETE of the same table whose WHERE
@@ -158,6 +172,15 @@ def set_not_null(op: Op, facts: Facts) -> Verdict | None:
         else f"on {pg.describe(facts.postgres)} SET NOT NULL always scans; run it when the table is quiet, "
         "with a `lock_timeout`, or upgrade (from PostgreSQL 12 a validated CHECK spares the scan)"
     )
+    if _filled_by_default(op, facts):
+        return Verdict(
+            f"makes {target(op)} NOT NULL right after adding it with a default",
+            "The default filled the rows the column was added to, so the statement will not fail on "
+            "NULLs, but it scans the table under an ACCESS EXCLUSIVE lock. Add the column NOT NULL with "
+            "its default in one statement instead: from PostgreSQL 11 a constant default is not written "
+            "to the rows, and nothing is scanned.",
+            Severity.WARNING,
+        )
     prepared = _backfilled(op, facts)
     if prepared:
         return Verdict(

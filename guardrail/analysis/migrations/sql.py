@@ -501,6 +501,16 @@ def _table_columns(node: Any) -> tuple[ColumnDef, ...]:
     )
 
 
+def _null(expr: object) -> bool:
+    """`DEFAULT NULL` (also `NULL::integer`): the default every column has, which fills no
+    NOT NULL column (ADD COLUMN … NOT NULL DEFAULT NULL fails on a table with rows)."""
+    from pglast import ast
+
+    while isinstance(expr, ast.TypeCast):
+        expr = expr.arg
+    return isinstance(expr, ast.A_Const) and bool(expr.isnull)
+
+
 def _column_def(elt: Any, keys: set[str]) -> ColumnDef:
     """One column definition (of a CREATE TABLE, or an ADD COLUMN): `keys` are the table's
     primary key columns declared apart."""
@@ -524,7 +534,8 @@ def _column_def(elt: Any, keys: set[str]) -> ColumnDef:
         elif con.contype == ct.CONSTR_PRIMARY:
             not_null = primary = True
         elif con.contype == ct.CONSTR_DEFAULT and con.raw_expr is not None:
-            default = " ".join(str(RawStream()(con.raw_expr)).split())
+            if not _null(con.raw_expr):
+                default = " ".join(str(RawStream()(con.raw_expr)).split())
         elif con.contype == ct.CONSTR_IDENTITY:
             default = "generated as identity"
             not_null = True
@@ -809,7 +820,7 @@ def _alter_cmd(cmd: Any, table: str | None, op: _Record, state: _State, transact
             ct = con.contype
             if ct == enums.ConstrType.CONSTR_NOTNULL:
                 not_null = True
-            elif ct == enums.ConstrType.CONSTR_DEFAULT:
+            elif ct == enums.ConstrType.CONSTR_DEFAULT and not _null(con.raw_expr):
                 has_default = True
                 volatile = volatile or _is_volatile(con.raw_expr)
             elif ct == enums.ConstrType.CONSTR_GENERATED:
