@@ -77,3 +77,29 @@ def test_each_rule_is_counted_by_severity(
     assert rows, lines
     for rule, (total, _files, errors, warnings, notices) in rows.items():
         assert int(total) == int(errors) + int(warnings) + int(notices), rule
+
+
+def test_the_django_replay_bench_times_a_chained_app(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """bench/django_replay.py repeats a folder's migrations, chained by `dependencies`, and
+    reads them as the replay does (every copy's steps, and its link to the one before)."""
+    (tmp_path / "0001_initial.py").write_text(MIGRATION, encoding="utf-8")
+    (tmp_path / "0002_note.py").write_text(MIGRATION, encoding="utf-8")
+    path = Path(__file__).resolve().parent.parent / "bench" / "django_replay.py"
+    spec = importlib.util.spec_from_file_location("django_replay", path)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    files = bench._files(tmp_path, 5)
+    assert list(files) == [
+        f"app/migrations/{i:04d}_{n}.py"
+        for i, n in zip(range(1, 6), ["initial", "note", "initial", "note", "initial"], strict=True)
+    ]
+    assert '("app", "0004_note")' in files["app/migrations/0005_initial.py"]
+    monkeypatch.setattr(sys, "argv", ["django_replay.py", str(tmp_path), "--files", "5"])
+    bench.main()
+    out = capsys.readouterr().out
+    assert (
+        "5 migrations" in out and "9 state steps" in out
+    )  # 5 AddFields, 4 links and "budget 5 s" in out

@@ -9,6 +9,7 @@ import yaml
 
 from guardrail.analysis.migrations import django, django_state
 from guardrail.analysis.migrations.django_state import AppState, plan
+from guardrail.render.inline import plain
 from tests import golden
 
 INITIAL = """
@@ -194,12 +195,15 @@ class Migration(migrations.Migration):
 
 
 def test_an_app_over_the_cap_is_not_replayed(monkeypatch: pytest.MonkeyPatch) -> None:
-    """More migrations than MAX_FILES: the app's state is unknown, the AlterField stays 'may'."""
+    """More migrations than MAX_FILES: the app's state is unknown, the AlterField stays 'may',
+    and GR290 says why the history did not decide it."""
     case = yaml.safe_load(
         (Path(__file__).parent / "realworld" / "django.yml").read_text(encoding="utf-8")
     )["cases"]["alter_field_made_required_replayed_is_found"]
     rules = [(f.rule, f.severity.name) for f in golden.run(case).findings if f.rule == "GR211"]
     assert rules == [("GR211", "ERROR")]
     monkeypatch.setattr(django_state, "MAX_FILES", 0)
-    rules = [(f.rule, f.severity.name) for f in golden.run(case).findings if f.rule == "GR211"]
-    assert rules == [("GR211", "WARNING")]
+    found = [f for f in golden.run(case).findings if f.rule in ("GR211", "GR290")]
+    assert [(f.rule, f.severity.name) for f in found] == [("GR211", "WARNING"), ("GR290", "NOTICE")]
+    assert "the app has more than 0 migrations" in plain(found[1].detail), found[1].detail
+    assert "its history was not replayed" in plain(found[1].detail)

@@ -163,10 +163,17 @@ def _resolve_django_replayed(ctx: Analysis, m: Migration, op: Op) -> tuple[Op | 
     before, unordered = django_state.field_before(
         ctx, m.file.path, op.model, op.column, op.line, m.reading
     )
+    said = unordered and op.kind == OpKind.ALTER_TYPE  # once per AlterField (it has one)
     if before is None:
+        if said and not django_state.replayed(ctx, m.file.path):
+            # Over the replay's caps: judged as the models say, and the reviewer told why the
+            # history did not.
+            why = f"`AlterField` not judged against the app's migrations: {unordered}"
+            raw = replace(op, kind=OpKind.RAW, maybe=False, why=why)
+            return (_resolve_django_alter(ctx, m, op), raw)
         return None
     out: list[Op | None] = []
-    if unordered and op.kind == OpKind.ALTER_TYPE:  # said once per AlterField (it has one)
+    if said:
         # Judged all the same, against the replay in name order; the reviewer is told which
         # link broke the order, as Django itself would refuse to run these migrations.
         out.append(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -482,42 +483,83 @@ def _arg(call: ast.Call, index: int, name: str) -> ast.expr | None:
     return next((k.value for k in call.keywords if k.arg == name), None)
 
 
-def _operations_node(tree: ast.Module) -> ast.expr | None:
+_MODULE_NAMES = frozenset({"operations", "atomic", "replaces", "dependencies", "run_before"})
+
+
+@dataclass
+class _Module:
+    """What the module assigns to the names a migration declares (`operations`, `atomic`,
+    `replaces`, `dependencies`, `run_before`), in the order `ast.walk` meets them, and the
+    classes it defines: gathered in one walk of the tree, which four walks did before (a
+    quarter of a replayed file's reading)."""
+
+    assigned: dict[str, list[ast.Assign | ast.AnnAssign]]
+    classes: list[ast.ClassDef]
+
+    @classmethod
+    def of(cls, tree: ast.Module) -> _Module:
+        assigned: dict[str, list[ast.Assign | ast.AnnAssign]] = {}
+        classes: list[ast.ClassDef] = []
+        for node in _statements(tree):
+            if isinstance(node, ast.Assign):
+                for t in node.targets:
+                    if isinstance(t, ast.Name) and t.id in _MODULE_NAMES:
+                        assigned.setdefault(t.id, []).append(node)
+                        break
+            elif isinstance(node, ast.AnnAssign):
+                t = node.target
+                if isinstance(t, ast.Name) and t.id in _MODULE_NAMES:
+                    assigned.setdefault(t.id, []).append(node)
+            elif isinstance(node, ast.ClassDef):
+                classes.append(node)
+        return cls(assigned, classes)
+
+
+def _statements(tree: ast.Module) -> Iterator[ast.AST]:
+    """The module's statements (and the except handlers and match cases that hold some), in
+    the order `ast.walk` meets them: breadth first, children in field order. Assignments and
+    class statements are only ever statements, so this finds what a whole walk finds without
+    entering the expressions (an `operations` list is most of a migration's nodes)."""
+    queue: deque[ast.AST] = deque([tree])
+    while queue:
+        node = queue.popleft()
+        yield node
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                queue.extend(
+                    v for v in value if isinstance(v, (ast.stmt, ast.excepthandler, ast.match_case))
+                )
+
+
+def _operations_node(module: _Module) -> ast.expr | None:
     """`operations = …` in the Migration class (or, failing that, anywhere)."""
     found: ast.expr | None = None
-    for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.Assign)
-            and any(isinstance(t, ast.Name) and t.id == "operations" for t in node.targets)
-            or (
-                isinstance(node, ast.AnnAssign)
-                and isinstance(node.target, ast.Name)
-                and node.target.id == "operations"
-                and node.value is not None
-            )
-        ):
+    for node in module.assigned.get("operations", ()):
+        if node.value is not None:
             found = node.value
     return found
 
 
-def _atomic(tree: ast.Module, scope: Scope) -> bool:
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == "atomic" for t in node.targets
-        ):
+def _atomic(module: _Module, scope: Scope) -> bool:
+    for node in module.assigned.get("atomic", ()):
+        if isinstance(node, ast.Assign):
             return scope.value(node.value) is not False
     return True
 
 
 class _Reader:
-    def __init__(self, source: str, tree: ast.Module, app: App) -> None:
+    def __init__(
+        self, source: str, tree: ast.Module, app: App, module: _Module, definitions: bool
+    ) -> None:
         self.rec = Recorder(source)
+        self.definitions = definitions
         self.app = app
         self.tables = dict(app.db_tables)  # model -> db_table, as this file sets them
         self.state: list[Op] = []  # operations on Django's state only
         self.unsure: list[str] = []  # python_ast.definition: a project field's own arguments
         self.scope = Scope.of_module(tree)
-        self.atomic = _atomic(tree, self.scope)
+        self.atomic = _atomic(module, self.scope)
         self.reversible = True
         self.why = ""
         self.events: list[FieldEvent] = []  # Django's model state, step by step
@@ -598,7 +640,7 @@ class _Reader:
         # SeparateDatabaseAndState's own definition is on no operation: its database
         # operations are read one by one (and its state operations reach no database).
         unsure = None if name == "SeparateDatabaseAndState" else self.unsure
-        defn = definition(call, self.scope.functions, unsure)
+        defn = definition(call, self.scope.functions, unsure) if self.definitions else ""
         st = self.rec.statement(call, table, self.atomic, defn, lower)
         handler = _HANDLERS.get(name)
         if handler is not None:
@@ -994,19 +1036,23 @@ _HANDLERS = {
 }
 
 
-def read(source: str, app: App | None = None) -> Reading:
+def read(source: str, app: App | None = None, *, definitions: bool = True) -> Reading:
     """`app` names the tables (`App(label)` for `<label>/migrations/`); without it each table
-    is named by its model alone."""
+    is named by its model alone. `definitions=False` leaves each operation's definition out
+    (what an edit of a shipped migration is compared by: changed.py): the replay of an app's
+    base migrations (django_state.py) needs only their state steps, and the definitions were
+    about half of reading a file."""
     tree = pyast.parse(source)
-    reader = _Reader(source, tree, app or App())
-    operations = _operations_node(tree)
+    module = _Module.of(tree)
+    reader = _Reader(source, tree, app or App(), module, definitions)
+    operations = _operations_node(module)
     if operations is not None:
         reader.read(operations)
     rec = reader.rec
     reader.events += [
-        FieldEvent("replaces", 0, name=n) for n in _replaces(tree, reader.scope, reader.app.label)
+        FieldEvent("replaces", 0, name=n) for n in _replaces(module, reader.scope, reader.app.label)
     ]
-    reader.events += _links(tree, reader.scope, reader.app.label)
+    reader.events += _links(module, reader.scope, reader.app.label)
     return Reading(
         "django",
         tuple(_later_defaults(rec.found)),
@@ -1020,17 +1066,15 @@ def read(source: str, app: App | None = None) -> Reading:
     )
 
 
-def _replaces(tree: ast.Module, scope: Scope, label: str | None) -> list[str]:
+def _replaces(module: _Module, scope: Scope, label: str | None) -> list[str]:
     """The migration names a squashed migration's `replaces = [("app", "0001_x"), …]` lists,
     of its own app when the label is known: saleor's `checkout` app, renamed from `cart`, has
     `0006_auto_20180221_0825` with `replaces = [("cart", "0006_auto_20180221_0825")]`, which
     replaces no migration of `checkout` (read as its own name, it dropped itself from the
     replay and broke the order of every later AlterField)."""
     out: list[str] = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == "replaces" for t in node.targets
-        ):
+    for node in module.assigned.get("replaces", ()):
+        if isinstance(node, ast.Assign):
             got = scope.value(node.value)
             if isinstance(got, (list, tuple)):
                 out += [
@@ -1044,7 +1088,7 @@ def _replaces(tree: ast.Module, scope: Scope, label: str | None) -> list[str]:
     return out
 
 
-def _links(tree: ast.Module, scope: Scope, label: str | None) -> list[FieldEvent]:
+def _links(module: _Module, scope: Scope, label: str | None) -> list[FieldEvent]:
     """The migration's links to others of its own app, which order Django's replay of the
     app's state: `dependencies = [("shop", "0003_a"), …]` (a `depends` event per parent) and
     `run_before = [("shop", "0005_b")]` (`runs_before`). Another app's migrations, a
@@ -1053,9 +1097,7 @@ def _links(tree: ast.Module, scope: Scope, label: str | None) -> list[FieldEvent
     out: list[FieldEvent] = []
     if label is None:
         return out
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.ClassDef):
-            continue
+    for node in module.classes:
         for stmt in node.body:
             target = stmt.targets[0] if isinstance(stmt, ast.Assign) and stmt.targets else None
             if isinstance(stmt, ast.AnnAssign):

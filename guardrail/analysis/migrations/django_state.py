@@ -21,9 +21,13 @@ read of the base tree; an app with more than MAX_FILES migrations is not replaye
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from guardrail.analysis.core import Analysis, Fact
 from guardrail.analysis.migrations.ops import DjangoField, FieldEvent, Reading
+
+if TYPE_CHECKING:
+    from guardrail.analysis.migrations.django import App
 
 MAX_FILES = 1500
 MAX_CHARS = 15_000_000
@@ -137,8 +141,9 @@ def plan(parents: dict[str, set[str]]) -> list[str] | str:
 
 
 def _replay(ctx: Analysis) -> Steps:
+    from guardrail.analysis.migrations import django
     from guardrail.analysis.migrations.changed import MIGRATIONS, django_app
-    from guardrail.analysis.migrations.detect import detect, read
+    from guardrail.analysis.migrations.detect import detect
 
     if ctx.base_tree is None:
         return {}
@@ -176,18 +181,26 @@ def _replay(ctx: Analysis) -> Steps:
             kind = detect(path, text)
             if kind is None or kind.framework != "django":
                 continue
-            try:
-                reading = read(kind, text, app=django_app(ctx, kind))
-            except Exception:  # a file outside the PR: the app is unknown from it on
-                files.append((name, (FieldEvent("lost", 0),)))
-                continue
-            replaced |= {f"{e.name}.py" for e in reading.fields if e.kind == "replaces"}
-            files.append((name, reading.fields))
+            steps = state_steps(text, django_app(ctx, kind) or django.app_of(path))
+            replaced |= {f"{e.name}.py" for e in steps if e.kind == "replaces"}
+            files.append((name, steps))
         out[folder] = [(n, steps) for n, steps in files if n not in replaced]
     return out
 
 
 BASE_STEPS: Fact[Steps] = Fact("django_base_steps", _replay)
+
+
+def state_steps(text: str, app: App) -> tuple[FieldEvent, ...]:
+    """A base migration's model-state steps and links, read without the operations'
+    definitions (nothing compares them here). A file that cannot be read, not valid Python
+    included, makes the app's state unknown from it on."""
+    from guardrail.analysis.migrations import django
+
+    try:
+        return django.read(text, app, definitions=False).fields
+    except Exception:  # a file outside the PR: the app is unknown from it on
+        return (FieldEvent("lost", 0),)
 
 
 def field_before(
@@ -211,6 +224,12 @@ def field_before(
     return state.get(model, name), why
 
 
+def replayed(ctx: Analysis, path: str) -> bool:
+    """False when the app of the PR's migration at `path` was over the replay's caps."""
+    base = ctx.get(BASE_STEPS).get(path.rpartition("/")[0], [])
+    return not any(n == NOT_REPLAYED for n, _ in base)
+
+
 def before(ctx: Analysis, path: str) -> tuple[list[tuple[FieldEvent, ...]], str | None]:
     """The steps of the app's migrations that Django applies before the PR's migration at
     `path` (the base branch's, the PR's own replacing theirs), in the order of their
@@ -221,7 +240,10 @@ def before(ctx: Analysis, path: str) -> tuple[list[tuple[FieldEvent, ...]], str 
     folder, _, own = path.rpartition("/")
     base = ctx.get(BASE_STEPS).get(folder, [])
     if any(n == NOT_REPLAYED for n, _ in base):
-        return [steps for _, steps in base], None
+        return [steps for _, steps in base], (
+            f"the app has more than {MAX_FILES:,} migrations (or {MAX_CHARS // 1_000_000} million "
+            "characters of them), so its history was not replayed"
+        )
     files: dict[str, tuple[FieldEvent, ...]] = {n.removesuffix(".py"): steps for n, steps in base}
     for m in ctx.get(MIGRATIONS):
         other_folder, _, other = m.file.path.rpartition("/")

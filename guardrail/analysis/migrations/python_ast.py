@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import copy
 import functools
+import re
 from dataclasses import dataclass, field
 from typing import TypeVar, Unpack, cast
 
@@ -21,21 +22,11 @@ def _source_lines(source: str) -> list[str]:
     """The source's lines as `ast` counts them (\\r\\n, \\n or \\r; not form feeds), once
     per source: `ast.get_source_segment` splits the whole file on every call, which made
     reading a migration of n operations take n² time (2k → 8k Django operations: 25 s → 413 s)."""
-    lines: list[str] = []
-    start = 0
-    n = len(source)
-    i = 0
-    while i < n:
-        ch = source[i]
-        if ch == "\r" or ch == "\n":
-            end = i + 2 if ch == "\r" and i + 1 < n and source[i + 1] == "\n" else i + 1
-            lines.append(source[start:end])
-            start = i = end
-            continue
-        i += 1
-    if start < n:
-        lines.append(source[start:])
-    return lines
+    return _LINE.findall(source)  # one regular-expression pass (a character loop was a tenth
+    # of reading a migration)
+
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
 
 def segment(source: str, node: ast.AST) -> str:
