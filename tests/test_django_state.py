@@ -162,6 +162,25 @@ def test_plan_follows_django_iterative_dfs() -> None:
         "0003_b",
         "0003_a",
     ]
+    # djangoproject.com's fundraising merge (2a56094d1, BSD-3-Clause): 0016_auto runs after
+    # the other branch's 0026, so its receipt_email (max_length=254) is the state 0037 meets.
+    merge = {
+        "0014_donation_receipt_email": set(),
+        "0015_auto_20150127_0711": {"0014_donation_receipt_email"},
+        "0016_auto_20150202_1338": {"0015_auto_20150127_0711"},
+        "0016_campaign": {"0015_auto_20150127_0711"},
+        "0026_auto_20150419_0727": {"0016_campaign"},
+        "0035_auto_20150709_1443": {"0026_auto_20150419_0727"},
+        "0036_merge": {"0035_auto_20150709_1443", "0016_auto_20150202_1338"},
+        "0037_auto_20150709_1619": {"0036_merge"},
+    }
+    assert plan(merge)[-5:] == [
+        "0026_auto_20150419_0727",
+        "0035_auto_20150709_1443",
+        "0016_auto_20150202_1338",
+        "0036_merge",
+        "0037_auto_20150709_1619",
+    ]
     # No links (an app label guardrail does not know): name order.
     assert plan({"0002": set(), "0001": set()}) == ["0001", "0002"]
 
