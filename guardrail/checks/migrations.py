@@ -293,6 +293,11 @@ _CHANGE_EXISTING = {
     "sequelize": "`queryInterface.changeColumn('{t}', '{c}', …)`",
     "typeorm": "`queryRunner.changeColumn('{t}', '{c}', …)`",
     "efcore": "`migrationBuilder.AlterColumn` on `{t}`.`{c}`",
+    **dict.fromkeys(
+        ("flyway", "golang-migrate", "goose", "dbmate", "sql"),
+        "`ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL` (after a backfill), "
+        "`… ALTER COLUMN {c} SET DEFAULT …` and `… ALTER COLUMN {c} TYPE …`",
+    ),
 }
 
 
@@ -302,7 +307,8 @@ def _existing(ctx: Analysis, m: Migration, op: Op) -> tuple[ColumnDef | None]:
     not known (then the statement runs, and is judged as written)."""
     from guardrail.analysis.migrations import base_columns
 
-    if op.only_without is None or m.kind.framework not in base_columns.FRAMEWORKS:
+    replayed = base_columns.FRAMEWORKS | base_columns.SQL_GUARDED
+    if op.only_without is None or m.kind.framework not in replayed:
         return (None,)
     table, column = op.only_without
     ops = m.reading.ops

@@ -27,6 +27,11 @@ MAX_FILES = 1500
 MAX_CHARS = 15_000_000
 # Frameworks replayed here (SQL tools: base_schema.py; Django resolves against its models).
 FRAMEWORKS = frozenset({"rails", "laravel", "knex", "sequelize", "typeorm", "ecto", "efcore"})
+# SQL-file tools whose migrations of one folder are replayed here too, in the tool's own order
+# (order.py), only for a PR migration's `ADD COLUMN IF NOT EXISTS` (GR296): their other
+# statements say what they change and are not restatements. Prisma keeps each migration in a
+# folder of its own, Sqitch and Liquibase name theirs in a plan or changelog: not replayed.
+SQL_GUARDED = frozenset({"flyway", "golang-migrate", "goose", "dbmate", "sql"})
 
 Columns = dict[str, dict[str, ColumnDef]]  # table -> column -> what it is
 
@@ -131,7 +136,14 @@ def _replay(ctx: Analysis) -> Replay:
     wanted = {
         m.file.path.rsplit("/", 1)[0]: m.kind.framework
         for m in changed
-        if m.kind.framework in FRAMEWORKS and "/" in m.file.path
+        if "/" in m.file.path
+        and (
+            m.kind.framework in FRAMEWORKS
+            or (
+                m.kind.framework in SQL_GUARDED
+                and any(o.only_without is not None for o in m.reading.ops)
+            )
+        )
     }
     if not wanted:
         return Replay({}, {})
@@ -154,9 +166,9 @@ def _replay(ctx: Analysis) -> Replay:
             continue
         state: Columns = _laravel_dump(ctx, folder) if wanted[folder] == "laravel" else {}
         seen = origin.setdefault(folder, {})
-        for path in sorted(texts, key=lambda p: p.rsplit("/", 1)[-1]):
+        for path in _in_order(texts, wanted[folder]):
             kind = detect(path, texts[path])
-            if kind is None or kind.framework != wanted[folder]:
+            if kind is None or kind.framework != wanted[folder] or kind.role in _NOT_RUN:
                 continue
             try:
                 reading = read(kind, texts[path])
@@ -170,6 +182,22 @@ def _replay(ctx: Analysis) -> Replay:
                 _origin(state, op, path, seen)
         out[folder] = state
     return Replay(out, origin)
+
+
+_NOT_RUN = frozenset({"down", "verify"})  # a SQL tool's down/undo and verify scripts
+
+
+def _in_order(texts: dict[str, str], framework: str) -> list[str]:
+    """The folder's files in the order the framework applies them: every DSL here names its
+    files by timestamp; a SQL tool has its own order (Flyway's versions: V1_10 after V1_9)."""
+    if framework not in SQL_GUARDED:
+        return sorted(texts, key=lambda p: p.rsplit("/", 1)[-1])
+    from guardrail.analysis.migrations.detect import detect
+    from guardrail.analysis.migrations.order import order
+
+    kinds = [k for p, t in texts.items() if (k := detect(p, t)) is not None]
+    ordered = [k.path for k in order(kinds, texts)]
+    return ordered + sorted(set(texts) - set(ordered))
 
 
 def _laravel_dump(ctx: Analysis, folder: str) -> Columns:
