@@ -117,10 +117,14 @@ def _dialect_reads(f: ChangedFile, config: Config) -> Iterator[tuple[str, str]]:
             yield ("head", name)
 
 
+def _django_settings_file(path: str) -> bool:
+    return path.endswith(".py") and "settings" in path
+
+
 @discovers
 def _django_settings(side: str, path: str) -> bool:
     """Django settings files, found in the head tree's listing (DATABASES ENGINE)."""
-    return side == "head" and path.endswith(".py") and "settings" in path
+    return side == "head" and _django_settings_file(path)
 
 
 def _ef_project_file(path: str) -> bool:
@@ -254,13 +258,6 @@ def _target(ctx: Analysis, path: str, text: str, framework: str) -> Target:
         got = files[p]
         return got if isinstance(got, str) else None
 
-    listing: list[str] = []
-    if framework == "django" and ctx.tree is not None:
-        listing = [p for p in ctx.tree() if p.endswith(".py") and "settings" in p]
-    elif framework == "efcore" and ctx.tree is not None:
-        listing = [p for p in ctx.tree() if _ef_project_file(p)]
-    elif framework == "typeorm" and ctx.tree is not None:
-        listing = [p for p in ctx.tree() if typeorm_config_file(p)]
     configured = ctx.config.migration_setting("database", path)
     return target(
         path,
@@ -268,8 +265,29 @@ def _target(ctx: Analysis, path: str, text: str, framework: str) -> Target:
         framework,
         configured=configured if isinstance(configured, str) else None,
         read=read,
-        listing=listing,
+        listing=_settings_listing(ctx, framework),
     )
+
+
+# The checkout's files that may name a framework's database, by framework.
+_SETTINGS_FILES: dict[str, Callable[[str], bool]] = {
+    "django": _django_settings_file,
+    "efcore": _ef_project_file,
+    "typeorm": typeorm_config_file,
+}
+
+
+def _settings_listing(ctx: Analysis, framework: str) -> list[str]:
+    """The checkout's files that may name the framework's database, listed once per run: each
+    migration filtered the whole tree again (300 Django migrations over a 10,000-file checkout
+    were 3 million path tests)."""
+    wanted = _SETTINGS_FILES.get(framework)
+    if wanted is None or ctx.tree is None:
+        return []
+    listings = ctx.get(SETTINGS_LISTINGS)
+    if framework not in listings:
+        listings[framework] = [p for p in ctx.tree() if wanted(p)]
+    return listings[framework]
 
 
 def django_app(ctx: Analysis, kind: MigrationFile) -> App | None:
@@ -349,4 +367,6 @@ DJANGO_MODELS: Fact[Models | None] = Fact("django_models", _read_models)
 # Project files read to know a migration's database (knexfile, alembic.ini, …), once each.
 PROJECT_FILES: Fact[dict[str, str | None]] = Fact("migration_project_files", lambda _a: {})
 FILLS: Fact[Fills] = Fact("fills", _read_fills)
+# The checkout's settings files per framework (_settings_listing), filtered once per run.
+SETTINGS_LISTINGS: Fact[dict[str, list[str]]] = Fact("migration_settings_listings", lambda _a: {})
 DJANGO_APPS: Fact[dict[str, App]] = Fact("django_apps", lambda _a: {})
