@@ -171,7 +171,11 @@ def read(source: str, path: str) -> Reading:
     reversible = True
     why = ""
     for cs in found:
+        if not runs_on_postgresql(cs.attrs.get("dbms", "")):
+            continue  # Liquibase skips it on PostgreSQL (`dbms="mysql"`), as --trace does
         for change in cs.changes:
+            if not runs_on_postgresql(str(change.attrs.get("dbms") or "")):
+                continue  # `<sql dbms="oracle">`: the same
             if change.kind == "sql":
                 sub = read_sql(
                     change.text,
@@ -196,6 +200,7 @@ def _read_formatted(source: str) -> Reading:
     start = 1
     has_rollback = False
     sets = 0
+    skipping = False
 
     def flush() -> None:
         nonlocal reversible, why
@@ -212,12 +217,22 @@ def _read_formatted(source: str) -> Reading:
             flush()
             current, start, has_rollback = [], i + 1, False
             sets += 1
+            # `--changeset author:id dbms:mysql`: Liquibase skips it on PostgreSQL.
+            skipping = not runs_on_postgresql(_formatted_dbms(s))
         elif s.startswith("--rollback"):
             has_rollback = True
-        elif sets:
+        elif sets and not skipping:
             current.append(ln)
     flush()
     return Reading("liquibase", tuple(c.ops), reversible, why, tuple(c.notes), True)
+
+
+def _formatted_dbms(changeset_line: str) -> str:
+    """The `dbms:` attribute of a formatted SQL `--changeset` line ("" when it has none)."""
+    for word in changeset_line.split():
+        if word.startswith("dbms:"):
+            return word.removeprefix("dbms:")
+    return ""
 
 
 # -- the changeSets of an XML/YAML/JSON changelog -------------------------------------------------
