@@ -552,10 +552,10 @@ class _Reader:
             for suffix in ("_id", "_type"):
                 self.on_add(node, table, f"{col}{suffix}", name, mods)
         elif name in _NULLABLE_HELPERS:
-            for c in _NULLABLE_HELPERS[name]:
+            for c in _helper_names(name, args, _NULLABLE_HELPERS[name]):
                 self.rec.add(node, OpKind.ADD_COLUMN, table, c)
         elif name in _DROP_HELPERS:
-            for c in _DROP_HELPERS[name]:
+            for c in _helper_names(name, args, _DROP_HELPERS[name]):
                 self.rec.add(node, OpKind.DROP_COLUMN, table, c)
         elif name in ("dropColumn", "dropColumns", "removeColumn"):
             for c in [c for a in args for c in as_strs(a)]:
@@ -702,6 +702,15 @@ def _time_type(base: str, precision: Value) -> str:
     return f"{base}({_DEFAULT_TIME_PRECISION if given is None else given})"
 
 
+def _helper_names(name: str, args: list[Value], fixed: tuple[str, ...]) -> tuple[str, ...]:
+    """The columns a helper names: `softDeletes('archived_at')` and `dropSoftDeletes('archived_at')`
+    take the column as their first argument (Blueprint::softDeletes($column = 'deleted_at')); the
+    other helpers' names are fixed."""
+    if name.startswith(("softDeletes", "dropSoftDeletes")) and args and isinstance(args[0], str):
+        return (args[0],)
+    return fixed
+
+
 def _helper_precision(name: str, args: list[Value]) -> Value:
     """`timestamps(3)`, `softDeletes('deleted_at', 3)`: the precision a helper is given."""
     at = 1 if name.startswith("softDeletes") else 0
@@ -717,9 +726,10 @@ def _defined(links: list[_Link]) -> list[ColumnDef]:
     col = as_str(args[0]) if args else None
     if name in _HELPER_COLUMNS:
         precision = _helper_precision(name, args)
+        names = _helper_names(name, args, tuple(c for c, _, _ in _HELPER_COLUMNS[name]))
         return [
             ColumnDef(c, _time_type(t, precision) if t in _TIME_TYPES.values() else t, not null)
-            for c, t, null in _HELPER_COLUMNS[name]
+            for c, (_, t, null) in zip(names, _HELPER_COLUMNS[name], strict=True)
         ]
     if name in ("morphs", "nullableMorphs", "uuidMorphs", "ulidMorphs") and col:
         key = {"uuidMorphs": "uuid", "ulidMorphs": "char(26)"}.get(name, "bigint")
