@@ -257,21 +257,24 @@ def _compare(ctx: Analysis, f: ChangedFile) -> list[Change]:
         included = matches(f.path, ctx.config.data_shapes.include)
         if not included and direction.generated(f.path, head):
             return []
+        whole = source != "patch"
         found = compare(
             direction.directed(
-                _shapes(ctx, "base", f.previous_path or f.path, base), included=included
+                _shapes(ctx, "base", f.previous_path or f.path, base, whole), included=included
             ),
-            direction.directed(_shapes(ctx, "head", f.path, head), included=included),
+            direction.directed(_shapes(ctx, "head", f.path, head, whole), included=included),
             _renames(ctx),
         )
     return [Change(f, t, source) for t in found]
 
 
-def _shapes(ctx: Analysis, side: str, path: str, text: str) -> list[Shape]:
-    """A file's shapes; Python classes see base classes imported from other modules."""
+def _shapes(ctx: Analysis, side: str, path: str, text: str, whole: bool = False) -> list[Shape]:
+    """A file's shapes; Python classes see base classes imported from other modules. `whole`:
+    `text` is the file itself, not a patch's side (a Python file that does not parse is then
+    reported, not read as having no shape)."""
     read = ctx.read
     if path.endswith(".py") and read is not None:
-        return python.read_resolving(path, text, lambda other: read(side, other))
+        return python.read_resolving(path, text, lambda other: read(side, other), whole=whole)
     return read_shapes(ctx, path, text)
 
 

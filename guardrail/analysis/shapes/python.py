@@ -12,7 +12,7 @@ from guardrail.analysis import pyast
 from guardrail.analysis.pyast import call_name as _call_name
 from guardrail.analysis.pyast import const as _const
 from guardrail.analysis.pyast import kwarg as _kw
-from guardrail.analysis.shapes.model import Field, Shape, ShapeKind
+from guardrail.analysis.shapes.model import Field, Shape, ShapeKind, ShapeReadError
 
 # Keyword constraints of pydantic `Field`/`constr`/`conint`/`StringConstraints`, Django and
 # marshmallow-style fields, by their JSON Schema names (how tightenings name them).
@@ -324,13 +324,21 @@ def _imported_bases(
     return out
 
 
-def read_resolving(path: str, source: str, load: Load | None, depth: int = 0) -> list[Shape]:
+def read_resolving(
+    path: str, source: str, load: Load | None, depth: int = 0, *, whole: bool = False
+) -> list[Shape]:
     """The file's shapes, with base classes imported from other modules of the repository
     resolved through `load` (pydantic, dataclass, attrs, SQLAlchemy, Django): inherited fields,
-    overrides and defaults, a few imports deep."""
+    overrides and defaults, a few imports deep. `whole`: the source is the file itself (from
+    git or the API), so one that does not parse is reported (GR901); a patch's side, a few
+    lines of it, may not parse and then has no shape."""
     try:
         tree = pyast.parse(source)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError) as exc:
+        if whole:
+            line = getattr(exc, "lineno", None) or 1
+            msg = getattr(exc, "msg", None) or str(exc)
+            raise ShapeReadError(f"Python that does not parse ({msg})", line) from exc
         return []
     classes = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]
     local = {c.name for c in classes}
