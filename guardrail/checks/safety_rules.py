@@ -183,11 +183,17 @@ def set_not_null(op: Op, facts: Facts) -> Verdict | None:
         )
     prepared = _backfilled(op, facts)
     if prepared:
+        # What the statement above did, in its own words: an UPDATE fills, a DELETE removes.
+        held, first = (
+            ("the delete's row locks", "Delete in batches first")
+            if prepared.startswith("deleting")
+            else ("the backfill's row locks", "Backfill in batches first")
+        )
         return Verdict(
             f"makes {target(op)} NOT NULL right after {prepared}, under one lock",
             "The statement above deals with the rows first, so this one will not fail on NULLs, but the scan runs "
-            "under an ACCESS EXCLUSIVE lock, and in the same transaction the backfill's row locks are held "
-            f"with it. Backfill in batches first, then {safe}.",
+            f"under an ACCESS EXCLUSIVE lock, and in the same transaction {held} are held "
+            f"with it. {first}, then {safe}.",
             Severity.WARNING,
         )
     return Verdict(
