@@ -71,6 +71,26 @@ def _chain(node: Node) -> tuple[str, list[tuple[str, Node | None]]]:
     return "", []
 
 
+def _schema_ref(node: Node) -> tuple[str, list[str]] | None:
+    """`ZMeta.optional().nullable()` -> ("ZMeta", ["optional", "nullable"]); `ZMeta` ->
+    ("ZMeta", []). None when the value is not a chain of calls on a schema's name (the root
+    `z` is `_chain`'s)."""
+    methods: list[str] = []
+    while node.type == "call_expression":
+        func = node.child_by_field_name("function")
+        if func is None or func.type != "member_expression":
+            return None
+        methods.append(text_of(func.child_by_field_name("property")))
+        target = func.child_by_field_name("object")
+        if target is None:
+            return None
+        node = target
+    if node.type != "identifier" or text_of(node) == "z":
+        return None
+    methods.reverse()
+    return text_of(node), methods
+
+
 def _number(args: Node | None) -> float | None:
     if args is None or not args.named_children:
         return None
@@ -102,9 +122,20 @@ class _Reader:
         name = text_of(key).strip("'\"")
         base, calls = _chain(value)
         if not base:
-            if value.type == "identifier" and text_of(value) in self.known:
-                return Field(name, line_of(key), True, False, False, text_of(value))
-            return None
+            ref = _schema_ref(value)
+            if ref is None:
+                return None
+            schema, methods = ref
+            # A key whose value is another schema (`state: ZJsState`, `meta: ZMeta.optional()`),
+            # declared here or imported: its optionality is read like a `z.<type>()`'s.
+            return Field(
+                name,
+                line_of(key),
+                not any(m in _OPTIONAL for m in methods),
+                any(m in _NULLABLE for m in methods),
+                "default" in methods,
+                schema,
+            )
         methods = [m for m, _ in calls]
         optional = any(m in _OPTIONAL for m in methods)
         nullable = any(m in _NULLABLE for m in methods)
