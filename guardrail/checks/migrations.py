@@ -97,7 +97,10 @@ def _resolve_alembic(ctx: Analysis, m: Migration, op: Op) -> Op | None:
     """An `alter_column` judged against the column as the revisions before it leave it
     (analysis/migrations/alembic_chain.py), where its own `existing_nullable`/`existing_type`
     do not say: NOT NULL on a NOT NULL column does nothing; a type is compared with the old
-    one (`existing_type` first). Unknown keeps the operation as the reader wrote it."""
+    one (`existing_type` first); `server_default=None` on a column that has no default does
+    nothing. Unknown keeps the operation as the reader wrote it."""
+    if op.kind == OpKind.DROP_DEFAULT and op.table and op.column:
+        return _alembic_drop_default(ctx, m, op)
     if op.kind not in (OpKind.SET_NOT_NULL, OpKind.ALTER_TYPE) or not op.table or not op.column:
         return op
     if op.kind == OpKind.SET_NOT_NULL and not op.maybe:
@@ -127,6 +130,18 @@ def _resolve_alembic(ctx: Analysis, m: Migration, op: Op) -> Op | None:
     if judged is None or judged.maybe:
         return op  # a pair guardrail does not know: as the reader wrote it
     return judged
+
+
+def _alembic_drop_default(ctx: Analysis, m: Migration, op: Op) -> Op | None:
+    """`alter_column(…, server_default=None)`: PostgreSQL's DROP DEFAULT, which changes nothing
+    on a column the revisions before it left without a default (mig-py noticed it was said
+    all the same). Kept where the column or its default is unknown."""
+    from guardrail.analysis.migrations import alembic_chain
+
+    assert op.table is not None and op.column is not None
+    earlier = [o for o in m.reading.ops if o.line < op.line]
+    before = alembic_chain.column_before(ctx, m.file.path, m.reading, op.table, op.column, earlier)
+    return None if before is not None and not before.has_default else op
 
 
 def _type_change(op: Op, old: str, new: str) -> Op | None:
