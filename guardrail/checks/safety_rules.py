@@ -345,6 +345,17 @@ def change_column_type(op: Op, facts: Facts) -> Verdict | None:
                 "an ACCESS EXCLUSIVE lock: reads and writes wait for the whole rewrite. Add a new column of the "
                 "new type, write both, backfill in batches, then switch reads and drop the old one.",
             )
+    if op.from_type and op.value:
+        # Both types known, the pair not in guardrail's table (timestamp -> timestamptz rewrites
+        # or not depending on the session's TimeZone): name them, and say what is not known.
+        return Verdict(
+            f"changes {target(op)} from {code(pg.display_type(op.from_type))} to "
+            f"{code(pg.display_type(op.value))}",
+            f"guardrail does not know whether {pg.describe(facts.postgres)} rewrites the table for this "
+            "pair of types; if it does, the table and every index on it are rewritten under an ACCESS "
+            "EXCLUSIVE lock, and stored values that do not convert fail. Run the migration with `--trace` "
+            "or on a copy of production to see, or add a new column, backfill, and switch reads instead.",
+        )
     return Verdict(
         f"changes the type of {target(op)}",
         "Most type changes rewrite the table and its indexes under an ACCESS EXCLUSIVE lock, and stored values "
