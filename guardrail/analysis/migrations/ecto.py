@@ -256,11 +256,8 @@ class _Reader:
         self.body(fn.block, where)
         inline = fn.kwargs.get("do")
         if inline is not None or fn.block is None:
-            for a in self.helpers[name].named_children:
-                if a.type == "arguments":
-                    for k in a.named_children:
-                        if k.type == "keywords":
-                            self.visit(k, where)
+            for k in _keyword_lists(self.helpers[name]):
+                self.visit(k, where)
         self.visiting.discard(name)
 
     def on_call(self, c: _Call, where: _Where) -> None:
@@ -547,18 +544,24 @@ def _from(c: _Call, frm: Value) -> tuple[str | None, bool | None, dict[str, Valu
     return before_type, before_null, opts
 
 
+def _keyword_lists(node: Node) -> list[Node]:
+    """The `keywords` nodes of a call's arguments (`add :x, :int, null: false` has one)."""
+    return [
+        k
+        for a in node.named_children
+        if a.type == "arguments"
+        for k in a.named_children
+        if k.type == "keywords"
+    ]
+
+
 def _keyword_node(c: _Call, key: str) -> Node | None:
     """The node of keyword argument `key:` of a call (its value as written)."""
-    for a in c.node.named_children:
-        if a.type != "arguments":
-            continue
-        for k in a.named_children:
-            if k.type != "keywords":
-                continue
-            for pair in k.named_children:
-                name, val = pair.child_by_field_name("key"), pair.child_by_field_name("value")
-                if name is not None and text(name).strip().rstrip(":") == key:
-                    return val
+    for k in _keyword_lists(c.node):
+        for pair in k.named_children:
+            name, val = pair.child_by_field_name("key"), pair.child_by_field_name("value")
+            if name is not None and text(name).strip().rstrip(":") == key:
+                return val
     return None
 
 
@@ -705,18 +708,13 @@ def _rename(r: _Reader, c: _Call, w: _Where) -> None:
 
 
 def _table_call_name(c: _Call) -> str | None:
-    for a in c.node.named_children:
-        if a.type != "arguments":
-            continue
-        for k in a.named_children:
-            if k.type != "keywords":
-                continue
-            for pair in k.named_children:
-                v = pair.child_by_field_name("value")
-                if v is not None and v.type == "call":
-                    inner = _call(v)
-                    if inner.name == "table" and inner.args:
-                        return as_str(value(inner.args[0]))
+    for k in _keyword_lists(c.node):
+        for pair in k.named_children:
+            v = pair.child_by_field_name("value")
+            if v is not None and v.type == "call":
+                inner = _call(v)
+                if inner.name == "table" and inner.args:
+                    return as_str(value(inner.args[0]))
     return None
 
 
@@ -807,14 +805,7 @@ def _read(source: str, root: Node) -> Reading:
             found = True
             fn = _call(defs[section])
             r.body(fn.block, _Where(section))
-            inline = [
-                k
-                for a in defs[section].named_children
-                if a.type == "arguments"
-                for k in a.named_children
-                if k.type == "keywords"
-            ]
-            for k in inline:
+            for k in _keyword_lists(defs[section]):
                 r.visit(k, _Where(section))
     if not found:
         r.rec.notes.append(f"line {line(root)}: no `change` or `up` function was found")
